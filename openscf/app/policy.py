@@ -1,0 +1,64 @@
+"""Authorization: which role and which user permission each command needs.
+
+The domain separately enforces the rules that hold whoever asks (only the holder moves a
+piece, only the obligor settles ...). Here: may this *user* of this *organisation* even
+ask? A viewer may ask nothing; maker-checker needs a maker to propose and a different
+checker to approve.
+"""
+
+from __future__ import annotations
+
+from openscf.domain import commands as c
+from openscf.domain.errors import PermissionDenied
+from openscf.domain.model import Organisation, User
+
+__all__ = ["POLICY", "authorize"]
+
+ANY_ROLE: tuple[str, ...] = ()
+
+# command type -> (organisation roles, one of which is needed; user permission needed)
+POLICY: dict[type[object], tuple[tuple[str, ...], str]] = {
+    c.RegisterOrganisation: (("operator",), "admin"),
+    c.AddUser: (ANY_ROLE, "admin"),
+    c.RequestBankAccountChange: (ANY_ROLE, "admin"),
+    c.ApproveBankAccountChange: (ANY_ROLE, "checker"),
+    c.CreateProgram: (("anchor",), "admin"),
+    c.AddFunder: (("anchor",), "admin"),
+    c.OnboardSupplier: (("anchor",), "admin"),
+    c.ConfirmInvoice: (("anchor",), "maker"),
+    c.ApproveConfirmation: (("anchor",), "checker"),
+    c.SplitReceivable: (ANY_ROLE, "maker"),
+    c.TransferReceivable: (ANY_ROLE, "maker"),
+    c.RequestFinancing: (ANY_ROLE, "maker"),
+    c.OfferFinancing: (("funder",), "maker"),
+    c.AcceptFinancingOffer: (ANY_ROLE, "maker"),
+    c.WithdrawFinancingRequest: (ANY_ROLE, "maker"),
+    c.OfferEarlyPayment: (("anchor",), "maker"),
+    c.AcceptEarlyPayment: (ANY_ROLE, "maker"),
+    c.SettleReceivable: (("anchor",), "maker"),
+    c.MarkOverdue: (("anchor", "operator"), "maker"),
+    c.MarkDefaulted: (("anchor", "operator"), "maker"),
+    c.CancelReceivable: (("anchor",), "maker"),
+}
+
+
+def authorize(user: User | None, org: Organisation | None, command: object) -> None:
+    if user is None or org is None:
+        raise PermissionDenied("unknown_user", "no such user; check the credentials", "user_id")
+    roles, permission = POLICY[type(command)]
+    if roles and not set(roles) & set(org.roles):
+        raise PermissionDenied(
+            "role_required",
+            f"{type(command).__name__} needs an organisation with role "
+            f"{' or '.join(roles)}; {org.id} has {', '.join(org.roles)}",
+        )
+    if permission not in user.permissions:
+        raise PermissionDenied(
+            "permission_required",
+            f"{type(command).__name__} needs the {permission!r} permission; {user.id} has "
+            f"{', '.join(user.permissions) or 'none'}",
+        )
+    if isinstance(command, c.AddUser) and command.org_id != org.id and "operator" not in (
+            org.roles):
+        raise PermissionDenied("wrong_organisation", "admins add users to their own organisation",
+                               "org_id")

@@ -1,0 +1,625 @@
+"""decide(state, actor, command, today) -> events: every business rule of the network.
+
+Pure: reads the state through `State`, never writes it, never reads a clock. A rejected
+command raises an `OpenSCFError` with a stable code and changes nothing. Ids of created
+objects must already be filled in (the app does it).
+
+Who-may-do-what by *role and permission* is the app's policy; the rules here are the ones
+that hold whatever the caller's rights: only the holder moves a piece, only the obligor
+confirms, settles and cancels, limits and the maximum tenor hold, a piece moves once.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, timedelta
+from functools import singledispatch
+
+from openscf.domain import commands as c
+from openscf.domain import events as ev
+from openscf.domain.calendar import (
+    DAY_COUNT_BASIS,
+    check_calendar,
+    check_day_count,
+    modified_following,
+)
+from openscf.domain.errors import Conflict, InvalidRequest, LimitExceeded, NotFound, PermissionDenied
+from openscf.domain.ids import check_id
+from openscf.domain.model import (
+    OUTSTANDING,
+    PERMISSIONS,
+    ROLES,
+    Organisation,
+    Program,
+    Receivable,
+    exposure_key,
+)
+from openscf.domain.money import check_amount, check_currency
+from openscf.domain.pricing import discount_minor, parse_rate
+from openscf.domain.state import State
+from openscf.domain.validation import check_bic, check_iban
+
+__all__ = ["Actor", "decide"]
+
+MAX_TENOR_DAYS_ALLOWED = 3650
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who is acting: a user of an organisation."""
+
+    org_id: str
+    user_id: str
+
+
+def decide(state: State, actor: Actor, command: c.Command, today: date) -> list[ev.Event]:
+    return _decide(command, state, actor, today)
+
+
+# --- lookups that fail with NotFound --------------------------------------------------
+
+
+def _org(state: State, org_id: str, param: str) -> Organisation:
+    org = state.organisation(org_id)
+    if org is None:
+        raise NotFound("unknown_organisation", f"no organisation {org_id!r}", param)
+    return org
+
+
+def _program(state: State, program_id: str) -> Program:
+    program = state.program(program_id)
+    if program is None:
+        raise NotFound("unknown_program", f"no program {program_id!r}", "program_id")
+    return program
+
+
+def _piece(state: State, receivable_id: str) -> Receivable:
+    piece = state.receivable(receivable_id)
+    if piece is None:
+        raise NotFound("unknown_receivable", f"no receivable {receivable_id!r}", "receivable_id")
+    return piece
+
+
+def _new_id(state: State, prefix: str, value: str | None, param: str) -> str:
+    assert value is not None, f"the app fills {param} before deciding"
+    check_id(prefix, value, param)
+    taken = {
+        "rcv": state.receivable, "fin": state.financing_request, "ofr": state.financing_offer,
+        "epo": state.early_payment_offer, "apr": state.approval, "org": state.organisation,
+        "usr": state.user, "prg": state.program, "inv": state.invoice,
+    }[prefix](value)
+    if taken is not None:
+        raise Conflict("id_in_use", f"{value!r} already names another object", param)
+    return value
+
+
+# --- shared rules for moving a piece -------------------------------------------------
+
+
+def _movable(piece: Receivable, actor: Actor, today: date) -> None:
+    """Only the holder moves a live, unencumbered piece, and only before maturity."""
+    if piece.status in ("split", "transferred"):
+        raise Conflict(
+            "receivable_consumed",
+            f"{piece.id} was already {piece.status}; act on the pieces that replaced it",
+            "receivable_id",
+        )
+    if piece.status != "live":
+        raise Conflict("receivable_not_live", f"{piece.id} is {piece.status}", "receivable_id")
+    if piece.holder_id != actor.org_id:
+        raise PermissionDenied(
+            "not_holder", f"only the holder of {piece.id} can move it", "receivable_id"
+        )
+    if piece.encumbrance is not None:
+        raise Conflict(
+            "receivable_encumbered",
+            f"{piece.id} has an open financing request {piece.encumbrance}; withdraw it first",
+            "receivable_id",
+        )
+    if today >= piece.due_on:
+        raise Conflict(
+            "receivable_matured", f"{piece.id} matured on {piece.due_on}", "receivable_id"
+        )
+
+
+def _limit(state: State, key: str, limit_minor: int, add_minor: int, code: str, what: str) -> None:
+    used = state.exposure(key)
+    if used + add_minor > limit_minor:
+        raise LimitExceeded(
+            code,
+            f"{what} limit is {limit_minor} minor units; {used} used, {add_minor} more "
+            f"would pass it by {used + add_minor - limit_minor}",
+            "amount_minor",
+        )
+
+
+def _obligor_only(piece: Receivable, actor: Actor, what: str) -> None:
+    if piece.obligor_id != actor.org_id:
+        raise PermissionDenied("not_obligor", f"only the obligor of {piece.id} can {what} it",
+                               "receivable_id")
+
+
+@singledispatch
+def _decide(command: object, state: State, actor: Actor, today: date) -> list[ev.Event]:
+    raise InvalidRequest("unknown_command", f"unknown command {type(command).__name__}")
+
+
+# --- organisations and users -----------------------------------------------------------
+
+
+@_decide.register
+def _(cmd: c.RegisterOrganisation, state: State, actor: Actor, today: date) -> list[ev.Event]:
+    org_id = _new_id(state, "org", cmd.org_id, "org_id")
+    if not cmd.name.strip():
+        raise InvalidRequest("missing_name", "an organisation needs a name", "name")
+    if not cmd.roles or any(role not in ROLES for role in cmd.roles):
+        raise InvalidRequest("invalid_role", f"roles must be among {', '.join(ROLES)}", "roles")
+    if len(cmd.country) != 2 or not cmd.country.isalpha() or not cmd.country.isupper():
+        raise InvalidRequest("invalid_country", "country is an ISO 3166 alpha-2 code", "country")
+    if (cmd.iban is None) != (cmd.bic is None):
+        raise InvalidRequest("incomplete_bank_account", "give both IBAN and BIC, or neither",
+                             "iban")
+    iban = None if cmd.iban is None else check_iban(cmd.iban)
+    bic = None if cmd.bic is None else check_bic(cmd.bic)
+    roles = tuple(sorted(set(cmd.roles)))
+    return [ev.OrganisationRegistered(org_id, cmd.name.strip(), roles, cmd.country, cmd.lei,
+                                      iban, bic)]
+
+
+@_decide.register
+def _(cmd: c.AddUser, state: State, actor: Actor, today: date) -> list[ev.Event]:
+    user_id = _new_id(state, "usr", cmd.user_id, "user_id")
+    _org(state, cmd.org_id, "org_id")
+    if not cmd.permissions or any(p not in PERMISSIONS for p in cmd.permissions):
+        raise InvalidRequest("invalid_permission",
+                             f"permissions must be among {', '.join(PERMISSIONS)}", "permissions")
+    if not cmd.name.strip():
+        raise InvalidRequest("missing_name", "a user needs a name", "name")
+    return [ev.UserAdded(user_id, cmd.org_id, cmd.name.strip(),
+                         tuple(sorted(set(cmd.permissions))))]
+
+
+@_decide.register
+def _(cmd: c.RequestBankAccountChange, state: State, actor: Actor, today: date) -> list[ev.Event]:
+    approval_id = _new_id(state, "apr", cmd.approval_id, "approval_id")
+    _org(state, cmd.org_id, "org_id")
+    if cmd.org_id != actor.org_id:
+        raise PermissionDenied("wrong_organisation",
+                               "only the organisation itself can change its bank account",
+                               "org_id")
+    return [ev.BankAccountChangeRequested(approval_id, cmd.org_id, actor.user_id,
+                                          check_iban(cmd.iban), check_bic(cmd.bic))]
+
+
+def _pending_approval(state: State, approval_id: str, kind: str, actor: Actor) -> dict[str, str]:
+    approval = state.approval(approval_id)
+    if approval is None or approval.kind != kind:
+        raise NotFound("unknown_approval", f"no pending {kind} approval {approval_id!r}",
+                       "approval_id")
+    if approval.org_id != actor.org_id:
+        raise PermissionDenied("wrong_organisation",
+                               "a checker approves only for their own organisation", "approval_id")
+    if approval.status != "pending":
+        raise Conflict("approval_not_pending", f"{approval_id} is already {approval.status}",
+                       "approval_id")
+    if approval.maker_id == actor.user_id:
+        raise PermissionDenied("same_user_cannot_approve",
+                               "maker-checker: a second user must approve what the maker asked",
+                               "approval_id")
+    payload: dict[str, str] = json.loads(approval.payload_json)
+    return payload
+
+
+@_decide.register
+def _(cmd: c.ApproveBankAccountChange, state: State, actor: Actor, today: date) -> list[ev.Event]:
+    payload = _pending_approval(state, cmd.approval_id, "bank_account", actor)
+    return [ev.BankAccountChanged(actor.org_id, payload["iban"], payload["bic"],
+                                  cmd.approval_id, actor.user_id)]
+
+
+# --- programs ----------------------------------------------------------------------------
+
+
+@_decide.register
+def _(cmd: c.CreateProgram, state: State, actor: Actor, today: date) -> list[ev.Event]:
+    program_id = _new_id(state, "prg", cmd.program_id, "program_id")
+    anchor = _org(state, actor.org_id, "org_id")
+    if "anchor" not in anchor.roles:
+        raise PermissionDenied("not_anchor", "only an anchor runs a program", "org_id")
+    check_currency(cmd.currency)
+    if not 1 <= cmd.max_tenor_days <= MAX_TENOR_DAYS_ALLOWED:
+        raise InvalidRequest("invalid_tenor",
+                             f"max_tenor_days must be 1..{MAX_TENOR_DAYS_ALLOWED}",
+                             "max_tenor_days")
+    for name in ("program_limit_minor", "supplier_limit_minor", "funder_limit_minor"):
+        check_amount(getattr(cmd, name), name)
+    if cmd.approval_threshold_minor < 0:
+        raise InvalidRequest("invalid_threshold", "the approval threshold cannot be negative",
+                             "approval_threshold_minor")
+    if not 0 <= cmd.default_after_days <= 365:
+        raise InvalidRequest("invalid_default_days", "default_after_days must be 0..365",
+                             "default_after_days")
+    if not cmd.name.strip():
+        raise InvalidRequest("missing_name", "a program needs a name", "name")
+    return [ev.ProgramCreated(
+        program_id, actor.org_id, cmd.name.strip(), cmd.currency, cmd.max_tenor_days,
+        cmd.program_limit_minor, cmd.supplier_limit_minor, cmd.funder_limit_minor,
+        check_day_count(cmd.day_count), check_calendar(cmd.calendar),
+        cmd.approval_threshold_minor, cmd.default_after_days,
+    )]
+
+
+def _anchor_of(program: Program, actor: Actor) -> None:
+    if program.anchor_id != actor.org_id:
+        raise PermissionDenied("not_program_anchor",
+                               f"only the anchor of {program.id} can do this", "program_id")
+
+
+@_decide.register
+def _(cmd: c.AddFunder, state: State, actor: Actor, today: date) -> list[ev.Event]:
+    program = _program(state, cmd.program_id)
+    _anchor_of(program, actor)
+    funder = _org(state, cmd.funder_id, "funder_id")
+    if "funder" not in funder.roles:
+        raise InvalidRequest("not_a_funder", f"{funder.id} does not have the funder role",
+                             "funder_id")
+    if funder.id in program.funder_ids:
+        raise Conflict("already_a_funder", f"{funder.id} already funds {program.id}", "funder_id")
+    return [ev.FunderAdded(program.id, program.anchor_id, funder.id)]
+
+
+@_decide.register
+def _(cmd: c.OnboardSupplier, state: State, actor: Actor, today: date) -> list[ev.Event]:
+    program = _program(state, cmd.program_id)
+    _anchor_of(program, actor)
+    supplier = _org(state, cmd.supplier_id, "supplier_id")
+    if "supplier" not in supplier.roles:
+        raise InvalidRequest("not_a_supplier", f"{supplier.id} does not have the supplier role",
+                             "supplier_id")
+    if supplier.iban is None:
+        raise InvalidRequest("bank_account_missing",
+                             f"{supplier.id} has no verified bank account to be paid into",
+                             "supplier_id")
+    if state.relationship(program.id, supplier.id) is not None:
+        raise Conflict("already_onboarded", f"{supplier.id} is already in {program.id}",
+                       "supplier_id")
+    return [ev.SupplierOnboarded(program.id, program.anchor_id, supplier.id, today)]
+
+
+# --- confirmation ------------------------------------------------------------------------
+
+
+def _check_confirmation(state: State, actor: Actor, cmd: c.ConfirmInvoice,
+                        today: date) -> tuple[Program, date]:
+    program = _program(state, cmd.program_id)
+    if program.anchor_id != actor.org_id:
+        raise PermissionDenied("not_obligor",
+                               f"only {program.anchor_id}, the anchor of {program.id}, confirms "
+                               "its invoices", "program_id")
+    check_amount(cmd.amount_minor)
+    check_currency(cmd.currency)
+    if cmd.currency != program.currency:
+        raise InvalidRequest("currency_mismatch",
+                             f"{program.id} runs in {program.currency}, not {cmd.currency}",
+                             "currency")
+    if state.relationship(program.id, cmd.supplier_id) is None:
+        raise Conflict("supplier_not_onboarded",
+                       f"{cmd.supplier_id} is not onboarded into {program.id}", "supplier_id")
+    number = cmd.invoice_number.strip()
+    if not number or len(number) > 64:
+        raise InvalidRequest("invalid_invoice_number", "an invoice number is 1-64 characters",
+                             "invoice_number")
+    if state.invoice_by_number(program.anchor_id, cmd.supplier_id, number) is not None:
+        raise Conflict("invoice_already_confirmed",
+                       f"invoice {number!r} of {cmd.supplier_id} already backs a receivable",
+                       "invoice_number")
+    if cmd.due_on <= today:
+        raise InvalidRequest("due_date_not_future", f"due date {cmd.due_on} is not after {today}",
+                             "due_on")
+    maturity = modified_following(cmd.due_on, program.calendar)
+    tenor_days = (maturity - today).days
+    if tenor_days > program.max_tenor_days:
+        raise InvalidRequest("tenor_exceeded",
+                             f"maturity {maturity} is {tenor_days} days away; {program.id} allows "
+                             f"at most {program.max_tenor_days}", "due_on")
+    _limit(state, exposure_key("program", program.id), program.program_limit_minor,
+           cmd.amount_minor, "program_limit_exceeded", f"{program.id}'s program")
+    _limit(state, exposure_key("supplier", program.id, cmd.supplier_id),
+           program.supplier_limit_minor, cmd.amount_minor, "supplier_limit_exceeded",
+           f"{cmd.supplier_id}'s supplier")
+    return program, maturity
+
+
+@_decide.register
+def _(cmd: c.ConfirmInvoice, state: State, actor: Actor, today: date) -> list[ev.Event]:
+    receivable_id = _new_id(state, "rcv", cmd.receivable_id, "receivable_id")
+    invoice_id = _new_id(state, "inv", cmd.invoice_id, "invoice_id")
+    program, maturity = _check_confirmation(state, actor, cmd, today)
+    number = cmd.invoice_number.strip()
+    if cmd.amount_minor > program.approval_threshold_minor:
+        approval_id = _new_id(state, "apr", cmd.approval_id, "approval_id")
+        return [ev.ConfirmationRequested(
+            approval_id, program.id, program.anchor_id, cmd.supplier_id, actor.user_id,
+            invoice_id, number, receivable_id, cmd.amount_minor, cmd.currency, cmd.due_on,
+        )]
+    return [ev.ReceivableIssued(
+        receivable_id, program.id, program.anchor_id, cmd.supplier_id, invoice_id, number,
+        cmd.amount_minor, cmd.currency, cmd.due_on, maturity, actor.user_id, None, None,
+    )]
+
+
+@_decide.register
+def _(cmd: c.ApproveConfirmation, state: State, actor: Actor, today: date) -> list[ev.Event]:
+    p = _pending_approval(state, cmd.approval_id, "confirmation", actor)
+    approval = state.approval(cmd.approval_id)
+    assert approval is not None
+    original = c.ConfirmInvoice(
+        program_id=p["program_id"], supplier_id=p["supplier_id"],
+        invoice_number=p["invoice_number"], amount_minor=int(p["amount_minor"]),
+        currency=p["currency"], due_on=date.fromisoformat(p["due_on"]),
+    )
+    # Limits, tenor and duplicates are checked again: time has passed since the maker.
+    program, maturity = _check_confirmation(state, actor, original, today)
+    _new_id(state, "rcv", p["receivable_id"], "receivable_id")
+    _new_id(state, "inv", p["invoice_id"], "invoice_id")
+    return [ev.ReceivableIssued(
+        p["receivable_id"], program.id, program.anchor_id, original.supplier_id, p["invoice_id"],
+        original.invoice_number, original.amount_minor, original.currency, original.due_on,
+        maturity, approval.maker_id, cmd.approval_id, actor.user_id,
+    )]
+
+
+# --- split and transfer ------------------------------------------------------------------
+
+
+@_decide.register
+def _(cmd: c.SplitReceivable, state: State, actor: Actor, today: date) -> list[ev.Event]:
+    piece = _piece(state, cmd.receivable_id)
+    _movable(piece, actor, today)
+    if len(cmd.amounts_minor) < 2:
+        raise InvalidRequest("too_few_pieces", "a split needs at least two pieces",
+                             "amounts_minor")
+    if len(cmd.amounts_minor) > 1000:
+        raise InvalidRequest("too_many_pieces", "a split makes at most 1000 pieces",
+                             "amounts_minor")
+    for amount in cmd.amounts_minor:
+        check_amount(amount, "amounts_minor")
+    if sum(cmd.amounts_minor) != piece.face_minor:
+        raise InvalidRequest("pieces_do_not_sum",
+                             f"pieces sum to {sum(cmd.amounts_minor)}, the face is "
+                             f"{piece.face_minor}", "amounts_minor")
+    assert cmd.piece_ids is not None
+    if len(cmd.piece_ids) != len(cmd.amounts_minor) or len(set(cmd.piece_ids)) != len(
+            cmd.piece_ids):
+        raise InvalidRequest("invalid_piece_ids", "give one distinct id per piece", "piece_ids")
+    for piece_id in cmd.piece_ids:
+        _new_id(state, "rcv", piece_id, "piece_ids")
+    return [ev.ReceivableSplit(piece.id, piece.holder_id, piece.obligor_id, cmd.piece_ids,
+                               cmd.amounts_minor)]
+
+
+@_decide.register
+def _(cmd: c.TransferReceivable, state: State, actor: Actor, today: date) -> list[ev.Event]:
+    piece = _piece(state, cmd.receivable_id)
+    _movable(piece, actor, today)
+    recipient = _org(state, cmd.to_org_id, "to_org_id")
+    if recipient.id == piece.holder_id:
+        raise InvalidRequest("transfer_to_self", "the recipient already holds the piece",
+                             "to_org_id")
+    if state.relationship(piece.program_id, recipient.id) is None:
+        raise Conflict("recipient_not_onboarded",
+                       f"{recipient.id} is not onboarded into {piece.program_id}, so it could "
+                       "not be paid at maturity", "to_org_id")
+    new_id = _new_id(state, "rcv", cmd.new_receivable_id, "new_receivable_id")
+    amount = piece.face_minor if cmd.amount_minor is None else check_amount(cmd.amount_minor)
+    if amount > piece.face_minor:
+        raise InvalidRequest("amount_exceeds_face",
+                             f"cannot transfer {amount} of a piece whose face is "
+                             f"{piece.face_minor}", "amount_minor")
+    if amount == piece.face_minor:
+        return [ev.ReceivableTransferred(piece.id, new_id, piece.holder_id, recipient.id,
+                                         piece.obligor_id, piece.face_minor, "transfer")]
+    part_id = _new_id(state, "rcv", cmd.part_id, "part_id")
+    remainder_id = _new_id(state, "rcv", cmd.remainder_id, "remainder_id")
+    if len({part_id, remainder_id, new_id}) != 3:
+        raise InvalidRequest("invalid_piece_ids", "the three new piece ids must differ",
+                             "part_id")
+    return [
+        ev.ReceivableSplit(piece.id, piece.holder_id, piece.obligor_id, (part_id, remainder_id),
+                           (amount, piece.face_minor - amount)),
+        ev.ReceivableTransferred(part_id, new_id, piece.holder_id, recipient.id,
+                                 piece.obligor_id, amount, "transfer"),
+    ]
+
+
+# --- financing -------------------------------------------------------------------------
+
+
+@_decide.register
+def _(cmd: c.RequestFinancing, state: State, actor: Actor, today: date) -> list[ev.Event]:
+    piece = _piece(state, cmd.receivable_id)
+    _movable(piece, actor, today)
+    program = _program(state, piece.program_id)
+    if not program.funder_ids:
+        raise Conflict("no_funders", f"{program.id} has no funders yet", "receivable_id")
+    request_id = _new_id(state, "fin", cmd.request_id, "request_id")
+    return [ev.FinancingRequested(request_id, program.id, piece.id, piece.holder_id)]
+
+
+def _open_request(state: State, request_id: str) -> tuple[c.RequestFinancing, Receivable]:
+    request = state.financing_request(request_id)
+    if request is None:
+        raise NotFound("unknown_financing_request", f"no financing request {request_id!r}",
+                       "request_id")
+    if request.status != "open":
+        raise Conflict("request_not_open", f"{request_id} is {request.status}", "request_id")
+    piece = _piece(state, request.receivable_id)
+    return c.RequestFinancing(request.receivable_id, request.id), piece
+
+
+@_decide.register
+def _(cmd: c.OfferFinancing, state: State, actor: Actor, today: date) -> list[ev.Event]:
+    _, piece = _open_request(state, cmd.request_id)
+    program = _program(state, piece.program_id)
+    if actor.org_id not in program.funder_ids:
+        raise PermissionDenied("not_program_funder",
+                               f"{actor.org_id} does not fund {program.id}", "request_id")
+    offer_id = _new_id(state, "ofr", cmd.offer_id, "offer_id")
+    rate = parse_rate(cmd.annual_rate)
+    if cmd.fees_minor < 0:
+        raise InvalidRequest("invalid_fees", "fees cannot be negative", "fees_minor")
+    if not today <= cmd.value_date < piece.due_on:
+        raise InvalidRequest("invalid_value_date",
+                             f"the value date must be from {today} to before maturity "
+                             f"{piece.due_on}", "value_date")
+    days = (piece.due_on - cmd.value_date).days
+    discount = discount_minor(piece.face_minor, rate, days, DAY_COUNT_BASIS[program.day_count])
+    proceeds = piece.face_minor - discount - cmd.fees_minor
+    if proceeds <= 0:
+        raise InvalidRequest("proceeds_not_positive",
+                             f"discount {discount} and fees {cmd.fees_minor} leave nothing of "
+                             f"face {piece.face_minor}", "annual_rate")
+    _limit(state, exposure_key("funder", program.id, actor.org_id), program.funder_limit_minor,
+           piece.face_minor, "funder_limit_exceeded", f"{actor.org_id}'s funder")
+    return [ev.FinancingOffered(offer_id, cmd.request_id, piece.id, piece.holder_id,
+                                actor.org_id, str(rate), cmd.fees_minor, cmd.value_date, days,
+                                discount, proceeds)]
+
+
+@_decide.register
+def _(cmd: c.AcceptFinancingOffer, state: State, actor: Actor, today: date) -> list[ev.Event]:
+    offer = state.financing_offer(cmd.offer_id)
+    if offer is None:
+        raise NotFound("unknown_offer", f"no financing offer {cmd.offer_id!r}", "offer_id")
+    request_cmd, piece = _open_request(state, offer.request_id)
+    if piece.holder_id != actor.org_id:
+        raise PermissionDenied("not_holder", f"only the holder of {piece.id} accepts offers",
+                               "offer_id")
+    if piece.status != "live":
+        raise Conflict("receivable_not_live", f"{piece.id} is {piece.status}", "offer_id")
+    if today > offer.value_date:
+        raise Conflict("offer_expired", f"the offer's value date {offer.value_date} has passed",
+                       "offer_id")
+    program = _program(state, piece.program_id)
+    _limit(state, exposure_key("funder", program.id, offer.funder_id), program.funder_limit_minor,
+           piece.face_minor, "funder_limit_exceeded", f"{offer.funder_id}'s funder")
+    new_id = _new_id(state, "rcv", cmd.new_receivable_id, "new_receivable_id")
+    assert request_cmd.request_id is not None
+    return [
+        ev.FinancingOfferAccepted(offer.id, request_cmd.request_id, piece.id, piece.holder_id,
+                                  offer.funder_id, piece.face_minor, offer.proceeds_minor),
+        ev.ReceivableTransferred(piece.id, new_id, piece.holder_id, offer.funder_id,
+                                 piece.obligor_id, piece.face_minor, "financing"),
+    ]
+
+
+@_decide.register
+def _(cmd: c.WithdrawFinancingRequest, state: State, actor: Actor, today: date) -> list[ev.Event]:
+    _, piece = _open_request(state, cmd.request_id)
+    if piece.holder_id != actor.org_id:
+        raise PermissionDenied("not_holder", "only the holder withdraws its request", "request_id")
+    return [ev.FinancingRequestWithdrawn(cmd.request_id, piece.id, piece.holder_id,
+                                         "withdrawn by the holder")]
+
+
+# --- early payment, settlement, overdue, cancellation ---------------------------------
+
+
+@_decide.register
+def _(cmd: c.OfferEarlyPayment, state: State, actor: Actor, today: date) -> list[ev.Event]:
+    piece = _piece(state, cmd.receivable_id)
+    _obligor_only(piece, actor, "pay early")
+    if piece.status != "live":
+        raise Conflict("receivable_not_live", f"{piece.id} is {piece.status}", "receivable_id")
+    if not today <= cmd.value_date < piece.due_on:
+        raise InvalidRequest("invalid_value_date",
+                             f"the value date must be from {today} to before maturity "
+                             f"{piece.due_on}", "value_date")
+    offer_id = _new_id(state, "epo", cmd.offer_id, "offer_id")
+    program = _program(state, piece.program_id)
+    rate = parse_rate(cmd.annual_rate)
+    days = (piece.due_on - cmd.value_date).days
+    discount = discount_minor(piece.face_minor, rate, days, DAY_COUNT_BASIS[program.day_count])
+    if discount >= piece.face_minor:
+        raise InvalidRequest("proceeds_not_positive", "the discount would consume the face",
+                             "annual_rate")
+    return [ev.EarlyPaymentOffered(offer_id, piece.id, piece.obligor_id, piece.holder_id,
+                                   str(rate), cmd.value_date, days, discount,
+                                   piece.face_minor - discount)]
+
+
+@_decide.register
+def _(cmd: c.AcceptEarlyPayment, state: State, actor: Actor, today: date) -> list[ev.Event]:
+    offer = state.early_payment_offer(cmd.offer_id)
+    if offer is None:
+        raise NotFound("unknown_offer", f"no early payment offer {cmd.offer_id!r}", "offer_id")
+    if offer.status != "open":
+        raise Conflict("offer_not_open", f"{offer.id} is {offer.status}", "offer_id")
+    piece = _piece(state, offer.receivable_id)
+    _movable(piece, actor, today)
+    if today > offer.value_date:
+        raise Conflict("offer_expired", f"the offer's value date {offer.value_date} has passed",
+                       "offer_id")
+    return [ev.ReceivablePaidEarly(offer.id, piece.id, piece.obligor_id, piece.holder_id,
+                                   piece.face_minor, offer.discount_minor, offer.amount_minor,
+                                   offer.value_date)]
+
+
+@_decide.register
+def _(cmd: c.SettleReceivable, state: State, actor: Actor, today: date) -> list[ev.Event]:
+    piece = _piece(state, cmd.receivable_id)
+    _obligor_only(piece, actor, "settle")
+    if piece.status not in OUTSTANDING:
+        code = "receivable_consumed" if piece.status in ("split", "transferred") else (
+            "receivable_not_live")
+        raise Conflict(code, f"{piece.id} is {piece.status}; nothing to settle", "receivable_id")
+    if today < piece.due_on:
+        raise Conflict("not_yet_due",
+                       f"{piece.id} matures on {piece.due_on}; pay early with an offer instead",
+                       "receivable_id")
+    out: list[ev.Event] = []
+    if piece.encumbrance is not None:
+        out.append(ev.FinancingRequestWithdrawn(piece.encumbrance, piece.id, piece.holder_id,
+                                                "the receivable matured and was settled"))
+    out.append(ev.ReceivableSettled(piece.id, piece.obligor_id, piece.holder_id, piece.face_minor,
+                                    piece.currency, today))
+    return out
+
+
+@_decide.register
+def _(cmd: c.MarkOverdue, state: State, actor: Actor, today: date) -> list[ev.Event]:
+    piece = _piece(state, cmd.receivable_id)
+    if piece.status != "live":
+        raise Conflict("receivable_not_live", f"{piece.id} is {piece.status}", "receivable_id")
+    if today <= piece.due_on:
+        raise Conflict("not_yet_overdue", f"{piece.id} is due on {piece.due_on}", "receivable_id")
+    return [ev.ReceivableOverdue(piece.id, piece.obligor_id, piece.holder_id, today)]
+
+
+@_decide.register
+def _(cmd: c.MarkDefaulted, state: State, actor: Actor, today: date) -> list[ev.Event]:
+    piece = _piece(state, cmd.receivable_id)
+    if piece.status != "overdue":
+        raise Conflict("receivable_not_overdue",
+                       f"{piece.id} is {piece.status}; only an overdue piece can default",
+                       "receivable_id")
+    program = _program(state, piece.program_id)
+    default_on = piece.due_on + timedelta(days=program.default_after_days)
+    if today < default_on:
+        raise Conflict("grace_period_running",
+                       f"{piece.id} can be marked defaulted from {default_on}", "receivable_id")
+    return [ev.ReceivableDefaulted(piece.id, piece.obligor_id, piece.holder_id, today)]
+
+
+@_decide.register
+def _(cmd: c.CancelReceivable, state: State, actor: Actor, today: date) -> list[ev.Event]:
+    piece = _piece(state, cmd.receivable_id)
+    _obligor_only(piece, actor, "cancel")
+    if piece.parent_id is not None or piece.status != "live" or (
+            piece.holder_id != piece.supplier_id) or piece.encumbrance is not None:
+        raise Conflict("cannot_cancel",
+                       "the anchor can cancel only while the supplier still holds the whole, "
+                       "unencumbered receivable", "receivable_id")
+    return [ev.ReceivableCancelled(piece.id, piece.obligor_id, piece.holder_id, piece.face_minor,
+                                   cmd.reason[:200])]

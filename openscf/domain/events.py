@@ -1,0 +1,416 @@
+"""Events: signed, immutable records of what happened. Past-tense names.
+
+An event body (`Event` subclass) says what changed; an `EventRecord` wraps it with who did
+it, when, and (once logged) its sequence number. `record_to_data` / `record_from_data`
+map records to plain data and back; `openscf.trust.canonical_bytes` of that data is the
+one byte form used for hashing, signing and storage.
+"""
+
+from __future__ import annotations
+
+import typing
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+from datetime import UTC, date, datetime
+from typing import Any, ClassVar
+
+from openscf.domain.errors import InvalidRequest
+from openscf.trust.canonical import EVENT_ENCODING_VERSION
+
+__all__ = [
+    "EVENT_TYPES",
+    "BankAccountChangeRequested",
+    "BankAccountChanged",
+    "ConfirmationRequested",
+    "EarlyPaymentOffered",
+    "Event",
+    "EventRecord",
+    "FinancingOfferAccepted",
+    "FinancingOffered",
+    "FinancingRequestWithdrawn",
+    "FinancingRequested",
+    "FunderAdded",
+    "OrganisationRegistered",
+    "ProgramCreated",
+    "ReceivableCancelled",
+    "ReceivableDefaulted",
+    "ReceivableIssued",
+    "ReceivableOverdue",
+    "ReceivablePaidEarly",
+    "ReceivableSettled",
+    "ReceivableSplit",
+    "ReceivableTransferred",
+    "SupplierOnboarded",
+    "UserAdded",
+    "format_instant",
+    "parse_instant",
+    "record_from_data",
+    "record_to_data",
+]
+
+
+class Event:
+    """Base of every event body. `parties()` names the organisations it concerns."""
+
+    TYPE: ClassVar[str]
+
+    def parties(self) -> tuple[str, ...]:
+        names = ("org_id", "anchor_id", "supplier_id", "funder_id", "holder_id", "obligor_id",
+                 "from_org_id", "to_org_id", "payee_id")
+        found = {getattr(self, n) for n in names if getattr(self, n, None)}
+        return tuple(sorted(found))
+
+    def subjects(self) -> tuple[str, ...]:
+        """Ids of receivables this event touches (for chain-of-custody lookups)."""
+        ids: list[str] = []
+        for name in ("receivable_id", "parent_id", "new_receivable_id"):
+            value = getattr(self, name, None)
+            if value:
+                ids.append(value)
+        ids.extend(getattr(self, "piece_ids", ()) or ())
+        return tuple(ids)
+
+
+@dataclass(frozen=True, slots=True)
+class OrganisationRegistered(Event):
+    TYPE: ClassVar[str] = "OrganisationRegistered"
+    org_id: str
+    name: str
+    roles: tuple[str, ...]
+    country: str
+    lei: str | None
+    iban: str | None
+    bic: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class UserAdded(Event):
+    TYPE: ClassVar[str] = "UserAdded"
+    user_id: str
+    org_id: str
+    name: str
+    permissions: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class BankAccountChangeRequested(Event):
+    TYPE: ClassVar[str] = "BankAccountChangeRequested"
+    approval_id: str
+    org_id: str
+    maker_id: str
+    iban: str
+    bic: str
+
+
+@dataclass(frozen=True, slots=True)
+class BankAccountChanged(Event):
+    TYPE: ClassVar[str] = "BankAccountChanged"
+    org_id: str
+    iban: str
+    bic: str
+    approval_id: str | None
+    approved_by: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ProgramCreated(Event):
+    TYPE: ClassVar[str] = "ProgramCreated"
+    program_id: str
+    anchor_id: str
+    name: str
+    currency: str
+    max_tenor_days: int
+    program_limit_minor: int
+    supplier_limit_minor: int
+    funder_limit_minor: int
+    day_count: str
+    calendar: str
+    approval_threshold_minor: int
+    default_after_days: int
+
+
+@dataclass(frozen=True, slots=True)
+class FunderAdded(Event):
+    TYPE: ClassVar[str] = "FunderAdded"
+    program_id: str
+    anchor_id: str
+    funder_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class SupplierOnboarded(Event):
+    TYPE: ClassVar[str] = "SupplierOnboarded"
+    program_id: str
+    anchor_id: str
+    supplier_id: str
+    onboarded_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class ConfirmationRequested(Event):
+    TYPE: ClassVar[str] = "ConfirmationRequested"
+    approval_id: str
+    program_id: str
+    anchor_id: str
+    supplier_id: str
+    maker_id: str
+    invoice_id: str
+    invoice_number: str
+    receivable_id: str
+    amount_minor: int
+    currency: str
+    due_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class ReceivableIssued(Event):
+    TYPE: ClassVar[str] = "ReceivableIssued"
+    receivable_id: str
+    program_id: str
+    obligor_id: str
+    supplier_id: str
+    invoice_id: str
+    invoice_number: str
+    face_minor: int
+    currency: str
+    invoice_due_on: date
+    due_on: date
+    confirmed_by: str
+    approval_id: str | None
+    approved_by: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReceivableSplit(Event):
+    TYPE: ClassVar[str] = "ReceivableSplit"
+    parent_id: str
+    holder_id: str
+    obligor_id: str
+    piece_ids: tuple[str, ...]
+    faces_minor: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ReceivableTransferred(Event):
+    TYPE: ClassVar[str] = "ReceivableTransferred"
+    receivable_id: str
+    new_receivable_id: str
+    from_org_id: str
+    to_org_id: str
+    obligor_id: str
+    face_minor: int
+    reason: str  # transfer | financing
+
+
+@dataclass(frozen=True, slots=True)
+class FinancingRequested(Event):
+    TYPE: ClassVar[str] = "FinancingRequested"
+    request_id: str
+    program_id: str
+    receivable_id: str
+    holder_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class FinancingOffered(Event):
+    TYPE: ClassVar[str] = "FinancingOffered"
+    offer_id: str
+    request_id: str
+    receivable_id: str
+    holder_id: str
+    funder_id: str
+    annual_rate: str
+    fees_minor: int
+    value_date: date
+    days: int
+    discount_minor: int
+    proceeds_minor: int
+
+
+@dataclass(frozen=True, slots=True)
+class FinancingOfferAccepted(Event):
+    TYPE: ClassVar[str] = "FinancingOfferAccepted"
+    offer_id: str
+    request_id: str
+    receivable_id: str
+    holder_id: str
+    funder_id: str
+    face_minor: int
+    proceeds_minor: int
+
+
+@dataclass(frozen=True, slots=True)
+class FinancingRequestWithdrawn(Event):
+    TYPE: ClassVar[str] = "FinancingRequestWithdrawn"
+    request_id: str
+    receivable_id: str
+    holder_id: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class EarlyPaymentOffered(Event):
+    TYPE: ClassVar[str] = "EarlyPaymentOffered"
+    offer_id: str
+    receivable_id: str
+    obligor_id: str
+    holder_id: str
+    annual_rate: str
+    value_date: date
+    days: int
+    discount_minor: int
+    amount_minor: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReceivablePaidEarly(Event):
+    TYPE: ClassVar[str] = "ReceivablePaidEarly"
+    offer_id: str
+    receivable_id: str
+    obligor_id: str
+    payee_id: str
+    face_minor: int
+    discount_minor: int
+    amount_minor: int
+    value_date: date
+
+
+@dataclass(frozen=True, slots=True)
+class ReceivableSettled(Event):
+    TYPE: ClassVar[str] = "ReceivableSettled"
+    receivable_id: str
+    obligor_id: str
+    payee_id: str
+    amount_minor: int
+    currency: str
+    value_date: date
+
+
+@dataclass(frozen=True, slots=True)
+class ReceivableOverdue(Event):
+    TYPE: ClassVar[str] = "ReceivableOverdue"
+    receivable_id: str
+    obligor_id: str
+    holder_id: str
+    as_of: date
+
+
+@dataclass(frozen=True, slots=True)
+class ReceivableDefaulted(Event):
+    TYPE: ClassVar[str] = "ReceivableDefaulted"
+    receivable_id: str
+    obligor_id: str
+    holder_id: str
+    as_of: date
+
+
+@dataclass(frozen=True, slots=True)
+class ReceivableCancelled(Event):
+    TYPE: ClassVar[str] = "ReceivableCancelled"
+    receivable_id: str
+    obligor_id: str
+    holder_id: str
+    face_minor: int
+    reason: str
+
+
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.TYPE: cls
+    for cls in (
+        OrganisationRegistered, UserAdded, BankAccountChangeRequested, BankAccountChanged,
+        ProgramCreated, FunderAdded, SupplierOnboarded, ConfirmationRequested,
+        ReceivableIssued, ReceivableSplit, ReceivableTransferred, FinancingRequested,
+        FinancingOffered, FinancingOfferAccepted, FinancingRequestWithdrawn,
+        EarlyPaymentOffered, ReceivablePaidEarly, ReceivableSettled, ReceivableOverdue,
+        ReceivableDefaulted, ReceivableCancelled,
+    )
+}
+
+
+@dataclass(frozen=True, slots=True)
+class EventRecord:
+    """An event with its envelope. `seq` is assigned by the log when it is appended."""
+
+    id: str
+    org_id: str
+    actor_id: str
+    occurred_at: datetime
+    event: Event
+    seq: int | None = None
+
+
+def format_instant(instant: datetime) -> str:
+    """RFC 3339 UTC with microseconds: '2026-11-26T19:50:03.123456Z'."""
+    assert instant.tzinfo is not None, "instants are timezone-aware"
+    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_instant(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+
+
+# --- plain-data codec ---------------------------------------------------------------
+
+Encoder = Callable[[Any], Any]
+
+
+def _encoder(hint: Any) -> tuple[Encoder, Encoder]:
+    """(to_data, from_data) for one field type."""
+    text = str(hint)
+    if hint is date or text in ("datetime.date", "date"):
+        return (lambda v: v.isoformat()), date.fromisoformat
+    if "date | None" in text or text == "typing.Optional[datetime.date]":
+        return (lambda v: None if v is None else v.isoformat()), (
+            lambda v: None if v is None else date.fromisoformat(v)
+        )
+    if text.startswith("tuple"):
+        return (lambda v: list(v)), (lambda v: tuple(v))
+    return (lambda v: v), (lambda v: v)
+
+
+_CODECS: dict[type[Event], list[tuple[str, Encoder, Encoder]]] = {}
+
+
+def _codec(cls: type[Event]) -> list[tuple[str, Encoder, Encoder]]:
+    codec = _CODECS.get(cls)
+    if codec is None:
+        hints = typing.get_type_hints(cls)
+        codec = []
+        for f in fields(cls):  # type: ignore[arg-type]
+            to_data, from_data = _encoder(hints[f.name])
+            codec.append((f.name, to_data, from_data))
+        _CODECS[cls] = codec
+    return codec
+
+
+def record_to_data(record: EventRecord) -> dict[str, Any]:
+    """The signed content of an event: everything but the log's sequence number."""
+    body = {name: to_data(getattr(record.event, name)) for name, to_data, _ in _codec(
+        type(record.event))}
+    return {
+        "v": EVENT_ENCODING_VERSION,
+        "id": record.id,
+        "type": record.event.TYPE,
+        "org": record.org_id,
+        "actor": record.actor_id,
+        "at": format_instant(record.occurred_at),
+        "data": body,
+    }
+
+
+def record_from_data(data: dict[str, Any], seq: int | None = None) -> EventRecord:
+    if data.get("v") != EVENT_ENCODING_VERSION:
+        raise InvalidRequest("unknown_event_version", f"event encoding version {data.get('v')!r}")
+    cls = EVENT_TYPES.get(data.get("type", ""))
+    if cls is None:
+        raise InvalidRequest("unknown_event_type", f"unknown event type {data.get('type')!r}")
+    body = data["data"]
+    kwargs = {name: from_data(body[name]) for name, _, from_data in _codec(cls)}
+    return EventRecord(
+        id=data["id"],
+        org_id=data["org"],
+        actor_id=data["actor"],
+        occurred_at=parse_instant(data["at"]),
+        event=cls(**kwargs),
+        seq=seq,
+    )

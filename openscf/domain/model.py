@@ -1,0 +1,179 @@
+"""Immutable records of the network's state. A change replaces a record; nothing mutates.
+
+Statuses of a receivable piece:
+
+    live ──split/transfer/financing──▶ split | transferred      (retired, replaced by new pieces)
+      │ ──settle / early payment────▶ settled | paid_early
+      │ ──cancel (anchor, supplier still holds the whole)──▶ cancelled
+      └─maturity passes──▶ overdue ──grace passes──▶ defaulted   (both still payable)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+__all__ = [
+    "OUTSTANDING",
+    "PERMISSIONS",
+    "ROLES",
+    "Approval",
+    "EarlyPaymentOffer",
+    "Exposure",
+    "FinancingOffer",
+    "FinancingRequest",
+    "Invoice",
+    "Organisation",
+    "Program",
+    "Receivable",
+    "Relationship",
+    "User",
+    "exposure_key",
+]
+
+ROLES = ("anchor", "supplier", "funder", "auditor", "operator")
+PERMISSIONS = ("maker", "checker", "viewer", "admin")
+
+# Pieces still owed by the obligor: they count against limits and must be paid.
+OUTSTANDING = frozenset({"live", "overdue", "defaulted"})
+
+
+@dataclass(frozen=True, slots=True)
+class Organisation:
+    id: str
+    name: str
+    roles: tuple[str, ...]
+    country: str
+    lei: str | None = None
+    iban: str | None = None
+    bic: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: str
+    org_id: str
+    name: str
+    permissions: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Program:
+    id: str
+    anchor_id: str
+    name: str
+    currency: str
+    max_tenor_days: int
+    program_limit_minor: int
+    supplier_limit_minor: int
+    funder_limit_minor: int
+    day_count: str
+    calendar: str
+    # Confirmations above this face need a second user's approval (maker-checker).
+    approval_threshold_minor: int
+    # Days after maturity before an unpaid piece is marked defaulted.
+    default_after_days: int
+    funder_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Relationship:
+    program_id: str
+    supplier_id: str
+    onboarded_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class Invoice:
+    id: str
+    program_id: str
+    anchor_id: str
+    supplier_id: str
+    number: str
+    amount_minor: int
+    currency: str
+    due_on: date
+    receivable_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Receivable:
+    id: str
+    program_id: str
+    obligor_id: str
+    # The supplier whose invoice the root receivable confirmed: limits count against it.
+    supplier_id: str
+    holder_id: str
+    face_minor: int
+    currency: str
+    due_on: date
+    issued_at: datetime
+    invoice_id: str
+    root_id: str
+    parent_id: str | None
+    status: str
+    # An open financing request locks the piece against moves until it is resolved.
+    encumbrance: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FinancingRequest:
+    id: str
+    program_id: str
+    receivable_id: str
+    holder_id: str
+    status: str  # open | accepted | withdrawn
+    accepted_offer_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FinancingOffer:
+    id: str
+    request_id: str
+    funder_id: str
+    annual_rate: str
+    fees_minor: int
+    value_date: date
+    days: int
+    discount_minor: int
+    proceeds_minor: int
+    status: str  # open | accepted | declined
+
+
+@dataclass(frozen=True, slots=True)
+class EarlyPaymentOffer:
+    id: str
+    receivable_id: str
+    anchor_id: str
+    annual_rate: str
+    value_date: date
+    days: int
+    discount_minor: int
+    amount_minor: int
+    status: str  # open | accepted
+
+
+@dataclass(frozen=True, slots=True)
+class Approval:
+    """A maker's request waiting for a checker of the same organisation."""
+
+    id: str
+    org_id: str
+    kind: str  # confirmation | bank_account
+    maker_id: str
+    status: str  # pending | approved
+    # The command's canonical fields, so the checker approves exactly what the maker saw.
+    payload_json: str
+
+
+@dataclass(frozen=True, slots=True)
+class Exposure:
+    """Outstanding face counted against one limit: a program, a supplier or a funder in it."""
+
+    key: str
+    outstanding_minor: int
+
+
+def exposure_key(kind: str, program_id: str, org_id: str | None = None) -> str:
+    assert kind in ("program", "supplier", "funder")
+    return f"{kind}:{program_id}" if org_id is None else f"{kind}:{program_id}:{org_id}"

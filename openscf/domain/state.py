@@ -1,0 +1,142 @@
+"""The state the domain reads and `apply` writes, behind one small interface.
+
+`State` is what `decide` and `apply` need; `InMemoryState` implements it with dicts (for
+replay, tests and the reference model), and the store implements it over the database
+with an identity map, so the same rules run in both places.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from openscf.domain.model import (
+    Approval,
+    EarlyPaymentOffer,
+    Exposure,
+    FinancingOffer,
+    FinancingRequest,
+    Invoice,
+    Organisation,
+    Program,
+    Receivable,
+    Relationship,
+    User,
+)
+
+__all__ = ["Record", "State", "InMemoryState"]
+
+Record = (
+    Organisation
+    | User
+    | Program
+    | Relationship
+    | Invoice
+    | Receivable
+    | FinancingRequest
+    | FinancingOffer
+    | EarlyPaymentOffer
+    | Approval
+    | Exposure
+)
+
+
+class State(Protocol):
+    def organisation(self, org_id: str) -> Organisation | None: ...
+    def user(self, user_id: str) -> User | None: ...
+    def program(self, program_id: str) -> Program | None: ...
+    def relationship(self, program_id: str, supplier_id: str) -> Relationship | None: ...
+    def invoice(self, invoice_id: str) -> Invoice | None: ...
+    def invoice_by_number(self, anchor_id: str, supplier_id: str, number: str) -> Invoice | None: ...
+    def receivable(self, receivable_id: str) -> Receivable | None: ...
+    def financing_request(self, request_id: str) -> FinancingRequest | None: ...
+    def financing_offer(self, offer_id: str) -> FinancingOffer | None: ...
+    def early_payment_offer(self, offer_id: str) -> EarlyPaymentOffer | None: ...
+    def approval(self, approval_id: str) -> Approval | None: ...
+    def exposure(self, key: str) -> int: ...
+    def put(self, record: Record) -> None: ...
+
+
+def _norm_number(number: str) -> str:
+    return number.strip().upper()
+
+
+@dataclass
+class InMemoryState:
+    organisations: dict[str, Organisation] = field(default_factory=dict)
+    users: dict[str, User] = field(default_factory=dict)
+    programs: dict[str, Program] = field(default_factory=dict)
+    relationships: dict[tuple[str, str], Relationship] = field(default_factory=dict)
+    invoices: dict[str, Invoice] = field(default_factory=dict)
+    invoice_numbers: dict[tuple[str, str, str], str] = field(default_factory=dict)
+    receivables: dict[str, Receivable] = field(default_factory=dict)
+    financing_requests: dict[str, FinancingRequest] = field(default_factory=dict)
+    financing_offers: dict[str, FinancingOffer] = field(default_factory=dict)
+    early_payment_offers: dict[str, EarlyPaymentOffer] = field(default_factory=dict)
+    approvals: dict[str, Approval] = field(default_factory=dict)
+    exposures: dict[str, int] = field(default_factory=dict)
+
+    def organisation(self, org_id: str) -> Organisation | None:
+        return self.organisations.get(org_id)
+
+    def user(self, user_id: str) -> User | None:
+        return self.users.get(user_id)
+
+    def program(self, program_id: str) -> Program | None:
+        return self.programs.get(program_id)
+
+    def relationship(self, program_id: str, supplier_id: str) -> Relationship | None:
+        return self.relationships.get((program_id, supplier_id))
+
+    def invoice(self, invoice_id: str) -> Invoice | None:
+        return self.invoices.get(invoice_id)
+
+    def invoice_by_number(self, anchor_id: str, supplier_id: str, number: str) -> Invoice | None:
+        invoice_id = self.invoice_numbers.get((anchor_id, supplier_id, _norm_number(number)))
+        return None if invoice_id is None else self.invoices[invoice_id]
+
+    def receivable(self, receivable_id: str) -> Receivable | None:
+        return self.receivables.get(receivable_id)
+
+    def financing_request(self, request_id: str) -> FinancingRequest | None:
+        return self.financing_requests.get(request_id)
+
+    def financing_offer(self, offer_id: str) -> FinancingOffer | None:
+        return self.financing_offers.get(offer_id)
+
+    def early_payment_offer(self, offer_id: str) -> EarlyPaymentOffer | None:
+        return self.early_payment_offers.get(offer_id)
+
+    def approval(self, approval_id: str) -> Approval | None:
+        return self.approvals.get(approval_id)
+
+    def exposure(self, key: str) -> int:
+        return self.exposures.get(key, 0)
+
+    def put(self, record: Record) -> None:
+        if isinstance(record, Receivable):
+            self.receivables[record.id] = record
+        elif isinstance(record, Exposure):
+            self.exposures[record.key] = record.outstanding_minor
+        elif isinstance(record, Organisation):
+            self.organisations[record.id] = record
+        elif isinstance(record, User):
+            self.users[record.id] = record
+        elif isinstance(record, Program):
+            self.programs[record.id] = record
+        elif isinstance(record, Relationship):
+            self.relationships[(record.program_id, record.supplier_id)] = record
+        elif isinstance(record, Invoice):
+            self.invoices[record.id] = record
+            key = (record.anchor_id, record.supplier_id, _norm_number(record.number))
+            self.invoice_numbers[key] = record.id
+        elif isinstance(record, FinancingRequest):
+            self.financing_requests[record.id] = record
+        elif isinstance(record, FinancingOffer):
+            self.financing_offers[record.id] = record
+        elif isinstance(record, EarlyPaymentOffer):
+            self.early_payment_offers[record.id] = record
+        elif isinstance(record, Approval):
+            self.approvals[record.id] = record
+        else:  # pragma: no cover - the union is closed
+            raise AssertionError(f"unknown record {record!r}")

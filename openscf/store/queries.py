@@ -1,0 +1,114 @@
+"""Read-side queries for adapters: lists, details, the event history, chains of custody."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from sqlalchemy import Connection, func, select
+
+from openscf.domain.events import EventRecord, record_from_data
+from openscf.domain.model import Organisation, Program, Receivable
+from openscf.store import tables as t
+from openscf.store.mapping import row_to_record
+from openscf.trust.canonical import decode_canonical
+
+__all__ = [
+    "chain_of_custody",
+    "count_events_by_type",
+    "iter_events",
+    "list_organisations",
+    "list_programs",
+    "list_receivables",
+    "load_exposures",
+    "log_size",
+    "stored_receivables",
+]
+
+
+def list_receivables(conn: Connection, *, holder_id: str | None = None,
+                     status: str | None = None, program_id: str | None = None,
+                     limit: int = 100, starting_after: str | None = None) -> list[Receivable]:
+    query = select(t.receivables).order_by(t.receivables.c.id).limit(limit)
+    if holder_id:
+        query = query.where(t.receivables.c.holder_id == holder_id)
+    if status:
+        query = query.where(t.receivables.c.status == status)
+    if program_id:
+        query = query.where(t.receivables.c.program_id == program_id)
+    if starting_after:
+        query = query.where(t.receivables.c.id > starting_after)
+    return [row_to_record(Receivable, row) for row in conn.execute(query)]
+
+
+def stored_receivables(conn: Connection) -> Iterator[Receivable]:
+    for row in conn.execute(select(t.receivables).order_by(t.receivables.c.id)):
+        yield row_to_record(Receivable, row)
+
+
+def list_organisations(conn: Connection) -> list[Organisation]:
+    rows = conn.execute(select(t.organisations).order_by(t.organisations.c.id))
+    return [row_to_record(Organisation, row) for row in rows]
+
+
+def list_programs(conn: Connection) -> list[Program]:
+    return [row_to_record(Program, row) for row in conn.execute(select(t.programs))]
+
+
+def load_exposures(conn: Connection) -> dict[str, int]:
+    rows = conn.execute(select(t.exposures.c.key, t.exposures.c.outstanding_minor))
+    return {key: int(value) for key, value in rows}
+
+
+def log_size(conn: Connection) -> int:
+    return int(conn.execute(select(t.log_head.c.size)).scalar_one())
+
+
+def iter_events(conn: Connection, *, after_seq: int = 0,
+                batch: int = 5000) -> Iterator[EventRecord]:
+    """Every event in log order, decoded from its stored canonical bytes."""
+    last = after_seq
+    while True:
+        rows = conn.execute(
+            select(t.events.c.seq, t.events.c.body).where(t.events.c.seq > last)
+            .order_by(t.events.c.seq).limit(batch)
+        ).all()
+        if not rows:
+            return
+        for seq, body in rows:
+            yield record_from_data(decode_canonical(bytes(body)), seq)
+        last = rows[-1][0]
+
+
+def count_events_by_type(conn: Connection) -> dict[str, int]:
+    rows = conn.execute(select(t.events.c.type, func.count()).group_by(t.events.c.type))
+    return {name: int(n) for name, n in rows}
+
+
+def chain_of_custody(conn: Connection, receivable_id: str) -> list[dict[str, Any]]:
+    """From the anchor's confirmation to `receivable_id`: every event on its ancestry."""
+    ancestry: list[str] = []
+    current: str | None = receivable_id
+    while current is not None:
+        row = conn.execute(
+            select(t.receivables.c.id, t.receivables.c.parent_id)
+            .where(t.receivables.c.id == current)
+        ).first()
+        if row is None:
+            break
+        ancestry.append(row[0])
+        current = row[1]
+    if not ancestry:
+        return []
+    seqs = select(t.event_subjects.c.seq).where(t.event_subjects.c.receivable_id.in_(ancestry))
+    rows = conn.execute(
+        select(t.events.c.seq, t.events.c.body).where(t.events.c.seq.in_(seqs))
+        .order_by(t.events.c.seq)
+    )
+    chain = []
+    for seq, body in rows:
+        record = record_from_data(decode_canonical(bytes(body)), seq)
+        chain.append({"seq": seq, "type": record.event.TYPE, "org_id": record.org_id,
+                      "actor_id": record.actor_id, "occurred_at": record.occurred_at,
+                      "event": record.event})
+    return chain

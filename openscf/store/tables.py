@@ -1,0 +1,220 @@
+"""SQLAlchemy 2 tables. Alembic migrations create them; `metadata` is the reference that
+a test compares the migrated schema against.
+
+Amounts are BIGINT minor units. Instants are stored as RFC 3339 UTC text (the same text on
+SQLite and PostgreSQL, and the same as in the canonical event bytes); business dates are
+DATE. Every mutable row carries a `version` for optimistic concurrency.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    Date,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+def _id(name: str = "id") -> Column[str]:
+    return Column(name, String(80), primary_key=True)
+
+
+def _version() -> Column[int]:
+    return Column("version", Integer, nullable=False, default=1)
+
+
+organisations = Table(
+    "organisations", metadata, _id(),
+    Column("name", String(200), nullable=False),
+    Column("roles", Text, nullable=False),
+    Column("country", String(2), nullable=False),
+    Column("lei", String(20)),
+    Column("iban", String(34)),
+    Column("bic", String(11)),
+    _version(),
+)
+
+users = Table(
+    "users", metadata, _id(),
+    Column("org_id", String(80), nullable=False, index=True),
+    Column("name", String(200), nullable=False),
+    Column("permissions", Text, nullable=False),
+    _version(),
+)
+
+programs = Table(
+    "programs", metadata, _id(),
+    Column("anchor_id", String(80), nullable=False, index=True),
+    Column("name", String(200), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("max_tenor_days", Integer, nullable=False),
+    Column("program_limit_minor", BigInteger, nullable=False),
+    Column("supplier_limit_minor", BigInteger, nullable=False),
+    Column("funder_limit_minor", BigInteger, nullable=False),
+    Column("day_count", String(10), nullable=False),
+    Column("calendar", String(10), nullable=False),
+    Column("approval_threshold_minor", BigInteger, nullable=False),
+    Column("default_after_days", Integer, nullable=False),
+    Column("funder_ids", Text, nullable=False),
+    _version(),
+)
+
+relationships = Table(
+    "relationships", metadata,
+    Column("program_id", String(80), primary_key=True),
+    Column("supplier_id", String(80), primary_key=True),
+    Column("onboarded_on", Date, nullable=False),
+    _version(),
+)
+
+invoices = Table(
+    "invoices", metadata, _id(),
+    Column("program_id", String(80), nullable=False),
+    Column("anchor_id", String(80), nullable=False),
+    Column("supplier_id", String(80), nullable=False),
+    Column("number", String(64), nullable=False),
+    # The normalised number: one invoice backs at most one receivable, held by the database.
+    Column("number_key", String(64), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("due_on", Date, nullable=False),
+    Column("receivable_id", String(80), nullable=False, unique=True),
+    _version(),
+    UniqueConstraint("anchor_id", "supplier_id", "number_key", name="uq_invoices_number"),
+)
+
+receivables = Table(
+    "receivables", metadata, _id(),
+    Column("program_id", String(80), nullable=False),
+    Column("obligor_id", String(80), nullable=False),
+    Column("supplier_id", String(80), nullable=False),
+    Column("holder_id", String(80), nullable=False),
+    Column("face_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("due_on", Date, nullable=False),
+    Column("issued_at", String(32), nullable=False),
+    Column("invoice_id", String(80), nullable=False),
+    Column("root_id", String(80), nullable=False, index=True),
+    Column("parent_id", String(80)),
+    Column("status", String(16), nullable=False),
+    Column("encumbrance", String(80)),
+    _version(),
+    CheckConstraint("face_minor > 0", name="face_positive"),
+    Index("ix_receivables_holder_status", "holder_id", "status"),
+    Index("ix_receivables_program_status_due", "program_id", "status", "due_on"),
+)
+
+financing_requests = Table(
+    "financing_requests", metadata, _id(),
+    Column("program_id", String(80), nullable=False),
+    Column("receivable_id", String(80), nullable=False, index=True),
+    Column("holder_id", String(80), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("accepted_offer_id", String(80)),
+    _version(),
+)
+
+financing_offers = Table(
+    "financing_offers", metadata, _id(),
+    Column("request_id", String(80), nullable=False, index=True),
+    Column("funder_id", String(80), nullable=False),
+    Column("annual_rate", String(32), nullable=False),
+    Column("fees_minor", BigInteger, nullable=False),
+    Column("value_date", Date, nullable=False),
+    Column("days", Integer, nullable=False),
+    Column("discount_minor", BigInteger, nullable=False),
+    Column("proceeds_minor", BigInteger, nullable=False),
+    Column("status", String(16), nullable=False),
+    _version(),
+)
+
+early_payment_offers = Table(
+    "early_payment_offers", metadata, _id(),
+    Column("receivable_id", String(80), nullable=False, index=True),
+    Column("anchor_id", String(80), nullable=False),
+    Column("annual_rate", String(32), nullable=False),
+    Column("value_date", Date, nullable=False),
+    Column("days", Integer, nullable=False),
+    Column("discount_minor", BigInteger, nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("status", String(16), nullable=False),
+    _version(),
+)
+
+approvals = Table(
+    "approvals", metadata, _id(),
+    Column("org_id", String(80), nullable=False, index=True),
+    Column("kind", String(20), nullable=False),
+    Column("maker_id", String(80), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("payload_json", Text, nullable=False),
+    _version(),
+)
+
+exposures = Table(
+    "exposures", metadata,
+    Column("key", String(200), primary_key=True),
+    Column("outstanding_minor", BigInteger, nullable=False),
+    _version(),
+    CheckConstraint("outstanding_minor >= 0", name="outstanding_not_negative"),
+)
+
+# --- the event log -------------------------------------------------------------------
+
+events = Table(
+    "events", metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("id", String(80), nullable=False, unique=True),
+    Column("type", String(40), nullable=False),
+    Column("org_id", String(80), nullable=False),
+    Column("actor_id", String(80), nullable=False),
+    Column("occurred_at", String(32), nullable=False),
+    # The canonical bytes (openscf.trust.canonical): hashed, signed and replayed as stored.
+    Column("body", LargeBinary, nullable=False),
+)
+
+event_parties = Table(
+    "event_parties", metadata,
+    Column("org_id", String(80), primary_key=True),
+    Column("seq", BigInteger, primary_key=True),
+)
+
+event_subjects = Table(
+    "event_subjects", metadata,
+    Column("receivable_id", String(80), primary_key=True),
+    Column("seq", BigInteger, primary_key=True),
+)
+
+# One row: the log's size. Appending takes its row lock, so appends are serialised and
+# sequence numbers have no gaps (the sequencer of DESIGN.md).
+log_head = Table(
+    "log_head", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("size", BigInteger, nullable=False),
+)
+
+idempotency = Table(
+    "idempotency", metadata,
+    Column("key", String(300), primary_key=True),
+    Column("request_hash", String(64), nullable=False),
+    Column("response", Text, nullable=False),
+    Column("created_at", String(32), nullable=False),
+)

@@ -1,0 +1,106 @@
+"""Canonical encoding: the one byte form used for hashing, signing and storage alike.
+
+The form is a strict subset of JSON (close to RFC 8785 for the values we allow):
+
+- objects with string keys, sorted by Unicode code point, no duplicate keys;
+- arrays, strings, integers in the signed 64-bit range, `true`, `false`, `null`;
+- no floats at all (money is integer minor units; rates travel as decimal strings);
+- no insignificant whitespace; strings are UTF-8 with JSON's minimal escapes.
+
+Because the encoder is deterministic, `decode_canonical` can reject any non-canonical
+input by re-encoding what it parsed and comparing bytes: two different byte strings never
+decode to the same value, so a signature over the bytes is a signature over the value.
+
+Versioning: an encoded *event* is an object whose key `"v"` names the encoding version
+(`EVENT_ENCODING_VERSION`). A future version adds keys or changes rules only under a new
+`v`; verifiers refuse versions they do not know.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+__all__ = [
+    "EVENT_ENCODING_VERSION",
+    "CanonicalEncodingError",
+    "canonical_bytes",
+    "decode_canonical",
+]
+
+EVENT_ENCODING_VERSION = 1
+
+_INT_MIN = -(2**63)
+_INT_MAX = 2**63 - 1
+
+
+class CanonicalEncodingError(ValueError):
+    """A value cannot be canonically encoded, or bytes are not a canonical encoding."""
+
+    code = "non_canonical_encoding"
+
+
+def _check(value: Any, path: str) -> None:
+    # Why a separate walk: json.dumps silently accepts floats, NaN and non-string keys,
+    # each of which would make two encoders disagree about the bytes of one value.
+    if value is None or isinstance(value, bool | str):
+        return
+    if isinstance(value, int):
+        if not _INT_MIN <= value <= _INT_MAX:
+            raise CanonicalEncodingError(f"integer out of signed 64-bit range at {path}")
+        return
+    if isinstance(value, float):
+        raise CanonicalEncodingError(f"floats are not allowed in canonical encoding at {path}")
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise CanonicalEncodingError(f"object key {key!r} at {path} is not a string")
+            _check(item, f"{path}.{key}")
+        return
+    if isinstance(value, Sequence) and not isinstance(value, bytes | bytearray):
+        for index, item in enumerate(value):
+            _check(item, f"{path}[{index}]")
+        return
+    raise CanonicalEncodingError(
+        f"type {type(value).__name__} at {path} has no canonical encoding"
+    )
+
+
+def canonical_bytes(value: Any) -> bytes:
+    """Encode `value` canonically. Raises CanonicalEncodingError for unencodable values."""
+    _check(value, "$")
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return text.encode("utf-8")
+
+
+def decode_canonical(data: bytes) -> Any:
+    """Decode bytes that must be a canonical encoding; reject anything else."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CanonicalEncodingError("not valid UTF-8") from exc
+
+    def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        for key, item in pairs:
+            if key in result:
+                raise CanonicalEncodingError(f"duplicate object key {key!r}")
+            result[key] = item
+        return result
+
+    def _no_floats(token: str) -> Any:
+        raise CanonicalEncodingError(f"floats are not allowed: {token}")
+
+    try:
+        value = json.loads(
+            text,
+            object_pairs_hook=_no_duplicates,
+            parse_float=_no_floats,
+            parse_constant=_no_floats,
+        )
+    except json.JSONDecodeError as exc:
+        raise CanonicalEncodingError(f"not JSON: {exc.msg} at offset {exc.pos}") from exc
+    if canonical_bytes(value) != data:
+        raise CanonicalEncodingError("bytes are JSON but not in canonical form")
+    return value
