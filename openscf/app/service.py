@@ -37,7 +37,6 @@ from openscf.domain.events import (
 )
 from openscf.store.queries import log_size
 from openscf.store.uow import UnitOfWork, unit_of_work
-from openscf.trust.canonical import canonical_bytes
 
 __all__ = ["NetworkService", "Outcome"]
 
@@ -130,8 +129,11 @@ class NetworkService:
 
     @staticmethod
     def _request_hash(user_id: str, command: object) -> str:
+        # Plain sorted JSON, not the canonical encoding: the request may still hold values
+        # the domain will refuse (an amount past 2^63-1), and hashing must not fail first.
         payload = {"type": type(command).__name__, "user": user_id, "data": command_data(command)}
-        return hashlib.sha256(canonical_bytes(payload)).hexdigest()
+        text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+        return hashlib.sha256(text.encode()).hexdigest()
 
     # --- the command pipeline --------------------------------------------------------
 

@@ -8,7 +8,6 @@ settlement calendar (the ECB's TARGET2 closing days). Weekends are never busines
 from __future__ import annotations
 
 from datetime import date, timedelta
-from decimal import Decimal
 from functools import lru_cache
 from typing import Literal
 
@@ -36,7 +35,9 @@ def check_day_count(day_count: str) -> DayCount:
     if day_count == "ACT/365F":
         return "ACT/365F"
     raise InvalidRequest(
-        "invalid_day_count", f"day count must be ACT/360 or ACT/365F, got {day_count!r}", "day_count"
+        "invalid_day_count",
+        f"day count must be ACT/360 or ACT/365F, got {day_count!r}",
+        "day_count",
     )
 
 

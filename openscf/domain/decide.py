@@ -24,7 +24,13 @@ from openscf.domain.calendar import (
     check_day_count,
     modified_following,
 )
-from openscf.domain.errors import Conflict, InvalidRequest, LimitExceeded, NotFound, PermissionDenied
+from openscf.domain.errors import (
+    Conflict,
+    InvalidRequest,
+    LimitExceeded,
+    NotFound,
+    PermissionDenied,
+)
 from openscf.domain.ids import check_id
 from openscf.domain.model import (
     OUTSTANDING,

@@ -16,8 +16,8 @@ maps them to status codes; the CLI prints them; nothing else needs to know.
 from __future__ import annotations
 
 __all__ = [
-    "Conflict",
     "ConcurrencyConflict",
+    "Conflict",
     "InvalidRequest",
     "LimitExceeded",
     "NotFound",

@@ -111,7 +111,13 @@ def _check(state: InMemoryState, record: ev.EventRecord) -> str | None:
         paid = state.receivable(e.receivable_id)
         if paid is None:
             return f"unknown receivable {e.receivable_id}"
-        if org != paid.obligor_id:
+        if isinstance(e, ev.ReceivablePaidEarly):
+            # The holder accepts; the obligor must have made the offer it accepts.
+            offer = state.early_payment_offer(e.offer_id)
+            if org != paid.holder_id or offer is None or offer.anchor_id != paid.obligor_id:
+                return f"early payment of {e.receivable_id} not offered by its obligor " \
+                       "and accepted by its holder"
+        elif org != paid.obligor_id:
             return f"{org} paid or cancelled {e.receivable_id} owed by {paid.obligor_id}"
         allowed = OUTSTANDING if isinstance(e, ev.ReceivableSettled) else {"live"}
         if paid.status not in allowed:

@@ -26,8 +26,14 @@ from openscf.domain.model import (
 from openscf.domain.state import Record
 from openscf.store import tables as t
 
-__all__ = ["TABLE_OF", "KEY_OF", "key_of", "normalise_invoice_number", "record_to_row",
-           "row_to_record"]
+__all__ = [
+    "KEY_OF",
+    "TABLE_OF",
+    "key_of",
+    "normalise_invoice_number",
+    "record_to_row",
+    "row_to_record",
+]
 
 TABLE_OF: dict[type[Any], Table] = {
     Organisation: t.organisations,

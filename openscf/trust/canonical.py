@@ -22,6 +22,8 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from openscf.trust.errors import TrustError
+
 __all__ = [
     "EVENT_ENCODING_VERSION",
     "CanonicalEncodingError",
@@ -35,16 +37,27 @@ _INT_MIN = -(2**63)
 _INT_MAX = 2**63 - 1
 
 
-class CanonicalEncodingError(ValueError):
+_MAX_DEPTH = 64
+
+
+class CanonicalEncodingError(TrustError):
     """A value cannot be canonically encoded, or bytes are not a canonical encoding."""
 
     code = "non_canonical_encoding"
 
 
-def _check(value: Any, path: str) -> None:
+def _check(value: Any, path: str, depth: int = 0) -> None:
     # Why a separate walk: json.dumps silently accepts floats, NaN and non-string keys,
     # each of which would make two encoders disagree about the bytes of one value.
-    if value is None or isinstance(value, bool | str):
+    if depth > _MAX_DEPTH:
+        raise CanonicalEncodingError(f"nesting deeper than {_MAX_DEPTH} at {path}")
+    if value is None or isinstance(value, bool):
+        return
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise CanonicalEncodingError(f"a lone surrogate is not UTF-8 at {path}") from None
         return
     if isinstance(value, int):
         if not _INT_MIN <= value <= _INT_MAX:
@@ -56,11 +69,11 @@ def _check(value: Any, path: str) -> None:
         for key, item in value.items():
             if not isinstance(key, str):
                 raise CanonicalEncodingError(f"object key {key!r} at {path} is not a string")
-            _check(item, f"{path}.{key}")
+            _check(item, f"{path}.{key}", depth + 1)
         return
     if isinstance(value, Sequence) and not isinstance(value, bytes | bytearray):
         for index, item in enumerate(value):
-            _check(item, f"{path}[{index}]")
+            _check(item, f"{path}[{index}]", depth + 1)
         return
     raise CanonicalEncodingError(
         f"type {type(value).__name__} at {path} has no canonical encoding"
@@ -101,6 +114,11 @@ def decode_canonical(data: bytes) -> Any:
         )
     except json.JSONDecodeError as exc:
         raise CanonicalEncodingError(f"not JSON: {exc.msg} at offset {exc.pos}") from exc
+    except CanonicalEncodingError:
+        raise
+    except (ValueError, RecursionError) as exc:
+        # json's own limits: integer literals past 4300 digits, nesting past the stack.
+        raise CanonicalEncodingError(f"not acceptable JSON: {exc}") from None
     if canonical_bytes(value) != data:
         raise CanonicalEncodingError("bytes are JSON but not in canonical form")
     return value

@@ -1,0 +1,98 @@
+"""Errors raised while reading trade documents.
+
+Every error has a stable snake_case `code`, a `message` a person can act on, and a
+`location` naming where in the input the problem is (source, line, element).
+"""
+
+from __future__ import annotations
+
+
+class DocumentError(Exception):
+    """Base of all document errors."""
+
+    code = "document_error"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        source: str | None = None,
+        line: int | None = None,
+        element: str | None = None,
+        code: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        if code is not None:
+            self.code = code
+        self.message = message
+        self.source = source
+        self.line = line
+        self.element = element
+
+    @property
+    def location(self) -> str:
+        """`source:line (element)`, with the parts that are known."""
+        parts = self.source or ""
+        if self.line is not None:
+            parts = f"{parts}:{self.line}" if parts else f"line {self.line}"
+        if self.element:
+            parts = f"{parts} ({self.element})" if parts else self.element
+        return parts
+
+    def __str__(self) -> str:
+        loc = self.location
+        return f"{self.code}: {self.message}" + (f" [{loc}]" if loc else "")
+
+
+class MalformedXmlError(DocumentError):
+    """The input is not well-formed XML."""
+
+    code = "malformed_xml"
+
+
+class UnsafeXmlError(DocumentError):
+    """The input uses XML features refused for safety (DOCTYPE, entities, external DTD)."""
+
+    code = "unsafe_xml"
+
+
+class DocumentTooLargeError(DocumentError):
+    """The input is larger than the configured byte limit."""
+
+    code = "document_too_large"
+
+
+class UnknownDocumentTypeError(DocumentError):
+    """The root element or its namespace is not a supported document type."""
+
+    code = "unknown_document_type"
+
+
+class MissingElementError(DocumentError):
+    """A term the normalised document needs is absent."""
+
+    code = "missing_element"
+
+
+class InvalidValueError(DocumentError):
+    """A value cannot be read (a bad date, a bad number, an unknown currency)."""
+
+    code = "invalid_value"
+
+
+class AmountPrecisionError(InvalidValueError):
+    """An amount has more decimals than its currency's minor unit allows."""
+
+    code = "amount_precision"
+
+
+class RulesNotInstalledError(DocumentError):
+    """Validation artefacts (XSD, Schematron) are not installed in the data directory."""
+
+    code = "rules_not_installed"
+
+
+class RulesInstallError(DocumentError):
+    """Installing validation artefacts failed; nothing was installed."""
+
+    code = "rules_install_failed"

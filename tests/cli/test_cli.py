@@ -1,0 +1,93 @@
+"""The command line: the demo, and inspecting receivables in the database it leaves."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from openscf.cli import app
+
+runner = CliRunner()
+
+
+def _demo(db: Path) -> dict:  # type: ignore[type-arg]
+    result = runner.invoke(app, ["demo", "--db", str(db), "--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_the_demo_runs_every_operation_and_the_invariants_hold(tmp_path: Path) -> None:
+    summary = _demo(tmp_path / "demo.db")
+    assert summary["invariants_ok"] is True and summary["violations"] == []
+    ops = summary["operations"]
+    for op in ("ConfirmInvoice", "ApproveConfirmation", "SplitReceivable", "TransferReceivable",
+               "RequestFinancing", "OfferFinancing", "AcceptFinancingOffer",
+               "OfferEarlyPayment", "AcceptEarlyPayment", "SettleReceivable", "MarkOverdue",
+               "MarkDefaulted", "CancelReceivable", "ApproveBankAccountChange"):
+        assert ops.get(op, 0) >= 1, op
+    assert 18 <= summary["organisations"] <= 25
+    codes = {r["code"] for r in summary["rejected"]}
+    assert {"same_user_cannot_approve", "receivable_consumed", "not_holder",
+            "pieces_do_not_sum", "not_yet_due", "tenor_exceeded"} <= codes
+    for f in summary["financings"]:
+        face, discount, fees, proceeds = (int(f[k].replace(".", "")) for k in
+                                          ("face", "discount", "fees", "proceeds"))
+        assert proceeds == face - discount - fees
+
+
+def test_the_demo_is_deterministic_and_replaces_its_own_database(tmp_path: Path) -> None:
+    first = _demo(tmp_path / "demo.db")
+    second = _demo(tmp_path / "demo.db")
+    assert first == second
+
+
+def test_the_demo_refuses_to_overwrite_a_database_that_is_not_a_demo(tmp_path: Path) -> None:
+    precious = tmp_path / "precious.db"
+    precious.write_bytes(b"not an openscf database at all")
+    result = runner.invoke(app, ["demo", "--db", str(precious)])
+    assert result.exit_code != 0
+    assert precious.read_bytes() == b"not an openscf database at all"
+
+
+def test_receivables_list_and_show_trace_custody_from_confirmation(tmp_path: Path) -> None:
+    db = tmp_path / "demo.db"
+    _demo(db)
+    listed = runner.invoke(app, ["receivables", "list", "--db", str(db), "--json",
+                                 "--limit", "1000"])
+    assert listed.exit_code == 0
+    data = json.loads(listed.stdout)
+    assert data["object"] == "list"
+    financed = [r for r in data["data"] if r["parent_id"] and r["status"] == "settled"
+                and r["holder_id"] != r["supplier_id"]]
+    assert financed
+    shown = runner.invoke(app, ["receivables", "show", financed[-1]["id"], "--db", str(db),
+                                "--json"])
+    assert shown.exit_code == 0, shown.output
+    detail = json.loads(shown.stdout)
+    chain = [step["type"] for step in detail["chain_of_custody"]]
+    assert chain[0] == "ReceivableIssued"
+    assert chain[-1] == "ReceivableSettled"
+    assert "ReceivableTransferred" in chain
+
+
+def test_inspecting_a_missing_database_says_what_to_do(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["receivables", "list", "--db", str(tmp_path / "none.db")])
+    assert result.exit_code == 1
+    assert "openscf demo" in result.output
+
+
+def test_showing_an_unknown_receivable_is_a_clear_error(tmp_path: Path) -> None:
+    db = tmp_path / "demo.db"
+    _demo(db)
+    result = runner.invoke(app, ["receivables", "show", "rcv_nothing", "--db", str(db)])
+    assert result.exit_code == 1
+    assert "unknown_receivable" in result.output
+
+
+def test_every_command_has_help() -> None:
+    for args in (["--help"], ["demo", "--help"], ["receivables", "list", "--help"],
+                 ["receivables", "show", "--help"]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0 and "Usage" in result.output

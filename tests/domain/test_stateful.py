@@ -1,0 +1,170 @@
+"""Random command sequences against a simple reference model, invariants after every step.
+
+The reference model knows only holders and faces: a piece moves whole or in parts, and
+the sum of a root's outstanding and paid pieces is its face. The domain must agree with
+it on every accepted command and refuse (with an error, changing nothing) what the model
+says is impossible.
+"""
+
+from __future__ import annotations
+
+import copy
+from datetime import timedelta
+
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+
+from openscf.domain import commands as c
+from openscf.domain.errors import OpenSCFError
+from openscf.domain.model import OUTSTANDING
+from openscf.domain.replay import recount_exposures, replay
+
+from .conftest import build_network
+
+
+class ReceivablesMachine(RuleBasedStateMachine):
+    def __init__(self) -> None:
+        super().__init__()
+        self.net = build_network(program_limit=10**9, supplier_limit=4 * 10**8)
+        self.world = self.net.world
+        self.firms = [self.net.s1, self.net.s2, self.net.s3]
+        # reference model: piece id -> [holder org, face, outstanding?]
+        self.model: dict[str, list[object]] = {
+            self.net.receivable_id: [self.net.s1.org_id, 100_000_00, True]}
+        self.refused = 0
+
+    def _live(self) -> list[str]:
+        return sorted(p for p, (_, _, out) in self.model.items() if out)
+
+    def _attempt(self, actor, command) -> bool:  # type: ignore[no-untyped-def]
+        before = copy.deepcopy(self.world.state)
+        log_len = len(self.world.log)
+        try:
+            self.world.run(actor, command)
+        except OpenSCFError:
+            self.refused += 1
+            assert len(self.world.log) == log_len
+            assert self.world.state == before, "a refused command changed the state"
+            return False
+        return True
+
+    @rule(firm=st.integers(0, 2), amount=st.integers(1, 50_000_000), days=st.integers(10, 170))
+    def confirm(self, firm: int, amount: int, days: int) -> None:
+        rid = self.world.new("rcv")
+        ok = self._attempt(self.net.anchor, c.ConfirmInvoice(
+            self.net.program_id, self.firms[firm].org_id, self.world.new("INV"), amount, "EUR",
+            self.world.today + timedelta(days=days), self.world.new("inv"), rid,
+            self.world.new("apr")))
+        if ok:
+            self.model[rid] = [self.firms[firm].org_id, amount, True]
+
+    @precondition(lambda self: self._live())
+    @rule(data=st.data(), parts=st.integers(2, 4), actor=st.integers(0, 2))
+    def split(self, data: st.DataObject, parts: int, actor: int) -> None:
+        pid = data.draw(st.sampled_from(self._live()))
+        holder, face, _ = self.model[pid]
+        assert isinstance(face, int)
+        cuts = sorted(data.draw(st.lists(st.integers(0, face), min_size=parts - 1,
+                                         max_size=parts - 1)))
+        amounts = tuple(b - a for a, b in zip([0, *cuts], [*cuts, face], strict=True))
+        ids = tuple(self.world.new("rcv") for _ in amounts)
+        expected = (holder == self.firms[actor].org_id and min(amounts) > 0
+                    and self._movable(pid))
+        ok = self._attempt(self.firms[actor], c.SplitReceivable(pid, amounts, ids))
+        assert ok == expected, (ok, expected)
+        if ok:
+            self.model[pid][2] = False
+            for new_id, amount in zip(ids, amounts, strict=True):
+                self.model[new_id] = [holder, amount, True]
+
+    def _movable(self, pid: str) -> bool:
+        piece = self.world.state.receivable(pid)
+        assert piece is not None
+        return (piece.status == "live" and piece.encumbrance is None
+                and self.world.today < piece.due_on)
+
+    @precondition(lambda self: self._live())
+    @rule(data=st.data(), actor=st.integers(0, 2), to=st.integers(0, 2),
+          fraction=st.sampled_from([None, 1, 2, 3]))
+    def transfer(self, data: st.DataObject, actor: int, to: int, fraction: int | None) -> None:
+        pid = data.draw(st.sampled_from(self._live()))
+        holder, face, _ = self.model[pid]
+        assert isinstance(face, int)
+        amount = None if fraction is None else face * fraction // 4
+        ids = [self.world.new("rcv") for _ in range(3)]
+        expected = (holder == self.firms[actor].org_id and actor != to and self._movable(pid)
+                    and (amount is None or amount > 0))
+        ok = self._attempt(self.firms[actor], c.TransferReceivable(
+            pid, self.firms[to].org_id, amount, *ids))
+        assert ok == expected
+        if ok:
+            self.model[pid][2] = False
+            moved = face if amount is None else amount
+            self.model[ids[0]] = [self.firms[to].org_id, moved, True]
+            if moved != face:
+                self.model[ids[2]] = [holder, face - moved, True]
+
+    @precondition(lambda self: self._live())
+    @rule(data=st.data(), rate=st.sampled_from(["0.01", "0.045", "0.12"]))
+    def finance(self, data: st.DataObject, rate: str) -> None:
+        pid = data.draw(st.sampled_from(self._live()))
+        holder = self.model[pid][0]
+        actor = next((f for f in self.firms if f.org_id == holder), None)
+        if actor is None:  # the funder holds it already
+            return
+        fin, ofr, new = self.world.new("fin"), self.world.new("ofr"), self.world.new("rcv")
+        if not self._attempt(actor, c.RequestFinancing(pid, fin)):
+            return
+        assert self._attempt(self.net.funder, c.OfferFinancing(fin, rate, self.world.today, 0,
+                                                               ofr))
+        assert self._attempt(actor, c.AcceptFinancingOffer(ofr, new))
+        self.model[pid][2] = False
+        self.model[new] = [self.net.funder.org_id, self.model[pid][1], True]
+
+    @precondition(lambda self: self._live())
+    @rule(data=st.data(), actor=st.sampled_from(["anchor", "s1"]))
+    def settle_or_pay_early(self, data: st.DataObject, actor: str) -> None:
+        pid = data.draw(st.sampled_from(self._live()))
+        piece = self.world.state.receivable(pid)
+        assert piece is not None
+        if self.world.today < piece.due_on:
+            epo = self.world.new("epo")
+            if self._attempt(getattr(self.net, actor), c.OfferEarlyPayment(
+                    pid, "0.03", self.world.today, epo)):
+                holder = next(f for f in [*self.firms, self.net.funder]
+                               if f.org_id == piece.holder_id)
+                if self._attempt(holder, c.AcceptEarlyPayment(epo)):
+                    self.model[pid][2] = False
+        elif self._attempt(getattr(self.net, actor), c.SettleReceivable(pid)):
+            assert actor == "anchor"
+            self.model[pid][2] = False
+
+    @rule(days=st.integers(1, 60))
+    def time_passes(self, days: int) -> None:
+        self.world.today += timedelta(days=days)
+
+    @invariant()
+    def the_domain_agrees_with_the_reference_model(self) -> None:
+        state = self.world.state
+        for pid, (holder, face, outstanding) in self.model.items():
+            piece = state.receivable(pid)
+            assert piece is not None
+            assert (piece.holder_id, piece.face_minor) == (holder, face)
+            assert (piece.status in OUTSTANDING) == outstanding
+
+    @invariant()
+    def every_invariant_holds_on_replay(self) -> None:
+        result = replay(self.world.log)
+        assert result.ok, result.violations
+        assert result.state.receivables == self.world.state.receivables
+        funders = {p.id: p.funder_ids for p in self.world.state.programs.values()}
+        recount = recount_exposures(self.world.state.receivables.values(), funders)
+        assert {k: v for k, v in self.world.state.exposures.items() if v} == recount
+
+
+ReceivablesMachine.TestCase.settings = settings(
+    max_examples=60, stateful_step_count=25, deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+TestReceivables = ReceivablesMachine.TestCase
