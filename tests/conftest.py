@@ -18,7 +18,6 @@ from sqlalchemy import Engine, text
 from openscf.app import FixedClock, NetworkService
 from openscf.domain import commands as c
 from openscf.store import make_engine, migrate, sqlite_url
-from openscf.store.tables import metadata
 
 PG_URL = os.environ.get("OPENSCF_TEST_DATABASE_URL")
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -27,8 +26,9 @@ START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 def reset_postgres(url: str) -> None:
     engine = make_engine(url)
     with engine.begin() as conn:
-        metadata.drop_all(conn)
-        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        # Whatever an older schema left behind goes too: the test database is disposable.
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
     engine.dispose()
 
 

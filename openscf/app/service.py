@@ -16,8 +16,8 @@ import hashlib
 import json
 import random
 import time
-from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field, fields, replace
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, date
 from typing import Any
 
@@ -28,7 +28,7 @@ from openscf.app.policy import authorize
 from openscf.domain import commands as c
 from openscf.domain.apply import apply
 from openscf.domain.decide import Actor, decide
-from openscf.domain.errors import ConcurrencyConflict, Conflict
+from openscf.domain.errors import ConcurrencyConflict, Conflict, OpenSCFError
 from openscf.domain.events import (
     EventRecord,
     OrganisationRegistered,
@@ -66,6 +66,10 @@ class Outcome:
     events: list[dict[str, Any]] = field(default_factory=list)
     replayed: bool = False
 
+    def assign_seqs(self, seq_of: dict[str, int | None]) -> None:
+        for event in self.events:
+            event["seq"] = seq_of[event["id"]]
+
     def to_json(self) -> str:
         return json.dumps({"command": self.command, "created": self.created,
                            "events": self.events}, sort_keys=True)
@@ -86,9 +90,16 @@ def _plain(value: Any) -> Any:
     return value
 
 
+_FIELD_NAMES: dict[type[object], tuple[str, ...]] = {}
+
+
 def command_data(command: object) -> dict[str, Any]:
-    data: dict[str, Any] = _plain(asdict(command))  # type: ignore[call-overload]
-    return data
+    """A command's fields as plain JSON values (dates as ISO text, tuples as lists)."""
+    names = _FIELD_NAMES.get(type(command))
+    if names is None:
+        names = tuple(f.name for f in fields(command))  # type: ignore[arg-type]
+        _FIELD_NAMES[type(command)] = names
+    return {name: _plain(getattr(command, name)) for name in names}
 
 
 class NetworkService:
@@ -140,8 +151,7 @@ class NetworkService:
     def _run(self, uow: UnitOfWork, user_id: str, command: Any,
              idempotency_key: str | None) -> Outcome:
         state = uow.state
-        user = state.user(user_id)
-        org = None if user is None else state.organisation(user.org_id)
+        user, org = state.actor(user_id)
         authorize(user, org, command)
         assert user is not None and org is not None
         request_hash = self._request_hash(user_id, command)  # before ids are filled in
@@ -163,43 +173,103 @@ class NetworkService:
                    for event in events]
         for record in records:
             apply(state, record)
-        logged = uow.append(records)
+        uow.append(records)
         created = {name: getattr(command, name) for name in CREATES.get(type(command), {})}
         if isinstance(command, c.SplitReceivable):
             created["piece_ids"] = list(command.piece_ids or ())
         outcome = Outcome(
             type(command).__name__, created,
-            [{"seq": r.seq, "id": r.id, "type": r.event.TYPE} for r in logged],
+            [{"seq": None, "id": r.id, "type": r.event.TYPE} for r in records],
         )
         if key is not None:
-            uow.remember(key, request_hash, outcome.to_json(), format_instant(now))
+            uow.remember(key, request_hash, outcome, format_instant(now))
         return outcome
 
     def _retrying(self, work: Any) -> Any:
+        """Run `work(optimistic)`; after a lost race, again (pessimistic about new ids)."""
         for attempt in range(MAX_ATTEMPTS):
             try:
-                return work()
+                return work(attempt == 0)
             except ConcurrencyConflict:
                 if attempt == MAX_ATTEMPTS - 1:
                     raise
                 time.sleep(self._backoff.uniform(0, 0.002 * (2**attempt)))
         raise AssertionError("unreachable")
 
+    def _batch_keys(self, uow: UnitOfWork, items: Sequence[tuple[str, c.Command]]) -> list[str]:
+        """The idempotency keys a batch will look up, to read them in one query."""
+        org_of = {}
+        for user_id, _ in items:
+            if user_id not in org_of:
+                user = uow.state.user(user_id)
+                org_of[user_id] = None if user is None else user.org_id
+        uow.state.prefetch(o for o in org_of.values() if o)
+        keys = []
+        for user_id, command in items:
+            org_id = org_of[user_id]
+            supplied = [getattr(command, n) for n in CREATES.get(type(command), {})
+                        if getattr(command, n) is not None]
+            if isinstance(command, c.SplitReceivable) and command.piece_ids:
+                supplied.extend(command.piece_ids)
+            key = None if org_id is None else self._idempotency_key(org_id, command, supplied,
+                                                                     None)
+            if key is not None:
+                keys.append(key)
+        return keys
+
+    @staticmethod
+    def _number(outcomes: list[Outcome], uow: UnitOfWork) -> None:
+        """Give each outcome's events the sequence numbers the log assigned at commit."""
+        seq_of = {r.id: r.seq for r in uow.logged}
+        for outcome in outcomes:
+            if not outcome.replayed:
+                outcome.assign_seqs(seq_of)
+
     def handle(self, user_id: str, command: c.Command, *,
                idempotency_key: str | None = None) -> Outcome:
         """Run one command in its own transaction."""
-        def work() -> Outcome:
-            with unit_of_work(self.engine) as uow:
-                return self._run(uow, user_id, command, idempotency_key)
+        def work(optimistic: bool) -> Outcome:
+            with unit_of_work(self.engine, optimistic_ids=optimistic) as uow:
+                outcome = self._run(uow, user_id, command, idempotency_key)
+                # Sequence numbers exist once the log is written (at the end of the block).
+                uow.flush()
+            self._number([outcome], uow)
+            return outcome
         result: Outcome = self._retrying(work)
         return result
 
     def handle_batch(self, items: Sequence[tuple[str, c.Command]]) -> list[Outcome]:
         """Run many commands in one transaction: all of them commit, or none."""
-        def work() -> list[Outcome]:
-            with unit_of_work(self.engine) as uow:
-                return [self._run(uow, user_id, command, None) for user_id, command in items]
-        result: list[Outcome] = self._retrying(work)
+        results = self.handle_many(items, stop_on_error=True)
+        return [r for r in results if isinstance(r, Outcome)]
+
+    def handle_many(self, items: Sequence[tuple[str, c.Command]], *,
+                    stop_on_error: bool = False) -> list[Outcome | OpenSCFError]:
+        """Run many commands in one transaction, each seeing the ones before it.
+
+        With `stop_on_error`, the first refusal aborts the whole transaction (and is
+        raised). Without it, a refused command leaves no trace (the domain decides before
+        anything is written) and its error takes its place in the result list, so a
+        caller such as the simulator can push thousands of commands per commit.
+        """
+        def work(optimistic: bool) -> list[Outcome | OpenSCFError]:
+            with unit_of_work(self.engine, optimistic_ids=optimistic) as uow:
+                uow.state.prefetch(_mentioned_ids(items))
+                uow.prefetch_idempotency(self._batch_keys(uow, items))
+                results: list[Outcome | OpenSCFError] = []
+                for user_id, command in items:
+                    try:
+                        results.append(self._run(uow, user_id, command, None))
+                    except ConcurrencyConflict:
+                        raise
+                    except OpenSCFError as exc:
+                        if stop_on_error:
+                            raise
+                        results.append(exc)
+                uow.flush()
+            self._number([r for r in results if isinstance(r, Outcome)], uow)
+            return results
+        result: list[Outcome | OpenSCFError] = self._retrying(work)
         return result
 
     def bootstrap_operator(self, name: str = "openscf network operator",
@@ -219,6 +289,18 @@ class NetworkService:
                 apply(uow.state, record)
             uow.append(records)
         return org_id, user_id
+
+
+def _mentioned_ids(items: Sequence[tuple[str, c.Command]]) -> Iterator[str]:
+    """Every id a batch's commands name, so the batch can load them in a few queries."""
+    for user_id, command in items:
+        yield user_id
+        for f in fields(command):
+            value = getattr(command, f.name)
+            if isinstance(value, str):
+                yield value
+            elif isinstance(value, tuple):
+                yield from (v for v in value if isinstance(v, str))
 
 
 def command_fields(command_type: type[object]) -> Iterable[str]:

@@ -90,12 +90,7 @@ def _piece(state: State, receivable_id: str) -> Receivable:
 def _new_id(state: State, prefix: str, value: str | None, param: str) -> str:
     assert value is not None, f"the app fills {param} before deciding"
     check_id(prefix, value, param)
-    taken = {
-        "rcv": state.receivable, "fin": state.financing_request, "ofr": state.financing_offer,
-        "epo": state.early_payment_offer, "apr": state.approval, "org": state.organisation,
-        "usr": state.user, "prg": state.program, "inv": state.invoice,
-    }[prefix](value)
-    if taken is not None:
+    if state.id_taken(prefix, value):
         raise Conflict("id_in_use", f"{value!r} already names another object", param)
     return value
 

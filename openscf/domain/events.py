@@ -342,11 +342,17 @@ class EventRecord:
 def format_instant(instant: datetime) -> str:
     """RFC 3339 UTC with microseconds: '2026-11-26T19:50:03.123456Z'."""
     assert instant.tzinfo is not None, "instants are timezone-aware"
-    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if instant.utcoffset():
+        instant = instant.astimezone(UTC)
+    # isoformat is C code; strftime is several times slower on this hot path.
+    return instant.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def parse_instant(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    """The inverse of `format_instant` (fromisoformat is C code, strptime is not)."""
+    if not text.endswith("Z") or len(text) != 27:
+        raise ValueError(f"not an openscf instant: {text!r}")
+    return datetime.fromisoformat(text[:-1]).replace(tzinfo=UTC)
 
 
 # --- plain-data codec ---------------------------------------------------------------

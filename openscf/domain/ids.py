@@ -38,11 +38,9 @@ def make_id(prefix: str, unix_ms: int, entropy: bytes) -> str:
     assert prefix in PREFIXES, prefix
     assert 0 <= unix_ms < 2**48 and len(entropy) == 10
     value = (unix_ms << 80) | int.from_bytes(entropy, "big")
-    chars = []
-    for _ in range(26):
-        chars.append(_ALPHABET[value & 31])
-        value >>= 5
-    return f"{prefix}_{''.join(reversed(chars))}"
+    # 130 bits: two leading zero bits then 26 groups of five, most significant first.
+    return prefix + "_" + "".join(
+        [_ALPHABET[(value >> shift) & 31] for shift in range(125, -1, -5)])
 
 
 def is_id(prefix: str, text: object) -> bool:

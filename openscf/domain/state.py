@@ -56,6 +56,10 @@ class State(Protocol):
     def early_payment_offer(self, offer_id: str) -> EarlyPaymentOffer | None: ...
     def approval(self, approval_id: str) -> Approval | None: ...
     def exposure(self, key: str) -> int: ...
+    def id_taken(self, prefix: str, record_id: str) -> bool:
+        """Does `record_id` already name a record? (A store may answer from its unique
+        constraints at commit instead, retrying the command if it was wrong.)"""
+        ...
     def put(self, record: Record) -> None: ...
 
 
@@ -114,6 +118,16 @@ class InMemoryState:
 
     def exposure(self, key: str) -> int:
         return self.exposures.get(key, 0)
+
+    def id_taken(self, prefix: str, record_id: str) -> bool:
+        table: dict[str, object] = {
+            "rcv": self.receivables, "fin": self.financing_requests,
+            "ofr": self.financing_offers, "epo": self.early_payment_offers,
+            "apr": self.approvals, "org": self.organisations, "usr": self.users,
+            "prg": self.programs, "inv": self.invoices,
+        }[prefix]  # type: ignore[assignment]
+        assert isinstance(table, dict)
+        return record_id in table
 
     def put(self, record: Record) -> None:
         if isinstance(record, Receivable):

@@ -1,8 +1,12 @@
-"""Rows <-> domain records. Column names equal field names; a few types need converting."""
+"""Rows <-> domain records. Column names equal field names; a few types need converting.
+
+Converters are computed once per record class, because this runs for every row read.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
 from dataclasses import fields
 from datetime import date
 from typing import Any
@@ -26,14 +30,8 @@ from openscf.domain.model import (
 from openscf.domain.state import Record
 from openscf.store import tables as t
 
-__all__ = [
-    "KEY_OF",
-    "TABLE_OF",
-    "key_of",
-    "normalise_invoice_number",
-    "record_to_row",
-    "row_to_record",
-]
+__all__ = ["KEY_OF", "TABLE_OF", "key_of", "normalise_invoice_number", "record_to_row",
+           "row_to_record", "values_to_record"]
 
 TABLE_OF: dict[type[Any], Table] = {
     Organisation: t.organisations,
@@ -65,6 +63,45 @@ def key_of(record: Record) -> tuple[Any, ...]:
     return tuple(getattr(record, name) for name in KEY_OF[type(record)])
 
 
+def _to_date(value: Any) -> Any:
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+def _reader(cls: type[Any], name: str) -> Callable[[Any], Any]:
+    annotation = {f.name: f.type for f in fields(cls)}[name]
+    if name in _TUPLE_FIELDS:
+        return lambda v: tuple(json.loads(v))
+    if name in _INSTANT_FIELDS:
+        return parse_instant
+    if annotation in ("date", "date | None"):
+        return _to_date
+    return _identity
+
+
+_READERS: dict[tuple[type[Any], tuple[str, ...]], list[tuple[int, str, Callable[[Any], Any]]]] = {}
+
+
+def values_to_record(cls: type[Any], columns: tuple[str, ...], values: Sequence[Any]) -> Any:
+    """A record from a DBAPI row whose column order is `columns`."""
+    plan = _READERS.get((cls, columns))
+    if plan is None:
+        position = {name: i for i, name in enumerate(columns)}
+        plan = [(position[f.name], f.name, _reader(cls, f.name)) for f in fields(cls)]
+        _READERS[(cls, columns)] = plan
+    return cls(**{name: read(values[i]) for i, name, read in plan})
+
+
+def row_to_record(cls: type[Any], row: Any) -> Any:
+    """A record from a SQLAlchemy row (read-side queries)."""
+    mapping = row._mapping
+    columns = tuple(mapping.keys())
+    return values_to_record(cls, columns, tuple(mapping.values()))
+
+
 def record_to_row(record: Record) -> dict[str, Any]:
     row: dict[str, Any] = {}
     for f in fields(record):
@@ -77,18 +114,3 @@ def record_to_row(record: Record) -> dict[str, Any]:
     if isinstance(record, Invoice):
         row["number_key"] = normalise_invoice_number(record.number)
     return row
-
-
-def row_to_record(cls: type[Any], row: Any) -> Any:
-    mapping = row._mapping
-    kwargs: dict[str, Any] = {}
-    for f in fields(cls):
-        value = mapping[f.name]
-        if f.name in _TUPLE_FIELDS:
-            value = tuple(json.loads(value))
-        elif f.name in _INSTANT_FIELDS:
-            value = parse_instant(value)
-        elif isinstance(value, str) and f.type in ("date", "date | None"):
-            value = date.fromisoformat(value)
-        kwargs[f.name] = value
-    return cls(**kwargs)

@@ -100,7 +100,7 @@ def chain_of_custody(conn: Connection, receivable_id: str) -> list[dict[str, Any
         current = row[1]
     if not ancestry:
         return []
-    seqs = select(t.event_subjects.c.seq).where(t.event_subjects.c.receivable_id.in_(ancestry))
+    seqs = select(t.event_refs.c.seq).where(t.event_refs.c.ref.in_(ancestry))
     rows = conn.execute(
         select(t.events.c.seq, t.events.c.body).where(t.events.c.seq.in_(seqs))
         .order_by(t.events.c.seq)

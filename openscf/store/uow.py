@@ -1,19 +1,25 @@
 """The unit of work: one database transaction per command (or per batch of commands).
 
 `DbState` implements the domain's `State` over the open transaction with an identity map:
-reads go to the database once, writes (`put`) are collected and flushed with optimistic
-version checks, so a record changed by a concurrent transaction raises
-`ConcurrencyConflict` instead of being overwritten. Events are appended to the log in the
-same transaction.
+each record is read from the database at most once per transaction; writes (`put`) are
+collected and flushed at the end, sorted into one global order (so two transactions never
+wait on each other in a cycle) and guarded by optimistic version checks, so a record
+changed by a concurrent transaction raises `ConcurrencyConflict` instead of being
+overwritten. Events go to the log in the same transaction, after the records.
+
+Why raw DBAPI cursors with prepared SQL text: this is the hot path of every command, and
+SQLAlchemy's statement construction costs more than SQLite's execution. Table shapes
+still come from `tables.py`; only the per-call overhead is skipped.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, bindparam, insert, select, update
+from sqlalchemy import Connection, Engine, Table
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from openscf.domain.errors import ConcurrencyConflict
@@ -32,46 +38,155 @@ from openscf.domain.model import (
     User,
 )
 from openscf.domain.state import Record
-from openscf.store import tables as t
 from openscf.store.mapping import (
-    KEY_OF,
     TABLE_OF,
     key_of,
     normalise_invoice_number,
     record_to_row,
-    row_to_record,
+    values_to_record,
 )
 from openscf.trust.canonical import canonical_bytes
 
 __all__ = ["DbState", "UnitOfWork", "unit_of_work"]
 
 _MISSING = object()
+_PREFIX_TABLE: dict[str, type[Any]] = {
+    "org": Organisation, "usr": User, "prg": Program, "inv": Invoice, "rcv": Receivable,
+    "fin": FinancingRequest, "ofr": FinancingOffer, "epo": EarlyPaymentOffer, "apr": Approval,
+}
+
+
+@dataclass(frozen=True)
+class _TableSql:
+    columns: tuple[str, ...]
+    keys: tuple[str, ...]
+    select_by_key: str
+    select_in_prefix: str
+    insert: str
+    update: str
+    update_columns: tuple[str, ...]
+    key_positions: tuple[int, ...]
+    version_position: int
+
+
+def _table_sql(table: Table, mark: str) -> _TableSql:
+    columns = tuple(c.name for c in table.columns)
+    keys = tuple(c.name for c in table.primary_key.columns)
+    cols = ", ".join(columns)
+    where = " AND ".join(f"{k} = {mark}" for k in keys)
+    update_columns = tuple(c for c in columns if c not in keys and c != "version")
+    sets = ", ".join(f"{c} = {mark}" for c in (*update_columns, "version"))
+    return _TableSql(
+        columns=columns,
+        keys=keys,
+        select_by_key=f"SELECT {cols} FROM {table.name} WHERE {where}",
+        select_in_prefix=f"SELECT {cols} FROM {table.name} WHERE {keys[0]} IN ",
+        insert=f"INSERT INTO {table.name} ({cols}) VALUES ({', '.join([mark] * len(columns))})",
+        update=f"UPDATE {table.name} SET {sets} WHERE {where} AND version = {mark}",
+        update_columns=update_columns,
+        key_positions=tuple(columns.index(k) for k in keys),
+        version_position=columns.index("version"),
+    )
+
+
+class _Dialect:
+    """Prepared SQL for one DBAPI paramstyle, built once per process."""
+
+    _cache: dict[str, _Dialect] = {}
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.mark = "?" if name == "sqlite" else "%s"
+        # SQLite stores DATE as ISO text; psycopg adapts date objects itself.
+        self.dates_as_text = name == "sqlite"
+        self.tables = {cls: _table_sql(table, self.mark) for cls, table in TABLE_OF.items()}
+        m = self.mark
+        self.invoice_by_number = (
+            f"SELECT {', '.join(self.tables[Invoice].columns)} FROM invoices "
+            f"WHERE anchor_id = {m} AND supplier_id = {m} AND number_key = {m}")
+        u, o = self.tables[User].columns, self.tables[Organisation].columns
+        self.actor = (
+            f"SELECT {', '.join('u.' + c for c in u)}, {', '.join('o.' + c for c in o)} "
+            f"FROM users u JOIN organisations o ON o.id = u.org_id WHERE u.id = {m}")
+        self.idempotency_get = f"SELECT request_hash, response FROM idempotency WHERE key = {m}"
+        self.idempotency_in = "SELECT key, request_hash, response FROM idempotency WHERE key IN "
+        self.idempotency_put = f"INSERT INTO idempotency VALUES ({m}, {m}, {m}, {m})"
+        self.advance_log = f"UPDATE log_head SET size = size + {m} WHERE id = 1 RETURNING size"
+        self.insert_event = (
+            f"INSERT INTO events (seq, id, type, org_id, actor_id, occurred_at, body) "
+            f"VALUES ({m}, {m}, {m}, {m}, {m}, {m}, {m})")
+        self.insert_ref = f"INSERT INTO event_refs (ref, seq, kind) VALUES ({m}, {m}, {m})"
+
+    @classmethod
+    def of(cls, name: str) -> _Dialect:
+        if name not in cls._cache:
+            cls._cache[name] = cls(name)
+        return cls._cache[name]
+
+    def placeholders(self, n: int) -> str:
+        return "(" + ", ".join([self.mark] * n) + ")"
 
 
 class DbState:
     """The domain's State over one open transaction."""
 
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, *, optimistic_ids: bool = True) -> None:
         self.connection = connection
+        # Optimistic ids: a new id is assumed free unless already seen, and the unique key
+        # of its table decides at commit; a collision makes the app rerun the command
+        # with optimistic_ids=False, which then reports `id_in_use` properly. Saves a
+        # read per created record on the hot path.
+        self.optimistic_ids = optimistic_ids
+        self.dialect = _Dialect.of(connection.dialect.name)
+        self.cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
         self._cache: dict[tuple[type[Any], tuple[Any, ...]], Any] = {}
         self._versions: dict[tuple[type[Any], tuple[Any, ...]], int] = {}
         self._dirty: dict[tuple[type[Any], tuple[Any, ...]], Record] = {}
+        self._numbers: dict[tuple[str, str, str], str | None] = {}
 
     # --- reads ---------------------------------------------------------------------
 
+    def _remember_row(self, cls: type[Any], values: Sequence[Any]) -> Any:
+        sql = self.dialect.tables[cls]
+        cache_key = (cls, tuple(values[i] for i in sql.key_positions))
+        if cache_key not in self._dirty:
+            self._cache[cache_key] = values_to_record(cls, sql.columns, values)
+            self._versions[cache_key] = values[sql.version_position]
+        return self._cache[cache_key]
+
     def _load(self, cls: type[Any], key: tuple[Any, ...]) -> Any:
-        cache_key = (cls, key)
-        found = self._cache.get(cache_key, _MISSING)
+        found = self._cache.get((cls, key), _MISSING)
         if found is not _MISSING:
             return found
-        table = TABLE_OF[cls]
-        clauses = [table.c[name] == value for name, value in zip(KEY_OF[cls], key, strict=True)]
-        row = self.connection.execute(select(table).where(and_(*clauses))).first()
-        record = None if row is None else row_to_record(cls, row)
-        if row is not None:
-            self._versions[cache_key] = row._mapping["version"]
-        self._cache[cache_key] = record
-        return record
+        self.cursor.execute(self.dialect.tables[cls].select_by_key, key)
+        values = self.cursor.fetchone()
+        if values is None:
+            self._cache[(cls, key)] = None
+            return None
+        return self._remember_row(cls, values)
+
+    def prefetch(self, ids: Iterable[str]) -> None:
+        """Load many records by id in a few queries (one per table), misses included.
+
+        Batches call this with every id their commands mention, so that the per-command
+        reads that follow are served from the identity map.
+        """
+        by_cls: dict[type[Any], set[str]] = {}
+        for value in ids:
+            cls = _PREFIX_TABLE.get(value.split("_", 1)[0]) if isinstance(value, str) else None
+            if cls is not None and (cls, (value,)) not in self._cache:
+                by_cls.setdefault(cls, set()).add(value)
+        for cls, wanted in by_cls.items():
+            sql = self.dialect.tables[cls]
+            ordered = sorted(wanted)
+            for start in range(0, len(ordered), 500):
+                chunk = ordered[start:start + 500]
+                self.cursor.execute(sql.select_in_prefix + self.dialect.placeholders(len(chunk)),
+                                    chunk)
+                for values in self.cursor.fetchall():
+                    self._remember_row(cls, values)
+            for value in ordered:
+                self._cache.setdefault((cls, (value,)), None)
 
     def organisation(self, org_id: str) -> Organisation | None:
         return self._load(Organisation, (org_id,))  # type: ignore[no-any-return]
@@ -89,20 +204,14 @@ class DbState:
         return self._load(Invoice, (invoice_id,))  # type: ignore[no-any-return]
 
     def invoice_by_number(self, anchor_id: str, supplier_id: str, number: str) -> Invoice | None:
-        key = normalise_invoice_number(number)
-        for (cls, _), record in self._dirty.items():
-            if cls is Invoice and isinstance(record, Invoice) and (
-                    record.anchor_id, record.supplier_id,
-                    normalise_invoice_number(record.number)) == (anchor_id, supplier_id, key):
-                return record
-        row = self.connection.execute(
-            select(t.invoices.c.id).where(
-                t.invoices.c.anchor_id == anchor_id,
-                t.invoices.c.supplier_id == supplier_id,
-                t.invoices.c.number_key == key,
-            )
-        ).first()
-        return None if row is None else self.invoice(row[0])
+        natural = (anchor_id, supplier_id, normalise_invoice_number(number))
+        if natural not in self._numbers:
+            self.cursor.execute(self.dialect.invoice_by_number, natural)
+            values = self.cursor.fetchone()
+            self._numbers[natural] = None if values is None else (
+                self._remember_row(Invoice, values).id)
+        invoice_id = self._numbers[natural]
+        return None if invoice_id is None else self.invoice(invoice_id)
 
     def receivable(self, receivable_id: str) -> Receivable | None:
         return self._load(Receivable, (receivable_id,))  # type: ignore[no-any-return]
@@ -123,115 +232,228 @@ class DbState:
         record = self._load(Exposure, (key,))
         return 0 if record is None else int(record.outstanding_minor)
 
+    def id_taken(self, prefix: str, record_id: str) -> bool:
+        cls = _PREFIX_TABLE[prefix]
+        cached = self._cache.get((cls, (record_id,)), _MISSING)
+        if cached is not _MISSING:
+            return cached is not None
+        if self.optimistic_ids:
+            return False
+        return self._load(cls, (record_id,)) is not None
+
+    def actor(self, user_id: str) -> tuple[User | None, Organisation | None]:
+        """The user and their organisation, in one query."""
+        user = self._cache.get((User, (user_id,)), _MISSING)
+        if user is _MISSING:
+            d = self.dialect
+            self.cursor.execute(d.actor, (user_id,))
+            values = self.cursor.fetchone()
+            if values is None:
+                self._cache[(User, (user_id,))] = None
+                return None, None
+            n = len(d.tables[User].columns)
+            user = self._remember_row(User, values[:n])
+            self._remember_row(Organisation, values[n:])
+        if user is None:
+            return None, None
+        return user, self.organisation(user.org_id)
+
     # --- writes ----------------------------------------------------------------------
 
     def put(self, record: Record) -> None:
         cache_key = (type(record), key_of(record))
         self._cache[cache_key] = record
         self._dirty[cache_key] = record
+        if isinstance(record, Invoice):
+            natural = (record.anchor_id, record.supplier_id,
+                       normalise_invoice_number(record.number))
+            self._numbers[natural] = record.id
 
-    def flush(self) -> None:
-        """Write every changed record; a stale version means someone else got there first."""
-        for cache_key, record in self._dirty.items():
+    def _params(self, cls: type[Any], record: Record, names: Iterable[str]) -> list[Any]:
+        row = record_to_row(record)
+        if self.dialect.dates_as_text:
+            for name, value in row.items():
+                if hasattr(value, "isoformat") and not isinstance(value, str):
+                    row[name] = value.isoformat()
+        return [row[name] for name in names]
+
+    def plan_writes(self) -> tuple[list[tuple[str, list[Any]]], list[tuple[str, list[Any]]]]:
+        """(updates, inserts) for every changed record, in one global order.
+
+        The order (by table, then key) is the same in every transaction, so two
+        transactions never wait for each other's row locks in a cycle.
+        """
+        inserts: dict[type[Any], list[list[Any]]] = {}
+        updates: list[tuple[str, list[Any]]] = []
+        for cache_key in sorted(self._dirty, key=lambda k: (k[0].__name__, k[1])):
             cls = cache_key[0]
-            table = TABLE_OF[cls]
-            row = record_to_row(record)
+            record = self._dirty[cache_key]
+            sql = self.dialect.tables[cls]
             version = self._versions.get(cache_key)
             if version is None:
-                row["version"] = 1
-                try:
-                    self.connection.execute(insert(table), row)
-                except IntegrityError as exc:
-                    raise ConcurrencyConflict(
-                        f"a concurrent request created the same {table.name} record"
-                    ) from exc
+                params = self._params(cls, record, [c for c in sql.columns if c != "version"])
+                # version sits where the table declares it: rebuild in column order.
+                by_name = dict(zip([c for c in sql.columns if c != "version"], params,
+                                   strict=True))
+                by_name["version"] = 1
+                inserts.setdefault(cls, []).append([by_name[c] for c in sql.columns])
                 self._versions[cache_key] = 1
             else:
-                row["version"] = version + 1
-                clauses = [table.c[name] == value
-                           for name, value in zip(KEY_OF[cls], cache_key[1], strict=True)]
-                result = self.connection.execute(
-                    update(table).where(and_(*clauses), table.c.version == version).values(row)
-                )
-                if result.rowcount != 1:
-                    raise ConcurrencyConflict()
+                params = self._params(cls, record, sql.update_columns)
+                params.append(version + 1)
+                params.extend(cache_key[1])
+                params.append(version)
+                updates.append((sql.update, params))
                 self._versions[cache_key] = version + 1
         self._dirty.clear()
+        ordered = sorted(inserts, key=lambda c: c.__name__)
+        return updates, [(self.dialect.tables[cls].insert, inserts[cls]) for cls in ordered]
+
+    def pipeline(self) -> Any:
+        """psycopg's pipeline mode: queue statements, one round trip at the end."""
+        driver: Any = self.connection.connection.driver_connection
+        if hasattr(driver, "pipeline"):
+            return driver.pipeline()
+        return nullcontext()
 
 
 class UnitOfWork:
     """One transaction: a DbState, the event log append, and idempotency records."""
 
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, *, optimistic_ids: bool = True) -> None:
         self.connection = connection
-        self.state = DbState(connection)
+        self.state = DbState(connection, optimistic_ids=optimistic_ids)
+        self._pending: list[EventRecord] = []
+        self._logged: list[EventRecord] = []
+        self._remember: list[tuple[str, str, Any, str]] = []
+        self._idempotency: dict[str, tuple[str, str] | None] = {}
 
-    def append(self, records: Sequence[EventRecord]) -> list[EventRecord]:
-        """Append events to the log; returns them with their sequence numbers.
+    def append(self, records: Sequence[EventRecord]) -> None:
+        """Queue events for the log; they get sequence numbers when the work commits."""
+        self._pending.extend(records)
 
-        Taking the log head's row lock serialises appends across processes, so sequence
-        numbers are dense and in commit order.
-        """
-        if not records:
-            return []
-        size = self.connection.execute(
-            update(t.log_head).where(t.log_head.c.id == 1)
-            .values(size=t.log_head.c.size + len(records)).returning(t.log_head.c.size)
-        ).scalar_one()
-        first = size - len(records) + 1
-        event_rows: list[dict[str, Any]] = []
-        party_rows: list[dict[str, Any]] = []
-        subject_rows: list[dict[str, Any]] = []
-        out: list[EventRecord] = []
-        for offset, record in enumerate(records):
+    @property
+    def logged(self) -> list[EventRecord]:
+        """Events written by `flush`, with their sequence numbers."""
+        return self._logged
+
+    def _event_rows(self, first: int) -> tuple[list[tuple[Any, ...]],
+                                               list[tuple[str, int, str]]]:
+        event_rows: list[tuple[Any, ...]] = []
+        ref_rows: list[tuple[str, int, str]] = []
+        for offset, record in enumerate(self._pending):
             seq = first + offset
             body = canonical_bytes(record_to_data(record))
-            event_rows.append({
-                "seq": seq, "id": record.id, "type": record.event.TYPE, "org_id": record.org_id,
-                "actor_id": record.actor_id, "occurred_at": format_instant(record.occurred_at),
-                "body": body,
-            })
-            party_rows.extend({"org_id": org, "seq": seq} for org in record.event.parties())
-            subject_rows.extend(
-                {"receivable_id": rid, "seq": seq} for rid in dict.fromkeys(record.event.subjects())
-            )
-            out.append(EventRecord(record.id, record.org_id, record.actor_id, record.occurred_at,
-                                   record.event, seq))
-        self.connection.execute(insert(t.events), event_rows)
-        if party_rows:
-            self.connection.execute(insert(t.event_parties), party_rows)
-        if subject_rows:
-            self.connection.execute(insert(t.event_subjects), subject_rows)
-        return out
+            event_rows.append((seq, record.id, record.event.TYPE, record.org_id, record.actor_id,
+                               format_instant(record.occurred_at), body))
+            ref_rows.extend((org, seq, "org") for org in record.event.parties())
+            ref_rows.extend((rid, seq, "rcv") for rid in dict.fromkeys(record.event.subjects()))
+            self._logged.append(EventRecord(record.id, record.org_id, record.actor_id,
+                                            record.occurred_at, record.event, seq))
+        self._pending = []
+        return event_rows, ref_rows
+
+    def prefetch_idempotency(self, keys: Iterable[str]) -> None:
+        wanted = sorted({k for k in keys if k not in self._idempotency})
+        d, cur = self.state.dialect, self.state.cursor
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start:start + 500]
+            cur.execute(d.idempotency_in + d.placeholders(len(chunk)), chunk)
+            for key, request_hash, response in cur.fetchall():
+                self._idempotency[key] = (request_hash, response)
+            for key in chunk:
+                self._idempotency.setdefault(key, None)
 
     def idempotent_response(self, key: str) -> tuple[str, str] | None:
-        row = self.connection.execute(
-            select(t.idempotency.c.request_hash, t.idempotency.c.response)
-            .where(t.idempotency.c.key == bindparam("k")), {"k": key}
-        ).first()
-        return None if row is None else (row[0], row[1])
+        if key not in self._idempotency:
+            cur = self.state.cursor
+            cur.execute(self.state.dialect.idempotency_get, (key,))
+            found = cur.fetchone()
+            self._idempotency[key] = None if found is None else (found[0], found[1])
+        return self._idempotency[key]
 
-    def remember(self, key: str, request_hash: str, response: str, at: str) -> None:
-        try:
-            self.connection.execute(insert(t.idempotency), {
-                "key": key, "request_hash": request_hash, "response": response, "created_at": at,
-            })
-        except IntegrityError as exc:
-            raise ConcurrencyConflict("a concurrent request used the same id") from exc
+    def remember(self, key: str, request_hash: str, response: Any, at: str) -> None:
+        """Store the response under the key when the work commits. `response` is a string
+        or an object with `to_json()` (rendered after sequence numbers are assigned)."""
+        if self._idempotency.get(key) is not None:
+            raise ConcurrencyConflict("the same id was used twice in one batch")
+        self._idempotency[key] = (request_hash, "")
+        self._remember.append((key, request_hash, response, at))
+
+    def flush(self) -> None:
+        """Write records, then the log, then idempotency records: two round trips.
+
+        First round trip: the conditional updates (a lost race shows as a stale version
+        before anything is inserted) and the log head advance. Taking the log head's row
+        lock serialises appends across processes, so sequence numbers are dense and in
+        commit order; it is taken last, and held only for the inserts and the commit.
+        Second round trip: every insert.
+        """
+        state, d = self.state, self.state.dialect
+        updates, inserts = state.plan_writes()
+        if not (updates or inserts or self._pending or self._remember):
+            return
+        conn = state.connection.connection.driver_connection
+        checks: list[Any] = []
+        head = None
+        with state.pipeline():
+            for sql, params in updates:
+                cur = conn.cursor()  # type: ignore[union-attr]
+                cur.execute(sql, params)
+                checks.append(cur)
+            if self._pending:
+                head = conn.cursor()  # type: ignore[union-attr]
+                head.execute(d.advance_log, (len(self._pending),))
+        if any(cur.rowcount != 1 for cur in checks):
+            raise ConcurrencyConflict()
+        event_rows: list[tuple[Any, ...]] = []
+        ref_rows: list[tuple[str, int, str]] = []
+        if head is not None:
+            size = head.fetchone()[0]
+            event_rows, ref_rows = self._event_rows(size - len(self._pending) + 1)
+        remember_rows = []
+        if self._remember:
+            seq_of = {r.id: r.seq for r in self._logged}
+            for key, request_hash, response, at in self._remember:
+                if hasattr(response, "assign_seqs"):
+                    response.assign_seqs(seq_of)
+                text = response if isinstance(response, str) else response.to_json()
+                remember_rows.append((key, request_hash, text, at))
+            self._remember = []
+        cur = state.cursor
+        with state.pipeline():
+            for sql, rows in inserts:
+                cur.executemany(sql, rows)
+            if event_rows:
+                cur.executemany(d.insert_event, event_rows)
+            if ref_rows:
+                cur.executemany(d.insert_ref, ref_rows)
+            if remember_rows:
+                cur.executemany(d.idempotency_put, remember_rows)
+
+
+def _lost_race(exc: BaseException) -> bool:
+    message = str(exc).lower()
+    return any(word in message for word in ("locked", "deadlock", "serializ", "unique",
+                                            "duplicate key", "constraint failed"))
 
 
 @contextmanager
-def unit_of_work(engine: Engine) -> Iterator[UnitOfWork]:
+def unit_of_work(engine: Engine, *, optimistic_ids: bool = True) -> Iterator[UnitOfWork]:
     """Commit when the block ends normally; roll back everything on any exception."""
+    dbapi = engine.dialect.loaded_dbapi
     try:
         with engine.begin() as connection:
-            uow = UnitOfWork(connection)
+            uow = UnitOfWork(connection, optimistic_ids=optimistic_ids)
             yield uow
-            uow.state.flush()
-    except OperationalError as exc:
-        # SQLite "database is locked" after the busy timeout, PostgreSQL serialization or
-        # deadlock failures: the transaction lost a race; the app may retry.
-        message = str(exc.orig).lower()
-        if "locked" in message or "deadlock" in message or "serializ" in message:
+            uow.flush()
+    except (IntegrityError, OperationalError) as exc:
+        # Another transaction created the same row, or SQLite's lock wait timed out, or
+        # PostgreSQL chose this transaction as a deadlock victim: it lost a race.
+        if isinstance(exc, IntegrityError) or _lost_race(exc.orig or exc):
+            raise ConcurrencyConflict() from exc
+        raise
+    except (dbapi.IntegrityError, dbapi.OperationalError) as exc:
+        if isinstance(exc, dbapi.IntegrityError) or _lost_race(exc):
             raise ConcurrencyConflict() from exc
         raise

@@ -43,10 +43,7 @@ Exceptions. Every error is a `TrustError`, a `ValueError`, with a stable snake_c
     │   │   └── CheckpointHashError         checkpoint_root_hash
     │   └── MalformedCosignatureError       malformed_cosignature
     │       └── CosignatureTimestampError   cosignature_timestamp
-    └── CanonicalEncodingError              non_canonical_encoding
-
-`CanonicalEncodingError` (from `canonical`, which predates this tree) is still a plain
-`ValueError`, not a `TrustError`: catch `ValueError` if you want both.
+    │   └── CanonicalEncodingError          non_canonical_encoding
 """
 
 from .canonical import (

@@ -46,43 +46,54 @@ class CanonicalEncodingError(TrustError):
     code = "non_canonical_encoding"
 
 
-def _check(value: Any, path: str, depth: int = 0) -> None:
+def _check(value: Any, path: str = "$") -> None:
+    """Walk the value once, iteratively; exact type checks keep the common case cheap."""
     # Why a separate walk: json.dumps silently accepts floats, NaN and non-string keys,
     # each of which would make two encoders disagree about the bytes of one value.
-    if depth > _MAX_DEPTH:
-        raise CanonicalEncodingError(f"nesting deeper than {_MAX_DEPTH} at {path}")
-    if value is None or isinstance(value, bool):
-        return
-    if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            raise CanonicalEncodingError(f"a lone surrogate is not UTF-8 at {path}") from None
-        return
-    if isinstance(value, int):
-        if not _INT_MIN <= value <= _INT_MAX:
-            raise CanonicalEncodingError(f"integer out of signed 64-bit range at {path}")
-        return
-    if isinstance(value, float):
-        raise CanonicalEncodingError(f"floats are not allowed in canonical encoding at {path}")
-    if isinstance(value, Mapping):
-        for key, item in value.items():
-            if not isinstance(key, str):
-                raise CanonicalEncodingError(f"object key {key!r} at {path} is not a string")
-            _check(item, f"{path}.{key}", depth + 1)
-        return
-    if isinstance(value, Sequence) and not isinstance(value, bytes | bytearray):
-        for index, item in enumerate(value):
-            _check(item, f"{path}[{index}]", depth + 1)
-        return
-    raise CanonicalEncodingError(
-        f"type {type(value).__name__} at {path} has no canonical encoding"
-    )
+    stack: list[tuple[Any, str, int]] = [(value, path, 0)]
+    pop, push = stack.pop, stack.append
+    while stack:
+        item, where, depth = pop()
+        kind = type(item)
+        if kind is str:
+            if not item.isascii():
+                try:
+                    item.encode("utf-8")
+                except UnicodeEncodeError:
+                    raise CanonicalEncodingError(
+                        f"a lone surrogate is not UTF-8 at {where}") from None
+            continue
+        if kind is int:
+            if not _INT_MIN <= item <= _INT_MAX:
+                raise CanonicalEncodingError(f"integer out of signed 64-bit range at {where}")
+            continue
+        if item is None or kind is bool:
+            continue
+        if depth >= _MAX_DEPTH:
+            raise CanonicalEncodingError(f"nesting deeper than {_MAX_DEPTH} at {where}")
+        if kind is dict or isinstance(item, Mapping):
+            for key, sub in item.items():
+                if type(key) is not str:
+                    raise CanonicalEncodingError(f"object key {key!r} at {where} is not a string")
+                push((sub, f"{where}.{key}", depth + 1))
+            continue
+        if kind is list or kind is tuple or (
+                isinstance(item, Sequence) and not isinstance(item, str | bytes | bytearray)):
+            for index, sub in enumerate(item):
+                push((sub, f"{where}[{index}]", depth + 1))
+            continue
+        if isinstance(item, float):
+            raise CanonicalEncodingError(f"floats are not allowed in canonical encoding at {where}")
+        if isinstance(item, bool | int | str):  # subclasses: encode as their base value
+            continue
+        raise CanonicalEncodingError(
+            f"type {kind.__name__} at {where} has no canonical encoding"
+        )
 
 
 def canonical_bytes(value: Any) -> bytes:
     """Encode `value` canonically. Raises CanonicalEncodingError for unencodable values."""
-    _check(value, "$")
+    _check(value)
     text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return text.encode("utf-8")
 

@@ -173,3 +173,16 @@ def test_bootstrap_happens_once(net: Net) -> None:
     with pytest.raises(Conflict) as info:
         NetworkService(net.svc.engine).bootstrap_operator()
     assert info.value.code == "already_bootstrapped"
+
+
+def test_many_commands_in_one_transaction_skip_the_refused_ones(net: Net) -> None:
+    rid = net.confirm()
+    results = net.svc.handle_many([
+        (net.supplier_users[0], c.SplitReceivable(rid, (50_000_00, 50_000_00))),
+        (net.supplier_users[0], c.TransferReceivable(rid, net.suppliers[1])),  # consumed
+        (net.anchor_user, c.ConfirmInvoice(net.program_id, net.suppliers[1], "M-1", 100, "EUR",
+                                           DUE)),
+    ])
+    assert isinstance(results[1], Conflict) and results[1].code == "receivable_consumed"
+    assert [type(r).__name__ for r in results] == ["Outcome", "Conflict", "Outcome"]
+    _replay_matches_store(net.svc.engine)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 19:58:02.330855
+Create Date: 2026-11-26 20:13:03.808745
 """
 from alembic import op
 import sqlalchemy as sa
@@ -24,7 +24,8 @@ def upgrade() -> None:
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('payload_json', sa.Text(), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_approvals'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_approvals')),
+    sqlite_with_rowid=False
     )
     with op.batch_alter_table('approvals', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_approvals_org_id'), ['org_id'], unique=False)
@@ -40,20 +41,18 @@ def upgrade() -> None:
     sa.Column('amount_minor', sa.BigInteger(), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_early_payment_offers'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_early_payment_offers')),
+    sqlite_with_rowid=False
     )
     with op.batch_alter_table('early_payment_offers', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_early_payment_offers_receivable_id'), ['receivable_id'], unique=False)
 
-    op.create_table('event_parties',
-    sa.Column('org_id', sa.String(length=80), nullable=False),
+    op.create_table('event_refs',
+    sa.Column('ref', sa.String(length=80), nullable=False),
     sa.Column('seq', sa.BigInteger(), nullable=False),
-    sa.PrimaryKeyConstraint('org_id', 'seq', name=op.f('pk_event_parties'))
-    )
-    op.create_table('event_subjects',
-    sa.Column('receivable_id', sa.String(length=80), nullable=False),
-    sa.Column('seq', sa.BigInteger(), nullable=False),
-    sa.PrimaryKeyConstraint('receivable_id', 'seq', name=op.f('pk_event_subjects'))
+    sa.Column('kind', sa.String(length=3), nullable=False),
+    sa.PrimaryKeyConstraint('ref', 'seq', name=op.f('pk_event_refs')),
+    sqlite_with_rowid=False
     )
     op.create_table('events',
     sa.Column('seq', sa.BigInteger(), autoincrement=False, nullable=False),
@@ -71,7 +70,8 @@ def upgrade() -> None:
     sa.Column('outstanding_minor', sa.BigInteger(), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.CheckConstraint('outstanding_minor >= 0', name=op.f('ck_exposures_outstanding_not_negative')),
-    sa.PrimaryKeyConstraint('key', name=op.f('pk_exposures'))
+    sa.PrimaryKeyConstraint('key', name=op.f('pk_exposures')),
+    sqlite_with_rowid=False
     )
     op.create_table('financing_offers',
     sa.Column('id', sa.String(length=80), nullable=False),
@@ -85,7 +85,8 @@ def upgrade() -> None:
     sa.Column('proceeds_minor', sa.BigInteger(), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_financing_offers'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_financing_offers')),
+    sqlite_with_rowid=False
     )
     with op.batch_alter_table('financing_offers', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_financing_offers_request_id'), ['request_id'], unique=False)
@@ -98,7 +99,8 @@ def upgrade() -> None:
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('accepted_offer_id', sa.String(length=80), nullable=True),
     sa.Column('version', sa.Integer(), nullable=False),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_financing_requests'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_financing_requests')),
+    sqlite_with_rowid=False
     )
     with op.batch_alter_table('financing_requests', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_financing_requests_receivable_id'), ['receivable_id'], unique=False)
@@ -108,7 +110,8 @@ def upgrade() -> None:
     sa.Column('request_hash', sa.String(length=64), nullable=False),
     sa.Column('response', sa.Text(), nullable=False),
     sa.Column('created_at', sa.String(length=32), nullable=False),
-    sa.PrimaryKeyConstraint('key', name=op.f('pk_idempotency'))
+    sa.PrimaryKeyConstraint('key', name=op.f('pk_idempotency')),
+    sqlite_with_rowid=False
     )
     op.create_table('invoices',
     sa.Column('id', sa.String(length=80), nullable=False),
@@ -124,7 +127,8 @@ def upgrade() -> None:
     sa.Column('version', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_invoices')),
     sa.UniqueConstraint('anchor_id', 'supplier_id', 'number_key', name='uq_invoices_number'),
-    sa.UniqueConstraint('receivable_id', name=op.f('uq_invoices_receivable_id'))
+    sa.UniqueConstraint('receivable_id', name=op.f('uq_invoices_receivable_id')),
+    sqlite_with_rowid=False
     )
     op.create_table('log_head',
     sa.Column('id', sa.Integer(), autoincrement=False, nullable=False),
@@ -140,7 +144,8 @@ def upgrade() -> None:
     sa.Column('iban', sa.String(length=34), nullable=True),
     sa.Column('bic', sa.String(length=11), nullable=True),
     sa.Column('version', sa.Integer(), nullable=False),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_organisations'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_organisations')),
+    sqlite_with_rowid=False
     )
     op.create_table('programs',
     sa.Column('id', sa.String(length=80), nullable=False),
@@ -157,7 +162,8 @@ def upgrade() -> None:
     sa.Column('default_after_days', sa.Integer(), nullable=False),
     sa.Column('funder_ids', sa.Text(), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_programs'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_programs')),
+    sqlite_with_rowid=False
     )
     with op.batch_alter_table('programs', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_programs_anchor_id'), ['anchor_id'], unique=False)
@@ -179,7 +185,8 @@ def upgrade() -> None:
     sa.Column('encumbrance', sa.String(length=80), nullable=True),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.CheckConstraint('face_minor > 0', name=op.f('ck_receivables_face_positive')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_receivables'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_receivables')),
+    sqlite_with_rowid=False
     )
     with op.batch_alter_table('receivables', schema=None) as batch_op:
         batch_op.create_index('ix_receivables_holder_status', ['holder_id', 'status'], unique=False)
@@ -191,7 +198,8 @@ def upgrade() -> None:
     sa.Column('supplier_id', sa.String(length=80), nullable=False),
     sa.Column('onboarded_on', sa.Date(), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
-    sa.PrimaryKeyConstraint('program_id', 'supplier_id', name=op.f('pk_relationships'))
+    sa.PrimaryKeyConstraint('program_id', 'supplier_id', name=op.f('pk_relationships')),
+    sqlite_with_rowid=False
     )
     op.create_table('users',
     sa.Column('id', sa.String(length=80), nullable=False),
@@ -199,7 +207,8 @@ def upgrade() -> None:
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('permissions', sa.Text(), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_users'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
+    sqlite_with_rowid=False
     )
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_users_org_id'), ['org_id'], unique=False)
@@ -241,8 +250,7 @@ def downgrade() -> None:
     op.drop_table('financing_offers')
     op.drop_table('exposures')
     op.drop_table('events')
-    op.drop_table('event_subjects')
-    op.drop_table('event_parties')
+    op.drop_table('event_refs')
     with op.batch_alter_table('early_payment_offers', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_early_payment_offers_receivable_id'))
 
