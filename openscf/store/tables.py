@@ -206,8 +206,11 @@ events = Table(
     Column("org_id", String(80), nullable=False),
     Column("actor_id", String(80), nullable=False),
     Column("occurred_at", String(32), nullable=False),
-    # The canonical bytes (openscf.trust.canonical): hashed, signed and replayed as stored.
+    # The canonical bytes (openscf.trust.canonical) of the whole record, signature block
+    # included: the log leaf. Hashed, verified and replayed exactly as stored.
     Column("body", LargeBinary, nullable=False),
+    # RFC 9162 leaf hash of `body`, so proofs never rehash the history.
+    Column("leaf_hash", LargeBinary, nullable=False),
 )
 
 # Who is party to which event ("org", org id) and which receivables it touches ("rcv",
@@ -220,12 +223,85 @@ event_refs = Table(
     **ROWLESS,
 )
 
-# One row: the log's size. Appending takes its row lock, so appends are serialised and
-# sequence numbers have no gaps (the sequencer of DESIGN.md).
+# One row: the log's size and root. Appending takes its row lock, so appends are
+# serialised and sequence numbers have no gaps (the sequencer of DESIGN.md).
 log_head = Table(
     "log_head", metadata,
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("size", BigInteger, nullable=False),
+    Column("root", LargeBinary),
+)
+
+# Complete Merkle subtrees: the node at (level, idx) covers leaves [idx*2^level,
+# (idx+1)*2^level). Level 0 holds the leaf hashes. Any proof needs O(log n) of these.
+log_nodes = Table(
+    "log_nodes", metadata,
+    Column("level", Integer, primary_key=True, autoincrement=False),
+    Column("idx", BigInteger, primary_key=True, autoincrement=False),
+    Column("hash", LargeBinary, nullable=False),
+    **ROWLESS,
+)
+
+# The operator's signed checkpoints (C2SP tlog-checkpoint in a C2SP signed note).
+checkpoints = Table(
+    "checkpoints", metadata,
+    Column("size", BigInteger, primary_key=True, autoincrement=False),
+    Column("root", LargeBinary, nullable=False),
+    Column("note", Text, nullable=False),
+    Column("signed_at", String(32), nullable=False),
+)
+
+# Witnesses' timestamped cosignatures (C2SP tlog-cosignature) on checkpoints.
+cosignatures = Table(
+    "cosignatures", metadata,
+    Column("size", BigInteger, primary_key=True, autoincrement=False),
+    Column("witness", String(200), primary_key=True),
+    Column("key_id", String(8), nullable=False),
+    Column("timestamp", BigInteger, nullable=False),
+    Column("line", Text, nullable=False),
+    **ROWLESS,
+)
+
+# Witnesses known to the log: a funder or an auditor with a cosigning key.
+witnesses = Table(
+    "witnesses", metadata,
+    Column("name", String(200), primary_key=True),
+    Column("org_id", String(80), nullable=False),
+    Column("vkey", Text, nullable=False),
+    Column("registered_at", String(32), nullable=False),
+    **ROWLESS,
+)
+
+# The log's own identity: its origin line and the operator's note verifier key.
+log_identity = Table(
+    "log_identity", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("origin", String(200), nullable=False),
+    Column("vkey", Text, nullable=False),
+)
+
+# Organisations' Ed25519 public keys with their validity windows (projected from the
+# KeyRegistered / KeyRevoked events, which the auditor replays).
+org_keys = Table(
+    "org_keys", metadata,
+    Column("id", String(80), primary_key=True),
+    Column("org_id", String(80), nullable=False, index=True),
+    Column("public_key", String(100), nullable=False),
+    Column("custodial", Integer, nullable=False),
+    Column("valid_from", String(32), nullable=False),
+    Column("rotated_at", String(32)),
+    Column("revoked_at", String(32)),
+    Column("version", Integer, nullable=False, default=1),
+    **ROWLESS,
+)
+
+# Private halves of custodial keys (the server signs for organisations that chose it),
+# sealed with AES-GCM under the deployment's master key; never logged, never exported.
+custodial_secrets = Table(
+    "custodial_secrets", metadata,
+    Column("key_id", String(80), primary_key=True),
+    Column("sealed", LargeBinary, nullable=False),
+    **ROWLESS,
 )
 
 idempotency = Table(

@@ -46,6 +46,7 @@ from openscf.store.mapping import (
     values_to_record,
 )
 from openscf.trust.canonical import canonical_bytes
+from openscf.trust.merkle import hash_leaf
 
 __all__ = ["DbState", "UnitOfWork", "unit_of_work"]
 
@@ -113,8 +114,8 @@ class _Dialect:
         self.idempotency_put = f"INSERT INTO idempotency VALUES ({m}, {m}, {m}, {m})"
         self.advance_log = f"UPDATE log_head SET size = size + {m} WHERE id = 1 RETURNING size"
         self.insert_event = (
-            f"INSERT INTO events (seq, id, type, org_id, actor_id, occurred_at, body) "
-            f"VALUES ({m}, {m}, {m}, {m}, {m}, {m}, {m})")
+            f"INSERT INTO events (seq, id, type, org_id, actor_id, occurred_at, body, leaf_hash) "
+            f"VALUES ({m}, {m}, {m}, {m}, {m}, {m}, {m}, {m})")
         self.insert_ref = f"INSERT INTO event_refs (ref, seq, kind) VALUES ({m}, {m}, {m})"
 
     @classmethod
@@ -345,7 +346,7 @@ class UnitOfWork:
             seq = first + offset
             body = canonical_bytes(record_to_data(record))
             event_rows.append((seq, record.id, record.event.TYPE, record.org_id, record.actor_id,
-                               format_instant(record.occurred_at), body))
+                               format_instant(record.occurred_at), body, hash_leaf(body)))
             ref_rows.extend((org, seq, "org") for org in record.event.parties())
             ref_rows.extend((rid, seq, "rcv") for rid in dict.fromkeys(record.event.subjects()))
             self._logged.append(EventRecord(record.id, record.org_id, record.actor_id,
