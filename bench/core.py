@@ -36,6 +36,7 @@ from openscf.store import make_engine, migrate, sqlite_url  # noqa: E402
 from openscf.store.queries import iter_events  # noqa: E402
 
 START = datetime(2026, 1, 5, 9, tzinfo=UTC)
+CHECKPOINT_INTERVAL_S = 0.0
 DUE = date(2026, 4, 30)
 
 
@@ -54,7 +55,7 @@ def fresh_engine(db: str, synchronous: str):  # type: ignore[no-untyped-def]
 
 def setup(engine, suppliers: int = 50):  # type: ignore[no-untyped-def]
     clock = FixedClock(START)
-    svc = NetworkService(engine, clock, seed=1)
+    svc = NetworkService(engine, clock, seed=1, checkpoint_interval_s=CHECKPOINT_INTERVAL_S)
     _, op = svc.bootstrap_operator()
 
     def org(name: str, roles: tuple[str, ...]) -> tuple[str, str]:
@@ -122,6 +123,7 @@ def run(db: str, cycles: int, batch: int, synchronous: str) -> list[dict[str, ob
             clock.set(datetime(2026, 4, 30, 10, tzinfo=UTC))
             for k in range(0, len(settle_cmds), batch):
                 svc.handle_batch(settle_cmds[k:k + batch])
+        svc.sign_checkpoint()  # every command is covered by a signed checkpoint
         elapsed = time.perf_counter() - started
         with engine.connect() as conn:
             check = replay(iter_events(conn))
@@ -130,6 +132,7 @@ def run(db: str, cycles: int, batch: int, synchronous: str) -> list[dict[str, ob
             "db": "sqlite" if db == "sqlite" else "postgresql", "mode": mode,
             "per_transaction": 1 if mode == "single" else batch,
             "synchronous": synchronous if db == "sqlite" else "on (synchronous_commit)",
+            "checkpoint_interval_s": CHECKPOINT_INTERVAL_S,
             "commands": n, "seconds": round(elapsed, 3),
             "commands_per_s": round(n / elapsed), "invariants_ok": check.ok,
         })
@@ -143,9 +146,13 @@ def main() -> None:
     parser.add_argument("--db", default="sqlite", help="'sqlite' (temp file) or a URL")
     parser.add_argument("--cycles", type=int, default=1500, help="cycles of 8 commands")
     parser.add_argument("--batch", type=int, default=1000, help="commands per batch")
+    parser.add_argument("--checkpoint-interval", type=float, default=0.0,
+                        help="seconds between signed checkpoints (0: every commit)")
     parser.add_argument("--synchronous", default="NORMAL", choices=["NORMAL", "FULL"],
                         help="SQLite durability: NORMAL (WAL, crash-safe) or FULL (fsync)")
     args = parser.parse_args()
+    global CHECKPOINT_INTERVAL_S
+    CHECKPOINT_INTERVAL_S = args.checkpoint_interval
     print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"Python {platform.python_version()}", flush=True)
     run(args.db, args.cycles, args.batch, args.synchronous)

@@ -12,37 +12,56 @@ remember the response under the idempotency key, commit. A lost race
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
+import os
 import random
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, fields, replace
-from datetime import UTC, date
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine
 
 from openscf.app.clock import Clock, IdFactory, SystemClock
+from openscf.app.keys import MasterKey
 from openscf.app.policy import authorize
 from openscf.domain import commands as c
 from openscf.domain.apply import apply
 from openscf.domain.decide import Actor, decide
-from openscf.domain.errors import ConcurrencyConflict, Conflict, OpenSCFError
+from openscf.domain.errors import (
+    ConcurrencyConflict,
+    Conflict,
+    InvalidRequest,
+    OpenSCFError,
+    PermissionDenied,
+)
 from openscf.domain.events import (
+    REQUEST_SIGNING_CONTEXT,
+    Auth,
     EventRecord,
+    KeyRegistered,
     OrganisationRegistered,
     UserAdded,
     format_instant,
+    parse_instant,
 )
-from openscf.store.queries import log_size
+from openscf.store.queries import LOG_KEY_ID, log_identity_and_secret, log_size
 from openscf.store.uow import UnitOfWork, unit_of_work
+from openscf.trust.canonical import EVENT_ENCODING_VERSION, canonical_bytes, decode_canonical
+from openscf.trust.checkpoint import Checkpoint, sign_checkpoint
+from openscf.trust.errors import TrustError
+from openscf.trust.keys import SigningKey, decode_public_key, encode_public_key, verify_signature
+from openscf.trust.note import Ed25519NoteSigner
 
 __all__ = ["NetworkService", "Outcome"]
 
 # The ids each command creates, by field, with their prefix. Missing ones are generated.
 CREATES: dict[type[object], dict[str, str]] = {
-    c.RegisterOrganisation: {"org_id": "org"},
+    c.RegisterOrganisation: {"org_id": "org", "key_id": "key"},
+    c.RegisterKey: {"key_id": "key"},
     c.AddUser: {"user_id": "usr"},
     c.RequestBankAccountChange: {"approval_id": "apr"},
     c.CreateProgram: {"program_id": "prg"},
@@ -103,19 +122,114 @@ def command_data(command: object) -> dict[str, Any]:
 
 
 class NetworkService:
+    """Runs commands against one network database.
+
+    seed: makes ids and custodial keys reproducible (simulation and tests only: seeded
+    keys are predictable, so a real deployment never passes a seed).
+    checkpoint_every_commit: sign a checkpoint in the same transaction as a commit (or
+    batch); otherwise call `sign_checkpoint()` when convenient.
+    checkpoint_interval_s: with checkpoint_every_commit, sign at most this often (0: every
+    commit). Commits in between are covered by the next checkpoint, as transparency logs
+    do with their signed tree heads; `sign_checkpoint()` closes the gap on demand.
+    """
+
     def __init__(self, engine: Engine, clock: Clock | None = None, *,
-                 seed: int | None = None) -> None:
+                 seed: int | None = None, master_key: MasterKey | None = None,
+                 checkpoint_every_commit: bool = True,
+                 checkpoint_interval_s: float = 0.0,
+                 log_origin: str = "openscf.example/log") -> None:
         self.engine = engine
         self.clock = clock or SystemClock()
         self.ids = IdFactory(self.clock, seed)
         self._backoff = random.Random(seed)
+        self._secret_random = random.Random(seed) if seed is not None else None
+        self._master_key = master_key
+        self._signers: dict[str, SigningKey] = {}
+        self._log_signer: Ed25519NoteSigner | None = None
+        self.checkpoint_every_commit = checkpoint_every_commit
+        self.checkpoint_interval_s = checkpoint_interval_s
+        self._last_checkpoint_at = float("-inf")
+        self.log_origin = log_origin
+
+    # --- keys ------------------------------------------------------------------------
+
+    @property
+    def master_key(self) -> MasterKey:
+        if self._master_key is None:
+            url = self.engine.url.render_as_string(hide_password=False)
+            self._master_key = MasterKey.for_database(url)
+        return self._master_key
+
+    def _new_seed(self) -> bytes:
+        if self._secret_random is not None:
+            return self._secret_random.randbytes(32)
+        return os.urandom(32)
+
+    def _signer(self, uow: UnitOfWork, key_id: str) -> SigningKey:
+        signer = self._signers.get(key_id)
+        if signer is None:
+            sealed = uow.sealed_secret(key_id)
+            if sealed is None:
+                raise PermissionDenied("signature_required",
+                                       f"the server holds no secret for key {key_id}")
+            signer = SigningKey(self.master_key.unseal(key_id, sealed))
+            self._signers[key_id] = signer
+        return signer
+
+    def _custodial_auth(self, uow: UnitOfWork, org_id: str, request: str,
+                        now: datetime) -> Auth:
+        keys = [k for k in uow.state.org_keys(org_id) if k.custodial and k.in_force_at(now)]
+        if not keys:
+            raise PermissionDenied(
+                "signature_required",
+                f"{org_id} holds its own signing key: send the request signed "
+                "(openscf client or API) rather than asking the server to sign", None)
+        key = keys[-1]
+        signature = self._signer(uow, key.id).sign(REQUEST_SIGNING_CONTEXT + request.encode())
+        return Auth(key.id, True, request, base64.b64encode(signature).decode())
+
+    def _checkpoint_signer(self) -> Any:
+        if not self.checkpoint_every_commit:
+            return None
+        moment = time.monotonic()
+        if moment - self._last_checkpoint_at < self.checkpoint_interval_s:
+            return None
+        self._last_checkpoint_at = moment
+        # Loaded before the write transaction opens (it reads on its own connection).
+        signer = self._load_log_signer()
+
+        def sign(size: int, root: bytes) -> tuple[str, str]:
+            note = sign_checkpoint(Checkpoint(signer.name, size, root), [signer])
+            return note.decode(), format_instant(self.clock.now())
+        return sign
+
+    def _load_log_signer(self) -> Ed25519NoteSigner:
+        if self._log_signer is None:
+            with self.engine.connect() as conn:
+                origin, sealed = log_identity_and_secret(conn)
+            self._log_signer = Ed25519NoteSigner(
+                origin, SigningKey(self.master_key.unseal(LOG_KEY_ID, sealed)))
+        return self._log_signer
+
+    def sign_checkpoint(self) -> int:
+        """Sign a checkpoint for the log as it stands (when not signing every commit)."""
+        signer = self._load_log_signer()
+        with unit_of_work(self.engine) as uow:
+            return uow.checkpoint_now(lambda size, root: (
+                sign_checkpoint(Checkpoint(signer.name, size, root), [signer]).decode(),
+                format_instant(self.clock.now())))
 
     # --- ids and idempotency ---------------------------------------------------------
 
-    def _fill_ids(self, command: Any) -> tuple[Any, list[str]]:
-        """Generate ids the client left out; return the command and the client's own ids."""
+    def _fill_ids(self, command: Any) -> tuple[Any, list[str], dict[str, bytes]]:
+        """Generate ids the client left out, and custodial keys a command asks for.
+
+        Returns the completed command, the ids the client supplied itself (the
+        idempotency key), and the seeds of new custodial keys (to seal and store).
+        """
         supplied: list[str] = []
         changes: dict[str, Any] = {}
+        secrets: dict[str, bytes] = {}
         for name, prefix in CREATES.get(type(command), {}).items():
             value = getattr(command, name)
             if value is None:
@@ -127,7 +241,13 @@ class NetworkService:
                 changes["piece_ids"] = tuple(self.ids.new("rcv") for _ in command.amounts_minor)
             else:
                 supplied.extend(command.piece_ids)
-        return (replace(command, **changes) if changes else command), supplied
+        wants_key = (isinstance(command, c.RegisterOrganisation) and command.custodial_key) or (
+            isinstance(command, c.RegisterKey) and command.custodial)
+        if wants_key and command.public_key is None:
+            seed = self._new_seed()
+            secrets[changes.get("key_id") or command.key_id] = seed
+            changes["public_key"] = encode_public_key(SigningKey(seed).public_key)
+        return (replace(command, **changes) if changes else command), supplied, secrets
 
     @staticmethod
     def _idempotency_key(org_id: str, command: object, supplied: list[str],
@@ -149,13 +269,16 @@ class NetworkService:
     # --- the command pipeline --------------------------------------------------------
 
     def _run(self, uow: UnitOfWork, user_id: str, command: Any,
-             idempotency_key: str | None) -> Outcome:
+             idempotency_key: str | None, signed: Auth | None = None) -> Outcome:
         state = uow.state
         user, org = state.actor(user_id)
         authorize(user, org, command)
         assert user is not None and org is not None
         request_hash = self._request_hash(user_id, command)  # before ids are filled in
-        command, supplied = self._fill_ids(command)
+        command, supplied, secrets = self._fill_ids(command)
+        if signed is not None and (secrets or supplied != _all_ids(command)):
+            raise InvalidRequest("missing_id", "a signed request names every id it creates, "
+                                 "so that the signature covers them", None)
         key = self._idempotency_key(org.id, command, supplied, idempotency_key)
         if key is not None:
             previous = uow.idempotent_response(key)
@@ -169,7 +292,15 @@ class NetworkService:
                 return Outcome.from_json(previous[1])
         now = self.clock.now()
         events = decide(state, Actor(org.id, user.id), command, now.astimezone(UTC).date())
-        records = [EventRecord(self.ids.new("evt"), org.id, user.id, now, event)
+        if signed is not None:
+            auth = signed
+        else:
+            auth = self._custodial_auth(uow, org.id, request_text(command, org.id, user.id, now),
+                                        now)
+        for key_id, seed in secrets.items():
+            uow.store_secret(key_id, self.master_key.seal(key_id, seed))
+            self._signers[key_id] = SigningKey(seed)
+        records = [EventRecord(self.ids.new("evt"), org.id, user.id, now, event, None, auth)
                    for event in events]
         for record in records:
             apply(state, record)
@@ -229,7 +360,8 @@ class NetworkService:
                idempotency_key: str | None = None) -> Outcome:
         """Run one command in its own transaction."""
         def work(optimistic: bool) -> Outcome:
-            with unit_of_work(self.engine, optimistic_ids=optimistic) as uow:
+            with unit_of_work(self.engine, optimistic_ids=optimistic,
+                              checkpoint_signer=self._checkpoint_signer()) as uow:
                 outcome = self._run(uow, user_id, command, idempotency_key)
                 # Sequence numbers exist once the log is written (at the end of the block).
                 uow.flush()
@@ -253,7 +385,8 @@ class NetworkService:
         caller such as the simulator can push thousands of commands per commit.
         """
         def work(optimistic: bool) -> list[Outcome | OpenSCFError]:
-            with unit_of_work(self.engine, optimistic_ids=optimistic) as uow:
+            with unit_of_work(self.engine, optimistic_ids=optimistic,
+                              checkpoint_signer=self._checkpoint_signer()) as uow:
                 uow.state.prefetch(_mentioned_ids(items))
                 uow.prefetch_idempotency(self._batch_keys(uow, items))
                 results: list[Outcome | OpenSCFError] = []
@@ -272,23 +405,128 @@ class NetworkService:
         result: list[Outcome | OpenSCFError] = self._retrying(work)
         return result
 
+    def handle_signed(self, request: str, key_id: str, signature: str, *,
+                      idempotency_key: str | None = None) -> Outcome:
+        """Run a request the acting organisation signed itself (client-side keys).
+
+        `request` is the canonical envelope text (see `request_text`); `signature` is the
+        base64 Ed25519 signature by `key_id` over `REQUEST_SIGNING_CONTEXT + request`. A
+        request signed with an unknown, revoked or rotated-out key, or whose signature
+        does not verify, changes nothing.
+        """
+        command, org_id, user_id, _ = parse_request(request, self.clock.now())
+
+        def work(optimistic: bool) -> Outcome:
+            with unit_of_work(self.engine, optimistic_ids=optimistic,
+                              checkpoint_signer=self._checkpoint_signer()) as uow:
+                now = self.clock.now()
+                user, _org = uow.state.actor(user_id)
+                if user is None or user.org_id != org_id:
+                    raise PermissionDenied("unknown_user",
+                                           "the request's actor is not a user of its org", None)
+                key = uow.state.org_key(key_id)
+                if key is None or key.org_id != org_id:
+                    raise PermissionDenied("unknown_key", f"{org_id} has no key {key_id!r}",
+                                           "key_id")
+                if not key.in_force_at(now):
+                    raise PermissionDenied("key_not_in_force",
+                                           f"key {key_id} is revoked or was rotated out",
+                                           "key_id")
+                try:
+                    verify_signature(decode_public_key(key.public_key),
+                                     REQUEST_SIGNING_CONTEXT + request.encode(),
+                                     base64.b64decode(signature, validate=True))
+                except (TrustError, ValueError):
+                    raise PermissionDenied("invalid_signature",
+                                           "the signature does not verify with the key",
+                                           "signature") from None
+                outcome = self._run(uow, user_id, command, idempotency_key,
+                                    Auth(key_id, key.custodial, request, signature))
+                uow.flush()
+            self._number([outcome], uow)
+            return outcome
+        result: Outcome = self._retrying(work)
+        return result
+
     def bootstrap_operator(self, name: str = "openscf network operator",
                            country: str = "DE") -> tuple[str, str]:
-        """Create the operator organisation and its first admin on an empty network."""
-        with unit_of_work(self.engine) as uow:
+        """Create the operator organisation, its first admin, its custodial key and the
+        log's own signing key, on an empty network. The genesis events are signed by the
+        operator's new key; everything after them is checked against keys they register.
+        """
+        org_id, user_id, key_id = self.ids.new("org"), self.ids.new("usr"), self.ids.new("key")
+        operator_seed, log_seed = self._new_seed(), self._new_seed()
+        operator_key = SigningKey(operator_seed)
+        log_signer = Ed25519NoteSigner(self.log_origin, SigningKey(log_seed))
+        now = self.clock.now()
+        request = canonical_bytes({
+            "v": EVENT_ENCODING_VERSION, "type": "Bootstrap", "org": org_id, "actor": user_id,
+            "at": format_instant(now),
+            "data": {"name": name, "country": country, "key_id": key_id,
+                     "log_origin": self.log_origin, "log_vkey": log_signer.verifier().vkey},
+        }).decode()
+        signature = operator_key.sign(REQUEST_SIGNING_CONTEXT + request.encode())
+        auth = Auth(key_id, True, request, base64.b64encode(signature).decode())
+        events = [
+            OrganisationRegistered(org_id, name, ("operator",), country, None, None, None),
+            KeyRegistered(key_id, org_id, encode_public_key(operator_key.public_key), True, None),
+            UserAdded(user_id, org_id, "operator admin", ("admin", "checker", "maker")),
+        ]
+
+        def sign(size: int, root: bytes) -> tuple[str, str]:
+            note = sign_checkpoint(Checkpoint(log_signer.name, size, root), [log_signer])
+            return note.decode(), format_instant(now)
+        with unit_of_work(self.engine, checkpoint_signer=sign) as uow:
             if log_size(uow.connection) != 0:
                 raise Conflict("already_bootstrapped", "the network already has history")
-            org_id, user_id = self.ids.new("org"), self.ids.new("usr")
-            now = self.clock.now()
-            events = [
-                OrganisationRegistered(org_id, name, ("operator",), country, None, None, None),
-                UserAdded(user_id, org_id, "operator admin", ("admin", "checker", "maker")),
-            ]
-            records = [EventRecord(self.ids.new("evt"), org_id, user_id, now, e) for e in events]
+            uow.set_log_identity(self.log_origin, log_signer.verifier().vkey)
+            uow.store_secret(key_id, self.master_key.seal(key_id, operator_seed))
+            uow.store_secret(LOG_KEY_ID, self.master_key.seal(LOG_KEY_ID, log_seed))
+            records = [EventRecord(self.ids.new("evt"), org_id, user_id, now, e, None, auth)
+                       for e in events]
             for record in records:
                 apply(uow.state, record)
             uow.append(records)
+        self._signers[key_id] = operator_key
+        self._log_signer = log_signer
         return org_id, user_id
+
+
+def request_text(command: c.Command, org_id: str, user_id: str, at: datetime) -> str:
+    """The canonical envelope an organisation signs to ask for `command`."""
+    return canonical_bytes({
+        "v": EVENT_ENCODING_VERSION, "type": type(command).__name__, "org": org_id,
+        "actor": user_id, "at": format_instant(at), "data": c.command_to_data(command),
+    }).decode()
+
+
+REQUEST_MAX_SKEW = timedelta(minutes=5)
+
+
+def parse_request(request: str, now: datetime) -> tuple[c.Command, str, str, datetime]:
+    """(command, org, actor, signed at) from a signed envelope; refuses stale ones."""
+    try:
+        data = decode_canonical(request.encode())
+        if not isinstance(data, dict) or data.get("v") != EVENT_ENCODING_VERSION:
+            raise InvalidRequest("invalid_request_envelope", "unknown envelope version", "v")
+        at = parse_instant(data["at"])
+        command = c.command_from_data(data["type"], data["data"])
+        org_id, user_id = data["org"], data["actor"]
+    except (TrustError, KeyError, TypeError, ValueError):
+        raise InvalidRequest("invalid_request_envelope",
+                             "the signed request is not a canonical openscf envelope",
+                             "request") from None
+    if abs(now - at) > REQUEST_MAX_SKEW:
+        raise InvalidRequest("stale_request", "the request was signed more than five minutes "
+                             "from the server's time; sign it again", "request")
+    return command, org_id, user_id, at
+
+
+def _all_ids(command: Any) -> list[str]:
+    ids = [getattr(command, n) for n in CREATES.get(type(command), {})]
+    if isinstance(command, c.SplitReceivable):
+        ids.extend(command.piece_ids or ())
+    return [i for i in ids if i is not None]
 
 
 def _mentioned_ids(items: Sequence[tuple[str, c.Command]]) -> Iterator[str]:

@@ -19,6 +19,7 @@ from openscf.domain.model import (
     FinancingRequest,
     Invoice,
     Organisation,
+    OrgKey,
     Program,
     Receivable,
     Relationship,
@@ -71,6 +72,22 @@ def _apply(event: ev.Event, state: State, record: ev.EventRecord) -> None:
 @_apply.register
 def _(e: ev.OrganisationRegistered, state: State, record: ev.EventRecord) -> None:
     state.put(Organisation(e.org_id, e.name, e.roles, e.country, e.lei, e.iban, e.bic))
+
+
+@_apply.register
+def _(e: ev.KeyRegistered, state: State, record: ev.EventRecord) -> None:
+    state.put(OrgKey(e.key_id, e.org_id, e.public_key, e.custodial, record.occurred_at))
+    if e.replaces is not None:
+        old = state.org_key(e.replaces)
+        assert old is not None
+        state.put(replace(old, rotated_at=record.occurred_at))
+
+
+@_apply.register
+def _(e: ev.KeyRevoked, state: State, record: ev.EventRecord) -> None:
+    key = state.org_key(e.key_id)
+    assert key is not None
+    state.put(replace(key, revoked_at=record.occurred_at))
 
 
 @_apply.register

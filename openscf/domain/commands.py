@@ -6,10 +6,15 @@ retries; the app fills in fresh ids for any left as ``None`` before the domain d
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import typing
+from dataclasses import dataclass, fields
 from datetime import date
+from typing import Any
+
+from openscf.domain.errors import InvalidRequest
 
 __all__ = [
+    "COMMAND_TYPES",
     "AcceptEarlyPayment",
     "AcceptFinancingOffer",
     "AddFunder",
@@ -25,13 +30,17 @@ __all__ = [
     "OfferEarlyPayment",
     "OfferFinancing",
     "OnboardSupplier",
+    "RegisterKey",
     "RegisterOrganisation",
     "RequestBankAccountChange",
     "RequestFinancing",
+    "RevokeKey",
     "SettleReceivable",
     "SplitReceivable",
     "TransferReceivable",
     "WithdrawFinancingRequest",
+    "command_from_data",
+    "command_to_data",
 ]
 
 
@@ -44,6 +53,28 @@ class RegisterOrganisation:
     iban: str | None = None
     bic: str | None = None
     org_id: str | None = None
+    # A custodial signing key, generated and held by the server (the app fills in the
+    # public half and its id). False: the organisation registers its own key later.
+    custodial_key: bool = True
+    key_id: str | None = None
+    public_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RegisterKey:
+    """Register an Ed25519 public key for an organisation; with `replaces`, rotate."""
+
+    org_id: str
+    public_key: str | None = None
+    custodial: bool = False
+    replaces: str | None = None
+    key_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RevokeKey:
+    key_id: str
+    reason: str = "revoked"
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,6 +225,8 @@ class CancelReceivable:
 
 Command = (
     RegisterOrganisation
+    | RegisterKey
+    | RevokeKey
     | AddUser
     | RequestBankAccountChange
     | ApproveBankAccountChange
@@ -215,3 +248,56 @@ Command = (
     | MarkDefaulted
     | CancelReceivable
 )
+
+
+COMMAND_TYPES: dict[str, type[Command]] = {
+    cls.__name__: cls
+    for cls in (
+        RegisterOrganisation, RegisterKey, RevokeKey, AddUser, RequestBankAccountChange,
+        ApproveBankAccountChange, CreateProgram, AddFunder, OnboardSupplier, ConfirmInvoice,
+        ApproveConfirmation, SplitReceivable, TransferReceivable, RequestFinancing,
+        OfferFinancing, AcceptFinancingOffer, WithdrawFinancingRequest, OfferEarlyPayment,
+        AcceptEarlyPayment, SettleReceivable, MarkOverdue, MarkDefaulted, CancelReceivable,
+    )
+}
+
+
+def command_to_data(command: Command) -> dict[str, Any]:
+    """Plain JSON values: dates as ISO text, tuples as lists."""
+    out: dict[str, Any] = {}
+    for f in fields(command):
+        value = getattr(command, f.name)
+        if isinstance(value, date):
+            value = value.isoformat()
+        elif isinstance(value, tuple):
+            value = list(value)
+        out[f.name] = value
+    return out
+
+
+def command_from_data(type_name: str, data: dict[str, Any]) -> Command:
+    """The inverse of `command_to_data`; refuses unknown types and fields."""
+    cls = COMMAND_TYPES.get(type_name)
+    if cls is None:
+        raise InvalidRequest("unknown_command", f"unknown command type {type_name!r}", "type")
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in fields(cls)}
+    unknown = set(data) - names
+    if unknown:
+        raise InvalidRequest("unknown_field", f"unknown fields {sorted(unknown)}",
+                             sorted(unknown)[0])
+    kwargs: dict[str, Any] = {}
+    for name, value in data.items():
+        hint = str(hints[name])
+        try:
+            if value is not None and "datetime.date" in hint:
+                value = date.fromisoformat(value)
+            elif isinstance(value, list):
+                value = tuple(value)
+        except (TypeError, ValueError):
+            raise InvalidRequest("invalid_date", f"{name} must be YYYY-MM-DD", name) from None
+        kwargs[name] = value
+    try:
+        return cls(**kwargs)
+    except TypeError as exc:
+        raise InvalidRequest("missing_field", str(exc), None) from None

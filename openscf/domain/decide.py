@@ -45,6 +45,8 @@ from openscf.domain.money import check_amount, check_currency
 from openscf.domain.pricing import discount_minor, parse_rate
 from openscf.domain.state import State
 from openscf.domain.validation import check_bic, check_iban
+from openscf.trust.errors import TrustError
+from openscf.trust.keys import decode_public_key
 
 __all__ = ["Actor", "decide"]
 
@@ -164,8 +166,65 @@ def _(cmd: c.RegisterOrganisation, state: State, actor: Actor, today: date) -> l
     iban = None if cmd.iban is None else check_iban(cmd.iban)
     bic = None if cmd.bic is None else check_bic(cmd.bic)
     roles = tuple(sorted(set(cmd.roles)))
-    return [ev.OrganisationRegistered(org_id, cmd.name.strip(), roles, cmd.country, cmd.lei,
-                                      iban, bic)]
+    events: list[ev.Event] = [ev.OrganisationRegistered(org_id, cmd.name.strip(), roles,
+                                                        cmd.country, cmd.lei, iban, bic)]
+    if cmd.custodial_key:
+        key_id = _new_id(state, "key", cmd.key_id, "key_id")
+        assert cmd.public_key is not None, "the app generates the custodial key"
+        events.append(ev.KeyRegistered(key_id, org_id, _check_public_key(cmd.public_key),
+                                       True, None))
+    return events
+
+
+def _check_public_key(text: str) -> str:
+    try:
+        decode_public_key(text)
+    except TrustError:
+        raise InvalidRequest("invalid_public_key",
+                             "a public key is 'ed25519:' followed by the base64 of 32 bytes",
+                             "public_key") from None
+    return text
+
+
+def _may_manage_keys(state: State, actor: Actor, org_id: str) -> None:
+    acting = state.organisation(actor.org_id)
+    if actor.org_id != org_id and (acting is None or "operator" not in acting.roles):
+        raise PermissionDenied("wrong_organisation",
+                               "an organisation manages its own keys (or the operator does)",
+                               "org_id")
+
+
+@_decide.register
+def _(cmd: c.RegisterKey, state: State, actor: Actor, today: date) -> list[ev.Event]:
+    _org(state, cmd.org_id, "org_id")
+    _may_manage_keys(state, actor, cmd.org_id)
+    key_id = _new_id(state, "key", cmd.key_id, "key_id")
+    if cmd.public_key is None:
+        raise InvalidRequest("missing_public_key", "give the public key to register",
+                             "public_key")
+    public_key = _check_public_key(cmd.public_key)
+    if any(k.public_key == public_key for k in state.org_keys(cmd.org_id)):
+        raise Conflict("key_already_registered", "this public key is already registered",
+                       "public_key")
+    if cmd.replaces is not None:
+        old = state.org_key(cmd.replaces)
+        if old is None or old.org_id != cmd.org_id:
+            raise NotFound("unknown_key", f"{cmd.org_id} has no key {cmd.replaces!r}",
+                           "replaces")
+        if old.rotated_at is not None or old.revoked_at is not None:
+            raise Conflict("key_not_active", f"{old.id} is no longer in force", "replaces")
+    return [ev.KeyRegistered(key_id, cmd.org_id, public_key, cmd.custodial, cmd.replaces)]
+
+
+@_decide.register
+def _(cmd: c.RevokeKey, state: State, actor: Actor, today: date) -> list[ev.Event]:
+    key = state.org_key(cmd.key_id)
+    if key is None:
+        raise NotFound("unknown_key", f"no key {cmd.key_id!r}", "key_id")
+    _may_manage_keys(state, actor, key.org_id)
+    if key.revoked_at is not None:
+        raise Conflict("key_not_active", f"{key.id} is already revoked", "key_id")
+    return [ev.KeyRevoked(key.id, key.org_id, cmd.reason[:200])]
 
 
 @_decide.register

@@ -24,12 +24,15 @@ __all__ = [
     "ConfirmationRequested",
     "EarlyPaymentOffered",
     "Event",
+    "Auth",
     "EventRecord",
     "FinancingOfferAccepted",
     "FinancingOffered",
     "FinancingRequestWithdrawn",
     "FinancingRequested",
     "FunderAdded",
+    "KeyRegistered",
+    "KeyRevoked",
     "OrganisationRegistered",
     "ProgramCreated",
     "ReceivableCancelled",
@@ -81,6 +84,24 @@ class OrganisationRegistered(Event):
     lei: str | None
     iban: str | None
     bic: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class KeyRegistered(Event):
+    TYPE: ClassVar[str] = "KeyRegistered"
+    key_id: str
+    org_id: str
+    public_key: str
+    custodial: bool
+    replaces: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class KeyRevoked(Event):
+    TYPE: ClassVar[str] = "KeyRevoked"
+    key_id: str
+    org_id: str
+    reason: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -317,7 +338,7 @@ class ReceivableCancelled(Event):
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.TYPE: cls
     for cls in (
-        OrganisationRegistered, UserAdded, BankAccountChangeRequested, BankAccountChanged,
+        OrganisationRegistered, KeyRegistered, KeyRevoked, UserAdded, BankAccountChangeRequested, BankAccountChanged,
         ProgramCreated, FunderAdded, SupplierOnboarded, ConfirmationRequested,
         ReceivableIssued, ReceivableSplit, ReceivableTransferred, FinancingRequested,
         FinancingOffered, FinancingOfferAccepted, FinancingRequestWithdrawn,
@@ -325,6 +346,27 @@ EVENT_TYPES: dict[str, type[Event]] = {
         ReceivableDefaulted, ReceivableCancelled,
     )
 }
+
+
+@dataclass(frozen=True, slots=True)
+class Auth:
+    """The acting organisation's signature behind an event.
+
+    `request` is the canonical text of the signed command envelope (type, org, actor, a
+    client timestamp and every field, ids included); `signature` is Ed25519 (base64) by
+    key `key_id` over `REQUEST_SIGNING_CONTEXT + request`. Every event a command caused
+    carries its authorising request, so an auditor checks the signature with the key in
+    force at the event's time and re-derives the events from the request. `custodial`
+    says the server held the key and signed on the organisation's behalf.
+    """
+
+    key_id: str
+    custodial: bool
+    request: str
+    signature: str
+
+
+REQUEST_SIGNING_CONTEXT = b"openscf signed request v1\n"
 
 
 @dataclass(frozen=True, slots=True)
@@ -337,6 +379,7 @@ class EventRecord:
     occurred_at: datetime
     event: Event
     seq: int | None = None
+    auth: Auth | None = None
 
 
 def format_instant(instant: datetime) -> str:
@@ -393,7 +436,7 @@ def record_to_data(record: EventRecord) -> dict[str, Any]:
     """The signed content of an event: everything but the log's sequence number."""
     body = {name: to_data(getattr(record.event, name)) for name, to_data, _ in _codec(
         type(record.event))}
-    return {
+    data = {
         "v": EVENT_ENCODING_VERSION,
         "id": record.id,
         "type": record.event.TYPE,
@@ -402,6 +445,11 @@ def record_to_data(record: EventRecord) -> dict[str, Any]:
         "at": format_instant(record.occurred_at),
         "data": body,
     }
+    if record.auth is not None:
+        a = record.auth
+        data["auth"] = {"key": a.key_id, "custodial": a.custodial, "request": a.request,
+                        "sig": a.signature}
+    return data
 
 
 def record_from_data(data: dict[str, Any], seq: int | None = None) -> EventRecord:
@@ -412,6 +460,7 @@ def record_from_data(data: dict[str, Any], seq: int | None = None) -> EventRecor
         raise InvalidRequest("unknown_event_type", f"unknown event type {data.get('type')!r}")
     body = data["data"]
     kwargs = {name: from_data(body[name]) for name, _, from_data in _codec(cls)}
+    auth = data.get("auth")
     return EventRecord(
         id=data["id"],
         org_id=data["org"],
@@ -419,4 +468,6 @@ def record_from_data(data: dict[str, Any], seq: int | None = None) -> EventRecor
         occurred_at=parse_instant(data["at"]),
         event=cls(**kwargs),
         seq=seq,
+        auth=None if auth is None else Auth(auth["key"], bool(auth["custodial"]),
+                                            auth["request"], auth["sig"]),
     )

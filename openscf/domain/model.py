@@ -23,6 +23,7 @@ __all__ = [
     "FinancingOffer",
     "FinancingRequest",
     "Invoice",
+    "OrgKey",
     "Organisation",
     "Program",
     "Receivable",
@@ -164,6 +165,27 @@ class Approval:
     status: str  # pending | approved
     # The command's canonical fields, so the checker approves exactly what the maker saw.
     payload_json: str
+
+
+@dataclass(frozen=True, slots=True)
+class OrgKey:
+    """An organisation's Ed25519 public key and the window in which it signs for it.
+
+    `custodial` keys were generated and are held (sealed) by the server for organisations
+    that chose it; the events they sign say so.
+    """
+
+    id: str
+    org_id: str
+    public_key: str  # "ed25519:" + base64
+    custodial: bool
+    valid_from: datetime
+    rotated_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+    def in_force_at(self, at: datetime) -> bool:
+        ends = [t for t in (self.rotated_at, self.revoked_at) if t is not None]
+        return self.valid_from <= at and (not ends or at < min(ends))
 
 
 @dataclass(frozen=True, slots=True)

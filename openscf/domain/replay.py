@@ -26,7 +26,7 @@ from openscf.domain.model import OUTSTANDING, Receivable, exposure_key
 from openscf.domain.money import MAX_AMOUNT_MINOR
 from openscf.domain.state import InMemoryState
 
-__all__ = ["ReplayResult", "Violation", "recount_exposures", "replay"]
+__all__ = ["ReplayResult", "Replayer", "Violation", "recount_exposures", "replay"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,32 +184,54 @@ def _conservation(state: InMemoryState) -> list[Violation]:
     return out
 
 
-def replay(records: Iterable[ev.EventRecord]) -> ReplayResult:
-    """Rebuild the state from `records` (in log order) and check every invariant."""
-    state = InMemoryState()
-    result = ReplayResult(state)
-    last_seq = 0
-    for record in records:
-        result.events += 1
+class Replayer:
+    """Replay one event at a time (for auditors that check more per event), then finish."""
+
+    def __init__(self) -> None:
+        self.state = InMemoryState()
+        self.result = ReplayResult(self.state)
+        self._last_seq = 0
+
+    def step(self, record: ev.EventRecord) -> list[Violation]:
+        """Check and apply one event; returns the violations it caused (also recorded)."""
+        found: list[Violation] = []
+        self.result.events += 1
         if record.seq is not None:
-            if record.seq != last_seq + 1:
-                result.violations.append(Violation(record.seq, record.id, "sequence_gap",
-                                                   f"sequence {record.seq} after {last_seq}"))
-            last_seq = record.seq
-        problem = _check(state, record)
+            if record.seq != self._last_seq + 1:
+                found.append(Violation(record.seq, record.id, "sequence_gap",
+                                       f"sequence {record.seq} after {self._last_seq}"))
+            self._last_seq = record.seq
+        problem = _check(self.state, record)
         if problem is not None:
-            result.violations.append(Violation(record.seq, record.id, "invalid_event", problem))
-            continue  # an invalid event is not applied: the rest is judged without it
-        apply(state, record)
-        problem = _limits(state, record)
-        if problem is not None:
-            result.violations.append(Violation(record.seq, record.id, "limit_exceeded", problem))
-    result.violations.extend(_conservation(state))
-    funders = {p.id: p.funder_ids for p in state.programs.values()}
-    recount = recount_exposures(state.receivables.values(), funders)
-    for key, used in state.exposures.items():
-        if used != recount.get(key, 0):
-            result.violations.append(Violation(None, None, "exposure_mismatch",
-                                               f"{key}: counter {used}, recount "
-                                               f"{recount.get(key, 0)}"))
-    return result
+            found.append(Violation(record.seq, record.id, "invalid_event", problem))
+        else:
+            apply(self.state, record)
+            problem = _limits(self.state, record)
+            if problem is not None:
+                found.append(Violation(record.seq, record.id, "limit_exceeded", problem))
+        self.result.violations.extend(found)
+        return found
+
+    def finish(self) -> ReplayResult:
+        """The end-of-history invariants: conservation of every receivable, exposures."""
+        state = self.state
+        self.result.violations.extend(_conservation(state))
+        funders = {p.id: p.funder_ids for p in state.programs.values()}
+        recount = recount_exposures(state.receivables.values(), funders)
+        for key, used in state.exposures.items():
+            if used != recount.get(key, 0):
+                self.result.violations.append(Violation(
+                    None, None, "exposure_mismatch",
+                    f"{key}: counter {used}, recount {recount.get(key, 0)}"))
+        return self.result
+
+
+def replay(records: Iterable[ev.EventRecord]) -> ReplayResult:
+    """Rebuild the state from `records` (in log order) and check every invariant.
+
+    An invalid event is reported and not applied: the rest is judged without it.
+    """
+    replayer = Replayer()
+    for record in records:
+        replayer.step(record)
+    return replayer.finish()

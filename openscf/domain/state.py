@@ -18,6 +18,7 @@ from openscf.domain.model import (
     FinancingRequest,
     Invoice,
     Organisation,
+    OrgKey,
     Program,
     Receivable,
     Relationship,
@@ -38,6 +39,7 @@ Record = (
     | EarlyPaymentOffer
     | Approval
     | Exposure
+    | OrgKey
 )
 
 
@@ -55,6 +57,8 @@ class State(Protocol):
     def financing_offer(self, offer_id: str) -> FinancingOffer | None: ...
     def early_payment_offer(self, offer_id: str) -> EarlyPaymentOffer | None: ...
     def approval(self, approval_id: str) -> Approval | None: ...
+    def org_key(self, key_id: str) -> OrgKey | None: ...
+    def org_keys(self, org_id: str) -> list[OrgKey]: ...
     def exposure(self, key: str) -> int: ...
     def id_taken(self, prefix: str, record_id: str) -> bool:
         """Does `record_id` already name a record? (A store may answer from its unique
@@ -81,6 +85,7 @@ class InMemoryState:
     early_payment_offers: dict[str, EarlyPaymentOffer] = field(default_factory=dict)
     approvals: dict[str, Approval] = field(default_factory=dict)
     exposures: dict[str, int] = field(default_factory=dict)
+    keys: dict[str, OrgKey] = field(default_factory=dict)
 
     def organisation(self, org_id: str) -> Organisation | None:
         return self.organisations.get(org_id)
@@ -119,12 +124,19 @@ class InMemoryState:
     def exposure(self, key: str) -> int:
         return self.exposures.get(key, 0)
 
+    def org_key(self, key_id: str) -> OrgKey | None:
+        return self.keys.get(key_id)
+
+    def org_keys(self, org_id: str) -> list[OrgKey]:
+        return sorted((k for k in self.keys.values() if k.org_id == org_id),
+                      key=lambda k: (k.valid_from, k.id))
+
     def id_taken(self, prefix: str, record_id: str) -> bool:
         table: dict[str, object] = {
             "rcv": self.receivables, "fin": self.financing_requests,
             "ofr": self.financing_offers, "epo": self.early_payment_offers,
             "apr": self.approvals, "org": self.organisations, "usr": self.users,
-            "prg": self.programs, "inv": self.invoices,
+            "prg": self.programs, "inv": self.invoices, "key": self.keys,
         }[prefix]  # type: ignore[assignment]
         assert isinstance(table, dict)
         return record_id in table
@@ -154,5 +166,7 @@ class InMemoryState:
             self.early_payment_offers[record.id] = record
         elif isinstance(record, Approval):
             self.approvals[record.id] = record
+        elif isinstance(record, OrgKey):
+            self.keys[record.id] = record
         else:  # pragma: no cover - the union is closed
             raise AssertionError(f"unknown record {record!r}")

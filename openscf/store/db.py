@@ -72,7 +72,12 @@ def make_engine(url: str, *, synchronous: str = "NORMAL", **kwargs: Any) -> Engi
 
         @event.listens_for(engine, "begin")
         def _on_begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # Writers (the unit of work marks its connection) take the write lock up
+            # front; readers take none, so they never queue behind a writer (WAL).
+            if conn.get_execution_options().get("openscf_write"):
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            else:
+                conn.exec_driver_sql("BEGIN")
 
         return engine
     # No pre-ping: it costs a round trip per transaction; a dead connection surfaces as an

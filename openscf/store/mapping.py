@@ -22,6 +22,7 @@ from openscf.domain.model import (
     FinancingRequest,
     Invoice,
     Organisation,
+    OrgKey,
     Program,
     Receivable,
     Relationship,
@@ -45,6 +46,7 @@ TABLE_OF: dict[type[Any], Table] = {
     EarlyPaymentOffer: t.early_payment_offers,
     Approval: t.approvals,
     Exposure: t.exposures,
+    OrgKey: t.org_keys,
 }
 
 KEY_OF: dict[type[Any], tuple[str, ...]] = {
@@ -52,7 +54,8 @@ KEY_OF: dict[type[Any], tuple[str, ...]] = {
 }
 
 _TUPLE_FIELDS = {"roles", "permissions", "funder_ids"}
-_INSTANT_FIELDS = {"issued_at"}
+_INSTANT_FIELDS = {"issued_at", "valid_from", "rotated_at", "revoked_at"}
+_BOOL_FIELDS = {"custodial"}
 
 
 def normalise_invoice_number(number: str) -> str:
@@ -76,7 +79,9 @@ def _reader(cls: type[Any], name: str) -> Callable[[Any], Any]:
     if name in _TUPLE_FIELDS:
         return lambda v: tuple(json.loads(v))
     if name in _INSTANT_FIELDS:
-        return parse_instant
+        return lambda v: None if v is None else parse_instant(v)
+    if name in _BOOL_FIELDS:
+        return bool
     if annotation in ("date", "date | None"):
         return _to_date
     return _identity
@@ -109,7 +114,9 @@ def record_to_row(record: Record) -> dict[str, Any]:
         if f.name in _TUPLE_FIELDS:
             value = json.dumps(list(value))
         elif f.name in _INSTANT_FIELDS:
-            value = format_instant(value)
+            value = None if value is None else format_instant(value)
+        elif f.name in _BOOL_FIELDS:
+            value = int(value)
         row[f.name] = value
     if isinstance(record, Invoice):
         row["number_key"] = normalise_invoice_number(record.number)

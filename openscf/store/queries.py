@@ -60,6 +60,19 @@ def load_exposures(conn: Connection) -> dict[str, int]:
     return {key: int(value) for key, value in rows}
 
 
+LOG_KEY_ID = "log"
+
+
+def log_identity_and_secret(conn: Connection) -> tuple[str, bytes]:
+    """The log's origin and the sealed seed of its checkpoint-signing key."""
+    row = conn.execute(select(t.log_identity.c.origin)).first()
+    sealed = conn.execute(select(t.custodial_secrets.c.sealed)
+                          .where(t.custodial_secrets.c.key_id == LOG_KEY_ID)).scalar()
+    if row is None or sealed is None:
+        raise LookupError("this database has no log identity: was it bootstrapped?")
+    return row[0], bytes(sealed)
+
+
 def log_size(conn: Connection) -> int:
     return int(conn.execute(select(t.log_head.c.size)).scalar_one())
 

@@ -14,7 +14,7 @@ still come from `tables.py`; only the per-call overhead is skipped.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any
@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Table
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from openscf.domain.errors import ConcurrencyConflict
+from openscf.domain.errors import ConcurrencyConflict, OpenSCFError
 from openscf.domain.events import EventRecord, format_instant, record_to_data
 from openscf.domain.model import (
     Approval,
@@ -32,6 +32,7 @@ from openscf.domain.model import (
     FinancingRequest,
     Invoice,
     Organisation,
+    OrgKey,
     Program,
     Receivable,
     Relationship,
@@ -46,14 +47,40 @@ from openscf.store.mapping import (
     values_to_record,
 )
 from openscf.trust.canonical import canonical_bytes
-from openscf.trust.merkle import hash_leaf
+from openscf.trust.errors import TrustError
+from openscf.trust.merkle import (
+    EMPTY_ROOT,
+    MerkleAppender,
+    consistency_proof_from_nodes,
+    hash_leaf,
+    verify_consistency,
+)
 
-__all__ = ["DbState", "UnitOfWork", "unit_of_work"]
+__all__ = ["CheckpointSigner", "DbState", "LogIntegrityError", "UnitOfWork", "unit_of_work"]
+
+# (size, root) -> signed note text and the signing instant (RFC 3339). Provided by the app,
+# which holds the operator's log key.
+CheckpointSigner = Callable[[int, bytes], tuple[str, str]]
+
+# The log's right edge as this process last left it, per database: (size, root, hashes).
+# Only a hint: it is used when it matches the log head read under the head's row lock.
+_APPENDERS: dict[str, tuple[int, bytes, list[bytes]]] = {}
+
+
+class LogIntegrityError(OpenSCFError):
+    """The stored log does not match itself or its signed checkpoints. Nothing is signed
+    or appended until an auditor has looked."""
+
+    type = "api_error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__("log_integrity_failure", message)
 
 _MISSING = object()
 _PREFIX_TABLE: dict[str, type[Any]] = {
     "org": Organisation, "usr": User, "prg": Program, "inv": Invoice, "rcv": Receivable,
     "fin": FinancingRequest, "ofr": FinancingOffer, "epo": EarlyPaymentOffer, "apr": Approval,
+    "key": OrgKey,
 }
 
 
@@ -112,7 +139,16 @@ class _Dialect:
         self.idempotency_get = f"SELECT request_hash, response FROM idempotency WHERE key = {m}"
         self.idempotency_in = "SELECT key, request_hash, response FROM idempotency WHERE key IN "
         self.idempotency_put = f"INSERT INTO idempotency VALUES ({m}, {m}, {m}, {m})"
-        self.advance_log = f"UPDATE log_head SET size = size + {m} WHERE id = 1 RETURNING size"
+        self.advance_log = (
+            f"UPDATE log_head SET size = size + {m} WHERE id = 1 RETURNING size, root")
+        self.set_root = f"UPDATE log_head SET root = {m} WHERE id = 1"
+        self.get_node = f"SELECT hash FROM log_nodes WHERE level = {m} AND idx = {m}"
+        self.insert_node = f"INSERT INTO log_nodes (level, idx, hash) VALUES ({m}, {m}, {m})"
+        self.last_checkpoint = "SELECT size, root FROM checkpoints ORDER BY size DESC LIMIT 1"
+        self.insert_checkpoint = (
+            f"INSERT INTO checkpoints (size, root, note, signed_at) VALUES ({m}, {m}, {m}, {m})")
+        self.insert_secret = (
+            f"INSERT INTO custodial_secrets (key_id, sealed) VALUES ({m}, {m})")
         self.insert_event = (
             f"INSERT INTO events (seq, id, type, org_id, actor_id, occurred_at, body, leaf_hash) "
             f"VALUES ({m}, {m}, {m}, {m}, {m}, {m}, {m}, {m})")
@@ -144,6 +180,8 @@ class DbState:
         self._versions: dict[tuple[type[Any], tuple[Any, ...]], int] = {}
         self._dirty: dict[tuple[type[Any], tuple[Any, ...]], Record] = {}
         self._numbers: dict[tuple[str, str, str], str | None] = {}
+        self._keys_loaded: set[str] = set()
+        self._key_ids: dict[str, set[str]] = {}
 
     # --- reads ---------------------------------------------------------------------
 
@@ -229,6 +267,22 @@ class DbState:
     def approval(self, approval_id: str) -> Approval | None:
         return self._load(Approval, (approval_id,))  # type: ignore[no-any-return]
 
+    def org_key(self, key_id: str) -> OrgKey | None:
+        return self._load(OrgKey, (key_id,))  # type: ignore[no-any-return]
+
+    def org_keys(self, org_id: str) -> list[OrgKey]:
+        """Every key of the organisation (read once per transaction, then the map)."""
+        if org_id not in self._keys_loaded:
+            sql = self.dialect.tables[OrgKey]
+            self.cursor.execute(sql.select_in_prefix.replace(" id IN ", " org_id IN ")
+                                + self.dialect.placeholders(1), (org_id,))
+            for values in self.cursor.fetchall():
+                key = self._remember_row(OrgKey, values)
+                self._key_ids.setdefault(org_id, set()).add(key.id)
+            self._keys_loaded.add(org_id)
+        keys = [self._cache[(OrgKey, (key_id,))] for key_id in self._key_ids.get(org_id, ())]
+        return sorted(keys, key=lambda k: (k.valid_from, k.id))
+
     def exposure(self, key: str) -> int:
         record = self._load(Exposure, (key,))
         return 0 if record is None else int(record.outstanding_minor)
@@ -265,6 +319,8 @@ class DbState:
         cache_key = (type(record), key_of(record))
         self._cache[cache_key] = record
         self._dirty[cache_key] = record
+        if isinstance(record, OrgKey):
+            self._key_ids.setdefault(record.org_id, set()).add(record.id)
         if isinstance(record, Invoice):
             natural = (record.anchor_id, record.supplier_id,
                        normalise_invoice_number(record.number))
@@ -321,13 +377,46 @@ class DbState:
 class UnitOfWork:
     """One transaction: a DbState, the event log append, and idempotency records."""
 
-    def __init__(self, connection: Connection, *, optimistic_ids: bool = True) -> None:
+    def __init__(self, connection: Connection, *, optimistic_ids: bool = True,
+                 checkpoint_signer: CheckpointSigner | None = None) -> None:
         self.connection = connection
         self.state = DbState(connection, optimistic_ids=optimistic_ids)
+        self.checkpoint_signer = checkpoint_signer
+        self._secrets: list[tuple[str, bytes]] = []
         self._pending: list[EventRecord] = []
         self._logged: list[EventRecord] = []
         self._remember: list[tuple[str, str, Any, str]] = []
         self._idempotency: dict[str, tuple[str, str] | None] = {}
+
+    def sealed_secret(self, key_id: str) -> bytes | None:
+        cur = self.state.cursor
+        cur.execute(f"SELECT sealed FROM custodial_secrets WHERE key_id = {self.state.dialect.mark}",
+                    (key_id,))
+        row = cur.fetchone()
+        return None if row is None else bytes(row[0])
+
+    def set_log_identity(self, origin: str, vkey: str) -> None:
+        m = self.state.dialect.mark
+        self.state.cursor.execute(
+            f"INSERT INTO log_identity (id, origin, vkey) VALUES (1, {m}, {m})", (origin, vkey))
+
+    def checkpoint_now(self, signer: CheckpointSigner) -> int:
+        """Sign a checkpoint for the current log head, if newer than the last one."""
+        cur, d = self.state.cursor, self.state.dialect
+        cur.execute("SELECT size, root FROM log_head WHERE id = 1")
+        size, root = cur.fetchone()
+        cur.execute(d.last_checkpoint)
+        last = cur.fetchone()
+        if size == 0 or (last is not None and last[0] == size):
+            return int(size)
+        self._check_extends_last_checkpoint(last, size, bytes(root))
+        note, signed_at = signer(size, bytes(root))
+        cur.execute(d.insert_checkpoint, (size, bytes(root), note, signed_at))
+        return int(size)
+
+    def store_secret(self, key_id: str, sealed: bytes) -> None:
+        """Keep a sealed custodial seed, written with the events that register its key."""
+        self._secrets.append((key_id, sealed))
 
     def append(self, records: Sequence[EventRecord]) -> None:
         """Queue events for the log; they get sequence numbers when the work commits."""
@@ -339,20 +428,75 @@ class UnitOfWork:
         return self._logged
 
     def _event_rows(self, first: int) -> tuple[list[tuple[Any, ...]],
-                                               list[tuple[str, int, str]]]:
+                                               list[tuple[str, int, str]], list[bytes]]:
         event_rows: list[tuple[Any, ...]] = []
         ref_rows: list[tuple[str, int, str]] = []
+        leaf_hashes: list[bytes] = []
         for offset, record in enumerate(self._pending):
             seq = first + offset
             body = canonical_bytes(record_to_data(record))
+            leaf = hash_leaf(body)
+            leaf_hashes.append(leaf)
             event_rows.append((seq, record.id, record.event.TYPE, record.org_id, record.actor_id,
-                               format_instant(record.occurred_at), body, hash_leaf(body)))
+                               format_instant(record.occurred_at), body, leaf))
             ref_rows.extend((org, seq, "org") for org in record.event.parties())
             ref_rows.extend((rid, seq, "rcv") for rid in dict.fromkeys(record.event.subjects()))
             self._logged.append(EventRecord(record.id, record.org_id, record.actor_id,
                                             record.occurred_at, record.event, seq))
         self._pending = []
-        return event_rows, ref_rows
+        return event_rows, ref_rows, leaf_hashes
+
+    def _get_node(self, level: int, index: int) -> bytes:
+        cur = self.state.cursor
+        cur.execute(self.state.dialect.get_node, (level, index))
+        row = cur.fetchone()
+        if row is None:
+            raise LogIntegrityError(f"the log is missing its node at level {level} index {index}")
+        return bytes(row[0])
+
+    def _appender(self, old_size: int, old_root: bytes) -> MerkleAppender:
+        """The tree's right edge at `old_size`: from this process's cache when it matches
+        the stored root, else read from the stored nodes (O(log n)) and checked."""
+        url = self.connection.engine.url.render_as_string(hide_password=True)
+        cached = _APPENDERS.get(url)
+        if cached is not None and cached[0] == old_size and cached[1] == old_root:
+            return MerkleAppender(old_size, cached[2])
+        appender = MerkleAppender.from_nodes(old_size, self._get_node)
+        if appender.root() != old_root:
+            raise LogIntegrityError(
+                f"the stored nodes of the log give a different root at size {old_size} than "
+                "the log head records: the log storage was changed")
+        return appender
+
+    def _remember_appender(self, appender: MerkleAppender) -> None:
+        url = self.connection.engine.url.render_as_string(hide_password=True)
+        _APPENDERS[url] = (appender.size, appender.root(),
+                           [node.hash for node in appender.right_edge])
+
+    def _check_extends_last_checkpoint(self, last: tuple[int, bytes] | None, old_size: int,
+                                       old_root: bytes) -> None:
+        """Refuse to sign unless the tree being extended is consistent with the last
+        checkpoint the operator signed: the operator never signs two inconsistent heads."""
+        if last is None:
+            return
+        size0, root0 = last[0], bytes(last[1])
+        if size0 > old_size:
+            raise LogIntegrityError(
+                f"the last checkpoint covers {size0} events but the log holds {old_size}")
+        if size0 == old_size:
+            if root0 != old_root:
+                raise LogIntegrityError(f"the log's root at size {old_size} differs from the "
+                                        "signed checkpoint: refusing to sign a fork")
+            return
+        if size0 == 0:
+            return
+        proof = consistency_proof_from_nodes(size0, old_size, self._get_node)
+        try:
+            verify_consistency(size0, old_size, root0, old_root, proof)
+        except TrustError as exc:
+            raise LogIntegrityError(
+                f"the log at size {old_size} is not an extension of the checkpoint at size "
+                f"{size0}: refusing to sign ({exc})") from None
 
     def prefetch_idempotency(self, keys: Iterable[str]) -> None:
         wanted = sorted({k for k in keys if k not in self._idempotency})
@@ -392,26 +536,45 @@ class UnitOfWork:
         """
         state, d = self.state, self.state.dialect
         updates, inserts = state.plan_writes()
-        if not (updates or inserts or self._pending or self._remember):
+        if not (updates or inserts or self._pending or self._remember or self._secrets):
             return
-        conn = state.connection.connection.driver_connection
+        conn: Any = state.connection.connection.driver_connection
         checks: list[Any] = []
-        head = None
+        head = last = None
         with state.pipeline():
             for sql, params in updates:
-                cur = conn.cursor()  # type: ignore[union-attr]
+                cur = conn.cursor()
                 cur.execute(sql, params)
                 checks.append(cur)
             if self._pending:
-                head = conn.cursor()  # type: ignore[union-attr]
+                head = conn.cursor()
                 head.execute(d.advance_log, (len(self._pending),))
+                if self.checkpoint_signer is not None:
+                    last = conn.cursor()
+                    last.execute(d.last_checkpoint)
         if any(cur.rowcount != 1 for cur in checks):
             raise ConcurrencyConflict()
         event_rows: list[tuple[Any, ...]] = []
         ref_rows: list[tuple[str, int, str]] = []
+        node_rows: list[tuple[int, int, bytes]] = []
+        checkpoint_row = None
+        new_root = None
         if head is not None:
-            size = head.fetchone()[0]
-            event_rows, ref_rows = self._event_rows(size - len(self._pending) + 1)
+            size, stored_root = head.fetchone()
+            old_size = size - len(self._pending)
+            old_root = EMPTY_ROOT if stored_root is None else bytes(stored_root)
+            appender = self._appender(old_size, old_root)
+            event_rows, ref_rows, leaf_hashes = self._event_rows(old_size + 1)
+            if last is not None:
+                self._check_extends_last_checkpoint(last.fetchone(), old_size, old_root)
+            result = appender.extend(leaf_hashes)
+            assert result.size == size
+            new_root = result.root
+            node_rows = [(n.level, n.index, n.hash) for n in result.nodes]
+            if self.checkpoint_signer is not None:
+                note, signed_at = self.checkpoint_signer(size, new_root)
+                checkpoint_row = (size, new_root, note, signed_at)
+            self._remember_appender(appender)
         remember_rows = []
         if self._remember:
             seq_of = {r.id: r.seq for r in self._logged}
@@ -425,8 +588,15 @@ class UnitOfWork:
         with state.pipeline():
             for sql, rows in inserts:
                 cur.executemany(sql, rows)
+            if self._secrets:
+                cur.executemany(d.insert_secret, self._secrets)
+                self._secrets = []
             if event_rows:
                 cur.executemany(d.insert_event, event_rows)
+                cur.executemany(d.insert_node, node_rows)
+                cur.execute(d.set_root, (new_root,))
+            if checkpoint_row is not None:
+                cur.execute(d.insert_checkpoint, checkpoint_row)
             if ref_rows:
                 cur.executemany(d.insert_ref, ref_rows)
             if remember_rows:
@@ -440,14 +610,18 @@ def _lost_race(exc: BaseException) -> bool:
 
 
 @contextmanager
-def unit_of_work(engine: Engine, *, optimistic_ids: bool = True) -> Iterator[UnitOfWork]:
+def unit_of_work(engine: Engine, *, optimistic_ids: bool = True,
+                 checkpoint_signer: CheckpointSigner | None = None) -> Iterator[UnitOfWork]:
     """Commit when the block ends normally; roll back everything on any exception."""
     dbapi = engine.dialect.loaded_dbapi
     try:
-        with engine.begin() as connection:
-            uow = UnitOfWork(connection, optimistic_ids=optimistic_ids)
-            yield uow
-            uow.flush()
+        with engine.connect() as connection:
+            connection.execution_options(openscf_write=True)
+            with connection.begin():
+                uow = UnitOfWork(connection, optimistic_ids=optimistic_ids,
+                                 checkpoint_signer=checkpoint_signer)
+                yield uow
+                uow.flush()
     except (IntegrityError, OperationalError) as exc:
         # Another transaction created the same row, or SQLite's lock wait timed out, or
         # PostgreSQL chose this transaction as a deadlock victim: it lost a race.

@@ -13,6 +13,7 @@ from openscf.domain.apply import apply
 from openscf.domain.decide import Actor, decide
 from openscf.domain.events import EventRecord
 from openscf.domain.state import InMemoryState
+from openscf.trust.keys import SigningKey, encode_public_key
 
 TODAY = date(2026, 3, 2)  # a Monday
 IBAN = "DE89370400440532013000"
@@ -44,8 +45,11 @@ class World:
     def org(self, name: str, roles: tuple[str, ...], bank: bool = True) -> Actor:
         org_id, user_id = self.new("org"), self.new("usr")
         operator = Actor("org_op", "usr_op")
+        public_key = encode_public_key(SigningKey.generate().public_key)
         self.run(operator, c.RegisterOrganisation(name, roles, "DE", iban=IBAN if bank else None,
-                                                  bic=BIC if bank else None, org_id=org_id))
+                                                  bic=BIC if bank else None, org_id=org_id,
+                                                  key_id=self.new("key"),
+                                                  public_key=public_key))
         self.run(operator, c.AddUser(org_id, name + " user", ("admin", "maker", "checker"),
                                      user_id))
         return Actor(org_id, user_id)

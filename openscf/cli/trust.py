@@ -1,0 +1,155 @@
+"""`openscf audit`, `openscf export`, `openscf witness`, `openscf checkpoint`: the
+verifiable-log commands."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import Progress
+
+from openscf.app.audit import audit as run_audit
+from openscf.app.audit import db_source, export_source
+from openscf.app.export import export_log
+from openscf.app.witness import ForkDetected, run_witness
+from openscf.domain.errors import OpenSCFError
+from openscf.store import database_url, is_initialised, make_engine
+
+console = Console()
+err = Console(stderr=True)
+
+DbOption = Annotated[
+    str | None,
+    typer.Option("--db", help="SQLite file path or database URL (default: "
+                 "$OPENSCF_DATABASE_URL, else ./openscf.db)."),
+]
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="Print one JSON object instead of text.")
+]
+
+
+def _engine(db: str | None):  # type: ignore[no-untyped-def]
+    url = database_url(db)
+    if url.startswith("sqlite:///") and not Path(url[len("sqlite:///"):]).exists():
+        err.print(f"[bold red]error[/] (no_database): no database at {url[10:]}")
+        raise typer.Exit(1)
+    engine = make_engine(url)
+    if not is_initialised(engine):
+        err.print(f"[bold red]error[/] (not_initialised): {url} is not an openscf database")
+        raise typer.Exit(1)
+    return engine
+
+
+def audit(
+    db: DbOption = None,
+    export_dir: Annotated[Path | None, typer.Option(
+        "--export", help="Audit an export directory (openscf export) instead of a database.",
+        exists=True, file_okay=False)] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Verify the whole log independently: leaf hashes and roots against every signed
+    checkpoint, witness cosignatures, every event's signature by the key in force, events
+    re-derived from their signed requests, all invariants on replay, and the stored state.
+
+    Exit 0 when everything holds; 1 naming the first offending event otherwise.
+    """
+    source = export_source(export_dir) if export_dir is not None else db_source(_engine(db))
+    with console.status("auditing the log", spinner="dots") if not as_json else _null():
+        report = run_audit(source)
+    summary = report.to_dict()
+    if as_json:
+        print(json.dumps(summary, indent=2))
+    elif report.ok:
+        console.print(
+            f"[bold green]audit OK[/]: {report.events} events, {report.checkpoints} signed "
+            f"checkpoints, {report.cosignatures} cosignatures, {report.signatures_checked} "
+            f"request signatures, {report.receivables} receivables match the replay "
+            f"({summary['events_per_second']} events/s)")
+    else:
+        console.print(f"[bold red]audit FAILED[/]: {len(report.findings)} findings; first: "
+                      f"{report.findings[0]}")
+        for finding in report.findings[1:10]:
+            console.print(f"  {finding}")
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+class _null:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *args: object) -> None:
+        return None
+
+
+def export(
+    out: Annotated[Path, typer.Option("--out", help="A new, empty directory to write into.")],
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Export the log for an outside auditor: events (exact stored bytes), signed
+    checkpoints, cosignatures, witness keys, and a state snapshot. No secrets.
+    Format: docs/export-format.md. Check it with `openscf audit --export DIR`."""
+    engine = _engine(db)
+    try:
+        with Progress(console=err, transient=True, disable=as_json) as progress:
+            task = progress.add_task("exporting events", total=None)
+            counts = export_log(engine, out, lambda n: progress.advance(task, n))
+    except FileExistsError as exc:
+        err.print(f"[bold red]error[/] (export_exists): {exc}")
+        raise typer.Exit(1) from None
+    if as_json:
+        print(json.dumps({"out": str(out), **counts}))
+    else:
+        console.print(f"exported {counts['events']} events, {counts['checkpoints']} "
+                      f"checkpoints, {counts['cosignatures']} cosignatures and "
+                      f"{counts['receivables']} receivables to {out}")
+
+
+def witness(
+    name: Annotated[str, typer.Option(help="This witness's name (a key name: no spaces).")],
+    org: Annotated[str, typer.Option(help="The funder or auditor organisation running it.")],
+    state: Annotated[Path, typer.Option(help="This witness's own state file (its key and "
+                                             "the last head it cosigned).")],
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Check the log's latest checkpoint against the last one this witness saw
+    (consistency proof) and cosign it. Refuses, exit 2, if the log forked."""
+    engine = _engine(db)
+    try:
+        result = run_witness(engine, state, name, org, datetime.now(UTC))
+    except ForkDetected as exc:
+        if as_json:
+            print(json.dumps({"cosigned": False, "code": exc.code, "message": exc.message}))
+        else:
+            err.print(f"[bold red]FORK DETECTED[/]: {exc.message}")
+        raise typer.Exit(2) from None
+    except OpenSCFError as exc:
+        err.print(f"[bold red]error[/] ({exc.code}): {exc.message}")
+        raise typer.Exit(1) from None
+    if as_json:
+        print(json.dumps({"cosigned": result.cosigned, "size": result.size,
+                          "previous_size": result.previous_size, "witness": result.name}))
+    else:
+        console.print(f"witness {result.name}: {result.message}")
+
+
+def checkpoint(db: DbOption = None) -> None:
+    """Sign a checkpoint for the log as it stands (when the service does not sign one
+    with every commit)."""
+    from openscf.app import NetworkService
+
+    size = NetworkService(_engine(db)).sign_checkpoint()
+    console.print(f"signed checkpoint at size {size}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(audit)
+    app.command()(export)
+    app.command()(witness)
+    app.command()(checkpoint)
