@@ -131,7 +131,9 @@ def db_source(engine: Engine) -> LogSource:
                 if not rows:
                     return
                 for seq, body in rows:
-                    yield int(seq), bytes(body)
+                    # SQLite stores whatever type it is given: a tamperer may have written
+                    # text into the blob column. Read it as bytes either way.
+                    yield int(seq), body.encode() if isinstance(body, str) else bytes(body)
                 last = rows[-1][0]
     return LogSource(ident[0], ident[1], events, checkpoints, cosigs, witnesses, receivables,
                      exposures, keys)
@@ -249,6 +251,10 @@ class _Auditor:
         except OpenSCFError as exc:
             self.find(first.seq, first.id, "not_derivable",
                       f"the signed {kind} is refused by the rules ({exc.code}: {exc.message})")
+            return
+        except (AssertionError, KeyError, TypeError, ValueError) as exc:
+            self.find(first.seq, first.id, "not_derivable",
+                      f"the signed {kind} cannot be decided on the replayed state: {exc!r}")
             return
         actual = [r.event for r in group]
         if expected != actual:

@@ -20,6 +20,8 @@ ANY_ROLE: tuple[str, ...] = ()
 POLICY: dict[type[object], tuple[tuple[str, ...], str]] = {
     c.RegisterOrganisation: (("operator",), "admin"),
     c.AddUser: (ANY_ROLE, "admin"),
+    c.RegisterKey: (ANY_ROLE, "admin"),
+    c.RevokeKey: (ANY_ROLE, "admin"),
     c.RequestBankAccountChange: (ANY_ROLE, "admin"),
     c.ApproveBankAccountChange: (ANY_ROLE, "checker"),
     c.CreateProgram: (("anchor",), "admin"),
@@ -45,7 +47,10 @@ POLICY: dict[type[object], tuple[tuple[str, ...], str]] = {
 def authorize(user: User | None, org: Organisation | None, command: object) -> None:
     if user is None or org is None:
         raise PermissionDenied("unknown_user", "no such user; check the credentials", "user_id")
-    roles, permission = POLICY[type(command)]
+    rule = POLICY.get(type(command))
+    if rule is None:
+        raise PermissionDenied("unknown_command", f"no policy for {type(command).__name__}")
+    roles, permission = rule
     if roles and not set(roles) & set(org.roles):
         raise PermissionDenied(
             "role_required",

@@ -19,12 +19,12 @@ from openscf.trust.canonical import EVENT_ENCODING_VERSION
 
 __all__ = [
     "EVENT_TYPES",
+    "Auth",
     "BankAccountChangeRequested",
     "BankAccountChanged",
     "ConfirmationRequested",
     "EarlyPaymentOffered",
     "Event",
-    "Auth",
     "EventRecord",
     "FinancingOfferAccepted",
     "FinancingOffered",
@@ -338,7 +338,8 @@ class ReceivableCancelled(Event):
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.TYPE: cls
     for cls in (
-        OrganisationRegistered, KeyRegistered, KeyRevoked, UserAdded, BankAccountChangeRequested, BankAccountChanged,
+        OrganisationRegistered, KeyRegistered, KeyRevoked, UserAdded,
+        BankAccountChangeRequested, BankAccountChanged,
         ProgramCreated, FunderAdded, SupplierOnboarded, ConfirmationRequested,
         ReceivableIssued, ReceivableSplit, ReceivableTransferred, FinancingRequested,
         FinancingOffered, FinancingOfferAccepted, FinancingRequestWithdrawn,

@@ -205,7 +205,15 @@ class Replayer:
         if problem is not None:
             found.append(Violation(record.seq, record.id, "invalid_event", problem))
         else:
-            apply(self.state, record)
+            try:
+                apply(self.state, record)
+            except (AssertionError, KeyError) as exc:
+                # The history refers to what is not there (a broken or forged log): report
+                # it and carry on judging the rest.
+                found.append(Violation(record.seq, record.id, "unapplicable_event",
+                                       f"the event cannot apply to the state: {exc!r}"))
+                self.result.violations.extend(found)
+                return found
             problem = _limits(self.state, record)
             if problem is not None:
                 found.append(Violation(record.seq, record.id, "limit_exceeded", problem))

@@ -56,7 +56,8 @@ from openscf.trust.merkle import (
     verify_consistency,
 )
 
-__all__ = ["CheckpointSigner", "DbState", "LogIntegrityError", "UnitOfWork", "unit_of_work"]
+__all__ = ["CheckpointSigner", "DbState", "LogIntegrityError", "UnitOfWork", "forget_log_cache",
+           "unit_of_work"]
 
 # (size, root) -> signed note text and the signing instant (RFC 3339). Provided by the app,
 # which holds the operator's log key.
@@ -65,6 +66,11 @@ CheckpointSigner = Callable[[int, bytes], tuple[str, str]]
 # The log's right edge as this process last left it, per database: (size, root, hashes).
 # Only a hint: it is used when it matches the log head read under the head's row lock.
 _APPENDERS: dict[str, tuple[int, bytes, list[bytes]]] = {}
+
+
+def forget_log_cache() -> None:
+    """Drop this process's cached right edges (as a newly started process would have)."""
+    _APPENDERS.clear()
 
 
 class LogIntegrityError(OpenSCFError):
@@ -390,8 +396,8 @@ class UnitOfWork:
 
     def sealed_secret(self, key_id: str) -> bytes | None:
         cur = self.state.cursor
-        cur.execute(f"SELECT sealed FROM custodial_secrets WHERE key_id = {self.state.dialect.mark}",
-                    (key_id,))
+        mark = self.state.dialect.mark
+        cur.execute(f"SELECT sealed FROM custodial_secrets WHERE key_id = {mark}", (key_id,))
         row = cur.fetchone()
         return None if row is None else bytes(row[0])
 
@@ -407,9 +413,11 @@ class UnitOfWork:
         size, root = cur.fetchone()
         cur.execute(d.last_checkpoint)
         last = cur.fetchone()
-        if size == 0 or (last is not None and last[0] == size):
-            return int(size)
+        if size == 0:
+            return 0
         self._check_extends_last_checkpoint(last, size, bytes(root))
+        if last is not None and last[0] == size:
+            return int(size)  # already signed, and still what was signed
         note, signed_at = signer(size, bytes(root))
         cur.execute(d.insert_checkpoint, (size, bytes(root), note, signed_at))
         return int(size)

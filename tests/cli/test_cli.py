@@ -91,3 +91,30 @@ def test_every_command_has_help() -> None:
                  ["receivables", "show", "--help"]):
         result = runner.invoke(app, args)
         assert result.exit_code == 0 and "Usage" in result.output
+
+
+def test_the_demo_database_passes_the_audit_and_so_does_its_export(tmp_path: Path) -> None:
+    db = tmp_path / "demo.db"
+    _demo(db)
+    audited = runner.invoke(app, ["audit", "--db", str(db), "--json"])
+    assert audited.exit_code == 0, audited.output
+    report = json.loads(audited.stdout)
+    assert report["ok"] and report["events"] > 100 and report["signatures_checked"] > 50
+    out = tmp_path / "export"
+    assert runner.invoke(app, ["export", "--db", str(db), "--out", str(out)]).exit_code == 0
+    again = runner.invoke(app, ["audit", "--export", str(out), "--json"])
+    assert again.exit_code == 0 and json.loads(again.stdout)["events"] == report["events"]
+
+
+def test_a_tampered_demo_database_fails_the_audit_naming_the_event(tmp_path: Path) -> None:
+    import sqlite3
+
+    db = tmp_path / "demo.db"
+    _demo(db)
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE events SET body = replace(body, '\"face_minor\":', "
+                     "'\"face_minor\":1') WHERE seq = (SELECT min(seq) FROM events "
+                     "WHERE type = 'ReceivableIssued')")
+    result = runner.invoke(app, ["audit", "--db", str(db), "--json"])
+    assert result.exit_code == 1
+    assert json.loads(result.stdout)["first_finding"].startswith("event ")
