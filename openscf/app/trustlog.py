@@ -21,6 +21,7 @@ from sqlalchemy import Connection, Engine, and_, insert, select, text
 from openscf.domain.errors import Conflict, InvalidRequest, NotFound, PermissionDenied
 from openscf.domain.events import format_instant
 from openscf.store import tables as t
+from openscf.trust import tiles
 from openscf.trust.checkpoint import Checkpoint, open_checkpoint, parse_checkpoint
 from openscf.trust.cosignature import Cosignature, CosignatureVerifier, verify_cosignature
 from openscf.trust.errors import TrustError
@@ -77,14 +78,15 @@ def log_identity(conn: Connection) -> LogIdentity:
 
 
 def node_getter(conn: Connection):  # type: ignore[no-untyped-def]
-    query = text("SELECT hash FROM log_nodes WHERE level = :l AND idx = :i")
+    """Node hashes recomputed from the stored tiles (a few reads per proof)."""
+    query = text("SELECT hashes FROM log_tiles WHERE level = :l AND idx = :i")
 
-    def get(level: int, index: int) -> bytes:
+    def get_tile(level: int, index: int) -> bytes:
         value = conn.execute(query, {"l": level, "i": index}).scalar()
         if value is None:
-            raise NotFound("missing_node", f"the log has no node at level {level} index {index}")
+            raise NotFound("missing_tile", f"the log has no tile at level {level} index {index}")
         return bytes(value)
-    return get
+    return tiles.node_getter(get_tile)
 
 
 def latest_checkpoint(conn: Connection) -> SignedHead:

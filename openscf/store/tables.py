@@ -232,13 +232,15 @@ log_head = Table(
     Column("root", LargeBinary),
 )
 
-# Complete Merkle subtrees: the node at (level, idx) covers leaves [idx*2^level,
-# (idx+1)*2^level). Level 0 holds the leaf hashes. Any proof needs O(log n) of these.
-log_nodes = Table(
-    "log_nodes", metadata,
+# The Merkle tree in tiles (openscf.trust.tiles, the layout of C2SP tlog-tiles): tile
+# (level, idx) holds `width` (<= 256) hashes of perfect subtrees of height 8*level. Full
+# tiles never change; the last tile of each level grows. A proof reads a few tiles.
+log_tiles = Table(
+    "log_tiles", metadata,
     Column("level", Integer, primary_key=True, autoincrement=False),
     Column("idx", BigInteger, primary_key=True, autoincrement=False),
-    Column("hash", LargeBinary, nullable=False),
+    Column("width", Integer, nullable=False),
+    Column("hashes", LargeBinary, nullable=False),
     **ROWLESS,
 )
 

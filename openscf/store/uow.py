@@ -50,11 +50,11 @@ from openscf.trust.canonical import canonical_bytes
 from openscf.trust.errors import TrustError
 from openscf.trust.merkle import (
     EMPTY_ROOT,
-    MerkleAppender,
     consistency_proof_from_nodes,
     hash_leaf,
     verify_consistency,
 )
+from openscf.trust.tiles import TileAppender, node_getter
 
 __all__ = ["CheckpointSigner", "DbState", "LogIntegrityError", "UnitOfWork", "forget_log_cache",
            "unit_of_work"]
@@ -65,7 +65,7 @@ CheckpointSigner = Callable[[int, bytes], tuple[str, str]]
 
 # The log's right edge as this process last left it, per database: (size, root, hashes).
 # Only a hint: it is used when it matches the log head read under the head's row lock.
-_APPENDERS: dict[str, tuple[int, bytes, list[bytes]]] = {}
+_APPENDERS: dict[str, tuple[int, bytes, list[bytes]]] = {}  # (size, root, partial tiles)
 
 
 def forget_log_cache() -> None:
@@ -148,8 +148,11 @@ class _Dialect:
         self.advance_log = (
             f"UPDATE log_head SET size = size + {m} WHERE id = 1 RETURNING size, root")
         self.set_root = f"UPDATE log_head SET root = {m} WHERE id = 1"
-        self.get_node = f"SELECT hash FROM log_nodes WHERE level = {m} AND idx = {m}"
-        self.insert_node = f"INSERT INTO log_nodes (level, idx, hash) VALUES ({m}, {m}, {m})"
+        self.get_tile = f"SELECT hashes FROM log_tiles WHERE level = {m} AND idx = {m}"
+        self.put_tile = (
+            f"INSERT INTO log_tiles (level, idx, width, hashes) VALUES ({m}, {m}, {m}, {m}) "
+            "ON CONFLICT (level, idx) DO UPDATE SET width = excluded.width, "
+            "hashes = excluded.hashes")
         self.last_checkpoint = "SELECT size, root FROM checkpoints ORDER BY size DESC LIMIT 1"
         self.insert_checkpoint = (
             f"INSERT INTO checkpoints (size, root, note, signed_at) VALUES ({m}, {m}, {m}, {m})")
@@ -454,32 +457,40 @@ class UnitOfWork:
         self._pending = []
         return event_rows, ref_rows, leaf_hashes
 
-    def _get_node(self, level: int, index: int) -> bytes:
+    def _get_tile(self, level: int, index: int) -> bytes:
         cur = self.state.cursor
-        cur.execute(self.state.dialect.get_node, (level, index))
+        cur.execute(self.state.dialect.get_tile, (level, index))
         row = cur.fetchone()
         if row is None:
-            raise LogIntegrityError(f"the log is missing its node at level {level} index {index}")
+            raise LogIntegrityError(f"the log is missing its tile at level {level} index {index}")
         return bytes(row[0])
 
-    def _appender(self, old_size: int, old_root: bytes) -> MerkleAppender:
-        """The tree's right edge at `old_size`: from this process's cache when it matches
-        the stored root, else read from the stored nodes (O(log n)) and checked."""
+    def _get_node(self, level: int, index: int) -> bytes:
+        try:
+            return node_getter(self._get_tile)(level, index)
+        except TrustError as exc:
+            raise LogIntegrityError(f"the stored tiles are damaged: {exc}") from None
+
+    def _appender(self, old_size: int, old_root: bytes) -> TileAppender:
+        """The tree's partial tiles at `old_size`: from this process's cache when it
+        matches the stored root, else read from storage (O(log n)) and checked."""
         url = self.connection.engine.url.render_as_string(hide_password=True)
         cached = _APPENDERS.get(url)
         if cached is not None and cached[0] == old_size and cached[1] == old_root:
-            return MerkleAppender(old_size, cached[2])
-        appender = MerkleAppender.from_nodes(old_size, self._get_node)
+            return TileAppender(old_size, cached[2])
+        try:
+            appender = TileAppender.from_tiles(old_size, self._get_tile)
+        except TrustError as exc:
+            raise LogIntegrityError(f"the stored tiles are damaged: {exc}") from None
         if appender.root() != old_root:
             raise LogIntegrityError(
                 f"the stored nodes of the log give a different root at size {old_size} than "
                 "the log head records: the log storage was changed")
         return appender
 
-    def _remember_appender(self, appender: MerkleAppender) -> None:
+    def _remember_appender(self, appender: TileAppender, root: bytes) -> None:
         url = self.connection.engine.url.render_as_string(hide_password=True)
-        _APPENDERS[url] = (appender.size, appender.root(),
-                           [node.hash for node in appender.right_edge])
+        _APPENDERS[url] = (appender.size, root, appender.partials)
 
     def _check_extends_last_checkpoint(self, last: tuple[int, bytes] | None, old_size: int,
                                        old_root: bytes) -> None:
@@ -498,8 +509,8 @@ class UnitOfWork:
             return
         if size0 == 0:
             return
-        proof = consistency_proof_from_nodes(size0, old_size, self._get_node)
         try:
+            proof = consistency_proof_from_nodes(size0, old_size, node_getter(self._get_tile))
             verify_consistency(size0, old_size, root0, old_root, proof)
         except TrustError as exc:
             raise LogIntegrityError(
@@ -564,7 +575,7 @@ class UnitOfWork:
             raise ConcurrencyConflict()
         event_rows: list[tuple[Any, ...]] = []
         ref_rows: list[tuple[str, int, str]] = []
-        node_rows: list[tuple[int, int, bytes]] = []
+        tile_rows: list[tuple[int, int, int, bytes]] = []
         checkpoint_row = None
         new_root = None
         if head is not None:
@@ -575,14 +586,13 @@ class UnitOfWork:
             event_rows, ref_rows, leaf_hashes = self._event_rows(old_size + 1)
             if last is not None:
                 self._check_extends_last_checkpoint(last.fetchone(), old_size, old_root)
-            result = appender.extend(leaf_hashes)
-            assert result.size == size
-            new_root = result.root
-            node_rows = [(n.level, n.index, n.hash) for n in result.nodes]
+            tile_rows = [tuple(w) for w in appender.extend(leaf_hashes)]  # type: ignore[misc]
+            assert appender.size == size
+            new_root = appender.root()
             if self.checkpoint_signer is not None:
                 note, signed_at = self.checkpoint_signer(size, new_root)
                 checkpoint_row = (size, new_root, note, signed_at)
-            self._remember_appender(appender)
+            self._remember_appender(appender, new_root)
         remember_rows = []
         if self._remember:
             seq_of = {r.id: r.seq for r in self._logged}
@@ -601,7 +611,7 @@ class UnitOfWork:
                 self._secrets = []
             if event_rows:
                 cur.executemany(d.insert_event, event_rows)
-                cur.executemany(d.insert_node, node_rows)
+                cur.executemany(d.put_tile, tile_rows)
                 cur.execute(d.set_root, (new_root,))
             if checkpoint_row is not None:
                 cur.execute(d.insert_checkpoint, checkpoint_row)

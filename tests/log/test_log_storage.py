@@ -12,13 +12,7 @@ from openscf.domain import commands as c
 from openscf.store import tables as t
 from openscf.store.uow import LogIntegrityError, forget_log_cache
 from openscf.trust.checkpoint import open_checkpoint
-from openscf.trust.merkle import (
-    hash_leaf,
-    right_edge_nodes,
-    root_hash,
-    verify_consistency,
-    verify_inclusion,
-)
+from openscf.trust.merkle import hash_leaf, root_hash, verify_consistency, verify_inclusion
 
 from ..conftest import Net
 
@@ -78,7 +72,7 @@ def test_each_event_is_appended_in_the_same_transaction_as_its_state_change(
     rid = net.confirm()
     with engine.connect() as conn:
         after = conn.execute(select(t.log_head.c.size)).scalar_one()
-        nodes = conn.execute(text("SELECT count(*) FROM log_nodes WHERE level = 0")).scalar()
+        nodes = conn.execute(text("SELECT sum(width) FROM log_tiles WHERE level = 0")).scalar()
         piece = conn.execute(select(t.receivables.c.id).where(t.receivables.c.id == rid)
                              ).scalar()
     assert after == before + 1 and nodes == after and piece == rid
@@ -102,10 +96,11 @@ def test_the_operator_refuses_to_sign_a_checkpoint_that_forks_the_log(net: Net,
 def test_tampered_nodes_are_caught_before_anything_is_signed(net: Net, engine: Engine) -> None:
     _some_history(net)
     with engine.begin() as conn:
-        size = conn.execute(select(t.log_head.c.size)).scalar_one()
-        edge = right_edge_nodes(size)[0]  # the node an append must read
-        conn.execute(text("UPDATE log_nodes SET hash = :h WHERE level = :l AND idx = :i"),
-                     {"h": b"\x02" * 32, "l": edge.level, "i": edge.index})
+        # Overwrite the first hash of the partial leaf tile, which an append must read.
+        blob = conn.execute(text("SELECT hashes FROM log_tiles WHERE level = 0 AND idx = 0")
+                            ).scalar()
+        conn.execute(text("UPDATE log_tiles SET hashes = :h WHERE level = 0 AND idx = 0"),
+                     {"h": b"\x02" * 32 + bytes(blob)[32:]})
     forget_log_cache()  # as a newly started process
     fresh = type(net.svc)(engine, net.clock)
     with pytest.raises(LogIntegrityError):

@@ -20,7 +20,8 @@ from openscf.domain import commands as c
 from openscf.store import tables as t
 from openscf.store.uow import forget_log_cache
 from openscf.trust.checkpoint import Checkpoint, sign_checkpoint
-from openscf.trust.merkle import MerkleAppender, hash_leaf
+from openscf.trust.merkle import hash_leaf
+from openscf.trust.tiles import TileAppender
 
 from ..conftest import Net
 
@@ -138,18 +139,20 @@ def test_a_resigned_fork_is_refused_by_a_witness(history: Net, tmp_path: Path) -
     with engine.connect() as conn:
         leaves = [bytes(h) for (h,) in conn.execute(select(t.events.c.leaf_hash)
                                                     .order_by(t.events.c.seq))]
-    tree = MerkleAppender()
-    result = tree.extend(leaves)
+    tree = TileAppender()
+    writes = tree.extend(leaves)
+    root = tree.root()
     signer = history.svc._load_log_signer()
-    note = sign_checkpoint(Checkpoint(signer.name, result.size + 0, result.root), [signer])
+    note = sign_checkpoint(Checkpoint(signer.name, tree.size, root), [signer])
     with engine.begin() as conn:
-        conn.execute(text("DELETE FROM log_nodes"))
-        conn.execute(t.log_nodes.insert(), [{"level": n.level, "idx": n.index, "hash": n.hash}
-                                            for n in result.nodes])
-        conn.execute(text("DELETE FROM checkpoints WHERE size = :s"), {"s": result.size})
-        conn.execute(t.checkpoints.insert().values(size=result.size, root=result.root,
+        conn.execute(text("DELETE FROM log_tiles"))
+        conn.execute(t.log_tiles.insert(), [
+            {"level": w.level, "idx": w.index, "width": w.width, "hashes": w.hashes}
+            for w in writes])
+        conn.execute(text("DELETE FROM checkpoints WHERE size = :s"), {"s": tree.size})
+        conn.execute(t.checkpoints.insert().values(size=tree.size, root=root,
                                                    note=note.decode(), signed_at="x"))
-        conn.execute(text("UPDATE log_head SET root = :r"), {"r": result.root})
+        conn.execute(text("UPDATE log_head SET root = :r"), {"r": root})
     forget_log_cache()
     with pytest.raises(ForkDetected):
         run_witness(engine, state, "bank-witness", history.funder, datetime.now(UTC))

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 20:17:55.031149
+Create Date: 2026-11-26 20:39:33.765758
 """
 from alembic import op
 import sqlalchemy as sa
@@ -165,11 +165,12 @@ def upgrade() -> None:
     sa.Column('vkey', sa.Text(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_log_identity'))
     )
-    op.create_table('log_nodes',
+    op.create_table('log_tiles',
     sa.Column('level', sa.Integer(), autoincrement=False, nullable=False),
     sa.Column('idx', sa.BigInteger(), autoincrement=False, nullable=False),
-    sa.Column('hash', sa.LargeBinary(), nullable=False),
-    sa.PrimaryKeyConstraint('level', 'idx', name=op.f('pk_log_nodes')),
+    sa.Column('width', sa.Integer(), nullable=False),
+    sa.Column('hashes', sa.LargeBinary(), nullable=False),
+    sa.PrimaryKeyConstraint('level', 'idx', name=op.f('pk_log_tiles')),
     sqlite_with_rowid=False
     )
     op.create_table('org_keys',
@@ -302,7 +303,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_org_keys_org_id'))
 
     op.drop_table('org_keys')
-    op.drop_table('log_nodes')
+    op.drop_table('log_tiles')
     op.drop_table('log_identity')
     op.drop_table('log_head')
     op.drop_table('invoices')
