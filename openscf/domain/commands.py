@@ -275,20 +275,32 @@ def command_to_data(command: Command) -> dict[str, Any]:
     return out
 
 
+_SHAPES: dict[str, tuple[dict[str, str], frozenset[str]]] = {}
+
+
+def _shape(cls: type[Command]) -> tuple[dict[str, str], frozenset[str]]:
+    """Field types and names of a command class, computed once (this runs per request)."""
+    shape = _SHAPES.get(cls.__name__)
+    if shape is None:
+        hints = {name: str(hint) for name, hint in typing.get_type_hints(cls).items()}
+        shape = (hints, frozenset(f.name for f in fields(cls)))
+        _SHAPES[cls.__name__] = shape
+    return shape
+
+
 def command_from_data(type_name: str, data: dict[str, Any]) -> Command:
     """The inverse of `command_to_data`; refuses unknown types and fields."""
     cls = COMMAND_TYPES.get(type_name)
     if cls is None:
         raise InvalidRequest("unknown_command", f"unknown command type {type_name!r}", "type")
-    hints = typing.get_type_hints(cls)
-    names = {f.name for f in fields(cls)}
+    hints, names = _shape(cls)
     unknown = set(data) - names
     if unknown:
         raise InvalidRequest("unknown_field", f"unknown fields {sorted(unknown)}",
                              sorted(unknown)[0])
     kwargs: dict[str, Any] = {}
     for name, value in data.items():
-        hint = str(hints[name])
+        hint = hints[name]
         try:
             if value is not None and "datetime.date" in hint:
                 value = date.fromisoformat(value)

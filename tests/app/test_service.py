@@ -186,3 +186,10 @@ def test_many_commands_in_one_transaction_skip_the_refused_ones(net: Net) -> Non
     assert isinstance(results[1], Conflict) and results[1].code == "receivable_consumed"
     assert [type(r).__name__ for r in results] == ["Outcome", "Conflict", "Outcome"]
     _replay_matches_store(net.svc.engine)
+
+
+def test_every_command_has_an_authorization_rule() -> None:
+    from openscf.app.policy import POLICY
+    from openscf.domain.commands import COMMAND_TYPES
+
+    assert set(COMMAND_TYPES.values()) <= set(POLICY)
