@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import Engine
 
+from openscf.cli.client import register as register_client
 from openscf.cli.trust import register as register_trust
 from openscf.domain.errors import OpenSCFError
 from openscf.domain.money import format_minor
@@ -29,6 +30,7 @@ receivables_app = typer.Typer(help="Inspect receivables in any openscf database.
                               no_args_is_help=True)
 app.add_typer(receivables_app, name="receivables")
 register_trust(app)
+register_client(app)
 
 console = Console()
 err_console = Console(stderr=True)

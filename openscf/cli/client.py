@@ -1,0 +1,65 @@
+"""`openscf keys generate` and `openscf submit`: client-side keys and signed requests."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from openscf.client import RequestSigner, generate_key_file
+from openscf.domain.commands import COMMAND_TYPES, command_from_data
+from openscf.domain.errors import OpenSCFError
+from openscf.store import database_url, make_engine
+
+console = Console()
+err = Console(stderr=True)
+keys_app = typer.Typer(help="Client-side signing keys.", no_args_is_help=True)
+
+
+@keys_app.command("generate")
+def generate(out: Annotated[Path, typer.Option(help="Where to write the private key "
+                                                    "(created with mode 0600).")]) -> None:
+    """Create an Ed25519 key that never leaves this machine; prints the public key to
+    register with `RegisterKey` (by your admin, or the operator for your first key)."""
+    try:
+        public = generate_key_file(out)
+    except FileExistsError:
+        err.print(f"[bold red]error[/] (key_exists): {out} exists; not overwriting a key")
+        raise typer.Exit(1) from None
+    console.print(public)
+
+
+def submit(
+    command: Annotated[str, typer.Argument(help=f"Command type: {', '.join(COMMAND_TYPES)}.")],
+    data: Annotated[str, typer.Argument(help="The command's fields as a JSON object.")],
+    org: Annotated[str, typer.Option(help="Your organisation id.")],
+    user: Annotated[str, typer.Option(help="Your user id.")],
+    key_id: Annotated[str, typer.Option(help="The registered id of your key.")],
+    key_file: Annotated[Path, typer.Option(help="Your private key file.", exists=True)],
+    db: Annotated[str | None, typer.Option("--db", help="Database path or URL.")] = None,
+) -> None:
+    """Sign a command here, on the client side, and submit it. Ids it creates are filled
+    in first, so the signature covers them. The server only ever sees the signature."""
+    from openscf.app import NetworkService
+
+    try:
+        parsed = command_from_data(command, json.loads(data))
+        signed = RequestSigner.from_file(key_file, key_id).sign(parsed, org, user)
+        outcome = NetworkService(make_engine(database_url(db))).handle_signed(
+            signed.request, signed.key_id, signed.signature)
+    except json.JSONDecodeError as exc:
+        err.print(f"[bold red]error[/] (invalid_json): {exc}")
+        raise typer.Exit(1) from None
+    except OpenSCFError as exc:
+        err.print(f"[bold red]error[/] ({exc.code}): {exc.message}")
+        raise typer.Exit(1) from None
+    print(json.dumps({"command": outcome.command, "created": outcome.created,
+                      "events": outcome.events}, indent=2))
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(keys_app, name="keys")
+    app.command()(submit)
