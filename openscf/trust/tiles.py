@@ -84,7 +84,7 @@ def _fold(hashes: Sequence[bytes]) -> bytes:
 class TileAppender:
     """Append leaf hashes to a tiled tree kept as its partial (right-edge) tiles."""
 
-    __slots__ = ("_partials", "_size")
+    __slots__ = ("_edges", "_partials", "_size")
 
     def __init__(self, size: int = 0, partials: Sequence[bytes] = ()) -> None:
         """Resume a tree of ``size`` leaves from its partial tiles, tile-level 0 first.
@@ -106,6 +106,30 @@ class TileAppender:
                 raise TreeSizeError(f"partial tile at level {k} has {len(hashes)} hashes, "
                                     f"want {(size >> (TILE_HEIGHT * k)) % TILE_WIDTH}")
             self._partials.append(hashes)
+        # Per tile-level, the compact range of the partial tile's entries: (height, hash)
+        # pairs of strictly decreasing height. Kept up to date on every append, so the
+        # root costs O(log n) hashes instead of rehashing whole partial tiles.
+        self._edges: list[list[tuple[int, bytes]]] = [
+            self._edge_of(tile) for tile in self._partials]
+
+    @staticmethod
+    def _edge_of(entries: Sequence[bytes]) -> list[tuple[int, bytes]]:
+        edge: list[tuple[int, bytes]] = []
+        for h in entries:
+            TileAppender._push(edge, h)
+        return edge
+
+    @staticmethod
+    def _push(edge: list[tuple[int, bytes]], h: bytes) -> bytes | None:
+        """Add an entry to a tile's compact range; returns the tile's root when full."""
+        height = 0
+        while edge and edge[-1][0] == height:
+            h = _sha256(_NODE + edge.pop()[1] + h).digest()
+            height += 1
+        if height == TILE_HEIGHT:
+            return h
+        edge.append((height, h))
+        return None
 
     @staticmethod
     def levels(size: int) -> int:
@@ -150,6 +174,7 @@ class TileAppender:
         """
         touched: dict[tuple[int, int], bytes | None] = {}  # key -> full blob, or None
         partials = self._partials
+        edges = self._edges
         size = self._size
         for leaf in leaf_hashes:
             if len(leaf) != HASH_SIZE:
@@ -158,16 +183,18 @@ class TileAppender:
             while True:
                 if len(partials) == k:
                     partials.append([])
+                    edges.append([])
                 tile = partials[k]
                 tile.append(h)
                 key = (k, entries // TILE_WIDTH)
-                if len(tile) < TILE_WIDTH:
+                full_root = self._push(edges[k], h)
+                if full_root is None:
                     touched[key] = None
                     break
                 # The tile is full: it is written once, and its root becomes the next
                 # entry one tile-level up (like a carry in a base-256 counter).
                 touched[key] = b"".join(tile)
-                h = subtree_hash(tile)
+                h = full_root
                 partials[k] = []
                 k += 1
                 entries >>= TILE_HEIGHT
@@ -182,17 +209,10 @@ class TileAppender:
         return writes
 
     def root(self) -> bytes:
-        """The tree's root hash, from the partial tiles alone."""
+        """The tree's root hash, from the partial tiles' compact ranges."""
         if self._size == 0:
             return EMPTY_ROOT
-        edge: list[bytes] = []
-        for k in range(len(self._partials) - 1, -1, -1):
-            tile = self._partials[k]
-            start = 0
-            for r in range(TILE_HEIGHT - 1, -1, -1):
-                if len(tile) >> r & 1:
-                    edge.append(subtree_hash(tile[start:start + (1 << r)]))
-                    start += 1 << r
+        edge = [h for k in range(len(self._edges) - 1, -1, -1) for _, h in self._edges[k]]
         return _fold(edge)
 
 
