@@ -148,7 +148,41 @@ def checkpoint(db: DbOption = None) -> None:
     console.print(f"signed checkpoint at size {size}")
 
 
+def checkpoints(
+    db: DbOption = None,
+    limit: Annotated[int, typer.Option(min=1, help="Show the newest N checkpoints.")] = 10,
+    as_json: JsonOption = False,
+) -> None:
+    """List the newest signed checkpoints and which witnesses cosigned each."""
+    from sqlalchemy import select
+
+    from openscf.app import trustlog
+    from openscf.store import tables as t
+
+    engine = _engine(db)
+    with engine.connect() as conn:
+        rows = conn.execute(select(t.checkpoints.c.size, t.checkpoints.c.root,
+                                   t.checkpoints.c.signed_at)
+                            .order_by(t.checkpoints.c.size.desc()).limit(limit)).all()
+        cosigned: dict[int, list[str]] = {}
+        for entry in trustlog.cosignatures(conn):
+            cosigned.setdefault(int(str(entry["size"])), []).append(str(entry["witness"]))
+        identity = trustlog.log_identity(conn)
+    data = [{"size": s, "root": trustlog.b64(bytes(r)), "signed_at": at,
+             "witnesses": cosigned.get(s, [])} for s, r, at in rows]
+    if as_json:
+        print(json.dumps({"origin": identity.origin, "vkey": identity.vkey,
+                          "checkpoints": data}, indent=2))
+        return
+    console.print(f"log {identity.origin}  (verifier key {identity.vkey})")
+    for item in data:
+        witnessed = ", ".join(item["witnesses"]) or "no witness yet"
+        console.print(f"  size {item['size']:>8}  root {item['root']}  {item['signed_at']}  "
+                      f"[{witnessed}]")
+
+
 def register(app: typer.Typer) -> None:
+    app.command()(checkpoints)
     app.command()(audit)
     app.command()(export)
     app.command()(witness)

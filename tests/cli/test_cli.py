@@ -118,3 +118,20 @@ def test_a_tampered_demo_database_fails_the_audit_naming_the_event(tmp_path: Pat
     result = runner.invoke(app, ["audit", "--db", str(db), "--json"])
     assert result.exit_code == 1
     assert json.loads(result.stdout)["first_finding"].startswith("event ")
+
+
+def test_anyone_can_list_checkpoints_and_who_cosigned_them(tmp_path: Path) -> None:
+    import sqlite3
+
+    db = tmp_path / "demo.db"
+    _demo(db)
+    with sqlite3.connect(db) as conn:
+        funder = conn.execute("SELECT id FROM organisations WHERE roles LIKE '%funder%'"
+                              ).fetchone()[0]
+    witnessed = runner.invoke(app, ["witness", "--db", str(db), "--name", "w1", "--org", funder,
+                                    "--state", str(tmp_path / "w1.json"), "--json"])
+    assert witnessed.exit_code == 0, witnessed.output
+    size = json.loads(witnessed.stdout)["size"]
+    listed = runner.invoke(app, ["checkpoints", "--db", str(db), "--json", "--limit", "2"])
+    newest = json.loads(listed.stdout)["checkpoints"][0]
+    assert newest["size"] == size and newest["witnesses"] == ["w1"]
