@@ -13,6 +13,7 @@ from rich.table import Table
 from sqlalchemy import Engine
 
 from openscf.cli.client import register as register_client
+from openscf.cli.serve import register as register_serve
 from openscf.cli.trust import register as register_trust
 from openscf.domain.errors import OpenSCFError
 from openscf.domain.money import format_minor
@@ -31,6 +32,7 @@ receivables_app = typer.Typer(help="Inspect receivables in any openscf database.
 app.add_typer(receivables_app, name="receivables")
 register_trust(app)
 register_client(app)
+register_serve(app)
 
 console = Console()
 err_console = Console(stderr=True)
@@ -67,6 +69,8 @@ def _open(db: str | None, *, must_exist: bool = True) -> Engine:
 def demo(
     db: DbOption = None,
     as_json: JsonOption = False,
+    serve: Annotated[bool, typer.Option("--serve", help="Then serve it (API and dashboard) "
+                                        "and print the demo logins.")] = False,
 ) -> None:
     """Build a fresh demo network and run every operation through it.
 
@@ -108,6 +112,9 @@ def demo(
         _print_demo(result.to_dict(), url)
     if not result.invariants_ok:
         raise typer.Exit(2)
+    if serve:
+        from openscf.cli.serve import serve_demo
+        serve_demo(engine)
 
 
 def _print_demo(summary: dict[str, Any], url: str) -> None:

@@ -314,3 +314,50 @@ idempotency = Table(
     Column("created_at", String(32), nullable=False),
     **ROWLESS,
 )
+
+# --- API authentication (issue 5; owned by openscf.app.auth) -------------------------
+# Credentials are not network state: they are not events and never enter the log.
+# Secrets are stored only as hashes (see openscf.app.auth for the choice of hash).
+
+# API keys: one user each, shown once at creation, revocable. `prefix` is the visible
+# start of the key (e.g. "sk_3fa9c2d1") so a person can tell keys apart in a list.
+api_keys = Table(
+    "api_keys", metadata, _id(),
+    Column("user_id", String(80), nullable=False, index=True),
+    Column("org_id", String(80), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("prefix", String(16), nullable=False),
+    Column("secret_hash", String(64), nullable=False, unique=True),
+    Column("created_by", String(80), nullable=False),
+    Column("created_at", String(32), nullable=False),
+    Column("revoked_at", String(32)),
+    # "<creator>:<Idempotency-Key>" of the POST that created the key, with its body hash.
+    Column("idempotency_key", String(300), unique=True),
+    Column("request_hash", String(64)),
+    **ROWLESS,
+)
+
+# Browser sessions: the cookie holds a random id; the row holds its SHA-256, the CSRF
+# synchronizer token and the expiry.
+auth_sessions = Table(
+    "auth_sessions", metadata,
+    Column("id_hash", String(64), primary_key=True),
+    Column("user_id", String(80), nullable=False, index=True),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", String(32), nullable=False),
+    Column("expires_at", String(32), nullable=False),
+    Column("ended_at", String(32)),
+    **ROWLESS,
+)
+
+# Password logins (the demo's users): scrypt hashes, never the password.
+user_passwords = Table(
+    "user_passwords", metadata,
+    Column("login", String(64), primary_key=True),
+    Column("user_id", String(80), nullable=False, unique=True),
+    Column("scrypt_hash", String(128), nullable=False),
+    Column("salt", String(64), nullable=False),
+    Column("params", String(40), nullable=False),
+    Column("created_at", String(32), nullable=False),
+    **ROWLESS,
+)

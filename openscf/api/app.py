@@ -1,0 +1,78 @@
+"""The FastAPI application: `create_app(engine, clock)` serves the network under `/v1`.
+
+The OpenAPI document is at `/v1/openapi.json` (committed as `docs/openapi.json`), the
+interactive docs at `/v1/docs`.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from fastapi import FastAPI
+from sqlalchemy import Engine
+
+from openscf.api.errors import install_error_handlers
+from openscf.api.middleware import BodyLimitMiddleware
+from openscf.api.routers import events, identity, log, programs, receivables
+from openscf.api.security import Services
+from openscf.app.auth import Authenticator
+from openscf.app.clock import Clock, SystemClock
+from openscf.app.queries import ReadModel, read_engine_for
+from openscf.app.service import NetworkService
+
+__all__ = ["API_VERSION", "create_app"]
+
+API_VERSION = "0.5.0"
+MAX_BODY_BYTES = 1 << 20
+
+DESCRIPTION = """\
+The openscf network as a service. Conventions:
+
+* ids are prefixed (`org_`, `prg_`, `rcv_` ...); a client may supply the id of what it
+  creates, and a retried create with the same id and content returns the original;
+* lists are `{"object": "list", "data": [...], "has_more": bool}`, paged with `limit`
+  and `starting_after` (the last id of the previous page);
+* money is an integer count of minor units plus an ISO 4217 currency; instants are RFC
+  3339 UTC; business dates `YYYY-MM-DD`;
+* every POST accepts an `Idempotency-Key` header: a retry with the same key returns the
+  first response (header `Idempotent-Replayed: true`); the same key with another body is
+  refused with 409 `idempotency_key_reused`;
+* state-changing responses name the events they logged in the `OpenSCF-Events` header;
+* errors are `{"error": {"type", "code", "message", "param"}}`.
+
+Authenticate with an API key (`Authorization: Bearer sk_...`) or a browser session
+(`POST /v1/sessions`; cookie-authenticated POSTs must send `X-CSRF-Token`).
+"""
+
+
+def create_app(engine: Engine, clock: Clock | None = None, *,
+               service: NetworkService | None = None,
+               authenticator: Authenticator | None = None,
+               max_body_bytes: int = MAX_BODY_BYTES,
+               secure_cookies: bool = True,
+               session_ttl: timedelta = timedelta(hours=8),
+               auth_cache_seconds: float = 2.0) -> FastAPI:
+    """The API over one database. `clock` drives command time and session expiry."""
+    clock = clock or SystemClock()
+    reader = read_engine_for(engine)
+    svc = Services(
+        service=service or NetworkService(engine, clock),
+        auth=authenticator or Authenticator(engine, clock, read_engine=reader,
+                                            session_ttl=session_ttl,
+                                            cache_seconds=auth_cache_seconds),
+        reads=ReadModel(reader),
+        secure_cookies=secure_cookies,
+    )
+    app = FastAPI(title="openscf", version=API_VERSION, description=DESCRIPTION,
+                  openapi_url="/v1/openapi.json", docs_url="/v1/docs", redoc_url=None)
+    app.state.openscf = svc
+    install_error_handlers(app)
+    for module in (identity, programs, receivables, events, log):
+        app.include_router(module.router, prefix="/v1")
+    # The web dashboard (openscf.web): a sibling adapter, so named rather than imported.
+    from importlib import import_module
+    import_module("openscf.web").mount(app, engine=engine, service=svc.service,
+                                       authenticator=svc.auth, reads=svc.reads,
+                                       secure_cookies=secure_cookies)
+    app.add_middleware(BodyLimitMiddleware, max_body_bytes=max_body_bytes)
+    return app

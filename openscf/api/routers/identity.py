@@ -1,0 +1,194 @@
+"""Organisations, users, bank-account changes, API keys and sessions."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response
+
+from openscf.api import schemas as s
+from openscf.api import serialize as out
+from openscf.api.params import (
+    ERRORS,
+    READ_ERRORS,
+    ApiKeyPath,
+    Limit,
+    OrgPath,
+    StartingAfter,
+    UserPath,
+)
+from openscf.api.security import (
+    Caller,
+    CsrfToken,
+    IdempotencyKey,
+    Mutate,
+    clear_session_cookies,
+    services,
+    set_session_cookies,
+)
+from openscf.domain import commands as c
+from openscf.domain.errors import InvalidRequest
+
+router = APIRouter()
+
+Body = dict[str, Any]
+
+
+def _only(*codes: int) -> dict[int | str, dict[str, Any]]:
+    return {k: v for k, v in ERRORS.items() if k in codes}
+
+
+# --- organisations ---------------------------------------------------------------------
+
+
+@router.post("/organisations", status_code=201, response_model=s.OrganisationOut,
+             responses=ERRORS, tags=["organisations"])
+def register_organisation(body: s.CreateOrganisation, m: Mutate) -> Body:
+    """Register an organisation (operator admins only)."""
+    outcome = m.run(c.RegisterOrganisation(
+        name=body.name, roles=tuple(body.roles), country=body.country, lei=body.lei,
+        iban=body.iban, bic=body.bic, org_id=body.id))
+    return out.organisation(m.svc.reads.organisation(m.principal, outcome.created["org_id"]))
+
+
+@router.get("/organisations", response_model=s.ListOf[s.OrganisationOut],
+            responses=READ_ERRORS, tags=["organisations"])
+def list_organisations(request: Request, caller: Caller, limit: Limit = 20,
+                       starting_after: StartingAfter = None,
+                       role: s.Role | None = None) -> Body:
+    """The directory of organisations (bank details only for one's own)."""
+    page = services(request).reads.organisations(caller, role=role, limit=limit,
+                                                 starting_after=starting_after)
+    return out.listing(page, out.organisation)
+
+
+@router.get("/organisations/{org_id}", response_model=s.OrganisationOut,
+            responses=READ_ERRORS, tags=["organisations"])
+def get_organisation(request: Request, caller: Caller, org_id: OrgPath) -> Body:
+    return out.organisation(services(request).reads.organisation(caller, org_id))
+
+
+@router.post("/organisations/{org_id}/bank_account_changes", status_code=201,
+             response_model=s.ApprovalOut, responses=ERRORS, tags=["organisations"])
+def request_bank_account_change(org_id: OrgPath, body: s.BankAccountChange,
+                                m: Mutate) -> Body:
+    """Propose a new bank account (an admin, the maker); another user approves it
+    (POST /v1/approvals/{id}/approve, a checker)."""
+    outcome = m.run(c.RequestBankAccountChange(org_id, body.iban, body.bic, body.id))
+    return out.approval(m.svc.reads.approval(m.principal, outcome.created["approval_id"]))
+
+
+# --- users -----------------------------------------------------------------------------
+
+
+@router.post("/users", status_code=201, response_model=s.UserOut, responses=ERRORS,
+             tags=["users"])
+def add_user(body: s.CreateUser, m: Mutate) -> Body:
+    """Add a user to an organisation (its admins; operator admins for any)."""
+    outcome = m.run(c.AddUser(body.org_id, body.name, tuple(body.permissions), body.id))
+    return out.user(m.svc.reads.user(m.principal, outcome.created["user_id"]))
+
+
+@router.get("/users", response_model=s.ListOf[s.UserOut], responses=READ_ERRORS,
+            tags=["users"])
+def list_users(request: Request, caller: Caller, limit: Limit = 20,
+               starting_after: StartingAfter = None,
+               org_id: Annotated[str | None, Query(pattern=s.id_pattern("org"))] = None,
+               ) -> Body:
+    page = services(request).reads.users(caller, org_id=org_id, limit=limit,
+                                         starting_after=starting_after)
+    return out.listing(page, out.user)
+
+
+@router.get("/users/{user_id}", response_model=s.UserOut, responses=READ_ERRORS,
+            tags=["users"])
+def get_user(request: Request, caller: Caller, user_id: UserPath) -> Body:
+    return out.user(services(request).reads.user(caller, user_id))
+
+
+# --- API keys --------------------------------------------------------------------------
+
+
+@router.post("/api_keys", status_code=201, response_model=s.ApiKeyOut, responses=ERRORS,
+             tags=["authentication"])
+def create_api_key(body: s.CreateApiKey, m: Mutate) -> Body:
+    """Create an API key. The key itself (`secret`) is in this response only: store it.
+    A user creates keys for itself; an admin for its organisation's users; an operator
+    admin for anyone's (to hand a new organisation its first key)."""
+    created = m.svc.auth.create_api_key(m.principal, body.user_id, body.name,
+                                        idempotency_key=m.idempotency_key)
+    if created.replayed:
+        m.response.headers["Idempotent-Replayed"] = "true"
+    return out.api_key(created.key, created.secret)
+
+
+@router.get("/api_keys", response_model=s.ListOf[s.ApiKeyOut], responses=READ_ERRORS,
+            tags=["authentication"])
+def list_api_keys(request: Request, caller: Caller, limit: Limit = 20,
+                  starting_after: StartingAfter = None) -> Body:
+    keys, more = services(request).auth.list_api_keys(caller, limit=limit,
+                                                      starting_after=starting_after)
+    return out.list_of((out.api_key(k) for k in keys), more)
+
+
+@router.get("/api_keys/{key_id}", response_model=s.ApiKeyOut, responses=READ_ERRORS,
+            tags=["authentication"])
+def get_api_key(request: Request, caller: Caller, key_id: ApiKeyPath) -> Body:
+    return out.api_key(services(request).auth.get_api_key(caller, key_id))
+
+
+@router.post("/api_keys/{key_id}/revoke", response_model=s.ApiKeyOut, responses=ERRORS,
+             tags=["authentication"])
+def revoke_api_key(key_id: ApiKeyPath, m: Mutate, body: s.NoBody | None = None) -> Body:
+    """Revoke a key at once. Revoking a revoked key is harmless."""
+    return out.api_key(m.svc.auth.revoke_api_key(m.principal, key_id))
+
+
+# --- sessions --------------------------------------------------------------------------
+
+
+@router.post("/sessions", status_code=201, response_model=s.SessionOut,
+             responses=_only(400, 401, 413, 415),
+             tags=["authentication"])
+def log_in(request: Request, response: Response, body: s.Login,
+           idempotency_key: IdempotencyKey = None) -> Body:
+    """Start a browser session: sets the `openscf_session` cookie (Secure, HttpOnly,
+    SameSite=Lax) and the readable `openscf_csrf` cookie; returns the CSRF token, which
+    every cookie-authenticated POST and DELETE must echo in `X-CSRF-Token`.
+
+    Give `login` and `password` (the demo's users), or `api_key`."""
+    svc = services(request)
+    if body.api_key is not None and body.login is None and body.password is None:
+        session = svc.auth.login_with_api_key(body.api_key)
+    elif body.login is not None and body.password is not None and body.api_key is None:
+        session = svc.auth.login_with_password(body.login, body.password)
+    else:
+        raise InvalidRequest("invalid_credentials_shape",
+                             "give either login and password, or api_key", "login")
+    set_session_cookies(response, session, secure=svc.secure_cookies,
+                        max_age=int(svc.auth.session_ttl.total_seconds()))
+    return out.session(session.principal)
+
+
+@router.get("/sessions/current", response_model=s.SessionOut, responses=READ_ERRORS,
+            tags=["authentication"])
+def current_session(caller: Caller) -> Body:
+    """Who the credentials belong to (and the session's CSRF token)."""
+    return out.session(caller)
+
+
+@router.delete("/sessions/current", response_model=s.SessionOut,
+               responses=_only(400, 401, 403),
+               tags=["authentication"])
+def log_out(request: Request, response: Response, caller: Caller,
+            csrf_token: CsrfToken = None) -> Body:
+    """End the browser session (a CSRF-checked state change) and clear its cookies."""
+    svc = services(request)
+    if caller.method != "session":
+        raise InvalidRequest("not_a_session", "only a browser session can log out; "
+                                   "revoke an API key instead")
+    svc.auth.check_csrf(caller, csrf_token)
+    svc.auth.end_session(caller)
+    clear_session_cookies(response, secure=svc.secure_cookies)
+    return out.session(caller)
+

@@ -1,0 +1,109 @@
+"""Group commit: one writer thread runs the commands of concurrent requests together.
+
+Request threads hand their command to the writer and wait. The writer takes whatever has
+queued up (up to `max_batch`) and runs it with `NetworkService.handle_many`: one
+transaction, each command seeing the ones before it, a refused command leaving no trace
+and getting its own error. Under load the cost of a commit (and of signing the log's
+checkpoint) is shared by the batch; with one request at a time, a batch is one command.
+
+A command with an explicit Idempotency-Key runs on its own (`handle`), still on the
+writer thread. If a whole batch fails (a lost race that outlived the retries, the same
+id twice in one batch, a bug), its commands are run again one by one, so one bad
+request only ever fails itself.
+
+Why a single writer: SQLite admits one write transaction at a time anyway, and waiting
+for its lock inside SQLite's busy handler costs sleeps of up to 100 ms; on PostgreSQL
+the batch still saves a round trip and a commit per command.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any
+
+from openscf.app.service import NetworkService, Outcome
+from openscf.domain.errors import OpenSCFError
+
+__all__ = ["GroupCommitter"]
+
+log = logging.getLogger("openscf.api.writer")
+
+
+@dataclass
+class _Item:
+    user_id: str
+    command: Any
+    idempotency_key: str | None
+    future: Future[Outcome] = field(default_factory=Future)
+
+
+class GroupCommitter:
+    def __init__(self, service: NetworkService, *, max_batch: int = 64) -> None:
+        self.service = service
+        self.max_batch = max_batch
+        self._queue: queue.SimpleQueue[_Item] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._start = threading.Lock()
+        self.batches = 0
+        self.commands = 0
+
+    def submit(self, user_id: str, command: Any, idempotency_key: str | None = None,
+               ) -> Outcome:
+        """Run one command (in some batch) and return its outcome or raise its error."""
+        self._ensure_thread()
+        item = _Item(user_id, command, idempotency_key)
+        self._queue.put(item)
+        return item.future.result()
+
+    def _ensure_thread(self) -> None:
+        if self._thread is not None and self._thread.is_alive():
+            return
+        with self._start:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._loop, name="openscf-writer",
+                                                daemon=True)
+                self._thread.start()
+
+    def _loop(self) -> None:
+        while True:
+            batch = [self._queue.get()]
+            while len(batch) < self.max_batch:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                self._run(batch)
+            except BaseException as exc:  # pragma: no cover - never leave a waiter hanging
+                for item in batch:
+                    if not item.future.done():
+                        item.future.set_exception(exc)
+
+    def _run(self, batch: list[_Item]) -> None:
+        self.batches += 1
+        self.commands += len(batch)
+        plain = [item for item in batch if item.idempotency_key is None]
+        keyed = [item for item in batch if item.idempotency_key is not None]
+        if len(plain) == 1:
+            keyed.insert(0, plain.pop())
+        if plain:
+            try:
+                results = self.service.handle_many([(i.user_id, i.command) for i in plain])
+            except Exception:
+                keyed = plain + keyed
+            else:
+                for item, result in zip(plain, results, strict=True):
+                    if isinstance(result, OpenSCFError):
+                        item.future.set_exception(result)
+                    else:
+                        item.future.set_result(result)
+        for item in keyed:
+            try:
+                item.future.set_result(self.service.handle(
+                    item.user_id, item.command, idempotency_key=item.idempotency_key))
+            except Exception as exc:
+                item.future.set_exception(exc)

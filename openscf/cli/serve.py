@@ -1,0 +1,230 @@
+"""`openscf serve`: the REST API (and, when built, the dashboard) over one database.
+
+    openscf serve [--db PATH] [--host 127.0.0.1] [--port 8000]
+
+On an empty database it first creates the schema and the operator organisation and prints
+the operator admin's API key, once. `openscf demo --serve` seeds the demo network, adds
+an auditor, gives one user per role a login, password and API key, and serves it.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import Engine, func, select
+
+from openscf.store import database_url, make_engine, migrate
+from openscf.store import tables as t
+from openscf.store.queries import log_size
+
+__all__ = ["DemoLogin", "seed_demo_logins", "serve", "serve_demo"]
+
+console = Console()
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+AUDITOR_NAME = "Prüfwerk Audit GmbH"
+
+
+def _run(url: str, host: str, port: int, *, access_log: bool = True,
+         secure_cookies: bool = True, clock_start: str | None = None, workers: int = 1,
+         ) -> None:
+    """uvicorn with the API's factory, named rather than imported (sibling adapters)."""
+    import uvicorn
+
+    os.environ["OPENSCF_DATABASE_URL"] = url
+    os.environ["OPENSCF_SECURE_COOKIES"] = "1" if secure_cookies else "0"
+    if clock_start:
+        os.environ["OPENSCF_CLOCK_START"] = clock_start
+    uvicorn.run("openscf.api.server:app_from_env", factory=True, host=host, port=port,
+                access_log=access_log, log_level="info", server_header=False,
+                workers=workers)
+
+
+def _bootstrap(engine: Engine) -> None:
+    """An empty network gets its operator, whose admin's API key is printed once."""
+    from openscf.app import NetworkService
+    from openscf.app.auth import Authenticator
+
+    with engine.connect() as conn:
+        if log_size(conn) != 0:
+            return
+    _, user_id = NetworkService(engine).bootstrap_operator()
+    key = Authenticator(engine).issue_api_key(user_id, "operator bootstrap")
+    console.print("[bold]new network[/]: operator admin API key (shown once, store it):")
+    console.print(f"  {key.secret}")
+
+
+def serve(
+    db: Annotated[str | None, typer.Option("--db", help="SQLite file path or database URL "
+                                           "(default: $OPENSCF_DATABASE_URL, else "
+                                           "./openscf.db).")] = None,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = DEFAULT_HOST,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = DEFAULT_PORT,
+    access_log: Annotated[bool, typer.Option(help="Log one line per request.")] = True,
+    insecure_cookies: Annotated[bool, typer.Option(
+        "--insecure-cookies", help="Session cookies without the Secure flag (plain HTTP "
+        "on a host other than localhost; never in production).")] = False,
+    clock_start: Annotated[str | None, typer.Option(
+        "--clock-start", help="Start the server's clock at this RFC 3339 instant (demos, "
+        "benchmarks and browser tests that must reach a maturity date).")] = None,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Server processes (each "
+                                         "commits in groups; the database orders them).")] = 1,
+) -> None:
+    """Serve the REST API under /v1 (OpenAPI at /v1/openapi.json, docs at /v1/docs)."""
+    url = database_url(db)
+    engine = make_engine(url)
+    migrate(engine)
+    _bootstrap(engine)
+    console.print(f"openscf API on http://{host}:{port}/v1  (docs: http://{host}:{port}/v1/docs)"
+                  f"  database: {url}")
+    if clock_start:
+        from datetime import datetime
+
+        try:
+            if datetime.fromisoformat(clock_start.replace("Z", "+00:00")).tzinfo is None:
+                raise ValueError("no time zone")
+        except ValueError as exc:
+            raise typer.BadParameter(f"not an RFC 3339 instant with a zone: {exc}",
+                                     param_hint="--clock-start") from None
+    engine.dispose()
+    _run(url, host, port, access_log=access_log, secure_cookies=not insecure_cookies,
+         clock_start=clock_start, workers=workers)
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    role: str
+    login: str
+    password: str
+    api_key: str
+    user_id: str
+    org_id: str
+    organisation: str
+
+
+def _pick_demo_users(engine: Engine) -> list[tuple[str, str, str, str]]:
+    """(login, role, org id, user id) for one user per role of the demo network, chosen
+    by what the organisations do rather than by name: the anchor of the first program
+    (its maker, and a second user as checker), the supplier that issued the most
+    invoices, a supplier that only received pieces down the chain (tier 2), the first
+    two funders, the operator."""
+    import json
+
+    with engine.connect() as conn:
+        orgs = [(oid, tuple(json.loads(roles))) for oid, roles in conn.execute(
+            select(t.organisations.c.id, t.organisations.c.roles).order_by(
+                t.organisations.c.id))]
+        users: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
+        for uid, oid, perms in conn.execute(select(
+                t.users.c.id, t.users.c.org_id, t.users.c.permissions).order_by(t.users.c.id)):
+            users.setdefault(oid, []).append((uid, tuple(json.loads(perms))))
+        anchor = conn.execute(select(t.programs.c.anchor_id).order_by(t.programs.c.id)
+                              ).scalars().first()
+        issuers = [row[0] for row in conn.execute(
+            select(t.invoices.c.supplier_id, func.count()).group_by(t.invoices.c.supplier_id)
+            .order_by(func.count().desc(), t.invoices.c.supplier_id))]
+        holders = set(conn.execute(select(t.receivables.c.holder_id).distinct()).scalars())
+
+    def maker(org_id: str) -> str:
+        found = users.get(org_id, [])
+        best = [u for u, p in found if "maker" in p and "admin" in p] or [
+            u for u, p in found if "maker" in p] or [u for u, _ in found]
+        return best[0]
+
+    def checker(org_id: str, not_user: str) -> str | None:
+        found = [u for u, p in users.get(org_id, []) if "checker" in p and u != not_user]
+        return found[0] if found else None
+
+    by_role = {role: [o for o, roles in orgs if role in roles]
+               for role in ("operator", "anchor", "supplier", "funder", "auditor")}
+    picks: list[tuple[str, str, str, str]] = []
+    picks.append(("operator", "operator", by_role["operator"][0],
+                  maker(by_role["operator"][0])))
+    anchor = anchor or (by_role["anchor"] or [None])[0]
+    if anchor:
+        anchor_maker = maker(anchor)
+        picks.append(("anchor", "anchor", anchor, anchor_maker))
+        second = checker(anchor, anchor_maker)
+        if second:
+            picks.append(("anchor-checker", "anchor", anchor, second))
+    suppliers = by_role["supplier"]
+    tier1 = issuers[0] if issuers else (suppliers or [None])[0]
+    if tier1:
+        picks.append(("supplier", "supplier", tier1, maker(tier1)))
+    tier2 = [o for o in suppliers if o in holders and o not in issuers]
+    if tier2:
+        picks.append(("supplier-tier2", "supplier", tier2[0], maker(tier2[0])))
+    for login, funder in zip(("funder", "funder2"), by_role["funder"], strict=False):
+        picks.append((login, "funder", funder, maker(funder)))
+    for auditor in by_role["auditor"][:1]:
+        picks.append(("auditor", "auditor", auditor, maker(auditor)))
+    return picks
+
+
+def seed_demo_logins(engine: Engine) -> list[DemoLogin]:
+    """After `run_demo`: register an auditor, and give one user per role a login, a
+    password (`demo-<login>`) and a fresh API key."""
+    from openscf.app import NetworkService
+    from openscf.app.auth import Authenticator
+    from openscf.domain import commands as c
+
+    svc = NetworkService(engine)
+    auth = Authenticator(engine)
+    picks = _pick_demo_users(engine)
+    if not any(role == "auditor" for _, role, _, _ in picks):
+        operator_user = picks[0][3]
+        org = svc.handle(operator_user, c.RegisterOrganisation(
+            name=AUDITOR_NAME, roles=("auditor",), country="DE")).created["org_id"]
+        svc.handle(operator_user, c.AddUser(org, "Prüfwerk auditor", ("viewer", "admin")))
+        picks = _pick_demo_users(engine)
+    with engine.connect() as conn:
+        names = dict(conn.execute(select(t.organisations.c.id, t.organisations.c.name)).all())
+    logins = []
+    for login, role, org_id, user_id in picks:
+        password = f"demo-{login}"
+        auth.set_password(user_id, login, password)
+        key = auth.issue_api_key(user_id, f"demo {login}")
+        assert key.secret is not None
+        logins.append(DemoLogin(role, login, password, key.secret, user_id, org_id,
+                                names.get(org_id, org_id)))
+    return logins
+
+
+def print_logins(address: str, logins: list[DemoLogin]) -> None:
+    table = Table(title=f"Demo logins for {address}  (password = demo-<login>)")
+    for col in ("role", "login", "password", "organisation"):
+        table.add_column(col)
+    for entry in logins:
+        table.add_row(entry.role, entry.login, entry.password, entry.organisation)
+    console.print(table)
+    console.print("API keys (Authorization: Bearer <key>):")
+    for entry in logins:
+        # Plain print: a key must never be wrapped or truncated by the terminal width.
+        print(f"  {entry.login:<16} {entry.api_key}", flush=True)
+
+
+def serve_demo(engine: Engine) -> None:
+    """`openscf demo --serve`: the demo database, with logins, served on
+    $OPENSCF_HOST:$OPENSCF_PORT (default 127.0.0.1:8000)."""
+    host = os.environ.get("OPENSCF_HOST", DEFAULT_HOST)
+    port = int(os.environ.get("OPENSCF_PORT", str(DEFAULT_PORT)))
+    migrate(engine)
+    logins = seed_demo_logins(engine)
+    address = f"http://{host}:{port}"
+    console.rule("[bold]openscf demo: serving")
+    print_logins(address, logins)
+    console.print(f"open {address}/ in a browser, or the API at {address}/v1 "
+                  f"(docs {address}/v1/docs); Ctrl-C stops")
+    url = engine.url.render_as_string(hide_password=False)
+    engine.dispose()
+    _run(url, host, port)
+
+
+def register(app: Any) -> None:
+    app.command("serve")(serve)
