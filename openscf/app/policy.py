@@ -41,6 +41,11 @@ POLICY: dict[type[object], tuple[tuple[str, ...], str]] = {
     c.MarkOverdue: (("anchor", "operator"), "maker"),
     c.MarkDefaulted: (("anchor", "operator"), "maker"),
     c.CancelReceivable: (("anchor",), "maker"),
+    # issue 6: trade documents and payments
+    c.RequestMatchOverride: (("anchor",), "maker"),
+    c.ApproveMatchOverride: (("anchor",), "checker"),
+    c.ConfirmTradeInvoice: (("anchor",), "maker"),
+    c.ReconcilePayment: (("operator",), "maker"),
 }
 
 

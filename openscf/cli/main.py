@@ -13,6 +13,7 @@ from rich.table import Table
 from sqlalchemy import Engine
 
 from openscf.cli.client import register as register_client
+from openscf.cli.documents import register as register_documents
 from openscf.cli.serve import register as register_serve
 from openscf.cli.trust import register as register_trust
 from openscf.domain.errors import OpenSCFError
@@ -33,6 +34,7 @@ app.add_typer(receivables_app, name="receivables")
 register_trust(app)
 register_client(app)
 register_serve(app)
+register_documents(app)
 
 console = Console()
 err_console = Console(stderr=True)

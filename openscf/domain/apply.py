@@ -257,3 +257,34 @@ def _(e: ev.ReceivableCancelled, state: State, record: ev.EventRecord) -> None:
     _pay_off(state, _get(state, e.receivable_id), "cancelled")
 
 
+
+
+# --- issue 6: trade documents and payments (appended) -----------------------------------
+
+
+@_apply.register
+def _(e: ev.MatchOverrideRequested, state: State, record: ev.EventRecord) -> None:
+    payload = json.dumps({
+        "program_id": e.program_id, "document_id": e.document_id,
+        "document_sha256": e.document_sha256, "reasons": list(e.reasons), "note": e.note,
+    }, sort_keys=True)
+    state.put(Approval(e.approval_id, e.anchor_id, "match_override", e.maker_id, "pending",
+                       payload))
+
+
+@_apply.register
+def _(e: ev.MatchOverrideApproved, state: State, record: ev.EventRecord) -> None:
+    approval = state.approval(e.approval_id)
+    assert approval is not None
+    state.put(replace(approval, status="approved"))
+
+
+@_apply.register
+def _(e: ev.TradeDocumentLinked, state: State, record: ev.EventRecord) -> None:
+    """The link is a record in the log; the document itself lives off the log."""
+
+
+@_apply.register
+def _(e: ev.PaymentReconciled, state: State, record: ev.EventRecord) -> None:
+    """Finality is a fact in the log (and the app's payment projection); the receivable's
+    state already moved when it was settled or financed."""

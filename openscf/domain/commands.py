@@ -21,19 +21,23 @@ __all__ = [
     "AddUser",
     "ApproveBankAccountChange",
     "ApproveConfirmation",
+    "ApproveMatchOverride",
     "CancelReceivable",
     "Command",
     "ConfirmInvoice",
+    "ConfirmTradeInvoice",
     "CreateProgram",
     "MarkDefaulted",
     "MarkOverdue",
     "OfferEarlyPayment",
     "OfferFinancing",
     "OnboardSupplier",
+    "ReconcilePayment",
     "RegisterKey",
     "RegisterOrganisation",
     "RequestBankAccountChange",
     "RequestFinancing",
+    "RequestMatchOverride",
     "RevokeKey",
     "SettleReceivable",
     "SplitReceivable",
@@ -223,6 +227,79 @@ class CancelReceivable:
     reason: str = "cancelled by the anchor"
 
 
+# --- issue 6: trade documents and payments (appended; existing commands unchanged) ----
+# The documents themselves live outside the log (openscf.app.trade stores them); what the
+# network decides on them is here: the three-way-match gate with its maker-checker
+# override, the confirmation of an imported invoice, and the bank's reconciliation that
+# makes a payment final.
+
+
+@dataclass(frozen=True, slots=True)
+class RequestMatchOverride:
+    """An anchor's maker asks a checker to let an imported invoice be confirmed although
+    its three-way match failed or it was flagged (near-duplicate). `reasons` are what the
+    maker saw (e.g. "match:price_mismatch", "near_duplicate:doc_..."); `document_sha256`
+    pins the exact document bytes."""
+
+    program_id: str
+    document_id: str
+    document_sha256: str
+    reasons: tuple[str, ...]
+    note: str = ""
+    approval_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ApproveMatchOverride:
+    approval_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ConfirmTradeInvoice:
+    """Confirm an invoice that came in as a trade document (UBL/CII or an ERP payables
+    row). The app fills the fields from the stored document and its three-way match; the
+    anchor signs them. Confirmable when `match_status` is "matched" (or "erp_approved" for
+    an ERP payables row) and nothing is flagged, else only with an approved override.
+    Then it is a ConfirmInvoice (limits, tenor, maker-checker threshold all apply)."""
+
+    program_id: str
+    document_id: str
+    supplier_id: str
+    invoice_number: str
+    amount_minor: int
+    currency: str
+    due_on: date
+    document_sha256: str
+    fingerprint: str
+    match_status: str
+    flags: tuple[str, ...] = ()
+    override_id: str | None = None
+    invoice_id: str | None = None
+    receivable_id: str | None = None
+    approval_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReconcilePayment:
+    """The operator records that a bank statement shows a payment instruction executed:
+    a maturity settlement (obligor -> holder, the face) or a financing disbursement
+    (funder -> seller, the proceeds; `offer_id` names the accepted offer). A settlement
+    is final only once reconciled."""
+
+    instruction_id: str
+    kind: str  # settlement | disbursement
+    receivable_id: str
+    from_org_id: str
+    to_org_id: str
+    amount_minor: int
+    currency: str
+    value_date: date
+    booked_on: date
+    bank_reference: str
+    match_rule: str
+    offer_id: str | None = None
+
+
 Command = (
     RegisterOrganisation
     | RegisterKey
@@ -247,6 +324,11 @@ Command = (
     | MarkOverdue
     | MarkDefaulted
     | CancelReceivable
+    # issue 6
+    | RequestMatchOverride
+    | ApproveMatchOverride
+    | ConfirmTradeInvoice
+    | ReconcilePayment
 )
 
 
@@ -258,6 +340,8 @@ COMMAND_TYPES: dict[str, type[Command]] = {
         ApproveConfirmation, SplitReceivable, TransferReceivable, RequestFinancing,
         OfferFinancing, AcceptFinancingOffer, WithdrawFinancingRequest, OfferEarlyPayment,
         AcceptEarlyPayment, SettleReceivable, MarkOverdue, MarkDefaulted, CancelReceivable,
+        # issue 6
+        RequestMatchOverride, ApproveMatchOverride, ConfirmTradeInvoice, ReconcilePayment,
     )
 }
 

@@ -683,3 +683,151 @@ def _(cmd: c.CancelReceivable, state: State, actor: Actor, today: date) -> list[
                        "unencumbered receivable", "receivable_id")
     return [ev.ReceivableCancelled(piece.id, piece.obligor_id, piece.holder_id, piece.face_minor,
                                    cmd.reason[:200])]
+
+
+# --- issue 6: trade documents and payments (appended) -----------------------------------
+# The three-way-match gate: an imported invoice is confirmed when its match is clean and
+# nothing flags it, else only after a checker approved an override for that document.
+
+CLEAN_MATCH_STATUSES = frozenset({"matched", "erp_approved"})
+PAYMENT_KINDS = ("settlement", "disbursement")
+
+
+def _hex64(value: str, param: str) -> str:
+    if len(value) != 64 or any(ch not in "0123456789abcdef" for ch in value):
+        raise InvalidRequest("invalid_digest", f"{param} is 64 lower-case hex digits", param)
+    return value
+
+
+def _reasons(values: tuple[str, ...], param: str) -> tuple[str, ...]:
+    if len(values) > 50 or any(not v.strip() or len(v) > 200 for v in values):
+        raise InvalidRequest("invalid_reasons", f"{param}: at most 50 entries of 1-200 characters",
+                             param)
+    return values
+
+
+@_decide.register
+def _(cmd: c.RequestMatchOverride, state: State, actor: Actor, today: date) -> list[ev.Event]:
+    program = _program(state, cmd.program_id)
+    _anchor_of(program, actor)
+    check_id("doc", cmd.document_id, "document_id")
+    if cmd.approval_id is None:
+        raise InvalidRequest("missing_id", "name the approval_id the override creates",
+                             "approval_id")
+    approval_id = _new_id(state, "apr", cmd.approval_id, "approval_id")
+    if not cmd.reasons:
+        raise InvalidRequest("missing_reasons", "say what the override lets through", "reasons")
+    return [ev.MatchOverrideRequested(
+        approval_id, program.id, program.anchor_id, actor.user_id, cmd.document_id,
+        _hex64(cmd.document_sha256, "document_sha256"), _reasons(cmd.reasons, "reasons"),
+        cmd.note.strip()[:500])]
+
+
+@_decide.register
+def _(cmd: c.ApproveMatchOverride, state: State, actor: Actor, today: date) -> list[ev.Event]:
+    payload = _pending_approval(state, cmd.approval_id, "match_override", actor)
+    return [ev.MatchOverrideApproved(cmd.approval_id, payload["program_id"], actor.org_id,
+                                     payload["document_id"], actor.user_id)]
+
+
+def _check_override(state: State, actor: Actor, cmd: c.ConfirmTradeInvoice) -> None:
+    needs = cmd.match_status not in CLEAN_MATCH_STATUSES or bool(cmd.flags)
+    if cmd.override_id is None:
+        if not needs:
+            return
+        if cmd.match_status not in CLEAN_MATCH_STATUSES:
+            raise Conflict("three_way_match_failed",
+                           f"{cmd.document_id}: the three-way match is {cmd.match_status!r}; "
+                           "a checker must approve a match override before it is confirmed",
+                           "document_id")
+        raise Conflict("review_required",
+                       f"{cmd.document_id} is flagged ({', '.join(cmd.flags)}); a checker must "
+                       "approve a match override before it is confirmed", "document_id")
+    approval = state.approval(cmd.override_id)
+    if approval is None or approval.kind != "match_override":
+        raise NotFound("unknown_approval", f"no match override {cmd.override_id!r}",
+                       "override_id")
+    payload: dict[str, str] = json.loads(approval.payload_json)
+    if approval.org_id != actor.org_id or payload["document_id"] != cmd.document_id:
+        raise PermissionDenied("override_not_for_document",
+                               f"{cmd.override_id} overrides another document", "override_id")
+    if approval.status != "approved":
+        raise Conflict("override_not_approved",
+                       f"{cmd.override_id} is {approval.status}; a checker must approve it",
+                       "override_id")
+    if payload["document_sha256"] != cmd.document_sha256:
+        raise Conflict("override_for_other_content",
+                       f"{cmd.override_id} was approved for other document bytes",
+                       "override_id")
+
+
+@_decide.register
+def _(cmd: c.ConfirmTradeInvoice, state: State, actor: Actor, today: date) -> list[ev.Event]:
+    check_id("doc", cmd.document_id, "document_id")
+    for name in ("invoice_id", "receivable_id", "approval_id"):
+        if getattr(cmd, name) is None:
+            raise InvalidRequest("missing_id", f"name the {name} the confirmation creates",
+                                 name)
+    _hex64(cmd.document_sha256, "document_sha256")
+    _hex64(cmd.fingerprint, "fingerprint")
+    if not cmd.match_status.strip() or len(cmd.match_status) > 40:
+        raise InvalidRequest("invalid_match_status", "match_status is 1-40 characters",
+                             "match_status")
+    _reasons(cmd.flags, "flags")
+    _check_override(state, actor, cmd)
+    inner = c.ConfirmInvoice(cmd.program_id, cmd.supplier_id, cmd.invoice_number,
+                             cmd.amount_minor, cmd.currency, cmd.due_on,
+                             invoice_id=cmd.invoice_id, receivable_id=cmd.receivable_id,
+                             approval_id=cmd.approval_id)
+    confirmed = _decide(inner, state, actor, today)
+    program = _program(state, cmd.program_id)
+    assert cmd.invoice_id is not None and cmd.receivable_id is not None
+    link = ev.TradeDocumentLinked(
+        cmd.document_id, program.id, program.anchor_id, cmd.supplier_id, cmd.invoice_id,
+        cmd.receivable_id, cmd.invoice_number.strip(), cmd.document_sha256, cmd.fingerprint,
+        cmd.match_status, cmd.flags, cmd.override_id)
+    return [link, *confirmed]
+
+
+@_decide.register
+def _(cmd: c.ReconcilePayment, state: State, actor: Actor, today: date) -> list[ev.Event]:
+    acting = _org(state, actor.org_id, "org_id")
+    if "operator" not in acting.roles:
+        raise PermissionDenied("not_operator", "the network operator reconciles payments",
+                               "org_id")
+    if cmd.kind not in PAYMENT_KINDS:
+        raise InvalidRequest("invalid_payment_kind", "kind is settlement or disbursement",
+                             "kind")
+    if not cmd.instruction_id.strip() or len(cmd.instruction_id) > 35:
+        raise InvalidRequest("invalid_instruction_id", "an instruction id is 1-35 characters",
+                             "instruction_id")
+    if not cmd.bank_reference.strip() or len(cmd.bank_reference) > 140:
+        raise InvalidRequest("invalid_bank_reference", "the bank reference is 1-140 characters",
+                             "bank_reference")
+    piece = _piece(state, cmd.receivable_id)
+    if cmd.kind == "settlement":
+        if piece.status != "settled":
+            raise Conflict("not_settled", f"{piece.id} is {piece.status}; only a settled piece's "
+                           "payment is reconciled", "receivable_id")
+        expected = (piece.obligor_id, piece.holder_id, piece.face_minor, piece.currency)
+    else:
+        if cmd.offer_id is None:
+            raise InvalidRequest("missing_offer", "a disbursement names its financing offer",
+                                 "offer_id")
+        offer = state.financing_offer(cmd.offer_id)
+        if offer is None:
+            raise NotFound("unknown_offer", f"no financing offer {cmd.offer_id!r}", "offer_id")
+        request = state.financing_request(offer.request_id)
+        if offer.status != "accepted" or request is None or (
+                request.receivable_id != piece.id):
+            raise Conflict("not_disbursable", f"{cmd.offer_id} is not an accepted offer for "
+                           f"{piece.id}", "offer_id")
+        expected = (offer.funder_id, request.holder_id, offer.proceeds_minor, piece.currency)
+    if (cmd.from_org_id, cmd.to_org_id, cmd.amount_minor, cmd.currency) != expected:
+        raise Conflict("payment_does_not_match",
+                       f"the {cmd.kind} of {piece.id} is {expected[2]} {expected[3]} from "
+                       f"{expected[0]} to {expected[1]}", "amount_minor")
+    return [ev.PaymentReconciled(
+        cmd.instruction_id, cmd.kind, piece.id, cmd.offer_id, cmd.from_org_id, cmd.to_org_id,
+        cmd.amount_minor, cmd.currency, cmd.value_date, cmd.booked_on, cmd.bank_reference,
+        cmd.match_rule[:40])]

@@ -33,7 +33,10 @@ __all__ = [
     "FunderAdded",
     "KeyRegistered",
     "KeyRevoked",
+    "MatchOverrideApproved",
+    "MatchOverrideRequested",
     "OrganisationRegistered",
+    "PaymentReconciled",
     "ProgramCreated",
     "ReceivableCancelled",
     "ReceivableDefaulted",
@@ -44,6 +47,7 @@ __all__ = [
     "ReceivableSplit",
     "ReceivableTransferred",
     "SupplierOnboarded",
+    "TradeDocumentLinked",
     "UserAdded",
     "format_instant",
     "parse_instant",
@@ -335,6 +339,73 @@ class ReceivableCancelled(Event):
     reason: str
 
 
+# --- issue 6: trade documents and payments (appended; existing events unchanged) -------
+
+
+@dataclass(frozen=True, slots=True)
+class MatchOverrideRequested(Event):
+    TYPE: ClassVar[str] = "MatchOverrideRequested"
+    approval_id: str
+    program_id: str
+    anchor_id: str
+    maker_id: str
+    document_id: str
+    document_sha256: str
+    reasons: tuple[str, ...]
+    note: str
+
+
+@dataclass(frozen=True, slots=True)
+class MatchOverrideApproved(Event):
+    TYPE: ClassVar[str] = "MatchOverrideApproved"
+    approval_id: str
+    program_id: str
+    anchor_id: str
+    document_id: str
+    approved_by: str
+
+
+@dataclass(frozen=True, slots=True)
+class TradeDocumentLinked(Event):
+    """The trade document behind a confirmation: its hash, its canonical fingerprint,
+    its three-way match status and flags as the anchor signed them, and the override
+    that let it through when it was not matched."""
+
+    TYPE: ClassVar[str] = "TradeDocumentLinked"
+    document_id: str
+    program_id: str
+    anchor_id: str
+    supplier_id: str
+    invoice_id: str
+    receivable_id: str
+    invoice_number: str
+    document_sha256: str
+    fingerprint: str
+    match_status: str
+    flags: tuple[str, ...]
+    override_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentReconciled(Event):
+    """A bank statement showed the payment executed: the settlement (or disbursement) is
+    final."""
+
+    TYPE: ClassVar[str] = "PaymentReconciled"
+    instruction_id: str
+    kind: str
+    receivable_id: str
+    offer_id: str | None
+    from_org_id: str
+    to_org_id: str
+    amount_minor: int
+    currency: str
+    value_date: date
+    booked_on: date
+    bank_reference: str
+    match_rule: str
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.TYPE: cls
     for cls in (
@@ -345,6 +416,8 @@ EVENT_TYPES: dict[str, type[Event]] = {
         FinancingOffered, FinancingOfferAccepted, FinancingRequestWithdrawn,
         EarlyPaymentOffered, ReceivablePaidEarly, ReceivableSettled, ReceivableOverdue,
         ReceivableDefaulted, ReceivableCancelled,
+        # issue 6
+        MatchOverrideRequested, MatchOverrideApproved, TradeDocumentLinked, PaymentReconciled,
     )
 }
 

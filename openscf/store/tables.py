@@ -361,3 +361,153 @@ user_passwords = Table(
     Column("created_at", String(32), nullable=False),
     **ROWLESS,
 )
+
+# --- issue 6: trade documents and payments (owned by openscf.app.trade) --------------
+# Documents and bank messages are not network state: they live off the log. What the
+# network decides on them (the match gate and its overrides, confirmations of imported
+# invoices, reconciled payments) is in the log as events; these tables hold the inputs.
+
+# Imported trade documents: invoices and credit notes (UBL/CII), orders, despatch and
+# receipt advices, ERP payables rows. `counterparty` is the seller's org id when known
+# (else its identifier as written): one seller's number is imported once per importer.
+trade_documents = Table(
+    "trade_documents", metadata, _id(),
+    Column("org_id", String(80), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("number", String(200), nullable=False),
+    Column("number_key", String(200), nullable=False),
+    Column("counterparty", String(200), nullable=False),
+    Column("program_id", String(80)),
+    Column("seller_org_id", String(80)),
+    Column("buyer_org_id", String(80)),
+    Column("currency", String(3)),
+    Column("amount_minor", BigInteger),
+    Column("issue_date", Date),
+    Column("due_date", Date),
+    Column("order_ref", String(200)),
+    Column("sha256", String(64), nullable=False),
+    Column("source", String(500), nullable=False),
+    Column("syntax", String(10)),
+    Column("content", LargeBinary),
+    Column("summary_json", Text, nullable=False),
+    Column("findings_json", Text, nullable=False),
+    Column("match_status", String(40)),
+    Column("match_json", Text),
+    Column("fingerprint", String(64)),
+    Column("flags_json", Text, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("invoice_id", String(80)),
+    Column("receivable_id", String(80)),
+    Column("imported_by", String(80), nullable=False),
+    Column("imported_at", String(32), nullable=False),
+    UniqueConstraint("org_id", "kind", "counterparty", "number_key",
+                     name="uq_trade_documents_number"),
+    Index("ix_trade_documents_order", "org_id", "order_ref"),
+    **ROWLESS,
+)
+
+# The duplicate-financing registry: one canonical invoice fingerprint (openscf.documents.
+# fingerprint) once on the network, held by the primary key.
+invoice_fingerprints = Table(
+    "invoice_fingerprints", metadata,
+    Column("fingerprint", String(64), primary_key=True),
+    Column("document_id", String(80), nullable=False, unique=True),
+    Column("seller_key", String(200), nullable=False),
+    Column("buyer_key", String(200), nullable=False),
+    Column("number", String(200), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("issue_date", Date, nullable=False),
+    Column("registered_at", String(32), nullable=False),
+    Index("ix_invoice_fingerprints_parties", "seller_key", "buyer_key"),
+    **ROWLESS,
+)
+
+# Keyed (HMAC) fingerprints imported from other platforms or a registry.
+external_fingerprints = Table(
+    "external_fingerprints", metadata,
+    Column("key_id", String(64), primary_key=True),
+    Column("fingerprint", String(64), primary_key=True),
+    Column("source", String(500), nullable=False),
+    Column("imported_at", String(32), nullable=False),
+    **ROWLESS,
+)
+
+# Three-way match tolerances per program (basis points).
+match_tolerances = Table(
+    "match_tolerances", metadata,
+    Column("program_id", String(80), primary_key=True),
+    Column("price_bps", Integer, nullable=False),
+    Column("quantity_bps", Integer, nullable=False),
+    Column("set_by", String(80), nullable=False),
+    Column("set_at", String(32), nullable=False),
+    **ROWLESS,
+)
+
+# Payments out (pain.001): `id` is the EndToEndId. One instruction per settled piece or
+# accepted financing offer (`subject_id`); `status` sent -> reconciled.
+payment_instructions = Table(
+    "payment_instructions", metadata,
+    Column("id", String(35), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("subject_id", String(80), nullable=False),
+    Column("receivable_id", String(80), nullable=False),
+    Column("offer_id", String(80)),
+    Column("debtor_org_id", String(80), nullable=False),
+    Column("creditor_org_id", String(80), nullable=False),
+    Column("debtor_iban", String(34), nullable=False),
+    Column("debtor_bic", String(11), nullable=False),
+    Column("creditor_iban", String(34), nullable=False),
+    Column("creditor_bic", String(11)),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("value_date", Date, nullable=False),
+    Column("creditor_reference", String(25)),
+    Column("message_id", String(35), nullable=False),
+    Column("file_name", String(200), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("created_at", String(32), nullable=False),
+    Column("reconciled_at", String(32)),
+    Column("bank_reference", String(140)),
+    Column("statement_id", String(80)),
+    Column("match_rule", String(40)),
+    UniqueConstraint("kind", "subject_id", name="uq_payment_instructions_subject"),
+    Index("ix_payment_instructions_status", "status", "debtor_iban"),
+    **ROWLESS,
+)
+
+# Statements in (camt.052/053/054), each file once (`sha256`), and every item read.
+bank_statements = Table(
+    "bank_statements", metadata, _id(),
+    Column("message_id", String(140), nullable=False),
+    Column("message_type", String(10), nullable=False),
+    Column("version", String(10)),
+    Column("sha256", String(64), nullable=False, unique=True),
+    Column("source", String(500), nullable=False),
+    Column("accounts", Text, nullable=False),
+    Column("items", Integer, nullable=False),
+    Column("matched", Integer, nullable=False),
+    Column("imported_by", String(80), nullable=False),
+    Column("imported_at", String(32), nullable=False),
+    **ROWLESS,
+)
+
+bank_entries = Table(
+    "bank_entries", metadata,
+    Column("statement_id", String(80), primary_key=True),
+    Column("idx", Integer, primary_key=True, autoincrement=False),
+    Column("account", String(34), nullable=False),
+    Column("report_id", String(140), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("credit_debit", String(6), nullable=False),
+    Column("value_date", Date),
+    Column("booking_date", Date),
+    Column("end_to_end_id", String(140)),
+    Column("creditor_reference", String(140)),
+    Column("bank_reference", String(140)),
+    Column("outcome", String(16), nullable=False),
+    Column("instruction_id", String(35)),
+    Column("match_rule", String(40)),
+    **ROWLESS,
+)

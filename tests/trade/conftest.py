@@ -1,0 +1,156 @@
+"""A small trade network on a real database, and the documents its firms exchange.
+
+Each organisation has its own bank account and LEI, so that documents are recognised by
+identifier and payments go from one account to another.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from openscf.app import FixedClock, NetworkService
+from openscf.app.trade import TradeDesk
+from openscf.documents.ubl_build import (
+    Delivered,
+    TradeLine,
+    TradeParty,
+    build_despatch_advice,
+    build_invoice,
+    build_order,
+)
+from openscf.domain import commands as c
+
+START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+REPO = Path(__file__).resolve().parents[2]
+
+
+def conformance_dir() -> Path:
+    configured = os.environ.get("OPENSCF_CONFORMANCE_DIR")
+    return Path(configured) if configured else REPO / ".." / "shared" / "conformance"
+
+
+def german_iban(account: int, bank: str = "37040044") -> str:
+    """A valid German IBAN for an account number (mod-97 check digits computed)."""
+    bban = f"{bank}{account:010d}"
+    digits = int(bban + "131400")  # D=13, E=14, then "00"
+    return f"DE{98 - digits % 97:02d}{bban}"
+
+
+@dataclass
+class TradeNet:
+    svc: NetworkService
+    desk: TradeDesk
+    clock: FixedClock
+    operator_user: str
+    anchor: str
+    anchor_user: str
+    anchor_checker: str
+    anchor_admin: str
+    funder: str
+    funder_user: str
+    suppliers: list[str]
+    supplier_users: list[str]
+    program_id: str
+    parties: dict[str, TradeParty]
+
+    def party(self, org_id: str) -> TradeParty:
+        return self.parties[org_id]
+
+
+LINES = (
+    TradeLine("1", "SKU-BOLT", "Bolts M8", Decimal("1000"), Decimal("0.45"), order_line_id="1"),
+    TradeLine("2", "SKU-NUT", "Nuts M8", Decimal("500"), Decimal("0.12"), order_line_id="2"),
+)
+
+
+def build_trade_net(engine: Engine, *, threshold: int = 10**12,
+                    data_dir: Path | None = None, start: datetime = START) -> TradeNet:
+    clock = FixedClock(start)
+    svc = NetworkService(engine, clock, seed=11)
+    _, op = svc.bootstrap_operator()
+    parties: dict[str, TradeParty] = {}
+
+    def org(name: str, roles: tuple[str, ...], n: int) -> tuple[str, str]:
+        iban, lei = german_iban(1000 + n), f"5299000TRADE{n:06d}XX"
+        o = svc.handle(op, c.RegisterOrganisation(name, roles, "DE", lei=lei, iban=iban,
+                                                  bic="COBADEFFXXX")).created["org_id"]
+        u = svc.handle(op, c.AddUser(o, name, ("admin", "maker"))).created["user_id"]
+        parties[o] = TradeParty(name, "DE", lei=lei, vat_id=f"DE{100000000 + n}", iban=iban,
+                                bic="COBADEFFXXX")
+        return o, u
+
+    anchor, au = org("Anchor Industries AG", ("anchor",), 1)
+    checker = svc.handle(op, c.AddUser(anchor, "controller", ("checker",))).created["user_id"]
+    admin = au
+    funder, fu = org("Hansa Bank AG", ("funder",), 2)
+    sups = [org(f"Supplier {i} GmbH", ("supplier",), 10 + i) for i in range(3)]
+    prg = svc.handle(au, c.CreateProgram("Trade", "EUR", 180, 10**10, 10**9, 10**9,
+                                         approval_threshold_minor=threshold)
+                     ).created["program_id"]
+    svc.handle(au, c.AddFunder(prg, funder))
+    for s, _ in sups:
+        svc.handle(au, c.OnboardSupplier(prg, s))
+    return TradeNet(svc, TradeDesk(svc, data_dir=data_dir), clock, op, anchor, au, checker,
+                    admin, funder, fu, [s for s, _ in sups], [u for _, u in sups], prg, parties)
+
+
+@pytest.fixture(scope="session")
+def einvoice() -> Path:
+    base = conformance_dir() / "einvoice"
+    if not base.is_dir():
+        pytest.skip(f"conformance corpus not found at {base}: set OPENSCF_CONFORMANCE_DIR")
+    return base
+
+
+@pytest.fixture(scope="session")
+def rules_dir(tmp_path_factory: pytest.TempPathFactory, einvoice: Path) -> Path:
+    from openscf.documents.rules import install_rules
+
+    data_dir = tmp_path_factory.mktemp("openscf-data")
+    install_rules(einvoice, data_dir)
+    return data_dir
+
+
+@pytest.fixture
+def tnet(engine: Engine, rules_dir: Path) -> TradeNet:
+    return build_trade_net(engine, data_dir=rules_dir)
+
+
+def trade_documents(net: TradeNet, *, supplier: int = 0, order_id: str = "PO-100",
+                    number: str = "INV-100", lines: tuple[TradeLine, ...] = LINES,
+                    delivered: tuple[Decimal, ...] | None = None,
+                    issue: date = date(2026, 3, 1), due: date = date(2026, 5, 29),
+                    ) -> tuple[bytes, bytes, bytes]:
+    """(order, despatch advice, invoice) for one trade between the anchor and a supplier."""
+    seller = net.party(net.suppliers[supplier])
+    buyer = net.party(net.anchor)
+    ordered = tuple(TradeLine(x.line_id, x.item_id, x.description, x.quantity,
+                              x.unit_price) for x in LINES)
+    quantities = delivered or tuple(x.quantity for x in LINES)
+    order = build_order(order_id, date(2026, 2, 10), buyer, seller, ordered)
+    despatch = build_despatch_advice(
+        f"DA-{order_id}", date(2026, 2, 20), order_id, seller, buyer,
+        [Delivered(x.line_id, x.line_id, x.item_id, x.description, q)
+         for x, q in zip(LINES, quantities, strict=True)])
+    invoice = build_invoice(number, issue, due, seller, buyer, lines, order_id=order_id,
+                            despatch_id=f"DA-{order_id}")
+    return order, despatch, invoice
+
+
+@pytest.fixture
+def make_docs():  # type: ignore[no-untyped-def]
+    """`make_docs(net, ...)` -> (order, despatch advice, invoice) bytes."""
+    return trade_documents
+
+
+@pytest.fixture
+def make_net():  # type: ignore[no-untyped-def]
+    """`make_net(engine, threshold=..., data_dir=...)` -> TradeNet."""
+    return build_trade_net
