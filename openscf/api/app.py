@@ -13,7 +13,15 @@ from sqlalchemy import Engine
 
 from openscf.api.errors import install_error_handlers
 from openscf.api.middleware import BodyLimitMiddleware
-from openscf.api.routers import events, identity, keys, log, programs, receivables
+from openscf.api.routers import (
+    documents,
+    events,
+    identity,
+    keys,
+    log,
+    programs,
+    receivables,
+)
 from openscf.api.security import Services
 from openscf.app.auth import Authenticator
 from openscf.app.clock import Clock, SystemClock
@@ -67,7 +75,7 @@ def create_app(engine: Engine, clock: Clock | None = None, *,
                   openapi_url="/v1/openapi.json", docs_url="/v1/docs", redoc_url=None)
     app.state.openscf = svc
     install_error_handlers(app)
-    for module in (identity, programs, receivables, events, log, keys):
+    for module in (identity, programs, receivables, events, log, keys, documents):
         app.include_router(module.router, prefix="/v1")
     # The web dashboard (openscf.web): a sibling adapter, so named rather than imported.
     from importlib import import_module

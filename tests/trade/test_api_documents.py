@@ -1,0 +1,78 @@
+"""Trade documents through the REST API: validate, import, match report, confirm."""
+
+from __future__ import annotations
+
+import base64
+from decimal import Decimal
+
+from fastapi.testclient import TestClient
+
+from openscf.api.app import create_app
+
+
+def _client(tnet):  # type: ignore[no-untyped-def]
+    app = create_app(tnet.svc.engine, tnet.clock, service=tnet.svc, auth_cache_seconds=0)
+    auth = app.state.openscf.auth
+    keys = {who: auth.issue_api_key(user, who).secret
+            for who, user in (("A", tnet.anchor_user), ("S0", tnet.supplier_users[0]),
+                              ("OP", tnet.operator_user))}
+    client = TestClient(app, base_url="https://testserver")
+
+    def post(who, path, body):  # type: ignore[no-untyped-def]
+        return client.post(path, json=body, headers={"Authorization": f"Bearer {keys[who]}"})
+
+    def get(who, path):  # type: ignore[no-untyped-def]
+        return client.get(path, headers={"Authorization": f"Bearer {keys[who]}"})
+    return post, get
+
+
+def _file(name: str, data: bytes) -> dict[str, str]:
+    return {"filename": name, "content_base64": base64.b64encode(data).decode()}
+
+
+def test_an_anchor_imports_and_confirms_a_matched_invoice_over_the_api(tnet, make_docs):
+    post, get = _client(tnet)
+    order, despatch, invoice = make_docs(tnet)
+    checked = post("A", "/v1/documents/validate", _file("inv.xml", invoice))
+    assert checked.status_code == 200 and checked.json()["valid"] is True
+    for kind, data in (("orders", order), ("despatches", despatch)):
+        r = post("A", "/v1/documents", {"kind": kind, "files": [_file(f"{kind}.xml", data)]})
+        assert r.status_code == 201, r.text
+    r = post("A", "/v1/documents", {"kind": "invoices", "files": [_file("inv.xml", invoice)]})
+    assert r.status_code == 201, r.text
+    doc_id = r.json()["results"][0]["document_id"]
+    shown = get("A", f"/v1/documents/{doc_id}").json()
+    assert shown["match_status"] == "matched"
+    confirmed = post("A", f"/v1/documents/{doc_id}/confirm", {})
+    assert confirmed.status_code == 200, confirmed.text
+    assert confirmed.json()["receivable_id"].startswith("rcv_")
+    # The supplier does not see the anchor's document store.
+    assert get("S0", f"/v1/documents/{doc_id}").status_code == 404
+
+
+def test_a_mismatched_invoice_is_refused_over_the_api(tnet, make_docs):
+    post, _ = _client(tnet)
+    order, despatch, invoice = make_docs(tnet, delivered=(Decimal("600"), Decimal("500")))
+    for kind, data in (("orders", order), ("despatches", despatch)):
+        post("A", "/v1/documents", {"kind": kind, "files": [_file("f.xml", data)]})
+    imported = post("A", "/v1/documents", {"kind": "invoices",
+                                           "files": [_file("inv.xml", invoice)]}).json()
+    target = imported["results"][0]["document_id"]
+    assert imported["results"][0]["match_status"] == "mismatch"
+    refused = post("A", f"/v1/documents/{target}/confirm", {})
+    assert refused.status_code == 409
+    assert refused.json()["error"]["code"] == "three_way_match_failed"
+    again = post("A", "/v1/documents", {"kind": "invoices",
+                                        "files": [_file("again.xml", invoice)]})
+    # The same bytes again are recognised as the same document, and not imported twice.
+    assert again.json()["results"][0]["errors"][0]["code"] == "document_already_imported"
+
+
+def test_malformed_xml_gets_a_clear_error_naming_the_file(tnet):
+    post, _ = _client(tnet)
+    r = post("A", "/v1/documents/validate", _file("broken.xml", b"<Invoice><oops></Invoice>"))
+    assert r.status_code == 400
+    assert "broken.xml" in r.json()["error"]["message"]
+    bomb = (b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><x>&a;</x>')
+    r = post("A", "/v1/documents/validate", _file("bomb.xml", bomb))
+    assert r.status_code == 400
