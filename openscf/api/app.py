@@ -11,6 +11,7 @@ from datetime import timedelta
 from fastapi import FastAPI
 from sqlalchemy import Engine
 
+from openscf import web
 from openscf.api.errors import install_error_handlers
 from openscf.api.middleware import BodyLimitMiddleware
 from openscf.api.routers import (
@@ -77,10 +78,9 @@ def create_app(engine: Engine, clock: Clock | None = None, *,
     install_error_handlers(app)
     for module in (identity, programs, receivables, events, log, keys, documents):
         app.include_router(module.router, prefix="/v1")
-    # The web dashboard (openscf.web): a sibling adapter, so named rather than imported.
-    from importlib import import_module
-    import_module("openscf.web").mount(app, engine=engine, service=svc.service,
-                                       authenticator=svc.auth, reads=svc.reads,
-                                       secure_cookies=secure_cookies)
+    # The dashboard is served by the same process; the layer contract lets the API mount
+    # openscf.web but never the reverse.
+    web.mount(app, engine=engine, service=svc.service, authenticator=svc.auth,
+              reads=svc.reads, secure_cookies=secure_cookies)
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=max_body_bytes)
     return app

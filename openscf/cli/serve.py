@@ -1,4 +1,4 @@
-"""`openscf serve`: the REST API (and, when built, the dashboard) over one database.
+"""`openscf serve`: the REST API and the dashboard over one database.
 
     openscf serve [--db PATH] [--host 127.0.0.1] [--port 8000]
 

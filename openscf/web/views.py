@@ -1,0 +1,558 @@
+"""What each page shows, gathered for one logged-in user.
+
+Every record comes through `ReadModel` (openscf.app.queries), which applies the isolation
+rules, so a page can only ever show what the caller's organisation may see. The few
+whole-network figures that are not records (limit exposures, the log's size, its
+checkpoints and witnesses) are read here directly, and only for what the caller may see:
+exposures of the programs `ReadModel` shows it, the log's metadata to auditors and the
+operator only (the routes check that).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from sqlalchemy import func, select
+
+from openscf.app import trustlog
+from openscf.app.auth import Principal
+from openscf.app.queries import Page, ReadModel
+from openscf.domain import events as ev
+from openscf.domain.errors import NotFound
+from openscf.domain.model import (
+    OUTSTANDING,
+    EarlyPaymentOffer,
+    FinancingOffer,
+    FinancingRequest,
+    Organisation,
+    Program,
+    Receivable,
+)
+from openscf.domain.money import CURRENCY_EXPONENTS, format_minor
+from openscf.store import tables as t
+from openscf.store.queries import count_events_by_type, load_exposures, log_size
+from openscf.web import charts
+
+__all__ = [
+    "anchor_view",
+    "auditor_view",
+    "funder_view",
+    "money",
+    "receivable_view",
+    "supplier_view",
+]
+
+T = TypeVar("T")
+PAGE = 500
+CAP = 20_000  # records gathered for one page at most (the charts say when they stop)
+TABLE_ROWS = 60
+
+
+def money(amount_minor: int, currency: str) -> str:
+    """'1234567', 'EUR' -> '12,345.67 EUR'."""
+    text = format_minor(amount_minor, currency)
+    sign = "-" if text.startswith("-") else ""
+    whole, _, frac = text.lstrip("-").partition(".")
+    grouped = f"{int(whole):,}"
+    return f"{sign}{grouped}{'.' + frac if frac else ''} {currency}"
+
+
+def major(amount_minor: int, currency: str) -> float:
+    """For chart geometry only: never for arithmetic on money."""
+    return float(amount_minor) / float(10 ** CURRENCY_EXPONENTS[currency])
+
+
+def money_fmt(currency: str) -> Callable[[float], str]:
+    exponent = CURRENCY_EXPONENTS[currency]
+    return lambda v: money(round(v * 10**exponent), currency)
+
+
+def percent(rate: str | Decimal) -> str:
+    """'0.045' -> '4.5%', '0.06' -> '6%', '0.04125' -> '4.125%' (at most 3 decimals)."""
+    value = (Decimal(str(rate)) * 100).quantize(Decimal("0.001")).normalize()
+    return f"{value:f}%"
+
+
+def _all(fetch: Callable[..., Page[T]], key: Callable[[T], str], **kw: Any) -> list[T]:
+    out: list[T] = []
+    after: str | None = None
+    while True:
+        page = fetch(limit=PAGE, starting_after=after, **kw)
+        out.extend(page.data)
+        if not page.has_more or not page.data or len(out) >= CAP:
+            return out
+        after = key(page.data[-1])
+
+
+def _names(reads: ReadModel, who: Principal) -> dict[str, str]:
+    orgs: list[Organisation] = _all(reads.organisations, lambda o: o.id, caller=who)
+    return {o.id: o.name for o in orgs}
+
+
+def _outstanding(reads: ReadModel, who: Principal, **kw: Any) -> list[Receivable]:
+    pieces: list[Receivable] = []
+    for status in sorted(OUTSTANDING):
+        pieces += _all(reads.receivables, lambda r: r.id, caller=who, status=status, **kw)
+    return pieces
+
+
+def _main_currency(pieces: Iterable[Receivable], programs: Iterable[Program]) -> str:
+    counts = Counter(p.currency for p in pieces)
+    if counts:
+        return counts.most_common(1)[0][0]
+    return next((p.currency for p in programs), "EUR")
+
+
+def _weekly(pieces: list[Receivable], today: date, currency: str,
+            weeks: int = 13) -> tuple[list[str], list[float]]:
+    """Face due per week from this week on (overdue first, then later)."""
+    monday = today - timedelta(days=today.weekday())
+    labels = ["overdue"] + [(monday + timedelta(weeks=i)).strftime("%d %b")
+                            for i in range(weeks)] + ["later"]
+    values = [0.0] * len(labels)
+    for p in pieces:
+        if p.currency != currency:
+            continue
+        if p.due_on < today or p.status in ("overdue", "defaulted"):
+            i = 0
+        else:
+            i = min((p.due_on - monday).days // 7 + 1, len(labels) - 1)
+        values[i] += major(p.face_minor, currency)
+    if not values[0]:
+        labels, values = labels[1:], values[1:]
+    return labels, values
+
+
+BUCKETS = (("overdue", -10**6, -1), ("0-30 days", 0, 30), ("31-60 days", 31, 60),
+           ("61-90 days", 61, 90), ("91-180 days", 91, 180), ("over 180 days", 181, 10**6))
+
+
+def bucket_of(due_on: date, today: date) -> str:
+    days = (due_on - today).days
+    return next(name for name, lo, hi in BUCKETS if lo <= days <= hi)
+
+
+def _by_bucket(pieces: list[Receivable], today: date,
+               currency: str) -> tuple[list[str], list[float]]:
+    totals: dict[str, float] = defaultdict(float)
+    for p in pieces:
+        if p.currency == currency:
+            totals[bucket_of(p.due_on, today)] += major(p.face_minor, currency)
+    names = [b[0] for b in BUCKETS if b[0] != "overdue" or totals.get("overdue")]
+    return names, [totals.get(n, 0.0) for n in names]
+
+
+def _exposures(reads: ReadModel, programs: list[Program]) -> dict[str, int]:
+    with reads.engine.connect() as conn:
+        everything = load_exposures(conn)
+    ids = {p.id for p in programs}
+    return {k: v for k, v in everything.items() if k.split(":")[1] in ids}
+
+
+# --- anchor ------------------------------------------------------------------------------
+
+
+@dataclass
+class PendingConfirmation:
+    id: str
+    maker_id: str
+    supplier: str
+    invoice_number: str
+    amount: str
+    due_on: str
+    program_id: str
+    mine: bool
+
+
+def anchor_view(reads: ReadModel, who: Principal, today: date) -> dict[str, Any]:
+    names = _names(reads, who)
+    programs = [p for p in _all(reads.programs, lambda p: p.id, caller=who)
+                if p.anchor_id == who.org_id]
+    owed = sorted((p for p in _outstanding(reads, who) if p.obligor_id == who.org_id),
+                  key=lambda p: (p.due_on, p.id))
+    currency = _main_currency(owed, programs)
+    labels, values = _weekly(owed, today, currency)
+    exposures = _exposures(reads, programs)
+    usage: list[tuple[str, float, float]] = []
+    for prog in programs:
+        usage.append((f"program {prog.name}", major(exposures.get(f"program:{prog.id}", 0),
+                      prog.currency), major(prog.program_limit_minor, prog.currency)))
+        for funder in prog.funder_ids:
+            usage.append((f"funder {names.get(funder, funder)}",
+                          major(exposures.get(f"funder:{prog.id}:{funder}", 0), prog.currency),
+                          major(prog.funder_limit_minor, prog.currency)))
+        top = sorted(((v, k.split(":")[2]) for k, v in exposures.items()
+                      if k.startswith(f"supplier:{prog.id}:") and v), reverse=True)[:5]
+        for used, supplier in top:
+            usage.append((f"supplier {names.get(supplier, supplier)}",
+                          major(used, prog.currency), major(prog.supplier_limit_minor,
+                                                            prog.currency)))
+    approvals = _all(reads.approvals, lambda a: a.id, caller=who, status="pending",
+                     kind="confirmation")
+    pending = []
+    for a in approvals:
+        data = json.loads(a.payload_json)
+        pending.append(PendingConfirmation(
+            a.id, a.maker_id, names.get(data.get("supplier_id", ""), data.get("supplier_id", "")),
+            data.get("invoice_number", ""), money(int(data.get("amount_minor", 0)),
+                                                  data.get("currency", currency)),
+            data.get("due_on", ""), data.get("program_id", ""), a.maker_id == who.user_id))
+    early: list[tuple[EarlyPaymentOffer, str, str]] = _all(
+        reads.early_payment_offers, lambda e: e[0].id, caller=who)
+    early = [e for e in early if e[0].anchor_id == who.org_id]
+    early.sort(key=lambda e: e[0].id, reverse=True)
+    suppliers: list[tuple[str, str, str]] = []
+    for prog in programs:
+        for rel in _all(reads.relationships, lambda r: r.supplier_id, caller=who,
+                        program_id=prog.id):
+            suppliers.append((prog.id, rel.supplier_id, names.get(rel.supplier_id,
+                                                                  rel.supplier_id)))
+    suppliers.sort(key=lambda s: (s[0], s[2]))
+    total = sum(p.face_minor for p in owed if p.currency == currency)
+    return {
+        "programs": programs,
+        "suppliers": suppliers,
+        "payables": owed[:TABLE_ROWS],
+        "payables_count": len(owed),
+        "matured_count": sum(1 for p in owed if p.due_on <= today),
+        "outstanding_total": money(total, currency),
+        "pending": pending,
+        "early_offers": early[:TABLE_ROWS],
+        "names": names,
+        "currency": currency,
+        "default_due": (today + timedelta(days=60)).isoformat(),
+        "default_value_date": today.isoformat(),
+        "charts": {
+            "payables": charts.bar_chart(
+                "payables-by-due-date", f"Payables by due date (week starting), {currency}",
+                labels, values, fmt=money_fmt(currency), empty="no outstanding payables"),
+            "limits": charts.usage_chart(
+                "program-limits", "Program use against limits", usage,
+                fmt=money_fmt(currency)),
+        },
+    }
+
+
+# --- supplier ------------------------------------------------------------------------------
+
+
+@dataclass
+class OfferChoice:
+    offer: FinancingOffer
+    funder: str
+    currency: str
+    face_minor: int
+    best: bool = False
+
+
+@dataclass
+class OpenRequest:
+    request: FinancingRequest
+    piece: Receivable | None
+    offers: list[OfferChoice] = field(default_factory=list)
+    chart: Any = None
+
+
+def supplier_view(reads: ReadModel, who: Principal, today: date) -> dict[str, Any]:
+    names = _names(reads, who)
+    held = sorted((p for p in _outstanding(reads, who, holder_id=who.org_id)),
+                  key=lambda p: (p.due_on, p.id))
+    programs = _all(reads.programs, lambda p: p.id, caller=who)
+    currency = _main_currency(held, programs)
+    labels, values = _by_bucket(held, today, currency)
+    requests = [r for r in _all(reads.financing_requests, lambda r: r.id, caller=who,
+                                status="open") if r.holder_id == who.org_id]
+    pieces = {p.id: p for p in reads.receivables_by_id(who, [r.receivable_id
+                                                             for r in requests])}
+    open_requests = []
+    for r in requests:
+        piece = pieces.get(r.receivable_id)
+        offers: list[tuple[FinancingOffer, str]] = _all(
+            reads.financing_offers, lambda o: o[0].id, caller=who, request_id=r.id,
+            status="open")
+        face = piece.face_minor if piece else 0
+        choices = [OfferChoice(o, names.get(o.funder_id, o.funder_id), cur, face)
+                   for o, cur in offers]
+        choices.sort(key=lambda c: -c.offer.proceeds_minor)
+        if choices:
+            choices[0].best = True
+        cur = piece.currency if piece else currency
+        # The cash differs by little against the face, so the chart shows what differs:
+        # what each offer costs (face - cash = discount + fees); the table shows the cash.
+        chart = charts.bar_chart(
+            f"offers-{r.id}", "What each offer costs you (discount + fees)",
+            [c.funder for c in choices],
+            [major(face - c.offer.proceeds_minor, cur) for c in choices],
+            fmt=money_fmt(cur), empty="no offers yet: funders of the program can bid",
+            highlight=0 if choices else None, height=200)
+        open_requests.append(OpenRequest(r, piece, choices, chart))
+    early = [e for e in _all(reads.early_payment_offers, lambda e: e[0].id, caller=who,
+                             status="open") if e[2] == who.org_id and e[0].value_date >= today]
+    recipients = sorted(((o.id, o.name) for o in _all(
+        reads.organisations, lambda o: o.id, caller=who, role="supplier")
+        if o.id != who.org_id), key=lambda x: x[1])
+    total = sum(p.face_minor for p in held if p.currency == currency)
+    return {
+        "held": held[:TABLE_ROWS],
+        "held_count": len(held),
+        "held_total": money(total, currency),
+        "requests": open_requests,
+        "early_offers": early,
+        "recipients": recipients,
+        "names": names,
+        "currency": currency,
+        "charts": {
+            "maturity": charts.bar_chart(
+                "receivables-by-maturity", f"Your receivables by maturity, {currency}",
+                labels, values, fmt=money_fmt(currency),
+                empty="you hold no receivables yet"),
+        },
+    }
+
+
+# --- funder --------------------------------------------------------------------------------
+
+
+@dataclass
+class Biddable:
+    request: FinancingRequest
+    piece: Receivable | None
+    my_offer: FinancingOffer | None
+
+
+def funder_view(reads: ReadModel, who: Principal, today: date) -> dict[str, Any]:
+    names = _names(reads, who)
+    programs = [p for p in _all(reads.programs, lambda p: p.id, caller=who)
+                if who.org_id in p.funder_ids]
+    funded = {p.id for p in programs}
+    requests = [r for r in _all(reads.financing_requests, lambda r: r.id, caller=who,
+                                status="open") if r.program_id in funded]
+    pieces = {p.id: p for p in reads.receivables_by_id(who, [r.receivable_id
+                                                             for r in requests])}
+    mine: list[tuple[FinancingOffer, str]] = _all(
+        reads.financing_offers, lambda o: o[0].id, caller=who)
+    mine = [o for o in mine if o[0].funder_id == who.org_id]
+    by_request = {o.request_id: o for o, _ in mine if o.status == "open"}
+    biddable = [Biddable(r, pieces.get(r.receivable_id), by_request.get(r.id))
+                for r in requests]
+    biddable.sort(key=lambda b: (b.my_offer is not None, b.request.id))
+    portfolio = sorted(_outstanding(reads, who, holder_id=who.org_id),
+                       key=lambda p: (p.due_on, p.id))
+    currency = _main_currency(portfolio, programs)
+    anchors = sorted({p.obligor_id for p in portfolio}, key=lambda a: names.get(a, a))
+    bucket_names = [b[0] for b in BUCKETS]
+    stacks = {a: [0.0] * len(bucket_names) for a in anchors}
+    for p in portfolio:
+        if p.currency == currency:
+            stacks[p.obligor_id][bucket_names.index(bucket_of(p.due_on, today))] += major(
+                p.face_minor, currency)
+    used = [i for i, _ in enumerate(bucket_names) if any(s[i] for s in stacks.values())]
+    by_anchor = [(names.get(a, a), sum(stacks[a])) for a in anchors]
+    # Yield on the cash paid out: what the accepted offers earn over what they cost,
+    # annualised over each offer's days (ACT/365 for comparability across programs).
+    accepted = [(o, cur) for o, cur in mine if o.status == "accepted"]
+    earned = sum(o.discount_minor + o.fees_minor for o, cur in accepted if cur == currency)
+    paid = sum(o.proceeds_minor for o, cur in accepted if cur == currency)
+    cash_days = sum(Decimal(o.proceeds_minor) * o.days for o, cur in accepted
+                    if cur == currency)
+    annual: Decimal | None = (Decimal(earned) * 365 / cash_days) if cash_days else None
+    weighted_rate: Decimal | None = (sum(
+        (Decimal(o.annual_rate) * o.proceeds_minor for o, cur in accepted if cur == currency),
+        Decimal(0)) / paid) if paid else None
+    deployed: dict[date, int] = defaultdict(int)
+    for o, cur in accepted:
+        if cur == currency:
+            deployed[o.value_date] += o.proceeds_minor
+    running, line_labels, line_values = 0, [], []
+    for day in sorted(deployed):
+        running += deployed[day]
+        line_labels.append(day.isoformat())
+        line_values.append(major(running, currency))
+    exposures = _exposures(reads, programs)
+    usage = [(f"{p.name}", major(exposures.get(f"funder:{p.id}:{who.org_id}", 0), p.currency),
+              major(p.funder_limit_minor, p.currency)) for p in programs]
+    total = sum(p.face_minor for p in portfolio if p.currency == currency)
+    return {
+        "biddable": biddable,
+        "portfolio": portfolio[:TABLE_ROWS],
+        "portfolio_count": len(portfolio),
+        "portfolio_total": money(total, currency),
+        "accepted_count": len(accepted),
+        "cash_paid": money(paid, currency),
+        "earned": money(earned, currency),
+        "yield": percent(annual) if annual is not None else "—",
+        "weighted_rate": percent(weighted_rate) if weighted_rate is not None else "—",
+        "names": names,
+        "currency": currency,
+        "default_value_date": today.isoformat(),
+        "charts": {
+            "buckets": charts.stacked_bar_chart(
+                "portfolio-by-maturity", f"Portfolio by maturity bucket and anchor, {currency}",
+                [bucket_names[i] for i in used],
+                [(names.get(a, a), [stacks[a][i] for i in used]) for a in anchors],
+                fmt=money_fmt(currency), empty="no receivables in your portfolio yet"),
+            "anchors": charts.donut_chart(
+                "portfolio-by-anchor", f"Portfolio by anchor, {currency}", by_anchor,
+                fmt=money_fmt(currency), empty="no receivables in your portfolio yet",
+                center=f"{len(portfolio)} pieces"),
+            "deployed": charts.line_chart(
+                "cash-deployed", f"Cash paid out for accepted offers (cumulative), {currency}",
+                line_labels, line_values, fmt=money_fmt(currency),
+                empty="no accepted offers yet"),
+            "limits": charts.usage_chart("funder-limits", "Your exposure against your limit",
+                                         usage, fmt=money_fmt(currency)),
+        },
+    }
+
+
+# --- auditor --------------------------------------------------------------------------------
+
+
+def auditor_view(reads: ReadModel, who: Principal) -> dict[str, Any]:
+    """The log's size, its signed checkpoints and their witnesses. Callers: auditors and
+    the operator only (the route checks `reads_everything`)."""
+    assert who.reads_everything
+    names = _names(reads, who)
+    with reads.engine.connect() as conn:
+        size = log_size(conn)
+        try:
+            head: trustlog.SignedHead | None = trustlog.latest_checkpoint(conn)
+        except NotFound:
+            head = None
+        count = int(conn.execute(select(func.count()).select_from(t.checkpoints)).scalar_one())
+        recent = conn.execute(select(t.checkpoints.c.size, t.checkpoints.c.signed_at)
+                              .order_by(t.checkpoints.c.size.desc()).limit(12)).all()
+        sizes = conn.execute(select(t.checkpoints.c.size, t.checkpoints.c.signed_at)
+                             .order_by(t.checkpoints.c.size)).all()
+        cosigs = trustlog.cosignatures(conn)
+        witness_rows = conn.execute(select(t.witnesses.c.name, t.witnesses.c.org_id,
+                                           t.witnesses.c.registered_at)).all()
+        by_type = count_events_by_type(conn)
+        try:
+            origin = trustlog.log_identity(conn).origin
+        except NotFound:
+            origin = "—"
+    witnessed: dict[int, list[str]] = defaultdict(list)
+    for row in cosigs:
+        witnessed[int(str(row["size"]))].append(str(row["witness"]))
+    step = max(1, len(sizes) // 60)
+    sample = list(sizes[::step])
+    if sizes and sample[-1] != sizes[-1]:
+        sample.append(sizes[-1])
+    types = sorted(by_type.items(), key=lambda kv: -kv[1])
+    recent_events = reads.events(who, after_seq=max(0, size - 40), limit=40).data
+    recent_pieces: list[tuple[str, str, str]] = []
+    for record in reversed(recent_events):
+        rid = getattr(record.event, "new_receivable_id", None) or getattr(
+            record.event, "receivable_id", None)
+        if rid and rid not in {r[0] for r in recent_pieces}:
+            recent_pieces.append((rid, record.event.TYPE, names.get(record.org_id,
+                                                                    record.org_id)))
+    return {
+        "size": size,
+        "head": head,
+        "head_root": head.root.hex() if head else "",
+        "checkpoint_count": count,
+        "recent": [(s, at, witnessed.get(s, [])) for s, at in recent],
+        "witnesses": [(n, names.get(o, o), at) for n, o, at in witness_rows],
+        "cosignature_count": len(cosigs),
+        "origin": origin,
+        "recent_pieces": recent_pieces[:8],
+        "charts": {
+            "growth": charts.line_chart(
+                "log-growth", "Log size at each signed checkpoint",
+                [str(at)[:16].replace("T", " ") for _, at in sample],
+                [float(s) for s, _ in sample], empty="no checkpoints yet"),
+            "types": charts.hbar_chart(
+                "events-by-type", "Events in the log by type", [k for k, _ in types],
+                [float(v) for _, v in types], empty="the log is empty"),
+        },
+    }
+
+
+# --- one receivable and its chain of custody --------------------------------------------------
+
+
+def receivable_view(reads: ReadModel, who: Principal, receivable_id: str) -> dict[str, Any]:
+    """Raises NotFound when the caller may not see the piece (exactly as when it does not
+    exist)."""
+    piece = reads.receivable(who, receivable_id)
+    chain = reads.chain_of_custody(who, receivable_id)
+    names = _names(reads, who)
+    nodes: dict[str, charts.GraphNode] = {}
+    edges: list[charts.GraphEdge] = []
+    cur = piece.currency
+
+    def node(rid: str, holder: str, face: int, status: str = "live") -> None:
+        nodes[rid] = charts.GraphNode(rid, names.get(holder, holder), money(face, cur), status,
+                                      face)
+
+    def mark(rid: str, status: str) -> None:
+        if rid in nodes:
+            nodes[rid].status = status
+
+    rows = []
+    for record in chain:
+        e = record.event
+        if isinstance(e, ev.ReceivableIssued):
+            node(e.receivable_id, e.supplier_id, e.face_minor)
+            what = f"{names.get(e.obligor_id, e.obligor_id)} confirmed invoice " \
+                   f"{e.invoice_number}: {money(e.face_minor, e.currency)} due {e.due_on}"
+        elif isinstance(e, ev.ReceivableSplit):
+            mark(e.parent_id, "split")
+            for pid, face in zip(e.piece_ids, e.faces_minor, strict=True):
+                node(pid, e.holder_id, face)
+                edges.append(charts.GraphEdge(e.parent_id, pid, "split"))
+            what = "split into " + " + ".join(money(f, cur) for f in e.faces_minor)
+        elif isinstance(e, ev.ReceivableTransferred):
+            mark(e.receivable_id, "transferred")
+            node(e.new_receivable_id, e.to_org_id, e.face_minor)
+            edges.append(charts.GraphEdge(e.receivable_id, e.new_receivable_id, e.reason))
+            verb = "sold to" if e.reason == "financing" else "transferred to"
+            what = f"{money(e.face_minor, cur)} {verb} {names.get(e.to_org_id, e.to_org_id)}"
+        elif isinstance(e, ev.ReceivableSettled):
+            mark(e.receivable_id, "settled")
+            what = f"settled: {money(e.amount_minor, e.currency)} paid to " \
+                   f"{names.get(e.payee_id, e.payee_id)} on {e.value_date}"
+        elif isinstance(e, ev.ReceivablePaidEarly):
+            mark(e.receivable_id, "paid_early")
+            what = f"paid early: {money(e.amount_minor, cur)} on {e.value_date}"
+        elif isinstance(e, ev.FinancingRequested):
+            what = "financing requested"
+        elif isinstance(e, ev.FinancingOffered):
+            what = f"offer by {names.get(e.funder_id, e.funder_id)} at " \
+                   f"{percent(e.annual_rate)}: {money(e.proceeds_minor, cur)} cash"
+        elif isinstance(e, ev.FinancingOfferAccepted):
+            what = f"offer accepted: {money(e.proceeds_minor, cur)} paid by " \
+                   f"{names.get(e.funder_id, e.funder_id)}"
+        elif isinstance(e, ev.ReceivableCancelled | ev.ReceivableOverdue
+                        | ev.ReceivableDefaulted):
+            status = {"ReceivableCancelled": "cancelled", "ReceivableOverdue": "overdue",
+                      "ReceivableDefaulted": "defaulted"}[e.TYPE]
+            mark(e.receivable_id, status)
+            what = status
+        else:
+            what = ""
+        rows.append({"seq": record.seq, "at": record.occurred_at, "type": e.TYPE,
+                     "org": names.get(record.org_id, record.org_id), "what": what})
+    # Pieces the caller may open get links; the others are drawn from the events alone.
+    visible = {p.id: p for p in reads.receivables_by_id(who, list(nodes))}
+    for rid, n in nodes.items():
+        if rid in visible:
+            n.status = visible[rid].status
+            n.href = f"/receivables/{rid}"
+        n.focus = rid == piece.id
+    return {
+        "piece": piece,
+        "names": names,
+        "events": rows,
+        "chart": charts.custody_graph("chain-of-custody",
+                                      f"Chain of custody of {piece.id}", list(nodes.values()),
+                                      edges),
+    }

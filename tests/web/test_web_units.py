@@ -1,0 +1,82 @@
+"""The dashboard's pieces without a browser: charts, form parsing, money display."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from openscf.domain.errors import InvalidRequest
+from openscf.web import charts, forms, views
+
+EVIL = '<script>alert("x")</script>'
+
+
+def test_chart_titles_and_labels_are_escaped() -> None:
+    for svg in (charts.bar_chart("b", EVIL, [EVIL], [1.0]),
+                charts.hbar_chart("h", EVIL, [EVIL], [1.0]),
+                charts.donut_chart("d", EVIL, [(EVIL, 1.0), ("x", 2.0)], center=EVIL),
+                charts.usage_chart("u", EVIL, [(EVIL, 1.0, 2.0)]),
+                charts.line_chart("l", EVIL, [EVIL], [1.0]),
+                charts.stacked_bar_chart("s", EVIL, [EVIL], [(EVIL, [1.0])]),
+                charts.custody_graph("g", EVIL, [charts.GraphNode(EVIL, EVIL, EVIL, EVIL)],
+                                     [])):
+        assert "<script>" not in str(svg)
+        assert "&lt;script&gt;" in str(svg)
+
+
+def test_every_bar_carries_the_value_it_draws() -> None:
+    svg = str(charts.bar_chart("b", "t", ["a", "b", "c"], [10.0, 0.0, 32.5]))
+    assert re.findall(r'data-value="([^"]+)"', svg) == ["10.0", "0.0", "32.5"]
+    assert 'data-empty="false"' in svg
+
+
+def test_a_chart_with_nothing_to_show_says_so() -> None:
+    svg = str(charts.bar_chart("b", "t", ["a"], [0.0], empty="nothing owed"))
+    assert 'data-empty="true"' in svg and "nothing owed" in svg
+    assert "data-value" not in svg
+
+
+def test_the_custody_graph_puts_each_generation_one_column_further_right() -> None:
+    nodes = [charts.GraphNode(i, "holder", "1.00 EUR", "live") for i in ("r", "a", "b", "c")]
+    edges = [charts.GraphEdge("r", "a", "split"), charts.GraphEdge("r", "b", "split"),
+             charts.GraphEdge("b", "c", "transfer")]
+    svg = str(charts.custody_graph("g", "t", nodes, edges))
+    x = {node: float(pos) for pos, node in re.findall(
+        r'<rect class="mark node" x="([\d.]+)"[^>]*data-node="(\w)"', svg)}
+    assert x["r"] < x["a"] == x["b"] < x["c"]
+    assert svg.count('data-edge="split"') == 2 and svg.count('data-edge="transfer"') == 1
+
+
+def test_typed_amounts_convert_exactly_to_minor_units() -> None:
+    assert forms.amount({"a": "12,500.10"}, "a", "EUR") == 1_250_010
+    assert forms.amounts({"a": "70000; 50000.5"}, "a", "EUR") == (7_000_000, 5_000_050)
+    assert forms.amounts({"a": "70,000.00, 50,000.00"}, "a", "EUR") == (7_000_000, 5_000_000)
+    assert forms.amount({"a": "1500"}, "a", "JPY") == 1500
+
+
+@pytest.mark.parametrize(("value", "code"), [
+    ("", "missing_field"), ("-5", "invalid_amount"), ("0", "invalid_amount"),
+    ("1.234", "too_many_decimals"), ("1e400", "invalid_amount"), ("NaN", "invalid_amount"),
+    ("99999999999999999999", "amount_too_large"), ("x" * 300, "field_too_long"),
+])
+def test_bad_amounts_are_refused_with_a_code_and_the_field_name(value: str, code: str) -> None:
+    with pytest.raises(InvalidRequest) as caught:
+        forms.amount({"amount": value}, "amount", "EUR")
+    assert caught.value.code == code
+    assert caught.value.param == "amount"
+
+
+def test_rates_are_typed_in_percent_and_stored_as_fractions() -> None:
+    assert forms.rate({"r": "4.5"}, "r") == "0.045"
+    assert forms.rate({"r": "6 %"}, "r") == "0.06"
+    for bad in ("0", "101", "abc", "inf"):
+        with pytest.raises(InvalidRequest):
+            forms.rate({"r": bad}, "r")
+
+
+def test_money_is_shown_with_thousands_separators_and_exact_decimals() -> None:
+    assert views.money(1_234_567, "EUR") == "12,345.67 EUR"
+    assert views.money(-5, "EUR") == "-0.05 EUR"
+    assert views.money(1500, "JPY") == "1,500 JPY"
+    assert views.percent("0.045") == "4.5%"
