@@ -61,8 +61,9 @@ def _desk(request: Request) -> TradeDesk:
 
 
 @router.post("/documents/validate", responses=ERRORS, tags=["documents"])
-def validate(body: FileIn, request: Request, caller: Caller) -> Body:
-    """Validate an e-invoice (XSD when installed, EN 16931 rules always); writes nothing."""
+def validate(body: FileIn, request: Request, m: Mutate) -> Body:
+    """Validate an e-invoice (XSD when installed, EN 16931 rules always); writes nothing.
+    (A POST like any other: it takes an Idempotency-Key, and it is harmless to repeat.)"""
     data = body.content()
     try:
         root = parse_xml(data, body.filename)
