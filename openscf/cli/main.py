@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from openscf.cli.client import register as register_client
 from openscf.cli.documents import register as register_documents
 from openscf.cli.serve import register as register_serve
+from openscf.cli.simulate import simulate
 from openscf.cli.trust import register as register_trust
 from openscf.domain.errors import OpenSCFError
 from openscf.domain.money import format_minor
@@ -31,9 +32,10 @@ app = typer.Typer(
 receivables_app = typer.Typer(help="Inspect receivables in any openscf database.",
                               no_args_is_help=True)
 app.add_typer(receivables_app, name="receivables")
+register_serve(app)
+app.command("simulate")(simulate)
 register_trust(app)
 register_client(app)
-register_serve(app)
 register_documents(app)
 
 console = Console()
@@ -76,16 +78,23 @@ def demo(
 ) -> None:
     """Build a fresh demo network and run every operation through it.
 
-    One anchor, two funders and seventeen suppliers in three tiers: confirmations (with
-    maker-checker), splits and transfers down the chain, financing with competing offers,
-    early payment, cancellation, settlement at maturity, overdue and default; then the
-    invariant replay. Replaces an existing demo database; refuses any other database.
+    A small simulated economy (36 firms: anchors, funders and suppliers in three tiers):
+    confirmations with maker-checker, splits and transfers down the chain, financing with
+    competing offers, early payment, cancellation, settlement, overdue and default, and
+    wrong moves the network refuses. Then a trade leg: invoices arrive as UBL documents,
+    three-way matched against orders and despatch advices, and settlements leave as
+    pain.001 files reconciled from the bank's camt.053 (files under DB.files/). Ends with
+    the invariant replay. Replaces an existing demo database; refuses any other database.
     """
+    import shutil
+
     from openscf.sim.demo import OPERATOR_NAME, run_demo
 
     url = database_url(db)
+    files_dir = Path("openscf-demo.files")
     if url.startswith("sqlite:///"):
         path = Path(url[len("sqlite:///"):])
+        files_dir = path.parent / (path.name + ".files")
         if path.exists():
             engine = make_engine(url)
             is_demo = False
@@ -99,6 +108,8 @@ def demo(
                       "database_exists")
             for suffix in ("", "-wal", "-shm"):
                 Path(str(path) + suffix).unlink(missing_ok=True)
+            if (files_dir / "payments").is_dir():  # the previous demo's files
+                shutil.rmtree(files_dir)
     engine = make_engine(url)
     migrate(engine)
     with engine.connect() as conn:
@@ -106,11 +117,11 @@ def demo(
             _fail(f"{url} already holds a network; the demo needs an empty database",
                   "database_not_empty")
     if as_json:
-        result = run_demo(engine)
+        result = run_demo(engine, files_dir=files_dir)
         print(json.dumps(result.to_dict(), indent=2))
     else:
         with console.status("building the demo network") as status:
-            result = run_demo(engine, lambda step: status.update(step))
+            result = run_demo(engine, lambda step: status.update(step), files_dir=files_dir)
         _print_demo(result.to_dict(), url)
     if not result.invariants_ok:
         raise typer.Exit(2)
@@ -154,6 +165,18 @@ def _print_demo(summary: dict[str, Any], url: str) -> None:
     for r in summary["rejected"]:
         rej.add_row(r["attempt"], r["code"])
     console.print(rej)
+    trade = summary.get("trade") or {}
+    if trade:
+        docs = ", ".join(f"{n} {kind}" for kind, n in trade["documents"].items())
+        console.print(f"trade documents in: {docs}; {len(trade['confirmed'])} invoices "
+                      f"confirmed after the three-way match, {len(trade['overrides'])} by a "
+                      "checker's override")
+        for refusal in trade["refused"]:
+            console.print(f"  refused: {refusal.get('attempt', '')} ({refusal.get('code')})")
+        console.print(f"payments out: {trade['instructions']} instructions in "
+                      f"{len(trade['payment_files'])} pain.001 files; reconciled from "
+                      f"camt.053: {trade['reconciled']} (final settlements: "
+                      f"{len(trade['final_settlements'])})")
     if summary["invariants_ok"]:
         console.print("[bold green]invariant replay: OK[/] — the state rebuilt from the events "
                       "alone equals the stored state, and every invariant holds")

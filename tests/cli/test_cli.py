@@ -27,10 +27,17 @@ def test_the_demo_runs_every_operation_and_the_invariants_hold(tmp_path: Path) -
                "OfferEarlyPayment", "AcceptEarlyPayment", "SettleReceivable", "MarkOverdue",
                "MarkDefaulted", "CancelReceivable", "ApproveBankAccountChange"):
         assert ops.get(op, 0) >= 1, op
-    assert 18 <= summary["organisations"] <= 25
+    # The simulated demo economy: 36 firms (2 anchors, 2 funders, 32 suppliers) + operator,
+    # and the trade leg's anchor, funder and three suppliers.
+    assert summary["organisations"] == 37 + 5
     codes = {r["code"] for r in summary["rejected"]}
     assert {"same_user_cannot_approve", "receivable_consumed", "not_holder",
             "pieces_do_not_sum", "not_yet_due", "tenor_exceeded"} <= codes
+    trade = summary["trade"]
+    assert trade["ok"] and trade["reconciled"] == trade["instructions"] > 0
+    assert {r["code"] for r in trade["refused"]} >= {"three_way_match_failed",
+                                                     "duplicate_invoice"}
+    assert all(Path(name).name.startswith("pain001-") for name in trade["payment_files"])
     for f in summary["financings"]:
         face, discount, fees, proceeds = (int(f[k].replace(".", "")) for k in
                                           ("face", "discount", "fees", "proceeds"))
