@@ -260,12 +260,28 @@ async def logout(request: Request) -> Response:
 def _role_context(dash: Dashboard, who: Principal, role: str) -> dict[str, Any]:
     today = dash.clock.now().date()
     if role == "anchor":
-        return views.anchor_view(dash.reads, who, today)
+        context = views.anchor_view(dash.reads, who, today)
+        context["documents"] = _trade_documents(dash, who)
+        return context
     if role == "supplier":
         return views.supplier_view(dash.reads, who, today)
     if role == "funder":
         return views.funder_view(dash.reads, who, today)
     return views.auditor_view(dash.reads, who)
+
+
+def _trade_documents(dash: Dashboard, who: Principal) -> list[dict[str, Any]]:
+    """The anchor's imported invoices with their validation and three-way match results."""
+    from openscf.app.trade import TradeDesk
+
+    docs = TradeDesk(dash.service).documents(org_id=who.org_id, kind="invoice", limit=30)
+    for doc in docs:
+        findings = doc.get("findings") or []
+        doc["fatal"] = [f for f in findings if f.get("severity") == "fatal"]
+        lines = (doc.get("match") or {}).get("lines") or []
+        doc["issues"] = [f"line {ln.get('invoice_line_id')}: {ln.get('status')}" for ln in lines
+                         if ln.get("status") != "matched"]
+    return docs
 
 
 def _may_open(who: Principal, role: str) -> bool:

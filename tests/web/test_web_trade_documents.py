@@ -1,0 +1,31 @@
+"""The anchor's dashboard shows imported invoices with their validation and match results."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from fastapi.testclient import TestClient
+
+from openscf.api.app import create_app
+from openscf.api.security import SESSION_COOKIE
+
+from ..trade.conftest import build_trade_net, trade_documents
+
+
+def test_the_anchor_sees_validation_and_match_results_of_imported_invoices(engine) -> None:
+    net = build_trade_net(engine)
+    order, despatch, invoice = trade_documents(net, delivered=(Decimal("600"), Decimal("500")))
+    net.desk.import_orders(net.anchor_user, [("po.xml", order)])
+    net.desk.import_deliveries(net.anchor_user, [("da.xml", despatch)])
+    net.desk.import_invoices(net.anchor_user, [("inv.xml", invoice)])
+    app = create_app(engine, net.clock, service=net.svc, auth_cache_seconds=0)
+    session = app.state.openscf.auth.start_session(net.anchor_user)
+    client = TestClient(app, base_url="https://testserver")
+    client.cookies.set(SESSION_COOKIE, session.session_id)
+    page = client.get("/anchor")
+    assert page.status_code == 200, page.text[:500]
+    html = page.text
+    section = html[html.index('id="trade-documents"'):]
+    assert "INV-100" in section
+    assert "mismatch" in section and "quantity_exceeds_received" in section
+    assert "status-valid" in section
