@@ -169,44 +169,69 @@ class TileAppender:
     def extend(self, leaf_hashes: Iterable[bytes]) -> list[TileWrite]:
         """Append leaf hashes; return the tiles to write, each changed tile once.
 
-        Preconditions: each hash is `HASH_SIZE` bytes (`HashSizeError`; the appender must
-        then be discarded, as must the transaction that used it).
+        Preconditions: each hash is `HASH_SIZE` bytes (`HashSizeError`, raised before
+        anything is appended).
         """
-        touched: dict[tuple[int, int], bytes | None] = {}  # key -> full blob, or None
-        partials = self._partials
-        edges = self._edges
-        size = self._size
-        for leaf in leaf_hashes:
+        leaves = leaf_hashes if isinstance(leaf_hashes, list) else list(leaf_hashes)
+        for leaf in leaves:
             if len(leaf) != HASH_SIZE:
                 raise HashSizeError(f"leaf hash is {len(leaf)} bytes, want {HASH_SIZE}")
-            h, k, entries = leaf, 0, size
-            while True:
-                if len(partials) == k:
-                    partials.append([])
-                    edges.append([])
-                tile = partials[k]
-                tile.append(h)
-                key = (k, entries // TILE_WIDTH)
-                full_root = self._push(edges[k], h)
-                if full_root is None:
-                    touched[key] = None
-                    break
-                # The tile is full: it is written once, and its root becomes the next
-                # entry one tile-level up (like a carry in a base-256 counter).
-                touched[key] = b"".join(tile)
-                h = full_root
-                partials[k] = []
-                k += 1
-                entries >>= TILE_HEIGHT
-            size += 1
-        self._size = size
+        touched: dict[tuple[int, int], bytes | None] = {}  # key -> full blob, or None
+        if not self._partials:
+            self._partials.append([])
+            self._edges.append([])
+        pos, count = 0, len(leaves)
+        while pos < count:
+            tile = self._partials[0]
+            index = self._size // TILE_WIDTH
+            room = TILE_WIDTH - len(tile)
+            if count - pos >= room:
+                # Bulk path: the chunk completes a leaf tile. Hash the whole tile in one
+                # go (255 hashes per 256 leaves) instead of carrying leaf by leaf.
+                full = tile + leaves[pos:pos + room]
+                touched[(0, index)] = b"".join(full)
+                self._size += room
+                pos += room
+                self._partials[0] = []
+                self._edges[0] = []
+                self._carry(subtree_hash(full), touched)
+            else:
+                edge = self._edges[0]
+                for leaf in leaves[pos:]:
+                    tile.append(leaf)
+                    self._push(edge, leaf)
+                self._size += count - pos
+                touched[(0, index)] = None
+                pos = count
         writes = []
-        for (k, index), full in touched.items():
-            if full is not None:
-                writes.append(TileWrite(k, index, TILE_WIDTH, full))
-            elif partials[k]:
-                writes.append(TileWrite(k, index, len(partials[k]), b"".join(partials[k])))
+        for (k, index), full_blob in touched.items():
+            if full_blob is not None:
+                writes.append(TileWrite(k, index, TILE_WIDTH, full_blob))
+            elif self._partials[k]:
+                blob = b"".join(self._partials[k])
+                writes.append(TileWrite(k, index, len(blob) // HASH_SIZE, blob))
         return writes
+
+    def _carry(self, h: bytes, touched: dict[tuple[int, int], bytes | None]) -> None:
+        """A leaf tile just completed with root `h`: add it one tile-level up, carrying on
+        while tiles fill (like a carry in a base-256 counter)."""
+        partials, edges = self._partials, self._edges
+        k = 1
+        while True:
+            if len(partials) == k:
+                partials.append([])
+                edges.append([])
+            position = (self._size >> (TILE_HEIGHT * k)) - 1  # this entry's index
+            key = (k, position // TILE_WIDTH)
+            partials[k].append(h)
+            full_root = self._push(edges[k], h)
+            if full_root is None:
+                touched[key] = None
+                return
+            touched[key] = b"".join(partials[k])
+            partials[k] = []
+            h = full_root
+            k += 1
 
     def root(self) -> bytes:
         """The tree's root hash, from the partial tiles' compact ranges."""
