@@ -9,15 +9,13 @@ from functools import lru_cache
 
 from lxml import etree
 
-from openscf.documents.currency import parse_decimal, to_minor
 from openscf.documents.errors import (
-    DocumentError,
     InvalidValueError,
     MissingElementError,
     UnknownDocumentTypeError,
 )
 from openscf.documents.invoice import InvoiceLine, NormalisedInvoice, Party, PartyId
-from openscf.documents.xml import element_path, text_of
+from openscf.documents.xml import amount_minor_at, decimal_at, element_path, text_of
 
 NS_RSM = "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"
 NS_RAM = "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100"
@@ -107,34 +105,9 @@ def _party(party: etree._Element | None) -> Party:
     )
 
 
-def _minor(
-    el: etree._Element | None, currency: str, source: str, *, required: str | None = None
-) -> int:
-    text = text_of(el)
-    if text is None:
-        if required is not None:
-            raise MissingElementError(
-                f"the invoice has no {required}", source=source, element=required
-            )
-        return 0
-    assert el is not None
-    try:
-        return to_minor(parse_decimal(text), currency)
-    except DocumentError as exc:
-        exc.source, exc.line, exc.element = source, el.sourceline, element_path(el)
-        raise
-
-
-def _decimal(el: etree._Element | None, source: str) -> Decimal | None:
-    text = text_of(el)
-    if text is None:
-        return None
-    assert el is not None
-    try:
-        return parse_decimal(text)
-    except DocumentError as exc:
-        exc.source, exc.line, exc.element = source, el.sourceline, element_path(el)
-        raise
+# Shared with the other syntax: amounts and decimals read the same way.
+_minor = amount_minor_at
+_decimal = decimal_at
 
 
 def parse_cii(root: etree._Element, source: str = "<bytes>") -> NormalisedInvoice:

@@ -9,12 +9,16 @@ since no trade document needs one, and the input is bounded by a byte limit.
 from __future__ import annotations
 
 import threading
+from decimal import Decimal
 
 from lxml import etree
 
+from openscf.documents.currency import parse_decimal, to_minor
 from openscf.documents.errors import (
+    DocumentError,
     DocumentTooLargeError,
     MalformedXmlError,
+    MissingElementError,
     UnsafeXmlError,
 )
 
@@ -117,3 +121,37 @@ def text_of(el: etree._Element | None) -> str | None:
         return None
     text = " ".join("".join(el.itertext()).split())
     return text or None
+
+
+def amount_minor_at(el: etree._Element | None, currency: str, source: str, *,
+                    required: str | None = None) -> int:
+    """An amount element's value in minor units (0 when absent and not `required`).
+
+    Errors name the file, line and element (both UBL and CII read amounts this way).
+    """
+    text = text_of(el)
+    if text is None:
+        if required is not None:
+            raise MissingElementError(
+                f"the invoice has no {required}", source=source, element=required
+            )
+        return 0
+    assert el is not None
+    try:
+        return to_minor(parse_decimal(text), currency)
+    except DocumentError as exc:
+        exc.source, exc.line, exc.element = source, el.sourceline, element_path(el)
+        raise
+
+
+def decimal_at(el: etree._Element | None, source: str) -> Decimal | None:
+    """A decimal element's value, or None when absent; errors name file, line, element."""
+    text = text_of(el)
+    if text is None:
+        return None
+    assert el is not None
+    try:
+        return parse_decimal(text)
+    except DocumentError as exc:
+        exc.source, exc.line, exc.element = source, el.sourceline, element_path(el)
+        raise
