@@ -45,7 +45,7 @@ from openscf.trust.cosignature import CosignatureVerifier, parse_cosignature, ve
 from openscf.trust.errors import TrustError
 from openscf.trust.keys import decode_public_key, verify_signature
 from openscf.trust.merkle import MerkleAppender, hash_leaf
-from openscf.trust.note import Ed25519NoteVerifier, NoteSignature, parse_verifier_key
+from openscf.trust.note import Ed25519NoteVerifier, NoteSignature
 
 __all__ = ["AuditReport", "Finding", "LogSource", "audit", "db_source", "export_source"]
 
@@ -331,17 +331,14 @@ class _Auditor:
                       "checkpoint: an event was changed, removed, added or reordered")
 
     def _check_cosignatures(self, checkpoints: dict[int, str]) -> None:
-        verifiers = {}
-        for name, vkey in self.source.witnesses.items():
-            parsed = parse_verifier_key(vkey)
-            verifiers[name] = CosignatureVerifier(parsed.name, parsed.public_key)
         for size, witness, line in self.source.cosignatures:
             self.report.cosignatures += 1
             note = checkpoints.get(size)
-            verifier = verifiers.get(witness)
+            vkey = self.source.witnesses.get(witness)
             try:
-                if note is None or verifier is None:
+                if note is None or vkey is None:
                     raise ValueError("unknown checkpoint or witness")
+                verifier = CosignatureVerifier.from_vkey(vkey)
                 text = note.split("\n\n", 1)[0] + "\n"
                 sig = _parse_line(line)
                 verify_cosignature(text, parse_cosignature(sig), verifier)

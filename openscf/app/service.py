@@ -18,9 +18,9 @@ import json
 import os
 import random
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, fields, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine
@@ -97,28 +97,6 @@ class Outcome:
     def from_json(cls, text: str) -> Outcome:
         data = json.loads(text)
         return cls(data["command"], data["created"], data["events"], replayed=True)
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, tuple | list):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    return value
-
-
-_FIELD_NAMES: dict[type[object], tuple[str, ...]] = {}
-
-
-def command_data(command: object) -> dict[str, Any]:
-    """A command's fields as plain JSON values (dates as ISO text, tuples as lists)."""
-    names = _FIELD_NAMES.get(type(command))
-    if names is None:
-        names = tuple(f.name for f in fields(command))  # type: ignore[arg-type]
-        _FIELD_NAMES[type(command)] = names
-    return {name: _plain(getattr(command, name)) for name in names}
 
 
 class NetworkService:
@@ -259,10 +237,11 @@ class NetworkService:
         return None
 
     @staticmethod
-    def _request_hash(user_id: str, command: object) -> str:
+    def _request_hash(user_id: str, command: c.Command) -> str:
         # Plain sorted JSON, not the canonical encoding: the request may still hold values
         # the domain will refuse (an amount past 2^63-1), and hashing must not fail first.
-        payload = {"type": type(command).__name__, "user": user_id, "data": command_data(command)}
+        payload = {"type": type(command).__name__, "user": user_id,
+                   "data": c.command_to_data(command)}
         text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
         return hashlib.sha256(text.encode()).hexdigest()
 
@@ -363,8 +342,7 @@ class NetworkService:
             with unit_of_work(self.engine, optimistic_ids=optimistic,
                               checkpoint_signer=self._checkpoint_signer()) as uow:
                 outcome = self._run(uow, user_id, command, idempotency_key)
-                # Sequence numbers exist once the log is written (at the end of the block).
-                uow.flush()
+            # The block's end wrote the log: the events now have their sequence numbers.
             self._number([outcome], uow)
             return outcome
         result: Outcome = self._retrying(work)
@@ -399,7 +377,6 @@ class NetworkService:
                         if stop_on_error:
                             raise
                         results.append(exc)
-                uow.flush()
             self._number([r for r in results if isinstance(r, Outcome)], uow)
             return results
         result: list[Outcome | OpenSCFError] = self._retrying(work)
@@ -442,7 +419,6 @@ class NetworkService:
                                            "signature") from None
                 outcome = self._run(uow, user_id, command, idempotency_key,
                                     Auth(key_id, key.custodial, request, signature))
-                uow.flush()
             self._number([outcome], uow)
             return outcome
         result: Outcome = self._retrying(work)
@@ -539,7 +515,3 @@ def _mentioned_ids(items: Sequence[tuple[str, c.Command]]) -> Iterator[str]:
                 yield value
             elif isinstance(value, tuple):
                 yield from (v for v in value if isinstance(v, str))
-
-
-def command_fields(command_type: type[object]) -> Iterable[str]:
-    return (f.name for f in fields(command_type))  # type: ignore[arg-type]

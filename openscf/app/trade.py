@@ -380,7 +380,6 @@ class TradeDesk:
             with unit_of_work(self.engine, optimistic_ids=optimistic,
                               checkpoint_signer=svc._checkpoint_signer()) as uow:
                 result = work(uow)
-                uow.flush()
             return result
         result: T = svc._retrying(attempt)
         return result

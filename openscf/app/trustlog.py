@@ -22,11 +22,11 @@ from openscf.domain.errors import Conflict, InvalidRequest, NotFound, Permission
 from openscf.domain.events import format_instant
 from openscf.store import tables as t
 from openscf.trust import tiles
-from openscf.trust.checkpoint import Checkpoint, open_checkpoint, parse_checkpoint
+from openscf.trust.checkpoint import open_checkpoint
 from openscf.trust.cosignature import Cosignature, CosignatureVerifier, verify_cosignature
 from openscf.trust.errors import TrustError
 from openscf.trust.merkle import consistency_proof_from_nodes, inclusion_proof_from_nodes
-from openscf.trust.note import Ed25519NoteVerifier, parse_verifier_key
+from openscf.trust.note import Ed25519NoteVerifier
 
 __all__ = [
     "DisclosedEvent",
@@ -167,8 +167,7 @@ def register_witness(engine: Engine, name: str, org_id: str, vkey: str, now: dat
 def witnesses(conn: Connection) -> dict[str, CosignatureVerifier]:
     out = {}
     for name, vkey in conn.execute(select(t.witnesses.c.name, t.witnesses.c.vkey)):
-        parsed = parse_verifier_key(vkey)
-        out[name] = CosignatureVerifier(parsed.name, parsed.public_key)
+        out[name] = CosignatureVerifier.from_vkey(vkey)
     return out
 
 
@@ -199,12 +198,6 @@ def cosignatures(conn: Connection) -> list[dict[str, object]]:
                                                         t.cosignatures.c.witness))
     return [{"size": r.size, "witness": r.witness, "key_id": r.key_id,
              "timestamp": r.timestamp, "line": r.line} for r in rows]
-
-
-def checkpoint_of(note: str) -> Checkpoint:
-    """The checkpoint inside a signed note (syntax only; verify with `open_checkpoint`)."""
-    body = note.split("\n\n", 1)[0] + "\n"
-    return parse_checkpoint(body)
 
 
 def b64(data: bytes) -> str:

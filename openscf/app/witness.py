@@ -29,11 +29,8 @@ from openscf.trust.cosignature import CosignatureSigner
 from openscf.trust.errors import TrustError
 from openscf.trust.keys import SigningKey
 from openscf.trust.merkle import verify_consistency
-from openscf.trust.note import encode_verifier_key
 
 __all__ = ["ForkDetected", "WitnessResult", "run_witness"]
-
-SIGNATURE_TYPE_COSIGNATURE_V1 = 0x04
 
 
 class ForkDetected(OpenSCFError):
@@ -78,7 +75,7 @@ def run_witness(engine: Engine, state_path: Path, name: str, org_id: str,
         raise OpenSCFError("witness_name_mismatch",
                            f"{state_path} belongs to witness {state.get('name')!r}")
     signer = CosignatureSigner(name, SigningKey(base64.b64decode(str(state["seed"]))))
-    vkey = encode_verifier_key(name, SIGNATURE_TYPE_COSIGNATURE_V1, signer.public_key)
+    vkey = signer.verifier().vkey
     trustlog.register_witness(engine, name, org_id, vkey, now)
 
     with engine.connect() as conn:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import base64
 import os
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -107,7 +107,3 @@ class Client:
                                    headers=headers)
         response.raise_for_status()
         return response.json()
-
-
-def command_fields(command_type: type[c.Command]) -> list[str]:
-    return [f.name for f in fields(command_type)]

@@ -23,6 +23,7 @@ from openscf.domain.model import (
     Receivable,
     Relationship,
     User,
+    normalise_invoice_number,
 )
 
 __all__ = ["InMemoryState", "Record", "State"]
@@ -67,10 +68,6 @@ class State(Protocol):
     def put(self, record: Record) -> None: ...
 
 
-def _norm_number(number: str) -> str:
-    return number.strip().upper()
-
-
 @dataclass
 class InMemoryState:
     organisations: dict[str, Organisation] = field(default_factory=dict)
@@ -103,7 +100,8 @@ class InMemoryState:
         return self.invoices.get(invoice_id)
 
     def invoice_by_number(self, anchor_id: str, supplier_id: str, number: str) -> Invoice | None:
-        invoice_id = self.invoice_numbers.get((anchor_id, supplier_id, _norm_number(number)))
+        key = (anchor_id, supplier_id, normalise_invoice_number(number))
+        invoice_id = self.invoice_numbers.get(key)
         return None if invoice_id is None else self.invoices[invoice_id]
 
     def receivable(self, receivable_id: str) -> Receivable | None:
@@ -156,7 +154,7 @@ class InMemoryState:
             self.relationships[(record.program_id, record.supplier_id)] = record
         elif isinstance(record, Invoice):
             self.invoices[record.id] = record
-            key = (record.anchor_id, record.supplier_id, _norm_number(record.number))
+            key = (record.anchor_id, record.supplier_id, normalise_invoice_number(record.number))
             self.invoice_numbers[key] = record.id
         elif isinstance(record, FinancingRequest):
             self.financing_requests[record.id] = record

@@ -27,6 +27,7 @@ from openscf.domain.model import (
     Receivable,
     Relationship,
     User,
+    normalise_invoice_number,
 )
 from openscf.domain.state import Record
 from openscf.store import tables as t
@@ -56,10 +57,6 @@ KEY_OF: dict[type[Any], tuple[str, ...]] = {
 _TUPLE_FIELDS = {"roles", "permissions", "funder_ids"}
 _INSTANT_FIELDS = {"issued_at", "valid_from", "rotated_at", "revoked_at"}
 _BOOL_FIELDS = {"custodial"}
-
-
-def normalise_invoice_number(number: str) -> str:
-    return number.strip().upper()
 
 
 def key_of(record: Record) -> tuple[Any, ...]:
