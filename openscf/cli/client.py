@@ -9,10 +9,10 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from openscf.cli.common import DbOption, open_database
 from openscf.client import RequestSigner, generate_key_file
 from openscf.domain.commands import COMMAND_TYPES, command_from_data
 from openscf.domain.errors import OpenSCFError
-from openscf.store import database_url, make_engine
 
 console = Console()
 err = Console(stderr=True)
@@ -39,7 +39,7 @@ def submit(
     user: Annotated[str, typer.Option(help="Your user id.")],
     key_id: Annotated[str, typer.Option(help="The registered id of your key.")],
     key_file: Annotated[Path, typer.Option(help="Your private key file.", exists=True)],
-    db: Annotated[str | None, typer.Option("--db", help="Database path or URL.")] = None,
+    db: DbOption = None,
 ) -> None:
     """Sign a command here, on the client side, and submit it. Ids it creates are filled
     in first, so the signature covers them. The server only ever sees the signature."""
@@ -48,7 +48,7 @@ def submit(
     try:
         parsed = command_from_data(command, json.loads(data))
         signed = RequestSigner.from_file(key_file, key_id).sign(parsed, org, user)
-        outcome = NetworkService(make_engine(database_url(db))).handle_signed(
+        outcome = NetworkService(open_database(db)).handle_signed(
             signed.request, signed.key_id, signed.signature)
     except json.JSONDecodeError as exc:
         err.print(f"[bold red]error[/] (invalid_json): {exc}")

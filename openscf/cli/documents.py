@@ -14,32 +14,27 @@ from __future__ import annotations
 import json
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import Engine
 
 from openscf.app.service import NetworkService
 from openscf.app.trade import ImportReport, TradeDesk, default_key_id, read_key_file
+from openscf.cli.common import DbOption, JsonOption, fail, open_database
 from openscf.documents import rules
 from openscf.documents.errors import DocumentError
 from openscf.documents.parse import detect_syntax
 from openscf.documents.validation import validate_invoice_element
 from openscf.documents.xml import local_name, parse_xml
 from openscf.domain.errors import OpenSCFError
-from openscf.store import database_url, is_initialised, make_engine
 
 __all__ = ["register"]
 
 console = Console()
 err = Console(stderr=True)
 
-DbOption = Annotated[str | None, typer.Option(
-    "--db", help="SQLite file path or database URL (default: $OPENSCF_DATABASE_URL, "
-    "else ./openscf.db).")]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 AsOption = Annotated[str, typer.Option("--as", help="The acting user id (usr_...).")]
 DataDirOption = Annotated[Path | None, typer.Option(
     "--data-dir", help="Where validation rules are installed (default $OPENSCF_DATA_DIR, "
@@ -52,38 +47,20 @@ PartialOption = Annotated[bool, typer.Option(
     "--partial", help="Import the good files or rows even when others have errors.")]
 
 
-def _fail(code: str, message: str, as_json: bool = False) -> NoReturn:
-    if as_json:
-        print(json.dumps({"error": {"code": code, "message": message}}))
-    else:
-        err.print(f"[bold red]error[/] ({code}): {message}")
-    raise typer.Exit(1)
-
-
-def _engine(db: str | None) -> Engine:
-    url = database_url(db)
-    if url.startswith("sqlite:///") and not Path(url[len("sqlite:///"):]).exists():
-        _fail("no_database", f"no database at {url[len('sqlite:///'):]}")
-    engine = make_engine(url)
-    if not is_initialised(engine):
-        _fail("not_initialised", f"{url} is not an openscf database")
-    return engine
-
-
 def _desk(db: str | None, data_dir: Path | None = None,
           key: tuple[str, bytes] | None = None) -> TradeDesk:
-    return TradeDesk(NetworkService(_engine(db)), data_dir=data_dir, fingerprint_key=key)
+    return TradeDesk(NetworkService(open_database(db)), data_dir=data_dir, fingerprint_key=key)
 
 
 def _run(as_json: bool, action: Any) -> Any:
     try:
         return action()
     except OpenSCFError as exc:
-        _fail(exc.code, exc.message, as_json)
+        fail(exc.code, exc.message, as_json)
     except DocumentError as exc:
-        _fail(exc.code, str(exc), as_json)
+        fail(exc.code, str(exc), as_json)
     except OSError as exc:
-        _fail("io_error", str(exc), as_json)
+        fail("io_error", str(exc), as_json)
 
 
 def _read(files: list[Path]) -> list[tuple[str, bytes]]:
@@ -381,7 +358,7 @@ def payments_export(on: Annotated[str, typer.Option("--date", help="Value date Y
     try:
         day = date.fromisoformat(on)
     except ValueError:
-        _fail("invalid_date", f"--date {on!r} is not YYYY-MM-DD", as_json)
+        fail("invalid_date", f"--date {on!r} is not YYYY-MM-DD", as_json)
     result = _run(as_json, lambda: _desk(db).export_payments(day, out))
     if as_json:
         print(json.dumps(result.to_dict(), indent=2))

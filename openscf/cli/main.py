@@ -10,9 +10,9 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import Engine
 
 from openscf.cli.client import register as register_client
+from openscf.cli.common import DbOption, JsonOption, fail, open_database
 from openscf.cli.documents import register as register_documents
 from openscf.cli.serve import register as register_serve
 from openscf.cli.simulate import simulate
@@ -20,7 +20,13 @@ from openscf.cli.trust import register as register_trust
 from openscf.domain.errors import OpenSCFError
 from openscf.domain.money import format_minor
 from openscf.store import database_url, is_initialised, make_engine, migrate
-from openscf.store.queries import chain_of_custody, list_organisations, list_receivables, log_size
+from openscf.store.queries import (
+    chain_of_custody,
+    list_organisations,
+    list_receivables,
+    log_size,
+    receivable_by_id,
+)
 
 app = typer.Typer(
     name="openscf",
@@ -40,34 +46,6 @@ register_documents(app)
 
 console = Console()
 err_console = Console(stderr=True)
-
-DbOption = Annotated[
-    str | None,
-    typer.Option("--db", help="SQLite file path or database URL (default: "
-                 "$OPENSCF_DATABASE_URL, else ./openscf.db)."),
-]
-JsonOption = Annotated[
-    bool, typer.Option("--json", help="Print one JSON object instead of tables.")
-]
-
-
-def _fail(message: str, code: str = "error") -> None:
-    err_console.print(f"[bold red]error[/] ({code}): {message}")
-    raise typer.Exit(1)
-
-
-def _open(db: str | None, *, must_exist: bool = True) -> Engine:
-    url = database_url(db)
-    if must_exist and url.startswith("sqlite:///"):
-        path = Path(url[len("sqlite:///"):])
-        if not path.exists():
-            _fail(f"no database at {path}; run `openscf demo --db {path}` first", "no_database")
-    engine = make_engine(url)
-    if must_exist and not is_initialised(engine):
-        _fail(f"{url} is not an openscf database (no log); run `openscf demo` first",
-              "not_initialised")
-    return engine
-
 
 @app.command()
 def demo(
@@ -104,8 +82,8 @@ def demo(
                     is_demo = any(o.name == OPERATOR_NAME for o in orgs) or not orgs
             engine.dispose()
             if not is_demo:
-                _fail(f"{path} exists and is not a demo database; choose another --db",
-                      "database_exists")
+                fail("database_exists",
+                     f"{path} exists and is not a demo database; choose another --db")
             for suffix in ("", "-wal", "-shm"):
                 Path(str(path) + suffix).unlink(missing_ok=True)
             if (files_dir / "payments").is_dir():  # the previous demo's files
@@ -114,8 +92,8 @@ def demo(
     migrate(engine)
     with engine.connect() as conn:
         if log_size(conn) != 0:
-            _fail(f"{url} already holds a network; the demo needs an empty database",
-                  "database_not_empty")
+            fail("database_not_empty",
+                 f"{url} already holds a network; the demo needs an empty database")
     if as_json:
         result = run_demo(engine, files_dir=files_dir)
         print(json.dumps(result.to_dict(), indent=2))
@@ -197,7 +175,7 @@ def receivables_list(
     as_json: JsonOption = False,
 ) -> None:
     """List receivable pieces, oldest first."""
-    engine = _open(db)
+    engine = open_database(db)
     with engine.connect() as conn:
         pieces = list_receivables(conn, holder_id=holder, status=status, limit=limit)
         names = {o.id: o.name for o in list_organisations(conn)}
@@ -230,17 +208,13 @@ def receivables_show(
     as_json: JsonOption = False,
 ) -> None:
     """Show one piece and its chain of custody, from the anchor's confirmation to its holder."""
-    from openscf.store import unit_of_work
-
-    engine = _open(db)
+    engine = open_database(db)
     with engine.connect() as conn:
+        piece = receivable_by_id(conn, receivable_id)
+        if piece is None:
+            fail("unknown_receivable", f"no receivable {receivable_id!r}")
         names = {o.id: o.name for o in list_organisations(conn)}
         chain = chain_of_custody(conn, receivable_id)
-    with unit_of_work(engine) as uow:
-        piece = uow.state.receivable(receivable_id)
-    if piece is None:
-        _fail(f"no receivable {receivable_id!r}", "unknown_receivable")
-        return
     steps = [_step(s, names) for s in chain]
     if as_json:
         print(json.dumps({**_piece_json(piece), "chain_of_custody": steps}, indent=2))

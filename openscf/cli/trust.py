@@ -16,33 +16,11 @@ from openscf.app.audit import audit as run_audit
 from openscf.app.audit import db_source, export_source
 from openscf.app.export import export_log
 from openscf.app.witness import ForkDetected, run_witness
+from openscf.cli.common import DbOption, JsonOption, open_database
 from openscf.domain.errors import OpenSCFError
-from openscf.store import database_url, is_initialised, make_engine
 
 console = Console()
 err = Console(stderr=True)
-
-DbOption = Annotated[
-    str | None,
-    typer.Option("--db", help="SQLite file path or database URL (default: "
-                 "$OPENSCF_DATABASE_URL, else ./openscf.db)."),
-]
-JsonOption = Annotated[
-    bool, typer.Option("--json", help="Print one JSON object instead of text.")
-]
-
-
-def _engine(db: str | None):  # type: ignore[no-untyped-def]
-    url = database_url(db)
-    if url.startswith("sqlite:///") and not Path(url[len("sqlite:///"):]).exists():
-        err.print(f"[bold red]error[/] (no_database): no database at {url[10:]}")
-        raise typer.Exit(1)
-    engine = make_engine(url)
-    if not is_initialised(engine):
-        err.print(f"[bold red]error[/] (not_initialised): {url} is not an openscf database")
-        raise typer.Exit(1)
-    return engine
-
 
 def audit(
     db: DbOption = None,
@@ -57,7 +35,7 @@ def audit(
 
     Exit 0 when everything holds; 1 naming the first offending event otherwise.
     """
-    source = export_source(export_dir) if export_dir is not None else db_source(_engine(db))
+    source = export_source(export_dir) if export_dir is not None else db_source(open_database(db))
     with console.status("auditing the log", spinner="dots") if not as_json else _null():
         report = run_audit(source)
     summary = report.to_dict()
@@ -94,7 +72,7 @@ def export(
     """Export the log for an outside auditor: events (exact stored bytes), signed
     checkpoints, cosignatures, witness keys, and a state snapshot. No secrets.
     Format: docs/export-format.md. Check it with `openscf audit --export DIR`."""
-    engine = _engine(db)
+    engine = open_database(db)
     try:
         with Progress(console=err, transient=True, disable=as_json) as progress:
             task = progress.add_task("exporting events", total=None)
@@ -120,7 +98,7 @@ def witness(
 ) -> None:
     """Check the log's latest checkpoint against the last one this witness saw
     (consistency proof) and cosign it. Refuses, exit 2, if the log forked."""
-    engine = _engine(db)
+    engine = open_database(db)
     try:
         result = run_witness(engine, state, name, org, datetime.now(UTC))
     except ForkDetected as exc:
@@ -144,7 +122,7 @@ def checkpoint(db: DbOption = None) -> None:
     with every commit)."""
     from openscf.app import NetworkService
 
-    size = NetworkService(_engine(db)).sign_checkpoint()
+    size = NetworkService(open_database(db)).sign_checkpoint()
     console.print(f"signed checkpoint at size {size}")
 
 
@@ -159,7 +137,7 @@ def checkpoints(
     from openscf.app import trustlog
     from openscf.store import tables as t
 
-    engine = _engine(db)
+    engine = open_database(db)
     with engine.connect() as conn:
         rows = conn.execute(select(t.checkpoints.c.size, t.checkpoints.c.root,
                                    t.checkpoints.c.signed_at)

@@ -22,6 +22,7 @@ __all__ = [
     "list_receivables",
     "load_exposures",
     "log_size",
+    "receivable_by_id",
     "stored_receivables",
 ]
 
@@ -39,6 +40,11 @@ def list_receivables(conn: Connection, *, holder_id: str | None = None,
     if starting_after:
         query = query.where(t.receivables.c.id > starting_after)
     return [row_to_record(Receivable, row) for row in conn.execute(query)]
+
+
+def receivable_by_id(conn: Connection, receivable_id: str) -> Receivable | None:
+    row = conn.execute(select(t.receivables).where(t.receivables.c.id == receivable_id)).first()
+    return None if row is None else row_to_record(Receivable, row)
 
 
 def stored_receivables(conn: Connection) -> Iterator[Receivable]:

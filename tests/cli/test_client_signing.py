@@ -73,3 +73,18 @@ def test_the_signer_fills_in_every_created_id_before_signing(tmp_path: Path) -> 
     body = json.loads(signed.request)["data"]
     assert body["new_receivable_id"] and body["part_id"] and body["remainder_id"]
     assert "seed" not in repr(signer)
+
+
+def test_submitting_to_a_missing_database_is_a_clear_error_and_creates_nothing(
+        tmp_path: Path) -> None:
+    from openscf.client import generate_key_file
+
+    generate_key_file(tmp_path / "k")
+    missing = tmp_path / "none.db"
+    result = runner.invoke(app, [
+        "submit", "SettleReceivable", json.dumps({"receivable_id": "rcv_x"}),
+        "--org", "org_a", "--user", "usr_a", "--key-id", "key_a",
+        "--key-file", str(tmp_path / "k"), "--db", str(missing)])
+    assert result.exit_code == 1
+    assert "no_database" in result.output
+    assert not missing.exists()
