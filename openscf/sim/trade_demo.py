@@ -46,6 +46,7 @@ from openscf.documents.ubl_build import (
 )
 from openscf.domain import commands as c
 from openscf.domain.errors import OpenSCFError
+from openscf.domain.validation import make_iban
 from openscf.store import tables as t
 from openscf.store.uow import unit_of_work
 
@@ -60,8 +61,7 @@ CATALOGUE = (
 
 
 def _iban(account: int) -> str:
-    bban = f"50010517{account:010d}"
-    return f"DE{98 - int(bban + '131400') % 97:02d}{bban}"
+    return make_iban("DE", f"50010517{account:010d}")
 
 
 @dataclass

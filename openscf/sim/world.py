@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from openscf.domain.validation import make_iban
 from openscf.sim.config import SimConfig
 
 __all__ = ["INDUSTRIES", "Firm", "World", "build_world", "iban_for"]
@@ -121,9 +122,7 @@ class World:
 def iban_for(country: str, bank: str, account: int) -> str:
     """A valid IBAN (mod-97 check digits) for a bank code and account number."""
     digits = _COUNTRIES[country][1]
-    bban = f"{bank}{account:0{digits}d}"
-    numeric = "".join(str(int(ch, 36)) for ch in bban + country + "00")
-    return f"{country}{98 - int(numeric) % 97:02d}{bban}"
+    return make_iban(country, f"{bank}{account:0{digits}d}")
 
 
 def _counts(config: SimConfig) -> tuple[int, int, list[int]]:

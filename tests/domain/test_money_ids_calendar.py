@@ -21,7 +21,7 @@ from openscf.domain.money import (
     parse_major,
 )
 from openscf.domain.pricing import parse_rate
-from openscf.domain.validation import check_bic, check_iban
+from openscf.domain.validation import check_bic, check_iban, make_iban
 
 
 def test_currency_exponents_follow_iso_4217() -> None:
@@ -114,6 +114,8 @@ def test_ibans_and_bics_are_checked() -> None:
     assert check_iban("de89 3704 0044 0532 0130 00") == "DE89370400440532013000"
     with pytest.raises(InvalidRequest):
         check_iban("DE89370400440532013001")
+    assert make_iban("DE", "370400440532013000") == "DE89370400440532013000"
+    assert check_iban(make_iban("GB", "WEST12345698765432")) == "GB82WEST12345698765432"
     assert check_bic("cobadeffxxx") == "COBADEFFXXX"
     with pytest.raises(InvalidRequest):
         check_bic("COBADE")

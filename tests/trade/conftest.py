@@ -26,6 +26,7 @@ from openscf.documents.ubl_build import (
     build_order,
 )
 from openscf.domain import commands as c
+from openscf.domain.validation import make_iban
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 REPO = Path(__file__).resolve().parents[2]
@@ -38,9 +39,7 @@ def conformance_dir() -> Path:
 
 def german_iban(account: int, bank: str = "37040044") -> str:
     """A valid German IBAN for an account number (mod-97 check digits computed)."""
-    bban = f"{bank}{account:010d}"
-    digits = int(bban + "131400")  # D=13, E=14, then "00"
-    return f"DE{98 - digits % 97:02d}{bban}"
+    return make_iban("DE", f"{bank}{account:010d}")
 
 
 @dataclass
