@@ -24,21 +24,18 @@ from .checkpoint import Checkpoint, parse_checkpoint
 from .errors import (
     CosignatureTimestampError,
     InvalidSignatureError,
-    KeyFormatError,
     MalformedCosignatureError,
     SignatureSizeError,
-    UnsupportedKeyTypeError,
 )
-from .keys import ED25519_PUBLIC_KEY_SIZE, ED25519_SIGNATURE_SIZE, SigningKey, verify_signature
+from .keys import ED25519_SIGNATURE_SIZE, SigningKey, verify_signature
 from .note import (
+    Ed25519KeyVerifier,
     Note,
     NoteSignature,
     NoteSigner,
-    VerifierKey,
     format_note,
     key_id,
     parse_note,
-    parse_verifier_key,
 )
 
 __all__ = [
@@ -117,35 +114,15 @@ def parse_cosignature(signature: NoteSignature) -> Cosignature:
     return Cosignature(signature.name, signature.key_id, int.from_bytes(raw[:8], "big"), raw[8:])
 
 
-class CosignatureVerifier:
-    """Verifies cosignature/v1 signatures of one cosigner; usable as a `NoteVerifier`."""
+class CosignatureVerifier(Ed25519KeyVerifier):
+    """Verifies cosignature/v1 signatures of one cosigner; usable as a `NoteVerifier`.
 
-    __slots__ = ("key_id", "name", "public_key")
+    Construction, key id and vkey handling are `Ed25519KeyVerifier`'s, with type 0x04.
+    """
 
-    def __init__(self, name: str, public_key: bytes) -> None:
-        """Preconditions: valid key name; 32-byte Ed25519 public key (`KeyFormatError`)."""
-        if len(public_key) != ED25519_PUBLIC_KEY_SIZE:
-            raise KeyFormatError(f"Ed25519 public key is {len(public_key)} bytes, want 32")
-        self.name = name
-        self.public_key = bytes(public_key)
-        self.key_id = key_id(name, SIGNATURE_TYPE_COSIGNATURE_V1, self.public_key)
-
-    @classmethod
-    def from_vkey(cls, vkey: str) -> CosignatureVerifier:
-        """Parse a vkey; `UnsupportedKeyTypeError` unless its type byte is 0x04."""
-        parsed = parse_verifier_key(vkey)
-        if parsed.key_type != SIGNATURE_TYPE_COSIGNATURE_V1:
-            raise UnsupportedKeyTypeError(
-                f"cosigner key {parsed.name} has type 0x{parsed.key_type:02x}, want 0x04"
-            )
-        return cls(parsed.name, parsed.public_key)
-
-    @property
-    def vkey(self) -> str:
-        """This cosigner's vkey string (type 0x04)."""
-        return VerifierKey(
-            self.name, self.key_id, SIGNATURE_TYPE_COSIGNATURE_V1, self.public_key
-        ).encode()
+    __slots__ = ()
+    KEY_TYPE = SIGNATURE_TYPE_COSIGNATURE_V1
+    ROLE = "cosigner key"
 
     def verify(self, message: bytes, signature: bytes) -> None:
         """`NoteVerifier` hook: ``message`` is the note text, ``signature`` timestamp || sig.
@@ -158,8 +135,6 @@ class CosignatureVerifier:
         timestamp = int.from_bytes(signature[:8], "big")
         verify_signature(self.public_key, cosigned_message(message, timestamp), signature[8:])
 
-    def __repr__(self) -> str:
-        return f"CosignatureVerifier({self.vkey!r})"
 
 
 class _TimestampedSigner:

@@ -22,7 +22,7 @@ import binascii
 import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import ClassVar, Protocol, Self
 
 from .errors import (
     AmbiguousVerifierError,
@@ -49,6 +49,7 @@ from .keys import (
 __all__ = [
     "MAX_SIGNATURES",
     "SIGNATURE_TYPE_ED25519",
+    "Ed25519KeyVerifier",
     "Ed25519NoteSigner",
     "Ed25519NoteVerifier",
     "Note",
@@ -205,10 +206,17 @@ class NoteSigner(Protocol):
         ...
 
 
-class Ed25519NoteVerifier:
-    """A signed-note verifier for an Ed25519 key (signature type 0x01)."""
+class Ed25519KeyVerifier:
+    """An Ed25519 public key under a name, for one signature type (`KEY_TYPE`).
+
+    The shared half of the note verifier (type 0x01) and the cosignature verifier (type
+    0x04, in `cosignature`): construction, the key id, vkey parsing and encoding.
+    Subclasses say how `verify` reads the signature bytes.
+    """
 
     __slots__ = ("key_id", "name", "public_key")
+    KEY_TYPE: ClassVar[int]
+    ROLE: ClassVar[str]  # for error messages: "verifier key", "cosigner key"
 
     def __init__(self, name: str, public_key: bytes) -> None:
         """Preconditions: valid key name; 32-byte public key (`KeyFormatError`)."""
@@ -216,29 +224,41 @@ class Ed25519NoteVerifier:
             raise KeyFormatError(f"Ed25519 public key is {len(public_key)} bytes, want 32")
         self.name = name
         self.public_key = bytes(public_key)
-        self.key_id = key_id(name, SIGNATURE_TYPE_ED25519, self.public_key)
+        self.key_id = key_id(name, self.KEY_TYPE, self.public_key)
 
     @classmethod
-    def from_vkey(cls, vkey: str) -> Ed25519NoteVerifier:
-        """Parse a vkey; `UnsupportedKeyTypeError` unless its type byte is 0x01."""
+    def from_vkey(cls, vkey: str) -> Self:
+        """Parse a vkey; `UnsupportedKeyTypeError` unless its type byte is `KEY_TYPE`."""
         parsed = parse_verifier_key(vkey)
-        if parsed.key_type != SIGNATURE_TYPE_ED25519:
+        if parsed.key_type != cls.KEY_TYPE:
             raise UnsupportedKeyTypeError(
-                f"verifier key {parsed.name} has type 0x{parsed.key_type:02x}, want 0x01"
+                f"{cls.ROLE} {parsed.name} has type 0x{parsed.key_type:02x}, "
+                f"want 0x{cls.KEY_TYPE:02x}"
             )
         return cls(parsed.name, parsed.public_key)
 
     @property
     def vkey(self) -> str:
-        """This verifier as a vkey string."""
-        return VerifierKey(self.name, self.key_id, SIGNATURE_TYPE_ED25519, self.public_key).encode()
+        """This key as a vkey string."""
+        return VerifierKey(self.name, self.key_id, self.KEY_TYPE, self.public_key).encode()
+
+    def verify(self, message: bytes, signature: bytes) -> None:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.vkey!r})"
+
+
+class Ed25519NoteVerifier(Ed25519KeyVerifier):
+    """A signed-note verifier for an Ed25519 key (signature type 0x01)."""
+
+    __slots__ = ()
+    KEY_TYPE = SIGNATURE_TYPE_ED25519
+    ROLE = "verifier key"
 
     def verify(self, message: bytes, signature: bytes) -> None:
         """Raise `InvalidSignatureError` / `SignatureSizeError` unless the signature holds."""
         verify_signature(self.public_key, message, signature)
-
-    def __repr__(self) -> str:
-        return f"Ed25519NoteVerifier({self.vkey!r})"
 
 
 class Ed25519NoteSigner:
