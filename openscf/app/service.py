@@ -205,27 +205,16 @@ class NetworkService:
         Returns the completed command, the ids the client supplied itself (the
         idempotency key), and the seeds of new custodial keys (to seal and store).
         """
-        supplied: list[str] = []
-        changes: dict[str, Any] = {}
+        supplied = created_ids(command)
+        command = fill_missing_ids(command, self.ids)
         secrets: dict[str, bytes] = {}
-        for name, prefix in CREATES.get(type(command), {}).items():
-            value = getattr(command, name)
-            if value is None:
-                changes[name] = self.ids.new(prefix)
-            else:
-                supplied.append(value)
-        if isinstance(command, c.SplitReceivable):
-            if command.piece_ids is None:
-                changes["piece_ids"] = tuple(self.ids.new("rcv") for _ in command.amounts_minor)
-            else:
-                supplied.extend(command.piece_ids)
         wants_key = (isinstance(command, c.RegisterOrganisation) and command.custodial_key) or (
             isinstance(command, c.RegisterKey) and command.custodial)
         if wants_key and command.public_key is None:
             seed = self._new_seed()
-            secrets[changes.get("key_id") or command.key_id] = seed
-            changes["public_key"] = encode_public_key(SigningKey(seed).public_key)
-        return (replace(command, **changes) if changes else command), supplied, secrets
+            secrets[command.key_id] = seed
+            command = replace(command, public_key=encode_public_key(SigningKey(seed).public_key))
+        return command, supplied, secrets
 
     @staticmethod
     def _idempotency_key(org_id: str, command: object, supplied: list[str],
@@ -255,7 +244,7 @@ class NetworkService:
         assert user is not None and org is not None
         request_hash = self._request_hash(user_id, command)  # before ids are filled in
         command, supplied, secrets = self._fill_ids(command)
-        if signed is not None and (secrets or supplied != _all_ids(command)):
+        if signed is not None and (secrets or supplied != created_ids(command)):
             raise InvalidRequest("missing_id", "a signed request names every id it creates, "
                                  "so that the signature covers them", None)
         key = self._idempotency_key(org.id, command, supplied, idempotency_key)
@@ -317,10 +306,7 @@ class NetworkService:
         keys = []
         for user_id, command in items:
             org_id = org_of[user_id]
-            supplied = [getattr(command, n) for n in CREATES.get(type(command), {})
-                        if getattr(command, n) is not None]
-            if isinstance(command, c.SplitReceivable) and command.piece_ids:
-                supplied.extend(command.piece_ids)
+            supplied = created_ids(command)
             key = None if org_id is None else self._idempotency_key(org_id, command, supplied,
                                                                      None)
             if key is not None:
@@ -498,11 +484,22 @@ def parse_request(request: str, now: datetime) -> tuple[c.Command, str, str, dat
     return command, org_id, user_id, at
 
 
-def _all_ids(command: Any) -> list[str]:
+def created_ids(command: Any) -> list[str]:
+    """The ids of what the command creates that are already filled in (by the client)."""
     ids = [getattr(command, n) for n in CREATES.get(type(command), {})]
     if isinstance(command, c.SplitReceivable):
         ids.extend(command.piece_ids or ())
     return [i for i in ids if i is not None]
+
+
+def fill_missing_ids(command: Any, ids: IdFactory) -> Any:
+    """The command with a fresh id for everything it creates that has none yet."""
+    changes: dict[str, Any] = {name: ids.new(prefix)
+                               for name, prefix in CREATES.get(type(command), {}).items()
+                               if getattr(command, name) is None}
+    if isinstance(command, c.SplitReceivable) and command.piece_ids is None:
+        changes["piece_ids"] = tuple(ids.new("rcv") for _ in command.amounts_minor)
+    return replace(command, **changes) if changes else command
 
 
 def _mentioned_ids(items: Sequence[tuple[str, c.Command]]) -> Iterator[str]:

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from openscf.app.clock import IdFactory, SystemClock
-from openscf.app.service import CREATES, request_text
+from openscf.app.service import fill_missing_ids, request_text
 from openscf.domain import commands as c
 from openscf.domain.events import REQUEST_SIGNING_CONTEXT
 from openscf.trust.keys import SigningKey, encode_public_key
@@ -44,15 +44,12 @@ class SignedRequest:
 
 def complete_ids(command: c.Command, ids: IdFactory | None = None) -> c.Command:
     """Fill in every id the command would create, so the signature covers them."""
-    ids = ids or IdFactory(SystemClock())
-    changes: dict[str, Any] = {name: ids.new(prefix)
-                               for name, prefix in CREATES.get(type(command), {}).items()
-                               if getattr(command, name) is None}
-    if isinstance(command, c.SplitReceivable) and command.piece_ids is None:
-        changes["piece_ids"] = tuple(ids.new("rcv") for _ in command.amounts_minor)
+    command = fill_missing_ids(command, ids or IdFactory(SystemClock()))
     if isinstance(command, c.RegisterOrganisation) and command.custodial_key:
-        changes["custodial_key"] = False  # a self-signing client keeps its own keys
-    return replace(command, **changes) if changes else command
+        # A self-signing client keeps its own keys.
+        command = replace(command, custodial_key=False)
+    filled: c.Command = command
+    return filled
 
 
 def generate_key_file(path: Path) -> str:
