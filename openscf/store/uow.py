@@ -335,13 +335,14 @@ class DbState:
                        normalise_invoice_number(record.number))
             self._numbers[natural] = record.id
 
-    def _params(self, cls: type[Any], record: Record, names: Iterable[str]) -> list[Any]:
+    def _row(self, record: Record) -> dict[str, Any]:
+        """The record as column values for this database."""
         row = record_to_row(record)
         if self.dialect.dates_as_text:
             for name, value in row.items():
                 if hasattr(value, "isoformat") and not isinstance(value, str):
                     row[name] = value.isoformat()
-        return [row[name] for name in names]
+        return row
 
     def plan_writes(self) -> tuple[list[tuple[str, list[Any]]], list[tuple[str, list[Any]]]]:
         """(updates, inserts) for every changed record, in one global order.
@@ -356,16 +357,13 @@ class DbState:
             record = self._dirty[cache_key]
             sql = self.dialect.tables[cls]
             version = self._versions.get(cache_key)
+            row = self._row(record)
             if version is None:
-                params = self._params(cls, record, [c for c in sql.columns if c != "version"])
-                # version sits where the table declares it: rebuild in column order.
-                by_name = dict(zip([c for c in sql.columns if c != "version"], params,
-                                   strict=True))
-                by_name["version"] = 1
-                inserts.setdefault(cls, []).append([by_name[c] for c in sql.columns])
+                row["version"] = 1
+                inserts.setdefault(cls, []).append([row[c] for c in sql.columns])
                 self._versions[cache_key] = 1
             else:
-                params = self._params(cls, record, sql.update_columns)
+                params = [row[c] for c in sql.update_columns]
                 params.append(version + 1)
                 params.extend(cache_key[1])
                 params.append(version)
