@@ -12,6 +12,7 @@ kind "org"); an auditor (role `auditor`) and the operator see all of them.
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -123,7 +124,7 @@ def _sees_everything(conn: Connection, org_id: str) -> bool:
                          ).scalar()
     if roles is None:
         raise PermissionDenied("unknown_organisation", f"no organisation {org_id!r}")
-    return '"auditor"' in roles or '"operator"' in roles
+    return bool({"auditor", "operator"} & set(json.loads(roles)))
 
 
 def disclosed_events(conn: Connection, org_id: str, *, after_seq: int = 0,
@@ -151,7 +152,7 @@ def register_witness(engine: Engine, name: str, org_id: str, vkey: str, now: dat
     with engine.begin() as conn:
         roles = conn.execute(select(t.organisations.c.roles)
                              .where(t.organisations.c.id == org_id)).scalar()
-        if roles is None or not ('"funder"' in roles or '"auditor"' in roles):
+        if roles is None or not {"funder", "auditor"} & set(json.loads(roles)):
             raise PermissionDenied("not_a_witness_role",
                                    "witnesses are funders or auditors", "org_id")
         existing = conn.execute(select(t.witnesses.c.vkey).where(t.witnesses.c.name == name)
