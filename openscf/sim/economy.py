@@ -843,15 +843,8 @@ class Economy:
         # transfer (one piece for the supplier to hold, sell or pass on).
         runs: dict[tuple[int, int], list[int]] = {}
         for i in todo:
-            buyer, seller = book.i_buyer[i], book.i_seller[i]
-            amount = book.i_amount[i] - book.i_credit[i]
-            if amount <= 0:
-                continue
-            if not self.alive[buyer]:
-                book.i_channel[i] = UNPAID
-                book.losses.append((day, seller, amount, "buyer_defaulted", i))
-                continue
-            runs.setdefault((buyer, seller), []).append(i)
+            if self._payable(i, day) is not None:
+                runs.setdefault((book.i_buyer[i], book.i_seller[i]), []).append(i)
         for (buyer, seller), invoices in runs.items():
             total = sum(book.i_amount[i] - book.i_credit[i] for i in invoices)
             groups = [invoices]
@@ -1197,6 +1190,19 @@ class Economy:
             if code is None:
                 book.p_status[p] = status
 
+    def _payable(self, i: int, day: int) -> int | None:
+        """What the buyer still owes on invoice `i` today, or None: nothing is left, or
+        the buyer has defaulted (then it is recorded as the seller's loss)."""
+        book = self.book
+        amount = book.i_amount[i] - book.i_credit[i]
+        if amount <= 0:
+            return None
+        if not self.alive[book.i_buyer[i]]:
+            book.i_channel[i] = UNPAID
+            book.losses.append((day, book.i_seller[i], amount, "buyer_defaulted", i))
+            return None
+        return amount
+
     # --- cash (off the platform) -------------------------------------------------------------
 
     def _cash_payments(self, day: int) -> None:
@@ -1205,14 +1211,10 @@ class Economy:
             return
         book = self.book
         for i in todo:
+            amount = self._payable(i, day)
+            if amount is None:
+                continue
             buyer, seller = book.i_buyer[i], book.i_seller[i]
-            amount = book.i_amount[i] - book.i_credit[i]
-            if amount <= 0:
-                continue
-            if not self.alive[buyer]:
-                book.i_channel[i] = UNPAID
-                book.losses.append((day, seller, amount, "buyer_defaulted", i))
-                continue
             book.i_paid[i] = day
             self.realise(i, amount, day)
             book.pay(day, buyer, seller, amount, "invoice_cash", invoice=i)
