@@ -45,7 +45,7 @@ from openscf.trust.cosignature import CosignatureVerifier, parse_cosignature, ve
 from openscf.trust.errors import TrustError
 from openscf.trust.keys import decode_public_key, verify_signature
 from openscf.trust.merkle import MerkleAppender, hash_leaf
-from openscf.trust.note import Ed25519NoteVerifier, NoteSignature
+from openscf.trust.note import Ed25519NoteVerifier, parse_signature_line
 
 __all__ = ["AuditReport", "Finding", "LogSource", "audit", "db_source", "export_source"]
 
@@ -340,7 +340,7 @@ class _Auditor:
                     raise ValueError("unknown checkpoint or witness")
                 verifier = CosignatureVerifier.from_vkey(vkey)
                 text = note.split("\n\n", 1)[0] + "\n"
-                sig = _parse_line(line)
+                sig = parse_signature_line(line)
                 verify_cosignature(text, parse_cosignature(sig), verifier)
             except (TrustError, ValueError) as exc:
                 self.find(None, None, "bad_cosignature",
@@ -370,14 +370,6 @@ def _brief(piece: Receivable | None) -> str:
     if piece is None:
         return "absent"
     return f"holder {piece.holder_id}, face {piece.face_minor}, {piece.status}"
-
-
-def _parse_line(line: str) -> NoteSignature:
-    from openscf.trust.note import parse_note
-
-    # Parse the signature line through a minimal note so the note module's checks apply.
-    _, signatures = parse_note(b"x\n\n" + line.encode() + (b"" if line.endswith("\n") else b"\n"))
-    return signatures[0]
 
 
 def audit(source: LogSource) -> AuditReport:

@@ -64,6 +64,7 @@ __all__ = [
     "key_id",
     "open_note",
     "parse_note",
+    "parse_signature_line",
     "parse_verifier_key",
     "sign_note",
     "verifier_map",
@@ -430,6 +431,17 @@ def parse_note(message: bytes) -> tuple[str, list[NoteSignature]]:
         raise TooManySignaturesError(f"note has {len(lines)} signatures, limit {MAX_SIGNATURES}")
     signatures = [_parse_signature_line(line) for line in lines]
     return text, signatures
+
+
+def parse_signature_line(line: str) -> NoteSignature:
+    """One signature line (``— name base64``, with or without its newline), read with the
+    same checks `parse_note` applies: for a line stored apart from its note, such as a
+    witness's cosignature. Raises `NoteEncodingError` or `SignatureLineError`."""
+    body = line[:-1] if line.endswith("\n") else line
+    for ch in body:
+        if ch < " ":
+            raise NoteEncodingError(f"signature line contains control character {ch!r}")
+    return _parse_signature_line(body)
 
 
 def _parse_signature_line(line: str) -> NoteSignature:

@@ -345,3 +345,17 @@ def test_two_different_verifiers_for_the_same_name_and_id_are_ambiguous() -> Non
 def test_reprs_do_not_reveal_private_keys() -> None:
     assert SIGNER.skey.split("+")[-1] not in repr(SIGNER)
     assert "seed" not in repr(SigningKey(bytes(32))).lower()
+
+
+def test_a_signature_line_stored_apart_from_its_note_is_read_with_the_same_checks() -> None:
+    import pytest as _pytest
+
+    from openscf.trust.errors import NoteEncodingError, SignatureLineError
+    from openscf.trust.note import parse_signature_line
+
+    sig = parse_signature_line("— example.com AAAAAQI=\n")
+    assert (sig.name, sig.key_id, sig.signature) == ("example.com", 1, b"\x02")
+    with _pytest.raises(NoteEncodingError):
+        parse_signature_line("— a AAAAAQI=\n— b AAAAAQI=")
+    with _pytest.raises(SignatureLineError):
+        parse_signature_line("- a AAAAAQI=")
