@@ -39,6 +39,7 @@ from openscf.domain.model import OrgKey, Receivable
 from openscf.domain.replay import Replayer
 from openscf.store import tables as t
 from openscf.store.mapping import row_to_record
+from openscf.store.queries import iter_event_bodies
 from openscf.trust.canonical import decode_canonical
 from openscf.trust.checkpoint import open_checkpoint
 from openscf.trust.cosignature import CosignatureVerifier, parse_cosignature, verify_cosignature
@@ -123,18 +124,8 @@ def db_source(engine: Engine) -> LogSource:
 
     def events() -> Iterator[tuple[int, bytes]]:
         with engine.connect() as conn:
-            last = 0
-            while True:
-                rows = conn.execute(select(t.events.c.seq, t.events.c.body)
-                                    .where(t.events.c.seq > last)
-                                    .order_by(t.events.c.seq).limit(20000)).all()
-                if not rows:
-                    return
-                for seq, body in rows:
-                    # SQLite stores whatever type it is given: a tamperer may have written
-                    # text into the blob column. Read it as bytes either way.
-                    yield int(seq), body.encode() if isinstance(body, str) else bytes(body)
-                last = rows[-1][0]
+            for rows in iter_event_bodies(conn):
+                yield from rows
     return LogSource(ident[0], ident[1], events, checkpoints, cosigs, witnesses, receivables,
                      exposures, keys)
 

@@ -16,6 +16,7 @@ from sqlalchemy import Engine, select
 from openscf.domain.model import Receivable
 from openscf.store import tables as t
 from openscf.store.mapping import record_to_row, row_to_record
+from openscf.store.queries import iter_event_bodies
 
 __all__ = ["export_log"]
 
@@ -41,16 +42,9 @@ def export_log(engine: Engine, out: Path,
             {"format": "openscf-export/1", "origin": origin, "vkey": vkey, "size": size},
             indent=2) + "\n")
         with (out / "events.jsonl").open("wb") as handle:
-            last = 0
-            while True:
-                rows = conn.execute(select(t.events.c.seq, t.events.c.body)
-                                    .where(t.events.c.seq > last).order_by(t.events.c.seq)
-                                    .limit(20000)).all()
-                if not rows:
-                    break
+            for rows in iter_event_bodies(conn):
                 for _, body in rows:
-                    handle.write(bytes(body) + b"\n")
-                last = rows[-1][0]
+                    handle.write(body + b"\n")
                 counts["events"] += len(rows)
                 if progress:
                     progress(len(rows))

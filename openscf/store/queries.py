@@ -16,6 +16,7 @@ from openscf.trust.canonical import decode_canonical
 __all__ = [
     "chain_of_custody",
     "count_events_by_type",
+    "iter_event_bodies",
     "iter_events",
     "list_organisations",
     "list_programs",
@@ -83,9 +84,9 @@ def log_size(conn: Connection) -> int:
     return int(conn.execute(select(t.log_head.c.size)).scalar_one())
 
 
-def iter_events(conn: Connection, *, after_seq: int = 0,
-                batch: int = 5000) -> Iterator[EventRecord]:
-    """Every event in log order, decoded from its stored canonical bytes."""
+def iter_event_bodies(conn: Connection, *, after_seq: int = 0,
+                      batch: int = 20000) -> Iterator[list[tuple[int, bytes]]]:
+    """The stored (seq, canonical bytes) of every event in log order, in batches."""
     last = after_seq
     while True:
         rows = conn.execute(
@@ -94,9 +95,19 @@ def iter_events(conn: Connection, *, after_seq: int = 0,
         ).all()
         if not rows:
             return
-        for seq, body in rows:
-            yield record_from_data(decode_canonical(bytes(body)), seq)
+        # SQLite stores whatever type it is given: a tamperer may have written text into
+        # the blob column. Read it as bytes either way (the hashes will tell).
+        yield [(int(seq), body.encode() if isinstance(body, str) else bytes(body))
+               for seq, body in rows]
         last = rows[-1][0]
+
+
+def iter_events(conn: Connection, *, after_seq: int = 0,
+                batch: int = 5000) -> Iterator[EventRecord]:
+    """Every event in log order, decoded from its stored canonical bytes."""
+    for rows in iter_event_bodies(conn, after_seq=after_seq, batch=batch):
+        for seq, body in rows:
+            yield record_from_data(decode_canonical(body), seq)
 
 
 def count_events_by_type(conn: Connection) -> dict[str, int]:
