@@ -18,10 +18,10 @@ import json
 import os
 import random
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine
 
@@ -73,6 +73,7 @@ CREATES: dict[type[object], dict[str, str]] = {
     c.OfferEarlyPayment: {"offer_id": "epo"},
 }
 
+T = TypeVar("T")
 MAX_ATTEMPTS = 6
 
 
@@ -409,6 +410,30 @@ class NetworkService:
             return outcome
         result: Outcome = self._retrying(work)
         return result
+
+    # --- use cases that write beside the commands ------------------------------------
+
+    def transaction(self, work: Callable[[UnitOfWork], T]) -> T:
+        """Run `work(uow)` in one unit of work with this service's checkpoint signing, and
+        again after a lost race (so `work` must be safe to repeat: it may run twice).
+
+        For use cases that store their own rows (trade documents, bank entries) and run
+        commands on them: rows and commands (through `run_in`) commit together, or none.
+        """
+        def attempt(optimistic: bool) -> T:
+            with unit_of_work(self.engine, optimistic_ids=optimistic,
+                              checkpoint_signer=self._checkpoint_signer()) as uow:
+                result = work(uow)
+            return result
+        result: T = self._retrying(attempt)
+        return result
+
+    def run_in(self, uow: UnitOfWork, user_id: str, command: c.Command,
+               idempotency_key: str | None = None) -> Outcome:
+        """Run one command inside a unit of work opened by `transaction`: authorised,
+        decided, signed (custodially) and logged exactly as `handle` does. The outcome's
+        events carry no sequence numbers (they are assigned when the block commits)."""
+        return self._run(uow, user_id, command, idempotency_key)
 
     def bootstrap_operator(self, name: str = "openscf network operator",
                            country: str = "DE") -> tuple[str, str]:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -67,7 +67,7 @@ from openscf.domain.events import format_instant, record_from_data
 from openscf.domain.model import Organisation, Program, User
 from openscf.store import tables as t
 from openscf.store.queries import list_organisations, list_programs
-from openscf.store.uow import UnitOfWork, unit_of_work
+from openscf.store.uow import UnitOfWork
 from openscf.trust.canonical import decode_canonical
 
 __all__ = [
@@ -368,22 +368,6 @@ class TradeDesk:
 
     # --- plumbing ----------------------------------------------------------------------
 
-    def _transaction(self, work: Callable[[UnitOfWork], T]) -> T:
-        """Run `work` in one unit of work: its own writes and any commands it runs
-        (through the service's pipeline, signed and logged) commit together or not at
-        all. Retried after a lost race, like the service's own commands."""
-        svc = self.service
-
-        def attempt(optimistic: bool) -> T:
-            # The service's checkpoint signer and retry loop, reused so that documents and
-            # the events decided on them share one transaction.
-            with unit_of_work(self.engine, optimistic_ids=optimistic,
-                              checkpoint_signer=svc._checkpoint_signer()) as uow:
-                result = work(uow)
-            return result
-        result: T = svc._retrying(attempt)
-        return result
-
     def _now(self) -> str:
         return format_instant(self.service.clock.now())
 
@@ -459,7 +443,7 @@ class TradeDesk:
                 program_id=program.id, price_bps=price_bps, quantity_bps=quantity_bps,
                 set_by=user.id, set_at=self._now()))
             return tolerance
-        return self._transaction(work)
+        return self.service.transaction(work)
 
     # --- invoices ----------------------------------------------------------------------
 
@@ -640,7 +624,7 @@ class TradeDesk:
                     "imported_at": self._now(), "_item": item})
             return self._commit_rows(conn, "invoices", [p[0] for p in parsed], rows,
                                      fingerprints, partial)
-        return self._transaction(work)
+        return self.service.transaction(work)
 
     def _near_duplicates(self, conn: Connection, indexes: dict[tuple[str, str],
                          FingerprintIndex], key: InvoiceKey, doc_id: str) -> list[str]:
@@ -781,7 +765,7 @@ class TradeDesk:
                 for key in sorted(touched):
                     self._rematch(conn, org.id, key)
             return report
-        return self._transaction(work)
+        return self.service.transaction(work)
 
     def _rematch(self, conn: Connection, org_id: str, order_key: str) -> None:
         """Recompute the match of unconfirmed invoices on an order that just changed."""
@@ -895,7 +879,7 @@ class TradeDesk:
                     "invoice_id": None, "receivable_id": None, "imported_by": user.id,
                     "imported_at": self._now(), "_item": item})
             return self._commit_rows(conn, "payables", items, rows, fingerprints, partial)
-        return self._transaction(work)
+        return self.service.transaction(work)
 
     # --- reading -----------------------------------------------------------------------
 
@@ -956,12 +940,12 @@ class TradeDesk:
                                      "document_id")
             assert doc.program_id is not None
             approval_id = self.service.ids.new("apr")
-            self.service._run(uow, user_id, c.RequestMatchOverride(
+            self.service.run_in(uow, user_id, c.RequestMatchOverride(
                 doc.program_id, doc.id, doc.sha256, tuple(r[:200] for r in reasons[:50]),
                 note, approval_id=approval_id), None)
             return {"object": "match_override", "approval_id": approval_id,
                     "document_id": doc.id, "reasons": reasons, "status": "pending"}
-        return self._transaction(work)
+        return self.service.transaction(work)
 
     def approve_override(self, user_id: str, approval_id: str) -> dict[str, Any]:
         """A checker (not the maker) approves a match override."""
@@ -1003,7 +987,7 @@ class TradeDesk:
             invoice_id = self.service.ids.new("inv")
             receivable_id = self.service.ids.new("rcv")
             approval_id = self.service.ids.new("apr")
-            outcome = self.service._run(uow, user_id, c.ConfirmTradeInvoice(
+            outcome = self.service.run_in(uow, user_id, c.ConfirmTradeInvoice(
                 doc.program_id, doc.id, doc.seller_org_id, doc.number, doc.amount_minor,
                 doc.currency, doc.due_date, doc.sha256, doc.fingerprint, status,
                 tuple(doc.flags), override, invoice_id=invoice_id,
@@ -1020,7 +1004,7 @@ class TradeDesk:
                     "approval_id": approval_id if pending else None,
                     "amount_minor": doc.amount_minor, "currency": doc.currency,
                     "due_on": doc.due_date.isoformat()}
-        return self._transaction(work)
+        return self.service.transaction(work)
 
     # --- the fingerprint registry exchange ---------------------------------------------
 
@@ -1076,7 +1060,7 @@ class TradeDesk:
             return {"object": "fingerprint_import", "key_id": parsed.key_id,
                     "fingerprints": len(parsed.fingerprints), "new": len(new),
                     "collisions": collisions}
-        return self._transaction(work)
+        return self.service.transaction(work)
 
     # --- payments out ------------------------------------------------------------------
 
@@ -1214,7 +1198,7 @@ class TradeDesk:
                     written.append(path)
             return result
         try:
-            return self._transaction(work)
+            return self.service.transaction(work)
         except BaseException:
             for path in written:
                 path.unlink(missing_ok=True)
@@ -1346,7 +1330,7 @@ class TradeDesk:
             if entry_rows:
                 conn.execute(insert(t.bank_entries), entry_rows)
             return report
-        return self._transaction(work)
+        return self.service.transaction(work)
 
     def _reconcile_one(self, uow: UnitOfWork, operator: str, pair: ReconciledPair,
                        row: Any, message: BankMessage, statement_id: str) -> dict[str, Any]:
@@ -1359,7 +1343,7 @@ class TradeDesk:
             row.id, row.kind, row.receivable_id, row.debtor_org_id, row.creditor_org_id,
             int(row.amount_minor), row.currency, value_date, booked, reference, pair.rule,
             offer_id=row.offer_id)
-        outcome = self.service._run(uow, operator, command, f"reconcile:{row.id}")
+        outcome = self.service.run_in(uow, operator, command, f"reconcile:{row.id}")
         uow.connection.execute(update(t.payment_instructions).where(
             t.payment_instructions.c.id == row.id).values(
             status="reconciled", reconciled_at=self._now(), bank_reference=reference,

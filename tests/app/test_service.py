@@ -193,3 +193,30 @@ def test_every_command_has_an_authorization_rule() -> None:
     from openscf.domain.commands import COMMAND_TYPES
 
     assert set(COMMAND_TYPES.values()) <= set(POLICY)
+
+
+def test_a_transaction_commits_its_commands_with_the_callers_work_or_not_at_all(
+    net: Net,
+) -> None:
+    rid = net.confirm()
+    before = _counts(net.svc.engine)
+
+    class Abandoned(Exception):
+        pass
+
+    def split_then_fail(uow):  # type: ignore[no-untyped-def]
+        out = net.svc.run_in(uow, net.supplier_users[0],
+                             c.SplitReceivable(rid, (40_000_00, 60_000_00)))
+        assert len(out.created["piece_ids"]) == 2
+        raise Abandoned  # the caller's own work fails after the command ran
+
+    with pytest.raises(Abandoned):
+        net.svc.transaction(split_then_fail)
+    assert _counts(net.svc.engine) == before  # no event, no piece, no log leaf
+
+    out = net.svc.transaction(lambda uow: net.svc.run_in(
+        uow, net.supplier_users[0], c.SplitReceivable(rid, (40_000_00, 60_000_00))))
+    after = _counts(net.svc.engine)
+    assert after["receivables"] == before["receivables"] + 2
+    assert after["events"] == before["events"] + 1 and out.events[0]["type"] == "ReceivableSplit"
+    _replay_matches_store(net.svc.engine)
