@@ -65,7 +65,7 @@ CheckpointSigner = Callable[[int, bytes], tuple[str, str]]
 
 # The log's right edge as this process last left it, per database: (size, root, hashes).
 # Only a hint: it is used when it matches the log head read under the head's row lock.
-_APPENDERS: dict[str, tuple[int, bytes, list[bytes]]] = {}  # (size, root, partial tiles)
+_APPENDERS: dict[str, tuple[int, bytes, TileAppender]] = {}  # (size, root, appender)
 
 
 def forget_log_cache() -> None:
@@ -475,7 +475,7 @@ class UnitOfWork:
         url = self.connection.engine.url.render_as_string(hide_password=True)
         cached = _APPENDERS.get(url)
         if cached is not None and cached[0] == old_size and cached[1] == old_root:
-            return TileAppender(old_size, cached[2])
+            return cached[2].copy()
         try:
             appender = TileAppender.from_tiles(old_size, self._get_tile)
         except TrustError as exc:
@@ -488,7 +488,8 @@ class UnitOfWork:
 
     def _remember_appender(self, appender: TileAppender, root: bytes) -> None:
         url = self.connection.engine.url.render_as_string(hide_password=True)
-        _APPENDERS[url] = (appender.size, root, appender.partials)
+        # A copy: the caller's appender may go on changing; the cache must not.
+        _APPENDERS[url] = (appender.size, root, appender.copy())
 
     def _check_extends_last_checkpoint(self, last: tuple[int, bytes] | None, old_size: int,
                                        old_root: bytes) -> None:

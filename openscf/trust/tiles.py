@@ -164,7 +164,13 @@ class TileAppender:
         return [b"".join(p) for p in self._partials]
 
     def copy(self) -> TileAppender:
-        return TileAppender(self._size, self.partials)
+        """An independent appender at the same size, without rehashing the partial tiles
+        (the inner lists are copied; their items, bytes and tuples, are immutable)."""
+        twin = TileAppender.__new__(TileAppender)
+        twin._size = self._size
+        twin._partials = [list(p) for p in self._partials]
+        twin._edges = [list(e) for e in self._edges]
+        return twin
 
     def extend(self, leaf_hashes: Iterable[bytes]) -> list[TileWrite]:
         """Append leaf hashes; return the tiles to write, each changed tile once.
