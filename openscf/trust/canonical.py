@@ -46,14 +46,25 @@ class CanonicalEncodingError(TrustError):
     code = "non_canonical_encoding"
 
 
-def _check(value: Any, path: str = "$") -> None:
+def _where(trail: tuple[Any, ...] | None) -> str:
+    """The JSON path of a trail built by `_check` (only computed for an error message)."""
+    keys: list[Any] = []
+    while trail is not None:
+        trail, key = trail
+        keys.append(key)
+    return "$" + "".join(f"[{k}]" if type(k) is int else f".{k}" for k in reversed(keys))
+
+
+def _check(value: Any) -> None:
     """Walk the value once, iteratively; exact type checks keep the common case cheap."""
     # Why a separate walk: json.dumps silently accepts floats, NaN and non-string keys,
     # each of which would make two encoders disagree about the bytes of one value.
-    stack: list[tuple[Any, str, int]] = [(value, path, 0)]
+    # Each stack entry carries its path as a linked trail (parent trail, key), so that the
+    # common, valid case never formats a path string.
+    stack: list[tuple[Any, tuple[Any, ...] | None, int]] = [(value, None, 0)]
     pop, push = stack.pop, stack.append
     while stack:
-        item, where, depth = pop()
+        item, trail, depth = pop()
         kind = type(item)
         if kind is str:
             if not item.isascii():
@@ -61,33 +72,36 @@ def _check(value: Any, path: str = "$") -> None:
                     item.encode("utf-8")
                 except UnicodeEncodeError:
                     raise CanonicalEncodingError(
-                        f"a lone surrogate is not UTF-8 at {where}") from None
+                        f"a lone surrogate is not UTF-8 at {_where(trail)}") from None
             continue
         if kind is int:
             if not _INT_MIN <= item <= _INT_MAX:
-                raise CanonicalEncodingError(f"integer out of signed 64-bit range at {where}")
+                raise CanonicalEncodingError(
+                    f"integer out of signed 64-bit range at {_where(trail)}")
             continue
         if item is None or kind is bool:
             continue
         if depth >= _MAX_DEPTH:
-            raise CanonicalEncodingError(f"nesting deeper than {_MAX_DEPTH} at {where}")
+            raise CanonicalEncodingError(f"nesting deeper than {_MAX_DEPTH} at {_where(trail)}")
         if kind is dict or isinstance(item, Mapping):
             for key, sub in item.items():
                 if type(key) is not str:
-                    raise CanonicalEncodingError(f"object key {key!r} at {where} is not a string")
-                push((sub, f"{where}.{key}", depth + 1))
+                    raise CanonicalEncodingError(
+                        f"object key {key!r} at {_where(trail)} is not a string")
+                push((sub, (trail, key), depth + 1))
             continue
         if kind is list or kind is tuple or (
                 isinstance(item, Sequence) and not isinstance(item, str | bytes | bytearray)):
             for index, sub in enumerate(item):
-                push((sub, f"{where}[{index}]", depth + 1))
+                push((sub, (trail, index), depth + 1))
             continue
         if isinstance(item, float):
-            raise CanonicalEncodingError(f"floats are not allowed in canonical encoding at {where}")
+            raise CanonicalEncodingError(
+                f"floats are not allowed in canonical encoding at {_where(trail)}")
         if isinstance(item, bool | int | str):  # subclasses: encode as their base value
             continue
         raise CanonicalEncodingError(
-            f"type {kind.__name__} at {where} has no canonical encoding"
+            f"type {kind.__name__} at {_where(trail)} has no canonical encoding"
         )
 
 

@@ -103,3 +103,18 @@ def test_the_canonical_error_is_a_trust_error() -> None:
     from openscf.trust import TrustError
 
     assert issubclass(CanonicalEncodingError, TrustError)
+
+
+@pytest.mark.parametrize(
+    ("value", "path"),
+    [
+        ({"a": [1, {"b": 1.5}]}, "$.a[1].b"),
+        ({"x": {"y": [0, 2**70]}}, "$.x.y[1]"),
+        ({"k": {1: 2}}, "$.k"),
+        ([{"s": "\udc80"}], "$[0].s"),
+    ],
+)
+def test_a_refusal_names_the_path_of_the_bad_value(value: object, path: str) -> None:
+    with pytest.raises(CanonicalEncodingError) as err:
+        canonical_bytes(value)
+    assert str(err.value).endswith(f"at {path}") or f"at {path} " in str(err.value)
