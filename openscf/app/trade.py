@@ -54,7 +54,7 @@ from openscf.documents.pain001 import PaymentInstruction, build_pain001, validat
 from openscf.documents.parse import detect_syntax, parse_invoice_element
 from openscf.documents.payables_csv import PayableRow, parse_payables_csv
 from openscf.documents.reconcile import ReconciledPair, reconcile, statement_items
-from openscf.documents.validation import validate_invoice_element
+from openscf.documents.validation import STAGES, validate_invoice_element
 from openscf.documents.xml import parse_xml
 from openscf.domain import commands as c
 from openscf.domain.errors import (
@@ -357,14 +357,20 @@ class TradeDesk:
     (default `$OPENSCF_DATA_DIR`, else `~/.local/share/openscf`).
     `fingerprint_key`: (key id, secret) to check new invoices against keyed fingerprints
     imported from other platforms.
+    `official_rules`: also run the official EN 16931 and Peppol rule stages when they are
+    installed (about 10 ms per invoice); without them imports run the XSD and the native
+    EN 16931 rules, which always decide whether an invoice can be financed.
     """
 
     def __init__(self, service: NetworkService, *, data_dir: Path | None = None,
-                 fingerprint_key: tuple[str, bytes] | None = None) -> None:
+                 fingerprint_key: tuple[str, bytes] | None = None,
+                 official_rules: bool = True) -> None:
         self.service = service
         self.engine = service.engine
         self.data_dir = data_dir
         self.fingerprint_key = fingerprint_key
+        self.validation_stages: tuple[str, ...] = (
+            STAGES if official_rules else ("xsd", "en16931"))
 
     # --- plumbing ----------------------------------------------------------------------
 
@@ -452,7 +458,8 @@ class TradeDesk:
         try:
             root = parse_xml(data, name)
             detect_syntax(root, name)
-            report = validate_invoice_element(root, data, data_dir=self.data_dir)
+            report = validate_invoice_element(root, data, data_dir=self.data_dir,
+                                              stages=self.validation_stages)
             item.findings = [{"rule_id": f.rule_id, "severity": f.severity,
                               "location": f.location, "message": f.message}
                              for f in report.findings]

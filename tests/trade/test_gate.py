@@ -105,3 +105,35 @@ def test_a_large_imported_invoice_also_waits_for_the_approval_threshold(
     net.svc.handle(net.anchor_checker, c.ApproveConfirmation(out["approval_id"]))
     assert net.desk.document(item.document_id)["status"] == "confirmed"
     assert audit(db_source(net.svc.engine)).ok
+
+
+def test_official_rules_refuse_at_import_what_only_they_check_unless_switched_off(
+        engine, rules_dir, make_net, make_docs, tmp_path):
+    import shutil
+    from pathlib import Path
+
+    import facturx
+
+    from openscf.app.trade import TradeDesk
+    from openscf.documents.rules import UBL_SCHEMATRON, install_rules
+    from openscf.documents.ubl_build import LEI_SCHEME
+
+    pytest.importorskip("saxonche", reason="saxonche is not installed, so no XSLT processor")
+    data_dir = tmp_path / "rules"
+    shutil.copytree(rules_dir, data_dir)
+    install_rules(Path(facturx.__file__).parent, data_dir, bundles=[UBL_SCHEMATRON.name])
+    net = make_net(engine, data_dir=data_dir)
+    order, despatch, invoice = make_docs(net)
+    # An electronic address scheme outside the EAS code list: XSD-valid and fine for the
+    # native business rules, refused by CEN's code-list rule BR-CL-25.
+    odd = invoice.replace(f'schemeID="{LEI_SCHEME}"'.encode(), b'schemeID="9999"', 1)
+    assert odd != invoice
+    assert net.desk.import_orders(net.anchor_user, [("po.xml", order)]).committed
+    assert net.desk.import_deliveries(net.anchor_user, [("da.xml", despatch)]).committed
+
+    refused = net.desk.import_invoices(net.anchor_user, [("odd.xml", odd)])
+    assert not refused.ok and "BR-CL-25" in refused.items[0].errors[0]["message"]
+
+    native_only = TradeDesk(net.svc, data_dir=data_dir, official_rules=False)
+    accepted = native_only.import_invoices(net.anchor_user, [("odd.xml", odd)])
+    assert accepted.ok and accepted.items[0].match_status == "matched"
