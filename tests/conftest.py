@@ -11,6 +11,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, text
@@ -20,6 +21,54 @@ from openscf.domain import commands as c
 from openscf.store import make_engine, migrate, sqlite_url
 
 PG_URL = os.environ.get("OPENSCF_TEST_DATABASE_URL")
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+# --- the conformance corpus (read in place, never copied) --------------------------------
+
+
+def conformance_root() -> Path:
+    """`OPENSCF_CONFORMANCE_DIR`, else `../shared/conformance` seen from the repository."""
+    configured = os.environ.get("OPENSCF_CONFORMANCE_DIR")
+    return Path(configured) if configured else (REPO_ROOT / ".." / "shared" / "conformance")
+
+
+def conformance_missing(path: Path) -> str:
+    """The skip reason for a corpus file or folder that is not there."""
+    return (f"conformance file or folder {path} is missing "
+            "(set OPENSCF_CONFORMANCE_DIR to the shared conformance corpus)")
+
+
+def conformance_file(relative: str) -> Path:
+    """Path to one corpus file, or skip the calling test naming what is missing."""
+    path = conformance_root() / relative
+    if not path.is_file():
+        pytest.skip(conformance_missing(path))
+    return path
+
+
+def conformance_folder(relative: str) -> Path:
+    """Path to one corpus folder ("" for the corpus itself), or skip naming what is missing."""
+    path = conformance_root() / relative
+    if not path.is_dir():
+        pytest.skip(conformance_missing(path))
+    return path
+
+
+@pytest.fixture(scope="session")
+def einvoice() -> Path:
+    """The corpus's e-invoice folder (UBL, CII, Peppol examples and schemas)."""
+    return conformance_folder("einvoice")
+
+
+@pytest.fixture(scope="session")
+def rules_dir(tmp_path_factory: pytest.TempPathFactory, einvoice: Path) -> Path:
+    """A data directory with the UBL 2.1 and CII D16B XSDs installed from the corpus."""
+    from openscf.documents.rules import install_rules
+
+    data_dir = tmp_path_factory.mktemp("openscf-data")
+    install_rules(einvoice, data_dir)
+    return data_dir
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 

@@ -1,4 +1,5 @@
-"""Fixtures for e-invoice tests: the conformance corpus and an installed rules directory."""
+"""Fixtures for e-invoice tests: the official rule sets installed (the corpus, `einvoice`
+and `rules_dir` come from tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -6,38 +7,6 @@ import os
 from pathlib import Path
 
 import pytest
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-
-
-def conformance_dir() -> Path:
-    env = os.environ.get("OPENSCF_CONFORMANCE_DIR")
-    return Path(env) if env else (REPO_ROOT / ".." / "shared" / "conformance").resolve()
-
-
-def einvoice_dir() -> Path:
-    return conformance_dir() / "einvoice"
-
-
-@pytest.fixture(scope="session")
-def einvoice() -> Path:
-    base = einvoice_dir()
-    if not base.is_dir():
-        pytest.skip(
-            f"conformance corpus not found at {base}: set OPENSCF_CONFORMANCE_DIR "
-            "(default ../shared/conformance from the repository root)"
-        )
-    return base
-
-
-@pytest.fixture(scope="session")
-def rules_dir(tmp_path_factory: pytest.TempPathFactory, einvoice: Path) -> Path:
-    """A data directory with the UBL 2.1 and CII D16B XSDs installed from the corpus."""
-    from openscf.documents.rules import install_rules
-
-    data_dir = tmp_path_factory.mktemp("openscf-data")
-    install_rules(einvoice, data_dir)
-    return data_dir
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -11,6 +10,8 @@ import pytest
 from openscf.documents.camt import parse_camt
 from openscf.documents.errors import DocumentError
 
+from ..conftest import conformance_file
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 POSTFINANCE_053 = "camt.053_P_CH2909000000250094239_1110092698_0_2020112503071366.xml"
 POSTFINANCE_054 = "200519_camt.054-Credit_P_CH2909000000250094239_1110092691_0_2019042421291293.xml"
@@ -18,16 +19,8 @@ FI_053 = "FI_camt_053_sample.xml.xml"
 FI_054 = "FI_camt_054_sample.xml.xml"
 
 
-def _conformance_dir() -> Path:
-    configured = os.environ.get("OPENSCF_CONFORMANCE_DIR")
-    return Path(configured) if configured else REPO_ROOT / ".." / "shared" / "conformance"
-
-
 def sample(name: str) -> bytes:
-    path = _conformance_dir() / "iso20022" / "samples" / name
-    if not path.is_file():
-        pytest.skip(f"conformance file {path} is missing (set OPENSCF_CONFORMANCE_DIR)")
-    return path.read_bytes()
+    return conformance_file(f"iso20022/samples/{name}").read_bytes()
 
 
 def test_the_postfinance_camt_053_v04_statement_gives_its_account_and_five_entries():
@@ -146,18 +139,9 @@ def test_the_finnish_camt_054_v02_reads_references_reversals_and_missing_value_d
 
 @pytest.fixture(scope="module")
 def writer():
-    import importlib.util
-    import sys
+    from . import test_camt_statement_writer
 
-    name = "openscf_tests_camt_writer"
-    if name not in sys.modules:
-        path = Path(__file__).with_name("test_camt_statement_writer.py")
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
+    return test_camt_statement_writer
 
 
 def test_a_generated_camt_053_v08_statement_is_schema_valid_and_reads_back(writer):

@@ -1,52 +1,27 @@
 """A camt.053.001.08 writer that plays the bank in tests, and checks that it writes valid files.
 
 `write_camt053` writes a statement the way a bank would; `bank_executes` turns a pain.001
-file into the statement entries a bank would book for it. Other test modules load this one
-with `load_writer()`.
+file into the statement entries a bank would book for it. Other test modules import this
+one (`from . import test_camt_statement_writer as bank`).
 """
 
 from __future__ import annotations
 
-import importlib.util
-import os
-import sys
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from pathlib import Path
-from types import ModuleType
 
-import pytest
 from lxml import etree
 
 from openscf.documents.pain001 import PAIN001_NAMESPACE, format_amount, parse_amount
 
+from ..conftest import conformance_file
+
 CAMT053_08 = "urn:iso:std:iso:20022:tech:xsd:camt.053.001.08"
-REPO_ROOT = Path(__file__).resolve().parents[2]
-
-
-def _conformance_dir() -> Path:
-    configured = os.environ.get("OPENSCF_CONFORMANCE_DIR")
-    return Path(configured) if configured else REPO_ROOT / ".." / "shared" / "conformance"
 
 
 def camt053_schema() -> etree.XMLSchema:
-    xsd = _conformance_dir() / "iso20022" / "xsd" / "camt.053.001.08.xsd"
-    if not xsd.is_file():
-        pytest.skip(f"conformance file {xsd} is missing (set OPENSCF_CONFORMANCE_DIR)")
+    xsd = conformance_file("iso20022/xsd/camt.053.001.08.xsd")
     return etree.XMLSchema(etree.parse(str(xsd)))
-
-
-def load_writer() -> ModuleType:
-    """This module, importable from other test modules whatever pytest's import mode."""
-    name = "openscf_tests_camt_writer"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, Path(__file__))
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 @dataclass

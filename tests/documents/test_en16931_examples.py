@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -13,17 +12,11 @@ from lxml import etree
 from openscf.documents.en16931 import RULE_IDS
 from openscf.documents.validation import validate_invoice
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-
-
-def einvoice_dir() -> Path:
-    env = os.environ.get("OPENSCF_CONFORMANCE_DIR")
-    base = Path(env) if env else (REPO_ROOT / ".." / "shared" / "conformance").resolve()
-    return base / "einvoice"
+from ..conftest import conformance_root
 
 
 def _listing(*patterns: str) -> list[Path]:
-    base = einvoice_dir()
+    base = conformance_root() / "einvoice"
     out: list[Path] = []
     for pattern in patterns:
         out.extend(sorted(base.glob(pattern)))

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import sys
 import urllib.request
 import zipfile
 from datetime import date
@@ -37,8 +36,7 @@ from openscf.documents.rules import (
 from openscf.documents.ubl_build import TradeLine, TradeParty, build_invoice
 from openscf.documents.validation import PEPPOL_BIS3_CUSTOMIZATION, validate_invoice
 
-sys.path.insert(0, str(Path(__file__).parent))
-from test_en16931_examples import NS, UBL_EXAMPLES, example_id, mutate, remove, set_text
+from .test_en16931_examples import NS, UBL_EXAMPLES, example_id, mutate, remove, set_text
 
 PEPPOL_BASE = "peppol-bis3/examples/base-example.xml"
 PEPPOL_EXAMPLES = [

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from decimal import Decimal
 from pathlib import Path
 
@@ -16,19 +15,13 @@ from openscf.documents.despatch import (
 from openscf.documents.errors import DocumentError
 from openscf.documents.order import parse_order
 
+from ..conftest import conformance_file
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
-def _conformance_dir() -> Path:
-    configured = os.environ.get("OPENSCF_CONFORMANCE_DIR")
-    return Path(configured) if configured else REPO_ROOT / ".." / "shared" / "conformance"
-
-
 def read(relative: str) -> bytes:
-    path = _conformance_dir() / relative
-    if not path.is_file():
-        pytest.skip(f"conformance file {path} is missing (set OPENSCF_CONFORMANCE_DIR)")
-    return path.read_bytes()
+    return conformance_file(relative).read_bytes()
 
 
 PEPPOL_ORDER = "einvoice/peppol-poacc3/Order_Example.xml"

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from lxml import etree
@@ -21,7 +19,8 @@ from openscf.documents.pain001 import (
     validate_instructions,
 )
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from ..conftest import conformance_file
+
 NS = {"p": PAIN001_NAMESPACE}
 CREATED = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
 
@@ -29,16 +28,9 @@ ANCHOR_IBAN = "CH2909000000250094239"
 FUNDER_IBAN = "DE89370400440532013000"
 
 
-def _conformance_dir() -> Path:
-    configured = os.environ.get("OPENSCF_CONFORMANCE_DIR")
-    return Path(configured) if configured else REPO_ROOT / ".." / "shared" / "conformance"
-
-
 @pytest.fixture(scope="module")
 def pain001_schema() -> etree.XMLSchema:
-    xsd = _conformance_dir() / "iso20022" / "xsd" / "pain.001.001.09.xsd"
-    if not xsd.is_file():
-        pytest.skip(f"conformance file {xsd} is missing (set OPENSCF_CONFORMANCE_DIR)")
+    xsd = conformance_file("iso20022/xsd/pain.001.001.09.xsd")
     return etree.XMLSchema(etree.parse(str(xsd)))
 
 

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
-from types import ModuleType
 
 import pytest
 from lxml import etree
@@ -17,25 +13,12 @@ from openscf.documents.iban import create_rf_reference
 from openscf.documents.pain001 import PaymentInstruction, build_pain001
 from openscf.documents.reconcile import reconcile
 
+from . import test_camt_statement_writer as bank
+
 ANCHOR = "CH2909000000250094239"
 FUNDER = "DE89370400440532013000"
 STRANGER = "GB29NWBK60161331926819"
 PAY_DAY = date(2025, 3, 5)
-
-
-def _load_writer() -> ModuleType:
-    name = "openscf_tests_camt_writer"
-    if name not in sys.modules:
-        path = Path(__file__).with_name("test_camt_statement_writer.py")
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-bank = _load_writer()
 
 
 def pay(n: int, **changes: object) -> PaymentInstruction:

@@ -6,7 +6,6 @@ identifier and payments go from one account to another.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -29,12 +28,6 @@ from openscf.domain import commands as c
 from openscf.domain.validation import make_iban
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-REPO = Path(__file__).resolve().parents[2]
-
-
-def conformance_dir() -> Path:
-    configured = os.environ.get("OPENSCF_CONFORMANCE_DIR")
-    return Path(configured) if configured else REPO / ".." / "shared" / "conformance"
 
 
 def german_iban(account: int, bank: str = "37040044") -> str:
@@ -98,23 +91,6 @@ def build_trade_net(engine: Engine, *, threshold: int = 10**12,
         svc.handle(au, c.OnboardSupplier(prg, s))
     return TradeNet(svc, TradeDesk(svc, data_dir=data_dir), clock, op, anchor, au, checker,
                     admin, funder, fu, [s for s, _ in sups], [u for _, u in sups], prg, parties)
-
-
-@pytest.fixture(scope="session")
-def einvoice() -> Path:
-    base = conformance_dir() / "einvoice"
-    if not base.is_dir():
-        pytest.skip(f"conformance corpus not found at {base}: set OPENSCF_CONFORMANCE_DIR")
-    return base
-
-
-@pytest.fixture(scope="session")
-def rules_dir(tmp_path_factory: pytest.TempPathFactory, einvoice: Path) -> Path:
-    from openscf.documents.rules import install_rules
-
-    data_dir = tmp_path_factory.mktemp("openscf-data")
-    install_rules(einvoice, data_dir)
-    return data_dir
 
 
 @pytest.fixture

@@ -1,18 +1,21 @@
-"""Shared fixtures for the trust tests: where the conformance corpus lives.
+"""Shared fixtures for the trust tests: the corpus's Merkle vectors and C2SP specs.
 
-The corpus is read in place, never copied: `OPENSCF_CONFORMANCE_DIR`, defaulting to
-`../shared/conformance` seen from the repository root. Tests that need it skip, naming the
-missing directory, when it is absent.
+The corpus is read in place (`conformance_root` in tests/conftest.py); tests that need it
+skip, naming the missing file or folder, when it is absent.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from ..conftest import (
+    conformance_file,
+    conformance_folder,
+    conformance_missing,
+    conformance_root,
+)
 
 # (fixture name, folder under the corpus) for vector files parametrised one test per file.
 _VECTOR_FIXTURES = {
@@ -21,34 +24,9 @@ _VECTOR_FIXTURES = {
 }
 
 
-def conformance_root() -> Path:
-    configured = os.environ.get("OPENSCF_CONFORMANCE_DIR")
-    if configured:
-        return Path(configured)
-    return REPO_ROOT / ".." / "shared" / "conformance"
-
-
-def _missing(path: Path) -> str:
-    return (
-        f"conformance directory {path} is missing "
-        "(set OPENSCF_CONFORMANCE_DIR to the shared conformance corpus)"
-    )
-
-
 @pytest.fixture
 def conformance_dir() -> Path:
-    root = conformance_root()
-    if not root.is_dir():
-        pytest.skip(_missing(root))
-    return root
-
-
-def conformance_file(relative: str) -> Path:
-    """Path to one corpus file, or skip the calling test naming what is missing."""
-    path = conformance_root() / relative
-    if not path.is_file():
-        pytest.skip(_missing(path.parent) if not path.parent.is_dir() else f"{path} is missing")
-    return path
+    return conformance_folder("")
 
 
 @pytest.fixture
@@ -63,10 +41,7 @@ def signed_note_json() -> Path:
 
 @pytest.fixture
 def specs_dir() -> Path:
-    root = conformance_root() / "specs"
-    if not root.is_dir():
-        pytest.skip(_missing(root))
-    return root
+    return conformance_folder("specs")
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -80,5 +55,5 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         else:
             metafunc.parametrize(
                 fixture,
-                [pytest.param(None, marks=pytest.mark.skip(reason=_missing(root)))],
+                [pytest.param(None, marks=pytest.mark.skip(reason=conformance_missing(root)))],
             )
