@@ -15,7 +15,13 @@ from openscf.documents.errors import (
     UnknownDocumentTypeError,
 )
 from openscf.documents.invoice import InvoiceLine, NormalisedInvoice, Party, PartyId
-from openscf.documents.xml import amount_minor_at, decimal_at, element_path, text_of
+from openscf.documents.xml import (
+    amount_minor_at,
+    decimal_at,
+    element_path,
+    party_id_at,
+    text_of,
+)
 
 NS_RSM = "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"
 NS_RAM = "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100"
@@ -85,23 +91,13 @@ def _party(party: etree._Element | None) -> Party:
         if reg.get("schemeID") == "VA":
             vat_id = text_of(reg)
             break
-    legal = party.find(path("ram:SpecifiedLegalOrganization", "ram:ID"))
-    legal_text = text_of(legal)
-    endpoint = party.find(path("ram:URIUniversalCommunication", "ram:URIID"))
-    endpoint_text = text_of(endpoint)
     return Party(
         name=text_of(party.find(path("ram:Name"))) or "",
         ids=ids,
         vat_id=vat_id,
         country=text_of(party.find(path("ram:PostalTradeAddress", "ram:CountryID"))),
-        legal_id=PartyId(legal_text, legal.get("schemeID"))
-        if legal is not None and legal_text
-        else None,
-        endpoint_id=(
-            PartyId(endpoint_text, endpoint.get("schemeID"))
-            if endpoint is not None and endpoint_text
-            else None
-        ),
+        legal_id=party_id_at(party.find(path("ram:SpecifiedLegalOrganization", "ram:ID"))),
+        endpoint_id=party_id_at(party.find(path("ram:URIUniversalCommunication", "ram:URIID"))),
     )
 
 

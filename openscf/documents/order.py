@@ -21,8 +21,9 @@ from openscf.documents.errors import (
     MissingElementError,
     UnknownDocumentTypeError,
 )
-from openscf.documents.invoice import Party, PartyId
+from openscf.documents.invoice import Party
 from openscf.documents.pain001 import parse_amount
+from openscf.documents.ubl import parse_party
 from openscf.documents.xml import DEFAULT_MAX_BYTES, element_path, parse_xml, text_of
 
 __all__ = [
@@ -115,43 +116,6 @@ def read_decimal(el: etree._Element | None, source: str) -> Decimal | None:
         return Decimal(value)
     except InvalidOperation:  # pragma: no cover - the pattern guards this
         raise located(InvalidValueError(f"{value!r} is not a decimal number"), source, el) from None
-
-
-def parse_party(party: etree._Element | None) -> Party:
-    """A UBL `cac:Party` as the invoice module's `Party` (name, ids, VAT id, country)."""
-    if party is None:
-        return Party(name="")
-    name = optional_text(party, "cac:PartyLegalEntity/cbc:RegistrationName") or optional_text(
-        party, "cac:PartyName/cbc:Name"
-    )
-    ids = tuple(
-        PartyId(value=value, scheme=e.get("schemeID"))
-        for e in party.iterfind(q("cac:PartyIdentification/cbc:ID"))
-        if (value := text_of(e))
-    )
-    vat_id = None
-    for scheme in party.iterfind(q("cac:PartyTaxScheme")):
-        if (optional_text(scheme, "cac:TaxScheme/cbc:ID") or "").upper() == "VAT":
-            vat_id = optional_text(scheme, "cbc:CompanyID")
-            break
-    legal = party.find(q("cac:PartyLegalEntity/cbc:CompanyID"))
-    legal_text = text_of(legal)
-    endpoint = party.find(q("cbc:EndpointID"))
-    endpoint_text = text_of(endpoint)
-    return Party(
-        name=name or "",
-        ids=ids,
-        vat_id=vat_id,
-        country=optional_text(party, "cac:PostalAddress/cac:Country/cbc:IdentificationCode"),
-        legal_id=(
-            PartyId(legal_text, legal.get("schemeID")) if legal is not None and legal_text else None
-        ),
-        endpoint_id=(
-            PartyId(endpoint_text, endpoint.get("schemeID"))
-            if endpoint is not None and endpoint_text
-            else None
-        ),
-    )
 
 
 def item_ids(item: etree._Element | None) -> tuple[str, ...]:

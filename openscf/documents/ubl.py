@@ -15,7 +15,13 @@ from openscf.documents.errors import (
     UnknownDocumentTypeError,
 )
 from openscf.documents.invoice import InvoiceLine, NormalisedInvoice, Party, PartyId
-from openscf.documents.xml import amount_minor_at, decimal_at, element_path, text_of
+from openscf.documents.xml import (
+    amount_minor_at,
+    decimal_at,
+    element_path,
+    party_id_at,
+    text_of,
+)
 
 NS_INVOICE = "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
 NS_CREDIT_NOTE = "urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2"
@@ -64,7 +70,8 @@ def _date(text: str | None, source: str, el: etree._Element | None) -> date | No
         ) from None
 
 
-def _party(party: etree._Element | None) -> Party:
+def parse_party(party: etree._Element | None) -> Party:
+    """A UBL `cac:Party` (of an invoice, order or despatch advice) as a `Party`."""
     if party is None:
         return Party(name="")
     name = text_of(party.find(path("cac:PartyLegalEntity", "cbc:RegistrationName"))) or text_of(
@@ -80,10 +87,6 @@ def _party(party: etree._Element | None) -> Party:
         if (text_of(pts.find(path("cac:TaxScheme", "cbc:ID"))) or "").upper() == "VAT":
             vat_id = text_of(pts.find(cbc("CompanyID")))
             break
-    legal = party.find(path("cac:PartyLegalEntity", "cbc:CompanyID"))
-    legal_text = text_of(legal)
-    endpoint = party.find(cbc("EndpointID"))
-    endpoint_text = text_of(endpoint)
     return Party(
         name=name or "",
         ids=ids,
@@ -91,14 +94,8 @@ def _party(party: etree._Element | None) -> Party:
         country=text_of(
             party.find(path("cac:PostalAddress", "cac:Country", "cbc:IdentificationCode"))
         ),
-        legal_id=PartyId(legal_text, legal.get("schemeID"))
-        if legal is not None and legal_text
-        else None,
-        endpoint_id=(
-            PartyId(endpoint_text, endpoint.get("schemeID"))
-            if endpoint is not None and endpoint_text
-            else None
-        ),
+        legal_id=party_id_at(party.find(path("cac:PartyLegalEntity", "cbc:CompanyID"))),
+        endpoint_id=party_id_at(party.find(cbc("EndpointID"))),
     )
 
 
@@ -203,8 +200,8 @@ def parse_ubl(root: etree._Element, source: str = "<bytes>") -> NormalisedInvoic
         issue_date=issue,
         due_date=due,
         currency=currency,
-        seller=_party(root.find(path("cac:AccountingSupplierParty", "cac:Party"))),
-        buyer=_party(root.find(path("cac:AccountingCustomerParty", "cac:Party"))),
+        seller=parse_party(root.find(path("cac:AccountingSupplierParty", "cac:Party"))),
+        buyer=parse_party(root.find(path("cac:AccountingCustomerParty", "cac:Party"))),
         line_total_minor=total("LineExtensionAmount", True),
         tax_exclusive_minor=total("TaxExclusiveAmount", True),
         tax_minor=tax_minor,

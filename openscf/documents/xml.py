@@ -21,6 +21,7 @@ from openscf.documents.errors import (
     MissingElementError,
     UnsafeXmlError,
 )
+from openscf.documents.invoice import PartyId
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 
@@ -121,6 +122,14 @@ def text_of(el: etree._Element | None) -> str | None:
         return None
     text = " ".join("".join(el.itertext()).split())
     return text or None
+
+
+def party_id_at(el: etree._Element | None) -> PartyId | None:
+    """The identifier an element holds, with its `schemeID`; None when absent or empty."""
+    value = text_of(el)
+    if el is None or value is None:
+        return None
+    return PartyId(value, el.get("schemeID"))
 
 
 def amount_minor_at(el: etree._Element | None, currency: str, source: str, *,
