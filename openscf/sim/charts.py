@@ -11,22 +11,24 @@ import math
 from collections.abc import Sequence
 from html import escape
 
-__all__ = ["bar_chart", "line_chart"]
+__all__ = ["bar_chart", "line_chart", "nice_max"]
 
 PALETTE = ("#1f6feb", "#e3801c", "#2da44e", "#8250df", "#cf222e", "#6e7781", "#bf8700")
 W, H = 640, 300
 LEFT, RIGHT, TOP, BOTTOM = 64, 16, 36, 56
 
 
-def _nice_max(value: float) -> float:
+def nice_max(value: float) -> float:
+    """The top of a chart's value axis: the least 1, 2, 2.5 or 5 x 10^k at or above
+    `value` (1 for nothing positive), so that the gridlines fall on round numbers."""
     if value <= 0:
         return 1.0
     exponent = math.floor(math.log10(value))
     for step in (1, 2, 2.5, 5, 10):
-        top = step * 10**exponent
+        top = step * 10.0**exponent
         if top >= value:
-            return float(top)
-    return float(10 ** (exponent + 1))
+            return top
+    return 10.0 ** (exponent + 1)
 
 
 def _fmt(value: float) -> str:
@@ -65,7 +67,7 @@ def bar_chart(name: str, title: str, categories: Sequence[str],
               series: Sequence[tuple[str, Sequence[float | None]]], unit: str) -> str:
     """Grouped bars: one group per category, one bar per series (None draws nothing)."""
     values = [v for _, vs in series for v in vs if v is not None]
-    top = _nice_max(max(values, default=0.0))
+    top = nice_max(max(values, default=0.0))
     parts = _frame(name, title, unit, top, [s for s, _ in series])
     plot_w, plot_h = W - LEFT - RIGHT, H - TOP - BOTTOM
     group_w = plot_w / max(1, len(categories))
@@ -93,7 +95,7 @@ def line_chart(name: str, title: str, x_labels: Sequence[str],
                series: Sequence[tuple[str, Sequence[float]]], unit: str) -> str:
     """One polyline per series over shared x labels, with a dot per point."""
     values = [v for _, vs in series for v in vs]
-    top = _nice_max(max(values, default=0.0))
+    top = nice_max(max(values, default=0.0))
     parts = _frame(name, title, unit, top, [s for s, _ in series])
     plot_w, plot_h = W - LEFT - RIGHT, H - TOP - BOTTOM
     n = max(1, len(x_labels) - 1)

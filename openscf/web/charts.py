@@ -28,6 +28,8 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
+from openscf.sim.charts import nice_max
+
 __all__ = [
     "GraphEdge",
     "GraphNode",
@@ -53,17 +55,6 @@ def _svg(parts: list[str]) -> Markup:
 
 def _plain(value: float) -> str:
     return f"{value:,.0f}"
-
-
-def _nice_max(value: float) -> float:
-    if value <= 0:
-        return 1.0
-    exponent = math.floor(math.log10(value))
-    for step in (1, 2, 2.5, 5, 10):
-        top = step * 10.0**exponent
-        if top >= value:
-            return top
-    return 10.0 ** (exponent + 1)
 
 
 def _short(value: float) -> str:
@@ -116,7 +107,7 @@ def bar_chart(name: str, title: str, labels: Sequence[str], values: Sequence[flo
         return _empty(name, title, empty, width)
     left, right, top, bottom = 56.0, 12.0, 12.0, 44.0
     plot_w, plot_h = width - left - right, height - top - bottom
-    ymax = _nice_max(max(values))
+    ymax = nice_max(max(values))
     parts = _open(name, title, width, height)
     _y_axis(parts, left, top, plot_w, plot_h, ymax)
     slot = plot_w / len(labels)
@@ -174,7 +165,7 @@ def stacked_bar_chart(name: str, title: str, categories: Sequence[str],
         return _empty(name, title, empty, width)
     left, right, top, bottom = 56.0, 12.0, 12.0, 64.0
     plot_w, plot_h = width - left - right, height - top - bottom
-    ymax = _nice_max(max(totals))
+    ymax = nice_max(max(totals))
     parts = _open(name, title, width, height)
     _y_axis(parts, left, top, plot_w, plot_h, ymax)
     slot = plot_w / len(categories)
@@ -291,7 +282,7 @@ def line_chart(name: str, title: str, labels: Sequence[str], values: Sequence[fl
         return _empty(name, title, empty, width)
     left, right, top, bottom = 56.0, 16.0, 12.0, 40.0
     plot_w, plot_h = width - left - right, height - top - bottom
-    ymax = _nice_max(max(values))
+    ymax = nice_max(max(values))
     parts = _open(name, title, width, height)
     _y_axis(parts, left, top, plot_w, plot_h, ymax)
     n = len(labels)
