@@ -587,8 +587,7 @@ class TradeDesk:
                                      invoice.payable_minor, invoice.currency,
                                      invoice.issue_date)
                     fp = fingerprint(key)
-                    holder = conn.execute(select(t.invoice_fingerprints.c.document_id).where(
-                        t.invoice_fingerprints.c.fingerprint == fp)).scalar() or batch_fps.get(fp)
+                    holder = self._fingerprint_holder(conn, fp, batch_fps)
                     if holder is not None:
                         item.errors.append(_error(
                             "duplicate_invoice", f"invoice {invoice.number} of {seller.id} "
@@ -632,6 +631,14 @@ class TradeDesk:
             return self._commit_rows(conn, "invoices", [p[0] for p in parsed], rows,
                                      fingerprints, partial)
         return self.service.transaction(work)
+
+    @staticmethod
+    def _fingerprint_holder(conn: Connection, fp: str, batch_fps: dict[str, str]) -> str | None:
+        """The document that already holds this fingerprint: registered on the network, or
+        earlier in the batch being imported."""
+        stored: str | None = conn.execute(select(t.invoice_fingerprints.c.document_id).where(
+            t.invoice_fingerprints.c.fingerprint == fp)).scalar()
+        return stored or batch_fps.get(fp)
 
     def _near_duplicates(self, conn: Connection, indexes: dict[tuple[str, str],
                          FingerprintIndex], key: InvoiceKey, doc_id: str) -> list[str]:
@@ -845,8 +852,7 @@ class TradeDesk:
                 key = InvoiceKey(_party_key(seller), _party_key(org), p.invoice_number,
                                  p.amount_minor, p.currency, p.invoice_date)
                 fp = fingerprint(key)
-                holder = conn.execute(select(t.invoice_fingerprints.c.document_id).where(
-                    t.invoice_fingerprints.c.fingerprint == fp)).scalar() or batch_fps.get(fp)
+                holder = self._fingerprint_holder(conn, fp, batch_fps)
                 if holder is not None:
                     item.errors.append(_error(
                         "duplicate_invoice", f"invoice {p.invoice_number} of {seller.id} is "
