@@ -167,15 +167,17 @@ def _located(exc: DocumentError, source: str, el: etree._Element) -> DocumentErr
     return exc
 
 
+def _missing(parent: etree._Element, tag: str, message: str, source: str) -> MissingElementError:
+    """The error for a child `tag` that `parent` lacks, located at where it should be."""
+    return MissingElementError(
+        message, source=source, line=parent.sourceline, element=f"{element_path(parent)}/{tag}"
+    )
+
+
 def _required(el: etree._Element, path: str, source: str) -> str:
     value = _text(el, path)
     if value is None:
-        raise MissingElementError(
-            f"{path} is missing",
-            source=source,
-            line=el.sourceline,
-            element=f"{element_path(el)}/{path}",
-        )
+        raise _missing(el, path, f"{path} is missing", source)
     return value
 
 
@@ -317,32 +319,17 @@ def _bank_code(entry: etree._Element) -> str | None:
 def _entry(entry: etree._Element, source: str) -> StatementEntry:
     amount_el = _find(entry, "Amt")
     if amount_el is None:
-        raise MissingElementError(
-            "an entry has no amount",
-            source=source,
-            line=entry.sourceline,
-            element=f"{element_path(entry)}/Amt",
-        )
+        raise _missing(entry, "Amt", "an entry has no amount", source)
     amount, currency = _amount(amount_el, source)
     direction = _credit_debit(entry, "CdtDbtInd", source)
     if direction is None:
-        raise MissingElementError(
-            "an entry has no credit/debit indicator",
-            source=source,
-            line=entry.sourceline,
-            element=f"{element_path(entry)}/CdtDbtInd",
-        )
+        raise _missing(entry, "CdtDbtInd", "an entry has no credit/debit indicator", source)
     status_el = _find(entry, "Sts")
     status = None
     if status_el is not None:
         status = _text(status_el, "Cd") or _text(status_el, "Prtry") or text_of(status_el)
     if status is None:
-        raise MissingElementError(
-            "an entry has no status",
-            source=source,
-            line=entry.sourceline,
-            element=f"{element_path(entry)}/Sts",
-        )
+        raise _missing(entry, "Sts", "an entry has no status", source)
     reversal = (_text(entry, "RvslInd") or "false").lower() == "true"
     transactions = tuple(
         _transaction(tx, direction, source) for tx in _findall(entry, "NtryDtls/TxDtls")
@@ -368,21 +355,11 @@ def _report(el: etree._Element, kind: str, source: str) -> AccountReport:
     report_id = _required(el, "Id", source)
     account = _find(el, "Acct")
     if account is None:
-        raise MissingElementError(
-            f"{kind} {report_id} has no account",
-            source=source,
-            line=el.sourceline,
-            element=f"{element_path(el)}/Acct",
-        )
+        raise _missing(el, "Acct", f"{kind} {report_id} has no account", source)
     iban = _text(account, "Id/IBAN")
     other = _text(account, "Id/Othr/Id")
     if iban is None and other is None:
-        raise MissingElementError(
-            f"{kind} {report_id} names no account id",
-            source=source,
-            line=account.sourceline,
-            element=f"{element_path(account)}/Id",
-        )
+        raise _missing(account, "Id", f"{kind} {report_id} names no account id", source)
     created = _find(el, "CreDtTm")
     return AccountReport(
         kind=kind,  # type: ignore[arg-type]
@@ -412,12 +389,7 @@ def parse_camt_element(root: etree._Element, source: str = "<bytes>") -> BankMes
     version_match = _VERSION.search(namespace or "")
     header = _find(body, "GrpHdr")
     if header is None:
-        raise MissingElementError(
-            "the message has no group header",
-            source=source,
-            line=body.sourceline,
-            element=f"{element_path(body)}/GrpHdr",
-        )
+        raise _missing(body, "GrpHdr", "the message has no group header", source)
     created = _find(header, "CreDtTm")
     return BankMessage(
         message_type=message_type,
