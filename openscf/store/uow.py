@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from openscf.domain.errors import ConcurrencyConflict, OpenSCFError
 from openscf.domain.events import EventRecord, format_instant, record_to_data
+from openscf.domain.invoice_number import exact_invoice_number_key
 from openscf.domain.model import (
     Approval,
     EarlyPaymentOffer,
@@ -42,7 +43,6 @@ from openscf.domain.state import Record
 from openscf.store.mapping import (
     TABLE_OF,
     key_of,
-    normalise_invoice_number,
     record_to_row,
     values_to_record,
 )
@@ -252,7 +252,7 @@ class DbState:
         return self._load(Invoice, (invoice_id,))  # type: ignore[no-any-return]
 
     def invoice_by_number(self, anchor_id: str, supplier_id: str, number: str) -> Invoice | None:
-        natural = (anchor_id, supplier_id, normalise_invoice_number(number))
+        natural = (anchor_id, supplier_id, exact_invoice_number_key(number))
         if natural not in self._numbers:
             self.cursor.execute(self.dialect.invoice_by_number, natural)
             values = self.cursor.fetchone()
@@ -332,7 +332,7 @@ class DbState:
             self._key_ids.setdefault(record.org_id, set()).add(record.id)
         if isinstance(record, Invoice):
             natural = (record.anchor_id, record.supplier_id,
-                       normalise_invoice_number(record.number))
+                       exact_invoice_number_key(record.number))
             self._numbers[natural] = record.id
 
     def _row(self, record: Record) -> dict[str, Any]:
