@@ -190,8 +190,8 @@ def seed_demo_logins(engine: Engine, cast: Mapping[str, Mapping[str, Any]] | Non
             name=AUDITOR_NAME, roles=("auditor",), country="DE")).created["org_id"]
         svc.handle(operator_user, c.AddUser(org, "Prüfwerk auditor", ("viewer", "admin")))
         picks = _pick_demo_users(engine)
-    hints = {"operator": "export the day's payments; import the bank's statement",
-             "auditor": "verify the log: every event, signature and checkpoint"}
+    hints = {"operator": "see every organisation; register a new one",
+             "auditor": "check the log's signed checkpoint; replay it with openscf audit"}
     if cast:
         story = [(login, str(who["role"]), str(who["org_id"]), str(who["user_id"]))
                  for login, who in cast.items()]

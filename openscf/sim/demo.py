@@ -48,6 +48,7 @@ from openscf.store.queries import (
     load_exposures,
     stored_receivables,
 )
+from openscf.store.uow import unit_of_work
 
 __all__ = ["DEMO_CONFIG", "OPERATOR_NAME", "DemoResult", "demo_start_date", "run_demo"]
 
@@ -104,6 +105,8 @@ class _Probes:
     def __init__(self, result: DemoResult) -> None:
         self.result = result
         self.done = False
+        # The large confirmation, once its checker approved it: (obligor's user, maturity).
+        self.large: tuple[str, date] | None = None
 
     def refused(self, e: Economy, user: str, command: c.Command, why: str) -> None:
         try:
@@ -116,6 +119,11 @@ class _Probes:
             raise AssertionError(f"the network accepted: {why}")
 
     def __call__(self, e: Economy, day: int) -> None:
+        if self.large is not None and e.date_of(day) >= self.large[1]:
+            # The anchor pays the large confirmation at maturity, like any other.
+            e.platform.service.handle(self.large[0], c.SettleReceivable("rcv_demo_large"))
+            self.result.operations["SettleReceivable"] += 1
+            self.large = None
         if self.done or day < PROBE_DAY or (e.start.weekday() + day) % 7 >= 5:
             return
         self.done = True
@@ -145,6 +153,14 @@ class _Probes:
         self.result.operations["ConfirmationRequested"] += 1
         self.refused(e, anchor.maker, c.ApproveConfirmation("apr_demo_large"),
                      "the maker approves its own large confirmation")
+        # Its checker approves it (so no stale approval waits in the queue of today).
+        assert anchor.checker is not None
+        e.platform.service.handle(anchor.checker, c.ApproveConfirmation("apr_demo_large"))
+        self.result.operations["ApproveConfirmation"] += 1
+        with unit_of_work(e.platform.service.engine) as uow:
+            large = uow.state.receivable("rcv_demo_large")
+            assert large is not None
+            self.large = (anchor.maker, large.due_on)
         self.refused(e, buyer.maker, c.ConfirmInvoice(
             program_id(buyer.idx), seller.org_id, b.i_number[invoice], 10_00, "EUR",
             today + timedelta(days=30)), "the same invoice confirmed twice")

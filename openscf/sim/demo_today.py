@@ -9,7 +9,8 @@ the clock the day before `today`:
 - confirmed payables outstanding, due over the next one to four months;
 - a piece split and passed down the chain: tier 1 -> tier 2 -> tier 3;
 - a piece a funder bought three weeks ago;
-- a financing request with two competing (sealed) offers, and one with none yet;
+- a financing request with two competing (sealed) offers, and one from the tier-3
+  supplier with none yet;
 - an early-payment offer from the anchor;
 - a confirmation above the approval threshold waiting for the anchor's checker;
 - an imported UBL invoice that bills more than was delivered (the three-way match fails)
@@ -226,8 +227,9 @@ def run_today_story(engine: Engine, e: Economy, today: date, *,
     moved = handle(s2.maker, c.TransferReceivable(tier2_piece, s3.org_id, TO_TIER3_MINOR))
     story.transfers.append({"from": s2.org_id, "to": s3.org_id, "tier": 3,
                             "receivable_id": str(moved["new_receivable_id"]),
-                            "amount_minor": TO_TIER3_MINOR})
-    tier2_rest = str(moved["remainder_id"])
+                            "amount_minor": TO_TIER3_MINOR,
+                            "remainder_id": str(moved["remainder_id"])})
+    tier3_piece = str(moved["new_receivable_id"])
 
     progress("today's story: financing")
     # Three weeks ago the second tier-1 supplier sold a piece: the better of two offers.
@@ -272,10 +274,11 @@ def run_today_story(engine: Engine, e: Economy, today: date, *,
     story.pending_confirmation = {"approval_id": pending["approval_id"],
                                   "supplier_id": s1.org_id, "amount_minor": large,
                                   "maker_id": anchor.maker, "checker_id": anchor.checker}
+    # The tier-3 supplier asks for cash on the piece it was paid with: no bids yet.
     on(1, 14)
-    request = handle(s2.maker, c.RequestFinancing(tier2_rest))["request_id"]
-    story.open_requests.append({"request_id": request, "receivable_id": tier2_rest,
-                                "holder_id": s2.org_id, "offers": []})
+    request = handle(s3.maker, c.RequestFinancing(tier3_piece))["request_id"]
+    story.open_requests.append({"request_id": request, "receivable_id": tier3_piece,
+                                "holder_id": s3.org_id, "offers": []})
 
     def login(role: str, firm: Any, user: str, tier: int | None, hint: str) -> dict[str, Any]:
         return {"role": role, "org_id": firm.org_id, "user_id": user,
@@ -289,11 +292,13 @@ def run_today_story(engine: Engine, e: Economy, today: date, *,
         "supplier": login("supplier", s1, s1.maker, 1,
                           "accept the better financing offer or the early payment"),
         "supplier-tier2": login("supplier", s2, s2.maker, 2,
-                                "pass part of a piece to your own supplier"),
+                                "pass part of your piece on to your own supplier"),
         "supplier-tier3": login("supplier", s3, s3.maker, 3,
-                                "ask for cash on the piece you were paid with"),
-        "funder": login("funder", f1, f1.maker, None, "bid on the open request"),
-        "funder2": login("funder", f2, f2.maker, None, "bid on the open request"),
+                                "see the funders' bids for your piece come in"),
+        "funder": login("funder", f1, f1.maker, None,
+                        "bid on the tier-3 supplier's open request"),
+        "funder2": login("funder", f2, f2.maker, None,
+                         "bid on the tier-3 supplier's open request"),
     }
     return story
 
