@@ -61,8 +61,11 @@ def demo(
     competing offers, early payment, cancellation, settlement, overdue and default, and
     wrong moves the network refuses. Then a trade leg: invoices arrive as UBL documents,
     three-way matched against orders and despatch advices, and settlements leave as
-    pain.001 files reconciled from the bank's camt.053 (files under DB.files/). Ends with
-    the invariant replay. Replaces an existing demo database; refuses any other database.
+    pain.001 files reconciled from the bank's camt.053 (files under DB.files/). The
+    history ends some weeks before today; the last chapter leaves one program as it is on
+    today's date, with work waiting for each printed login (payables due, pieces down the
+    chain, open financing requests, an early-payment offer, approvals, an overdue piece).
+    Ends with the invariant replay. Replaces an existing demo database; refuses any other.
     """
     import shutil
 

@@ -199,3 +199,14 @@ def test_the_demo_writes_the_mismatched_invoice_with_its_order_and_despatch_advi
     assert invoice["match_issues"], "the invoice matched; it should bill more than delivered"
     written = sorted(p.name for p in (served.files / "today").iterdir())
     assert len(written) == 3 and any(invoice["invoice_number"] in name for name in written)
+
+
+def test_the_readme_says_what_to_try_first_as_the_organisations_the_demo_prints(
+        served: Served) -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    section = " ".join(readme.split("## What to try first", 1)[1].split("\n## ", 1)[0].split())
+    assert served.today["program"].startswith(section.split("*")[1])
+    for login in served.logins.values():
+        assert f"**{login.login}**" in section, login.login
+        if login.role not in ("operator", "auditor"):
+            assert login.organisation in section, login.organisation
