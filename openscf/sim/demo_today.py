@@ -8,7 +8,7 @@ the clock the day before `today`:
 
 - confirmed payables outstanding, due over the next one to four months;
 - a piece split and passed down the chain: tier 1 -> tier 2 -> tier 3;
-- a piece a funder bought three weeks ago;
+- a piece each funder bought in the last weeks;
 - a financing request with two competing (sealed) offers, and one from the tier-3
   supplier with none yet;
 - an early-payment offer from the anchor;
@@ -76,7 +76,7 @@ class TodayStory:
     # been split, passed on or sold: the anchor owes its face to the holders all the same).
     payables: list[dict[str, Any]] = field(default_factory=list)
     transfers: list[dict[str, Any]] = field(default_factory=list)
-    sold: dict[str, Any] = field(default_factory=dict)
+    sold: list[dict[str, Any]] = field(default_factory=list)
     open_requests: list[dict[str, Any]] = field(default_factory=list)
     early_payment_offer: dict[str, Any] = field(default_factory=dict)
     pending_confirmation: dict[str, Any] = field(default_factory=dict)
@@ -97,7 +97,7 @@ class TodayStory:
 class _Cast:
     anchor: int
     tier1: int
-    tier1b: int  # a second tier-1 supplier: the overdue piece and the sold one
+    tier1b: int  # a second tier-1 supplier: the overdue piece and the sold ones
     tier2: int
     tier3: int
     funders: tuple[int, int]
@@ -212,9 +212,12 @@ def run_today_story(engine: Engine, e: Economy, today: date, *,
         rid = confirm(s1, f"{prefix}-{year}-{suffix}", amount, today + timedelta(days=days))
         story.payables.append({"receivable_id": rid, "supplier_id": s1.org_id,
                                "amount_minor": amount, "due_on": due_on(rid).isoformat()})
-    to_sell = confirm(s1b, f"{prefix}-{year}-091", 212_900_00, today + timedelta(days=72))
-    story.payables.append({"receivable_id": to_sell, "supplier_id": s1b.org_id,
-                           "amount_minor": 212_900_00, "due_on": due_on(to_sell).isoformat()})
+    to_sell = []
+    for suffix, amount, days in (("091", 212_900_00, 72), ("092", 158_600_00, 94)):
+        rid = confirm(s1b, f"{prefix}-{year}-{suffix}", amount, today + timedelta(days=days))
+        to_sell.append(rid)
+        story.payables.append({"receivable_id": rid, "supplier_id": s1b.org_id,
+                               "amount_minor": amount, "due_on": due_on(rid).isoformat()})
 
     progress("today's story: pieces down the chain")
     on(26)
@@ -232,14 +235,20 @@ def run_today_story(engine: Engine, e: Economy, today: date, *,
     tier3_piece = str(moved["new_receivable_id"])
 
     progress("today's story: financing")
-    # Three weeks ago the second tier-1 supplier sold a piece: the better of two offers.
-    value_day = on(19)
-    request = handle(s1b.maker, c.RequestFinancing(to_sell))["request_id"]
-    best = handle(f1.maker, c.OfferFinancing(request, "0.0435", value_day))["offer_id"]
-    handle(f2.maker, c.OfferFinancing(request, "0.0460", value_day))
-    bought = handle(s1b.maker, c.AcceptFinancingOffer(best))["new_receivable_id"]
-    story.sold = {"request_id": request, "offer_id": best, "funder_id": f1.org_id,
-                  "receivable_id": bought, "seller_id": s1b.org_id}
+    # The second tier-1 supplier sold two pieces, three and two weeks ago, each time to
+    # the better of two offers: each funder won one.
+    for days_before, piece, rates in ((19, to_sell[0], ("0.0435", "0.0460")),
+                                      (12, to_sell[1], ("0.0450", "0.0425"))):
+        value_day = on(days_before)
+        request = handle(s1b.maker, c.RequestFinancing(piece))["request_id"]
+        offers = {f.org_id: handle(f.maker, c.OfferFinancing(request, rate, value_day)
+                                   )["offer_id"] for f, rate in zip((f1, f2), rates, strict=True)}
+        winner = f1 if rates[0] < rates[1] else f2
+        bought = handle(s1b.maker, c.AcceptFinancingOffer(offers[winner.org_id])
+                        )["new_receivable_id"]
+        story.sold.append({"request_id": request, "offer_id": offers[winner.org_id],
+                           "funder_id": winner.org_id, "receivable_id": bought,
+                           "seller_id": s1b.org_id})
     # The overdue piece: due last week and still unpaid; the anchor marks it overdue.
     on(4)
     handle(anchor.maker, c.MarkOverdue(overdue))

@@ -184,11 +184,14 @@ def test_the_tier3_supplier_has_a_piece_up_for_financing_that_both_funders_can_b
         assert r.status_code == 201, r.text
 
 
-def test_the_funder_holds_a_piece_it_bought_and_the_operator_sees_the_whole_network(
+def test_each_funder_holds_a_piece_it_bought_and_the_operator_sees_the_whole_network(
         served: Served) -> None:
-    funder = served.logins["funder"].org_id
-    held = served.get("funder", "/v1/receivables", status="live", holder_id=funder)["data"]
-    assert served.today["sold"]["receivable_id"] in {p["id"] for p in held}
+    bought = {sale["funder_id"]: sale["receivable_id"] for sale in served.today["sold"]}
+    for login in ("funder", "funder2"):
+        me = served.logins[login].org_id
+        held = served.get(login, "/v1/receivables", status="live", holder_id=me)["data"]
+        assert bought[me] in {p["id"] for p in held}, login
+        assert all(date.fromisoformat(p["due_on"]) > _today() for p in held)
     orgs = {o["id"] for o in served.get("operator", "/v1/organisations", limit=100)["data"]}
     assert {x.org_id for x in served.logins.values()} <= orgs
 
