@@ -241,12 +241,12 @@ def run_today_story(engine: Engine, e: Economy, today: date, *,
                                       (12, to_sell[1], ("0.0450", "0.0425"))):
         value_day = on(days_before)
         request = handle(s1b.maker, c.RequestFinancing(piece))["request_id"]
-        offers = {f.org_id: handle(f.maker, c.OfferFinancing(request, rate, value_day)
-                                   )["offer_id"] for f, rate in zip((f1, f2), rates, strict=True)}
+        bids = {f.org_id: handle(f.maker, c.OfferFinancing(request, rate, value_day)
+                                 )["offer_id"] for f, rate in zip((f1, f2), rates, strict=True)}
         winner = f1 if rates[0] < rates[1] else f2
-        bought = handle(s1b.maker, c.AcceptFinancingOffer(offers[winner.org_id])
+        bought = handle(s1b.maker, c.AcceptFinancingOffer(bids[winner.org_id])
                         )["new_receivable_id"]
-        story.sold.append({"request_id": request, "offer_id": offers[winner.org_id],
+        story.sold.append({"request_id": request, "offer_id": bids[winner.org_id],
                            "funder_id": winner.org_id, "receivable_id": bought,
                            "seller_id": s1b.org_id})
     # The overdue piece: due last week and still unpaid; the anchor marks it overdue.
