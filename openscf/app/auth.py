@@ -621,7 +621,10 @@ class Authenticator:
 
     @staticmethod
     def _scopes(login: str, address: str | None) -> list[str]:
-        scopes = ["login:" + login[:64]]
+        # A login that cannot exist may be a password typed in the wrong field: only its
+        # hash is kept.
+        scopes = ["login:" + (login if LOGIN_PATTERN.match(login)
+                              else "#" + hash_secret(login)[:32])]
         if address:
             scopes.append("address:" + address[:64])
         return scopes

@@ -143,3 +143,13 @@ def test_the_tests_own_cheap_cost_is_what_new_hashes_use_here(net: Net) -> None:
     with net.svc.engine.connect() as conn:
         params = conn.execute(select(t.user_passwords.c.params)).scalar_one()
     assert params == auth_module.PASSWORD_COST.text != DEFAULT_PASSWORD_COST.text
+
+
+def test_a_login_that_cannot_exist_is_counted_by_its_hash_only(net: Net) -> None:
+    auth = _auth(net)
+    typed = "Correct Horse Battery!"  # a password typed into the login field
+    assert _fail(auth, typed) == "invalid_login"
+    with net.svc.engine.connect() as conn:
+        stored = [str(v) for table in (t.login_throttles, t.auth_events)
+                  for row in conn.execute(select(table)) for v in row]
+    assert stored and not any(typed in v for v in stored)
