@@ -24,6 +24,17 @@ PG_URL = os.environ.get("OPENSCF_TEST_DATABASE_URL")
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.fixture(autouse=True, scope="session")
+def cheap_password_hashes() -> Iterator[None]:
+    """New password hashes at a low scrypt cost, so the tests that log in stay fast; the
+    strong default is checked by tests/app/test_auth_lifecycle.py."""
+    from openscf.app import auth
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(auth, "PASSWORD_COST", auth.ScryptCost(2**10, 8, 1))
+        yield
+
+
 # --- the conformance corpus (carried in tests/conformance, read in place) -----------------
 
 CORPUS_IN_REPOSITORY = REPO_ROOT / "tests" / "conformance"

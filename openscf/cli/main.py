@@ -13,6 +13,7 @@ from rich.table import Table
 
 from openscf.cli.client import register as register_client
 from openscf.cli.common import DbOption, JsonOption, fail, open_database
+from openscf.cli.credentials import register as register_credentials
 from openscf.cli.documents import register as register_documents
 from openscf.cli.serve import register as register_serve
 from openscf.cli.simulate import simulate
@@ -43,6 +44,7 @@ app.command("simulate")(simulate)
 register_trust(app)
 register_client(app)
 register_documents(app)
+register_credentials(app)
 
 console = Console()
 err_console = Console(stderr=True)

@@ -38,7 +38,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from sqlalchemy import Engine
 
 from openscf.app.audit import audit, db_source
-from openscf.app.auth import AuthenticationFailed, Authenticator, Principal
+from openscf.app.auth import AuthenticationFailed, Authenticator, LoginThrottled, Principal
 from openscf.app.clock import Clock
 from openscf.app.queries import ReadModel
 from openscf.app.service import NetworkService
@@ -219,11 +219,20 @@ async def login(request: Request) -> Response:
         return _login_page(request, 403, "The login form expired; please try again.",
                            login_name)
     dash = _dash(request)
+    address = request.client.host if request.client else None
     try:
-        session = await run_in_threadpool(dash.auth.login_with_password, login_name,
-                                          form.get("password", ""))
-    except AuthenticationFailed:
-        return _login_page(request, 401, "Wrong login or password.", login_name)
+        session = await run_in_threadpool(
+            lambda: dash.auth.login_with_password(login_name, form.get("password", ""),
+                                                  address=address))
+    except LoginThrottled as exc:
+        page = _login_page(request, 429, f"Too many failed logins; try again in "
+                           f"{exc.retry_after_seconds} seconds.", login_name)
+        page.headers["Retry-After"] = str(exc.retry_after_seconds)
+        return page
+    except AuthenticationFailed as exc:
+        message = ("This user is disabled; ask an admin of your organisation."
+                   if exc.code == "user_disabled" else "Wrong login or password.")
+        return _login_page(request, 401, message, login_name)
     response = _redirect("/")
     secure, age = dash.secure_cookies, dash.session_max_age
     response.set_cookie(SESSION_COOKIE, session.session_id, max_age=age, path="/",
