@@ -46,6 +46,7 @@ from openscf.documents.ubl_build import (
 )
 from openscf.domain import commands as c
 from openscf.domain.errors import OpenSCFError
+from openscf.domain.money import format_minor
 from openscf.domain.validation import make_iban
 from openscf.store import tables as t
 from openscf.store.uow import unit_of_work
@@ -256,4 +257,4 @@ def run_trade_demo(engine: Engine, service: NetworkService, *, out_dir: Path,
 
 
 def _major(minor: int) -> str:
-    return f"{minor // 100}.{minor % 100:02d}"
+    return format_minor(minor, "EUR")
