@@ -59,6 +59,8 @@ def test_typed_amounts_convert_exactly_to_minor_units() -> None:
     ("", "missing_field"), ("-5", "invalid_amount"), ("0", "invalid_amount"),
     ("1.234", "too_many_decimals"), ("1e400", "invalid_amount"), ("NaN", "invalid_amount"),
     ("99999999999999999999", "amount_too_large"), ("x" * 300, "field_too_long"),
+    ("12.500,00", "invalid_amount"), ("12 500", "invalid_amount"), ("1e3", "invalid_amount"),
+    ("12,50", "invalid_amount"), ("12.500", "too_many_decimals"),
 ])
 def test_bad_amounts_are_refused_with_a_code_and_the_field_name(value: str, code: str) -> None:
     with pytest.raises(InvalidRequest) as caught:
@@ -70,7 +72,7 @@ def test_bad_amounts_are_refused_with_a_code_and_the_field_name(value: str, code
 def test_rates_are_typed_in_percent_and_stored_as_fractions() -> None:
     assert forms.rate({"r": "4.5"}, "r") == "0.045"
     assert forms.rate({"r": "6 %"}, "r") == "0.06"
-    for bad in ("0", "101", "abc", "inf"):
+    for bad in ("0", "101", "abc", "inf", "4,5", "1e1", "-4", "4.5.1"):
         with pytest.raises(InvalidRequest):
             forms.rate({"r": bad}, "r")
 
