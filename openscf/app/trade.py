@@ -65,6 +65,7 @@ from openscf.domain.errors import (
 from openscf.domain.events import format_instant, record_from_data
 from openscf.domain.invoice_number import loose_invoice_number_key
 from openscf.domain.model import Organisation, Program, User
+from openscf.domain.money import format_amount
 from openscf.store import tables as t
 from openscf.store.queries import list_organisations, list_programs
 from openscf.store.uow import UnitOfWork
@@ -591,9 +592,9 @@ class TradeDesk:
                     if holder is not None:
                         item.errors.append(_error(
                             "duplicate_invoice", f"invoice {invoice.number} of {seller.id} "
-                            f"(amount {invoice.payable_minor} {invoice.currency}, issued "
-                            f"{invoice.issue_date}) is already registered on the network as "
-                            f"{holder}: one invoice backs at most one receivable",
+                            f"(amount {format_amount(invoice.payable_minor, invoice.currency)}"
+                            f", issued {invoice.issue_date}) is already registered on the "
+                            f"network as {holder}: one invoice backs at most one receivable",
                             item.source))
                         continue
                     flags = self._near_duplicates(conn, indexes, key, doc_id)

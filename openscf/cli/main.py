@@ -19,7 +19,7 @@ from openscf.cli.serve import register as register_serve
 from openscf.cli.simulate import simulate
 from openscf.cli.trust import register as register_trust
 from openscf.domain.errors import OpenSCFError
-from openscf.domain.money import format_minor
+from openscf.domain.money import format_amount, parse_document_amount
 from openscf.store import database_url, is_initialised, make_engine, migrate
 from openscf.store.queries import (
     chain_of_custody,
@@ -114,6 +114,9 @@ def demo(
 
 
 def _print_demo(summary: dict[str, Any], url: str) -> None:
+    def eur(text: str) -> str:  # the summary carries plain decimals of the demo's EUR
+        return format_amount(parse_document_amount(text, "EUR"), "EUR")
+
     console.rule("[bold]openscf demo")
     console.print(f"database: {url}")
     console.print(f"{summary['organisations']} organisations, {summary['events']} events logged")
@@ -123,25 +126,26 @@ def _print_demo(summary: dict[str, Any], url: str) -> None:
     for name, count in summary["operations"].items():
         ops.add_row(name, str(count))
     console.print(ops)
-    holders = Table(title="Receivables by holder (EUR)")
+    holders = Table(title="Receivables by holder")
     for col in ("holder", "pieces", "face held", "outstanding"):
         holders.add_column(col, justify="left" if col == "holder" else "right")
     for row in summary["receivables_by_holder"]:
-        holders.add_row(row["holder"], str(row["pieces"]), row["face_held"], row["outstanding"])
+        holders.add_row(row["holder"], str(row["pieces"]), eur(row["face_held"]),
+                        eur(row["outstanding"]))
     console.print(holders)
     fin = Table(title="Financings (best offer accepted)")
     for col in ("holder", "funder", "face", "rate", "days", "discount", "fees", "proceeds"):
         fin.add_column(col, justify="left" if col in ("holder", "funder") else "right")
     for f in summary["financings"]:
-        fin.add_row(f["holder"], f["funder"], f["face"], f["annual_rate"], str(f["days"]),
-                    f["discount"], f["fees"], f["proceeds"])
+        fin.add_row(f["holder"], f["funder"], eur(f["face"]), f["annual_rate"], str(f["days"]),
+                    eur(f["discount"]), eur(f["fees"]), eur(f["proceeds"]))
     console.print(fin)
     for e in summary["early_payments"]:
-        console.print(f"early payment: {e['supplier']} paid {e['paid']} EUR {e['days']} days "
-                      f"early at {e['annual_rate']} (discount {e['discount']})")
-    total = sum(int(s["amount"].replace(".", "")) for s in summary["settlements"])
+        console.print(f"early payment: {e['supplier']} paid {eur(e['paid'])} {e['days']} days "
+                      f"early at {e['annual_rate']} (discount {eur(e['discount'])})")
+    total = sum(parse_document_amount(s["amount"], "EUR") for s in summary["settlements"])
     console.print(f"settlements at maturity: {len(summary['settlements'])} pieces, "
-                  f"{format_minor(total, 'EUR')} EUR paid to their holders")
+                  f"{format_amount(total, 'EUR')} paid to their holders")
     rej = Table(title="Refused, as they should be")
     rej.add_column("attempt")
     rej.add_column("code")
@@ -224,7 +228,7 @@ def receivables_list(
         table.add_column(col, justify="right" if col == "face" else "left")
     for p in pieces:
         table.add_row(p.id, names.get(p.holder_id, p.holder_id),
-                      f"{format_minor(p.face_minor, p.currency)} {p.currency}",
+                      format_amount(p.face_minor, p.currency),
                       p.due_on.isoformat(), p.status)
     console.print(table)
 
@@ -251,12 +255,12 @@ def receivables_show(
             fail("unknown_receivable", f"no receivable {receivable_id!r}")
         names = {o.id: o.name for o in list_organisations(conn)}
         chain = chain_of_custody(conn, receivable_id)
-    steps = [_step(s, names) for s in chain]
+    steps = [_step(s, names, piece.currency) for s in chain]
     if as_json:
         print(json.dumps({**_piece_json(piece), "chain_of_custody": steps}, indent=2))
         return
-    console.print(f"[bold]{piece.id}[/]  {format_minor(piece.face_minor, piece.currency)} "
-                  f"{piece.currency}, due {piece.due_on}, {piece.status}")
+    console.print(f"[bold]{piece.id}[/]  {format_amount(piece.face_minor, piece.currency)}, "
+                  f"due {piece.due_on}, {piece.status}")
     console.print(f"obligor {names.get(piece.obligor_id)}  ·  holder "
                   f"{names.get(piece.holder_id)}  ·  invoice {piece.invoice_id}")
     table = Table(title="Chain of custody")
@@ -267,14 +271,15 @@ def receivables_show(
     console.print(table)
 
 
-def _step(step: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
+def _step(step: dict[str, Any], names: dict[str, str], currency: str) -> dict[str, Any]:
+    """One event of a piece's chain of custody, in words (amounts in the piece's currency)."""
     e = step["event"]
 
     def n(org_id: str) -> str:
         return names.get(org_id, org_id)
 
     def money(amount_minor: int) -> str:
-        return f"{format_minor(amount_minor, 'EUR')}"
+        return format_amount(amount_minor, currency)
 
     kind = e.TYPE
     if kind == "ReceivableIssued":

@@ -41,7 +41,7 @@ from openscf.domain.model import (
     Receivable,
     exposure_key,
 )
-from openscf.domain.money import check_amount, check_currency
+from openscf.domain.money import check_amount, check_currency, format_amount
 from openscf.domain.pricing import discount_minor, parse_rate
 from openscf.domain.state import State
 from openscf.domain.validation import check_bic, check_iban
@@ -126,13 +126,16 @@ def _movable(piece: Receivable, actor: Actor, today: date) -> None:
         )
 
 
-def _limit(state: State, key: str, limit_minor: int, add_minor: int, code: str, what: str) -> None:
+def _limit(state: State, key: str, limit_minor: int, add_minor: int, code: str, what: str,
+           currency: str) -> None:
     used = state.exposure(key)
     if used + add_minor > limit_minor:
+        def m(amount_minor: int) -> str:
+            return format_amount(amount_minor, currency)
         raise LimitExceeded(
             code,
-            f"{what} limit is {limit_minor} minor units; {used} used, {add_minor} more "
-            f"would pass it by {used + add_minor - limit_minor}",
+            f"{what} limit is {m(limit_minor)}; {m(used)} used, {m(add_minor)} more "
+            f"would pass it by {m(used + add_minor - limit_minor)}",
             "amount_minor",
         )
 
@@ -384,10 +387,11 @@ def _check_confirmation(state: State, actor: Actor, cmd: c.ConfirmInvoice,
                              f"maturity {maturity} is {tenor_days} days away; {program.id} allows "
                              f"at most {program.max_tenor_days}", "due_on")
     _limit(state, exposure_key("program", program.id), program.program_limit_minor,
-           cmd.amount_minor, "program_limit_exceeded", f"{program.id}'s program")
+           cmd.amount_minor, "program_limit_exceeded", f"{program.id}'s program",
+           program.currency)
     _limit(state, exposure_key("supplier", program.id, cmd.supplier_id),
            program.supplier_limit_minor, cmd.amount_minor, "supplier_limit_exceeded",
-           f"{cmd.supplier_id}'s supplier")
+           f"{cmd.supplier_id}'s supplier", program.currency)
     return program, maturity
 
 
@@ -447,8 +451,10 @@ def _(cmd: c.SplitReceivable, state: State, actor: Actor, today: date) -> list[e
         check_amount(amount, "amounts_minor")
     if sum(cmd.amounts_minor) != piece.face_minor:
         raise InvalidRequest("pieces_do_not_sum",
-                             f"pieces sum to {sum(cmd.amounts_minor)}, the face is "
-                             f"{piece.face_minor}", "amounts_minor")
+                             f"pieces sum to "
+                             f"{format_amount(sum(cmd.amounts_minor), piece.currency)}, "
+                             f"the face is {format_amount(piece.face_minor, piece.currency)}",
+                             "amounts_minor")
     assert cmd.piece_ids is not None
     if len(cmd.piece_ids) != len(cmd.amounts_minor) or len(set(cmd.piece_ids)) != len(
             cmd.piece_ids):
@@ -475,8 +481,9 @@ def _(cmd: c.TransferReceivable, state: State, actor: Actor, today: date) -> lis
     amount = piece.face_minor if cmd.amount_minor is None else check_amount(cmd.amount_minor)
     if amount > piece.face_minor:
         raise InvalidRequest("amount_exceeds_face",
-                             f"cannot transfer {amount} of a piece whose face is "
-                             f"{piece.face_minor}", "amount_minor")
+                             f"cannot transfer {format_amount(amount, piece.currency)} of a piece "
+                             f"whose face is {format_amount(piece.face_minor, piece.currency)}",
+                             "amount_minor")
     if amount == piece.face_minor:
         return [ev.ReceivableTransferred(piece.id, new_id, piece.holder_id, recipient.id,
                                          piece.obligor_id, piece.face_minor, "transfer")]
@@ -538,10 +545,13 @@ def _(cmd: c.OfferFinancing, state: State, actor: Actor, today: date) -> list[ev
     proceeds = piece.face_minor - discount - cmd.fees_minor
     if proceeds <= 0:
         raise InvalidRequest("proceeds_not_positive",
-                             f"discount {discount} and fees {cmd.fees_minor} leave nothing of "
-                             f"face {piece.face_minor}", "annual_rate")
+                             f"discount {format_amount(discount, piece.currency)} and fees "
+                             f"{format_amount(cmd.fees_minor, piece.currency)} leave nothing of "
+                             f"face {format_amount(piece.face_minor, piece.currency)}",
+                             "annual_rate")
     _limit(state, exposure_key("funder", program.id, actor.org_id), program.funder_limit_minor,
-           piece.face_minor, "funder_limit_exceeded", f"{actor.org_id}'s funder")
+           piece.face_minor, "funder_limit_exceeded", f"{actor.org_id}'s funder",
+           piece.currency)
     return [ev.FinancingOffered(offer_id, cmd.request_id, piece.id, piece.holder_id,
                                 actor.org_id, str(rate), cmd.fees_minor, cmd.value_date, days,
                                 discount, proceeds)]
@@ -563,7 +573,8 @@ def _(cmd: c.AcceptFinancingOffer, state: State, actor: Actor, today: date) -> l
                        "offer_id")
     program = _program(state, piece.program_id)
     _limit(state, exposure_key("funder", program.id, offer.funder_id), program.funder_limit_minor,
-           piece.face_minor, "funder_limit_exceeded", f"{offer.funder_id}'s funder")
+           piece.face_minor, "funder_limit_exceeded", f"{offer.funder_id}'s funder",
+           piece.currency)
     new_id = _new_id(state, "rcv", cmd.new_receivable_id, "new_receivable_id")
     assert request_cmd.request_id is not None
     return [
@@ -825,7 +836,8 @@ def _(cmd: c.ReconcilePayment, state: State, actor: Actor, today: date) -> list[
         expected = (offer.funder_id, request.holder_id, offer.proceeds_minor, piece.currency)
     if (cmd.from_org_id, cmd.to_org_id, cmd.amount_minor, cmd.currency) != expected:
         raise Conflict("payment_does_not_match",
-                       f"the {cmd.kind} of {piece.id} is {expected[2]} {expected[3]} from "
+                       f"the {cmd.kind} of {piece.id} is "
+                       f"{format_amount(expected[2], expected[3])} from "
                        f"{expected[0]} to {expected[1]}", "amount_minor")
     return [ev.PaymentReconciled(
         cmd.instruction_id, cmd.kind, piece.id, cmd.offer_id, cmd.from_org_id, cmd.to_org_id,

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from openscf.domain import events as ev
 from openscf.domain.apply import apply
 from openscf.domain.model import OUTSTANDING, Receivable, exposure_key
-from openscf.domain.money import MAX_AMOUNT_MINOR
+from openscf.domain.money import MAX_AMOUNT_MINOR, format_amount
 from openscf.domain.state import InMemoryState
 
 __all__ = ["ReplayResult", "Replayer", "Violation", "recount_exposures", "replay"]
@@ -179,8 +179,9 @@ def _conservation(state: InMemoryState) -> list[Violation]:
     for piece in state.receivables.values():
         if piece.parent_id is None and accounted[piece.id] != piece.face_minor:
             out.append(Violation(None, None, "pieces_do_not_sum",
-                                 f"pieces of {piece.id} account for {accounted[piece.id]}, "
-                                 f"face is {piece.face_minor}"))
+                                 f"pieces of {piece.id} account for "
+                                 f"{format_amount(accounted[piece.id], piece.currency)}, "
+                                 f"face is {format_amount(piece.face_minor, piece.currency)}"))
     return out
 
 

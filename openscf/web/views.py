@@ -34,7 +34,7 @@ from openscf.domain.model import (
     Program,
     Receivable,
 )
-from openscf.domain.money import CURRENCY_EXPONENTS, format_minor
+from openscf.domain.money import exponent, format_amount
 from openscf.store import tables as t
 from openscf.store.queries import count_events_by_type, load_exposures, log_size
 from openscf.web import charts
@@ -55,22 +55,18 @@ TABLE_ROWS = 60
 
 
 def money(amount_minor: int, currency: str) -> str:
-    """'1234567', 'EUR' -> '12,345.67 EUR'."""
-    text = format_minor(amount_minor, currency)
-    sign = "-" if text.startswith("-") else ""
-    whole, _, frac = text.lstrip("-").partition(".")
-    grouped = f"{int(whole):,}"
-    return f"{sign}{grouped}{'.' + frac if frac else ''} {currency}"
+    """'1234567', 'EUR' -> '12,345.67 EUR' (the templates' `money` filter)."""
+    return format_amount(amount_minor, currency)
 
 
 def major(amount_minor: int, currency: str) -> float:
     """For chart geometry only: never for arithmetic on money."""
-    return float(amount_minor) / float(10 ** CURRENCY_EXPONENTS[currency])
+    return float(amount_minor) / float(10 ** exponent(currency))
 
 
 def money_fmt(currency: str) -> Callable[[float], str]:
-    exponent = CURRENCY_EXPONENTS[currency]
-    return lambda v: money(round(v * 10**exponent), currency)
+    scale = 10 ** exponent(currency)
+    return lambda v: money(round(v * scale), currency)
 
 
 def percent(rate: str | Decimal) -> str:
