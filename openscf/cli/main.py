@@ -182,12 +182,12 @@ def _print_today(today: dict[str, Any]) -> None:
     names = {who["org_id"]: who["organisation"] for who in today["logins"].values()}
     total = sum(p["amount_minor"] for p in today["payables"])
     console.print(f"payables outstanding: {len(today['payables'])} pieces, "
-                  f"{format_minor(total, 'EUR')} EUR, due "
+                  f"{format_amount(total, 'EUR')}, due "
                   f"{min(p['due_on'] for p in today['payables'])} to "
                   f"{max(p['due_on'] for p in today['payables'])}")
     for move in today["transfers"]:
         console.print(f"down the chain: {names.get(move['from'], move['from'])} passed "
-                      f"{format_minor(move['amount_minor'], 'EUR')} EUR to "
+                      f"{format_amount(move['amount_minor'], 'EUR')} to "
                       f"{names.get(move['to'], move['to'])} (tier {move['tier']})")
     for request in today["open_requests"]:
         console.print(f"open financing request {request['request_id']} of "
@@ -196,12 +196,12 @@ def _print_today(today: dict[str, Any]) -> None:
     early, pending = today["early_payment_offer"], today["pending_confirmation"]
     console.print(f"early-payment offer {early['offer_id']} open until {early['value_date']}")
     console.print(f"waiting for the anchor's checker: confirmation {pending['approval_id']} "
-                  f"({format_minor(pending['amount_minor'], 'EUR')} EUR) and the override "
+                  f"({format_amount(pending['amount_minor'], 'EUR')}) and the override "
                   f"of invoice {today['mismatched_invoice']['invoice_number']} "
                   f"({', '.join(today['mismatched_invoice']['match_issues'])})")
     overdue = today["overdue"]
     console.print(f"overdue since {overdue['due_on']}: {overdue['receivable_id']} "
-                  f"({format_minor(overdue['amount_minor'], 'EUR')} EUR)")
+                  f"({format_amount(overdue['amount_minor'], 'EUR')})")
 
 
 @receivables_app.command("list")
