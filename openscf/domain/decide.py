@@ -154,7 +154,10 @@ def _new_id(state: State, prefix: str, value: str | None, param: str) -> str:
     assert value is not None, f"the app fills {param} before deciding"
     check_id(prefix, value, param)
     if state.id_taken(prefix, value):
-        raise Conflict("id_in_use", f"{value!r} already names another object", param)
+        # The same answer whoever's object holds the id, saying nothing of what it names
+        # (docs/permissions.md, "Client-supplied ids").
+        raise Conflict("id_in_use", f"{value!r} cannot be used; choose another id, or leave "
+                       f"{param} out and the network picks one", param)
     return value
 
 
@@ -630,7 +633,18 @@ def _(cmd: c.AcceptFinancingOffer, state: State, actor: Actor, today: date) -> l
                                   offer.funder_id, piece.face_minor, offer.proceeds_minor),
         ev.ReceivableTransferred(piece.id, new_id, piece.holder_id, offer.funder_id,
                                  piece.obligor_id, piece.face_minor, "financing"),
+        *_decline_open_offers(state, request_cmd.request_id, piece,
+                              f"{offer.id} was accepted", accepted=offer.id),
     ]
+
+
+def _decline_open_offers(state: State, request_id: str, piece: Receivable, reason: str,
+                         accepted: str | None = None) -> list[ev.Event]:
+    """The losing offers of a request that closes: each one declined, by an event."""
+    return [ev.FinancingOfferDeclined(o.id, request_id, piece.id, piece.holder_id, o.funder_id,
+                                      reason)
+            for o in state.financing_offers_of(request_id)
+            if o.status == "open" and o.id != accepted]
 
 
 @_decide.register
@@ -639,7 +653,8 @@ def _(cmd: c.WithdrawFinancingRequest, state: State, actor: Actor, today: date) 
     if piece.holder_id != actor.org_id:
         raise PermissionDenied("not_holder", "only the holder withdraws its request", "request_id")
     return [ev.FinancingRequestWithdrawn(cmd.request_id, piece.id, piece.holder_id,
-                                         "withdrawn by the holder")]
+                                         "withdrawn by the holder"),
+            *_decline_open_offers(state, cmd.request_id, piece, "the request was withdrawn")]
 
 
 # --- early payment, settlement, overdue, cancellation ---------------------------------
@@ -701,6 +716,8 @@ def _(cmd: c.SettleReceivable, state: State, actor: Actor, today: date) -> list[
     if piece.encumbrance is not None:
         out.append(ev.FinancingRequestWithdrawn(piece.encumbrance, piece.id, piece.holder_id,
                                                 "the receivable matured and was settled"))
+        out.extend(_decline_open_offers(state, piece.encumbrance, piece,
+                                        "the receivable matured and was settled"))
     out.append(ev.ReceivableSettled(piece.id, piece.obligor_id, piece.holder_id, piece.face_minor,
                                     piece.currency, today))
     return out
