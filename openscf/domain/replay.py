@@ -132,6 +132,12 @@ def _check(state: InMemoryState, record: ev.EventRecord) -> str | None:
         financed = state.receivable(e.receivable_id)
         if financed is None or financed.holder_id != org:
             return "financing accepted by someone other than the holder"
+    if isinstance(e, ev.ReceivableOverdue | ev.ReceivableDefaulted):
+        marked, acting = state.receivable(e.receivable_id), state.organisation(org)
+        if marked is None or (org != marked.obligor_id and (
+                acting is None or "operator" not in acting.roles)):
+            return f"{org} marked {e.receivable_id} {e.TYPE[10:].lower()}, neither its " \
+                   "obligor nor the operator"
     return None
 
 

@@ -270,6 +270,18 @@ class DbState:
     def financing_offer(self, offer_id: str) -> FinancingOffer | None:
         return self._load(FinancingOffer, (offer_id,))  # type: ignore[no-any-return]
 
+    def financing_offers_of(self, request_id: str) -> list[FinancingOffer]:
+        """Every offer on the request: the stored rows, and this transaction's own."""
+        sql = self.dialect.tables[FinancingOffer]
+        self.cursor.execute(sql.select_in_prefix.replace(" id IN ", " request_id IN ")
+                            + self.dialect.placeholders(1), (request_id,))
+        for values in self.cursor.fetchall():
+            self._remember_row(FinancingOffer, values)
+        found = [record for (cls, _), record in self._cache.items()
+                 if cls is FinancingOffer and record is not None
+                 and record.request_id == request_id]
+        return sorted(found, key=lambda o: o.id)
+
     def early_payment_offer(self, offer_id: str) -> EarlyPaymentOffer | None:
         return self._load(EarlyPaymentOffer, (offer_id,))  # type: ignore[no-any-return]
 
