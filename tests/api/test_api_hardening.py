@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import json
+import re
 
+import pytest
+from sqlalchemy import Engine
+
+from openscf.api import create_app
+from openscf.api.docs import swagger_ui_dir
 from openscf.client import RequestSigner
 from openscf.domain import commands as c
 from openscf.trust.keys import SigningKey, encode_public_key
+from openscf.web.routes import SECURITY_HEADERS
 
-from .conftest import World, assert_error
+from .conftest import TestClient, World, assert_error
 
 
 def _raw(world: World, who: str, path: str, text: str) -> object:
@@ -59,3 +66,33 @@ def test_a_signed_request_naming_a_key_twice_is_refused(world: World) -> None:
     assert error["param"] == "request"
     assert world.rows() == rows
     assert world.post("S1", "/v1/signed_requests", body).status_code == 201
+
+
+def test_the_docs_ui_is_off_by_default_and_the_openapi_document_carries_the_headers(
+        world: World) -> None:
+    assert_error(world.client.get("/v1/docs"), 404, "unknown_route")
+    document = world.client.get("/v1/openapi.json")
+    assert document.status_code == 200 and document.json()["openapi"].startswith("3.")
+    for name, value in SECURITY_HEADERS.items():
+        assert document.headers.get(name) == value, name
+
+
+def test_the_docs_ui_when_asked_for_loads_nothing_from_elsewhere_under_the_dashboard_csp(
+        engine: Engine) -> None:
+    if swagger_ui_dir() is None:
+        pytest.skip("the docs UI needs the swagger-ui-py package "
+                    "(pip install 'openscf[docs]'); it is not installed")
+    client = TestClient(create_app(engine, docs=True), base_url="https://testserver")
+    page = client.get("/v1/docs")
+    assert page.status_code == 200
+    # Every script and stylesheet comes from this server, none is inline.
+    sources = re.findall(r'<(?:script|link)[^>]*(?:src|href)="([^"]+)"', page.text)
+    assert len(sources) == 3 and all(s.startswith("/v1/docs/") for s in sources), sources
+    assert re.findall(r"<script>", page.text) == [] and "<style" not in page.text
+    assert "//" not in page.text.replace("</", "")
+    for response in [page, *(client.get(s) for s in sources)]:
+        assert response.status_code == 200, response.url
+        for name, value in SECURITY_HEADERS.items():
+            assert response.headers.get(name) == value, (response.url, name)
+    assert "SwaggerUIBundle" in client.get("/v1/docs/assets/swagger-ui-bundle.js").text
+    client.close()
