@@ -96,3 +96,21 @@ def test_the_docs_ui_when_asked_for_loads_nothing_from_elsewhere_under_the_dashb
             assert response.headers.get(name) == value, (response.url, name)
     assert "SwaggerUIBundle" in client.get("/v1/docs/assets/swagger-ui-bundle.js").text
     client.close()
+
+
+def test_organisation_and_user_names_that_would_display_falsely_are_refused(
+        world: World) -> None:
+    rows = world.rows()
+    spoof = "Bank \u202eGA knaB"  # shows as "Bank Bank AG"
+    error = assert_error(world.post("OP", "/v1/organisations", {
+        "name": spoof, "roles": ["funder"], "country": "DE"}), 400, "invalid_name")
+    assert "U+202E" in error["message"]
+    assert_error(world.post("A", "/v1/users", {
+        "org_id": world.orgs["A"], "name": "ad\u200bmin", "permissions": ["viewer"]}), 400,
+        "invalid_name")
+    assert world.rows() == rows
+    # Full-width letters are stored as the plain ones.
+    created = world.post("OP", "/v1/organisations", {
+        "name": "\uff21\uff43\uff4d\uff45 Bank", "roles": ["funder"], "country": "DE"})
+    assert created.status_code == 201, created.text
+    assert created.json()["name"] == "Acme Bank"
