@@ -425,6 +425,8 @@ class ReadModel:
         if receivable_id:
             query = query.where(f.c.receivable_id == receivable_id)
         page = self._list(query, FinancingRequest, f.c.id, limit, starting_after)
+        if self._full(caller) or not any(r.accepted_offer_id for r in page.data):
+            return page
         with self.engine.connect() as conn:
             return Page(self._seal(conn, caller, page.data), page.has_more)
 
