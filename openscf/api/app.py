@@ -1,7 +1,8 @@
 """The FastAPI application: `create_app(engine, clock)` serves the network under `/v1`.
 
-The OpenAPI document is at `/v1/openapi.json` (committed as `docs/openapi.json`), the
-interactive docs at `/v1/docs`.
+The OpenAPI document is at `/v1/openapi.json` (committed as `docs/openapi.json`); the
+interactive docs at `/v1/docs` only with `docs=True` and the optional Swagger UI files
+installed (`openscf.api.docs`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from openscf import web
+from openscf.api.docs import mount_docs, mount_openapi
 from openscf.api.errors import install_error_handlers
 from openscf.api.middleware import BodyLimitMiddleware
 from openscf.api.routers import (
@@ -33,6 +35,8 @@ __all__ = ["API_VERSION", "create_app"]
 
 API_VERSION = "0.5.0"
 MAX_BODY_BYTES = 1 << 20
+BODY_TIMEOUT_SECONDS = 30.0
+OPENAPI_URL = "/v1/openapi.json"
 
 DESCRIPTION = """\
 The openscf network as a service. Conventions:
@@ -58,6 +62,8 @@ def create_app(engine: Engine, clock: Clock | None = None, *,
                service: NetworkService | None = None,
                authenticator: Authenticator | None = None,
                max_body_bytes: int = MAX_BODY_BYTES,
+               body_timeout_seconds: float = BODY_TIMEOUT_SECONDS,
+               docs: bool = False,
                secure_cookies: bool = True,
                session_ttl: timedelta = timedelta(hours=8),
                auth_cache_seconds: float = 0.0) -> FastAPI:
@@ -65,7 +71,10 @@ def create_app(engine: Engine, clock: Clock | None = None, *,
 
     Every request checks its key or session in the database, so a revocation is refused
     by every worker once acknowledged; `auth_cache_seconds` > 0 trades that for one query
-    less per request (another worker's revocation then takes up to that long)."""
+    less per request (another worker's revocation then takes up to that long).
+    A request body must arrive whole within `body_timeout_seconds` (else 408) and be at
+    most `max_body_bytes` (else 413). `docs` serves the Swagger UI at /v1/docs when its
+    files are installed (`openscf.api.docs`); it is off by default."""
     clock = clock or SystemClock()
     reader = read_engine_for(engine)
     svc = Services(
@@ -77,8 +86,11 @@ def create_app(engine: Engine, clock: Clock | None = None, *,
         secure_cookies=secure_cookies,
     )
     app = FastAPI(title="openscf", version=API_VERSION, description=DESCRIPTION,
-                  openapi_url="/v1/openapi.json", docs_url="/v1/docs", redoc_url=None)
+                  openapi_url=None, docs_url=None, redoc_url=None)
     app.state.openscf = svc
+    mount_openapi(app, OPENAPI_URL)
+    if docs:
+        mount_docs(app)
     install_error_handlers(app)
     for module in (identity, programs, receivables, events, log, keys, documents):
         app.include_router(module.router, prefix="/v1")
@@ -86,5 +98,6 @@ def create_app(engine: Engine, clock: Clock | None = None, *,
     # openscf.web but never the reverse.
     web.mount(app, engine=engine, service=svc.service, authenticator=svc.auth,
               reads=svc.reads, secure_cookies=secure_cookies)
-    app.add_middleware(BodyLimitMiddleware, max_body_bytes=max_body_bytes)
+    app.add_middleware(BodyLimitMiddleware, max_body_bytes=max_body_bytes,
+                       body_timeout_seconds=body_timeout_seconds)
     return app

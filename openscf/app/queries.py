@@ -7,7 +7,7 @@ A caller is an organisation (with its roles) acting through one of its users.
                         gives them no business command; the operator administers)
     anchor              everything in the programs it runs: the programs, their
                         suppliers, invoices, receivables it owes (obligor), financing
-                        requests and every offer on them, its early-payment offers
+                        requests (but not the offers on them), its early-payment offers
     supplier            the programs it is onboarded in (and its own onboarding), the
                         invoices it issued, the receivable pieces it holds or held, and
                         up the chain of every such piece (its ancestors, back to the
@@ -25,6 +25,15 @@ one's own organisation only (operator and auditor: all). Events: those naming th
 caller's organisation as a party (operator and auditor: all), plus the chain of custody
 of the pieces it may see.
 
+Sealed bids: a financing offer (its id, rate, fees, discount and cash, whether open,
+accepted or declined) is seen only by the funder that made it, the holder that asked for
+financing, and the operator and auditors. `may_see_offer` is that rule; every view that
+shows offers goes through it: the offer lists and look-ups, the chain of custody (which
+leaves out the FinancingOffered / FinancingOfferAccepted events of others' offers), a
+request's `accepted_offer_id`, and the events feed (an offer event's parties are exactly
+its funder and its requester). A rival funder learns that a request was accepted and,
+from the custody of the piece, who holds it now, but never a rival's price.
+
 A record the caller may not see is reported as *not found*, exactly like a record that
 does not exist, so ids of other organisations' records reveal nothing.
 """
@@ -33,13 +42,29 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Generic, Protocol, TypeVar
 
-from sqlalchemy import Engine, Select, and_, create_engine, event, false, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Engine,
+    Select,
+    and_,
+    create_engine,
+    event,
+    false,
+    or_,
+    select,
+    true,
+)
 
 from openscf.domain.errors import NotFound
-from openscf.domain.events import EventRecord, record_from_data
+from openscf.domain.events import (
+    EventRecord,
+    FinancingOfferAccepted,
+    FinancingOffered,
+    record_from_data,
+)
 from openscf.domain.model import (
     Approval,
     EarlyPaymentOffer,
@@ -346,9 +371,40 @@ class ReadModel:
                 t.event_refs.c.ref.in_(ancestry), t.event_refs.c.kind == "rcv"))
             rows = conn.execute(select(t.events.c.seq, t.events.c.body).where(
                 t.events.c.seq.in_(seqs)).order_by(t.events.c.seq)).all()
-        return [record_from_data(decode_canonical(bytes(body)), seq) for seq, body in rows]
+        records = [record_from_data(decode_canonical(bytes(body)), seq) for seq, body in rows]
+        return [r for r in records if not isinstance(
+                    r.event, FinancingOffered | FinancingOfferAccepted)
+                or self.may_see_offer(caller, r.event.funder_id, r.event.holder_id)]
 
     # --- financing --------------------------------------------------------------------
+
+    def may_see_offer(self, caller: Caller, funder_id: str, requester_id: str) -> bool:
+        """Sealed bids, the one rule: an offer is seen by the funder that made it, the
+        holder that asked for financing (`requester_id`, the request's holder), and the
+        operator and auditors; never by rival funders nor the anchor, before or after
+        acceptance (the winning price is between the holder and the winner)."""
+        return self._full(caller) or caller.org_id in (funder_id, requester_id)
+
+    def _offer_clause(self, caller: Caller) -> ColumnElement[bool]:
+        """`may_see_offer` as a filter on financing_offers joined to their request."""
+        if self._full(caller):
+            return true()
+        o, f = t.financing_offers, t.financing_requests
+        return or_(o.c.funder_id == caller.org_id, f.c.holder_id == caller.org_id)
+
+    def _seal(self, conn: Any, caller: Caller,
+              requests: list[FinancingRequest]) -> list[FinancingRequest]:
+        """Requests with `accepted_offer_id` left out where the caller may not see that
+        offer."""
+        accepted = [r.accepted_offer_id for r in requests if r.accepted_offer_id]
+        if not accepted or self._full(caller):
+            return requests
+        funders = dict(conn.execute(select(t.financing_offers.c.id,
+                                           t.financing_offers.c.funder_id).where(
+            t.financing_offers.c.id.in_(accepted))).all())
+        return [r if r.accepted_offer_id is None or self.may_see_offer(
+                    caller, funders.get(r.accepted_offer_id, ""), r.holder_id)
+                else replace(r, accepted_offer_id=None) for r in requests]
 
     def financing_requests(self, caller: Caller, *, status: str | None = None,
                            program_id: str | None = None, receivable_id: str | None = None,
@@ -368,7 +424,11 @@ class ReadModel:
             query = query.where(f.c.program_id == program_id)
         if receivable_id:
             query = query.where(f.c.receivable_id == receivable_id)
-        return self._list(query, FinancingRequest, f.c.id, limit, starting_after)
+        page = self._list(query, FinancingRequest, f.c.id, limit, starting_after)
+        if self._full(caller) or not any(r.accepted_offer_id for r in page.data):
+            return page
+        with self.engine.connect() as conn:
+            return Page(self._seal(conn, caller, page.data), page.has_more)
 
     def _request_visible(self, conn: Any, caller: Caller, request: FinancingRequest) -> bool:
         if self._full(caller) or request.holder_id == caller.org_id:
@@ -381,25 +441,20 @@ class ReadModel:
             request = self._one(conn, t.financing_requests, FinancingRequest, request_id)
             if request is None or not self._request_visible(conn, caller, request):
                 raise _not_found("financing_request", request_id, "request_id")
-        return request  # type: ignore[no-any-return]
+            return self._seal(conn, caller, [request])[0]
 
     def _offers_query(self, conn: Any, caller: Caller) -> Select[Any]:
         o, f = t.financing_offers, t.financing_requests
-        query = select(o, t.receivables.c.currency).join(f, f.c.id == o.c.request_id).join(
-            t.receivables, t.receivables.c.id == f.c.receivable_id)
-        if not self._full(caller):
-            anchored, _, _ = self._program_ties(conn, caller.org_id)
-            query = query.where(or_(
-                o.c.funder_id == caller.org_id, f.c.holder_id == caller.org_id,
-                f.c.program_id.in_(sorted(anchored)) if anchored else false()))
-        return query
+        return select(o, t.receivables.c.currency).join(f, f.c.id == o.c.request_id).join(
+            t.receivables, t.receivables.c.id == f.c.receivable_id).where(
+            self._offer_clause(caller))
 
     def financing_offers(self, caller: Caller, *, request_id: str | None = None,
                          status: str | None = None, limit: int = 20,
                          starting_after: str | None = None,
                          ) -> Page[tuple[FinancingOffer, str]]:
-        """Offers with their currency. Holders and anchors see every offer on a request;
-        a funder only its own."""
+        """Offers with their currency (`may_see_offer`): the holder that asked sees every
+        offer on its request; a funder only its own."""
         o = t.financing_offers
         if request_id:
             self.financing_request(caller, request_id)

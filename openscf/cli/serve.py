@@ -34,17 +34,22 @@ AUDITOR_NAME = "Prüfwerk Audit GmbH"
 
 def _run(url: str, host: str, port: int, *, access_log: bool = True,
          secure_cookies: bool = True, clock_start: str | None = None, workers: int = 1,
-         ) -> None:
-    """uvicorn with the API's factory, named rather than imported (sibling adapters)."""
+         docs: bool = False) -> None:
+    """uvicorn with the API's factory, named rather than imported (sibling adapters).
+    Timeouts: idle keep-alive 5 s; a request's headers within 10 s
+    (OPENSCF_HEADER_TIMEOUT_SECONDS), its body within 30 s (OPENSCF_BODY_TIMEOUT_SECONDS);
+    see openscf.api.server."""
     import uvicorn
 
     os.environ["OPENSCF_DATABASE_URL"] = url
     os.environ["OPENSCF_SECURE_COOKIES"] = "1" if secure_cookies else "0"
+    os.environ["OPENSCF_DOCS"] = "1" if docs else "0"
     if clock_start:
         os.environ["OPENSCF_CLOCK_START"] = clock_start
     uvicorn.run("openscf.api.server:app_from_env", factory=True, host=host, port=port,
                 access_log=access_log, log_level="info", server_header=False,
-                workers=workers)
+                workers=workers, timeout_keep_alive=5,
+                http="openscf.api.server:HeaderDeadlineProtocol")
 
 
 def _bootstrap(engine: Engine) -> None:
@@ -76,14 +81,18 @@ def serve(
         "benchmarks and browser tests that must reach a maturity date).")] = None,
     workers: Annotated[int, typer.Option(min=1, max=64, help="Server processes (each "
                                          "commits in groups; the database orders them).")] = 1,
+    docs: Annotated[bool, typer.Option(
+        "--docs", help="Serve the Swagger UI at /v1/docs (needs the optional "
+        "swagger-ui-py package: pip install 'openscf[docs]').")] = False,
 ) -> None:
-    """Serve the REST API under /v1 (OpenAPI at /v1/openapi.json, docs at /v1/docs)."""
+    """Serve the REST API under /v1 (OpenAPI at /v1/openapi.json; docs UI with --docs)."""
     url = database_url(db)
     engine = make_engine(url)
     migrate(engine)
     _bootstrap(engine)
-    console.print(f"openscf API on http://{host}:{port}/v1  (docs: http://{host}:{port}/v1/docs)"
-                  f"  database: {url}")
+    where = f"docs: http://{host}:{port}/v1/docs" if docs else \
+        f"OpenAPI: http://{host}:{port}/v1/openapi.json"
+    console.print(f"openscf API on http://{host}:{port}/v1  ({where})  database: {url}")
     if clock_start:
         from datetime import datetime
 
@@ -95,7 +104,7 @@ def serve(
                                      param_hint="--clock-start") from None
     engine.dispose()
     _run(url, host, port, access_log=access_log, secure_cookies=not insecure_cookies,
-         clock_start=clock_start, workers=workers)
+         clock_start=clock_start, workers=workers, docs=docs)
 
 
 @dataclass(frozen=True)
@@ -236,7 +245,7 @@ def serve_demo(engine: Engine, cast: Mapping[str, Mapping[str, Any]] | None = No
     console.rule("[bold]openscf demo: serving")
     print_logins(address, logins)
     console.print(f"open {address}/ in a browser, or the API at {address}/v1 "
-                  f"(docs {address}/v1/docs); Ctrl-C stops")
+                  f"(OpenAPI {address}/v1/openapi.json); Ctrl-C stops")
     url = engine.url.render_as_string(hide_password=False)
     engine.dispose()
     _run(url, host, port)

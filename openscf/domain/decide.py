@@ -48,7 +48,7 @@ from openscf.domain.model import (
 from openscf.domain.money import check_amount, check_currency, format_amount
 from openscf.domain.pricing import discount_minor, parse_rate
 from openscf.domain.state import State
-from openscf.domain.validation import check_bic, check_iban
+from openscf.domain.validation import check_bic, check_iban, check_name
 from openscf.trust.errors import TrustError
 from openscf.trust.keys import decode_public_key
 
@@ -222,8 +222,7 @@ def _decide(command: object, state: State, actor: Actor, today: date) -> list[ev
 def _(cmd: c.RegisterOrganisation, state: State, actor: Actor, today: date) -> list[ev.Event]:
     _operator_only(state, actor, "registers organisations")
     org_id = _new_id(state, "org", cmd.org_id, "org_id")
-    if not cmd.name.strip():
-        raise InvalidRequest("missing_name", "an organisation needs a name", "name")
+    name = check_name(cmd.name, "an organisation")
     if not cmd.roles or any(role not in ROLES for role in cmd.roles):
         raise InvalidRequest("invalid_role", f"roles must be among {', '.join(ROLES)}", "roles")
     if len(cmd.country) != 2 or not cmd.country.isalpha() or not cmd.country.isupper():
@@ -234,7 +233,7 @@ def _(cmd: c.RegisterOrganisation, state: State, actor: Actor, today: date) -> l
     iban = None if cmd.iban is None else check_iban(cmd.iban)
     bic = None if cmd.bic is None else check_bic(cmd.bic)
     roles = tuple(sorted(set(cmd.roles)))
-    events: list[ev.Event] = [ev.OrganisationRegistered(org_id, cmd.name.strip(), roles,
+    events: list[ev.Event] = [ev.OrganisationRegistered(org_id, name, roles,
                                                         cmd.country, cmd.lei, iban, bic)]
     if cmd.custodial_key:
         key_id = _new_id(state, "key", cmd.key_id, "key_id")
@@ -299,9 +298,8 @@ def _(cmd: c.AddUser, state: State, actor: Actor, today: date) -> list[ev.Event]
     if not cmd.permissions or any(p not in PERMISSIONS for p in cmd.permissions):
         raise InvalidRequest("invalid_permission",
                              f"permissions must be among {', '.join(PERMISSIONS)}", "permissions")
-    if not cmd.name.strip():
-        raise InvalidRequest("missing_name", "a user needs a name", "name")
-    return [ev.UserAdded(user_id, cmd.org_id, cmd.name.strip(),
+    name = check_name(cmd.name, "a user")
+    return [ev.UserAdded(user_id, cmd.org_id, name,
                          tuple(sorted(set(cmd.permissions))))]
 
 

@@ -64,8 +64,11 @@ def test_a_mismatched_invoice_is_refused_over_the_api(tnet, make_docs):
     assert refused.json()["error"]["code"] == "three_way_match_failed"
     again = post("A", "/v1/documents", {"kind": "invoices",
                                         "files": [_file("again.xml", invoice)]})
-    # The same bytes again are recognised as the same document, and not imported twice.
-    assert again.json()["results"][0]["errors"][0]["code"] == "document_already_imported"
+    # The same bytes again are recognised as the same document, and not imported twice:
+    # the only file was refused, so the import is refused (422) with the per-file report.
+    assert again.status_code == 422, again.text
+    assert again.json()["report"]["results"][0]["errors"][0]["code"] == (
+        "document_already_imported")
 
 
 def test_malformed_xml_gets_a_clear_error_naming_the_file(tnet):
@@ -76,3 +79,37 @@ def test_malformed_xml_gets_a_clear_error_naming_the_file(tnet):
     bomb = (b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><x>&a;</x>')
     r = post("A", "/v1/documents/validate", _file("bomb.xml", bomb))
     assert r.status_code == 400
+
+
+def _documents(tnet) -> int:  # type: ignore[no-untyped-def]
+    from sqlalchemy import func, select
+
+    from openscf.store import tables as t
+    with tnet.svc.engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(t.trade_documents))
+                   .scalar_one())
+
+
+def test_an_import_in_which_every_file_is_refused_is_a_422_with_the_per_file_report(
+        tnet, make_docs):
+    post, _ = _client(tnet)
+    order, _, _ = make_docs(tnet)
+    broken = [_file("a.xml", b"<Order><oops></Order>"), _file("b.xml", b"not xml at all")]
+    for partial in (False, True):
+        r = post("A", "/v1/documents", {"kind": "orders", "files": broken,
+                                        "partial": partial})
+        assert r.status_code == 422, r.text
+        body = r.json()
+        assert body["error"]["code"] == "import_refused" and body["error"]["param"] == "files"
+        report = body["report"]
+        assert [x["source"] for x in report["results"]] == ["a.xml", "b.xml"]
+        assert all(x["errors"] and not x["ok"] for x in report["results"])
+        assert report["imported"] == 0
+        assert _documents(tnet) == 0
+    # One good file among bad ones: still 201, as before. Without `partial` nothing is
+    # stored (committed false); with `partial` the good file is.
+    mixed = [_file("order.xml", order), *broken]
+    r = post("A", "/v1/documents", {"kind": "orders", "files": mixed})
+    assert r.status_code == 201 and r.json()["committed"] is False and _documents(tnet) == 0
+    r = post("A", "/v1/documents", {"kind": "orders", "files": mixed, "partial": True})
+    assert r.status_code == 201 and r.json()["imported"] == 1 and _documents(tnet) == 1

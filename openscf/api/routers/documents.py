@@ -12,9 +12,11 @@ import binascii
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request
-from pydantic import Field
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 
 from openscf.api import schemas as s
+from openscf.api.errors import error_body
 from openscf.api.params import ERRORS, READ_ERRORS
 from openscf.api.security import Caller, Mutate, services
 from openscf.app.trade import TradeDesk
@@ -46,6 +48,19 @@ class ImportIn(s.Strict):
     files: Annotated[list[FileIn], Field(min_length=1, max_length=50)]
     program_id: Annotated[str | None, Field(pattern=s.id_pattern("prg"), max_length=80)] = None
     partial: bool = False
+
+
+class ImportRefusedOut(BaseModel):
+    """422 when every file (or, for a payables CSV, every row) was refused: the error,
+    and the same per-file report a 201 carries."""
+    error: s.ErrorDetail
+    report: dict[str, Any]
+
+
+IMPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **ERRORS, 422: {"model": ImportRefusedOut,
+                    "description": "every file was refused; nothing was imported (the "
+                                   "per-file report says why)"}}
 
 
 class ConfirmIn(s.Strict):
@@ -80,9 +95,14 @@ def validate(body: FileIn, request: Request, m: Mutate) -> Body:
                          for f in report.findings]}
 
 
-@router.post("/documents", status_code=201, responses=ERRORS, tags=["documents"])
-def import_documents(body: ImportIn, request: Request, m: Mutate) -> Body:
-    """Import invoices (UBL/CII), orders, despatch/receipt advices or an ERP payables CSV."""
+@router.post("/documents", status_code=201, responses=IMPORT_RESPONSES, tags=["documents"],
+             response_model=None)
+def import_documents(body: ImportIn, request: Request, m: Mutate) -> Body | JSONResponse:
+    """Import invoices (UBL/CII), orders, despatch/receipt advices or an ERP payables CSV.
+
+    201 with the per-file report when at least one file passed its checks (with any file
+    refused and `partial` false, nothing is stored: `committed` is false); 422 with
+    the report under `report` when every file was refused (nothing is stored)."""
     desk = _desk(request)
     files = [(f.filename, f.content()) for f in body.files]
     user = m.principal.user_id
@@ -100,6 +120,12 @@ def import_documents(body: ImportIn, request: Request, m: Mutate) -> Body:
                                  "files")
         report = desk.import_payables(user, files[0][0], files[0][1],
                                       program_id=body.program_id, partial=body.partial)
+    if report.items and not any(item.ok for item in report.items):
+        refused = error_body("invalid_request_error", "import_refused",
+                             f"every one of the {len(report.items)} {report.kind} was "
+                             "refused and nothing was imported; fix them as the report "
+                             "says and import again", "files")
+        return JSONResponse({**refused, "report": report.to_dict()}, status_code=422)
     return report.to_dict()
 
 

@@ -17,10 +17,11 @@ from pydantic import Field
 from sqlalchemy import select
 
 from openscf.api import schemas as s
+from openscf.api.middleware import DuplicateKey, loads_strict
 from openscf.api.params import ERRORS, READ_ERRORS
 from openscf.api.security import Caller, Mutate, services
 from openscf.domain import commands as c
-from openscf.domain.errors import NotFound, PermissionDenied
+from openscf.domain.errors import InvalidRequest, NotFound, PermissionDenied
 from openscf.domain.events import format_instant
 from openscf.store import tables as t
 
@@ -90,11 +91,12 @@ def _fetch(m: Any, key_id: str) -> Body:
 @router.post("/signed_requests", status_code=201, responses=ERRORS, tags=["keys"])
 def submit_signed(body: SignedRequestIn, m: Mutate) -> Body:
     """Run a request your organisation signed client-side (see `openscf.client`)."""
-    import json
-
     try:
-        actor = json.loads(body.request).get("actor")
-    except (ValueError, AttributeError):
+        actor = loads_strict(body.request).get("actor")
+    except DuplicateKey as exc:
+        raise InvalidRequest("invalid_json", f"the signed request is not valid JSON: {exc}",
+                             "request") from None
+    except (ValueError, AttributeError, RecursionError):
         actor = None
     if actor != m.principal.user_id:
         raise PermissionDenied("actor_mismatch",

@@ -212,7 +212,7 @@ def offer_financing(request_id: RequestPath, body: s.OfferFinancing, m: Mutate) 
             tags=["financing"])
 def list_request_offers(request: Request, caller: Caller, request_id: RequestPath,
                         limit: Limit = 20, starting_after: StartingAfter = None) -> Body:
-    """The holder and the anchor see every offer; a funder only its own."""
+    """The holder that asked sees every offer; a funder only its own (bids are sealed)."""
     page = services(request).reads.financing_offers(caller, request_id=request_id, limit=limit,
                                                     starting_after=starting_after)
     return out.listing(page, out.financing_offer)
