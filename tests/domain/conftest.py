@@ -12,6 +12,7 @@ from openscf.domain import commands as c
 from openscf.domain.apply import apply
 from openscf.domain.decide import Actor, decide
 from openscf.domain.events import EventRecord
+from openscf.domain.model import Organisation, User
 from openscf.domain.state import InMemoryState
 from openscf.trust.keys import SigningKey, encode_public_key
 
@@ -26,6 +27,11 @@ class World:
     today: date = TODAY
     log: list[EventRecord] = field(default_factory=list)
     counter: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    def __post_init__(self) -> None:
+        # The operator who registers organisations and seeds their first users.
+        self.state.put(Organisation("org_op", "network operator", ("operator",), "DE"))
+        self.state.put(User("usr_op", "org_op", "operator admin", ("admin", "checker", "maker")))
 
     def new(self, prefix: str) -> str:
         return f"{prefix}_t{next(self.counter)}"
@@ -56,7 +62,9 @@ class World:
 
     def second_user(self, actor: Actor) -> Actor:
         user_id = self.new("usr")
-        self.run(actor, c.AddUser(actor.org_id, "second", ("checker", "maker"), user_id))
+        # The operator seeds the organisation's second approver (docs/security.md).
+        self.run(Actor("org_op", "usr_op"),
+                 c.AddUser(actor.org_id, "second", ("checker", "maker"), user_id))
         return Actor(actor.org_id, user_id)
 
 
