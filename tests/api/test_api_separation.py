@@ -100,3 +100,18 @@ def test_an_organisation_switches_custody_off_and_the_server_stops_signing_for_i
     assert_error(world.post("S1", f"/v1/organisations/{s1}/bank_account_changes",
                             {"iban": NEW_IBAN, "bic": NEW_BIC}), 403, "custody_disabled")
     assert world.log_size() == size
+
+
+def test_an_admin_cannot_mint_a_key_to_act_as_an_existing_checker(world: World) -> None:
+    checker = world.users["A_checker"]
+    assert_error(world.post("A", "/v1/api_keys", {"user_id": checker, "name": "borrowed"}),
+                 403, "approver_keys_are_personal")
+    # The checker itself creates more keys.
+    assert world.post("A_checker", "/v1/api_keys", {"name": "second"}).status_code == 201
+    # A new checker gets its first key handed over, and no second one.
+    fresh = world.net.svc.handle(world.users["OP"], c.AddUser(
+        world.orgs["A"], "second controller", ("checker",))).created["user_id"]
+    assert world.post("A", "/v1/api_keys", {"user_id": fresh, "name": "hand-over"}
+                      ).status_code == 201
+    assert_error(world.post("A", "/v1/api_keys", {"user_id": fresh, "name": "again"}),
+                 403, "approver_keys_are_personal")
