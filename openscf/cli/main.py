@@ -61,8 +61,11 @@ def demo(
     competing offers, early payment, cancellation, settlement, overdue and default, and
     wrong moves the network refuses. Then a trade leg: invoices arrive as UBL documents,
     three-way matched against orders and despatch advices, and settlements leave as
-    pain.001 files reconciled from the bank's camt.053 (files under DB.files/). Ends with
-    the invariant replay. Replaces an existing demo database; refuses any other database.
+    pain.001 files reconciled from the bank's camt.053 (files under DB.files/). The
+    history ends some weeks before today; the last chapter leaves one program as it is on
+    today's date, with work waiting for each printed login (payables due, pieces down the
+    chain, open financing requests, an early-payment offer, approvals, an overdue piece).
+    Ends with the invariant replay. Replaces an existing demo database; refuses any other.
     """
     import shutil
 
@@ -105,7 +108,7 @@ def demo(
         raise typer.Exit(2)
     if serve:
         from openscf.cli.serve import serve_demo
-        serve_demo(engine)
+        serve_demo(engine, result.today.get("logins"))
 
 
 def _print_demo(summary: dict[str, Any], url: str) -> None:
@@ -155,6 +158,7 @@ def _print_demo(summary: dict[str, Any], url: str) -> None:
                       f"{len(trade['payment_files'])} pain.001 files; reconciled from "
                       f"camt.053: {trade['reconciled']} (final settlements: "
                       f"{len(trade['final_settlements'])})")
+    _print_today(summary.get("today") or {})
     if summary["invariants_ok"]:
         console.print("[bold green]invariant replay: OK[/] — the state rebuilt from the events "
                       "alone equals the stored state, and every invariant holds")
@@ -162,6 +166,36 @@ def _print_demo(summary: dict[str, Any], url: str) -> None:
         console.print("[bold red]invariant replay FAILED[/]")
         for v in summary["violations"]:
             console.print(f"  {v}")
+
+
+def _print_today(today: dict[str, Any]) -> None:
+    """What the demo leaves to do on `today`, in the program of the printed logins."""
+    if not today:
+        return
+    console.rule(f"[bold]today, {today['today']}: {today['program']}")
+    names = {who["org_id"]: who["organisation"] for who in today["logins"].values()}
+    total = sum(p["amount_minor"] for p in today["payables"])
+    console.print(f"payables outstanding: {len(today['payables'])} pieces, "
+                  f"{format_minor(total, 'EUR')} EUR, due "
+                  f"{min(p['due_on'] for p in today['payables'])} to "
+                  f"{max(p['due_on'] for p in today['payables'])}")
+    for move in today["transfers"]:
+        console.print(f"down the chain: {names.get(move['from'], move['from'])} passed "
+                      f"{format_minor(move['amount_minor'], 'EUR')} EUR to "
+                      f"{names.get(move['to'], move['to'])} (tier {move['tier']})")
+    for request in today["open_requests"]:
+        console.print(f"open financing request {request['request_id']} of "
+                      f"{names.get(request['holder_id'], request['holder_id'])}: "
+                      f"{len(request['offers'])} offers")
+    early, pending = today["early_payment_offer"], today["pending_confirmation"]
+    console.print(f"early-payment offer {early['offer_id']} open until {early['value_date']}")
+    console.print(f"waiting for the anchor's checker: confirmation {pending['approval_id']} "
+                  f"({format_minor(pending['amount_minor'], 'EUR')} EUR) and the override "
+                  f"of invoice {today['mismatched_invoice']['invoice_number']} "
+                  f"({', '.join(today['mismatched_invoice']['match_issues'])})")
+    overdue = today["overdue"]
+    console.print(f"overdue since {overdue['due_on']}: {overdue['receivable_id']} "
+                  f"({format_minor(overdue['amount_minor'], 'EUR')} EUR)")
 
 
 @receivables_app.command("list")

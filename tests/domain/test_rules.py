@@ -241,6 +241,10 @@ REFUSALS: list[tuple[str, Callable[[Network], None], type[OpenSCFError], str]] =
     ("the same invoice twice", lambda n: (_confirm(n), _confirm(
         n, invoice_id="inv_y", receivable_id="rcv_y", invoice_number=" inv-x ")),
      Conflict, "invoice_already_confirmed"),
+    ("the same invoice twice, once in full-width letters", lambda n: (_confirm(n), _confirm(
+        n, invoice_id="inv_y", receivable_id="rcv_y",
+        invoice_number="\uff49\uff4e\uff56\uff0d\uff58")),
+     Conflict, "invoice_already_confirmed"),
     ("a reused receivable id", lambda n: _confirm(n, receivable_id=n.receivable_id), Conflict,
      "id_in_use"),
     ("a malformed id", lambda n: _confirm(n, receivable_id="inv_wrongprefix"), InvalidRequest,
