@@ -105,6 +105,11 @@ class CreateUser(Strict):
     id: UserId | None = None
 
 
+class GrantPermissionIn(Strict):
+    permission: Permission
+    id: ApprovalId | None = Field(None, description="the approval a 'checker' grant creates")
+
+
 class CreateApiKey(Strict):
     user_id: UserId | None = Field(
         default=None, description="whose key; default: the caller")
@@ -233,6 +238,9 @@ class OrganisationOut(BaseModel):
     iban: str | None = Field(description="shown to the organisation itself, the operator "
                                           "and auditors")
     bic: str | None
+    custody_disabled: bool = Field(
+        False, description="true: the organisation switched custody off; the server signs "
+        "nothing for it, only keys it holds itself do")
 
 
 class UserOut(BaseModel):
@@ -365,6 +373,15 @@ class ConfirmationOut(BaseModel):
     approval_id: str | None
 
 
+class PermissionGrantOut(BaseModel):
+    object: Literal["permission_grant"]
+    user_id: str
+    permission: str
+    status: Literal["pending", "granted"]
+    approval_id: str | None = Field(description="for 'checker': the approval a second, "
+                                                "existing checker must give")
+
+
 class ApprovalOut(BaseModel):
     object: Literal["approval"]
     id: str
@@ -458,3 +475,8 @@ class EventOut(BaseModel):
     actor_id: str
     occurred_at: str
     data: dict[str, Any]
+    key_id: str | None = Field(
+        None, description="the signing key behind the event (null: unsigned legacy event)")
+    custodial: bool | None = Field(
+        None, description="true: signed by a custodial key the server holds on the "
+        "organisation's behalf; false: by a key the organisation holds itself")

@@ -61,7 +61,8 @@ def list_of(items: Iterable[dict[str, Any]], has_more: bool = False) -> dict[str
 
 def organisation(o: Organisation) -> dict[str, Any]:
     return {"object": "organisation", "id": o.id, "name": o.name, "roles": list(o.roles),
-            "country": o.country, "lei": o.lei, "iban": o.iban, "bic": o.bic}
+            "country": o.country, "lei": o.lei, "iban": o.iban, "bic": o.bic,
+            "custody_disabled": o.custody_disabled}
 
 
 def user(u: User) -> dict[str, Any]:
@@ -167,4 +168,6 @@ def event(e: EventRecord) -> dict[str, Any]:
     data = record_to_data(e)
     return {"object": "event", "id": e.id, "seq": e.seq or 0, "type": e.event.TYPE,
             "org_id": e.org_id, "actor_id": e.actor_id,
-            "occurred_at": format_instant(e.occurred_at), "data": data["data"]}
+            "occurred_at": format_instant(e.occurred_at), "data": data["data"],
+            "key_id": None if e.auth is None else e.auth.key_id,
+            "custodial": None if e.auth is None else e.auth.custodial}

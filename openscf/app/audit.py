@@ -75,6 +75,13 @@ class AuditReport:
     receivables: int = 0
     seconds: float = 0.0
     findings: list[Finding] = field(default_factory=list)
+    # Per acting organisation: events signed with a custodial key (the server signed on
+    # its behalf) and with a key the organisation holds itself.
+    signed_by: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def count_signature(self, org_id: str, custodial: bool) -> None:
+        counts = self.signed_by.setdefault(org_id, {"custodial": 0, "own_key": 0})
+        counts["custodial" if custodial else "own_key"] += 1
 
     @property
     def ok(self) -> bool:
@@ -85,6 +92,7 @@ class AuditReport:
             "ok": self.ok, "events": self.events, "checkpoints": self.checkpoints,
             "cosignatures": self.cosignatures, "signatures_checked": self.signatures_checked,
             "receivables": self.receivables, "seconds": round(self.seconds, 3),
+            "signed_by": {org: dict(counts) for org, counts in sorted(self.signed_by.items())},
             "events_per_second": round(self.events / self.seconds) if self.seconds else None,
             "first_finding": str(self.findings[0]) if self.findings else None,
             "findings": [str(f) for f in self.findings[:100]],
@@ -196,6 +204,11 @@ class _Auditor:
             self.find(record.seq, record.id, "unknown_key",
                       f"{record.org_id} had no key {auth.key_id}")
             return
+        org = self.replayer.state.organisation(record.org_id)
+        if (auth.custodial or key.custodial) and org is not None and org.custody_disabled:
+            self.find(record.seq, record.id, "custody_disabled",
+                      f"{record.org_id} switched custody off, yet a custodial key "
+                      f"{auth.key_id} signed for it")
         if not key.in_force_at(record.occurred_at):
             self.find(record.seq, record.id, "key_not_in_force",
                       f"key {auth.key_id} was not in force at {record.occurred_at.isoformat()}")
@@ -261,6 +274,9 @@ class _Auditor:
             return
         genesis = group if group[0].seq == 1 else []
         self._check_signature(group[0], genesis)
+        for record in group:
+            if record.auth is not None:
+                self.report.count_signature(record.org_id, record.auth.custodial)
         if group[0].auth is not None:
             self._derive(group)
         for record in group:

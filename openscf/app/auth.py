@@ -85,6 +85,7 @@ from openscf.domain.errors import (
     PermissionDenied,
 )
 from openscf.domain.events import format_instant, parse_instant
+from openscf.domain.model import APPROVAL_PERMISSIONS
 from openscf.store import tables as t
 
 __all__ = [
@@ -453,11 +454,29 @@ class Authenticator:
         first key of a new organisation comes from `issue_api_key`: the CLI)."""
         target = user_id or principal.user_id
         self._may_manage(principal, target, operator_may=False)
+        self._approvers_keys_are_their_own(principal, target)
         scoped = None if idempotency_key is None else f"{principal.user_id}:{idempotency_key}"
         request_hash = hash_secret(f"{target}\x00{name}")
         return self.issue_api_key(target, name, created_by=principal.user_id,
                                   idempotency_key=scoped, request_hash=request_hash,
                                   origin_key_id=principal.origin_key_id, address=address)
+
+    def _approvers_keys_are_their_own(self, principal: Principal, user_id: str) -> None:
+        """Separation of duties (docs/security.md): an admin hands a checker at most its
+        first key; once the checker holds a key, only the checker creates more, so that no
+        admin can act as an existing checker."""
+        actor = self._actor(user_id)
+        if principal.user_id == user_id or actor is None or not (
+                set(actor[2]) & set(APPROVAL_PERMISSIONS)):
+            return
+        with self.read_engine.connect() as conn:
+            held = conn.execute(select(func.count()).select_from(t.api_keys).where(
+                t.api_keys.c.user_id == user_id, t.api_keys.c.revoked_at.is_(None))).scalar()
+        if held:
+            raise PermissionDenied(
+                "approver_keys_are_personal",
+                f"{user_id} is a checker and already holds an API key: only it creates more "
+                "(POST /v1/api_keys, authenticated as itself)", "user_id")
 
     def get_api_key(self, principal: Principal, key_id: str) -> ApiKey:
         with self.read_engine.connect() as conn:

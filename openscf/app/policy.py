@@ -46,6 +46,10 @@ POLICY: dict[type[object], tuple[tuple[str, ...], str]] = {
     c.ApproveMatchOverride: (("anchor",), "checker"),
     c.ConfirmTradeInvoice: (("anchor",), "maker"),
     c.ReconcilePayment: (("operator",), "maker"),
+    # issue 10: separation of duties and custody
+    c.GrantPermission: (ANY_ROLE, "admin"),
+    c.ApprovePermissionGrant: (ANY_ROLE, "checker"),
+    c.DisableCustody: (ANY_ROLE, "admin"),
 }
 
 

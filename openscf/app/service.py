@@ -71,6 +71,7 @@ CREATES: dict[type[object], dict[str, str]] = {
     c.OfferFinancing: {"offer_id": "ofr"},
     c.AcceptFinancingOffer: {"new_receivable_id": "rcv"},
     c.OfferEarlyPayment: {"offer_id": "epo"},
+    c.GrantPermission: {"approval_id": "apr"},
 }
 
 T = TypeVar("T")
@@ -157,6 +158,13 @@ class NetworkService:
 
     def _custodial_auth(self, uow: UnitOfWork, org_id: str, request: str,
                         now: datetime) -> Auth:
+        org = uow.state.organisation(org_id)
+        if org is not None and org.custody_disabled:
+            raise PermissionDenied(
+                "custody_disabled",
+                f"{org_id} switched custody off: the server signs nothing for it; send the "
+                "request signed with its own key (openscf client or POST /v1/signed_requests)",
+                None)
         keys = [k for k in uow.state.org_keys(org_id) if k.custodial and k.in_force_at(now)]
         if not keys:
             raise PermissionDenied(

@@ -47,6 +47,7 @@ def audit(
             f"checkpoints, {report.cosignatures} cosignatures, {report.signatures_checked} "
             f"request signatures, {report.receivables} receivables match the replay "
             f"({summary['events_per_second']} events/s)")
+        _print_custody(report.signed_by)
     else:
         console.print(f"[bold red]audit FAILED[/]: {len(report.findings)} findings; first: "
                       f"{report.findings[0]}")
@@ -54,6 +55,17 @@ def audit(
             console.print(f"  {finding}")
     if not report.ok:
         raise typer.Exit(1)
+
+
+def _print_custody(signed_by: dict[str, dict[str, int]]) -> None:
+    """Who signed each organisation's events: the server (custodial) or the organisation."""
+    custodial = sum(c["custodial"] for c in signed_by.values())
+    own = sum(c["own_key"] for c in signed_by.values())
+    console.print(f"signatures: {custodial} by custodial keys the server holds, {own} by "
+                  f"keys organisations hold themselves, across {len(signed_by)} organisations")
+    for org_id, counts in sorted(signed_by.items())[:20]:
+        console.print(f"  {org_id}: {counts['custodial']} custodial, {counts['own_key']} "
+                      "own key")
 
 
 class _null:

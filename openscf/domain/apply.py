@@ -12,6 +12,7 @@ from functools import singledispatch
 
 from openscf.domain import events as ev
 from openscf.domain.model import (
+    APPROVAL_PERMISSIONS,
     Approval,
     EarlyPaymentOffer,
     Exposure,
@@ -92,13 +93,26 @@ def _(e: ev.KeyRevoked, state: State, record: ev.EventRecord) -> None:
 
 @_apply.register
 def _(e: ev.UserAdded, state: State, record: ev.EventRecord) -> None:
-    state.put(User(e.user_id, e.org_id, e.name, e.permissions))
+    user = User(e.user_id, e.org_id, e.name, e.permissions, record.actor_id)
+    if any(p in APPROVAL_PERMISSIONS for p in e.permissions):
+        # Seeded by the operator at onboarding (decide allows nothing else).
+        user = replace(user, approver_since=record.occurred_at,
+                       approver_sponsors=(record.actor_id,))
+        _count_approver(state, e.org_id)
+    state.put(user)
+
+
+def _count_approver(state: State, org_id: str) -> None:
+    org = state.organisation(org_id)
+    assert org is not None
+    state.put(replace(org, approvers=org.approvers + 1))
 
 
 @_apply.register
 def _(e: ev.BankAccountChangeRequested, state: State, record: ev.EventRecord) -> None:
     payload = json.dumps({"iban": e.iban, "bic": e.bic}, sort_keys=True)
-    state.put(Approval(e.approval_id, e.org_id, "bank_account", e.maker_id, "pending", payload))
+    state.put(Approval(e.approval_id, e.org_id, "bank_account", e.maker_id, "pending", payload,
+                       record.occurred_at))
 
 
 @_apply.register
@@ -141,7 +155,8 @@ def _(e: ev.ConfirmationRequested, state: State, record: ev.EventRecord) -> None
         "invoice_number": e.invoice_number, "receivable_id": e.receivable_id,
         "amount_minor": e.amount_minor, "currency": e.currency, "due_on": e.due_on.isoformat(),
     }, sort_keys=True)
-    state.put(Approval(e.approval_id, e.anchor_id, "confirmation", e.maker_id, "pending", payload))
+    state.put(Approval(e.approval_id, e.anchor_id, "confirmation", e.maker_id, "pending", payload,
+                       record.occurred_at))
 
 
 @_apply.register
@@ -276,7 +291,7 @@ def _(e: ev.MatchOverrideRequested, state: State, record: ev.EventRecord) -> Non
         "document_sha256": e.document_sha256, "reasons": list(e.reasons), "note": e.note,
     }, sort_keys=True)
     state.put(Approval(e.approval_id, e.anchor_id, "match_override", e.maker_id, "pending",
-                       payload))
+                       payload, record.occurred_at))
 
 
 @_apply.register
@@ -295,3 +310,42 @@ def _(e: ev.TradeDocumentLinked, state: State, record: ev.EventRecord) -> None:
 def _(e: ev.PaymentReconciled, state: State, record: ev.EventRecord) -> None:
     """Finality is a fact in the log (and the app's payment projection); the receivable's
     state already moved when it was settled or financed."""
+
+
+# --- issue 10: separation of duties and custody ---------------------------------------
+
+
+@_apply.register
+def _(e: ev.PermissionGrantRequested, state: State, record: ev.EventRecord) -> None:
+    payload = json.dumps({"user_id": e.user_id, "permission": e.permission}, sort_keys=True)
+    state.put(Approval(e.approval_id, e.org_id, "permission_grant", e.maker_id, "pending",
+                       payload, record.occurred_at))
+
+
+@_apply.register
+def _(e: ev.PermissionGranted, state: State, record: ev.EventRecord) -> None:
+    user = state.user(e.user_id)
+    assert user is not None
+    user = replace(user, permissions=tuple(sorted({*user.permissions, e.permission})))
+    if e.permission in APPROVAL_PERMISSIONS:
+        sponsors = (e.requested_by,) if e.approved_by is None else (e.requested_by,
+                                                                     e.approved_by)
+        user = replace(user, approver_since=record.occurred_at,
+                       approver_sponsors=tuple(sorted({*user.approver_sponsors, *sponsors})))
+        _count_approver(state, e.org_id)
+    state.put(user)
+    if e.approval_id is not None:
+        approval = state.approval(e.approval_id)
+        assert approval is not None
+        state.put(replace(approval, status="approved"))
+
+
+@_apply.register
+def _(e: ev.CustodyDisabled, state: State, record: ev.EventRecord) -> None:
+    org = state.organisation(e.org_id)
+    assert org is not None
+    state.put(replace(org, custody_disabled=True))
+    for key_id in e.revoked_key_ids:
+        key = state.org_key(key_id)
+        assert key is not None
+        state.put(replace(key, revoked_at=record.occurred_at))

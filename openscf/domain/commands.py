@@ -22,11 +22,14 @@ __all__ = [
     "ApproveBankAccountChange",
     "ApproveConfirmation",
     "ApproveMatchOverride",
+    "ApprovePermissionGrant",
     "CancelReceivable",
     "Command",
     "ConfirmInvoice",
     "ConfirmTradeInvoice",
     "CreateProgram",
+    "DisableCustody",
+    "GrantPermission",
     "MarkDefaulted",
     "MarkOverdue",
     "OfferEarlyPayment",
@@ -300,6 +303,33 @@ class ReconcilePayment:
     offer_id: str | None = None
 
 
+# --- issue 10: separation of duties and custody (appended) ------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class GrantPermission:
+    """Give an existing user of the acting organisation a permission. An approval
+    permission ('checker') takes effect only once a second, existing approver of the
+    organisation approves it (ApprovePermissionGrant); others take effect at once."""
+
+    user_id: str
+    permission: str
+    approval_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovePermissionGrant:
+    approval_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class DisableCustody:
+    """The organisation switches custody off: the server revokes its custodial keys and
+    signs nothing more for it. Needs a key the organisation registered itself."""
+
+    org_id: str
+
+
 Command = (
     RegisterOrganisation
     | RegisterKey
@@ -329,6 +359,10 @@ Command = (
     | ApproveMatchOverride
     | ConfirmTradeInvoice
     | ReconcilePayment
+    # issue 10
+    | GrantPermission
+    | ApprovePermissionGrant
+    | DisableCustody
 )
 
 
@@ -342,6 +376,8 @@ COMMAND_TYPES: dict[str, type[Command]] = {
         AcceptEarlyPayment, SettleReceivable, MarkOverdue, MarkDefaulted, CancelReceivable,
         # issue 6
         RequestMatchOverride, ApproveMatchOverride, ConfirmTradeInvoice, ReconcilePayment,
+        # issue 10
+        GrantPermission, ApprovePermissionGrant, DisableCustody,
     )
 }
 

@@ -37,9 +37,12 @@ from openscf.domain.errors import (
 )
 from openscf.domain.ids import check_id
 from openscf.domain.model import (
+    APPROVAL_PERMISSIONS,
+    ONBOARDING_APPROVERS,
     OUTSTANDING,
     PERMISSIONS,
     ROLES,
+    Approval,
     Organisation,
     Program,
     Receivable,
@@ -255,6 +258,11 @@ def _check_public_key(text: str) -> str:
 
 def _may_manage_keys(state: State, actor: Actor, org_id: str) -> None:
     _own_org_or_operator(state, actor, org_id, "manages its own keys")
+    target = state.organisation(org_id)
+    if actor.org_id != org_id and target is not None and target.custody_disabled:
+        raise PermissionDenied("custody_disabled",
+                               f"{org_id} switched custody off and manages its own keys",
+                               "org_id")
 
 
 @_decide.register
@@ -266,6 +274,10 @@ def _(cmd: c.RegisterKey, state: State, actor: Actor, today: date) -> list[ev.Ev
         raise InvalidRequest("missing_public_key", "give the public key to register",
                              "public_key")
     public_key = _check_public_key(cmd.public_key)
+    if cmd.custodial and _org(state, cmd.org_id, "org_id").custody_disabled:
+        raise Conflict("custody_disabled",
+                       f"{cmd.org_id} switched custody off: register a key it holds itself",
+                       "custodial")
     if any(k.public_key == public_key for k in state.org_keys(cmd.org_id)):
         raise Conflict("key_already_registered", "this public key is already registered",
                        "public_key")
@@ -294,11 +306,19 @@ def _(cmd: c.RevokeKey, state: State, actor: Actor, today: date) -> list[ev.Even
 def _(cmd: c.AddUser, state: State, actor: Actor, today: date) -> list[ev.Event]:
     _own_org_or_operator(state, actor, cmd.org_id, "adds users to itself")
     user_id = _new_id(state, "usr", cmd.user_id, "user_id")
-    _org(state, cmd.org_id, "org_id")
+    org = _org(state, cmd.org_id, "org_id")
     if not cmd.permissions or any(p not in PERMISSIONS for p in cmd.permissions):
         raise InvalidRequest("invalid_permission",
                              f"permissions must be among {', '.join(PERMISSIONS)}", "permissions")
     name = check_name(cmd.name, "a user")
+    if any(p in APPROVAL_PERMISSIONS for p in cmd.permissions) and not (
+            _is_operator(state, actor) and not org.custody_disabled
+            and org.approvers < ONBOARDING_APPROVERS):
+        raise PermissionDenied(
+            "approval_permission_needs_grant",
+            "add the user without 'checker', then ask for it with GrantPermission "
+            "(POST /v1/users/{id}/permission_grants); a second, existing checker must "
+            "approve it", "permissions")
     return [ev.UserAdded(user_id, cmd.org_id, name,
                          tuple(sorted(set(cmd.permissions))))]
 
@@ -330,8 +350,32 @@ def _pending_approval(state: State, approval_id: str, kind: str, actor: Actor) -
         raise PermissionDenied("same_user_cannot_approve",
                                "maker-checker: a second user must approve what the maker asked",
                                "approval_id")
+    _separate_duties(state, approval, actor)
     payload: dict[str, str] = json.loads(approval.payload_json)
     return payload
+
+
+def _separate_duties(state: State, approval: Approval, actor: Actor) -> None:
+    """The approver holds an approval permission, was neither created nor made an approver
+    by the maker, and held the permission when the request was made (docs/security.md,
+    "Separation of duties")."""
+    approver = state.user(actor.user_id)
+    if approver is None or approver.org_id != actor.org_id or not any(
+            p in APPROVAL_PERMISSIONS for p in approver.permissions):
+        raise PermissionDenied("not_a_checker",
+                               f"{actor.user_id} holds no approval permission; a checker of "
+                               f"{approval.org_id} must approve", "approval_id")
+    maker = approval.maker_id
+    if maker == approver.created_by or maker in approver.approver_sponsors:
+        raise PermissionDenied("approver_sponsored_by_maker",
+                               f"{maker} created {approver.id} or made it a checker, so "
+                               f"another checker must approve {maker}'s request", "approval_id")
+    if (approval.requested_at is not None and approver.approver_since is not None
+            and approval.requested_at < approver.approver_since):
+        raise PermissionDenied("approver_newer_than_request",
+                               f"{approver.id} became a checker after {approval.id} was made; "
+                               "a checker who held the permission then must approve it",
+                               "approval_id")
 
 
 @_decide.register
@@ -916,3 +960,68 @@ def _(cmd: c.ReconcilePayment, state: State, actor: Actor, today: date) -> list[
         cmd.instruction_id, cmd.kind, piece.id, cmd.offer_id, cmd.from_org_id, cmd.to_org_id,
         cmd.amount_minor, cmd.currency, cmd.value_date, cmd.booked_on, cmd.bank_reference,
         cmd.match_rule[:40])]
+
+
+# --- issue 10: separation of duties and custody (appended) -------------------------------
+# The rule is written down in docs/security.md, "Separation of duties".
+
+
+@_decide.register
+def _(cmd: c.GrantPermission, state: State, actor: Actor, today: date) -> list[ev.Event]:
+    user = state.user(cmd.user_id)
+    if user is None:
+        raise NotFound("unknown_user", f"no user {cmd.user_id!r}", "user_id")
+    if user.org_id != actor.org_id:
+        raise PermissionDenied("wrong_organisation",
+                               "an organisation grants permissions to its own users", "user_id")
+    if cmd.permission not in PERMISSIONS:
+        raise InvalidRequest("invalid_permission",
+                             f"permission must be one of {', '.join(PERMISSIONS)}",
+                             "permission")
+    if cmd.permission in user.permissions:
+        raise Conflict("permission_held", f"{user.id} already holds {cmd.permission!r}",
+                       "permission")
+    if cmd.permission not in APPROVAL_PERMISSIONS:
+        return [ev.PermissionGranted(actor.org_id, user.id, cmd.permission, None,
+                                     actor.user_id, None)]
+    if cmd.approval_id is None:
+        raise InvalidRequest("missing_id", "name the approval_id the grant request creates",
+                             "approval_id")
+    approval_id = _new_id(state, "apr", cmd.approval_id, "approval_id")
+    return [ev.PermissionGrantRequested(approval_id, actor.org_id, actor.user_id, user.id,
+                                        cmd.permission)]
+
+
+@_decide.register
+def _(cmd: c.ApprovePermissionGrant, state: State, actor: Actor, today: date) -> list[ev.Event]:
+    payload = _pending_approval(state, cmd.approval_id, "permission_grant", actor)
+    approval = state.approval(cmd.approval_id)
+    assert approval is not None
+    user = state.user(payload["user_id"])
+    assert user is not None, "a grant request names an existing user"
+    if payload["permission"] in user.permissions:
+        raise Conflict("permission_held", f"{user.id} already holds {payload['permission']!r}",
+                       "approval_id")
+    if user.id == actor.user_id:
+        raise PermissionDenied("same_user_cannot_approve",
+                               "no one approves a permission for themselves", "approval_id")
+    return [ev.PermissionGranted(actor.org_id, user.id, payload["permission"], cmd.approval_id,
+                                 approval.maker_id, actor.user_id)]
+
+
+@_decide.register
+def _(cmd: c.DisableCustody, state: State, actor: Actor, today: date) -> list[ev.Event]:
+    org = _org(state, cmd.org_id, "org_id")
+    if org.id != actor.org_id:
+        raise PermissionDenied("wrong_organisation",
+                               "only the organisation itself switches its custody off", "org_id")
+    if org.custody_disabled:
+        raise Conflict("custody_disabled", f"{org.id} already switched custody off", "org_id")
+    keys = state.org_keys(org.id)
+    if not any(not k.custodial and k.rotated_at is None and k.revoked_at is None for k in keys):
+        raise Conflict("own_key_required",
+                       f"{org.id} has no key of its own in force: register one first "
+                       "(POST /v1/keys), then switch custody off", "org_id")
+    revoked = tuple(k.id for k in keys
+                    if k.custodial and k.rotated_at is None and k.revoked_at is None)
+    return [ev.CustodyDisabled(org.id, revoked)]

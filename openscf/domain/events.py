@@ -23,6 +23,7 @@ __all__ = [
     "BankAccountChangeRequested",
     "BankAccountChanged",
     "ConfirmationRequested",
+    "CustodyDisabled",
     "EarlyPaymentOffered",
     "Event",
     "EventRecord",
@@ -38,6 +39,8 @@ __all__ = [
     "MatchOverrideRequested",
     "OrganisationRegistered",
     "PaymentReconciled",
+    "PermissionGrantRequested",
+    "PermissionGranted",
     "ProgramCreated",
     "ReceivableCancelled",
     "ReceivableDefaulted",
@@ -407,7 +410,7 @@ class PaymentReconciled(Event):
     match_rule: str
 
 
-# --- issue 10 (appended) ----------------------------------------------------------------
+# --- declined offers, separation of duties and custody ---------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -424,6 +427,43 @@ class FinancingOfferDeclined(Event):
     reason: str
 
 
+@dataclass(frozen=True, slots=True)
+class PermissionGrantRequested(Event):
+    """A maker asked that `user_id` hold an approval permission; a second, existing
+    approver of the organisation must approve it before it takes effect."""
+
+    TYPE: ClassVar[str] = "PermissionGrantRequested"
+    approval_id: str
+    org_id: str
+    maker_id: str
+    user_id: str
+    permission: str
+
+
+@dataclass(frozen=True, slots=True)
+class PermissionGranted(Event):
+    """`user_id` now holds `permission`. For an approval permission, `approval_id` names
+    the grant request, `requested_by` its maker and `approved_by` its approver."""
+
+    TYPE: ClassVar[str] = "PermissionGranted"
+    org_id: str
+    user_id: str
+    permission: str
+    approval_id: str | None
+    requested_by: str
+    approved_by: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CustodyDisabled(Event):
+    """The organisation switched custody off: its custodial keys are revoked and the
+    server signs nothing more for it; only keys it holds itself sign its requests."""
+
+    TYPE: ClassVar[str] = "CustodyDisabled"
+    org_id: str
+    revoked_key_ids: tuple[str, ...]
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.TYPE: cls
     for cls in (
@@ -437,7 +477,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         # issue 6
         MatchOverrideRequested, MatchOverrideApproved, TradeDocumentLinked, PaymentReconciled,
         # issue 10
-        FinancingOfferDeclined,
+        FinancingOfferDeclined, PermissionGrantRequested, PermissionGranted, CustodyDisabled,
     )
 }
 

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 __all__ = [
+    "APPROVAL_PERMISSIONS",
+    "ONBOARDING_APPROVERS",
     "OUTSTANDING",
     "PERMISSIONS",
     "ROLES",
@@ -34,6 +36,12 @@ __all__ = [
 
 ROLES = ("anchor", "supplier", "funder", "auditor", "operator")
 PERMISSIONS = ("maker", "checker", "viewer", "admin")
+# Permissions that approve another user's request (maker-checker). Granting one is itself
+# a maker-checker change (docs/security.md, "Separation of duties").
+APPROVAL_PERMISSIONS = ("checker",)
+# The operator seeds an organisation's first approvers at onboarding, at most this many;
+# every later grant needs an approver of the organisation itself.
+ONBOARDING_APPROVERS = 2
 
 # Pieces still owed by the obligor: they count against limits and must be paid.
 OUTSTANDING = frozenset({"live", "overdue", "defaulted"})
@@ -48,6 +56,10 @@ class Organisation:
     lei: str | None = None
     iban: str | None = None
     bic: str | None = None
+    # Users holding an approval permission (the operator seeds at most two).
+    approvers: int = 0
+    # The organisation switched custody off: the server no longer signs for it.
+    custody_disabled: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +68,12 @@ class User:
     org_id: str
     name: str
     permissions: tuple[str, ...]
+    # Separation of duties: who created the user, since when it holds an approval
+    # permission, and who asked for and approved that grant. It never approves their
+    # requests, nor a request made before it held the permission.
+    created_by: str | None = None
+    approver_since: datetime | None = None
+    approver_sponsors: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,11 +178,12 @@ class Approval:
 
     id: str
     org_id: str
-    kind: str  # confirmation | bank_account
+    kind: str  # confirmation | bank_account | match_override | permission_grant
     maker_id: str
     status: str  # pending | approved
     # The command's canonical fields, so the checker approves exactly what the maker saw.
     payload_json: str
+    requested_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -54,9 +54,10 @@ KEY_OF: dict[type[Any], tuple[str, ...]] = {
     cls: tuple(col.name for col in table.primary_key.columns) for cls, table in TABLE_OF.items()
 }
 
-_TUPLE_FIELDS = {"roles", "permissions", "funder_ids"}
-_INSTANT_FIELDS = {"issued_at", "valid_from", "rotated_at", "revoked_at"}
-_BOOL_FIELDS = {"custodial"}
+_TUPLE_FIELDS = {"roles", "permissions", "funder_ids", "approver_sponsors"}
+_INSTANT_FIELDS = {"issued_at", "valid_from", "rotated_at", "revoked_at", "approver_since",
+                   "requested_at"}
+_BOOL_FIELDS = {"custodial", "custody_disabled"}
 
 
 def key_of(record: Record) -> tuple[Any, ...]:

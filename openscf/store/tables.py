@@ -58,6 +58,9 @@ organisations = Table(
     Column("iban", String(34)),
     Column("bic", String(11)),
     _version(),
+    # Separation of duties and custody (issue 10; migration 0005).
+    Column("approvers", Integer, nullable=False, server_default="0"),
+    Column("custody_disabled", Integer, nullable=False, server_default="0"),
     **ROWLESS,
 )
 
@@ -67,6 +70,10 @@ users = Table(
     Column("name", String(200), nullable=False),
     Column("permissions", Text, nullable=False),
     _version(),
+    # Separation of duties (issue 10; migration 0005).
+    Column("created_by", String(80)),
+    Column("approver_since", String(32)),
+    Column("approver_sponsors", Text, nullable=False, server_default="[]"),
     **ROWLESS,
 )
 
@@ -184,6 +191,7 @@ approvals = Table(
     Column("status", String(16), nullable=False),
     Column("payload_json", Text, nullable=False),
     _version(),
+    Column("requested_at", String(32)),  # issue 10; migration 0005
     **ROWLESS,
 )
 

@@ -70,7 +70,9 @@ class World:
 
     def second_user(self, actor: Actor) -> Actor:
         user_id = self.new("usr")
-        self.run(actor, c.AddUser(actor.org_id, "second", ("checker", "maker"), user_id))
+        # The operator seeds the organisation's second approver (docs/security.md).
+        self.run(Actor("org_op", "usr_op"),
+                 c.AddUser(actor.org_id, "second", ("checker", "maker"), user_id))
         return Actor(actor.org_id, user_id)
 
 

@@ -86,6 +86,17 @@ def request_bank_account_change(org_id: OrgPath, body: s.BankAccountChange,
     return out.approval(m.svc.reads.approval(m.principal, outcome.created["approval_id"]))
 
 
+@router.post("/organisations/{org_id}/disable_custody", response_model=s.OrganisationOut,
+             responses=ERRORS, tags=["organisations"])
+def disable_custody(org_id: OrgPath, m: Mutate, body: s.NoBody | None = None) -> Body:
+    """Switch custody off (the organisation's admins, once it registered a key of its own
+    with POST /v1/keys): the server revokes the custodial keys it holds for the
+    organisation and signs nothing more for it. Send later requests signed
+    (POST /v1/signed_requests). There is no switching back."""
+    m.run(c.DisableCustody(org_id))
+    return out.organisation(m.svc.reads.organisation(m.principal, org_id))
+
+
 # --- users -----------------------------------------------------------------------------
 
 
@@ -95,6 +106,19 @@ def add_user(body: s.CreateUser, m: Mutate) -> Body:
     """Add a user to an organisation (its admins; operator admins for any)."""
     outcome = m.run(c.AddUser(body.org_id, body.name, tuple(body.permissions), body.id))
     return out.user(m.svc.reads.user(m.principal, outcome.created["user_id"]))
+
+
+@router.post("/users/{user_id}/permission_grants", status_code=201,
+             response_model=s.PermissionGrantOut, responses=ERRORS, tags=["users"])
+def grant_permission(user_id: UserPath, body: s.GrantPermissionIn, m: Mutate) -> Body:
+    """Give a user of your organisation a permission (admins). 'checker' takes effect only
+    when a second, existing checker approves it (POST /v1/approvals/{id}/approve); that
+    checker must not be the user who asked. Other permissions take effect at once."""
+    outcome = m.run(c.GrantPermission(user_id, body.permission, body.id))
+    pending = any(e["type"] == "PermissionGrantRequested" for e in outcome.events)
+    return {"object": "permission_grant", "user_id": user_id, "permission": body.permission,
+            "status": "pending" if pending else "granted",
+            "approval_id": outcome.created["approval_id"] if pending else None}
 
 
 @router.get("/users", response_model=s.ListOf[s.UserOut], responses=READ_ERRORS,

@@ -148,7 +148,8 @@ def get_invoice(request: Request, caller: Caller, invoice_id: InvoicePath) -> Bo
 def list_approvals(request: Request, caller: Caller, limit: Limit = 20,
                    starting_after: StartingAfter = None,
                    status: Literal["pending", "approved"] | None = None,
-                   kind: Literal["confirmation", "bank_account"] | None = None) -> Body:
+                   kind: Literal["confirmation", "bank_account",
+                                 "permission_grant"] | None = None) -> Body:
     """The caller's organisation's maker-checker approvals."""
     page = services(request).reads.approvals(caller, status=status, kind=kind, limit=limit,
                                              starting_after=starting_after)
@@ -165,10 +166,14 @@ def get_approval(request: Request, caller: Caller, approval_id: ApprovalPath) ->
              responses=ERRORS, tags=["approvals"])
 def approve(approval_id: ApprovalPath, m: Mutate, body: s.NoBody | None = None) -> Body:
     """A checker approves what a different user (the maker) of the same organisation
-    proposed: a large confirmation, or a bank-account change."""
+    proposed: a large confirmation, a bank-account change, or a 'checker' grant. The
+    checker must not have been created or made a checker by the maker, and must have
+    held the permission when the request was made."""
     reads = m.svc.reads
     pending = reads.approval(m.principal, approval_id)
     command: Any = (c.ApproveConfirmation(approval_id) if pending.kind == "confirmation"
+                    else c.ApprovePermissionGrant(approval_id)
+                    if pending.kind == "permission_grant"
                     else c.ApproveBankAccountChange(approval_id))
     m.run(command)
     return out.approval(reads.approval(m.principal, approval_id))
