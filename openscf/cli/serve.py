@@ -14,17 +14,18 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 from sqlalchemy import Engine, func, select
 
-from openscf.store import database_url, make_engine, migrate
+from openscf.cli.common import connect_database, plain_console, show_url
+from openscf.store import migrate
 from openscf.store import tables as t
 from openscf.store.queries import log_size
 
 __all__ = ["DemoLogin", "seed_demo_logins", "serve", "serve_demo"]
 
-console = Console()
+console = plain_console()
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
@@ -56,8 +57,9 @@ def _bootstrap(engine: Engine) -> None:
             return
     _, user_id = NetworkService(engine).bootstrap_operator()
     key = Authenticator(engine).issue_api_key(user_id, "operator bootstrap")
-    console.print("[bold]new network[/]: operator admin API key (shown once, store it):")
-    console.print(f"  {key.secret}")
+    console.print(Text("new network", style="bold"),
+                  ": operator admin API key (shown once, store it):", sep="")
+    print(f"  {key.secret}", flush=True)  # whole: never wrapped by the terminal width
 
 
 def serve(
@@ -77,12 +79,12 @@ def serve(
                                          "commits in groups; the database orders them).")] = 1,
 ) -> None:
     """Serve the REST API under /v1 (OpenAPI at /v1/openapi.json, docs at /v1/docs)."""
-    url = database_url(db)
-    engine = make_engine(url)
+    engine = connect_database(db, create=True)
+    url = engine.url.render_as_string(hide_password=False)
     migrate(engine)
     _bootstrap(engine)
     console.print(f"openscf API on http://{host}:{port}/v1  (docs: http://{host}:{port}/v1/docs)"
-                  f"  database: {url}")
+                  f"  database: {show_url(url)}")
     if clock_start:
         from datetime import datetime
 
@@ -217,7 +219,7 @@ def serve_demo(engine: Engine) -> None:
     migrate(engine)
     logins = seed_demo_logins(engine)
     address = f"http://{host}:{port}"
-    console.rule("[bold]openscf demo: serving")
+    console.rule(Text("openscf demo: serving", style="bold"))
     print_logins(address, logins)
     console.print(f"open {address}/ in a browser, or the API at {address}/v1 "
                   f"(docs {address}/v1/docs); Ctrl-C stops")

@@ -19,9 +19,11 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from openscf.cli.common import plain_console
+
 __all__ = ["simulate"]
 
-console = Console()
+console = plain_console()
 
 
 class _RichProgress:
