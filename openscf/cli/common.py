@@ -33,8 +33,8 @@ from openscf.store import database_url, is_initialised, make_engine
 from openscf.trust.errors import TrustError
 
 __all__ = ["EXIT_FOUND_BAD", "EXIT_MISTAKE", "DbOption", "JsonOption", "OpenSCFGroup",
-           "connect_database", "fail", "open_database", "plain_console", "print_error",
-           "show_url"]
+           "check_choice", "connect_database", "describe_error", "fail", "open_database",
+           "plain_console", "print_error", "show_url"]
 
 EXIT_FOUND_BAD = 1
 EXIT_MISTAKE = 2
@@ -81,6 +81,14 @@ def fail(code: str, message: str, as_json: bool = False,
     correct; 1 only for 'checked and found bad')."""
     print_error(code, message, as_json)
     raise typer.Exit(exit_code)
+
+
+def check_choice(option: str, value: str | None, allowed: tuple[str, ...],
+                 as_json: bool = False) -> None:
+    """Refuse a filter value that can match nothing, listing the ones that can."""
+    if value is not None and value not in allowed:
+        fail("unknown_value", f"{option} {value!r} is not one of {', '.join(allowed)}",
+             as_json)
 
 
 def show_url(url: str) -> str:
@@ -172,8 +180,7 @@ def describe_error(exc: BaseException) -> tuple[str, str]:
     if isinstance(exc, SQLAlchemyError):
         return "database_error", (f"the database refused: {_reason(exc)}; check --db / "
                                   "OPENSCF_DATABASE_URL")
-    if isinstance(exc, FileNotFoundError | NotADirectoryError | IsADirectoryError
-                  | PermissionError):
+    if isinstance(exc, OSError) and exc.strerror and exc.filename:
         return "io_error", f"{exc.strerror}: {exc.filename}"
     if isinstance(exc, OSError):
         return "io_error", str(exc)

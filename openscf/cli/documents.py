@@ -23,12 +23,21 @@ from rich.table import Table
 from rich.text import Text
 
 from openscf.app.service import NetworkService
-from openscf.app.trade import ImportReport, TradeDesk, default_key_id, read_key_file
+from openscf.app.trade import (
+    DELIVERY_KINDS,
+    INVOICE_KINDS,
+    ImportReport,
+    TradeDesk,
+    default_key_id,
+    read_key_file,
+)
 from openscf.cli.common import (
     EXIT_FOUND_BAD,
     EXIT_MISTAKE,
     DbOption,
     JsonOption,
+    check_choice,
+    describe_error,
     fail,
     open_database,
     plain_console,
@@ -45,6 +54,10 @@ __all__ = ["register"]
 
 console = plain_console()
 err = plain_console(stderr=True)
+
+DOCUMENT_KINDS = (*INVOICE_KINDS, "order", *DELIVERY_KINDS, "payable")
+DOCUMENT_STATUSES = ("imported", "pending_approval", "confirmed")
+PAYMENT_STATUSES = ("sent", "reconciled")
 
 AsOption = Annotated[str, typer.Option("--as", help="The acting user id (usr_...).")]
 DataDirOption = Annotated[Path | None, typer.Option(
@@ -70,10 +83,8 @@ def _run(as_json: bool, action: Any) -> Any:
         return action()
     except OpenSCFError as exc:
         fail(exc.code, exc.message, as_json)
-    except DocumentError as exc:
-        fail(exc.code, str(exc), as_json)
-    except OSError as exc:
-        fail("io_error", str(exc), as_json)
+    except (DocumentError, OSError) as exc:
+        fail(*describe_error(exc), as_json)
 
 
 def _read(files: list[Path]) -> list[tuple[str, bytes]]:
@@ -186,18 +197,16 @@ def rules_install(
     """Install the pinned validation artefacts after checking each file's SHA-256."""
     target = data_dir or rules.default_data_dir()
     wanted = tuple(bundle or rules.DEFAULT_BUNDLES)
-    if as_json:
-        result = _run(as_json, lambda: rules.install_rules(source, target, bundles=wanted))
-    else:
-        with Progress(TextColumn("{task.description}"), BarColumn(),
-                      MofNCompleteColumn(), console=err, transient=True) as bar:
-            task = bar.add_task("installing rules", total=None)
+    # An error leaves the progress bar first, then is printed (one line) by the CLI's
+    # error handler.
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  console=err, transient=True, disable=as_json or not err.is_terminal) as bar:
+        task = bar.add_task("installing rules", total=None)
 
-            def step(path: str, done: int, total: int) -> None:
-                bar.update(task, description=path, completed=done, total=total)
+        def step(path: str, done: int, total: int) -> None:
+            bar.update(task, description=path, completed=done, total=total)
 
-            result = _run(as_json, lambda: rules.install_rules(
-                source, target, step, bundles=wanted))
+        result = rules.install_rules(source, target, step, bundles=wanted)
     if as_json:
         print(json.dumps({"data_dir": str(result.data_dir), "installed": list(result.installed),
                           "files": result.files, "bytes": result.bytes}))
@@ -344,6 +353,8 @@ def documents_list(db: DbOption = None,
                    limit: Annotated[int, typer.Option(min=1, max=10000)] = 100,
                    as_json: JsonOption = False) -> None:
     """List imported trade documents with their match status and flags."""
+    check_choice("--kind", kind, DOCUMENT_KINDS, as_json)
+    check_choice("--status", status, DOCUMENT_STATUSES, as_json)
     docs = _desk(db, as_json=as_json).documents(kind=kind, status=status, limit=limit)
     if as_json:
         print(json.dumps({"object": "list", "data": docs, "has_more": len(docs) == limit},
@@ -478,6 +489,7 @@ def payments_export(on: Annotated[str, typer.Option("--date", help="Value date Y
 def payments_list(db: DbOption = None, status: Annotated[str | None, typer.Option(
         help="sent or reconciled")] = None, as_json: JsonOption = False) -> None:
     """Payment instructions and whether a bank statement reconciled them."""
+    check_choice("--status", status, PAYMENT_STATUSES, as_json)
     rows = _desk(db, as_json=as_json).instructions(status=status)
     if as_json:
         print(json.dumps({"object": "list", "data": rows, "has_more": False}, indent=2))

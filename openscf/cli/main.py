@@ -16,6 +16,7 @@ from openscf.cli.common import (
     DbOption,
     JsonOption,
     OpenSCFGroup,
+    check_choice,
     connect_database,
     fail,
     open_database,
@@ -191,9 +192,7 @@ def receivables_list(
     as_json: JsonOption = False,
 ) -> None:
     """List receivable pieces, oldest first (in the order the log created them)."""
-    if status is not None and status not in RECEIVABLE_STATUSES:
-        fail("unknown_status", f"--status {status!r} is not a receivable status; use one "
-             f"of {', '.join(RECEIVABLE_STATUSES)}", as_json)
+    check_choice("--status", status, RECEIVABLE_STATUSES, as_json)
     engine = open_database(db, as_json=as_json)
     with engine.connect() as conn:
         orgs = list_organisations(conn)

@@ -79,12 +79,6 @@ def serve(
                                          "commits in groups; the database orders them).")] = 1,
 ) -> None:
     """Serve the REST API under /v1 (OpenAPI at /v1/openapi.json, docs at /v1/docs)."""
-    engine = connect_database(db, create=True)
-    url = engine.url.render_as_string(hide_password=False)
-    migrate(engine)
-    _bootstrap(engine)
-    console.print(f"openscf API on http://{host}:{port}/v1  (docs: http://{host}:{port}/v1/docs)"
-                  f"  database: {show_url(url)}")
     if clock_start:
         from datetime import datetime
 
@@ -94,6 +88,12 @@ def serve(
         except ValueError as exc:
             raise typer.BadParameter(f"not an RFC 3339 instant with a zone: {exc}",
                                      param_hint="--clock-start") from None
+    engine = connect_database(db, create=True)
+    url = engine.url.render_as_string(hide_password=False)
+    migrate(engine)
+    _bootstrap(engine)
+    console.print(f"openscf API on http://{host}:{port}/v1  (docs: http://{host}:{port}/v1/docs)"
+                  f"  database: {show_url(url)}")
     engine.dispose()
     _run(url, host, port, access_log=access_log, secure_cookies=not insecure_cookies,
          clock_start=clock_start, workers=workers)

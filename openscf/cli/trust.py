@@ -137,6 +137,10 @@ def witness(
         raise typer.Exit(2) from None
     except OpenSCFError as exc:
         fail(exc.code, exc.message, as_json)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        fail("unreadable_witness_state", f"--state {state} is not a witness state file "
+             f"({exc}); give this witness's own state file, or a new path to start one",
+             as_json)
     if as_json:
         print(json.dumps({"cosigned": result.cosigned, "size": result.size,
                           "previous_size": result.previous_size, "witness": result.name}))

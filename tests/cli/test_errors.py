@@ -376,3 +376,63 @@ def test_validate_names_the_stages_it_skipped_instead_of_just_valid(
     assert result.stdout.splitlines()[0] == (
         f"{example}: valid against the stages run: en16931 (skipped: xsd, schematron, "
         "peppol — run `openscf rules install --bundle all`)")
+
+
+MISTAKES: dict[str, tuple[list[str], str]] = {
+    # what: (arguments, the error code the one line names); {db} is the demo database,
+    # {file} a text file, {dir} an empty folder's child that does not exist
+    "payments list --status bogus": (
+        ["payments", "list", "--db", "{db}", "--status", "bogus"], "unknown_value"),
+    "documents list --kind bogus": (
+        ["documents", "list", "--db", "{db}", "--kind", "bogus"], "unknown_value"),
+    "documents list --status bogus": (
+        ["documents", "list", "--db", "{db}", "--status", "bogus"], "unknown_value"),
+    "simulate --out a file": (["simulate", "--firms", "12", "--out", "{file}"],
+                              "not_a_directory"),
+    "witness --state a file that is not a state": (
+        ["witness", "--db", "{db}", "--name", "w", "--org", "org_x", "--state", "{file}"],
+        "unreadable_witness_state"),
+    "keys generate over a file": (["keys", "generate", "--out", "{file}"], "key_exists"),
+    "keys generate into a missing folder": (["keys", "generate", "--out", "{dir}/k"],
+                                            "io_error"),
+    "submit with broken JSON": (
+        ["submit", "SettleReceivable", "{bad", "--org", "o", "--user", "u", "--key-id", "k",
+         "--key-file", "{file}", "--db", "{db}"], "invalid_json"),
+    "submit an unknown command type": (
+        ["submit", "NoSuchCommand", "{}", "--org", "o", "--user", "u", "--key-id", "k",
+         "--key-file", "{file}", "--db", "{db}"], "unknown_command"),
+    "payments export --date nope": (
+        ["payments", "export", "--db", "{db}", "--date", "nope", "--out", "{dir}"],
+        "invalid_date"),
+    "rules install --from a file that is no archive": (
+        ["rules", "install", "--from", "{file}", "--data-dir", "{dir}"],
+        "rules_install_failed"),
+    "export into a folder that is not empty": (
+        ["export", "--db", "{db}", "--out", "{nonempty}"], "export_exists"),
+    "receivables show an unknown id": (
+        ["receivables", "show", "rcv_[bold]nothing", "--db", "{db}"], "unknown_receivable"),
+    "documents show an unknown id": (["documents", "show", "doc_x", "--db", "{db}"],
+                                     "unknown_document"),
+}
+
+
+@pytest.mark.parametrize("what", sorted(MISTAKES))
+def test_other_mistakes_are_one_line_naming_the_problem(what: str, tmp_path: Path,
+                                                        demo: dict[str, Any]) -> None:
+    args, code = MISTAKES[what]
+    nonempty = tmp_path / "full"
+    nonempty.mkdir()
+    (nonempty / "something").write_text("x")
+    values = {"db": str(demo["db"]), "file": str(_text_file(tmp_path)),
+              "dir": str(tmp_path / "missing"), "nonempty": str(nonempty)}
+    filled = [re.sub(r"\{(db|file|dir|nonempty)\}", lambda m: values[m.group(1)], a)
+              for a in args]
+    line = _one_line_error(runner.invoke(app, filled))
+    assert line.startswith(f"error ({code}): "), line
+
+
+def test_a_bad_serve_option_is_refused_before_the_database_is_touched(tmp_path: Path) -> None:
+    db = tmp_path / "new.db"
+    line = _one_line_error(runner.invoke(app, ["serve", "--db", str(db), "--clock-start",
+                                               "noon"]))
+    assert "--clock-start" in line and not db.exists()
