@@ -200,7 +200,7 @@ def errors_as_one_line(as_json: bool, command_path: str = "openscf") -> Iterator
         path = ctx.command_path if ctx is not None else command_path
         print_error("usage", f"{exc.format_message()} (see `{path} --help`)", as_json)
         raise typer.Exit(EXIT_MISTAKE) from None
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, BrokenPipeError):
         raise
     except Exception as exc:
         if os.environ.get("OPENSCF_DEBUG") and not isinstance(exc, OpenSCFError):

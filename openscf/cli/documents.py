@@ -199,7 +199,7 @@ def rules_install(
     wanted = tuple(bundle or rules.DEFAULT_BUNDLES)
     # An error leaves the progress bar first, then is printed (one line) by the CLI's
     # error handler.
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+    with Progress(TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(),
                   console=err, transient=True, disable=as_json or not err.is_terminal) as bar:
         task = bar.add_task("installing rules", total=None)
 

@@ -436,3 +436,24 @@ def test_a_bad_serve_option_is_refused_before_the_database_is_touched(tmp_path: 
     line = _one_line_error(runner.invoke(app, ["serve", "--db", str(db), "--clock-start",
                                                "noon"]))
     assert "--clock-start" in line and not db.exists()
+
+
+def test_the_installed_entry_point_prints_one_line_too(tmp_path: Path) -> None:
+    """The real `openscf` process, not the test runner: no traceback reaches the terminal."""
+    import os
+    import subprocess
+
+    exe = Path(sys.executable).with_name("openscf")
+    bracketed = tmp_path / "[x]" / "y.xml"
+    bracketed.parent.mkdir()
+    bracketed.write_bytes(GARBAGE_XML)
+    runs = [([str(exe), "receivables", "list"], {"OPENSCF_DATABASE_URL": "mysql://x/y"}, 2),
+            ([str(exe), "audit", "--db", str(tmp_path)], {}, 2),
+            ([str(exe), "validate", str(bracketed)], {}, 1)]
+    for argv, env, code in runs:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=120,
+                              env={**os.environ, **env, "COLUMNS": "80"})
+        assert done.returncode == code, done.stderr
+        assert "Traceback" not in done.stdout + done.stderr
+        lines = [line for line in done.stderr.splitlines() if line.strip()]
+        assert len(lines) == 1 and lines[0].startswith("error ("), done.stderr
