@@ -44,7 +44,12 @@ def submit(
 
     try:
         parsed = command_from_data(command, json.loads(data))
-        signed = RequestSigner.from_file(key_file, key_id).sign(parsed, org, user)
+        try:
+            signer = RequestSigner.from_file(key_file, key_id)
+        except (ValueError, UnicodeDecodeError):
+            fail("invalid_key_file", f"--key-file {key_file} is not a private key; give the "
+                 "file `openscf keys generate` wrote")
+        signed = signer.sign(parsed, org, user)
         outcome = NetworkService(open_database(db)).handle_signed(
             signed.request, signed.key_id, signed.signature)
     except json.JSONDecodeError as exc:

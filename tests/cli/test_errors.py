@@ -401,6 +401,9 @@ MISTAKES: dict[str, tuple[list[str], str]] = {
     "submit an unknown command type": (
         ["submit", "NoSuchCommand", "{}", "--org", "o", "--user", "u", "--key-id", "k",
          "--key-file", "{file}", "--db", "{db}"], "unknown_command"),
+    "submit signed with a file that is not a key": (
+        ["submit", "SettleReceivable", '{"receivable_id": "rcv_x"}', "--org", "o", "--user",
+         "u", "--key-id", "k", "--key-file", "{file}", "--db", "{db}"], "invalid_key_file"),
     "payments export --date nope": (
         ["payments", "export", "--db", "{db}", "--date", "nope", "--out", "{dir}"],
         "invalid_date"),
