@@ -302,7 +302,7 @@ def test_an_unknown_status_is_refused_naming_the_allowed_ones(demo: dict[str, An
     result = runner.invoke(app, ["receivables", "list", "--db", str(demo["db"]),
                                  "--status", "bogus"])
     line = _one_line_error(result)
-    assert "unknown_status" in line and "live" in line and "paid_early" in line
+    assert "unknown_value" in line and "live" in line and "paid_early" in line
 
 
 def test_every_status_on_the_network_can_be_listed(demo: dict[str, Any]) -> None:
