@@ -362,7 +362,7 @@ def documents_list(db: DbOption = None,
         return
     table = Table(title=f"{len(docs)} trade documents")
     for col in ("id", "kind", "number", "seller", "amount", "match", "flags", "status"):
-        table.add_column(col)
+        table.add_column(col, overflow="fold")  # ids wrap, never cut short
     for d in docs:
         table.add_row(d["id"], d["kind"], d["number"], d["seller_org_id"] or "",
                       f"{d['amount_minor'] or ''} {d['currency'] or ''}", d["match_status"] or "",
@@ -496,7 +496,7 @@ def payments_list(db: DbOption = None, status: Annotated[str | None, typer.Optio
         return
     table = Table(title=f"{len(rows)} payment instructions")
     for col in ("id", "kind", "receivable", "amount", "value date", "status", "bank ref"):
-        table.add_column(col)
+        table.add_column(col, overflow="fold")  # ids wrap, never cut short
     for r in rows:
         table.add_row(r["id"], r["kind"], r["receivable_id"],
                       f"{r['amount_minor']} {r['currency']}", r["value_date"], r["status"],

@@ -270,7 +270,7 @@ def receivables_show(
                   f"{names.get(piece.holder_id)}  ·  invoice {piece.invoice_id}")
     table = Table(title="Chain of custody")
     for col in ("seq", "when", "event", "by", "what"):
-        table.add_column(col)
+        table.add_column(col, overflow="fold")  # ids wrap, never cut short
     for s in steps:
         table.add_row(str(s["seq"]), s["at"], s["type"], s["by"], s["what"])
     console.print(table)
