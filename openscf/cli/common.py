@@ -146,8 +146,10 @@ def connect_database(db: str | None, *, create: bool = False, as_json: bool = Fa
         with engine.connect():
             pass
     except (SQLAlchemyError, ImportError) as exc:
+        hint = ("give the path of an openscf database file" if backend == "sqlite" else
+                "is the server running, does the database exist?")
         fail("database_unreachable", f"cannot open the database {shown}: {_reason(exc)}; "
-             f"check {where} (is the server running, does the database exist?)", as_json)
+             f"check {where} ({hint})", as_json)
     return engine
 
 
