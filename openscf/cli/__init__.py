@@ -1,5 +1,6 @@
 """The command-line adapter: `openscf ...` (Typer). Progress bars on long work, `--json`
-output for scripts, exit code 1 with the error's code and message on refusal.
+output for scripts. Every error is one line with its code and what to do (openscf.cli.common):
+exit 2 for a mistake or refusal, 1 when a check found something bad, never a traceback.
 
 May import: `openscf.app`, `openscf.sim` and everything they may import.
 """

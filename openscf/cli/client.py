@@ -7,15 +7,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
-from openscf.cli.common import DbOption, open_database
+from openscf.cli.common import DbOption, fail, open_database, plain_console
 from openscf.client import RequestSigner, generate_key_file
 from openscf.domain.commands import COMMAND_TYPES, command_from_data
 from openscf.domain.errors import OpenSCFError
 
-console = Console()
-err = Console(stderr=True)
+console = plain_console()
 keys_app = typer.Typer(help="Client-side signing keys.", no_args_is_help=True)
 
 
@@ -27,9 +25,8 @@ def generate(out: Annotated[Path, typer.Option(help="Where to write the private 
     try:
         public = generate_key_file(out)
     except FileExistsError:
-        err.print(f"[bold red]error[/] (key_exists): {out} exists; not overwriting a key")
-        raise typer.Exit(1) from None
-    console.print(public)
+        fail("key_exists", f"{out} exists; not overwriting a key (give another --out)")
+    print(public)  # whole, never wrapped: it is copied into RegisterKey
 
 
 def submit(
@@ -47,15 +44,18 @@ def submit(
 
     try:
         parsed = command_from_data(command, json.loads(data))
-        signed = RequestSigner.from_file(key_file, key_id).sign(parsed, org, user)
+        try:
+            signer = RequestSigner.from_file(key_file, key_id)
+        except (ValueError, UnicodeDecodeError):
+            fail("invalid_key_file", f"--key-file {key_file} is not a private key; give the "
+                 "file `openscf keys generate` wrote")
+        signed = signer.sign(parsed, org, user)
         outcome = NetworkService(open_database(db)).handle_signed(
             signed.request, signed.key_id, signed.signature)
     except json.JSONDecodeError as exc:
-        err.print(f"[bold red]error[/] (invalid_json): {exc}")
-        raise typer.Exit(1) from None
+        fail("invalid_json", f"DATA is not a JSON object: {exc}")
     except OpenSCFError as exc:
-        err.print(f"[bold red]error[/] ({exc.code}): {exc.message}")
-        raise typer.Exit(1) from None
+        fail(exc.code, exc.message)
     print(json.dumps({"command": outcome.command, "created": outcome.created,
                       "events": outcome.events}, indent=2))
 

@@ -14,17 +14,16 @@ import json
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
 
-from openscf.cli.common import DbOption, JsonOption, fail, open_database
+from openscf.cli.common import DbOption, JsonOption, fail, open_database, plain_console
 from openscf.domain.errors import OpenSCFError
 from openscf.store import tables as t
 
 __all__ = ["register"]
 
-console = Console()
+console = plain_console()
 api_keys_app = typer.Typer(help="API keys of users, on the server's database.",
                            no_args_is_help=True)
 

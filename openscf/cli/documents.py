@@ -18,13 +18,31 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
+from rich.text import Text
 
 from openscf.app.service import NetworkService
-from openscf.app.trade import ImportReport, TradeDesk, default_key_id, read_key_file
-from openscf.cli.common import DbOption, JsonOption, fail, open_database
+from openscf.app.trade import (
+    DELIVERY_KINDS,
+    INVOICE_KINDS,
+    ImportReport,
+    TradeDesk,
+    default_key_id,
+    read_key_file,
+)
+from openscf.cli.common import (
+    EXIT_FOUND_BAD,
+    EXIT_MISTAKE,
+    DbOption,
+    JsonOption,
+    check_choice,
+    describe_error,
+    fail,
+    open_database,
+    plain_console,
+    print_error,
+)
 from openscf.documents import rules
 from openscf.documents.errors import DocumentError
 from openscf.documents.parse import detect_syntax
@@ -35,8 +53,12 @@ from openscf.domain.money import format_amount
 
 __all__ = ["register"]
 
-console = Console()
-err = Console(stderr=True)
+console = plain_console()
+err = plain_console(stderr=True)
+
+DOCUMENT_KINDS = (*INVOICE_KINDS, "order", *DELIVERY_KINDS, "payable")
+DOCUMENT_STATUSES = ("imported", "pending_approval", "confirmed")
+PAYMENT_STATUSES = ("sent", "reconciled")
 
 AsOption = Annotated[str, typer.Option("--as", help="The acting user id (usr_...).")]
 DataDirOption = Annotated[Path | None, typer.Option(
@@ -51,9 +73,10 @@ PartialOption = Annotated[bool, typer.Option(
 
 
 def _desk(db: str | None, data_dir: Path | None = None,
-          key: tuple[str, bytes] | None = None, official: bool = True) -> TradeDesk:
-    return TradeDesk(NetworkService(open_database(db)), data_dir=data_dir, fingerprint_key=key,
-                     official_rules=official)
+          key: tuple[str, bytes] | None = None, official: bool = True, *,
+          as_json: bool = False) -> TradeDesk:
+    return TradeDesk(NetworkService(open_database(db, as_json=as_json)), data_dir=data_dir,
+                     fingerprint_key=key, official_rules=official)
 
 
 def _run(as_json: bool, action: Any) -> Any:
@@ -61,10 +84,8 @@ def _run(as_json: bool, action: Any) -> Any:
         return action()
     except OpenSCFError as exc:
         fail(exc.code, exc.message, as_json)
-    except DocumentError as exc:
-        fail(exc.code, str(exc), as_json)
-    except OSError as exc:
-        fail("io_error", str(exc), as_json)
+    except (DocumentError, OSError) as exc:
+        fail(*describe_error(exc), as_json)
 
 
 def _read(files: list[Path]) -> list[tuple[str, bytes]]:
@@ -79,9 +100,11 @@ def validate(files: FilesArg, data_dir: DataDirOption = None, as_json: JsonOptio
     """Validate e-invoices (UBL 2.1 Invoice / CreditNote, CII): the XSD when installed,
     the EN 16931 rules always, the official EN 16931 and (for Peppol BIS 3 documents) Peppol
     rules when installed. Prints every finding
-    (rule, severity, location, message) per file; exit 1 when any file has a fatal finding
-    or cannot be read as an invoice."""
+    (rule, severity, location, message) per file, and which stages ran; exit 0 when every
+    file is valid against the stages run, 1 when any file has a fatal finding or is not an
+    invoice, 2 when a file cannot be read."""
     results: list[dict[str, Any]] = []
+    unreadable = False
     for path in files:
         entry: dict[str, Any] = {"file": str(path)}
         try:
@@ -100,27 +123,59 @@ def validate(files: FilesArg, data_dir: DataDirOption = None, as_json: JsonOptio
             entry.update(valid=False, error={"code": exc.code, "message": exc.message,
                                              "location": exc.location})
         except OSError as exc:
-            entry.update(valid=False, error={"code": "io_error", "message": str(exc),
-                                             "location": str(path)})
+            unreadable = True
+            entry.update(valid=False, error={"code": "io_error", "message": exc.strerror
+                                             or str(exc), "location": str(path)})
         results.append(entry)
     ok = all(r["valid"] for r in results)
     if as_json:
         print(json.dumps({"object": "validation", "valid": ok, "files": results}, indent=2))
     else:
         for r in results:
-            mark = "[green]valid[/]" if r["valid"] else "[bold red]INVALID[/]"
-            console.print(f"{r['file']}: {mark}")
-            if "error" in r:
-                e = r["error"]
-                console.print(f"  {e['code']}: {e['message']} [{e['location']}]")
-                continue
-            for s in r["stages_skipped"]:
-                console.print(f"  [yellow]skipped[/] {s['stage']}: {s['reason']}")
-            for f in r["findings"]:
-                console.print(f"  {f['severity']:<11} {f['rule_id']:<12} {f['location']}: "
-                              f"{f['message']}")
+            _print_validation(r)
+        bad = [r for r in results if not r["valid"]]
+        if bad:
+            print_error("invalid", f"{len(bad)} of {len(results)} files "
+                        + ("cannot be read or " if unreadable else "")
+                        + "are not valid invoices; the findings are listed above")
+    if unreadable:
+        raise typer.Exit(EXIT_MISTAKE)
     if not ok:
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_FOUND_BAD)
+
+
+def _print_validation(r: dict[str, Any]) -> None:
+    """One file's verdict (saying which stages ran and which were skipped), then its
+    findings. Locations and messages are data, printed as they are."""
+    name = Text(r["file"])
+    if "error" in r:
+        e = r["error"]
+        where = f" ({e['location']})" if e["location"] and e["location"] != r["file"] else ""
+        console.print(Text.assemble(name, ": ", ("INVALID", "bold red"),
+                                    f" — {e['code']}: {e['message']}{where}"), soft_wrap=True)
+        return
+    skipped = [s["stage"] for s in r["stages_skipped"]]
+    if not r["valid"]:
+        verdict = Text("INVALID", style="bold red")
+    elif not skipped:
+        verdict = Text("valid", style="green")
+    else:
+        missing = {s["stage"] for s in r["stages_skipped"] if "not installed" in s["reason"]}
+        hint = ""
+        if missing:
+            bundle = ("all" if "xsd" in missing and missing - {"xsd"} else
+                      "official" if missing - {"xsd"} else "")
+            hint = (" — run `openscf rules install" + (f" --bundle {bundle}" if bundle else "")
+                    + "`")
+        verdict = Text.assemble(("valid", "green"), " against the stages run: "
+                                f"{', '.join(r['stages_run'])} (skipped: {', '.join(skipped)}"
+                                f"{hint})")
+    console.print(Text.assemble(name, ": ", verdict), soft_wrap=True)
+    for s in r["stages_skipped"]:
+        console.print(Text.assemble("  ", ("skipped", "yellow"), f" {s['stage']}: {s['reason']}"))
+    for f in r["findings"]:
+        console.print(Text(f"  {f['severity']:<11} {f['rule_id']:<12} {f['location']}: "
+                           f"{f['message']}"))
 
 
 # --- rules -------------------------------------------------------------------------------
@@ -143,18 +198,16 @@ def rules_install(
     """Install the pinned validation artefacts after checking each file's SHA-256."""
     target = data_dir or rules.default_data_dir()
     wanted = tuple(bundle or rules.DEFAULT_BUNDLES)
-    if as_json:
-        result = _run(as_json, lambda: rules.install_rules(source, target, bundles=wanted))
-    else:
-        with Progress(TextColumn("{task.description}"), BarColumn(),
-                      MofNCompleteColumn(), console=err, transient=True) as bar:
-            task = bar.add_task("installing rules", total=None)
+    # An error leaves the progress bar first, then is printed (one line) by the CLI's
+    # error handler.
+    with Progress(TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(),
+                  console=err, transient=True, disable=as_json or not err.is_terminal) as bar:
+        task = bar.add_task("installing rules", total=None)
 
-            def step(path: str, done: int, total: int) -> None:
-                bar.update(task, description=path, completed=done, total=total)
+        def step(path: str, done: int, total: int) -> None:
+            bar.update(task, description=path, completed=done, total=total)
 
-            result = _run(as_json, lambda: rules.install_rules(
-                source, target, step, bundles=wanted))
+        result = rules.install_rules(source, target, step, bundles=wanted)
     if as_json:
         print(json.dumps({"data_dir": str(result.data_dir), "installed": list(result.installed),
                           "files": result.files, "bytes": result.bytes}))
@@ -198,7 +251,7 @@ def _print_import(report: ImportReport, as_json: bool) -> None:
         table = Table(title=f"import {report.kind}: {report.imported} imported"
                       + ("" if report.committed else " (nothing committed)"))
         for col in ("source", "number", "document", "match", "flags", "result"):
-            table.add_column(col)
+            table.add_column(col, overflow="fold")  # a file name is never cut short
         for item in report.items:
             where = item.source + (f":{item.line}" if item.line else "")
             result = "imported" if item.imported else "; ".join(
@@ -208,7 +261,18 @@ def _print_import(report: ImportReport, as_json: bool) -> None:
                           item.match_status or "", ", ".join(item.flags), result)
         console.print(table)
     if not report.ok:
-        raise typer.Exit(1)
+        if not as_json:
+            bad = [item for item in report.items if not item.ok]
+            unit = "rows" if report.kind == "payables" else "files"
+            outcome = ("the others were imported" if report.committed else
+                       "nothing was imported; fix them, or import the rest with --partial")
+            first = next((item for item in bad if item.errors), None)
+            detail = "" if first is None else (
+                f" (first: {first.source}{f':{first.line}' if first.line else ''}: "
+                f"{first.errors[0]['code']}: {first.errors[0]['message']})")
+            print_error("not_imported", f"{len(bad)} of {len(report.items)} {unit} have "
+                        f"errors{detail}; {outcome}")
+        raise typer.Exit(EXIT_FOUND_BAD)
 
 
 @import_app.command("invoices")
@@ -231,7 +295,7 @@ def import_invoices(files: FilesArg, user: AsOption, db: DbOption = None,
     if key_file is not None:
         secret = _run(as_json, lambda: read_key_file(key_file))
         key = (default_key_id(secret), secret)
-    desk = _desk(db, data_dir, key, official)
+    desk = _desk(db, data_dir, key, official, as_json=as_json)
     report = _run(as_json, lambda: desk.import_invoices(
         user, _read(files), program_id=program, supplier_id=supplier, partial=partial))
     _print_import(report, as_json)
@@ -241,7 +305,7 @@ def import_invoices(files: FilesArg, user: AsOption, db: DbOption = None,
 def import_orders(files: FilesArg, user: AsOption, db: DbOption = None,
                   partial: PartialOption = False, as_json: JsonOption = False) -> None:
     """Import UBL purchase orders."""
-    desk = _desk(db)
+    desk = _desk(db, as_json=as_json)
     _print_import(_run(as_json, lambda: desk.import_orders(user, _read(files), partial=partial)),
                   as_json)
 
@@ -250,7 +314,7 @@ def import_orders(files: FilesArg, user: AsOption, db: DbOption = None,
 def import_despatches(files: FilesArg, user: AsOption, db: DbOption = None,
                       partial: PartialOption = False, as_json: JsonOption = False) -> None:
     """Import UBL DespatchAdvice and ReceiptAdvice documents."""
-    desk = _desk(db)
+    desk = _desk(db, as_json=as_json)
     _print_import(_run(as_json, lambda: desk.import_deliveries(user, _read(files),
                                                                partial=partial)), as_json)
 
@@ -260,7 +324,7 @@ def import_payables(files: FilesArg, user: AsOption, db: DbOption = None,
                     program: ProgramOption = None, partial: PartialOption = False,
                     as_json: JsonOption = False) -> None:
     """Import ERP payables CSV files (docs/payables-csv.md), a result for every row."""
-    desk = _desk(db)
+    desk = _desk(db, as_json=as_json)
     reports = [_run(as_json, lambda p=p: desk.import_payables(
         user, str(p), p.read_bytes(), program_id=program, partial=partial)) for p in files]
     merged = ImportReport("payables", [i for r in reports for i in r.items],
@@ -297,14 +361,16 @@ def documents_list(db: DbOption = None,
                    limit: Annotated[int, typer.Option(min=1, max=10000)] = 100,
                    as_json: JsonOption = False) -> None:
     """List imported trade documents with their match status and flags."""
-    docs = _desk(db).documents(kind=kind, status=status, limit=limit)
+    check_choice("--kind", kind, DOCUMENT_KINDS, as_json)
+    check_choice("--status", status, DOCUMENT_STATUSES, as_json)
+    docs = _desk(db, as_json=as_json).documents(kind=kind, status=status, limit=limit)
     if as_json:
         print(json.dumps({"object": "list", "data": docs, "has_more": len(docs) == limit},
                          indent=2))
         return
     table = Table(title=f"{len(docs)} trade documents")
     for col in ("id", "kind", "number", "seller", "amount", "match", "flags", "status"):
-        table.add_column(col)
+        table.add_column(col, overflow="fold")  # ids wrap, never cut short
     for d in docs:
         table.add_row(d["id"], d["kind"], d["number"], d["seller_org_id"] or "",
                       _amount(d["amount_minor"], d["currency"]), d["match_status"] or "",
@@ -325,7 +391,8 @@ def documents_confirm(document_id: str, user: AsOption, db: DbOption = None,
                           "automatically when there is one.")] = None,
                       as_json: JsonOption = False) -> None:
     """Confirm an imported invoice: only when matched and not flagged, or overridden."""
-    out = _run(as_json, lambda: _desk(db).confirm(user, document_id, override_id=override))
+    desk = _desk(db, as_json=as_json)
+    out = _run(as_json, lambda: desk.confirm(user, document_id, override_id=override))
     _print_json_or(out, as_json, f"{document_id}: {out['status']} (match {out['match_status']}), "
                    f"receivable {out['receivable_id']}")
 
@@ -335,7 +402,8 @@ def documents_override(document_id: str, user: AsOption, db: DbOption = None,
                        note: Annotated[str, typer.Option(help="Why.")] = "",
                        as_json: JsonOption = False) -> None:
     """A maker asks for a match override (a checker approves it)."""
-    out = _run(as_json, lambda: _desk(db).request_override(user, document_id, note))
+    desk = _desk(db, as_json=as_json)
+    out = _run(as_json, lambda: desk.request_override(user, document_id, note))
     _print_json_or(out, as_json, f"override {out['approval_id']} requested for {document_id}: "
                    f"{', '.join(out['reasons'])}")
 
@@ -344,7 +412,8 @@ def documents_override(document_id: str, user: AsOption, db: DbOption = None,
 def documents_approve(approval_id: str, user: AsOption, db: DbOption = None,
                       as_json: JsonOption = False) -> None:
     """A checker approves a match override."""
-    out = _run(as_json, lambda: _desk(db).approve_override(user, approval_id))
+    desk = _desk(db, as_json=as_json)
+    out = _run(as_json, lambda: desk.approve_override(user, approval_id))
     _print_json_or(out, as_json, f"override {approval_id} approved")
 
 
@@ -375,7 +444,8 @@ def fingerprints_export(out: Annotated[Path, typer.Option("--out")], key_file: K
                         as_json: JsonOption = False) -> None:
     """Write every registered invoice as an HMAC fingerprint (no invoice contents)."""
     secret = _run(as_json, lambda: read_key_file(key_file))
-    text = _run(as_json, lambda: _desk(db).export_fingerprints(secret, key_id))
+    desk = _desk(db, as_json=as_json)
+    text = _run(as_json, lambda: desk.export_fingerprints(secret, key_id))
     _run(as_json, lambda: out.write_text(text))
     count = len(text.splitlines())
     _print_json_or({"out": str(out), "fingerprints": count,
@@ -389,8 +459,9 @@ def fingerprints_import(file: Annotated[Path, typer.Argument(exists=True, dir_ok
                         db: DbOption = None, as_json: JsonOption = False) -> None:
     """Read another platform's keyed fingerprints; flag local invoices they collide with."""
     secret = _run(as_json, lambda: read_key_file(key_file))
-    out = _run(as_json, lambda: _desk(db).import_fingerprints(str(file), file.read_bytes(),
-                                                              secret, key_id))
+    desk = _desk(db, as_json=as_json)
+    out = _run(as_json, lambda: desk.import_fingerprints(str(file), file.read_bytes(),
+                                                    secret, key_id))
     _print_json_or(out, as_json, f"{out['fingerprints']} fingerprints ({out['new']} new); "
                    f"{len(out['collisions'])} local invoices collide: "
                    + ", ".join(c["document_id"] for c in out["collisions"]))
@@ -410,7 +481,8 @@ def payments_export(on: Annotated[str, typer.Option("--date", help="Value date Y
         day = date.fromisoformat(on)
     except ValueError:
         fail("invalid_date", f"--date {on!r} is not YYYY-MM-DD", as_json)
-    result = _run(as_json, lambda: _desk(db).export_payments(day, out))
+    desk = _desk(db, as_json=as_json)
+    result = _run(as_json, lambda: desk.export_payments(day, out))
     if as_json:
         print(json.dumps(result.to_dict(), indent=2))
         return
@@ -429,13 +501,14 @@ def payments_export(on: Annotated[str, typer.Option("--date", help="Value date Y
 def payments_list(db: DbOption = None, status: Annotated[str | None, typer.Option(
         help="sent or reconciled")] = None, as_json: JsonOption = False) -> None:
     """Payment instructions and whether a bank statement reconciled them."""
-    rows = _desk(db).instructions(status=status)
+    check_choice("--status", status, PAYMENT_STATUSES, as_json)
+    rows = _desk(db, as_json=as_json).instructions(status=status)
     if as_json:
         print(json.dumps({"object": "list", "data": rows, "has_more": False}, indent=2))
         return
     table = Table(title=f"{len(rows)} payment instructions")
     for col in ("id", "kind", "receivable", "amount", "value date", "status", "bank ref"):
-        table.add_column(col)
+        table.add_column(col, overflow="fold")  # ids wrap, never cut short
     for r in rows:
         table.add_row(r["id"], r["kind"], r["receivable_id"],
                       _amount(r["amount_minor"], r["currency"]), r["value_date"], r["status"],
@@ -455,8 +528,9 @@ def statements_import(file: Annotated[Path, typer.Argument(exists=True, dir_okay
                       as_json: JsonOption = False) -> None:
     """Reconcile a bank statement with the payment instructions: matched payments become
     final (a ReconcilePayment event each); unmatched entries are reported."""
-    report = _run(as_json, lambda: _desk(db).import_statement(str(file), file.read_bytes(),
-                                                              user_id=user))
+    desk = _desk(db, as_json=as_json)
+    report = _run(as_json, lambda: desk.import_statement(str(file), file.read_bytes(),
+                                                 user_id=user))
     if as_json:
         print(json.dumps(report.to_dict(), indent=2))
         return
@@ -466,7 +540,8 @@ def statements_import(file: Annotated[Path, typer.Argument(exists=True, dir_okay
                   f"{len(report.unmatched_instructions)} instructions still open; "
                   f"{len(report.discrepancies)} discrepancies")
     for d in report.discrepancies:
-        console.print(f"  [yellow]{d['instruction_id']}[/]: {', '.join(d['discrepancies'])}")
+        console.print(Text.assemble("  ", (d["instruction_id"], "yellow"),
+                                    f": {', '.join(d['discrepancies'])}"))
 
 
 def register(app: typer.Typer) -> None:

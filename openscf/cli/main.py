@@ -3,24 +3,33 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
+from rich import box
 from rich.table import Table
+from rich.text import Text
 
 from openscf.cli.client import register as register_client
-from openscf.cli.common import DbOption, JsonOption, fail, open_database
+from openscf.cli.common import (
+    DbOption,
+    JsonOption,
+    OpenSCFGroup,
+    check_choice,
+    connect_database,
+    fail,
+    open_database,
+    plain_console,
+    show_url,
+)
 from openscf.cli.credentials import register as register_credentials
 from openscf.cli.documents import register as register_documents
 from openscf.cli.serve import register as register_serve
 from openscf.cli.simulate import simulate
 from openscf.cli.trust import register as register_trust
-from openscf.domain.errors import OpenSCFError
 from openscf.domain.money import format_amount, parse_document_amount
-from openscf.store import database_url, is_initialised, make_engine, migrate
+from openscf.store import database_url, is_initialised, migrate
 from openscf.store.queries import (
     chain_of_custody,
     list_organisations,
@@ -35,6 +44,7 @@ app = typer.Typer(
     "receivables that suppliers split, pass down their chain, or sell for cash today.",
     no_args_is_help=True,
     add_completion=False,
+    cls=OpenSCFGroup,
 )
 receivables_app = typer.Typer(help="Inspect receivables in any openscf database.",
                               no_args_is_help=True)
@@ -46,8 +56,7 @@ register_client(app)
 register_documents(app)
 register_credentials(app)
 
-console = Console()
-err_console = Console(stderr=True)
+console = plain_console()
 
 @app.command()
 def demo(
@@ -79,7 +88,7 @@ def demo(
         path = Path(url[len("sqlite:///"):])
         files_dir = path.parent / (path.name + ".files")
         if path.exists():
-            engine = make_engine(url)
+            engine = connect_database(db, as_json=as_json)
             is_demo = False
             if is_initialised(engine):
                 with engine.connect() as conn:
@@ -88,17 +97,19 @@ def demo(
             engine.dispose()
             if not is_demo:
                 fail("database_exists",
-                     f"{path} exists and is not a demo database; choose another --db")
+                     f"{path} exists and is not a demo database; choose another --db",
+                     as_json)
             for suffix in ("", "-wal", "-shm"):
                 Path(str(path) + suffix).unlink(missing_ok=True)
             if (files_dir / "payments").is_dir():  # the previous demo's files
                 shutil.rmtree(files_dir)
-    engine = make_engine(url)
+    engine = connect_database(db, create=True, as_json=as_json)
     migrate(engine)
     with engine.connect() as conn:
         if log_size(conn) != 0:
             fail("database_not_empty",
-                 f"{url} already holds a network; the demo needs an empty database")
+                 f"{show_url(url)} already holds a network; the demo needs an empty database",
+                 as_json)
     if as_json:
         result = run_demo(engine, files_dir=files_dir)
         print(json.dumps(result.to_dict(), indent=2))
@@ -117,8 +128,8 @@ def _print_demo(summary: dict[str, Any], url: str) -> None:
     def eur(text: str) -> str:  # the summary carries plain decimals of the demo's EUR
         return format_amount(parse_document_amount(text, "EUR"), "EUR")
 
-    console.rule("[bold]openscf demo")
-    console.print(f"database: {url}")
+    console.rule(Text("openscf demo", style="bold"))
+    console.print(f"database: {show_url(url)}")
     console.print(f"{summary['organisations']} organisations, {summary['events']} events logged")
     ops = Table(title="Operations", show_header=True)
     ops.add_column("operation")
@@ -166,10 +177,11 @@ def _print_demo(summary: dict[str, Any], url: str) -> None:
                       f"{len(trade['final_settlements'])})")
     _print_today(summary.get("today") or {})
     if summary["invariants_ok"]:
-        console.print("[bold green]invariant replay: OK[/] — the state rebuilt from the events "
-                      "alone equals the stored state, and every invariant holds")
+        console.print(Text.assemble(("invariant replay: OK", "bold green"),
+                                    " — the state rebuilt from the events alone equals the "
+                                    "stored state, and every invariant holds"))
     else:
-        console.print("[bold red]invariant replay FAILED[/]")
+        console.print(Text("invariant replay FAILED", style="bold red"))
         for v in summary["violations"]:
             console.print(f"  {v}")
 
@@ -178,7 +190,7 @@ def _print_today(today: dict[str, Any]) -> None:
     """What the demo leaves to do on `today`, in the program of the printed logins."""
     if not today:
         return
-    console.rule(f"[bold]today, {today['today']}: {today['program']}")
+    console.rule(Text(f"today, {today['today']}: {today['program']}", style="bold"))
     names = {who["org_id"]: who["organisation"] for who in today["logins"].values()}
     total = sum(p["amount_minor"] for p in today["payables"])
     console.print(f"payables outstanding: {len(today['payables'])} pieces, "
@@ -204,33 +216,66 @@ def _print_today(today: dict[str, Any]) -> None:
                   f"({format_amount(overdue['amount_minor'], 'EUR')})")
 
 
+RECEIVABLE_STATUSES = ("live", "split", "transferred", "settled", "paid_early", "cancelled",
+                       "overdue", "defaulted")
+
+
 @receivables_app.command("list")
 def receivables_list(
     db: DbOption = None,
-    holder: Annotated[str | None, typer.Option(help="Only pieces held by this org id.")] = None,
-    status: Annotated[str | None, typer.Option(help="live, split, transferred, settled, "
-                                                    "paid_early, cancelled, overdue, "
-                                                    "defaulted")] = None,
+    holder: Annotated[str | None, typer.Option(
+        help="Only pieces held by this organisation: its id (org_...) or its name (or a "
+        "part of it that names one organisation).")] = None,
+    status: Annotated[str | None, typer.Option(
+        help=f"Only pieces in this status: {', '.join(RECEIVABLE_STATUSES)}.")] = None,
     limit: Annotated[int, typer.Option(min=1, max=10000, help="At most this many.")] = 100,
     as_json: JsonOption = False,
 ) -> None:
-    """List receivable pieces, oldest first."""
-    engine = open_database(db)
+    """List receivable pieces, oldest first (in the order the log created them)."""
+    check_choice("--status", status, RECEIVABLE_STATUSES, as_json)
+    engine = open_database(db, as_json=as_json)
     with engine.connect() as conn:
-        pieces = list_receivables(conn, holder_id=holder, status=status, limit=limit)
-        names = {o.id: o.name for o in list_organisations(conn)}
+        orgs = list_organisations(conn)
+        names = {o.id: o.name for o in orgs}
+        holder_id = None if holder is None else _organisation_id(holder, names, as_json)
+        pieces = list_receivables(conn, holder_id=holder_id, status=status, limit=limit,
+                                  oldest_first=True)
     if as_json:
         print(json.dumps({"object": "list", "data": [_piece_json(p) for p in pieces],
                           "has_more": len(pieces) == limit}, indent=2))
         return
-    table = Table(title=f"{len(pieces)} receivable pieces")
-    for col in ("id", "holder", "face", "due", "status"):
-        table.add_column(col, justify="right" if col == "face" else "left")
+    table = Table(title=f"{len(pieces)} receivable pieces", box=box.SIMPLE_HEAD)
+    # An id is copied whole: never cut or folded; the other columns wrap instead.
+    table.add_column("id", no_wrap=True, overflow="ignore",
+                     min_width=max((len(p.id) for p in pieces), default=2))
+    table.add_column("holder", overflow="fold")
+    table.add_column("face", justify="right", overflow="fold")
+    table.add_column("due", min_width=10, overflow="fold")
+    table.add_column("status", min_width=11, overflow="fold")
     for p in pieces:
         table.add_row(p.id, names.get(p.holder_id, p.holder_id),
                       format_amount(p.face_minor, p.currency),
                       p.due_on.isoformat(), p.status)
     console.print(table)
+
+
+def _organisation_id(given: str, names: dict[str, str], as_json: bool) -> str:
+    """An organisation id from an id or a name: exact name first, then a unique part of one."""
+    if given in names:
+        return given
+    exact = [oid for oid, name in names.items() if name.casefold() == given.casefold()]
+    found = exact or [oid for oid, name in names.items()
+                      if given.casefold() in name.casefold()]
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        fail("unknown_organisation", f"--holder {given!r} is neither an organisation id nor "
+             "a name on this network; `openscf receivables list --json` shows holder ids",
+             as_json)
+    matches = "; ".join(f"{names[oid]} ({oid})" for oid in found[:5])
+    more = f" and {len(found) - 5} more" if len(found) > 5 else ""
+    fail("ambiguous_organisation", f"--holder {given!r} names {len(found)} organisations: "
+         f"{matches}{more}; give the id or the full name", as_json)
 
 
 def _piece_json(p: Any) -> dict[str, Any]:
@@ -259,13 +304,13 @@ def receivables_show(
     if as_json:
         print(json.dumps({**_piece_json(piece), "chain_of_custody": steps}, indent=2))
         return
-    console.print(f"[bold]{piece.id}[/]  {format_amount(piece.face_minor, piece.currency)}, "
+    console.print(f"{piece.id}  {format_amount(piece.face_minor, piece.currency)}, "
                   f"due {piece.due_on}, {piece.status}")
     console.print(f"obligor {names.get(piece.obligor_id)}  ·  holder "
                   f"{names.get(piece.holder_id)}  ·  invoice {piece.invoice_id}")
     table = Table(title="Chain of custody")
     for col in ("seq", "when", "event", "by", "what"):
-        table.add_column(col)
+        table.add_column(col, overflow="fold")  # ids wrap, never cut short
     for s in steps:
         table.add_row(str(s["seq"]), s["at"], s["type"], s["by"], s["what"])
     console.print(table)
@@ -306,8 +351,5 @@ def _step(step: dict[str, Any], names: dict[str, str], currency: str) -> dict[st
 
 
 def main() -> None:
-    try:
-        app()
-    except OpenSCFError as exc:
-        err_console.print(f"[bold red]error[/] ({exc.code}): {exc.message}")
-        sys.exit(1)
+    """The `openscf` entry point: every error is one line (see `OpenSCFGroup`)."""
+    app()

@@ -15,17 +15,18 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 from sqlalchemy import Engine, func, select
 
-from openscf.store import database_url, make_engine, migrate
+from openscf.cli.common import connect_database, plain_console, show_url
+from openscf.store import migrate
 from openscf.store import tables as t
 from openscf.store.queries import log_size
 
 __all__ = ["DemoLogin", "seed_demo_logins", "serve", "serve_demo"]
 
-console = Console()
+console = plain_console()
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
@@ -62,8 +63,9 @@ def _bootstrap(engine: Engine) -> None:
             return
     _, user_id = NetworkService(engine).bootstrap_operator()
     key = Authenticator(engine).issue_api_key(user_id, "operator bootstrap")
-    console.print("[bold]new network[/]: operator admin API key (shown once, store it):")
-    console.print(f"  {key.secret}")
+    console.print(Text("new network", style="bold"),
+                  ": operator admin API key (shown once, store it):", sep="")
+    print(f"  {key.secret}", flush=True)  # whole: never wrapped by the terminal width
 
 
 def serve(
@@ -86,13 +88,6 @@ def serve(
         "swagger-ui-py package: pip install 'openscf[docs]').")] = False,
 ) -> None:
     """Serve the REST API under /v1 (OpenAPI at /v1/openapi.json; docs UI with --docs)."""
-    url = database_url(db)
-    engine = make_engine(url)
-    migrate(engine)
-    _bootstrap(engine)
-    where = f"docs: http://{host}:{port}/v1/docs" if docs else \
-        f"OpenAPI: http://{host}:{port}/v1/openapi.json"
-    console.print(f"openscf API on http://{host}:{port}/v1  ({where})  database: {url}")
     if clock_start:
         from datetime import datetime
 
@@ -102,6 +97,13 @@ def serve(
         except ValueError as exc:
             raise typer.BadParameter(f"not an RFC 3339 instant with a zone: {exc}",
                                      param_hint="--clock-start") from None
+    engine = connect_database(db, create=True)
+    url = engine.url.render_as_string(hide_password=False)
+    migrate(engine)
+    _bootstrap(engine)
+    where = f"docs: http://{host}:{port}/v1/docs" if docs else \
+        f"OpenAPI: http://{host}:{port}/v1/openapi.json"
+    console.print(f"openscf API on http://{host}:{port}/v1  ({where})  database: {show_url(url)}")
     engine.dispose()
     _run(url, host, port, access_log=access_log, secure_cookies=not insecure_cookies,
          clock_start=clock_start, workers=workers, docs=docs)
@@ -242,7 +244,7 @@ def serve_demo(engine: Engine, cast: Mapping[str, Mapping[str, Any]] | None = No
     migrate(engine)
     logins = seed_demo_logins(engine, cast)
     address = f"http://{host}:{port}"
-    console.rule("[bold]openscf demo: serving")
+    console.rule(Text("openscf demo: serving", style="bold"))
     print_logins(address, logins)
     console.print(f"open {address}/ in a browser, or the API at {address}/v1 "
                   f"(OpenAPI {address}/v1/openapi.json); Ctrl-C stops")

@@ -19,9 +19,11 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from openscf.cli.common import fail, plain_console
+
 __all__ = ["simulate"]
 
-console = Console()
+console = plain_console()
 
 
 class _RichProgress:
@@ -77,6 +79,8 @@ def simulate(
     orders, invoices, receivables, payments, events, labels, health), OUT/report.html and
     OUT/summary.json. Exits 2 if the invariant replay finds a violation.
     """
+    if out.exists() and not out.is_dir():
+        fail("not_a_directory", f"--out {out} is a file; give a folder for the results")
     from openscf.sim.config import SimConfig
     from openscf.sim.run import simulate as run_simulation
 

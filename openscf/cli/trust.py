@@ -9,18 +9,25 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import Progress
+from rich.text import Text
 
+from openscf.app.audit import LogSource, db_source, export_source
 from openscf.app.audit import audit as run_audit
-from openscf.app.audit import db_source, export_source
 from openscf.app.export import export_log
 from openscf.app.witness import ForkDetected, run_witness
-from openscf.cli.common import DbOption, JsonOption, open_database
+from openscf.cli.common import (
+    EXIT_FOUND_BAD,
+    DbOption,
+    JsonOption,
+    fail,
+    open_database,
+    plain_console,
+)
 from openscf.domain.errors import OpenSCFError
 
-console = Console()
-err = Console(stderr=True)
+console = plain_console()
+err = plain_console(stderr=True)
 
 def audit(
     db: DbOption = None,
@@ -35,26 +42,45 @@ def audit(
 
     Exit 0 when everything holds; 1 naming the first offending event otherwise.
     """
-    source = export_source(export_dir) if export_dir is not None else db_source(open_database(db))
+    if export_dir is not None:
+        source = _export_source(export_dir, as_json)
+    else:
+        source = db_source(open_database(db, as_json=as_json))
     with console.status("auditing the log", spinner="dots") if not as_json else _null():
         report = run_audit(source)
     summary = report.to_dict()
     if as_json:
         print(json.dumps(summary, indent=2))
     elif report.ok:
-        console.print(
-            f"[bold green]audit OK[/]: {report.events} events, {report.checkpoints} signed "
+        console.print(Text("audit OK", style="bold green"),
+            f": {report.events} events, {report.checkpoints} signed "
             f"checkpoints, {report.cosignatures} cosignatures, {report.signatures_checked} "
             f"request signatures, {report.receivables} receivables match the replay "
             f"({summary['events_per_second']} events/s)")
         _print_custody(report.signed_by)
     else:
-        console.print(f"[bold red]audit FAILED[/]: {len(report.findings)} findings; first: "
-                      f"{report.findings[0]}")
+        console.print(Text("audit FAILED", style="bold red"),
+                      f": {len(report.findings)} findings; first: {report.findings[0]}",
+                      sep="")
         for finding in report.findings[1:10]:
             console.print(f"  {finding}")
     if not report.ok:
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_FOUND_BAD)
+
+
+def _export_source(directory: Path, as_json: bool) -> LogSource:
+    """The export in DIRECTORY, or one line: not an export (2), or an unreadable one (1)."""
+    missing = [name for name in ("log.json", "events.jsonl")
+               if not (directory / name).is_file()]
+    if missing:
+        fail("not_an_export", f"{directory} is not an openscf export (no "
+             f"{' or '.join(missing)}); give the folder `openscf export --out DIR` wrote",
+             as_json)
+    try:
+        return export_source(directory)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        fail("unreadable_export", f"the export in {directory} cannot be read: "
+             f"{type(exc).__name__}: {exc}", as_json, exit_code=EXIT_FOUND_BAD)
 
 
 def _print_custody(signed_by: dict[str, dict[str, int]]) -> None:
@@ -84,14 +110,15 @@ def export(
     """Export the log for an outside auditor: events (exact stored bytes), signed
     checkpoints, cosignatures, witness keys, and a state snapshot. No secrets.
     Format: docs/export-format.md. Check it with `openscf audit --export DIR`."""
-    engine = open_database(db)
+    if out.exists() and not out.is_dir():
+        fail("not_a_directory", f"--out {out} is a file; give a new, empty directory", as_json)
+    engine = open_database(db, as_json=as_json)
     try:
         with Progress(console=err, transient=True, disable=as_json) as progress:
             task = progress.add_task("exporting events", total=None)
             counts = export_log(engine, out, lambda n: progress.advance(task, n))
     except FileExistsError as exc:
-        err.print(f"[bold red]error[/] (export_exists): {exc}")
-        raise typer.Exit(1) from None
+        fail("export_exists", str(exc), as_json)
     if as_json:
         print(json.dumps({"out": str(out), **counts}))
     else:
@@ -110,18 +137,22 @@ def witness(
 ) -> None:
     """Check the log's latest checkpoint against the last one this witness saw
     (consistency proof) and cosign it. Refuses, exit 2, if the log forked."""
-    engine = open_database(db)
+    engine = open_database(db, as_json=as_json)
     try:
         result = run_witness(engine, state, name, org, datetime.now(UTC))
     except ForkDetected as exc:
         if as_json:
             print(json.dumps({"cosigned": False, "code": exc.code, "message": exc.message}))
         else:
-            err.print(f"[bold red]FORK DETECTED[/]: {exc.message}")
+            err.print(Text.assemble(("FORK DETECTED", "bold red"), f": {exc.message}"),
+                      soft_wrap=True)
         raise typer.Exit(2) from None
     except OpenSCFError as exc:
-        err.print(f"[bold red]error[/] ({exc.code}): {exc.message}")
-        raise typer.Exit(1) from None
+        fail(exc.code, exc.message, as_json)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        fail("unreadable_witness_state", f"--state {state} is not a witness state file "
+             f"({exc}); give this witness's own state file, or a new path to start one",
+             as_json)
     if as_json:
         print(json.dumps({"cosigned": result.cosigned, "size": result.size,
                           "previous_size": result.previous_size, "witness": result.name}))
@@ -149,7 +180,7 @@ def checkpoints(
     from openscf.app import trustlog
     from openscf.store import tables as t
 
-    engine = open_database(db)
+    engine = open_database(db, as_json=as_json)
     with engine.connect() as conn:
         rows = conn.execute(select(t.checkpoints.c.size, t.checkpoints.c.root,
                                    t.checkpoints.c.signed_at)
@@ -168,7 +199,7 @@ def checkpoints(
     for item in data:
         witnessed = ", ".join(item["witnesses"]) or "no witness yet"
         console.print(f"  size {item['size']:>8}  root {item['root']}  {item['signed_at']}  "
-                      f"[{witnessed}]")
+                      f"[{witnessed}]", soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -30,8 +30,16 @@ __all__ = [
 
 def list_receivables(conn: Connection, *, holder_id: str | None = None,
                      status: str | None = None, program_id: str | None = None,
-                     limit: int = 100, starting_after: str | None = None) -> list[Receivable]:
+                     limit: int = 100, starting_after: str | None = None,
+                     oldest_first: bool = False) -> list[Receivable]:
+    """Pieces by id; with oldest_first, in log order: by the sequence number of the event
+    that created each piece (pieces of one split in id order)."""
     query = select(t.receivables).order_by(t.receivables.c.id).limit(limit)
+    if oldest_first:
+        created = (select(func.min(t.event_refs.c.seq))
+                   .where(t.event_refs.c.ref == t.receivables.c.id,
+                          t.event_refs.c.kind == "rcv").scalar_subquery())
+        query = select(t.receivables).order_by(created, t.receivables.c.id).limit(limit)
     if holder_id:
         query = query.where(t.receivables.c.holder_id == holder_id)
     if status:

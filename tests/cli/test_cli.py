@@ -69,7 +69,7 @@ def test_receivables_list_and_show_trace_custody_from_confirmation(tmp_path: Pat
     financed = [r for r in data["data"] if r["parent_id"] and r["status"] == "settled"
                 and r["holder_id"] != r["supplier_id"]]
     assert financed
-    shown = runner.invoke(app, ["receivables", "show", financed[-1]["id"], "--db", str(db),
+    shown = runner.invoke(app, ["receivables", "show", financed[0]["id"], "--db", str(db),
                                 "--json"])
     assert shown.exit_code == 0, shown.output
     detail = json.loads(shown.stdout)
@@ -81,7 +81,7 @@ def test_receivables_list_and_show_trace_custody_from_confirmation(tmp_path: Pat
 
 def test_inspecting_a_missing_database_says_what_to_do(tmp_path: Path) -> None:
     result = runner.invoke(app, ["receivables", "list", "--db", str(tmp_path / "none.db")])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "openscf demo" in result.output
 
 
@@ -89,7 +89,7 @@ def test_showing_an_unknown_receivable_is_a_clear_error(tmp_path: Path) -> None:
     db = tmp_path / "demo.db"
     _demo(db)
     result = runner.invoke(app, ["receivables", "show", "rcv_nothing", "--db", str(db)])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "unknown_receivable" in result.output
 
 

@@ -85,6 +85,6 @@ def test_submitting_to_a_missing_database_is_a_clear_error_and_creates_nothing(
         "submit", "SettleReceivable", json.dumps({"receivable_id": "rcv_x"}),
         "--org", "org_a", "--user", "usr_a", "--key-id", "key_a",
         "--key-file", str(tmp_path / "k"), "--db", str(missing)])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "no_database" in result.output
     assert not missing.exists()

@@ -170,7 +170,7 @@ def test_a_statement_for_an_unknown_account_is_refused_naming_it(cli_net, tmp_pa
     if not files:
         pytest.skip(f"no camt.053 sample in {sample}")
     code, out = _run("statements", "import", str(files[0]), "--db", str(cli_net.db), "--json")
-    assert code == 1 and out["error"]["code"] == "unknown_account"
+    assert code == 2 and out["error"]["code"] == "unknown_account"
     assert "account" in out["error"]["message"]
     with cli_net.svc.engine.connect() as conn:
         assert conn.execute(select(t.bank_statements)).all() == []
@@ -179,7 +179,7 @@ def test_a_statement_for_an_unknown_account_is_refused_naming_it(cli_net, tmp_pa
 def test_a_malformed_statement_is_refused(cli_net, tmp_path):
     path = _write(tmp_path, "camt.xml", b"<Document><BkToCstmrStmt>")
     code, out = _run("statements", "import", path, "--db", str(cli_net.db), "--json")
-    assert code == 1 and out["error"]["code"] == "malformed_xml" and path in out["error"][
+    assert code == 2 and out["error"]["code"] == "malformed_xml" and path in out["error"][
         "message"]
 
 
@@ -202,7 +202,7 @@ def test_rules_install_checks_hashes_into_the_data_dir(tmp_path, einvoice):
     assert code == 0 and "ubl-2.1-xsd" in out["installed"]
     code, out = _run("rules", "install", "--from", str(tmp_path), "--data-dir",
                      str(tmp_path / "data2"), "--json")
-    assert code == 1 and out["error"]["code"] == "rules_install_failed"
+    assert code == 2 and out["error"]["code"] == "rules_install_failed"
 
 
 def test_the_official_rules_install_from_a_wheel_and_validate_runs_all_four_stages(
@@ -260,7 +260,7 @@ def test_an_invalid_iban_stops_the_payment_export_before_any_file(cli_net, tmp_p
     out_dir = tmp_path / "pay"
     code, out = _run("payments", "export", "--date", today.isoformat(), "--out", str(out_dir),
                      "--db", str(net.db), "--json")
-    assert code == 1 and out["error"]["code"] == "invalid_payment_instructions"
+    assert code == 2 and out["error"]["code"] == "invalid_payment_instructions"
     assert "debtor_iban" in out["error"]["message"] and "DE00500105170000000000" in out[
         "error"]["message"]
     assert not out_dir.exists()
