@@ -33,8 +33,8 @@ def test_the_server_issues_a_first_key_and_the_trail_records_it(engine: Engine,
     assert key["secret"] not in trail.stdout
 
 
-def test_a_key_for_an_unknown_user_is_one_line_and_exit_1(engine: Engine, db_url: str) -> None:
+def test_a_key_for_an_unknown_user_is_one_line_and_exit_2(engine: Engine, db_url: str) -> None:
     build_net(engine)
     result = runner.invoke(app, ["api-keys", "issue", "--user", "usr_nobody", "--db", db_url])
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # a mistake (exit 1 is "checked and found bad")
     assert "unknown_user" in result.output and "Traceback" not in result.output

@@ -40,7 +40,9 @@ WITH_DB = sorted(name for name, cmd in COMMANDS.items()
 # {out}: a path it may create; {user}: a user of the demo network; {key}: a signing key;
 # {fkey}: a fingerprint key.
 CALLS: dict[str, list[str]] = {
+    "api-keys issue": ["--user", "{user}"],
     "audit": [],
+    "auth-events": [],
     "checkpoint": [],
     "checkpoints": [],
     "demo": [],
@@ -85,7 +87,7 @@ POSTGRES_REFUSED = "postgresql://postgres@127.0.0.1:1/x"
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """A demo network in a SQLite file, a user of its anchor, and keys."""
+    """A demo network in a SQLite file, a maker of its anchor, and keys."""
     from openscf.client import generate_key_file
 
     folder = tmp_path_factory.mktemp("demo")
@@ -94,7 +96,8 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     assert result.exit_code == 0, result.output
     with sqlite3.connect(db) as conn:
         user = conn.execute("SELECT u.id FROM users u JOIN organisations o ON o.id = u.org_id "
-                            "WHERE o.roles LIKE '%anchor%' ORDER BY u.id").fetchone()[0]
+                            "WHERE o.roles LIKE '%anchor%' AND u.permissions LIKE '%maker%' "
+                            "ORDER BY u.id").fetchone()[0]
     key = folder / "signing.key"
     generate_key_file(key)
     fkey = folder / "fingerprint.key"
