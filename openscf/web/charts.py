@@ -219,7 +219,8 @@ def stacked_bar_chart(name: str, title: str, categories: Sequence[str],
 
 
 def usage_chart(name: str, title: str, rows: Sequence[tuple[str, float, float]], *,
-                fmt: Fmt = _plain, empty: str = "no limits to show") -> Markup:
+                fmt: Fmt = _plain, empty: str = "no limits to show",
+                y_title: str = "limit") -> Markup:
     """Horizontal bars: how much of each limit is used, in percent (label, used, limit);
     the label of each bar gives the amounts."""
     data: list[dict[str, Any]] = []
@@ -234,7 +235,7 @@ def usage_chart(name: str, title: str, rows: Sequence[tuple[str, float, float]],
                      "used": used})
     if not data:
         return _empty(name, title, empty)
-    y = {"field": "label", "type": "nominal", "sort": None, "title": None}
+    y = {"field": "label", "type": "nominal", "sort": None, "title": y_title}
     spec = {
         "height": {"step": 26}, "data": {"values": data},
         "layer": [
@@ -272,7 +273,7 @@ def line_chart(name: str, title: str, points: Sequence[tuple[date | datetime, fl
                                                      "tickMinStep": 1, "tickCount": 5}
     spec = {
         "height": height, "data": {"values": rows},
-        "mark": {"type": "line", "point": len(rows) <= 60,
+        "mark": {"type": "line", "point": len(rows) <= 120,
                  "interpolate": "step-after" if step else "linear", "color": PALETTE[0]},
         "encoding": {
             "x": {"field": "at", "type": "temporal", "title": x_title,

@@ -264,8 +264,10 @@ def piece_infos(reads: ReadModel, pieces: Iterable[Receivable],
     numbers: dict[str, str] = {}
     with reads.engine.connect() as conn:
         for i in range(0, len(ids), 500):
-            numbers.update(conn.execute(select(t.invoices.c.id, t.invoices.c.number).where(
-                t.invoices.c.id.in_(ids[i:i + 500]))).tuples().all())
+            for invoice_id, number in conn.execute(select(
+                    t.invoices.c.id, t.invoices.c.number).where(
+                    t.invoices.c.id.in_(ids[i:i + 500]))):
+                numbers[invoice_id] = number
     return {p.id: PieceInfo(numbers.get(p.invoice_id, "—"),
                             names.get(p.supplier_id, p.supplier_id),
                             names.get(p.obligor_id, p.obligor_id)) for p in pieces}
@@ -610,7 +612,8 @@ def funder_view(reads: ReadModel, who: Principal, today: date) -> dict[str, Any]
         annual = (Decimal(earned) * basis / (Decimal(offer.proceeds_minor) * offer.days)
                   if offer.days else None)
         return Holding(p, offer.proceeds_minor, offer.discount_minor, offer.annual_rate,
-                       annual, (p.due_on - today).days)
+                       annual.quantize(Decimal("0.0001")) if annual is not None else None,
+                       (p.due_on - today).days)
 
     holdings = [holding(p) for p in portfolio[:TABLE_ROWS]]
     closed = [p for p in owned if p.status not in OUTSTANDING]
@@ -670,7 +673,7 @@ def funder_view(reads: ReadModel, who: Principal, today: date) -> dict[str, Any]
         "accepted_count": len(accepted),
         "cash_paid": money(paid, currency),
         "earned": money(earned, currency),
-        "yield": rate(annual) if annual is not None else "—",
+        "yield": rate(annual.quantize(Decimal("0.0001"))) if annual is not None else "—",
         "weighted_rate": rate(weighted_rate) if weighted_rate is not None else "—",
         "names": names,
         "currency": currency,
@@ -693,7 +696,7 @@ def funder_view(reads: ReadModel, who: Principal, today: date) -> dict[str, Any]
                 line_points, x_title="value date", y_title=f"cash paid ({currency})",
                 fmt=money_fmt(currency), step=True, empty="no accepted offers yet"),
             "limits": charts.usage_chart("funder-limits", "Your exposure against your limit",
-                                         usage, fmt=money_fmt(currency)),
+                                         usage, fmt=money_fmt(currency), y_title="program"),
         },
     }
 
