@@ -298,6 +298,8 @@ def _role_page(request: Request, who: Principal, role: str, status: int = 200,
 
 
 DONE_MESSAGES = {name: action.done for name, action in ACTIONS.items()}
+DONE_MESSAGES["accept_offer"] = ("Offer accepted: the funder pays you the cash and now holds "
+                                  "the piece you sold")
 DONE_MESSAGES["confirm_pending"] = ("Above the approval threshold: the confirmation waits for "
                                     "a second user (a checker) to approve it")
 

@@ -63,6 +63,12 @@ def confirm(site: Site, supplier: str, number: str, face: int, days: int) -> str
     return str(out.created["receivable_id"])
 
 
+def days_to_maturity(site: Site, piece: str) -> int:
+    """From today to the piece's due date (the confirmation rolls it to a business day)."""
+    due = site.receivable(piece)["due_on"]
+    return int((due - site.clock.now().date()).days)
+
+
 def charts_are_readable(visit: Visit) -> list[str]:
     """Every drawn chart on the page: a title, axis titles, round numeric ticks, and no
     text outside the chart's box (what the browser measured, in its fonts)."""
@@ -101,7 +107,7 @@ def test_the_supplier_sees_the_price_before_asking_the_invoice_behind_each_piece
         site: Site, open_as: Callable[[str], Visit]) -> None:
     supplier, anchor = site.actors["supplier"], site.actors["anchor"]
     piece = confirm(site, "supplier", "ROLE-SUP-1", 64_000_00, 75)
-    today = site.clock.now().date()
+    today, days = site.clock.now().date(), days_to_maturity(site, piece)
     # The rule, computed here from the stored offers: the median accepted rate on this
     # anchor in the program over the last 180 days (the seed sold three at 4, 5 and 6 %).
     with site.engine.connect() as conn:
@@ -118,7 +124,7 @@ def test_the_supplier_sees_the_price_before_asking_the_invoice_behind_each_piece
     median = rates[(len(rates) - 1) // 2]
     fee_share = sorted(Decimal(d[1]) / d[2] for d in deals)[(len(deals) - 1) // 2]
     fees = int((fee_share * 64_000_00).to_integral_value())
-    cash = 64_000_00 - discount(64_000_00, median, 75, basis_of(site)) - fees
+    cash = 64_000_00 - discount(64_000_00, median, days, basis_of(site)) - fees
 
     visit = open_as("supplier")
     visit.go("/supplier")
@@ -127,7 +133,7 @@ def test_the_supplier_sees_the_price_before_asking_the_invoice_behind_each_piece
     assert line.locator("[data-debtor]").inner_text().strip() == anchor.name
     price = line.locator("[data-indication]")
     assert int(price.locator("[data-indicative-cash]").get_attribute("data-indicative-cash")) \
-        == cash
+        == cash, (price.inner_text(), median, fee_share, len(deals), today)
     assert eur(cash) in price.inner_text()
     assert "no platform fees" in price.inner_text()
     rate_text = f"{median * 100:.2f} % p.a."
@@ -156,7 +162,7 @@ def test_the_supplier_sees_the_price_before_asking_the_invoice_behind_each_piece
     assert visit.flash_ref() == piece  # the piece it held, which it may open
     assert row(visit, "held", piece).count() == 0
     sold = row(visit, "history", piece)
-    proceeds = 64_000_00 - discount(64_000_00, Decimal("0.05"), 75, basis_of(site))
+    proceeds = 64_000_00 - discount(64_000_00, Decimal("0.05"), days, basis_of(site))
     assert f"sold to {site.actors['funder'].name}" in sold.locator("[data-outcome]").inner_text()
     assert eur(proceeds) in sold.inner_text() and "ROLE-SUP-1" in sold.inner_text()
     visit.shot("roles-supplier-history")
@@ -172,8 +178,9 @@ def test_the_supplier_sees_the_price_before_asking_the_invoice_behind_each_piece
 def test_the_funder_previews_the_cash_before_bidding_and_sees_price_discount_yield_and_days_per_piece_also_once_settled(  # noqa: E501
         site: Site, open_as: Callable[[str], Visit]) -> None:
     supplier = site.actors["supplier"]
-    face, days, basis = 48_000_00, 40, basis_of(site)
-    piece = confirm(site, "supplier", "ROLE-FUN-1", face, days)
+    face, basis = 48_000_00, basis_of(site)
+    piece = confirm(site, "supplier", "ROLE-FUN-1", face, 40)
+    days = days_to_maturity(site, piece)
     request = service(site).handle(supplier.user_id, c.RequestFinancing(piece)).created[
         "request_id"]
 
@@ -232,8 +239,9 @@ def test_the_funder_previews_the_cash_before_bidding_and_sees_price_discount_yie
 def test_the_anchor_sees_invoice_and_supplier_per_payable_limits_in_amounts_the_approval_threshold_and_the_discount_before_offering_early_payment(  # noqa: E501
         site: Site, open_as: Callable[[str], Visit]) -> None:
     supplier = site.actors["supplier-tier2"]
-    face, days, basis = 36_500_00, 90, basis_of(site)
-    piece = confirm(site, "supplier-tier2", "ROLE-ANC-1", face, days)
+    face, basis = 36_500_00, basis_of(site)
+    piece = confirm(site, "supplier-tier2", "ROLE-ANC-1", face, 90)
+    days = days_to_maturity(site, piece)
     program = program_row(site)
 
     visit = open_as("anchor")
