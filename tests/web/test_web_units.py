@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import date
+from datetime import UTC, date, datetime
+from decimal import Decimal
 
 import pytest
 
 from openscf.domain.errors import InvalidRequest
+from openscf.domain.model import Program, Receivable
 from openscf.web import charts, forms, views
 
 EVIL = '<script>alert("x")</script>'
@@ -120,3 +122,21 @@ def test_money_is_shown_with_thousands_separators_and_exact_decimals() -> None:
     assert views.rate("0.045") == "4.50 % p.a."
     assert views.rate("0.04125") == "4.125 % p.a."
     assert views.rate("0.06") == "6.00 % p.a."
+
+
+def test_the_indicative_price_applies_the_median_recent_rate_from_today_to_maturity() -> None:
+    today = date(2026, 3, 2)
+    program = Program("prg_1", "org_a", "P", "EUR", 180, 10**12, 10**11, 10**11, "ACT/360",
+                      "TARGET", 10**10, 30, ("org_f",))
+    piece = Receivable("rcv_1", "prg_1", "org_a", "org_s", "org_s", 100_000_00, "EUR",
+                       date(2026, 4, 1), datetime(2026, 3, 1, tzinfo=UTC), "inv_1", "rcv_1",
+                       None, "live")
+    rates = {("prg_1", "org_a"): (Decimal("0.05"), Decimal("0.001"), 3)}
+    found = views.indication(piece, program, rates, today)
+    # 30 days at 5 % on ACT/360: 100,000 x 0.05 x 30 / 360 = 416.666... -> 416.67
+    assert (found.days, found.discount_minor, found.fees_minor) == (30, 416_67, 100_00)
+    assert found.cash_minor == 100_000_00 - 416_67 - 100_00
+    assert found.cost_minor == 516_67
+    assert views.indication(piece, program, {}, today).annual_rate is None  # too few sales
+    matured = views.indication(piece, program, rates, date(2026, 4, 1))
+    assert matured.annual_rate is None and matured.cash_minor == 0
