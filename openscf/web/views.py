@@ -16,7 +16,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any, TypeVar
 
 from sqlalchemy import func, select
@@ -180,6 +180,7 @@ def _exposures(reads: ReadModel, programs: list[Program]) -> dict[str, int]:
 
 PRICING_WINDOW_DAYS = 180
 PRICING_MIN_DEALS = 3
+PRICING_STEP = Decimal("0.0005")  # indicative rates are rounded to 0.05 %
 
 
 @dataclass(frozen=True)
@@ -189,9 +190,10 @@ class Indication:
     The rule (docs/dashboard.md, "Indicative price"): the median annual rate of the
     financing offers accepted in the same program on pieces of the same obligor, with a
     value date in the last PRICING_WINDOW_DAYS days, once there are at least
-    PRICING_MIN_DEALS of them (fewer would reveal one deal's price); funders' fees at
-    the median share of face of those deals; the platform charges no fees. The cash is
-    face - discount - fees with the domain's own discount arithmetic, for a sale today."""
+    PRICING_MIN_DEALS of them from as many different sellers, rounded half-even to 0.05 %
+    (so that no one deal's exact price shows); funders' fees at the median share of face
+    of those deals; the platform charges no fees. The cash is face - discount - fees with
+    the domain's own discount arithmetic, for a sale today."""
 
     annual_rate: Decimal | None
     deals: int
@@ -208,25 +210,34 @@ class Indication:
 
 def market_rates(reads: ReadModel, program_ids: Iterable[str],
                  today: date) -> dict[tuple[str, str], tuple[Decimal, Decimal, int]]:
-    """(program, obligor) -> (median rate, median fees as a share of face, deals): only
-    aggregates of at least PRICING_MIN_DEALS deals, of programs the caller may see."""
+    """(program, obligor) -> (indicative rate, median fees as a share of face, deals):
+    aggregates only, of programs the caller may see; a pair with too few deals or sellers
+    is left out (its count of deals is still given, with rate -1)."""
     ids = sorted(set(program_ids))
     if not ids:
         return {}
     o, f, r = t.financing_offers, t.financing_requests, t.receivables
     since = today - timedelta(days=PRICING_WINDOW_DAYS)
-    query = (select(f.c.program_id, r.c.obligor_id, o.c.annual_rate, o.c.fees_minor,
-                    r.c.face_minor)
+    query = (select(f.c.program_id, r.c.obligor_id, f.c.holder_id, o.c.annual_rate,
+                    o.c.fees_minor, r.c.face_minor)
              .join(f, f.c.id == o.c.request_id).join(r, r.c.id == f.c.receivable_id)
              .where(o.c.status == "accepted", f.c.program_id.in_(ids),
                     o.c.value_date >= since, o.c.value_date <= today))
-    deals: dict[tuple[str, str], list[tuple[Decimal, Decimal]]] = defaultdict(list)
+    deals: dict[tuple[str, str], list[tuple[str, Decimal, Decimal]]] = defaultdict(list)
     with reads.engine.connect() as conn:
-        for program_id, obligor, annual, fees, face in conn.execute(query):
-            deals[(program_id, obligor)].append((Decimal(annual), Decimal(fees) / face))
-    return {key: (statistics.median_low(d[0] for d in found),
-                  statistics.median_low(d[1] for d in found), len(found))
-            for key, found in deals.items() if len(found) >= PRICING_MIN_DEALS}
+        for program_id, obligor, seller, annual, fees, face in conn.execute(query):
+            deals[(program_id, obligor)].append((seller, Decimal(annual),
+                                                 Decimal(fees) / face))
+    out: dict[tuple[str, str], tuple[Decimal, Decimal, int]] = {}
+    for key, found in deals.items():
+        sellers = {d[0] for d in found}
+        if len(found) < PRICING_MIN_DEALS or len(sellers) < PRICING_MIN_DEALS:
+            out[key] = (Decimal(-1), Decimal(0), len(found))
+            continue
+        median = statistics.median_low(d[1] for d in found)
+        rounded = (median / PRICING_STEP).quantize(Decimal(1), ROUND_HALF_EVEN) * PRICING_STEP
+        out[key] = (rounded, statistics.median_low(d[2] for d in found), len(found))
+    return out
 
 
 def indication(piece: Receivable, program: Program | None,
@@ -234,7 +245,7 @@ def indication(piece: Receivable, program: Program | None,
                today: date) -> Indication:
     found = rates.get((piece.program_id, piece.obligor_id))
     days = (piece.due_on - today).days
-    if found is None or program is None or days <= 0:
+    if found is None or found[0] < 0 or program is None or days <= 0:
         deals = found[2] if found else 0
         return Indication(None, deals, max(days, 0), currency=piece.currency)
     annual, fee_share, deals = found
@@ -657,12 +668,8 @@ def funder_view(reads: ReadModel, who: Principal, today: date) -> dict[str, Any]
     limits = [(p, exposures.get(f"funder:{p.id}:{who.org_id}", 0), p.funder_limit_minor)
               for p in programs]
     total = sum(p.face_minor for p in portfolio if p.currency == currency)
-    rates = market_rates(reads, funded, today)
     return {
         "biddable": biddable,
-        "indications": {b.piece.id: indication(b.piece, by_program.get(b.piece.program_id),
-                                               rates, today)
-                        for b in biddable if b.piece},
         "portfolio": holdings,
         "portfolio_count": len(portfolio),
         "portfolio_total": money(total, currency),

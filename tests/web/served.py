@@ -214,9 +214,9 @@ def _seed(service: NetworkService, clock: FixedClock, program_id: str,
 
 def _seed_roles(service: NetworkService, clock: FixedClock, program_id: str,
                 actors: dict[str, Actor]) -> dict[str, str]:
-    """What the role tests need whatever the demo holds: three sales of pieces owed by the
-    anchor (so an indicative price exists; at 4, 5 and 6 %), a supplier with a long name
-    onboarded in the program, and a supplier onboarded nowhere."""
+    """What the role tests need whatever the demo holds: three sales by three sellers of
+    pieces owed by the anchor (so an indicative price exists; at 4, 5 and 6 %), a supplier
+    with a long name onboarded in the program, and a supplier onboarded nowhere."""
     today = clock.now().date()
     anchor, funder2 = actors["anchor"], actors["funder2"]
     operator = actors["operator"].user_id
@@ -229,11 +229,14 @@ def _seed_roles(service: NetworkService, clock: FixedClock, program_id: str,
             service.handle(anchor.user_id, c.OnboardSupplier(program_id, org))
         return str(org), str(user)
 
-    seller, seller_user = supplier("Web Test Pricing GmbH", "DE02120300000000202051", True)
     long_org, long_user = supplier(LONG_NAME, "DE02100100100006820101", True)
     outsider, _ = supplier(OUTSIDER_NAME, "DE02500105170137075030", False)
-    for number, amount, rate in (("PRICE-1", 20_000_00, "0.04"), ("PRICE-2", 25_000_00, "0.05"),
-                                 ("PRICE-3", 30_000_00, "0.06")):
+    sellers = [supplier("Web Test Pricing GmbH", "DE02120300000000202051", True),
+               supplier("Web Test Pricing Zwei GmbH", "DE02300209000106531065", True),
+               (long_org, long_user)]
+    for (seller, seller_user), (number, amount, rate) in zip(sellers, (
+            ("PRICE-1", 20_000_00, "0.04"), ("PRICE-2", 25_000_00, "0.05"),
+            ("PRICE-3", 30_000_00, "0.06")), strict=True):
         piece = service.handle(anchor.user_id, c.ConfirmInvoice(
             program_id, seller, number, amount, "EUR", today + timedelta(days=90)))
         request = service.handle(seller_user, c.RequestFinancing(
