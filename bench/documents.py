@@ -53,7 +53,7 @@ HOLDER_IBANS = [
 
 def corpus() -> Path:
     env = os.environ.get("OPENSCF_CONFORMANCE_DIR")
-    base = Path(env) if env else (REPO / ".." / "shared" / "conformance").resolve()
+    base = Path(env) if env else (REPO / "tests" / "conformance").resolve()
     return base / "einvoice"
 
 

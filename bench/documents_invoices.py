@@ -27,7 +27,7 @@ from openscf.documents.xml import parse_xml  # noqa: E402
 
 def corpus() -> Path:
     env = os.environ.get("OPENSCF_CONFORMANCE_DIR")
-    base = Path(env) if env else (REPO / ".." / "shared" / "conformance").resolve()
+    base = Path(env) if env else (REPO / "tests" / "conformance").resolve()
     return base / "einvoice"
 
 

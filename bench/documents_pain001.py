@@ -84,7 +84,7 @@ def main() -> None:
         from lxml import etree
 
         env = os.environ.get("OPENSCF_CONFORMANCE_DIR")
-        base = Path(env) if env else REPO / ".." / "shared" / "conformance"
+        base = Path(env) if env else REPO / "tests" / "conformance"
         schema = etree.XMLSchema(etree.parse(str(base / "iso20022/xsd/pain.001.001.09.xsd")))
         doc = etree.fromstring(xml, etree.XMLParser(huge_tree=True))
         print("schema valid:", schema.validate(doc))

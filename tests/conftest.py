@@ -24,34 +24,50 @@ PG_URL = os.environ.get("OPENSCF_TEST_DATABASE_URL")
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
-# --- the conformance corpus (read in place, never copied) --------------------------------
+@pytest.fixture(autouse=True, scope="session")
+def cheap_password_hashes() -> Iterator[None]:
+    """New password hashes at a low scrypt cost, so the tests that log in stay fast; the
+    strong default is checked by tests/app/test_auth_lifecycle.py."""
+    from openscf.app import auth
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(auth, "PASSWORD_COST", auth.ScryptCost(2**10, 8, 1))
+        yield
+
+
+# --- the conformance corpus (carried in tests/conformance, read in place) -----------------
+
+CORPUS_IN_REPOSITORY = REPO_ROOT / "tests" / "conformance"
 
 
 def conformance_root() -> Path:
-    """`OPENSCF_CONFORMANCE_DIR`, else `../shared/conformance` seen from the repository."""
+    """`tests/conformance` in this repository, unless `OPENSCF_CONFORMANCE_DIR` points
+    at another copy of the corpus."""
     configured = os.environ.get("OPENSCF_CONFORMANCE_DIR")
-    return Path(configured) if configured else (REPO_ROOT / ".." / "shared" / "conformance")
+    return Path(configured) if configured else CORPUS_IN_REPOSITORY
 
 
 def conformance_missing(path: Path) -> str:
-    """The skip reason for a corpus file or folder that is not there."""
-    return (f"conformance file or folder {path} is missing "
-            "(set OPENSCF_CONFORMANCE_DIR to the shared conformance corpus)")
+    """The failure message for a corpus file or folder that is not there."""
+    return (f"conformance file or folder {path} is missing: the repository carries the "
+            "corpus in tests/conformance (restore it with git, or unset "
+            "OPENSCF_CONFORMANCE_DIR if it points at an incomplete copy)")
 
 
 def conformance_file(relative: str) -> Path:
-    """Path to one corpus file, or skip the calling test naming what is missing."""
+    """Path to one corpus file. A missing file fails the calling test: the repository
+    carries the corpus, so a missing file is a broken checkout, never a reason to skip."""
     path = conformance_root() / relative
     if not path.is_file():
-        pytest.skip(conformance_missing(path))
+        pytest.fail(conformance_missing(path))
     return path
 
 
 def conformance_folder(relative: str) -> Path:
-    """Path to one corpus folder ("" for the corpus itself), or skip naming what is missing."""
+    """Path to one corpus folder ("" for the corpus itself); fails the test if missing."""
     path = conformance_root() / relative
     if not path.is_dir():
-        pytest.skip(conformance_missing(path))
+        pytest.fail(conformance_missing(path))
     return path
 
 

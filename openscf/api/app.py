@@ -60,8 +60,12 @@ def create_app(engine: Engine, clock: Clock | None = None, *,
                max_body_bytes: int = MAX_BODY_BYTES,
                secure_cookies: bool = True,
                session_ttl: timedelta = timedelta(hours=8),
-               auth_cache_seconds: float = 2.0) -> FastAPI:
-    """The API over one database. `clock` drives command time and session expiry."""
+               auth_cache_seconds: float = 0.0) -> FastAPI:
+    """The API over one database. `clock` drives command time and session expiry.
+
+    Every request checks its key or session in the database, so a revocation is refused
+    by every worker once acknowledged; `auth_cache_seconds` > 0 trades that for one query
+    less per request (another worker's revocation then takes up to that long)."""
     clock = clock or SystemClock()
     reader = read_engine_for(engine)
     svc = Services(

@@ -15,6 +15,7 @@
 | body larger than the limit | 413 |
 | a body that is not application/json | 415 |
 | LimitExceeded: a program, supplier or funder limit would be passed | 422 |
+| LoginThrottled: too many failed logins for a login or an address (Retry-After) | 429 |
 | anything else: a bug; logged server-side with a request id, never shown | 500 |
 
 LimitExceeded gets 422 rather than 409: nothing about the record's state would make the
@@ -32,7 +33,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from openscf.app.auth import AuthenticationFailed
+from openscf.app.auth import AuthenticationFailed, LoginThrottled
 from openscf.domain.errors import (
     Conflict,
     InvalidRequest,
@@ -47,6 +48,7 @@ __all__ = ["error_response", "install_error_handlers", "status_of"]
 log = logging.getLogger("openscf.api")
 
 _STATUS: list[tuple[type[OpenSCFError], int]] = [
+    (LoginThrottled, 429),
     (AuthenticationFailed, 401),
     (InvalidRequest, 400),
     (NotFound, 404),
@@ -70,6 +72,8 @@ def error_body(type_: str, code: str, message: str, param: str | None = None) ->
 def error_response(error: OpenSCFError, status: int | None = None) -> JSONResponse:
     status = status or status_of(error)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if isinstance(error, LoginThrottled):
+        headers = {"Retry-After": str(error.retry_after_seconds)}
     return JSONResponse(error_body(error.type, error.code, error.message, error.param),
                         status_code=status, headers=headers)
 

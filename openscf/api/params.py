@@ -44,6 +44,8 @@ EventPath = Annotated[str, Path(pattern=r"^evt_[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 ApiKeyPath = Annotated[str, Path(pattern=r"^akey_[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$",
                                  max_length=80,
                                  description="an API key id")]
+SessionPath = Annotated[str, Path(pattern=r"^ses_[0-9a-f]{24}$", max_length=28,
+                                  description="a session id")]
 
 Limit = Annotated[int, Query(ge=1, le=100, description="at most this many (1-100)")]
 StartingAfter = Annotated[str | None, Query(
@@ -64,5 +66,8 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     415: {**_E, "description": "body is not JSON"},
     422: {**_E, "description": "a program, supplier or funder limit would be passed"},
 }
+THROTTLED: dict[int | str, dict[str, Any]] = {
+    429: {**_E, "description": "too many failed logins for this login or from this address; "
+                               "retry after the Retry-After header's seconds"}}
 READ_ERRORS: dict[int | str, dict[str, Any]] = {
     k: v for k, v in ERRORS.items() if k in (400, 401, 404)}

@@ -253,6 +253,9 @@ class ApiKeyOut(BaseModel):
     created_by: str
     created_at: str
     revoked_at: str | None
+    origin_key_id: str | None = Field(
+        default=None, description="the API key whose request created this key (directly or "
+                                  "through a session opened with it)")
     secret: str | None = Field(description="the key itself: in the creation response only")
 
 
@@ -267,6 +270,46 @@ class SessionOut(BaseModel):
     csrf_token: str | None = Field(description="echo in X-CSRF-Token on cookie-authenticated "
                                                "POST and DELETE requests")
     expires_at: str | None
+
+
+class SessionRecordOut(BaseModel):
+    """A session as listed for its organisation (no cookie, no CSRF token)."""
+
+    object: Literal["session"]
+    id: str
+    user_id: str
+    org_id: str
+    opened_with: Literal["password", "api_key"]
+    api_key_id: str | None = Field(description="the API key the session was opened with; "
+                                               "revoking it ends the session")
+    address: str | None
+    created_at: str
+    expires_at: str
+    ended_at: str | None
+
+
+class UserAccessOut(BaseModel):
+    object: Literal["user_access"]
+    user_id: str
+    disabled: bool
+
+
+class AuthEventOut(BaseModel):
+    """One entry of the security audit trail: never a password, key or cookie."""
+
+    object: Literal["auth_event"]
+    id: str
+    occurred_at: str
+    kind: str = Field(description="login_failed, login_throttled, login_succeeded, "
+                                  "api_key_created, api_key_revoked, session_ended, "
+                                  "user_disabled, user_enabled")
+    org_id: str | None
+    user_id: str | None
+    actor_id: str | None
+    address: str | None
+    login: str | None
+    credential_id: str | None
+    detail: str | None
 
 
 class ProgramOut(BaseModel):

@@ -113,17 +113,25 @@ class Mutation:
 
     def run(self, command: Any, *, guard: Callable[[], bool] | None = None,
             hidden: tuple[str, str, str] | None = None) -> Outcome:
-        """Run a command as the caller. If it is refused and `guard()` says the caller may
-        not even see the record it names, answer *not found* instead, so refusals reveal
-        nothing about other organisations' records."""
+        """Run a command as the caller. If `guard()` says the caller may not even see the
+        record the command names, answer *not found* and submit nothing: before the command
+        runs, and again if it is refused (the record may have moved out of sight meanwhile),
+        so refusals reveal nothing about other organisations' records. Whether the caller
+        may act on the record is the domain's rule; this only decides what a refusal says."""
+
+        def not_found() -> NotFound:
+            assert hidden is not None
+            kind, value, param = hidden
+            return NotFound(f"unknown_{kind}", f"no {kind.replace('_', ' ')} {value!r}", param)
+
+        if guard is not None and hidden is not None and not guard():
+            raise not_found()
         try:
             outcome = self.svc.writer.submit(self.principal.user_id, command,
                                              self.idempotency_key)
         except OpenSCFError as exc:
             if guard is not None and hidden is not None and not guard():
-                kind, value, param = hidden
-                raise NotFound(f"unknown_{kind}", f"no {kind.replace('_', ' ')} {value!r}",
-                               param) from exc
+                raise not_found() from exc
             raise
         self.response.headers["OpenSCF-Events"] = ",".join(e["id"] for e in outcome.events)
         if outcome.replayed:

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from typing import Any
 
-from openscf.app.auth import ApiKey, Principal
+from openscf.app.auth import ApiKey, AuthEvent, Principal, SessionRecord
 from openscf.app.queries import Page
 from openscf.domain.events import EventRecord, format_instant, record_to_data
 from openscf.domain.model import (
@@ -73,7 +73,7 @@ def api_key(k: ApiKey, secret: str | None = None) -> dict[str, Any]:
     return {"object": "api_key", "id": k.id, "user_id": k.user_id, "org_id": k.org_id,
             "name": k.name, "prefix": k.prefix, "created_by": k.created_by,
             "created_at": format_instant(k.created_at), "revoked_at": _instant(k.revoked_at),
-            "secret": secret}
+            "origin_key_id": k.origin_key_id, "secret": secret}
 
 
 def session(p: Principal) -> dict[str, Any]:
@@ -81,6 +81,21 @@ def session(p: Principal) -> dict[str, Any]:
     return {"object": "session", "id": ident, "method": p.method, "user_id": p.user_id,
             "org_id": p.org_id, "roles": list(p.roles), "permissions": list(p.permissions),
             "csrf_token": p.csrf_token, "expires_at": _instant(p.session_expires_at)}
+
+
+def session_record(r: SessionRecord) -> dict[str, Any]:
+    return {"object": "session", "id": r.id, "user_id": r.user_id, "org_id": r.org_id,
+            "opened_with": "api_key" if r.api_key_id else "password",
+            "api_key_id": r.api_key_id, "address": r.address,
+            "created_at": format_instant(r.created_at),
+            "expires_at": format_instant(r.expires_at), "ended_at": _instant(r.ended_at)}
+
+
+def auth_event(e: AuthEvent) -> dict[str, Any]:
+    return {"object": "auth_event", "id": e.id, "occurred_at": format_instant(e.occurred_at),
+            "kind": e.kind, "org_id": e.org_id, "user_id": e.user_id, "actor_id": e.actor_id,
+            "address": e.address, "login": e.login, "credential_id": e.credential_id,
+            "detail": e.detail}
 
 
 def program(p: Program) -> dict[str, Any]:

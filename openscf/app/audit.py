@@ -36,6 +36,7 @@ from openscf.domain.decide import Actor, decide
 from openscf.domain.errors import OpenSCFError
 from openscf.domain.events import REQUEST_SIGNING_CONTEXT, record_from_data
 from openscf.domain.model import OrgKey, Receivable
+from openscf.domain.money import format_amount
 from openscf.domain.replay import Replayer
 from openscf.store import tables as t
 from openscf.store.mapping import row_to_record
@@ -360,7 +361,8 @@ class _Auditor:
 def _brief(piece: Receivable | None) -> str:
     if piece is None:
         return "absent"
-    return f"holder {piece.holder_id}, face {piece.face_minor}, {piece.status}"
+    return (f"holder {piece.holder_id}, face {format_amount(piece.face_minor, piece.currency)}, "
+            f"{piece.status}")
 
 
 def audit(source: LogSource) -> AuditReport:

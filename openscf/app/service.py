@@ -252,15 +252,20 @@ class NetworkService:
         if key is not None:
             previous = uow.idempotent_response(key)
             if previous is not None:
-                if previous[0] != request_hash:
-                    raise Conflict(
-                        "idempotency_key_reused",
-                        "this id or Idempotency-Key was already used for a different request",
-                        "idempotency_key",
-                    )
-                return Outcome.from_json(previous[1])
+                return _replayed(previous, request_hash)
         now = self.clock.now()
-        events = decide(state, Actor(org.id, user.id), command, now.astimezone(UTC).date())
+        try:
+            events = decide(state, Actor(org.id, user.id), command, now.astimezone(UTC).date())
+        except ConcurrencyConflict:
+            raise
+        except OpenSCFError:
+            # A retry racing with its own first attempt: on PostgreSQL (read committed) the
+            # first attempt may have committed after the lookup above, so the state now
+            # refuses what the first attempt did. Its stored answer is the answer.
+            previous = None if key is None else uow.idempotent_response(key, reread=True)
+            if previous is not None:
+                return _replayed(previous, request_hash)
+            raise
         if signed is not None:
             auth = signed
         else:
@@ -285,8 +290,19 @@ class NetworkService:
             uow.remember(key, request_hash, outcome, format_instant(now))
         return outcome
 
+    def _unit_of_work(self, optimistic: bool) -> Any:
+        """A unit of work for one attempt. The first attempt is optimistic: it runs
+        beside other writers and loses if one of them changed what it read. A retry is
+        exclusive: it waits for the log head before reading, so no other command can
+        commit between its reads and its commit, and it cannot lose again (a conflict the
+        client did not cause is never returned to it)."""
+        return unit_of_work(self.engine, optimistic_ids=optimistic, exclusive=not optimistic,
+                            checkpoint_signer=self._checkpoint_signer())
+
     def _retrying(self, work: Any) -> Any:
-        """Run `work(optimistic)`; after a lost race, again (pessimistic about new ids)."""
+        """Run `work(optimistic)`; after a lost race, again, exclusively (see
+        `_unit_of_work`). The bound only guards against a bug: an exclusive attempt
+        loses only to an id created concurrently, which the next attempt reports."""
         for attempt in range(MAX_ATTEMPTS):
             try:
                 return work(attempt == 0)
@@ -326,8 +342,7 @@ class NetworkService:
                idempotency_key: str | None = None) -> Outcome:
         """Run one command in its own transaction."""
         def work(optimistic: bool) -> Outcome:
-            with unit_of_work(self.engine, optimistic_ids=optimistic,
-                              checkpoint_signer=self._checkpoint_signer()) as uow:
+            with self._unit_of_work(optimistic) as uow:
                 outcome = self._run(uow, user_id, command, idempotency_key)
             # The block's end wrote the log: the events now have their sequence numbers.
             self._number([outcome], uow)
@@ -350,8 +365,7 @@ class NetworkService:
         caller such as the simulator can push thousands of commands per commit.
         """
         def work(optimistic: bool) -> list[Outcome | OpenSCFError]:
-            with unit_of_work(self.engine, optimistic_ids=optimistic,
-                              checkpoint_signer=self._checkpoint_signer()) as uow:
+            with self._unit_of_work(optimistic) as uow:
                 uow.state.prefetch(_mentioned_ids(items))
                 uow.prefetch_idempotency(self._batch_keys(uow, items))
                 results: list[Outcome | OpenSCFError] = []
@@ -381,8 +395,7 @@ class NetworkService:
         command, org_id, user_id, _ = parse_request(request, self.clock.now())
 
         def work(optimistic: bool) -> Outcome:
-            with unit_of_work(self.engine, optimistic_ids=optimistic,
-                              checkpoint_signer=self._checkpoint_signer()) as uow:
+            with self._unit_of_work(optimistic) as uow:
                 now = self.clock.now()
                 user, _org = uow.state.actor(user_id)
                 if user is None or user.org_id != org_id:
@@ -421,8 +434,7 @@ class NetworkService:
         commands on them: rows and commands (through `run_in`) commit together, or none.
         """
         def attempt(optimistic: bool) -> T:
-            with unit_of_work(self.engine, optimistic_ids=optimistic,
-                              checkpoint_signer=self._checkpoint_signer()) as uow:
+            with self._unit_of_work(optimistic) as uow:
                 result = work(uow)
             return result
         result: T = self._retrying(attempt)
@@ -477,6 +489,16 @@ class NetworkService:
         self._signers[key_id] = operator_key
         self._log_signer = log_signer
         return org_id, user_id
+
+
+def _replayed(previous: tuple[str, str], request_hash: str) -> Outcome:
+    """The stored answer to an identical request; a different request under the same
+    key is refused."""
+    if previous[0] != request_hash:
+        raise Conflict("idempotency_key_reused",
+                       "this id or Idempotency-Key was already used for a different request",
+                       "idempotency_key")
+    return Outcome.from_json(previous[1])
 
 
 def request_text(command: c.Command, org_id: str, user_id: str, at: datetime) -> str:

@@ -43,7 +43,6 @@ from openscf.documents.fingerprint import (
     fingerprint,
     import_fingerprints,
     keyed_fingerprint,
-    normalise_invoice_number,
     normalise_party_id,
 )
 from openscf.documents.iban import create_rf_reference
@@ -64,7 +63,9 @@ from openscf.domain.errors import (
     PermissionDenied,
 )
 from openscf.domain.events import format_instant, record_from_data
+from openscf.domain.invoice_number import loose_invoice_number_key
 from openscf.domain.model import Organisation, Program, User
+from openscf.domain.money import format_amount
 from openscf.store import tables as t
 from openscf.store.queries import list_organisations, list_programs
 from openscf.store.uow import UnitOfWork
@@ -486,7 +487,7 @@ class TradeDesk:
             return "not_an_invoice", ["not_an_invoice"], None
         if not invoice.order_ref:
             return "no_order", ["no_order_reference"], None
-        key = normalise_invoice_number(invoice.order_ref)
+        key = loose_invoice_number_key(invoice.order_ref)
         docs = t.trade_documents
         order_row = conn.execute(select(docs).where(
             docs.c.org_id == org_id, docs.c.kind == "order", docs.c.number_key == key)).first()
@@ -564,7 +565,7 @@ class TradeDesk:
                         f"({buyer.id}), not to {org.name}", f"{item.source} "
                         "(AccountingCustomerParty)"))
                     continue
-                number_key = normalise_invoice_number(invoice.number)
+                number_key = loose_invoice_number_key(invoice.number)
                 kind = invoice.kind
                 natural = (kind, seller.id, number_key)
                 existing = conn.execute(select(t.trade_documents.c.id).where(
@@ -591,9 +592,9 @@ class TradeDesk:
                     if holder is not None:
                         item.errors.append(_error(
                             "duplicate_invoice", f"invoice {invoice.number} of {seller.id} "
-                            f"(amount {invoice.payable_minor} {invoice.currency}, issued "
-                            f"{invoice.issue_date}) is already registered on the network as "
-                            f"{holder}: one invoice backs at most one receivable",
+                            f"(amount {format_amount(invoice.payable_minor, invoice.currency)}"
+                            f", issued {invoice.issue_date}) is already registered on the "
+                            f"network as {holder}: one invoice backs at most one receivable",
                             item.source))
                         continue
                     flags = self._near_duplicates(conn, indexes, key, doc_id)
@@ -613,7 +614,7 @@ class TradeDesk:
                     "program_id": program.id, "seller_org_id": seller.id, "buyer_org_id": org.id,
                     "currency": invoice.currency, "amount_minor": invoice.payable_minor,
                     "issue_date": invoice.issue_date, "due_date": invoice.due_date,
-                    "order_ref": (normalise_invoice_number(invoice.order_ref)
+                    "order_ref": (loose_invoice_number_key(invoice.order_ref)
                                   if invoice.order_ref else None),
                     "sha256": _sha256(data), "source": item.source[:500], "syntax": invoice.syntax,
                     "content": data,
@@ -742,7 +743,7 @@ class TradeDesk:
                 seller = _resolve(seller_party, orgs)
                 counterparty = seller.id if seller else (
                     sorted(_party_values(seller_party)) or [seller_party.name or "-"])[0][:200]
-                number_key = normalise_invoice_number(number)
+                number_key = loose_invoice_number_key(number)
                 natural = (kind, counterparty, number_key)
                 exists = conn.execute(select(t.trade_documents.c.id).where(
                     t.trade_documents.c.org_id == org.id, t.trade_documents.c.kind == kind,
@@ -756,7 +757,7 @@ class TradeDesk:
                         item.source))
                     continue
                 seen.add(natural)
-                key = normalise_invoice_number(order_ref) if order_ref else None
+                key = loose_invoice_number_key(order_ref) if order_ref else None
                 if key:
                     touched.add(key)
                 item.document_id = self._new("doc")
@@ -838,7 +839,7 @@ class TradeDesk:
                         "unknown_supplier", f"supplier_id {p.supplier_id!r} is not an "
                         "organisation id or LEI on the network", f"{name}:{p.line} (supplier_id)"))
                     continue
-                number_key = normalise_invoice_number(p.invoice_number)
+                number_key = loose_invoice_number_key(p.invoice_number)
                 exists = conn.execute(select(t.trade_documents.c.id).where(
                     t.trade_documents.c.org_id == org.id, t.trade_documents.c.kind == "payable",
                     t.trade_documents.c.counterparty == seller.id,
@@ -882,7 +883,7 @@ class TradeDesk:
                     "program_id": program.id, "seller_org_id": seller.id, "buyer_org_id": org.id,
                     "currency": p.currency, "amount_minor": p.amount_minor,
                     "issue_date": p.invoice_date, "due_date": p.due_date,
-                    "order_ref": (normalise_invoice_number(p.order_number)
+                    "order_ref": (loose_invoice_number_key(p.order_number)
                                   if p.order_number else None),
                     "sha256": _sha256(canonical.encode()), "source": f"{name}:{p.line}"[:500],
                     "syntax": "csv", "content": None,

@@ -31,6 +31,7 @@ from openscf.documents.parse import detect_syntax
 from openscf.documents.validation import validate_invoice_element
 from openscf.documents.xml import local_name, parse_xml
 from openscf.domain.errors import OpenSCFError
+from openscf.domain.money import format_amount
 
 __all__ = ["register"]
 
@@ -280,6 +281,13 @@ def _print_json_or(data: dict[str, Any], as_json: bool, text: str) -> None:
         console.print(text)
 
 
+def _amount(amount_minor: int | None, currency: str | None) -> str:
+    """An amount as a person reads it ('13,470.80 EUR'); empty when the document has none."""
+    if amount_minor is None or currency is None:
+        return ""
+    return format_amount(amount_minor, currency)
+
+
 @documents_app.command("list")
 def documents_list(db: DbOption = None,
                    kind: Annotated[str | None, typer.Option(help="invoice, payable, order, "
@@ -299,7 +307,7 @@ def documents_list(db: DbOption = None,
         table.add_column(col)
     for d in docs:
         table.add_row(d["id"], d["kind"], d["number"], d["seller_org_id"] or "",
-                      f"{d['amount_minor'] or ''} {d['currency'] or ''}", d["match_status"] or "",
+                      _amount(d["amount_minor"], d["currency"]), d["match_status"] or "",
                       ", ".join(d["flags"]), d["status"])
     console.print(table)
 
@@ -409,8 +417,12 @@ def payments_export(on: Annotated[str, typer.Option("--date", help="Value date Y
     console.print(f"{len(result.instructions)} payment instructions in "
                   f"{len(result.files)} pain.001 files for {day}")
     for f in result.files:
+        totals: dict[str, int] = {}
+        for i in result.instructions:
+            if i["from"] == f["debtor_org_id"]:
+                totals[i["currency"]] = totals.get(i["currency"], 0) + i["amount_minor"]
         console.print(f"  {f['path']}: {f['transactions']} transactions, "
-                      f"{f['control_sum_minor']} minor units")
+                      + ", ".join(format_amount(v, k) for k, v in sorted(totals.items())))
 
 
 @payments_app.command("list")
@@ -426,7 +438,7 @@ def payments_list(db: DbOption = None, status: Annotated[str | None, typer.Optio
         table.add_column(col)
     for r in rows:
         table.add_row(r["id"], r["kind"], r["receivable_id"],
-                      f"{r['amount_minor']} {r['currency']}", r["value_date"], r["status"],
+                      _amount(r["amount_minor"], r["currency"]), r["value_date"], r["status"],
                       r["bank_reference"] or "")
     console.print(table)
 

@@ -13,12 +13,13 @@ from rich.table import Table
 
 from openscf.cli.client import register as register_client
 from openscf.cli.common import DbOption, JsonOption, fail, open_database
+from openscf.cli.credentials import register as register_credentials
 from openscf.cli.documents import register as register_documents
 from openscf.cli.serve import register as register_serve
 from openscf.cli.simulate import simulate
 from openscf.cli.trust import register as register_trust
 from openscf.domain.errors import OpenSCFError
-from openscf.domain.money import format_minor
+from openscf.domain.money import format_amount, parse_document_amount
 from openscf.store import database_url, is_initialised, make_engine, migrate
 from openscf.store.queries import (
     chain_of_custody,
@@ -43,6 +44,7 @@ app.command("simulate")(simulate)
 register_trust(app)
 register_client(app)
 register_documents(app)
+register_credentials(app)
 
 console = Console()
 err_console = Console(stderr=True)
@@ -61,8 +63,11 @@ def demo(
     competing offers, early payment, cancellation, settlement, overdue and default, and
     wrong moves the network refuses. Then a trade leg: invoices arrive as UBL documents,
     three-way matched against orders and despatch advices, and settlements leave as
-    pain.001 files reconciled from the bank's camt.053 (files under DB.files/). Ends with
-    the invariant replay. Replaces an existing demo database; refuses any other database.
+    pain.001 files reconciled from the bank's camt.053 (files under DB.files/). The
+    history ends some weeks before today; the last chapter leaves one program as it is on
+    today's date, with work waiting for each printed login (payables due, pieces down the
+    chain, open financing requests, an early-payment offer, approvals, an overdue piece).
+    Ends with the invariant replay. Replaces an existing demo database; refuses any other.
     """
     import shutil
 
@@ -105,10 +110,13 @@ def demo(
         raise typer.Exit(2)
     if serve:
         from openscf.cli.serve import serve_demo
-        serve_demo(engine)
+        serve_demo(engine, result.today.get("logins"))
 
 
 def _print_demo(summary: dict[str, Any], url: str) -> None:
+    def eur(text: str) -> str:  # the summary carries plain decimals of the demo's EUR
+        return format_amount(parse_document_amount(text, "EUR"), "EUR")
+
     console.rule("[bold]openscf demo")
     console.print(f"database: {url}")
     console.print(f"{summary['organisations']} organisations, {summary['events']} events logged")
@@ -118,25 +126,26 @@ def _print_demo(summary: dict[str, Any], url: str) -> None:
     for name, count in summary["operations"].items():
         ops.add_row(name, str(count))
     console.print(ops)
-    holders = Table(title="Receivables by holder (EUR)")
+    holders = Table(title="Receivables by holder")
     for col in ("holder", "pieces", "face held", "outstanding"):
         holders.add_column(col, justify="left" if col == "holder" else "right")
     for row in summary["receivables_by_holder"]:
-        holders.add_row(row["holder"], str(row["pieces"]), row["face_held"], row["outstanding"])
+        holders.add_row(row["holder"], str(row["pieces"]), eur(row["face_held"]),
+                        eur(row["outstanding"]))
     console.print(holders)
     fin = Table(title="Financings (best offer accepted)")
     for col in ("holder", "funder", "face", "rate", "days", "discount", "fees", "proceeds"):
         fin.add_column(col, justify="left" if col in ("holder", "funder") else "right")
     for f in summary["financings"]:
-        fin.add_row(f["holder"], f["funder"], f["face"], f["annual_rate"], str(f["days"]),
-                    f["discount"], f["fees"], f["proceeds"])
+        fin.add_row(f["holder"], f["funder"], eur(f["face"]), f["annual_rate"], str(f["days"]),
+                    eur(f["discount"]), eur(f["fees"]), eur(f["proceeds"]))
     console.print(fin)
     for e in summary["early_payments"]:
-        console.print(f"early payment: {e['supplier']} paid {e['paid']} EUR {e['days']} days "
-                      f"early at {e['annual_rate']} (discount {e['discount']})")
-    total = sum(int(s["amount"].replace(".", "")) for s in summary["settlements"])
+        console.print(f"early payment: {e['supplier']} paid {eur(e['paid'])} {e['days']} days "
+                      f"early at {e['annual_rate']} (discount {eur(e['discount'])})")
+    total = sum(parse_document_amount(s["amount"], "EUR") for s in summary["settlements"])
     console.print(f"settlements at maturity: {len(summary['settlements'])} pieces, "
-                  f"{format_minor(total, 'EUR')} EUR paid to their holders")
+                  f"{format_amount(total, 'EUR')} paid to their holders")
     rej = Table(title="Refused, as they should be")
     rej.add_column("attempt")
     rej.add_column("code")
@@ -155,6 +164,7 @@ def _print_demo(summary: dict[str, Any], url: str) -> None:
                       f"{len(trade['payment_files'])} pain.001 files; reconciled from "
                       f"camt.053: {trade['reconciled']} (final settlements: "
                       f"{len(trade['final_settlements'])})")
+    _print_today(summary.get("today") or {})
     if summary["invariants_ok"]:
         console.print("[bold green]invariant replay: OK[/] — the state rebuilt from the events "
                       "alone equals the stored state, and every invariant holds")
@@ -162,6 +172,36 @@ def _print_demo(summary: dict[str, Any], url: str) -> None:
         console.print("[bold red]invariant replay FAILED[/]")
         for v in summary["violations"]:
             console.print(f"  {v}")
+
+
+def _print_today(today: dict[str, Any]) -> None:
+    """What the demo leaves to do on `today`, in the program of the printed logins."""
+    if not today:
+        return
+    console.rule(f"[bold]today, {today['today']}: {today['program']}")
+    names = {who["org_id"]: who["organisation"] for who in today["logins"].values()}
+    total = sum(p["amount_minor"] for p in today["payables"])
+    console.print(f"payables outstanding: {len(today['payables'])} pieces, "
+                  f"{format_amount(total, 'EUR')}, due "
+                  f"{min(p['due_on'] for p in today['payables'])} to "
+                  f"{max(p['due_on'] for p in today['payables'])}")
+    for move in today["transfers"]:
+        console.print(f"down the chain: {names.get(move['from'], move['from'])} passed "
+                      f"{format_amount(move['amount_minor'], 'EUR')} to "
+                      f"{names.get(move['to'], move['to'])} (tier {move['tier']})")
+    for request in today["open_requests"]:
+        console.print(f"open financing request {request['request_id']} of "
+                      f"{names.get(request['holder_id'], request['holder_id'])}: "
+                      f"{len(request['offers'])} offers")
+    early, pending = today["early_payment_offer"], today["pending_confirmation"]
+    console.print(f"early-payment offer {early['offer_id']} open until {early['value_date']}")
+    console.print(f"waiting for the anchor's checker: confirmation {pending['approval_id']} "
+                  f"({format_amount(pending['amount_minor'], 'EUR')}) and the override "
+                  f"of invoice {today['mismatched_invoice']['invoice_number']} "
+                  f"({', '.join(today['mismatched_invoice']['match_issues'])})")
+    overdue = today["overdue"]
+    console.print(f"overdue since {overdue['due_on']}: {overdue['receivable_id']} "
+                  f"({format_amount(overdue['amount_minor'], 'EUR')})")
 
 
 @receivables_app.command("list")
@@ -188,7 +228,7 @@ def receivables_list(
         table.add_column(col, justify="right" if col == "face" else "left")
     for p in pieces:
         table.add_row(p.id, names.get(p.holder_id, p.holder_id),
-                      f"{format_minor(p.face_minor, p.currency)} {p.currency}",
+                      format_amount(p.face_minor, p.currency),
                       p.due_on.isoformat(), p.status)
     console.print(table)
 
@@ -215,12 +255,12 @@ def receivables_show(
             fail("unknown_receivable", f"no receivable {receivable_id!r}")
         names = {o.id: o.name for o in list_organisations(conn)}
         chain = chain_of_custody(conn, receivable_id)
-    steps = [_step(s, names) for s in chain]
+    steps = [_step(s, names, piece.currency) for s in chain]
     if as_json:
         print(json.dumps({**_piece_json(piece), "chain_of_custody": steps}, indent=2))
         return
-    console.print(f"[bold]{piece.id}[/]  {format_minor(piece.face_minor, piece.currency)} "
-                  f"{piece.currency}, due {piece.due_on}, {piece.status}")
+    console.print(f"[bold]{piece.id}[/]  {format_amount(piece.face_minor, piece.currency)}, "
+                  f"due {piece.due_on}, {piece.status}")
     console.print(f"obligor {names.get(piece.obligor_id)}  ·  holder "
                   f"{names.get(piece.holder_id)}  ·  invoice {piece.invoice_id}")
     table = Table(title="Chain of custody")
@@ -231,14 +271,15 @@ def receivables_show(
     console.print(table)
 
 
-def _step(step: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
+def _step(step: dict[str, Any], names: dict[str, str], currency: str) -> dict[str, Any]:
+    """One event of a piece's chain of custody, in words (amounts in the piece's currency)."""
     e = step["event"]
 
     def n(org_id: str) -> str:
         return names.get(org_id, org_id)
 
     def money(amount_minor: int) -> str:
-        return f"{format_minor(amount_minor, 'EUR')}"
+        return format_amount(amount_minor, currency)
 
     kind = e.TYPE
     if kind == "ReceivableIssued":

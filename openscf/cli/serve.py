@@ -10,6 +10,7 @@ an auditor, gives one user per role a login, password and API key, and serves it
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -106,6 +107,7 @@ class DemoLogin:
     user_id: str
     org_id: str
     organisation: str
+    hint: str = ""  # what to try first as this login
 
 
 def _pick_demo_users(engine: Engine) -> list[tuple[str, str, str, str]]:
@@ -167,9 +169,14 @@ def _pick_demo_users(engine: Engine) -> list[tuple[str, str, str, str]]:
     return picks
 
 
-def seed_demo_logins(engine: Engine) -> list[DemoLogin]:
+def seed_demo_logins(engine: Engine, cast: Mapping[str, Mapping[str, Any]] | None = None,
+                     ) -> list[DemoLogin]:
     """After `run_demo`: register an auditor, and give one user per role a login, a
-    password (`demo-<login>`) and a fresh API key."""
+    password (`demo-<login>`) and a fresh API key.
+
+    `cast` (the demo's `today["logins"]`: login -> role, org_id, user_id, try) names the
+    organisations of today's story; without it the users are picked by what their
+    organisations did. The operator and the auditor are added either way."""
     from openscf.app import NetworkService
     from openscf.app.auth import Authenticator
     from openscf.domain import commands as c
@@ -183,6 +190,14 @@ def seed_demo_logins(engine: Engine) -> list[DemoLogin]:
             name=AUDITOR_NAME, roles=("auditor",), country="DE")).created["org_id"]
         svc.handle(operator_user, c.AddUser(org, "Prüfwerk auditor", ("viewer", "admin")))
         picks = _pick_demo_users(engine)
+    hints = {"operator": "see every organisation; register a new one",
+             "auditor": "check the log's signed checkpoint; replay it with openscf audit"}
+    if cast:
+        story = [(login, str(who["role"]), str(who["org_id"]), str(who["user_id"]))
+                 for login, who in cast.items()]
+        picks = [p for p in picks if p[1] == "operator"] + story + [
+            p for p in picks if p[1] == "auditor"]
+        hints.update({login: str(who.get("try", "")) for login, who in cast.items()})
     with engine.connect() as conn:
         names = dict(conn.execute(select(t.organisations.c.id, t.organisations.c.name)).all())
     logins = []
@@ -192,16 +207,16 @@ def seed_demo_logins(engine: Engine) -> list[DemoLogin]:
         key = auth.issue_api_key(user_id, f"demo {login}")
         assert key.secret is not None
         logins.append(DemoLogin(role, login, password, key.secret, user_id, org_id,
-                                names.get(org_id, org_id)))
+                                names.get(org_id, org_id), hints.get(login, "")))
     return logins
 
 
 def print_logins(address: str, logins: list[DemoLogin]) -> None:
     table = Table(title=f"Demo logins for {address}  (password = demo-<login>)")
-    for col in ("role", "login", "password", "organisation"):
+    for col in ("role", "login", "password", "organisation", "try first"):
         table.add_column(col)
     for entry in logins:
-        table.add_row(entry.role, entry.login, entry.password, entry.organisation)
+        table.add_row(entry.role, entry.login, entry.password, entry.organisation, entry.hint)
     console.print(table)
     console.print("API keys (Authorization: Bearer <key>):")
     for entry in logins:
@@ -209,13 +224,14 @@ def print_logins(address: str, logins: list[DemoLogin]) -> None:
         print(f"  {entry.login:<16} {entry.api_key}", flush=True)
 
 
-def serve_demo(engine: Engine) -> None:
-    """`openscf demo --serve`: the demo database, with logins, served on
-    $OPENSCF_HOST:$OPENSCF_PORT (default 127.0.0.1:8000)."""
+def serve_demo(engine: Engine, cast: Mapping[str, Mapping[str, Any]] | None = None) -> None:
+    """`openscf demo --serve`: the demo database, with logins (`cast`: the organisations
+    of the demo's today story), served on $OPENSCF_HOST:$OPENSCF_PORT (default
+    127.0.0.1:8000) on the system clock, whose date is the story's today."""
     host = os.environ.get("OPENSCF_HOST", DEFAULT_HOST)
     port = int(os.environ.get("OPENSCF_PORT", str(DEFAULT_PORT)))
     migrate(engine)
-    logins = seed_demo_logins(engine)
+    logins = seed_demo_logins(engine, cast)
     address = f"http://{host}:{port}"
     console.rule("[bold]openscf demo: serving")
     print_logins(address, logins)

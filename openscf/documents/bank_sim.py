@@ -18,9 +18,11 @@ from datetime import UTC, date, datetime
 
 from lxml import etree
 
-from openscf.documents.errors import InvalidValueError, UnknownDocumentTypeError
-from openscf.documents.pain001 import PAIN001_NAMESPACE, format_amount, parse_amount
+from openscf.documents.errors import InvalidValueError, UnknownDocumentTypeError, from_money_error
+from openscf.documents.pain001 import PAIN001_NAMESPACE
 from openscf.documents.xml import parse_xml
+from openscf.domain.errors import InvalidRequest
+from openscf.domain.money import format_minor, parse_document_amount
 
 __all__ = ["CAMT053_NAMESPACE", "BookedPayment", "execute_pain001", "write_camt053"]
 
@@ -64,9 +66,15 @@ def execute_pain001(data: bytes, source: str = "pain.001", *,
                 raise InvalidValueError("a transaction has no amount", source=source,
                                         line=tx.sourceline, element="CdtTrfTxInf")
             currency = amount.get("Ccy") or ""
+            try:
+                amount_minor = parse_document_amount(amount.text or "", currency)
+            except InvalidRequest as exc:
+                error = from_money_error(exc, "InstdAmt")
+                error.source, error.line = source, amount.sourceline
+                raise error from None
             out.append(BookedPayment(
                 debtor_iban=iban,
-                amount_minor=parse_amount(amount.text or "", currency),
+                amount_minor=amount_minor,
                 currency=currency,
                 booking_date=day,
                 end_to_end_id=tx.findtext("p:PmtId/p:EndToEndId", namespaces=ns),
@@ -113,12 +121,12 @@ def write_camt053(account_iban: str, currency: str, payments: Iterable[BookedPay
     for code, value in (("OPBD", opening_minor), ("CLBD", closing)):
         balance = _sub(stmt, "Bal")
         _sub(_sub(_sub(balance, "Tp"), "CdOrPrtry"), "Cd", code)
-        _sub(balance, "Amt", format_amount(abs(value), currency), Ccy=currency)
+        _sub(balance, "Amt", format_minor(abs(value), currency), Ccy=currency)
         _sub(balance, "CdtDbtInd", "CRDT" if value >= 0 else "DBIT")
         _dated(balance, "Dt", statement_date)
     for payment in booked:
         entry = _sub(stmt, "Ntry")
-        _sub(entry, "Amt", format_amount(payment.amount_minor, payment.currency),
+        _sub(entry, "Amt", format_minor(payment.amount_minor, payment.currency),
              Ccy=payment.currency)
         _sub(entry, "CdtDbtInd", "DBIT")
         _sub(_sub(entry, "Sts"), "Cd", "BOOK")
@@ -134,7 +142,7 @@ def write_camt053(account_iban: str, currency: str, payments: Iterable[BookedPay
         refs = _sub(tx, "Refs")
         _sub(refs, "AcctSvcrRef", payment.bank_reference)
         _sub(refs, "EndToEndId", payment.end_to_end_id or "NOTPROVIDED")
-        _sub(tx, "Amt", format_amount(payment.amount_minor, payment.currency),
+        _sub(tx, "Amt", format_minor(payment.amount_minor, payment.currency),
              Ccy=payment.currency)
         _sub(tx, "CdtDbtInd", "DBIT")
         if payment.creditor_name or payment.creditor_iban:

@@ -26,9 +26,11 @@ from openscf.documents.errors import (
     InvalidValueError,
     MissingElementError,
     UnknownDocumentTypeError,
+    from_money_error,
 )
-from openscf.documents.pain001 import parse_amount
 from openscf.documents.xml import DEFAULT_MAX_BYTES, element_path, local_name, parse_xml, text_of
+from openscf.domain.errors import InvalidRequest
+from openscf.domain.money import parse_document_amount
 
 __all__ = [
     "AccountReport",
@@ -189,9 +191,9 @@ def _amount(el: etree._Element, source: str) -> tuple[int, str]:
             MissingElementError("an amount needs a value and a Ccy attribute"), source, el
         )
     try:
-        return parse_amount(value, currency), currency
-    except DocumentError as exc:
-        raise _located(exc, source, el) from None
+        return parse_document_amount(value, currency), currency
+    except InvalidRequest as exc:
+        raise _located(from_money_error(exc), source, el) from None
 
 
 def _credit_debit(el: etree._Element, path: str, source: str) -> CreditDebit | None:

@@ -17,10 +17,10 @@ from typing import Literal, TypeAlias
 from lxml import etree
 
 from openscf.documents import cii, ubl
-from openscf.documents.currency import parse_decimal
 from openscf.documents.en16931_rules import MESSAGES, WARNING_RULES
-from openscf.documents.errors import DocumentError
 from openscf.documents.xml import element_path
+from openscf.domain.errors import InvalidRequest
+from openscf.domain.money import parse_decimal
 
 Severity = Literal["fatal", "warning", "information"]
 El: TypeAlias = etree._Element
@@ -65,7 +65,7 @@ def _amt(el: El | None) -> Amt:
         return Amt(None, None, el)
     try:
         value: Decimal | None = parse_decimal(text)
-    except DocumentError:
+    except InvalidRequest:
         value = None
     return Amt(text, value, el)
 
@@ -75,7 +75,7 @@ def _dec(text: str | None) -> Decimal | None:
         return None
     try:
         return parse_decimal(text)
-    except DocumentError:
+    except InvalidRequest:
         return None
 
 

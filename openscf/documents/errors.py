@@ -6,6 +6,8 @@ Every error has a stable snake_case `code`, a `message` a person can act on, and
 
 from __future__ import annotations
 
+from openscf.domain.errors import InvalidRequest
+
 
 class DocumentError(Exception):
     """Base of all document errors."""
@@ -96,3 +98,18 @@ class RulesInstallError(DocumentError):
     """Installing validation artefacts failed; nothing was installed."""
 
     code = "rules_install_failed"
+
+
+def from_money_error(exc: InvalidRequest, element: str | None = None) -> InvalidValueError:
+    """A refusal by `openscf.domain.money` (which reads every amount) as a document error.
+
+    Same message; the codes documents have always used (`invalid_currency`,
+    `invalid_value` for a bad number, `amount_precision`, `invalid_amount`).
+    """
+    if exc.code == "amount_precision":
+        return AmountPrecisionError(exc.message, element=element)
+    code = _MONEY_CODES.get(exc.code, exc.code)
+    return InvalidValueError(exc.message, code=code, element=element)
+
+
+_MONEY_CODES = {"unknown_currency": "invalid_currency", "invalid_decimal": "invalid_value"}

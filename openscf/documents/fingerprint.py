@@ -5,8 +5,9 @@ gives every invoice a canonical identity and finds invoices that look like anoth
 
 - `InvoiceKey`: seller id, buyer id, invoice number, amount (minor units), currency, issue
   date. `key_from_invoice` derives it from a `NormalisedInvoice`.
-- `normalise_invoice_number`: upper case, leading zeros of every digit run dropped, then
-  spaces and punctuation removed: "inv-000123" and "INV 123" are both "INV123".
+- numbers compare by `loose_invoice_number_key` (openscf.domain.invoice_number): look-alike
+  letters folded, leading zeros of every digit run dropped, spaces and punctuation
+  removed: "inv-000123" and "INV 123" are both "INV123".
 - `fingerprint(key)`: SHA-256 (hex) of a versioned, length-prefixed canonical encoding.
 - `keyed_fingerprint(key, secret)`: HMAC-SHA256 of the same bytes, for sharing with other
   platforms or a registry that hold the same secret; without it the values reveal nothing.
@@ -31,6 +32,7 @@ from datetime import date
 
 from openscf.documents.errors import InvalidValueError
 from openscf.documents.invoice import NormalisedInvoice, Party
+from openscf.domain.invoice_number import loose_invoice_number_key
 
 
 def _invalid(code: str, message: str, location: str | None = None) -> InvalidValueError:
@@ -56,7 +58,6 @@ __all__ = [
     "import_fingerprints",
     "key_from_invoice",
     "keyed_fingerprint",
-    "normalise_invoice_number",
     "normalise_party_id",
 ]
 
@@ -65,20 +66,7 @@ _DOMAIN = b"openscf/invoice-fingerprint/v1"
 _MIN_SECRET_BYTES = 32
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _KEY_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
-_DIGIT_RUN = re.compile(r"[0-9]+")
 _NOT_ALNUM = re.compile(r"[^0-9A-Z]+")
-
-
-def normalise_invoice_number(number: str) -> str:
-    """Canonical invoice number: NFKC, upper case, leading zeros of digit runs dropped,
-    then everything but A-Z and 0-9 removed ("Inv/00042-a" -> "INV42A").
-
-    Zeros are stripped per digit run before punctuation goes, so "2024/0001" and "2024-1"
-    agree ("20241") while "100" stays "100" and "000" becomes "0".
-    """
-    text = unicodedata.normalize("NFKC", number).upper()
-    text = _DIGIT_RUN.sub(lambda m: m.group(0).lstrip("0") or "0", text)
-    return _NOT_ALNUM.sub("", text)
 
 
 def normalise_party_id(value: str) -> str:
@@ -99,7 +87,7 @@ class InvoiceKey:
 
     @property
     def normalised_number(self) -> str:
-        return normalise_invoice_number(self.number)
+        return loose_invoice_number_key(self.number)
 
     @property
     def relationship(self) -> tuple[str, str]:

@@ -20,11 +20,13 @@ from openscf.documents.errors import (
     InvalidValueError,
     MissingElementError,
     UnknownDocumentTypeError,
+    from_money_error,
 )
 from openscf.documents.invoice import Party
-from openscf.documents.pain001 import parse_amount
 from openscf.documents.ubl import parse_party
 from openscf.documents.xml import DEFAULT_MAX_BYTES, element_path, parse_xml, text_of
+from openscf.domain.errors import InvalidRequest
+from openscf.domain.money import parse_document_amount
 
 __all__ = [
     "NS_CAC",
@@ -183,9 +185,9 @@ def _amount(el: etree._Element | None, currency: str | None, source: str) -> int
             MissingElementError("an amount has no currency", code="missing_currency"), source, el
         )
     try:
-        return parse_amount(value, ccy)
-    except DocumentError as exc:
-        raise located(exc, source, el) from None
+        return parse_document_amount(value, ccy)
+    except InvalidRequest as exc:
+        raise located(from_money_error(exc), source, el) from None
 
 
 def _order_line(el: etree._Element, currency: str | None, source: str) -> OrderLine:

@@ -16,8 +16,7 @@ one Customer Credit Transfer Initiation message:
 The XML is written with string templates and explicit escaping (fast: 100,000 transactions
 in well under ten seconds) and is valid against the pain.001.001.09 XSD.
 
-This module also holds the ISO 4217 amount helpers (`currency_exponent`, `format_amount`,
-`parse_amount`) the other bank-message modules share.
+Amounts are read and written by `openscf.domain.money` (one module for every layer).
 """
 
 from __future__ import annotations
@@ -29,9 +28,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from openscf.documents.errors import AmountPrecisionError, DocumentError, InvalidValueError
+from openscf.documents.errors import DocumentError, InvalidValueError, from_money_error
 from openscf.documents.iban import validate_bic, validate_iban, validate_rf_reference
-from openscf.domain.money import CURRENCY_EXPONENTS
+from openscf.domain.errors import InvalidRequest
+from openscf.domain.money import exponent, format_minor, minor_to_decimal
 
 
 def _invalid(code: str, message: str, location: str | None = None) -> InvalidValueError:
@@ -43,74 +43,10 @@ __all__ = [
     "PAIN001_NAMESPACE",
     "PaymentInstruction",
     "build_pain001",
-    "currency_exponent",
-    "format_amount",
-    "parse_amount",
     "validate_instructions",
 ]
 
 PAIN001_NAMESPACE = "urn:iso:std:iso:20022:tech:xsd:pain.001.001.09"
-
-# ---------------------------------------------------------------------------------------
-# ISO 4217 amounts
-# ---------------------------------------------------------------------------------------
-
-_AMOUNT_RE = re.compile(r"([+-]?)([0-9]+)(?:\.([0-9]+))?")
-
-
-def currency_exponent(currency: str, *, location: str | None = None) -> int:
-    """Number of decimals of an ISO 4217 currency (EUR 2, JPY 0, KWD 3) or raise."""
-    exponent = CURRENCY_EXPONENTS.get(currency) if isinstance(currency, str) else None
-    if exponent is None:
-        raise _invalid(
-            "invalid_currency",
-            f"{currency!r} is not an ISO 4217 currency code this platform supports",
-            location,
-        )
-    return exponent
-
-
-def format_amount(amount_minor: int, currency: str) -> str:
-    """Minor units to a plain decimal string: (123456, "EUR") -> "1234.56", JPY -> "1234"."""
-    exponent = currency_exponent(currency)
-    sign = "-" if amount_minor < 0 else ""
-    magnitude = -amount_minor if amount_minor < 0 else amount_minor
-    if exponent == 0:
-        return f"{sign}{magnitude}"
-    unit = 10**exponent
-    return f"{sign}{magnitude // unit}.{magnitude % unit:0{exponent}d}"
-
-
-def parse_amount(text: str, currency: str, *, location: str | None = None) -> int:
-    """A decimal string in major units to minor units, exactly, or raise.
-
-    "1500.00" CHF -> 150000; "6363" NOK -> 636300. Extra decimals are accepted only when
-    they are zeros ("50.000" NOK); "0.005" EUR is an error (`amount_precision`), never
-    rounded. No exponents, no thousands separators, no floats.
-    """
-    exponent = currency_exponent(currency, location=location)
-    match = _AMOUNT_RE.fullmatch(text.strip()) if isinstance(text, str) else None
-    if match is None:
-        raise _invalid("invalid_amount", f"{text!r} is not a decimal amount", location)
-    sign: str = match.group(1)
-    whole: str = match.group(2)
-    fraction: str = match.group(3) or ""
-    if len(fraction) > exponent:
-        if fraction[exponent:].strip("0"):
-            raise AmountPrecisionError(
-                f"{text.strip()!r} has more than {exponent} decimals, the minor unit of {currency}",
-                element=location,
-            )
-        fraction = fraction[:exponent]
-    minor: int = int(whole) * 10**exponent
-    if exponent:
-        minor += int(fraction.ljust(exponent, "0"))
-    return -minor if sign == "-" else minor
-
-
-def _decimal_from_minor(amount_minor: int, currency: str) -> Decimal:
-    return Decimal(amount_minor).scaleb(-currency_exponent(currency))
-
 
 # ---------------------------------------------------------------------------------------
 # Payment instructions
@@ -209,7 +145,10 @@ def _check_instruction(instr: PaymentInstruction, index: int) -> _Checked:
         _check_text(instr.remittance_text, "remittance text", 140, f"{where}.remittance_text")
     if not isinstance(instr.value_date, date) or isinstance(instr.value_date, datetime):
         raise _invalid("invalid_value_date", "value date must be a date", f"{where}.value_date")
-    currency_exponent(instr.currency, location=f"{where}.currency")
+    try:
+        exponent(instr.currency)
+    except InvalidRequest as exc:
+        raise from_money_error(exc, f"{where}.currency") from None
     amount = instr.amount_minor
     if isinstance(amount, bool) or not isinstance(amount, int):
         raise _invalid("invalid_amount", "amount_minor must be an integer", f"{where}.amount_minor")
@@ -226,8 +165,8 @@ def _check_instruction(instr: PaymentInstruction, index: int) -> _Checked:
         creditor_iban=creditor_iban,
         creditor_bic=creditor_bic,
         creditor_reference=reference,
-        amount_text=format_amount(amount, instr.currency),
-        amount=_decimal_from_minor(amount, instr.currency),
+        amount_text=format_minor(amount, instr.currency),
+        amount=minor_to_decimal(amount, instr.currency),
     )
 
 

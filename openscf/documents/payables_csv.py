@@ -26,8 +26,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
-from openscf.documents.errors import DocumentError, InvalidValueError
-from openscf.documents.pain001 import currency_exponent, parse_amount
+from openscf.documents.errors import DocumentError, InvalidValueError, from_money_error
+from openscf.domain.errors import InvalidRequest
+from openscf.domain.money import exponent, parse_document_amount
 
 __all__ = [
     "COLUMNS",
@@ -218,10 +219,11 @@ def _parse_row(
     currency = values["currency"].upper()
     currency_ok = True
     try:
-        currency_exponent(currency)
-    except DocumentError as exc:
+        exponent(currency)
+    except InvalidRequest as exc:
         currency_ok = False
-        errors.append(err(exc.code, exc.message, "currency"))
+        refusal = from_money_error(exc)
+        errors.append(err(refusal.code, refusal.message, "currency"))
 
     amount_minor: int | None = None
     amount_text = values["amount"]
@@ -229,9 +231,10 @@ def _parse_row(
         errors.append(err("missing_value", "amount is required", "amount"))
     elif currency_ok:
         try:
-            amount_minor = parse_amount(amount_text, currency)
-        except DocumentError as exc:
-            errors.append(err(exc.code, exc.message, "amount"))
+            amount_minor = parse_document_amount(amount_text, currency)
+        except InvalidRequest as exc:
+            refusal = from_money_error(exc)
+            errors.append(err(refusal.code, refusal.message, "amount"))
         else:
             if amount_minor <= 0:
                 errors.append(

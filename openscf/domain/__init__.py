@@ -21,7 +21,7 @@ from openscf.domain.errors import (
     OpenSCFError,
     PermissionDenied,
 )
-from openscf.domain.money import Money, format_minor, parse_major
+from openscf.domain.money import format_amount, format_minor, parse_amount
 from openscf.domain.replay import ReplayResult, Violation, replay
 from openscf.domain.state import InMemoryState, State
 
@@ -32,7 +32,6 @@ __all__ = [
     "InMemoryState",
     "InvalidRequest",
     "LimitExceeded",
-    "Money",
     "NotFound",
     "OpenSCFError",
     "PermissionDenied",
@@ -43,8 +42,9 @@ __all__ = [
     "commands",
     "decide",
     "events",
+    "format_amount",
     "format_minor",
     "model",
-    "parse_major",
+    "parse_amount",
     "replay",
 ]

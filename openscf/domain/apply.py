@@ -212,6 +212,13 @@ def _(e: ev.FinancingOfferAccepted, state: State, record: ev.EventRecord) -> Non
 
 
 @_apply.register
+def _(e: ev.FinancingOfferDeclined, state: State, record: ev.EventRecord) -> None:
+    offer = state.financing_offer(e.offer_id)
+    assert offer is not None
+    state.put(replace(offer, status="declined"))
+
+
+@_apply.register
 def _(e: ev.FinancingRequestWithdrawn, state: State, record: ev.EventRecord) -> None:
     request = state.financing_request(e.request_id)
     assert request is not None

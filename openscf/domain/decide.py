@@ -4,9 +4,13 @@ Pure: reads the state through `State`, never writes it, never reads a clock. A r
 command raises an `OpenSCFError` with a stable code and changes nothing. Ids of created
 objects must already be filled in (the app does it).
 
-Who-may-do-what by *role and permission* is the app's policy; the rules here are the ones
-that hold whatever the caller's rights: only the holder moves a piece, only the obligor
-confirms, settles and cancels, limits and the maximum tenor hold, a piece moves once.
+Who may issue which command against which object is decided here, so that the auditor's
+replay rejects a history with a forbidden act: the acting user must belong to the acting
+organisation and hold the permission the command needs (`USER_PERMISSION`), and the
+organisation must stand in the right relation to every object the command names (only
+the holder moves a piece, only the obligor confirms, settles and cancels, the obligor or
+the operator marks overdue and defaulted, ...; docs/permissions.md has the whole table).
+Limits and the maximum tenor hold, a piece moves once.
 """
 
 from __future__ import annotations
@@ -41,14 +45,14 @@ from openscf.domain.model import (
     Receivable,
     exposure_key,
 )
-from openscf.domain.money import check_amount, check_currency
+from openscf.domain.money import check_amount, check_currency, format_amount
 from openscf.domain.pricing import discount_minor, parse_rate
 from openscf.domain.state import State
 from openscf.domain.validation import check_bic, check_iban
 from openscf.trust.errors import TrustError
 from openscf.trust.keys import decode_public_key
 
-__all__ = ["Actor", "decide"]
+__all__ = ["USER_PERMISSION", "Actor", "decide"]
 
 MAX_TENOR_DAYS_ALLOWED = 3650
 
@@ -61,8 +65,65 @@ class Actor:
     user_id: str
 
 
+# The permission the acting user needs for each command (the app's policy asks the same,
+# and adds which organisation roles may ask at all).
+USER_PERMISSION: dict[type[object], str] = {
+    c.RegisterOrganisation: "admin", c.AddUser: "admin", c.RegisterKey: "admin",
+    c.RevokeKey: "admin", c.RequestBankAccountChange: "admin",
+    c.ApproveBankAccountChange: "checker", c.CreateProgram: "admin", c.AddFunder: "admin",
+    c.OnboardSupplier: "admin", c.ConfirmInvoice: "maker", c.ApproveConfirmation: "checker",
+    c.SplitReceivable: "maker", c.TransferReceivable: "maker", c.RequestFinancing: "maker",
+    c.OfferFinancing: "maker", c.AcceptFinancingOffer: "maker",
+    c.WithdrawFinancingRequest: "maker", c.OfferEarlyPayment: "maker",
+    c.AcceptEarlyPayment: "maker", c.SettleReceivable: "maker", c.MarkOverdue: "maker",
+    c.MarkDefaulted: "maker", c.CancelReceivable: "maker", c.RequestMatchOverride: "maker",
+    c.ApproveMatchOverride: "checker", c.ConfirmTradeInvoice: "maker",
+    c.ReconcilePayment: "maker",
+}
+
+
 def decide(state: State, actor: Actor, command: c.Command, today: date) -> list[ev.Event]:
+    _user_may(state, actor, command)
     return _decide(command, state, actor, today)
+
+
+# --- who may act: the user's permission, the organisation's relation to an object -----
+
+
+def _user_may(state: State, actor: Actor, command: object) -> None:
+    user = state.user(actor.user_id)
+    if user is None or user.org_id != actor.org_id:
+        raise PermissionDenied("unknown_user",
+                               f"{actor.user_id!r} is not a user of {actor.org_id!r}", "user_id")
+    needed = USER_PERMISSION.get(type(command))
+    if needed is not None and needed not in user.permissions:
+        raise PermissionDenied(
+            "permission_required",
+            f"{type(command).__name__} needs the {needed!r} permission; {user.id} has "
+            f"{', '.join(user.permissions) or 'none'}", "user_id")
+
+
+def _is_operator(state: State, actor: Actor) -> bool:
+    acting = state.organisation(actor.org_id)
+    return acting is not None and "operator" in acting.roles
+
+
+def _operator_only(state: State, actor: Actor, what: str) -> None:
+    if not _is_operator(state, actor):
+        raise PermissionDenied("not_operator", f"only the network operator {what}", "org_id")
+
+
+def _own_org_or_operator(state: State, actor: Actor, org_id: str, what: str) -> None:
+    if actor.org_id != org_id and not _is_operator(state, actor):
+        raise PermissionDenied("wrong_organisation",
+                               f"an organisation {what} (or the operator does)", "org_id")
+
+
+def _obligor_or_operator(state: State, piece: Receivable, actor: Actor, what: str) -> None:
+    if piece.obligor_id != actor.org_id and not _is_operator(state, actor):
+        raise PermissionDenied("not_obligor",
+                               f"only the obligor of {piece.id} (or the operator) can {what} it",
+                               "receivable_id")
 
 
 # --- lookups that fail with NotFound --------------------------------------------------
@@ -93,7 +154,10 @@ def _new_id(state: State, prefix: str, value: str | None, param: str) -> str:
     assert value is not None, f"the app fills {param} before deciding"
     check_id(prefix, value, param)
     if state.id_taken(prefix, value):
-        raise Conflict("id_in_use", f"{value!r} already names another object", param)
+        # The same answer whoever's object holds the id, saying nothing of what it names
+        # (docs/permissions.md, "Client-supplied ids").
+        raise Conflict("id_in_use", f"{value!r} cannot be used; choose another id, or leave "
+                       f"{param} out and the network picks one", param)
     return value
 
 
@@ -126,13 +190,16 @@ def _movable(piece: Receivable, actor: Actor, today: date) -> None:
         )
 
 
-def _limit(state: State, key: str, limit_minor: int, add_minor: int, code: str, what: str) -> None:
+def _limit(state: State, key: str, limit_minor: int, add_minor: int, code: str, what: str,
+           currency: str) -> None:
     used = state.exposure(key)
     if used + add_minor > limit_minor:
+        def m(amount_minor: int) -> str:
+            return format_amount(amount_minor, currency)
         raise LimitExceeded(
             code,
-            f"{what} limit is {limit_minor} minor units; {used} used, {add_minor} more "
-            f"would pass it by {used + add_minor - limit_minor}",
+            f"{what} limit is {m(limit_minor)}; {m(used)} used, {m(add_minor)} more "
+            f"would pass it by {m(used + add_minor - limit_minor)}",
             "amount_minor",
         )
 
@@ -153,6 +220,7 @@ def _decide(command: object, state: State, actor: Actor, today: date) -> list[ev
 
 @_decide.register
 def _(cmd: c.RegisterOrganisation, state: State, actor: Actor, today: date) -> list[ev.Event]:
+    _operator_only(state, actor, "registers organisations")
     org_id = _new_id(state, "org", cmd.org_id, "org_id")
     if not cmd.name.strip():
         raise InvalidRequest("missing_name", "an organisation needs a name", "name")
@@ -187,11 +255,7 @@ def _check_public_key(text: str) -> str:
 
 
 def _may_manage_keys(state: State, actor: Actor, org_id: str) -> None:
-    acting = state.organisation(actor.org_id)
-    if actor.org_id != org_id and (acting is None or "operator" not in acting.roles):
-        raise PermissionDenied("wrong_organisation",
-                               "an organisation manages its own keys (or the operator does)",
-                               "org_id")
+    _own_org_or_operator(state, actor, org_id, "manages its own keys")
 
 
 @_decide.register
@@ -229,6 +293,7 @@ def _(cmd: c.RevokeKey, state: State, actor: Actor, today: date) -> list[ev.Even
 
 @_decide.register
 def _(cmd: c.AddUser, state: State, actor: Actor, today: date) -> list[ev.Event]:
+    _own_org_or_operator(state, actor, cmd.org_id, "adds users to itself")
     user_id = _new_id(state, "usr", cmd.user_id, "user_id")
     _org(state, cmd.org_id, "org_id")
     if not cmd.permissions or any(p not in PERMISSIONS for p in cmd.permissions):
@@ -384,10 +449,11 @@ def _check_confirmation(state: State, actor: Actor, cmd: c.ConfirmInvoice,
                              f"maturity {maturity} is {tenor_days} days away; {program.id} allows "
                              f"at most {program.max_tenor_days}", "due_on")
     _limit(state, exposure_key("program", program.id), program.program_limit_minor,
-           cmd.amount_minor, "program_limit_exceeded", f"{program.id}'s program")
+           cmd.amount_minor, "program_limit_exceeded", f"{program.id}'s program",
+           program.currency)
     _limit(state, exposure_key("supplier", program.id, cmd.supplier_id),
            program.supplier_limit_minor, cmd.amount_minor, "supplier_limit_exceeded",
-           f"{cmd.supplier_id}'s supplier")
+           f"{cmd.supplier_id}'s supplier", program.currency)
     return program, maturity
 
 
@@ -447,8 +513,10 @@ def _(cmd: c.SplitReceivable, state: State, actor: Actor, today: date) -> list[e
         check_amount(amount, "amounts_minor")
     if sum(cmd.amounts_minor) != piece.face_minor:
         raise InvalidRequest("pieces_do_not_sum",
-                             f"pieces sum to {sum(cmd.amounts_minor)}, the face is "
-                             f"{piece.face_minor}", "amounts_minor")
+                             f"pieces sum to "
+                             f"{format_amount(sum(cmd.amounts_minor), piece.currency)}, "
+                             f"the face is {format_amount(piece.face_minor, piece.currency)}",
+                             "amounts_minor")
     assert cmd.piece_ids is not None
     if len(cmd.piece_ids) != len(cmd.amounts_minor) or len(set(cmd.piece_ids)) != len(
             cmd.piece_ids):
@@ -475,8 +543,9 @@ def _(cmd: c.TransferReceivable, state: State, actor: Actor, today: date) -> lis
     amount = piece.face_minor if cmd.amount_minor is None else check_amount(cmd.amount_minor)
     if amount > piece.face_minor:
         raise InvalidRequest("amount_exceeds_face",
-                             f"cannot transfer {amount} of a piece whose face is "
-                             f"{piece.face_minor}", "amount_minor")
+                             f"cannot transfer {format_amount(amount, piece.currency)} of a piece "
+                             f"whose face is {format_amount(piece.face_minor, piece.currency)}",
+                             "amount_minor")
     if amount == piece.face_minor:
         return [ev.ReceivableTransferred(piece.id, new_id, piece.holder_id, recipient.id,
                                          piece.obligor_id, piece.face_minor, "transfer")]
@@ -538,10 +607,13 @@ def _(cmd: c.OfferFinancing, state: State, actor: Actor, today: date) -> list[ev
     proceeds = piece.face_minor - discount - cmd.fees_minor
     if proceeds <= 0:
         raise InvalidRequest("proceeds_not_positive",
-                             f"discount {discount} and fees {cmd.fees_minor} leave nothing of "
-                             f"face {piece.face_minor}", "annual_rate")
+                             f"discount {format_amount(discount, piece.currency)} and fees "
+                             f"{format_amount(cmd.fees_minor, piece.currency)} leave nothing of "
+                             f"face {format_amount(piece.face_minor, piece.currency)}",
+                             "annual_rate")
     _limit(state, exposure_key("funder", program.id, actor.org_id), program.funder_limit_minor,
-           piece.face_minor, "funder_limit_exceeded", f"{actor.org_id}'s funder")
+           piece.face_minor, "funder_limit_exceeded", f"{actor.org_id}'s funder",
+           piece.currency)
     return [ev.FinancingOffered(offer_id, cmd.request_id, piece.id, piece.holder_id,
                                 actor.org_id, str(rate), cmd.fees_minor, cmd.value_date, days,
                                 discount, proceeds)]
@@ -563,7 +635,8 @@ def _(cmd: c.AcceptFinancingOffer, state: State, actor: Actor, today: date) -> l
                        "offer_id")
     program = _program(state, piece.program_id)
     _limit(state, exposure_key("funder", program.id, offer.funder_id), program.funder_limit_minor,
-           piece.face_minor, "funder_limit_exceeded", f"{offer.funder_id}'s funder")
+           piece.face_minor, "funder_limit_exceeded", f"{offer.funder_id}'s funder",
+           piece.currency)
     new_id = _new_id(state, "rcv", cmd.new_receivable_id, "new_receivable_id")
     assert request_cmd.request_id is not None
     return [
@@ -571,7 +644,18 @@ def _(cmd: c.AcceptFinancingOffer, state: State, actor: Actor, today: date) -> l
                                   offer.funder_id, piece.face_minor, offer.proceeds_minor),
         ev.ReceivableTransferred(piece.id, new_id, piece.holder_id, offer.funder_id,
                                  piece.obligor_id, piece.face_minor, "financing"),
+        *_decline_open_offers(state, request_cmd.request_id, piece,
+                              f"{offer.id} was accepted", accepted=offer.id),
     ]
+
+
+def _decline_open_offers(state: State, request_id: str, piece: Receivable, reason: str,
+                         accepted: str | None = None) -> list[ev.Event]:
+    """The losing offers of a request that closes: each one declined, by an event."""
+    return [ev.FinancingOfferDeclined(o.id, request_id, piece.id, piece.holder_id, o.funder_id,
+                                      reason)
+            for o in state.financing_offers_of(request_id)
+            if o.status == "open" and o.id != accepted]
 
 
 @_decide.register
@@ -580,7 +664,8 @@ def _(cmd: c.WithdrawFinancingRequest, state: State, actor: Actor, today: date) 
     if piece.holder_id != actor.org_id:
         raise PermissionDenied("not_holder", "only the holder withdraws its request", "request_id")
     return [ev.FinancingRequestWithdrawn(cmd.request_id, piece.id, piece.holder_id,
-                                         "withdrawn by the holder")]
+                                         "withdrawn by the holder"),
+            *_decline_open_offers(state, cmd.request_id, piece, "the request was withdrawn")]
 
 
 # --- early payment, settlement, overdue, cancellation ---------------------------------
@@ -642,6 +727,8 @@ def _(cmd: c.SettleReceivable, state: State, actor: Actor, today: date) -> list[
     if piece.encumbrance is not None:
         out.append(ev.FinancingRequestWithdrawn(piece.encumbrance, piece.id, piece.holder_id,
                                                 "the receivable matured and was settled"))
+        out.extend(_decline_open_offers(state, piece.encumbrance, piece,
+                                        "the receivable matured and was settled"))
     out.append(ev.ReceivableSettled(piece.id, piece.obligor_id, piece.holder_id, piece.face_minor,
                                     piece.currency, today))
     return out
@@ -650,6 +737,7 @@ def _(cmd: c.SettleReceivable, state: State, actor: Actor, today: date) -> list[
 @_decide.register
 def _(cmd: c.MarkOverdue, state: State, actor: Actor, today: date) -> list[ev.Event]:
     piece = _piece(state, cmd.receivable_id)
+    _obligor_or_operator(state, piece, actor, "mark overdue")
     if piece.status != "live":
         raise Conflict("receivable_not_live", f"{piece.id} is {piece.status}", "receivable_id")
     if today <= piece.due_on:
@@ -660,6 +748,7 @@ def _(cmd: c.MarkOverdue, state: State, actor: Actor, today: date) -> list[ev.Ev
 @_decide.register
 def _(cmd: c.MarkDefaulted, state: State, actor: Actor, today: date) -> list[ev.Event]:
     piece = _piece(state, cmd.receivable_id)
+    _obligor_or_operator(state, piece, actor, "mark defaulted")
     if piece.status != "overdue":
         raise Conflict("receivable_not_overdue",
                        f"{piece.id} is {piece.status}; only an overdue piece can default",
@@ -791,10 +880,7 @@ def _(cmd: c.ConfirmTradeInvoice, state: State, actor: Actor, today: date) -> li
 
 @_decide.register
 def _(cmd: c.ReconcilePayment, state: State, actor: Actor, today: date) -> list[ev.Event]:
-    acting = _org(state, actor.org_id, "org_id")
-    if "operator" not in acting.roles:
-        raise PermissionDenied("not_operator", "the network operator reconciles payments",
-                               "org_id")
+    _operator_only(state, actor, "reconciles payments")
     if cmd.kind not in PAYMENT_KINDS:
         raise InvalidRequest("invalid_payment_kind", "kind is settlement or disbursement",
                              "kind")
@@ -825,7 +911,8 @@ def _(cmd: c.ReconcilePayment, state: State, actor: Actor, today: date) -> list[
         expected = (offer.funder_id, request.holder_id, offer.proceeds_minor, piece.currency)
     if (cmd.from_org_id, cmd.to_org_id, cmd.amount_minor, cmd.currency) != expected:
         raise Conflict("payment_does_not_match",
-                       f"the {cmd.kind} of {piece.id} is {expected[2]} {expected[3]} from "
+                       f"the {cmd.kind} of {piece.id} is "
+                       f"{format_amount(expected[2], expected[3])} from "
                        f"{expected[0]} to {expected[1]}", "amount_minor")
     return [ev.PaymentReconciled(
         cmd.instruction_id, cmd.kind, piece.id, cmd.offer_id, cmd.from_org_id, cmd.to_org_id,

@@ -27,6 +27,7 @@ __all__ = [
     "Event",
     "EventRecord",
     "FinancingOfferAccepted",
+    "FinancingOfferDeclined",
     "FinancingOffered",
     "FinancingRequestWithdrawn",
     "FinancingRequested",
@@ -406,6 +407,23 @@ class PaymentReconciled(Event):
     match_rule: str
 
 
+# --- issue 10 (appended) ----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FinancingOfferDeclined(Event):
+    """An open offer lost: another offer on its request was accepted, or the request was
+    withdrawn (by the holder, or because the piece was settled)."""
+
+    TYPE: ClassVar[str] = "FinancingOfferDeclined"
+    offer_id: str
+    request_id: str
+    receivable_id: str
+    holder_id: str
+    funder_id: str
+    reason: str
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.TYPE: cls
     for cls in (
@@ -418,6 +436,8 @@ EVENT_TYPES: dict[str, type[Event]] = {
         ReceivableDefaulted, ReceivableCancelled,
         # issue 6
         MatchOverrideRequested, MatchOverrideApproved, TradeDocumentLinked, PaymentReconciled,
+        # issue 10
+        FinancingOfferDeclined,
     )
 }
 

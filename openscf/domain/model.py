@@ -30,7 +30,6 @@ __all__ = [
     "Relationship",
     "User",
     "exposure_key",
-    "normalise_invoice_number",
 ]
 
 ROLES = ("anchor", "supplier", "funder", "auditor", "operator")
@@ -195,14 +194,6 @@ class Exposure:
 
     key: str
     outstanding_minor: int
-
-
-def normalise_invoice_number(number: str) -> str:
-    """The key under which one invoice backs at most one receivable ('inv-1 ' = 'INV-1').
-
-    The domain, the replay and the database's unique index all use this one definition.
-    """
-    return number.strip().upper()
 
 
 def exposure_key(kind: str, program_id: str, org_id: str | None = None) -> str:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from openscf.domain import events as ev
 from openscf.domain.apply import apply
 from openscf.domain.model import OUTSTANDING, Receivable, exposure_key
-from openscf.domain.money import MAX_AMOUNT_MINOR
+from openscf.domain.money import MAX_AMOUNT_MINOR, format_amount
 from openscf.domain.state import InMemoryState
 
 __all__ = ["ReplayResult", "Replayer", "Violation", "recount_exposures", "replay"]
@@ -132,6 +132,12 @@ def _check(state: InMemoryState, record: ev.EventRecord) -> str | None:
         financed = state.receivable(e.receivable_id)
         if financed is None or financed.holder_id != org:
             return "financing accepted by someone other than the holder"
+    if isinstance(e, ev.ReceivableOverdue | ev.ReceivableDefaulted):
+        marked, acting = state.receivable(e.receivable_id), state.organisation(org)
+        if marked is None or (org != marked.obligor_id and (
+                acting is None or "operator" not in acting.roles)):
+            return f"{org} marked {e.receivable_id} {e.TYPE[10:].lower()}, neither its " \
+                   "obligor nor the operator"
     return None
 
 
@@ -179,8 +185,9 @@ def _conservation(state: InMemoryState) -> list[Violation]:
     for piece in state.receivables.values():
         if piece.parent_id is None and accounted[piece.id] != piece.face_minor:
             out.append(Violation(None, None, "pieces_do_not_sum",
-                                 f"pieces of {piece.id} account for {accounted[piece.id]}, "
-                                 f"face is {piece.face_minor}"))
+                                 f"pieces of {piece.id} account for "
+                                 f"{format_amount(accounted[piece.id], piece.currency)}, "
+                                 f"face is {format_amount(piece.face_minor, piece.currency)}"))
     return out
 
 

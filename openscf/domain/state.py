@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from openscf.domain.invoice_number import exact_invoice_number_key
 from openscf.domain.model import (
     Approval,
     EarlyPaymentOffer,
@@ -23,7 +24,6 @@ from openscf.domain.model import (
     Receivable,
     Relationship,
     User,
-    normalise_invoice_number,
 )
 
 __all__ = ["InMemoryState", "Record", "State"]
@@ -56,6 +56,9 @@ class State(Protocol):
     def receivable(self, receivable_id: str) -> Receivable | None: ...
     def financing_request(self, request_id: str) -> FinancingRequest | None: ...
     def financing_offer(self, offer_id: str) -> FinancingOffer | None: ...
+    def financing_offers_of(self, request_id: str) -> list[FinancingOffer]:
+        """Every offer made on the request, in id order."""
+        ...
     def early_payment_offer(self, offer_id: str) -> EarlyPaymentOffer | None: ...
     def approval(self, approval_id: str) -> Approval | None: ...
     def org_key(self, key_id: str) -> OrgKey | None: ...
@@ -100,7 +103,7 @@ class InMemoryState:
         return self.invoices.get(invoice_id)
 
     def invoice_by_number(self, anchor_id: str, supplier_id: str, number: str) -> Invoice | None:
-        key = (anchor_id, supplier_id, normalise_invoice_number(number))
+        key = (anchor_id, supplier_id, exact_invoice_number_key(number))
         invoice_id = self.invoice_numbers.get(key)
         return None if invoice_id is None else self.invoices[invoice_id]
 
@@ -112,6 +115,10 @@ class InMemoryState:
 
     def financing_offer(self, offer_id: str) -> FinancingOffer | None:
         return self.financing_offers.get(offer_id)
+
+    def financing_offers_of(self, request_id: str) -> list[FinancingOffer]:
+        return sorted((o for o in self.financing_offers.values() if o.request_id == request_id),
+                      key=lambda o: o.id)
 
     def early_payment_offer(self, offer_id: str) -> EarlyPaymentOffer | None:
         return self.early_payment_offers.get(offer_id)
@@ -154,7 +161,7 @@ class InMemoryState:
             self.relationships[(record.program_id, record.supplier_id)] = record
         elif isinstance(record, Invoice):
             self.invoices[record.id] = record
-            key = (record.anchor_id, record.supplier_id, normalise_invoice_number(record.number))
+            key = (record.anchor_id, record.supplier_id, exact_invoice_number_key(record.number))
             self.invoice_numbers[key] = record.id
         elif isinstance(record, FinancingRequest):
             self.financing_requests[record.id] = record

@@ -7,23 +7,29 @@ splits and transfers down the chain, financing with competing offers, early paym
 cancellation after returned goods, settlement, overdue and default. Midway, the demo also
 tries a handful of things the network must refuse, and shows the error codes it gives.
 
-Deterministic: a fixed clock, a seeded economy and seeded ids, so two runs tell the same
-story.
+That history ends some weeks before `today` (the real date, unless given), and the last
+chapter (`openscf.sim.demo_today`) leaves one program as a business finds it on an
+ordinary day: payables outstanding, pieces held down the chain, open financing requests,
+an early-payment offer, approvals waiting, something overdue.
+
+Deterministic for a given `today`: a fixed clock, a seeded economy and seeded ids, so two
+runs on the same day tell the same story.
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select
 
 from openscf.domain import commands as c
 from openscf.domain.errors import OpenSCFError
+from openscf.domain.events import parse_instant
 from openscf.domain.money import format_minor
 from openscf.domain.replay import replay
 from openscf.sim.config import SimConfig
@@ -34,6 +40,7 @@ from openscf.sim.economy import (
     Economy,
     program_id,
 )
+from openscf.store import tables as t
 from openscf.store.queries import (
     count_events_by_type,
     iter_events,
@@ -41,8 +48,15 @@ from openscf.store.queries import (
     load_exposures,
     stored_receivables,
 )
+from openscf.store.uow import unit_of_work
 
 __all__ = ["DEMO_CONFIG", "OPERATOR_NAME", "DemoResult", "demo_start_date", "run_demo"]
+
+# The simulated history (three months of trade, the run-off to the last maturity and
+# default, then the trade leg's sixty days) takes 270 to 370 days, depending on the
+# calendar; it starts this long before `today`, on a Monday, so that it ends before
+# today's story (its last month) begins.
+HISTORY_DAYS = 400
 
 OPERATOR_NAME = "openscf demo operator"
 DEMO_CONFIG = SimConfig(firms=36, months=3, seed=20260105, start=date(2026, 1, 5),
@@ -65,6 +79,8 @@ class DemoResult:
     events: int = 0
     # The trade leg: UBL documents in, pain.001 out, camt.053 back (openscf.sim.trade_demo).
     trade: dict[str, Any] = field(default_factory=dict)
+    # The last chapter: the network on `today` (openscf.sim.demo_today.TodayStory).
+    today: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -79,6 +95,7 @@ class DemoResult:
             "settlements": self.settlements,
             "receivables_by_holder": self.holders,
             "trade": self.trade,
+            "today": self.today,
         }
 
 
@@ -88,6 +105,8 @@ class _Probes:
     def __init__(self, result: DemoResult) -> None:
         self.result = result
         self.done = False
+        # The large confirmation, once its checker approved it: (obligor's user, maturity).
+        self.large: tuple[str, date] | None = None
 
     def refused(self, e: Economy, user: str, command: c.Command, why: str) -> None:
         try:
@@ -100,6 +119,11 @@ class _Probes:
             raise AssertionError(f"the network accepted: {why}")
 
     def __call__(self, e: Economy, day: int) -> None:
+        if self.large is not None and e.date_of(day) >= self.large[1]:
+            # The anchor pays the large confirmation at maturity, like any other.
+            e.platform.service.handle(self.large[0], c.SettleReceivable("rcv_demo_large"))
+            self.result.operations["SettleReceivable"] += 1
+            self.large = None
         if self.done or day < PROBE_DAY or (e.start.weekday() + day) % 7 >= 5:
             return
         self.done = True
@@ -129,6 +153,14 @@ class _Probes:
         self.result.operations["ConfirmationRequested"] += 1
         self.refused(e, anchor.maker, c.ApproveConfirmation("apr_demo_large"),
                      "the maker approves its own large confirmation")
+        # Its checker approves it (so no stale approval waits in the queue of today).
+        assert anchor.checker is not None
+        e.platform.service.handle(anchor.checker, c.ApproveConfirmation("apr_demo_large"))
+        self.result.operations["ApproveConfirmation"] += 1
+        with unit_of_work(e.platform.service.engine) as uow:
+            large = uow.state.receivable("rcv_demo_large")
+            assert large is not None
+            self.large = (anchor.maker, large.due_on)
         self.refused(e, buyer.maker, c.ConfirmInvoice(
             program_id(buyer.idx), seller.org_id, b.i_number[invoice], 10_00, "EUR",
             today + timedelta(days=30)), "the same invoice confirmed twice")
@@ -154,14 +186,20 @@ class _Probes:
 
 
 def run_demo(engine: Engine, progress: Callable[[str], None] = lambda _: None, *,
-             files_dir: Path | None = None) -> DemoResult:
+             files_dir: Path | None = None, today: date | None = None) -> DemoResult:
     """Run the demo economy on an empty, migrated database.
 
     With `files_dir`, the trade leg follows: an anchor's invoices arrive as UBL documents
     (with their orders and despatch advices, three-way matched), settlements leave as
     pain.001 files and are reconciled from the camt.053 the bank sends back; its files
     are written under `files_dir`.
+
+    Then today's story (`openscf.sim.demo_today`), up to the day before `today` (default:
+    the real date, UTC, which is the date the served network's clock will show).
     """
+    from openscf.sim.demo_today import run_today_story
+
+    today = today or datetime.now(UTC).date()
     result = DemoResult()
     probes = _Probes(result)
     last = {"what": ""}
@@ -171,18 +209,27 @@ def run_demo(engine: Engine, progress: Callable[[str], None] = lambda _: None, *
             last["what"] = what
             progress(what)
 
-    economy = Economy(engine, DEMO_CONFIG, progress=on_progress, on_day=probes,
-                      operator_name=OPERATOR_NAME)
+    economy = Economy(engine, replace(DEMO_CONFIG, start=demo_start_date(today)),
+                      progress=on_progress, on_day=probes, operator_name=OPERATOR_NAME)
     economy.run()
+    # The run-off's last days may be quiet on the platform (cash paid off it): the next
+    # chapter starts the day after the last event.
+    with engine.connect() as conn:
+        last_event = parse_instant(conn.execute(select(func.max(t.events.c.occurred_at))
+                                                ).scalar_one())
+    economy.platform.clock.set(datetime.combine(last_event.date() + timedelta(days=1),
+                                                time(9, 0), tzinfo=UTC))
     if files_dir is not None:
         from openscf.sim.trade_demo import run_trade_demo
 
-        # Last: it moves the clock on to the trades' maturity.
+        # It moves the clock on to the trades' maturity.
         trade = run_trade_demo(engine, economy.platform.service, out_dir=files_dir,
                                operator_user=economy.operator_user, progress=progress)
         result.trade = trade.to_dict()
         if not trade.ok:
             result.violations.append("trade_leg_incomplete: not every payment reconciled")
+    result.today = run_today_story(engine, economy, today, files_dir=files_dir,
+                                   progress=progress).to_dict()
     progress("checking the invariants")
     summary = _summarise(economy, engine, result)
     if result.trade and not result.trade.get("ok"):
@@ -248,5 +295,8 @@ def _summarise(e: Economy, engine: Engine, result: DemoResult) -> DemoResult:
     return result
 
 
-def demo_start_date() -> date:
-    return DEMO_CONFIG.start
+def demo_start_date(today: date | None = None) -> date:
+    """The Monday the simulated history starts on: `HISTORY_DAYS` or a few more before
+    `today` (default: the real date, UTC)."""
+    day = (today or datetime.now(UTC).date()) - timedelta(days=HISTORY_DAYS)
+    return day - timedelta(days=day.weekday())

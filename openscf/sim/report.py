@@ -9,6 +9,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
+from openscf.domain.money import exponent
 from openscf.sim.charts import bar_chart, line_chart
 
 __all__ = ["render_report"]
@@ -30,8 +31,8 @@ padding:3px 10px;text-align:left}td.n{text-align:right;font-variant-numeric:tabu
 
 
 def _m(minor: int | float) -> float:
-    """Minor units of EUR as millions of EUR, for display only."""
-    return float(minor) / 100 / 1e6
+    """Minor units of EUR as millions of EUR, for chart geometry only (never arithmetic)."""
+    return float(minor) / float(10 ** exponent("EUR")) / 1e6
 
 
 def _pct(x: float | None) -> float | None:

@@ -46,6 +46,7 @@ from openscf.documents.ubl_build import (
 )
 from openscf.domain import commands as c
 from openscf.domain.errors import OpenSCFError
+from openscf.domain.money import format_minor
 from openscf.domain.validation import make_iban
 from openscf.store import tables as t
 from openscf.store.uow import unit_of_work
@@ -208,7 +209,7 @@ def run_trade_demo(engine: Engine, service: NetworkService, *, out_dir: Path,
     again = desk.import_payables(maker, "erp-payables.csv", (
         "invoice_number,invoice_date,due_date,currency,amount,supplier_id,order_number,"
         f"disputed\n{report.items[0].number},{(today - timedelta(days=2)).isoformat()},"
-        f"{due.isoformat()},EUR,{_major(result.confirmed[0]['amount_minor'])},"
+        f"{due.isoformat()},EUR,{format_minor(result.confirmed[0]['amount_minor'], 'EUR')},"
         f"{suppliers[0]},NMB-PO-4711,false\n").encode(), program_id=program)
     for item in again.items:
         for error in item.errors:
@@ -254,6 +255,3 @@ def run_trade_demo(engine: Engine, service: NetworkService, *, out_dir: Path,
                                      if r["kind"] == "settlement"]
     return result
 
-
-def _major(minor: int) -> str:
-    return f"{minor // 100}.{minor % 100:02d}"

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Table
 
 from openscf.domain.events import format_instant, parse_instant
+from openscf.domain.invoice_number import exact_invoice_number_key
 from openscf.domain.model import (
     Approval,
     EarlyPaymentOffer,
@@ -27,12 +28,11 @@ from openscf.domain.model import (
     Receivable,
     Relationship,
     User,
-    normalise_invoice_number,
 )
 from openscf.domain.state import Record
 from openscf.store import tables as t
 
-__all__ = ["KEY_OF", "TABLE_OF", "key_of", "normalise_invoice_number", "record_to_row",
+__all__ = ["KEY_OF", "TABLE_OF", "key_of", "record_to_row",
            "row_to_record", "values_to_record"]
 
 TABLE_OF: dict[type[Any], Table] = {
@@ -116,5 +116,5 @@ def record_to_row(record: Record) -> dict[str, Any]:
             value = int(value)
         row[f.name] = value
     if isinstance(record, Invoice):
-        row["number_key"] = normalise_invoice_number(record.number)
+        row["number_key"] = exact_invoice_number_key(record.number)
     return row

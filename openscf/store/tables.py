@@ -334,6 +334,9 @@ api_keys = Table(
     # "<creator>:<Idempotency-Key>" of the POST that created the key, with its body hash.
     Column("idempotency_key", String(300), unique=True),
     Column("request_hash", String(64)),
+    # The API key whose request (directly, or through a session opened with it) created
+    # this key (issue 10), for the audit. None: a password session or a trusted caller.
+    Column("origin_key_id", String(80), index=True),
     **ROWLESS,
 )
 
@@ -347,6 +350,10 @@ auth_sessions = Table(
     Column("created_at", String(32), nullable=False),
     Column("expires_at", String(32), nullable=False),
     Column("ended_at", String(32)),
+    # Where the session came from (issue 10): the API key it was opened with (None: a
+    # password login), so revoking the key ends it; the client's address, for the list.
+    Column("api_key_id", String(80), index=True),
+    Column("address", String(64)),
     **ROWLESS,
 )
 
@@ -359,6 +366,43 @@ user_passwords = Table(
     Column("salt", String(64), nullable=False),
     Column("params", String(40), nullable=False),
     Column("created_at", String(32), nullable=False),
+    **ROWLESS,
+)
+
+# Users an admin disabled (issue 10): no login, no key, no session while a row is here.
+disabled_users = Table(
+    "disabled_users", metadata,
+    Column("user_id", String(80), primary_key=True),
+    Column("org_id", String(80), nullable=False),
+    Column("disabled_by", String(80), nullable=False),
+    Column("disabled_at", String(32), nullable=False),
+    **ROWLESS,
+)
+
+# Failed password logins per scope ("login:<name>" or "address:<ip>"), shared by every
+# worker: after a few failures the scope is locked until `locked_until` (backoff).
+login_throttles = Table(
+    "login_throttles", metadata,
+    Column("scope", String(200), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("last_failure_at", String(32), nullable=False),
+    Column("locked_until", String(32)),
+    **ROWLESS,
+)
+
+# The security audit trail of credentials: logins (failed, succeeded, throttled), keys
+# minted and revoked, users disabled, sessions ended. Never a password, key or cookie.
+auth_events = Table(
+    "auth_events", metadata, _id(),
+    Column("occurred_at", String(32), nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("org_id", String(80), index=True),
+    Column("user_id", String(80)),
+    Column("actor_id", String(80)),
+    Column("address", String(64)),
+    Column("login", String(64)),
+    Column("credential_id", String(80)),
+    Column("detail", String(200)),
     **ROWLESS,
 )
 

@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from openscf.domain.errors import ConcurrencyConflict, OpenSCFError
 from openscf.domain.events import EventRecord, format_instant, record_to_data
+from openscf.domain.invoice_number import exact_invoice_number_key
 from openscf.domain.model import (
     Approval,
     EarlyPaymentOffer,
@@ -42,7 +43,6 @@ from openscf.domain.state import Record
 from openscf.store.mapping import (
     TABLE_OF,
     key_of,
-    normalise_invoice_number,
     record_to_row,
     values_to_record,
 )
@@ -252,7 +252,7 @@ class DbState:
         return self._load(Invoice, (invoice_id,))  # type: ignore[no-any-return]
 
     def invoice_by_number(self, anchor_id: str, supplier_id: str, number: str) -> Invoice | None:
-        natural = (anchor_id, supplier_id, normalise_invoice_number(number))
+        natural = (anchor_id, supplier_id, exact_invoice_number_key(number))
         if natural not in self._numbers:
             self.cursor.execute(self.dialect.invoice_by_number, natural)
             values = self.cursor.fetchone()
@@ -269,6 +269,18 @@ class DbState:
 
     def financing_offer(self, offer_id: str) -> FinancingOffer | None:
         return self._load(FinancingOffer, (offer_id,))  # type: ignore[no-any-return]
+
+    def financing_offers_of(self, request_id: str) -> list[FinancingOffer]:
+        """Every offer on the request: the stored rows, and this transaction's own."""
+        sql = self.dialect.tables[FinancingOffer]
+        self.cursor.execute(sql.select_in_prefix.replace(" id IN ", " request_id IN ")
+                            + self.dialect.placeholders(1), (request_id,))
+        for values in self.cursor.fetchall():
+            self._remember_row(FinancingOffer, values)
+        found = [record for (cls, _), record in self._cache.items()
+                 if cls is FinancingOffer and record is not None
+                 and record.request_id == request_id]
+        return sorted(found, key=lambda o: o.id)
 
     def early_payment_offer(self, offer_id: str) -> EarlyPaymentOffer | None:
         return self._load(EarlyPaymentOffer, (offer_id,))  # type: ignore[no-any-return]
@@ -332,7 +344,7 @@ class DbState:
             self._key_ids.setdefault(record.org_id, set()).add(record.id)
         if isinstance(record, Invoice):
             natural = (record.anchor_id, record.supplier_id,
-                       normalise_invoice_number(record.number))
+                       exact_invoice_number_key(record.number))
             self._numbers[natural] = record.id
 
     def _row(self, record: Record) -> dict[str, Any]:
@@ -527,7 +539,11 @@ class UnitOfWork:
             for key in chunk:
                 self._idempotency.setdefault(key, None)
 
-    def idempotent_response(self, key: str) -> tuple[str, str] | None:
+    def idempotent_response(self, key: str, *, reread: bool = False) -> tuple[str, str] | None:
+        """(request hash, stored response) under the key, or None. `reread` asks the
+        database again (a concurrent transaction may have committed it since)."""
+        if reread and self._idempotency.get(key) is None:
+            self._idempotency.pop(key, None)
         if key not in self._idempotency:
             cur = self.state.cursor
             cur.execute(self.state.dialect.idempotency_get, (key,))
@@ -546,10 +562,10 @@ class UnitOfWork:
     def flush(self) -> None:
         """Write records, then the log, then idempotency records: two round trips.
 
-        First round trip: the conditional updates (a lost race shows as a stale version
-        before anything is inserted) and the log head advance. Taking the log head's row
+        First round trip: the log head advance and the conditional updates (a lost race
+        shows as a stale version before anything is inserted). Taking the log head's row
         lock serialises appends across processes, so sequence numbers are dense and in
-        commit order; it is taken last, and held only for the inserts and the commit.
+        commit order; it is held only for this flush and the commit.
         Second round trip: every insert.
         """
         state, d = self.state, self.state.dialect
@@ -560,16 +576,19 @@ class UnitOfWork:
         checks: list[Any] = []
         head = last = None
         with state.pipeline():
-            for sql, params in updates:
-                cur = conn.cursor()
-                cur.execute(sql, params)
-                checks.append(cur)
+            # The log head first: every writer queues on its row lock before it locks any
+            # record, so writers never wait on each other in a cycle, and an exclusive
+            # unit of work (which holds the head from its start) never deadlocks.
             if self._pending:
                 head = conn.cursor()
                 head.execute(d.advance_log, (len(self._pending),))
                 if self.checkpoint_signer is not None:
                     last = conn.cursor()
                     last.execute(d.last_checkpoint)
+            for sql, params in updates:
+                cur = conn.cursor()
+                cur.execute(sql, params)
+                checks.append(cur)
         if any(cur.rowcount != 1 for cur in checks):
             raise ConcurrencyConflict()
         event_rows: list[tuple[Any, ...]] = []
@@ -627,14 +646,22 @@ def _lost_race(exc: BaseException) -> bool:
 
 
 @contextmanager
-def unit_of_work(engine: Engine, *, optimistic_ids: bool = True,
+def unit_of_work(engine: Engine, *, optimistic_ids: bool = True, exclusive: bool = False,
                  checkpoint_signer: CheckpointSigner | None = None) -> Iterator[UnitOfWork]:
-    """Commit when the block ends normally; roll back everything on any exception."""
+    """Commit when the block ends normally; roll back everything on any exception.
+
+    exclusive: take the log head's row lock before the first read, so that no other
+    transaction can commit a change (every change appends to the log, which takes that
+    lock first in `flush`) between this one's reads and its commit. For retries after a
+    lost race; SQLite's write transactions are exclusive anyway (BEGIN IMMEDIATE).
+    """
     dbapi = engine.dialect.loaded_dbapi
     try:
         with engine.connect() as connection:
             connection.execution_options(openscf_write=True)
             with connection.begin():
+                if exclusive and connection.dialect.name == "postgresql":
+                    connection.exec_driver_sql("SELECT size FROM log_head WHERE id = 1 FOR UPDATE")
                 uow = UnitOfWork(connection, optimistic_ids=optimistic_ids,
                                  checkpoint_signer=checkpoint_signer)
                 yield uow

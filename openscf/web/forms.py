@@ -3,7 +3,13 @@
 Every field is checked here with the same error shape as the domain's (`InvalidRequest`
 with a code, a message a person can act on, and the field's name), so a bad amount or date
 is shown next to the form like any refusal by the network. Amounts are typed in major
-units ("12,500.00") and converted exactly (no float); rates in percent ("4.5").
+units in the one format `openscf.domain.money.parse_amount` accepts ("12500.00" or
+"12,500.00"; never "12.500,00", "12 500", "1e3") and converted exactly (no float); rates
+in percent ("4.5").
+
+A form whose command is irrevocable and carries a typed amount has a question (`ask`): the
+dashboard shows the amount back in the currency's words ("Confirm 12,500.00 EUR to Alb
+Dichtungen KG, due 2027-01-26?") and sends the command only once the person says yes.
 """
 
 from __future__ import annotations
@@ -12,18 +18,18 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from openscf.domain import commands as c
 from openscf.domain.errors import InvalidRequest
-from openscf.domain.money import MAX_AMOUNT_MINOR, parse_major
+from openscf.domain.money import format_amount, parse_amount
 
 __all__ = ["ACTIONS", "Action", "Form"]
 
 Form = Mapping[str, str]
 ID = re.compile(r"^[a-z]{2,5}_[A-Za-z0-9_]{1,64}$")
 MAX_FIELD = 200
-DECIMAL = re.compile(r"^\d{1,20}(\.\d{1,20})?$")
+RATE = re.compile(r"[0-9]{1,3}(?:\.[0-9]{1,6})?")
 
 
 def text(form: Form, name: str, what: str) -> str:
@@ -44,19 +50,8 @@ def ident(form: Form, name: str, what: str) -> str:
 
 
 def amount(form: Form, name: str, currency: str, what: str = "the amount") -> int:
-    """'12,500.10' -> 1250010 (EUR). Plain decimals only: no exponents, no signs."""
-    raw = text(form, name, what).replace(",", "").replace(" ", "").replace("_", "")
-    if raw.startswith("-") or raw in ("0", "0.0", "0.00"):
-        raise InvalidRequest("invalid_amount", f"{what} must be above zero", name)
-    if not DECIMAL.match(raw):
-        raise InvalidRequest("invalid_amount", f"{raw[:40]!r} is not a decimal amount such "
-                             "as 12500.00", name)
-    value = parse_major(raw, currency, name)
-    if value <= 0:
-        raise InvalidRequest("invalid_amount", f"{what} must be above zero", name)
-    if value > MAX_AMOUNT_MINOR:
-        raise InvalidRequest("amount_too_large", f"{what} is too large", name)
-    return value
+    """'12,500.10' -> 1250010 (EUR), strictly (`openscf.domain.money.parse_amount`)."""
+    return parse_amount(text(form, name, what), currency, name)
 
 
 def amounts(form: Form, name: str, currency: str) -> tuple[int, ...]:
@@ -80,34 +75,61 @@ def day(form: Form, name: str, what: str) -> date:
 def rate(form: Form, name: str) -> str:
     """'4.5' (percent) -> '0.045'."""
     raw = text(form, name, "the annual rate").rstrip("%").strip()
-    try:
-        value = Decimal(raw)
-    except InvalidOperation:
-        raise InvalidRequest("invalid_rate", f"{raw!r} is not a rate in percent, such as 4.5",
-                             name) from None
-    if not value.is_finite() or not 0 < value <= 100:
+    if not RATE.fullmatch(raw):
+        raise InvalidRequest("invalid_rate", f"{raw[:40]!r} is not a rate in percent: type "
+                             "digits with '.' before the decimals, such as 4.5", name)
+    value = Decimal(raw)
+    if not 0 < value <= 100:
         raise InvalidRequest("invalid_rate", "the annual rate is a percentage above 0 and at "
                              "most 100", name)
     return str((value / 100).normalize())
 
 
 def fees(form: Form, name: str, currency: str) -> int:
-    raw = (form.get(name) or "").strip().replace(",", "")
-    if not raw or raw in ("0", "0.0", "0.00"):
+    raw = (form.get(name) or "").strip()
+    if not raw or raw in ("0", "0.0", "0.00", "0.000"):
         return 0
     if raw.startswith("-"):
         raise InvalidRequest("invalid_fees", "fees cannot be negative", name)
     return amount({name: raw}, name, currency, "the fees")
 
 
+Names = Callable[[str], str]  # an organisation's id -> its name, as the person sees it
+
+
+def ask_confirm(command: c.Command, names: Names) -> str | None:
+    assert isinstance(command, c.ConfirmInvoice)
+    return (f"Confirm {format_amount(command.amount_minor, command.currency)} to "
+            f"{names(command.supplier_id)}, due {command.due_on.isoformat()}?")
+
+
+def ask_split(command: c.Command, currency: str) -> str | None:
+    assert isinstance(command, c.SplitReceivable)
+    pieces = [format_amount(a, currency) for a in command.amounts_minor]
+    return f"Split the piece into {', '.join(pieces[:-1])} and {pieces[-1]}?"
+
+
+def ask_transfer(command: c.Command, currency: str, names: Names) -> str | None:
+    assert isinstance(command, c.TransferReceivable)
+    if command.amount_minor is None:
+        return None  # the whole piece: no amount was typed
+    return (f"Transfer {format_amount(command.amount_minor, currency)} of the piece to "
+            f"{names(command.to_org_id)}?")
+
+
 @dataclass(frozen=True)
 class Action:
-    """A form: the role page it lives on, what it builds, and what success says."""
+    """A form: the role page it lives on, what it builds, and what success says.
+
+    `ask`, when set, gives the question the person answers before the command is sent
+    ((command, currency, names) -> question, or None when there is nothing to confirm).
+    """
 
     role: str
     build: Callable[[Form, str], c.Command]  # (form, currency of the record) -> command
     done: str
     target: str  # the form field naming the record acted on (errors are shown next to it)
+    ask: Callable[[c.Command, str, Names], str | None] | None = None
 
 
 ACTIONS: dict[str, Action] = {
@@ -119,7 +141,8 @@ ACTIONS: dict[str, Action] = {
             invoice_number=text(f, "invoice_number", "the invoice number"),
             amount_minor=amount(f, "amount", cur), currency=cur,
             due_on=day(f, "due_on", "the due date")),
-        "Invoice confirmed", "invoice_number"),
+        "Invoice confirmed", "invoice_number",
+        ask=lambda cmd, cur, names: ask_confirm(cmd, names)),
     "approve": Action(
         "anchor", lambda f, cur: c.ApproveConfirmation(ident(f, "approval_id", "the approval")),
         "Confirmation approved: the receivable is issued", "approval_id"),
@@ -136,13 +159,14 @@ ACTIONS: dict[str, Action] = {
         "supplier",
         lambda f, cur: c.SplitReceivable(ident(f, "receivable_id", "the piece"),
                                          amounts(f, "amounts", cur)),
-        "Receivable split", "receivable_id"),
+        "Receivable split", "receivable_id",
+        ask=lambda cmd, cur, names: ask_split(cmd, cur)),
     "transfer": Action(
         "supplier",
         lambda f, cur: c.TransferReceivable(
             ident(f, "receivable_id", "the piece"), ident(f, "to_org_id", "the recipient"),
             amount(f, "amount", cur) if (f.get("amount") or "").strip() else None),
-        "Receivable transferred", "receivable_id"),
+        "Receivable transferred", "receivable_id", ask=ask_transfer),
     "request_financing": Action(
         "supplier", lambda f, cur: c.RequestFinancing(ident(f, "receivable_id", "the piece")),
         "Financing requested: the program's funders can now bid", "receivable_id"),

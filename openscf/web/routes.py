@@ -13,7 +13,9 @@ form, which comes before any session, uses a double-submit token instead (a rand
 in a SameSite=Strict cookie, echoed by the form). Cookies are SameSite, HttpOnly for the
 session, and Secure unless the server was told otherwise.
 
-Forms post to ``/{role}/actions/{name}``; the handler builds one command, runs it as the
+Forms post to ``/{role}/actions/{name}``; the handler builds one command (a form that
+types an amount into an irrevocable command first shows it back, "Confirm 12,500.00 EUR
+to ..., due ...?", and runs only when that question is answered), runs it as the
 logged-in user through `NetworkService.handle` (which authorizes it: role, maker-checker,
 holder-only moves ...), then redirects back to the page with a short note (post /
 redirect / get), or shows the page again with the refusal's message next to the form and
@@ -38,7 +40,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from sqlalchemy import Engine
 
 from openscf.app.audit import audit, db_source
-from openscf.app.auth import AuthenticationFailed, Authenticator, Principal
+from openscf.app.auth import AuthenticationFailed, Authenticator, LoginThrottled, Principal
 from openscf.app.clock import Clock
 from openscf.app.queries import ReadModel
 from openscf.app.service import NetworkService
@@ -98,7 +100,7 @@ def make_environment() -> Environment:
     env = Environment(loader=FileSystemLoader(HERE / "templates"),
                       autoescape=select_autoescape(default=True, default_for_string=True),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.filters["money"] = views.money
+    env.filters["money"] = views.money  # every amount shown: openscf.domain.money.format_amount
     env.filters["rate"] = views.rate
     env.globals["exponents"] = CURRENCY_EXPONENTS
     env.filters["percent"] = views.rate
@@ -144,6 +146,7 @@ def _render(request: Request, template: str, status: int = 200,
         titles=ROLE_TITLES, csrf=who.csrf_token if who else "",
         today=dash.clock.now().date(), error=context.pop("error", None),
         done=context.pop("done", None), active=context.pop("active", ""),
+        step=context.pop("step", None),
         form=context.pop("form", {}), report=context.pop("report", None), **context)
     return HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
 
@@ -158,6 +161,20 @@ def _status(error: OpenSCFError) -> int:
         if isinstance(error, cls):
             return status
     return 400
+
+
+@dataclass
+class Step:
+    """A question the person answers before an irrevocable command is sent.
+
+    `fields` are the form as typed (without the CSRF token), posted again with
+    ``confirmed=yes`` when the person says yes; the command is then built from them anew.
+    """
+
+    role: str
+    action: str
+    question: str
+    fields: list[tuple[str, str]]
 
 
 @dataclass
@@ -222,11 +239,20 @@ async def login(request: Request) -> Response:
         return _login_page(request, 403, "The login form expired; please try again.",
                            login_name)
     dash = _dash(request)
+    address = request.client.host if request.client else None
     try:
-        session = await run_in_threadpool(dash.auth.login_with_password, login_name,
-                                          form.get("password", ""))
-    except AuthenticationFailed:
-        return _login_page(request, 401, "Wrong login or password.", login_name)
+        session = await run_in_threadpool(
+            lambda: dash.auth.login_with_password(login_name, form.get("password", ""),
+                                                  address=address))
+    except LoginThrottled as exc:
+        page = _login_page(request, 429, f"Too many failed logins; try again in "
+                           f"{exc.retry_after_seconds} seconds.", login_name)
+        page.headers["Retry-After"] = str(exc.retry_after_seconds)
+        return page
+    except AuthenticationFailed as exc:
+        message = ("This user is disabled; ask an admin of your organisation."
+                   if exc.code == "user_disabled" else "Wrong login or password.")
+        return _login_page(request, 401, message, login_name)
     response = _redirect("/")
     secure, age = dash.secure_cookies, dash.session_max_age
     response.set_cookie(SESSION_COOKIE, session.session_id, max_age=age, path="/",
@@ -343,11 +369,28 @@ def _currency(dash: Dashboard, who: Principal, form: Form) -> str:
     return "EUR"
 
 
+def _org_name(dash: Dashboard, who: Principal) -> Any:
+    def name(org_id: str) -> str:
+        try:
+            return dash.reads.organisation(who, org_id).name
+        except NotFound:
+            return org_id
+    return name
+
+
 def _run_action(dash: Dashboard, who: Principal, name: str,
                 form: Form) -> tuple[str, str | None]:
-    """Run the form's command as the user: (what to say, the id to name)."""
+    """Run the form's command as the user: (what to say, the id to name).
+
+    When the form has a question not yet answered, nothing runs: ("ask", the question).
+    """
     action = ACTIONS[name]
-    command = action.build(form, _currency(dash, who, form))
+    currency = _currency(dash, who, form)
+    command = action.build(form, currency)
+    if action.ask is not None and form.get("confirmed") != "yes":
+        question = action.ask(command, currency, _org_name(dash, who))
+        if question is not None:
+            return "ask", question
     outcome = dash.service.handle(who.user_id, command)
     types = {e.get("type") for e in outcome.events}
     created = outcome.created
@@ -390,6 +433,10 @@ async def act(request: Request, role: str, name: str) -> Response:
         log.info("dashboard form %s refused for %s: %s", name, who.user_id, exc.code)
         return await run_in_threadpool(_role_page, request, who, role, _status(exc),
                                        error=shown, form=form)
+    if done == "ask" and ref is not None:
+        fields = [(k, v) for k, v in form.items() if k not in ("csrf_token", "confirmed")]
+        step = Step(role, name, ref, fields)
+        return await run_in_threadpool(_role_page, request, who, role, step=step, form=form)
     query = {"done": done, **({"ref": ref} if ref else {})}
     return _redirect(f"/{role}?{urlencode(query)}")
 

@@ -36,7 +36,7 @@ from openscf.domain.model import (
     Program,
     Receivable,
 )
-from openscf.domain.money import CURRENCY_EXPONENTS, format_minor
+from openscf.domain.money import exponent, format_amount
 from openscf.domain.pricing import discount_minor
 from openscf.store import tables as t
 from openscf.store.queries import count_events_by_type, load_exposures, log_size
@@ -61,24 +61,19 @@ HISTORY_ROWS = 15
 
 
 def money(amount_minor: int, currency: str) -> str:
-    """'1234567', 'EUR' -> '12,345.67 EUR': the dashboard's one amount format (minor units,
-    the currency's exponent). Point this at openscf.domain.money.format_amount once it
-    exists; every page and chart label goes through here."""
-    text = format_minor(amount_minor, currency)
-    sign = "-" if text.startswith("-") else ""
-    whole, _, frac = text.lstrip("-").partition(".")
-    grouped = f"{int(whole):,}"
-    return f"{sign}{grouped}{'.' + frac if frac else ''} {currency}"
+    """'1234567', 'EUR' -> '12,345.67 EUR' (the templates' `money` filter): the dashboard's
+    one amount format, for every page, table and chart label."""
+    return format_amount(amount_minor, currency)
 
 
 def major(amount_minor: int, currency: str) -> float:
     """For chart geometry only: never for arithmetic on money."""
-    return float(amount_minor) / float(10 ** CURRENCY_EXPONENTS[currency])
+    return float(amount_minor) / float(10 ** exponent(currency))
 
 
 def money_fmt(currency: str) -> Callable[[float], str]:
-    exponent = CURRENCY_EXPONENTS[currency]
-    return lambda v: money(round(v * 10**exponent), currency)
+    scale = 10 ** exponent(currency)
+    return lambda v: money(round(v * scale), currency)
 
 
 def rate(annual: str | Decimal) -> str:

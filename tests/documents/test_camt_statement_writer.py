@@ -12,7 +12,8 @@ from datetime import UTC, date, datetime
 
 from lxml import etree
 
-from openscf.documents.pain001 import PAIN001_NAMESPACE, format_amount, parse_amount
+from openscf.documents.pain001 import PAIN001_NAMESPACE
+from openscf.domain.money import format_minor, parse_document_amount
 
 from ..conftest import conformance_file
 
@@ -90,12 +91,12 @@ def write_camt053(
     for code, value in (("OPBD", opening_minor), ("CLBD", closing)):
         bal = _sub(stmt, "Bal")
         _sub(_sub(_sub(bal, "Tp"), "CdOrPrtry"), "Cd", code)
-        _sub(bal, "Amt", format_amount(abs(value), currency), Ccy=currency)
+        _sub(bal, "Amt", format_minor(abs(value), currency), Ccy=currency)
         _sub(bal, "CdtDbtInd", "CRDT" if value >= 0 else "DBIT")
         _dated(bal, "Dt", statement_date)
     for entry in entries:
         ntry = _sub(stmt, "Ntry")
-        _sub(ntry, "Amt", format_amount(entry.amount_minor, entry.currency), Ccy=entry.currency)
+        _sub(ntry, "Amt", format_minor(entry.amount_minor, entry.currency), Ccy=entry.currency)
         _sub(ntry, "CdtDbtInd", entry.credit_debit)
         if entry.reversal:
             _sub(ntry, "RvslInd", "true")
@@ -116,7 +117,7 @@ def write_camt053(
             txd = _sub(details, "TxDtls")
             refs = _sub(txd, "Refs")
             _sub(refs, "EndToEndId", tx.end_to_end_id or "NOTPROVIDED")
-            _sub(txd, "Amt", format_amount(tx.amount_minor, entry.currency), Ccy=entry.currency)
+            _sub(txd, "Amt", format_minor(tx.amount_minor, entry.currency), Ccy=entry.currency)
             _sub(txd, "CdtDbtInd", entry.credit_debit)
             role = "Cdtr" if entry.credit_debit == "DBIT" else "Dbtr"
             if tx.counterparty_name or tx.counterparty_iban:
@@ -157,7 +158,7 @@ def bank_executes(pain001: bytes) -> dict[str, list[BankEntry]]:
             amount_el = tx.find("p:Amt/p:InstdAmt", ns)
             assert amount_el is not None and iban is not None
             ccy = amount_el.get("Ccy") or ""
-            minor = parse_amount(amount_el.text or "", ccy)
+            minor = parse_document_amount(amount_el.text or "", ccy)
             booked.setdefault(iban, []).append(
                 BankEntry(
                     amount_minor=minor,

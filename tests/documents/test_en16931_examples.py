@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
+from openscf.documents import cii
 from openscf.documents.en16931 import RULE_IDS
 from openscf.documents.validation import validate_invoice
 
@@ -516,3 +517,51 @@ def test_the_cen_ubl_xslt_reports_the_official_message_and_an_xpath_location(
     assert finding.rule_id == "BR-CO-16"
     assert finding.message == native_finding.findings[0].message
     assert "LegalMonetaryTotal" in finding.location
+
+
+# --- Only the rules a CII document claims bind it (issue: valid CII invoices refused) ----
+
+
+@pytest.mark.parametrize("path", CII_EXAMPLES, ids=example_id)
+def test_every_valid_cii_example_is_valid_with_every_stage_installed(
+    path: Path, schematron_dir: Path
+) -> None:
+    report = validate_invoice(path.read_bytes(), str(path), data_dir=schematron_dir)
+    assert report.stages_run == ("xsd", "en16931", "schematron")
+    assert report.valid, [(f.rule_id, f.message) for f in report.findings
+                          if f.severity == "fatal"]
+
+
+def _claim_profile(profile: str) -> Mutation:
+    def apply(root: etree._Element) -> None:
+        el = root.find(cii.path("rsm:ExchangedDocumentContext",
+                                "ram:GuidelineSpecifiedDocumentContextParameter", "ram:ID"))
+        assert el is not None
+        el.text = profile
+    return apply
+
+
+def test_a_factur_x_profile_check_binds_a_document_that_claims_factur_x(
+    einvoice: Path, schematron_dir: Path
+) -> None:
+    base = "en16931/cii/examples/CII_business_example_02.xml"
+    plain = validate_invoice((einvoice / base).read_bytes(), data_dir=schematron_dir)
+    fx_as_warning = {f.rule_id for f in plain.findings
+                     if f.rule_id.startswith("FX-") and f.severity == "warning"}
+    assert fx_as_warning, "the Factur-X stylesheet reports its profile check on this example"
+    claimed = mutate((einvoice / base).read_bytes(), _claim_profile(
+        "urn:cen.eu:en16931:2017#conformant#urn:factur-x.eu:1p0:extended"))
+    report = validate_invoice(claimed, data_dir=schematron_dir)
+    assert not report.valid
+    assert fx_as_warning & report.rule_ids()
+
+
+def test_a_finding_without_a_rule_id_is_reported_but_never_refuses(
+    einvoice: Path, schematron_dir: Path
+) -> None:
+    data = (einvoice / "en16931/cii/examples/CII_example5.xml").read_bytes()
+    report = validate_invoice(data, data_dir=schematron_dir)
+    unnamed = [f for f in report.findings if f.rule_id == "schematron"]
+    assert unnamed and all(f.severity == "warning" for f in unnamed)
+    assert all("without a rule id" in f.message for f in unnamed)
+    assert report.valid

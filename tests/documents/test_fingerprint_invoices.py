@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import replace
 from datetime import date, timedelta
 
@@ -23,9 +22,9 @@ from openscf.documents.fingerprint import (
     import_fingerprints,
     key_from_invoice,
     keyed_fingerprint,
-    normalise_invoice_number,
 )
 from openscf.documents.invoice import NormalisedInvoice, Party, PartyId
+from openscf.domain.invoice_number import loose_invoice_number_key
 
 SECRET = b"k" * 32
 OTHER_SECRET = b"q" * 32
@@ -57,7 +56,7 @@ def key(number: str = "INV-1001", **changes: object) -> InvoiceKey:
     ],
 )
 def test_invoice_numbers_are_normalised_case_punctuation_and_leading_zeros_away(raw, normalised):
-    assert normalise_invoice_number(raw) == normalised
+    assert loose_invoice_number_key(raw) == normalised
 
 
 def test_the_fingerprint_is_sha256_hex_and_ignores_number_and_party_formatting():
@@ -250,7 +249,8 @@ def test_sequential_numbers_can_require_a_close_amount_or_date_as_well():
     assert find_near_duplicates(far, existing) != []
 
 
-def test_checking_against_a_large_index_stays_fast():
+def test_a_large_index_finds_the_one_duplicate_among_twenty_thousand_invoices():
+    # Its speed is a benchmark's business (bench/documents.py), not a timed test's.
     index = FingerprintIndex()
     start = date(2024, 1, 1)
     for n in range(20_000):
@@ -263,9 +263,7 @@ def test_checking_against_a_large_index_stays_fast():
                 issue_date=start + timedelta(days=n % 365),
             ),
         )
-    started = time.perf_counter()
-    for n in range(2_000):
-        index.check(key(f"X-{n}", seller_id=f"S{n % 200}"))
-    assert time.perf_counter() - started < 2.0
+    assert all(index.check(key(f"X-{n}", seller_id=f"S{n % 200}", amount_minor=7))
+               == [] for n in range(200))
     hits = index.check(key("INV-000042", seller_id="S42", amount_minor=10_042))
     assert hits[0].existing_ref == "inv_42"

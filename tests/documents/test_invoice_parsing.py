@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from openscf.documents.currency import exponent, to_minor
 from openscf.documents.errors import (
     AmountPrecisionError,
     DocumentError,
@@ -141,14 +140,22 @@ def test_an_amount_with_more_decimals_than_the_currency_allows_is_refused() -> N
 
 
 def test_trailing_zeros_beyond_the_minor_unit_are_exact_and_accepted() -> None:
-    assert to_minor("12.300", "EUR") == 1230
-    assert exponent("JPY") == 0 and exponent("BHD") == 3 and exponent("EUR") == 2
+    assert parse_invoice(tiny_ubl("EUR", "12.300", "12.300")).payable_minor == 1230
 
 
-def test_numbers_in_exponent_notation_or_nan_are_refused() -> None:
-    for text in ("1e3", "NaN", "Infinity", "", "1,5"):
-        with pytest.raises(InvalidValueError):
-            to_minor(text, "EUR")
+@pytest.mark.parametrize("text", ["1e3", "NaN", "Infinity", "1,5"])
+def test_numbers_in_exponent_notation_or_nan_are_refused(text: str) -> None:
+    with pytest.raises(InvalidValueError) as err:
+        parse_invoice(tiny_ubl("EUR", text, "100.00"), "odd.xml")
+    assert err.value.code == "invalid_value"
+    assert err.value.source == "odd.xml" and err.value.line is not None
+
+
+def test_an_invoice_in_an_unknown_currency_is_refused_not_read_as_two_decimals() -> None:
+    with pytest.raises(InvalidValueError) as err:
+        parse_invoice(tiny_ubl("XYZ", "100.00", "100.00"), "xyz.xml")
+    assert err.value.code == "invalid_currency"
+    assert "'XYZ'" in err.value.message and err.value.source == "xyz.xml"
 
 
 def test_an_invoice_without_currency_is_refused_with_a_clear_error() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -201,7 +200,8 @@ def test_validate_instructions_lists_every_bad_instruction():
     ]
 
 
-def test_one_hundred_thousand_instructions_are_built_in_under_ten_seconds():
+def test_one_hundred_thousand_instructions_make_one_complete_file():
+    # The time it takes is measured by bench/documents_pain001.py, not asserted here.
     creditors = [
         "GB29NWBK60161331926819",
         "DE89370400440532013000",
@@ -217,8 +217,5 @@ def test_one_hundred_thousand_instructions_are_built_in_under_ten_seconds():
         )
         for n in range(100_000)
     ]
-    started = time.perf_counter()
     xml = build_pain001(many, message_id="MSG-BIG", created_at=CREATED, initiating_party="OpenSCF")
-    elapsed = time.perf_counter() - started
-    assert elapsed <= 10.0
     assert xml.count(b"<CdtTrfTxInf>") == 100_000

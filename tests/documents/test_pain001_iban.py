@@ -1,4 +1,4 @@
-"""IBAN and BIC checks, ISO 11649 RF creditor references, and ISO 4217 amount text."""
+"""IBAN and BIC checks, ISO 11649 RF creditor references (amounts: tests/domain/test_money)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,6 @@ from openscf.documents.iban import (
     validate_iban,
     validate_rf_reference,
 )
-from openscf.documents.pain001 import format_amount, parse_amount
 
 
 def test_an_iban_in_print_form_is_returned_in_compact_upper_case():
@@ -80,39 +79,3 @@ def test_every_created_rf_reference_validates_and_a_changed_digit_does_not(body)
     wrong = ref[:2] + f"{(int(ref[2:4]) + 1) % 100:02d}" + ref[4:]
     assert not is_valid_rf_reference(wrong)
 
-
-@pytest.mark.parametrize(
-    ("minor", "currency", "text"),
-    [(123456, "EUR", "1234.56"), (5, "EUR", "0.05"), (1234, "JPY", "1234"), (1, "KWD", "0.001")],
-)
-def test_minor_units_are_written_with_the_currency_exponent(minor, currency, text):
-    assert format_amount(minor, currency) == text
-    assert parse_amount(text, currency) == minor
-
-
-def test_extra_zero_decimals_are_accepted_but_extra_digits_are_not_rounded():
-    assert parse_amount("50.000", "NOK") == 5000
-    with pytest.raises(DocumentError) as caught:
-        parse_amount("0.005", "EUR")
-    assert caught.value.code == "amount_precision"
-
-
-@pytest.mark.parametrize("text", ["1e3", "1,000.00", "abc", "", "NaN", "1.2.3"])
-def test_amount_text_that_is_not_a_plain_decimal_is_refused(text):
-    with pytest.raises(DocumentError) as caught:
-        parse_amount(text, "EUR")
-    assert caught.value.code == "invalid_amount"
-
-
-def test_an_unknown_currency_is_refused():
-    with pytest.raises(DocumentError) as caught:
-        parse_amount("1.00", "XYZ")
-    assert caught.value.code == "invalid_currency"
-
-
-@given(
-    st.integers(min_value=-(10**15), max_value=10**15),
-    st.sampled_from(["EUR", "JPY", "KWD", "CHF", "CLF"]),
-)
-def test_formatting_then_parsing_an_amount_gives_back_the_same_minor_units(minor, currency):
-    assert parse_amount(format_amount(minor, currency), currency) == minor

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from openscf.domain import commands as c
+from openscf.domain import events as ev
 from openscf.domain.apply import apply
 from openscf.domain.decide import Actor, decide
 from openscf.domain.events import EventRecord
@@ -18,6 +19,7 @@ from openscf.trust.keys import SigningKey, encode_public_key
 TODAY = date(2026, 3, 2)  # a Monday
 IBAN = "DE89370400440532013000"
 BIC = "COBADEFFXXX"
+OPERATOR = Actor("org_op", "usr_op")
 
 
 @dataclass
@@ -26,6 +28,18 @@ class World:
     today: date = TODAY
     log: list[EventRecord] = field(default_factory=list)
     counter: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    def __post_init__(self) -> None:
+        """Genesis, as the app's bootstrap writes it: the operator and its first admin."""
+        now = datetime(self.today.year, self.today.month, self.today.day, 9, tzinfo=UTC)
+        for event in (ev.OrganisationRegistered(OPERATOR.org_id, "Operator", ("operator",),
+                                                "DE", None, None, None),
+                      ev.UserAdded(OPERATOR.user_id, OPERATOR.org_id, "operator admin",
+                                   ("admin", "checker", "maker"))):
+            record = EventRecord(self.new("evt"), OPERATOR.org_id, OPERATOR.user_id, now,
+                                 event, len(self.log) + 1)
+            apply(self.state, record)
+            self.log.append(record)
 
     def new(self, prefix: str) -> str:
         return f"{prefix}_t{next(self.counter)}"
@@ -44,7 +58,7 @@ class World:
 
     def org(self, name: str, roles: tuple[str, ...], bank: bool = True) -> Actor:
         org_id, user_id = self.new("org"), self.new("usr")
-        operator = Actor("org_op", "usr_op")
+        operator = OPERATOR
         public_key = encode_public_key(SigningKey.generate().public_key)
         self.run(operator, c.RegisterOrganisation(name, roles, "DE", iban=IBAN if bank else None,
                                                   bic=BIC if bank else None, org_id=org_id,

@@ -11,37 +11,9 @@ from hypothesis import strategies as st
 from openscf.domain.calendar import is_business_day, modified_following
 from openscf.domain.errors import InvalidRequest
 from openscf.domain.ids import check_id, is_id, make_id
-from openscf.domain.money import (
-    CURRENCY_EXPONENTS,
-    MAX_AMOUNT_MINOR,
-    Money,
-    allocate,
-    check_amount,
-    format_minor,
-    parse_major,
-)
+from openscf.domain.money import MAX_AMOUNT_MINOR, allocate, check_amount
 from openscf.domain.pricing import parse_rate
 from openscf.domain.validation import check_bic, check_iban, make_iban
-
-
-def test_currency_exponents_follow_iso_4217() -> None:
-    assert (CURRENCY_EXPONENTS["JPY"], CURRENCY_EXPONENTS["EUR"], CURRENCY_EXPONENTS["KWD"]) == (
-        0, 2, 3)
-
-
-@pytest.mark.parametrize(("text", "currency", "minor"), [
-    ("12345.67", "EUR", 1234567), ("1000", "JPY", 1000), ("1.234", "KWD", 1234),
-    ("0.10", "USD", 10), ("7", "EUR", 700),
-])
-def test_major_amounts_parse_exactly_to_minor_units(text: str, currency: str, minor: int) -> None:
-    assert parse_major(text, currency) == minor
-    assert parse_major(format_minor(minor, currency), currency) == minor
-
-
-def test_more_decimals_than_the_currency_has_are_refused() -> None:
-    with pytest.raises(InvalidRequest) as info:
-        parse_major("1.5", "JPY")
-    assert info.value.code == "too_many_decimals"
 
 
 @pytest.mark.parametrize(("amount", "code"), [(0, "amount_not_positive"),
@@ -52,14 +24,6 @@ def test_amount_checks_name_the_problem(amount: int, code: str) -> None:
     with pytest.raises(InvalidRequest) as info:
         check_amount(amount)
     assert info.value.code == code
-
-
-def test_mixing_currencies_is_an_error() -> None:
-    with pytest.raises(InvalidRequest) as info:
-        Money(100, "EUR") + Money(100, "USD")
-    assert info.value.code == "currency_mismatch"
-    assert Money(100, "EUR") + Money(5, "EUR") == Money(105, "EUR")
-    assert str(Money(123456, "EUR")) == "1234.56 EUR"
 
 
 @given(st.integers(0, 10**15), st.lists(st.integers(1, 10**6), min_size=1, max_size=30))

@@ -21,7 +21,7 @@ from openscf.domain.errors import (
 )
 from openscf.domain.replay import replay
 
-from .conftest import Network, build_network
+from .conftest import OPERATOR, Network, build_network
 
 DUE = date(2026, 5, 29)
 
@@ -241,6 +241,10 @@ REFUSALS: list[tuple[str, Callable[[Network], None], type[OpenSCFError], str]] =
     ("the same invoice twice", lambda n: (_confirm(n), _confirm(
         n, invoice_id="inv_y", receivable_id="rcv_y", invoice_number=" inv-x ")),
      Conflict, "invoice_already_confirmed"),
+    ("the same invoice twice, once in full-width letters", lambda n: (_confirm(n), _confirm(
+        n, invoice_id="inv_y", receivable_id="rcv_y",
+        invoice_number="\uff49\uff4e\uff56\uff0d\uff58")),
+     Conflict, "invoice_already_confirmed"),
     ("a reused receivable id", lambda n: _confirm(n, receivable_id=n.receivable_id), Conflict,
      "id_in_use"),
     ("a malformed id", lambda n: _confirm(n, receivable_id="inv_wrongprefix"), InvalidRequest,
@@ -372,7 +376,7 @@ REFUSALS: list[tuple[str, Callable[[Network], None], type[OpenSCFError], str]] =
     ("a funder added twice", lambda n: n.world.run(n.anchor, c.AddFunder(
         n.program_id, n.funder.org_id)), Conflict, "already_a_funder"),
     ("an organisation with an unknown role", lambda n: n.world.run(
-        n.anchor, c.RegisterOrganisation("X", ("king",), "DE", org_id="org_k")), InvalidRequest,
+        OPERATOR, c.RegisterOrganisation("X", ("king",), "DE", org_id="org_k")), InvalidRequest,
      "invalid_role"),
     ("a user with an unknown permission", lambda n: n.world.run(n.anchor, c.AddUser(
         n.anchor.org_id, "U", ("root",), "usr_r")), InvalidRequest, "invalid_permission"),

@@ -266,3 +266,42 @@ def test_an_invalid_iban_stops_the_payment_export_before_any_file(cli_net, tmp_p
     assert not out_dir.exists()
     code, listing = _run("payments", "list", "--db", str(net.db), "--json")
     assert listing["data"] == []
+
+
+def _table_output(*args: str) -> str:
+    result = runner.invoke(app, list(args), env={"COLUMNS": "240"})
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_documents_list_shows_amounts_in_their_currency_not_in_minor_units(cli_net, tmp_path):
+    today = cli_net.clock.now().date()
+    row = (f"A-7,{(today - timedelta(days=1)).isoformat()},{(today + timedelta(days=30))},"
+           f"EUR,13470.80,{cli_net.suppliers[0]},,false")
+    path = _write(tmp_path, "erp.csv", f"{HEADER}\n{row}\n".encode())
+    code, out = _run("import", "payables", path, "--as", cli_net.anchor_user, "--db",
+                     str(cli_net.db), "--json")
+    assert code == 0 and out["imported"] == 1, out
+    shown = _table_output("documents", "list", "--db", str(cli_net.db))
+    assert "13,470.80 EUR" in shown
+    assert "1347080" not in shown
+
+
+def test_payments_list_shows_each_amount_with_its_currencys_decimals(cli_net):
+    today = cli_net.clock.now().date()
+    base = {"kind": "settlement", "offer_id": None, "debtor_org_id": cli_net.anchor,
+            "creditor_org_id": cli_net.suppliers[0], "debtor_iban": "DE89370400440532013000",
+            "debtor_bic": "COBADEFFXXX", "creditor_iban": "DE89370400440532013000",
+            "creditor_bic": None, "value_date": today, "creditor_reference": None,
+            "message_id": "OSCF-1", "file_name": "pain001.xml", "status": "sent",
+            "created_at": "2026-01-01T00:00:00+00:00"}
+    with cli_net.svc.engine.begin() as conn:
+        for n, (minor, currency) in enumerate(
+                [(1_347_080, "EUR"), (1_250_000, "JPY"), (12_500, "BHD")]):
+            conn.execute(t.payment_instructions.insert().values(
+                id=f"pmt_{n}", subject_id=f"rcv_{n}", receivable_id=f"rcv_{n}",
+                amount_minor=minor, currency=currency, **base))
+    shown = _table_output("payments", "list", "--db", str(cli_net.db))
+    assert "13,470.80 EUR" in shown and "1347080" not in shown
+    assert "1,250,000 JPY" in shown
+    assert "12.500 BHD" in shown

@@ -1,7 +1,7 @@
 """Shared fixtures for the trust tests: the corpus's Merkle vectors and C2SP specs.
 
-The corpus is read in place (`conformance_root` in tests/conftest.py); tests that need it
-skip, naming the missing file or folder, when it is absent.
+The corpus is carried in tests/conformance (`conformance_root` in tests/conftest.py); a
+missing file or folder fails the tests that need it, naming what is missing.
 """
 
 from __future__ import annotations
@@ -53,7 +53,5 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         if files:
             metafunc.parametrize(fixture, files, ids=[str(f.relative_to(root)) for f in files])
         else:
-            metafunc.parametrize(
-                fixture,
-                [pytest.param(None, marks=pytest.mark.skip(reason=conformance_missing(root)))],
-            )
+            # A missing folder fails the test (reading the path raises), never skips it.
+            metafunc.parametrize(fixture, [root], ids=[conformance_missing(root)])

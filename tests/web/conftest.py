@@ -72,6 +72,12 @@ class Visit:
         assert found, self.flash()
         return found.group(1)
 
+    def say_yes(self) -> str:
+        """Answer the question asked before an irrevocable step with yes; return it."""
+        question = str(self.page.locator("[data-question]").inner_text())
+        self.page.locator("form[data-form=confirm-step] button").click()
+        return question
+
     def assert_clean(self) -> None:
         """No script error, no CSP violation, nothing wider than a laptop screen."""
         assert self.problems == [], self.problems

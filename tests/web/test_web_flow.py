@@ -52,6 +52,8 @@ def test_a_receivable_goes_from_confirmation_down_the_chain_to_financing_and_set
     form.locator("input[name=amount]").fill("120,000.00")
     due = date.fromisoformat(form.locator("input[name=due_on]").input_value())
     form.locator("button[type=submit]").click()
+    assert anchor.say_yes() == (f"Confirm 120,000.00 EUR to {supplier.name}, "
+                                f"due {due.isoformat()}?")
     assert "Invoice confirmed" in anchor.flash()
     root = anchor.flash_ref()
     assert site.receivable(root)["face_minor"] == 120_000_00
@@ -64,6 +66,7 @@ def test_a_receivable_goes_from_confirmation_down_the_chain_to_financing_and_set
     form.locator("input[name=invoice_number]").fill("WEB-FLOW-BIG")
     form.locator("input[name=amount]").fill(f"{big // 100}.00")
     form.locator("button[type=submit]").click()
+    assert f"Confirm {big // 100:,}.00 EUR to" in anchor.say_yes()
     assert "waits for a second user" in anchor.flash()
     approval = anchor.flash_ref()
     pending = row(anchor, "approvals", approval=approval)
@@ -94,6 +97,7 @@ def test_a_receivable_goes_from_confirmation_down_the_chain_to_financing_and_set
     split = row(s1, "held", receivable=root).locator("form[data-form=split]")
     split.locator("input[name=amounts]").fill("70000 50000")
     split.locator("button").click()
+    assert s1.say_yes() == "Split the piece into 70,000.00 EUR and 50,000.00 EUR?"
     assert "Receivable split" in s1.flash()
     assert row(s1, "held", receivable=root).count() == 0
     pieces = {p["face_minor"]: p["id"] for p in site.pieces_held(supplier.org_id)
@@ -145,7 +149,9 @@ def test_a_receivable_goes_from_confirmation_down_the_chain_to_financing_and_set
     offers = s2.page.locator(f'[data-request="{request}"] table[data-table=offers] tr[data-offer]')
     assert offers.count() == 2
     assert marks(s2, f"offers-{request}") == 2
-    face, days = Decimal(50_000_00), (due - site.clock.now().date()).days
+    # Discounted to the piece's maturity: the due date rolled to a business day.
+    maturity = site.receivable(root)["due_on"]
+    face, days = Decimal(50_000_00), (maturity - site.clock.now().date()).days
     shown = {}
     for i in range(2):
         line = offers.nth(i)

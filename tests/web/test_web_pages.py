@@ -163,12 +163,61 @@ def test_bad_split_amounts_are_shown_next_to_the_form_and_change_nothing(
     form.locator("input[name=amounts]").fill(amounts)
     with visit.page.expect_navigation() as navigation:
         form.locator("button").click()
+    if code == "pieces_do_not_sum":  # well-formed amounts: asked back first, refused on yes
+        assert navigation.value.status == 200
+        assert site.log_size() == before
+        with visit.page.expect_navigation() as navigation:
+            assert visit.say_yes() == "Split the piece into 10,000.00 EUR and 10,000.00 EUR?"
     assert navigation.value.status in (400, 409)
     error = visit.page.locator(f'tr[data-receivable="{mine}"] .form-error')
     assert error.get_attribute("data-error-code") == code
     assert message in error.inner_text()
     assert site.log_size() == before
     assert site.receivable(mine)["status"] == "live"
+
+
+@pytest.mark.parametrize("typed", ["12.500,00", "12 500", "1e3", "-5", "0", "12.500"])
+def test_an_ambiguous_amount_in_the_confirm_form_is_refused_and_nothing_is_confirmed(
+        site: Site, open_as: Callable[[str], Visit], typed: str) -> None:
+    anchor = open_as("anchor")
+    anchor.go("/anchor")
+    before = site.log_size()
+    form = anchor.page.locator("form[data-form=confirm]")
+    form.locator("input[name=invoice_number]").fill("AMBIGUOUS-1")
+    form.locator("input[name=amount]").fill(typed)
+    with anchor.page.expect_navigation() as navigation:
+        form.locator("button[type=submit]").click()
+    assert navigation.value.status == 400
+    error = anchor.page.locator("#confirm .form-error")
+    assert error.get_attribute("data-error-code") in ("invalid_amount", "too_many_decimals")
+    shown = error.inner_text()
+    assert "e.g. 12,500.00" in shown or "above zero" in shown, shown
+    assert anchor.page.locator("form[data-form=confirm-step]").count() == 0
+    assert site.log_size() == before
+
+
+def test_the_confirm_form_repeats_the_amount_in_words_and_sends_nothing_until_yes(
+        site: Site, open_as: Callable[[str], Visit]) -> None:
+    supplier = site.actors["supplier"]
+    anchor = open_as("anchor")
+    anchor.go("/anchor")
+    form = anchor.page.locator("form[data-form=confirm]")
+    form.locator("select[name=supplier_id]").select_option(label=supplier.name)
+    form.locator("input[name=invoice_number]").fill("IN-WORDS-1")
+    form.locator("input[name=amount]").fill("12500")
+    due = form.locator("input[name=due_on]").input_value()
+    before = site.log_size()
+    with anchor.page.expect_navigation() as navigation:
+        form.locator("button[type=submit]").click()
+    assert navigation.value.status == 200
+    question = anchor.page.locator("[data-step=confirm] [data-question]").inner_text()
+    assert question == f"Confirm 12,500.00 EUR to {supplier.name}, due {due}?"
+    assert site.log_size() == before  # asking sends nothing
+    anchor.assert_clean()
+    anchor.say_yes()
+    assert "Invoice confirmed" in anchor.flash()
+    assert site.receivable(anchor.flash_ref())["face_minor"] == 1_250_000
+    assert site.log_size() > before
 
 
 def test_an_offer_with_a_rate_out_of_range_is_refused_with_its_reason(

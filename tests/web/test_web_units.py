@@ -99,6 +99,8 @@ def test_typed_amounts_convert_exactly_to_minor_units() -> None:
     ("", "missing_field"), ("-5", "invalid_amount"), ("0", "invalid_amount"),
     ("1.234", "too_many_decimals"), ("1e400", "invalid_amount"), ("NaN", "invalid_amount"),
     ("99999999999999999999", "amount_too_large"), ("x" * 300, "field_too_long"),
+    ("12.500,00", "invalid_amount"), ("12 500", "invalid_amount"), ("1e3", "invalid_amount"),
+    ("12,50", "invalid_amount"), ("12.500", "too_many_decimals"),
 ])
 def test_bad_amounts_are_refused_with_a_code_and_the_field_name(value: str, code: str) -> None:
     with pytest.raises(InvalidRequest) as caught:
@@ -110,7 +112,7 @@ def test_bad_amounts_are_refused_with_a_code_and_the_field_name(value: str, code
 def test_rates_are_typed_in_percent_and_stored_as_fractions() -> None:
     assert forms.rate({"r": "4.5"}, "r") == "0.045"
     assert forms.rate({"r": "6 %"}, "r") == "0.06"
-    for bad in ("0", "101", "abc", "inf"):
+    for bad in ("0", "101", "abc", "inf", "4,5", "1e1", "-4", "4.5.1"):
         with pytest.raises(InvalidRequest):
             forms.rate({"r": bad}, "r")
 
@@ -140,3 +142,22 @@ def test_the_indicative_price_applies_the_median_recent_rate_from_today_to_matur
     assert views.indication(piece, program, {}, today).annual_rate is None  # too few sales
     matured = views.indication(piece, program, rates, date(2026, 4, 1))
     assert matured.annual_rate is None and matured.cash_minor == 0
+
+
+def test_an_irrevocable_money_form_asks_back_in_the_currencys_words() -> None:
+    names = {"org_alb": "Alb Dichtungen KG", "org_t2": "Tier Two GmbH"}.__getitem__
+    form = {"program_id": "prg_1", "supplier_id": "org_alb", "invoice_number": "A-1",
+            "amount": "12,500.00", "due_on": "2027-01-26"}
+    confirm = forms.ACTIONS["confirm"]
+    assert confirm.ask is not None
+    assert confirm.ask(confirm.build(form, "EUR"), "EUR", names) == (
+        "Confirm 12,500.00 EUR to Alb Dichtungen KG, due 2027-01-26?")
+    assert confirm.ask(confirm.build({**form, "amount": "12500"}, "JPY"), "JPY", names) == (
+        "Confirm 12,500 JPY to Alb Dichtungen KG, due 2027-01-26?")
+    transfer = forms.ACTIONS["transfer"]
+    assert transfer.ask is not None
+    part = {"receivable_id": "rcv_1", "to_org_id": "org_t2", "amount": "1,234.5"}
+    assert transfer.ask(transfer.build(part, "EUR"), "EUR", names) == (
+        "Transfer 1,234.50 EUR of the piece to Tier Two GmbH?")
+    whole = {"receivable_id": "rcv_1", "to_org_id": "org_t2"}
+    assert transfer.ask(transfer.build(whole, "EUR"), "EUR", names) is None

@@ -11,9 +11,11 @@ from openscf.api import serialize as out
 from openscf.api.params import (
     ERRORS,
     READ_ERRORS,
+    THROTTLED,
     ApiKeyPath,
     Limit,
     OrgPath,
+    SessionPath,
     StartingAfter,
     UserPath,
 )
@@ -36,6 +38,12 @@ Body = dict[str, Any]
 
 def _only(*codes: int) -> dict[int | str, dict[str, Any]]:
     return {k: v for k, v in ERRORS.items() if k in codes}
+
+
+def _address(request: Request) -> str | None:
+    """The client's address as the server sees it (behind a proxy: the proxy's, unless
+    the server runs with uvicorn's --proxy-headers from trusted proxies)."""
+    return request.client.host if request.client else None
 
 
 # --- organisations ---------------------------------------------------------------------
@@ -111,12 +119,15 @@ def get_user(request: Request, caller: Caller, user_id: UserPath) -> Body:
 
 @router.post("/api_keys", status_code=201, response_model=s.ApiKeyOut, responses=ERRORS,
              tags=["authentication"])
-def create_api_key(body: s.CreateApiKey, m: Mutate) -> Body:
+def create_api_key(request: Request, body: s.CreateApiKey, m: Mutate) -> Body:
     """Create an API key. The key itself (`secret`) is in this response only: store it.
-    A user creates keys for itself; an admin for its organisation's users; an operator
-    admin for anyone's (to hand a new organisation its first key)."""
+    A user creates keys for itself; an admin for its own organisation's users. Nobody,
+    the operator included, creates keys for another organisation's users (a new
+    organisation's first key comes from the server's command line). A key created through
+    another key (or a session opened with one) is revoked with it."""
     created = m.svc.auth.create_api_key(m.principal, body.user_id, body.name,
-                                        idempotency_key=m.idempotency_key)
+                                        idempotency_key=m.idempotency_key,
+                                        address=_address(request))
     if created.replayed:
         m.response.headers["Idempotent-Replayed"] = "true"
     return out.api_key(created.key, created.secret)
@@ -139,16 +150,63 @@ def get_api_key(request: Request, caller: Caller, key_id: ApiKeyPath) -> Body:
 
 @router.post("/api_keys/{key_id}/revoke", response_model=s.ApiKeyOut, responses=ERRORS,
              tags=["authentication"])
-def revoke_api_key(key_id: ApiKeyPath, m: Mutate, body: s.NoBody | None = None) -> Body:
-    """Revoke a key at once. Revoking a revoked key is harmless."""
-    return out.api_key(m.svc.auth.revoke_api_key(m.principal, key_id))
+def revoke_api_key(request: Request, key_id: ApiKeyPath, m: Mutate,
+                   body: s.NoBody | None = None) -> Body:
+    """Revoke a key at once, with every key created through it and every session opened
+    with any of them; every server worker refuses them once this answers. Its user, an
+    admin of its organisation, or an operator admin. Revoking a revoked key is harmless."""
+    return out.api_key(m.svc.auth.revoke_api_key(m.principal, key_id,
+                                                 address=_address(request)))
+
+
+# --- disabling users ---------------------------------------------------------------------
+
+
+@router.post("/users/{user_id}/disable", response_model=s.UserAccessOut, responses=ERRORS,
+             tags=["authentication"])
+def disable_user(request: Request, user_id: UserPath, m: Mutate,
+                 body: s.NoBody | None = None) -> Body:
+    """Disable a user at once: its API keys are revoked, its sessions end, and it can
+    neither log in nor get a key until enabled. An admin of its organisation, or an
+    operator admin; not oneself."""
+    m.svc.auth.disable_user(m.principal, user_id, address=_address(request))
+    return {"object": "user_access", "user_id": user_id, "disabled": True}
+
+
+@router.post("/users/{user_id}/enable", response_model=s.UserAccessOut, responses=ERRORS,
+             tags=["authentication"])
+def enable_user(request: Request, user_id: UserPath, m: Mutate,
+                body: s.NoBody | None = None) -> Body:
+    """Let a disabled user log in again (its old keys stay revoked). An admin of its
+    organisation."""
+    m.svc.auth.enable_user(m.principal, user_id, address=_address(request))
+    return {"object": "user_access", "user_id": user_id, "disabled": False}
+
+
+# --- the security audit trail ------------------------------------------------------------
+
+
+@router.get("/auth_events", response_model=s.ListOf[s.AuthEventOut],
+            responses=_only(400, 401, 403), tags=["authentication"])
+def list_auth_events(request: Request, caller: Caller, limit: Limit = 20,
+                     starting_after: Annotated[str | None, Query(
+                         pattern=r"^aev_[A-Za-z0-9]{1,64}$")] = None,
+                     kind: Annotated[str | None, Query(pattern=r"^[a-z_]{1,40}$")] = None,
+                     user_id: Annotated[str | None, Query(pattern=s.id_pattern("usr"))] = None,
+                     ) -> Body:
+    """Logins (failed, throttled, succeeded), keys created and revoked, users disabled and
+    enabled, sessions ended; oldest first. Admins see their organisation's, operator
+    admins everyone's. Never a password, key or cookie."""
+    events, more = services(request).auth.list_auth_events(
+        caller, limit=limit, starting_after=starting_after, kind=kind, user_id=user_id)
+    return out.list_of((out.auth_event(e) for e in events), more)
 
 
 # --- sessions --------------------------------------------------------------------------
 
 
 @router.post("/sessions", status_code=201, response_model=s.SessionOut,
-             responses=_only(400, 401, 413, 415),
+             responses={**_only(400, 401, 413, 415), **THROTTLED},
              tags=["authentication"])
 def log_in(request: Request, response: Response, body: s.Login,
            idempotency_key: IdempotencyKey = None) -> Body:
@@ -156,12 +214,15 @@ def log_in(request: Request, response: Response, body: s.Login,
     SameSite=Lax) and the readable `openscf_csrf` cookie; returns the CSRF token, which
     every cookie-authenticated POST and DELETE must echo in `X-CSRF-Token`.
 
-    Give `login` and `password` (the demo's users), or `api_key`."""
+    Give `login` and `password` (the demo's users), or `api_key`. After repeated wrong
+    passwords for one login (or from one address) further attempts are answered 429 with
+    `Retry-After`, the wait doubling with each failure, whatever the password."""
     svc = services(request)
     if body.api_key is not None and body.login is None and body.password is None:
-        session = svc.auth.login_with_api_key(body.api_key)
+        session = svc.auth.login_with_api_key(body.api_key, address=_address(request))
     elif body.login is not None and body.password is not None and body.api_key is None:
-        session = svc.auth.login_with_password(body.login, body.password)
+        session = svc.auth.login_with_password(body.login, body.password,
+                                               address=_address(request))
     else:
         raise InvalidRequest("invalid_credentials_shape",
                              "give either login and password, or api_key", "login")
@@ -188,7 +249,33 @@ def log_out(request: Request, response: Response, caller: Caller,
         raise InvalidRequest("not_a_session", "only a browser session can log out; "
                                    "revoke an API key instead")
     svc.auth.check_csrf(caller, csrf_token)
-    svc.auth.end_session(caller)
+    svc.auth.end_session(caller, address=_address(request))
     clear_session_cookies(response, secure=svc.secure_cookies)
     return out.session(caller)
+
+
+@router.get("/sessions", response_model=s.ListOf[s.SessionRecordOut], responses=READ_ERRORS,
+            tags=["authentication"])
+def list_sessions(request: Request, caller: Caller, limit: Limit = 20,
+                  starting_after: Annotated[str | None, Query(
+                      pattern=r"^ses_[0-9a-f]{24}$")] = None,
+                  include_ended: bool = False,
+                  user_id: Annotated[str | None, Query(pattern=s.id_pattern("usr"))] = None,
+                  ) -> Body:
+    """Live sessions of your organisation (an admin) or your own (anyone else), with the
+    API key each was opened with; `include_ended=true` adds ended and expired ones."""
+    found, more = services(request).auth.list_sessions(
+        caller, limit=limit, starting_after=starting_after, include_ended=include_ended,
+        user_id=user_id)
+    return out.list_of((out.session_record(r) for r in found), more)
+
+
+@router.post("/sessions/{session_id}/end", response_model=s.SessionRecordOut,
+             responses=ERRORS, tags=["authentication"])
+def end_session(request: Request, session_id: SessionPath, m: Mutate,
+                body: s.NoBody | None = None) -> Body:
+    """End a session at once: its own user, or an admin of its organisation. Ending an
+    ended session is harmless."""
+    return out.session_record(m.svc.auth.end_session_by_id(m.principal, session_id,
+                                                            address=_address(request)))
 
