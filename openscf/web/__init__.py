@@ -2,10 +2,11 @@
 
 May import: `openscf.app` and everything it may import.
 
-Server-rendered (Jinja2, autoescaped) with charts drawn as inline SVG on the server (see
-`openscf.web.charts` for why not a JavaScript chart library), and a few lines of the
+Server-rendered (Jinja2, autoescaped) with charts rendered to inline SVG on the server
+by Vega-Lite (vl-convert; see `openscf.web.charts` for why), and a few lines of the
 project's own script (`static/dashboard.js`) for htmx-style partial updates (the
-auditor's verification button). Every page also works without JavaScript. Nothing is
+auditor's verification button) and the price previews next to the bid and
+early-payment forms. Every page also works without JavaScript. Nothing is
 loaded from elsewhere: templates, stylesheet and script are files of this package.
 
 Pages: ``/login``, ``/anchor``, ``/supplier``, ``/funder``, ``/auditor``,
@@ -20,6 +21,7 @@ names this module rather than importing it.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -55,4 +57,8 @@ def mount(app: FastAPI, *, engine: Engine, service: NetworkService,
         clock=service.clock, secure_cookies=secure_cookies, session_max_age=max_age,
         env=make_environment())
     app.include_router(router)
+    # The chart renderer takes about a second to start: start it now, off the request path.
+    from openscf.web.charts import warm_up
+
+    threading.Thread(target=warm_up, name="openscf-chart-warm-up", daemon=True).start()
     app.mount("/static", StaticFiles(directory=STATIC), name="web-static")

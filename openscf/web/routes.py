@@ -52,6 +52,7 @@ from openscf.domain.errors import (
     OpenSCFError,
     PermissionDenied,
 )
+from openscf.domain.money import CURRENCY_EXPONENTS
 from openscf.web import views
 from openscf.web.forms import ACTIONS, Form
 
@@ -100,7 +101,9 @@ def make_environment() -> Environment:
                       autoescape=select_autoescape(default=True, default_for_string=True),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["money"] = views.money  # every amount shown: openscf.domain.money.format_amount
-    env.filters["percent"] = views.percent
+    env.filters["rate"] = views.rate
+    env.globals["exponents"] = CURRENCY_EXPONENTS
+    env.filters["percent"] = views.rate
     return env
 
 
@@ -321,6 +324,8 @@ def _role_page(request: Request, who: Principal, role: str, status: int = 200,
 
 
 DONE_MESSAGES = {name: action.done for name, action in ACTIONS.items()}
+DONE_MESSAGES["accept_offer"] = ("Offer accepted: the funder pays you the cash and now holds "
+                                  "the piece you sold")
 DONE_MESSAGES["confirm_pending"] = ("Above the approval threshold: the confirmation waits for "
                                     "a second user (a checker) to approve it")
 
@@ -391,6 +396,13 @@ def _run_action(dash: Dashboard, who: Principal, name: str,
     created = outcome.created
     if "ConfirmationRequested" in types:
         return "confirm_pending", created.get("approval_id")
+    # A piece sold or passed on: name the piece the user held (its page shows what became
+    # of it), not the new piece, which belongs to the buyer or recipient.
+    if name == "accept_offer":
+        offer, _ = dash.reads.financing_offer(who, form["offer_id"])
+        return name, dash.reads.financing_request(who, offer.request_id).receivable_id
+    if name == "transfer":
+        return name, created.get("part_id") or form.get("receivable_id")
     for key in ("new_receivable_id", "receivable_id", "request_id", "offer_id",
                 "approval_id"):
         value = created.get(key)

@@ -11,11 +11,12 @@ operator only (the routes check that).
 from __future__ import annotations
 
 import json
+import statistics
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
-from decimal import Decimal
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any, TypeVar
 
 from sqlalchemy import func, select
@@ -24,6 +25,7 @@ from openscf.app import trustlog
 from openscf.app.auth import Principal
 from openscf.app.queries import Page, ReadModel
 from openscf.domain import events as ev
+from openscf.domain.calendar import DAY_COUNT_BASIS
 from openscf.domain.errors import NotFound
 from openscf.domain.model import (
     OUTSTANDING,
@@ -35,8 +37,10 @@ from openscf.domain.model import (
     Receivable,
 )
 from openscf.domain.money import exponent, format_amount
+from openscf.domain.pricing import discount_minor
 from openscf.store import tables as t
 from openscf.store.queries import count_events_by_type, load_exposures, log_size
+from openscf.trust.canonical import decode_canonical
 from openscf.web import charts
 
 __all__ = [
@@ -44,6 +48,7 @@ __all__ = [
     "auditor_view",
     "funder_view",
     "money",
+    "rate",
     "receivable_view",
     "supplier_view",
 ]
@@ -52,10 +57,12 @@ T = TypeVar("T")
 PAGE = 500
 CAP = 20_000  # records gathered for one page at most (the charts say when they stop)
 TABLE_ROWS = 60
+HISTORY_ROWS = 15
 
 
 def money(amount_minor: int, currency: str) -> str:
-    """'1234567', 'EUR' -> '12,345.67 EUR' (the templates' `money` filter)."""
+    """'1234567', 'EUR' -> '12,345.67 EUR' (the templates' `money` filter): the dashboard's
+    one amount format, for every page, table and chart label."""
     return format_amount(amount_minor, currency)
 
 
@@ -69,10 +76,23 @@ def money_fmt(currency: str) -> Callable[[float], str]:
     return lambda v: money(round(v * scale), currency)
 
 
-def percent(rate: str | Decimal) -> str:
-    """'0.045' -> '4.5%', '0.06' -> '6%', '0.04125' -> '4.125%' (at most 3 decimals)."""
-    value = (Decimal(str(rate)) * 100).quantize(Decimal("0.001")).normalize()
-    return f"{value:f}%"
+def rate(annual: str | Decimal) -> str:
+    """The dashboard's one rate format: '0.045' -> '4.50 % p.a.', '0.04125' -> '4.125 % p.a.'
+    (two decimals, three when the rate has them)."""
+    value = (Decimal(str(annual)) * 100).quantize(Decimal("0.001"))
+    text = f"{value:f}"
+    if text.endswith("0"):
+        text = text[:-1]
+    return f"{text} % p.a."
+
+
+percent = rate  # the former name, kept for callers elsewhere
+
+
+def rate_input(annual: str | Decimal) -> str:
+    """A rate as a person types it in a 'rate %' field: '0.045' -> '4.5'."""
+    value = (Decimal(str(annual)) * 100).quantize(Decimal("0.001")).normalize()
+    return f"{value:f}"
 
 
 def _all(fetch: Callable[..., Page[T]], key: Callable[[T], str], **kw: Any) -> list[T]:
@@ -151,6 +171,190 @@ def _exposures(reads: ReadModel, programs: list[Program]) -> dict[str, int]:
     return {k: v for k, v in everything.items() if k.split(":")[1] in ids}
 
 
+# --- what the pages add to a piece: its invoice, its price, what became of it ---------------
+
+PRICING_WINDOW_DAYS = 180
+PRICING_MIN_DEALS = 3
+PRICING_STEP = Decimal("0.0005")  # indicative rates are rounded to 0.05 %
+
+
+@dataclass(frozen=True)
+class Indication:
+    """What selling a piece today would likely pay, before anyone bids.
+
+    The rule (docs/dashboard.md, "Indicative price"): the median annual rate of the
+    financing offers accepted in the same program on pieces of the same obligor, with a
+    value date in the last PRICING_WINDOW_DAYS days, once there are at least
+    PRICING_MIN_DEALS of them from as many different sellers, rounded half-even to 0.05 %
+    (so that no one deal's exact price shows); funders' fees at the median share of face
+    of those deals; the platform charges no fees. The cash is face - discount - fees with
+    the domain's own discount arithmetic, for a sale today."""
+
+    annual_rate: Decimal | None
+    deals: int
+    days: int = 0
+    discount_minor: int = 0
+    fees_minor: int = 0
+    cash_minor: int = 0
+    currency: str = "EUR"
+
+    @property
+    def cost_minor(self) -> int:
+        return self.discount_minor + self.fees_minor
+
+
+def market_rates(reads: ReadModel, program_ids: Iterable[str],
+                 today: date) -> dict[tuple[str, str], tuple[Decimal, Decimal, int]]:
+    """(program, obligor) -> (indicative rate, median fees as a share of face, deals):
+    aggregates only, of programs the caller may see; a pair with too few deals or sellers
+    is left out (its count of deals is still given, with rate -1)."""
+    ids = sorted(set(program_ids))
+    if not ids:
+        return {}
+    o, f, r = t.financing_offers, t.financing_requests, t.receivables
+    since = today - timedelta(days=PRICING_WINDOW_DAYS)
+    query = (select(f.c.program_id, r.c.obligor_id, f.c.holder_id, o.c.annual_rate,
+                    o.c.fees_minor, r.c.face_minor)
+             .join(f, f.c.id == o.c.request_id).join(r, r.c.id == f.c.receivable_id)
+             .where(o.c.status == "accepted", f.c.program_id.in_(ids),
+                    o.c.value_date >= since, o.c.value_date <= today))
+    deals: dict[tuple[str, str], list[tuple[str, Decimal, Decimal]]] = defaultdict(list)
+    with reads.engine.connect() as conn:
+        for program_id, obligor, seller, annual, fees, face in conn.execute(query):
+            deals[(program_id, obligor)].append((seller, Decimal(annual),
+                                                 Decimal(fees) / face))
+    out: dict[tuple[str, str], tuple[Decimal, Decimal, int]] = {}
+    for key, found in deals.items():
+        sellers = {d[0] for d in found}
+        if len(found) < PRICING_MIN_DEALS or len(sellers) < PRICING_MIN_DEALS:
+            out[key] = (Decimal(-1), Decimal(0), len(found))
+            continue
+        median = statistics.median_low(d[1] for d in found)
+        rounded = (median / PRICING_STEP).quantize(Decimal(1), ROUND_HALF_EVEN) * PRICING_STEP
+        out[key] = (rounded, statistics.median_low(d[2] for d in found), len(found))
+    return out
+
+
+def indication(piece: Receivable, program: Program | None,
+               rates: dict[tuple[str, str], tuple[Decimal, Decimal, int]],
+               today: date) -> Indication:
+    found = rates.get((piece.program_id, piece.obligor_id))
+    days = (piece.due_on - today).days
+    if found is None or found[0] < 0 or program is None or days <= 0:
+        deals = found[2] if found else 0
+        return Indication(None, deals, max(days, 0), currency=piece.currency)
+    annual, fee_share, deals = found
+    discount = discount_minor(piece.face_minor, annual, days,
+                              DAY_COUNT_BASIS[program.day_count])
+    fees = int((fee_share * piece.face_minor).to_integral_value())
+    return Indication(annual, deals, days, discount, fees,
+                      piece.face_minor - discount - fees, piece.currency)
+
+
+@dataclass(frozen=True)
+class PieceInfo:
+    """The trade behind a piece: the invoice its root confirmed, the original supplier
+    (the invoice's seller) and debtor (the anchor, the obligor)."""
+
+    invoice_number: str
+    original_supplier: str
+    debtor: str
+
+
+def piece_infos(reads: ReadModel, pieces: Iterable[Receivable],
+                names: dict[str, str]) -> dict[str, PieceInfo]:
+    """For pieces the caller may see (they came through ReadModel): the invoice behind
+    each (a piece's invoice is visible to whoever may see the piece)."""
+    pieces = list(pieces)
+    ids = sorted({p.invoice_id for p in pieces})
+    numbers: dict[str, str] = {}
+    with reads.engine.connect() as conn:
+        for i in range(0, len(ids), 500):
+            for invoice_id, number in conn.execute(select(
+                    t.invoices.c.id, t.invoices.c.number).where(
+                    t.invoices.c.id.in_(ids[i:i + 500]))):
+                numbers[invoice_id] = number
+    return {p.id: PieceInfo(numbers.get(p.invoice_id, "—"),
+                            names.get(p.supplier_id, p.supplier_id),
+                            names.get(p.obligor_id, p.obligor_id)) for p in pieces}
+
+
+@dataclass
+class Outcome:
+    """What became of a piece the caller held: sold, transferred, split, paid ..."""
+
+    piece: Receivable
+    what: str
+    on: str
+    cash_minor: int | None = None
+
+
+def _piece_events(reads: ReadModel, ids: list[str]) -> list[ev.EventRecord]:
+    """Events on pieces the caller held (their chain of custody, which it may see)."""
+    if not ids:
+        return []
+    with reads.engine.connect() as conn:
+        seqs = select(t.event_refs.c.seq).where(t.event_refs.c.ref.in_(ids),
+                                                t.event_refs.c.kind == "rcv")
+        rows = conn.execute(select(t.events.c.seq, t.events.c.body).where(
+            t.events.c.seq.in_(seqs)).order_by(t.events.c.seq)).all()
+    return [ev.record_from_data(decode_canonical(bytes(body)), seq) for seq, body in rows]
+
+
+def outcomes(reads: ReadModel, pieces: list[Receivable],
+             names: dict[str, str]) -> list[Outcome]:
+    """One line per retired piece: what happened to it, when, and the cash it brought."""
+    by_id = {p.id: p for p in pieces}
+    found: dict[str, Outcome] = {}
+    for record in _piece_events(reads, list(by_id)):
+        e, on = record.event, record.occurred_at.date().isoformat()
+        if isinstance(e, ev.ReceivableTransferred) and e.receivable_id in by_id:
+            piece = by_id[e.receivable_id]
+            verb = "sold to" if e.reason == "financing" else "passed to"
+            previous = found.get(piece.id)
+            found[piece.id] = Outcome(piece, f"{verb} {names.get(e.to_org_id, e.to_org_id)}",
+                                      on, previous.cash_minor if previous else None)
+        elif isinstance(e, ev.FinancingOfferAccepted) and e.receivable_id in by_id:
+            found[e.receivable_id] = Outcome(by_id[e.receivable_id],
+                                             f"sold to {names.get(e.funder_id, e.funder_id)}",
+                                             on, e.proceeds_minor)
+        elif isinstance(e, ev.ReceivableSplit) and e.parent_id in by_id:
+            faces = " + ".join(money(f, by_id[e.parent_id].currency) for f in e.faces_minor)
+            found[e.parent_id] = Outcome(by_id[e.parent_id], f"split into {faces}", on)
+        elif isinstance(e, ev.ReceivableSettled) and e.receivable_id in by_id:
+            found[e.receivable_id] = Outcome(by_id[e.receivable_id], "paid at maturity by "
+                                             + names.get(e.obligor_id, e.obligor_id), on,
+                                             e.amount_minor)
+        elif isinstance(e, ev.ReceivablePaidEarly) and e.receivable_id in by_id:
+            found[e.receivable_id] = Outcome(by_id[e.receivable_id], "paid early by "
+                                             + names.get(e.obligor_id, e.obligor_id), on,
+                                             e.amount_minor)
+        elif isinstance(e, ev.ReceivableDefaulted) and e.receivable_id in by_id:
+            found[e.receivable_id] = Outcome(by_id[e.receivable_id], "defaulted: unpaid", on)
+        elif isinstance(e, ev.ReceivableCancelled) and e.receivable_id in by_id:
+            found[e.receivable_id] = Outcome(by_id[e.receivable_id], "cancelled", on)
+    rows = [found.get(p.id) or Outcome(p, p.status.replace("_", " "), "") for p in pieces]
+    rows.sort(key=lambda o: (o.on, o.piece.id), reverse=True)
+    return rows
+
+
+def _members(reads: ReadModel, programs: Iterable[Program],
+             names: dict[str, str]) -> dict[str, list[tuple[str, str]]]:
+    """Per program the caller is onboarded in: the other suppliers onboarded there, the
+    only organisations a piece of that program can be passed to (the domain refuses a
+    recipient that is not onboarded, since it could not be paid at maturity)."""
+    ids = sorted(p.id for p in programs)
+    if not ids:
+        return {}
+    found: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    with reads.engine.connect() as conn:
+        for program_id, supplier in conn.execute(select(
+                t.relationships.c.program_id, t.relationships.c.supplier_id).where(
+                t.relationships.c.program_id.in_(ids))):
+            found[program_id].append((supplier, names.get(supplier, supplier)))
+    return {k: sorted(v, key=lambda x: x[1]) for k, v in found.items()}
+
+
 # --- anchor ------------------------------------------------------------------------------
 
 
@@ -176,19 +380,24 @@ def anchor_view(reads: ReadModel, who: Principal, today: date) -> dict[str, Any]
     labels, values = _weekly(owed, today, currency)
     exposures = _exposures(reads, programs)
     usage: list[tuple[str, float, float]] = []
+    # The same figures as amounts: (what, used, limit) in minor units of the program.
+    limits: list[tuple[Program, str, int, int]] = []
     for prog in programs:
-        usage.append((f"program {prog.name}", major(exposures.get(f"program:{prog.id}", 0),
-                      prog.currency), major(prog.program_limit_minor, prog.currency)))
+        rows = [(f"program {prog.name}", exposures.get(f"program:{prog.id}", 0),
+                 prog.program_limit_minor)]
         for funder in prog.funder_ids:
-            usage.append((f"funder {names.get(funder, funder)}",
-                          major(exposures.get(f"funder:{prog.id}:{funder}", 0), prog.currency),
-                          major(prog.funder_limit_minor, prog.currency)))
+            rows.append((f"funder {names.get(funder, funder)}",
+                         exposures.get(f"funder:{prog.id}:{funder}", 0),
+                         prog.funder_limit_minor))
         top = sorted(((v, k.split(":")[2]) for k, v in exposures.items()
                       if k.startswith(f"supplier:{prog.id}:") and v), reverse=True)[:5]
-        for used, supplier in top:
-            usage.append((f"supplier {names.get(supplier, supplier)}",
-                          major(used, prog.currency), major(prog.supplier_limit_minor,
-                                                            prog.currency)))
+        for used_minor, supplier in top:
+            rows.append((f"supplier {names.get(supplier, supplier)}", used_minor,
+                         prog.supplier_limit_minor))
+        for label, used_minor, limit_minor in rows:
+            usage.append((label, major(used_minor, prog.currency),
+                          major(limit_minor, prog.currency)))
+            limits.append((prog, label, used_minor, limit_minor))
     approvals = _all(reads.approvals, lambda a: a.id, caller=who, status="pending",
                      kind="confirmation")
     pending = []
@@ -211,10 +420,25 @@ def anchor_view(reads: ReadModel, who: Principal, today: date) -> dict[str, Any]
                                                                   rel.supplier_id)))
     suppliers.sort(key=lambda s: (s[0], s[2]))
     total = sum(p.face_minor for p in owed if p.currency == currency)
+    shown = owed[:TABLE_ROWS]
+    by_program = {p.id: p for p in programs}
+    early_rate = Decimal("0.03")
+    previews: dict[str, tuple[int, int, int, int]] = {}
+    for p in shown:
+        found = by_program.get(p.program_id)
+        days = (p.due_on - today).days
+        if found is not None and p.status == "live" and days > 0:
+            basis = DAY_COUNT_BASIS[found.day_count]
+            discount = discount_minor(p.face_minor, early_rate, days, basis)
+            previews[p.id] = (days, basis, discount, p.face_minor - discount)
     return {
         "programs": programs,
         "suppliers": suppliers,
-        "payables": owed[:TABLE_ROWS],
+        "limits": limits,
+        "info": piece_infos(reads, shown, names),
+        "early_rate": rate_input(early_rate),
+        "early_previews": previews,
+        "payables": shown,
         "payables_count": len(owed),
         "matured_count": sum(1 for p in owed if p.due_on <= today),
         "outstanding_total": money(total, currency),
@@ -226,8 +450,9 @@ def anchor_view(reads: ReadModel, who: Principal, today: date) -> dict[str, Any]
         "default_value_date": today.isoformat(),
         "charts": {
             "payables": charts.bar_chart(
-                "payables-by-due-date", f"Payables by due date (week starting), {currency}",
-                labels, values, fmt=money_fmt(currency), empty="no outstanding payables"),
+                "payables-by-due-date", "Payables by due date",
+                labels, values, x_title="week starting", y_title=f"face due ({currency})",
+                fmt=money_fmt(currency), empty="no outstanding payables"),
             "limits": charts.usage_chart(
                 "program-limits", "Program use against limits", usage,
                 fmt=money_fmt(currency)),
@@ -257,9 +482,12 @@ class OpenRequest:
 
 def supplier_view(reads: ReadModel, who: Principal, today: date) -> dict[str, Any]:
     names = _names(reads, who)
-    held = sorted((p for p in _outstanding(reads, who, holder_id=who.org_id)),
+    mine = _all(reads.receivables, lambda r: r.id, caller=who, holder_id=who.org_id)
+    held = sorted((p for p in mine if p.status in OUTSTANDING),
                   key=lambda p: (p.due_on, p.id))
+    retired = [p for p in mine if p.status not in OUTSTANDING]
     programs = _all(reads.programs, lambda p: p.id, caller=who)
+    by_program = {p.id: p for p in programs}
     currency = _main_currency(held, programs)
     labels, values = _by_bucket(held, today, currency)
     requests = [r for r in _all(reads.financing_requests, lambda r: r.id, caller=who,
@@ -285,19 +513,30 @@ def supplier_view(reads: ReadModel, who: Principal, today: date) -> dict[str, An
             f"offers-{r.id}", "What each offer costs you (discount + fees)",
             [c.funder for c in choices],
             [major(face - c.offer.proceeds_minor, cur) for c in choices],
-            fmt=money_fmt(cur), empty="no offers yet: funders of the program can bid",
-            highlight=0 if choices else None, height=200)
+            x_title="funder", y_title=f"cost ({cur})", fmt=money_fmt(cur),
+            empty="no offers yet: funders of the program can bid",
+            highlight=0 if choices else None, height=160)
         open_requests.append(OpenRequest(r, piece, choices, chart))
     early = [e for e in _all(reads.early_payment_offers, lambda e: e[0].id, caller=who,
                              status="open") if e[2] == who.org_id and e[0].value_date >= today]
-    recipients = sorted(((o.id, o.name) for o in _all(
-        reads.organisations, lambda o: o.id, caller=who, role="supplier")
-        if o.id != who.org_id), key=lambda x: x[1])
+    members = _members(reads, programs, names)
+    recipients = {pid: [m for m in found if m[0] != who.org_id]
+                  for pid, found in members.items()}
+    rates = market_rates(reads, by_program, today)
+    shown = held[:TABLE_ROWS]
+    history = outcomes(reads, retired, names)[:HISTORY_ROWS]
     total = sum(p.face_minor for p in held if p.currency == currency)
     return {
-        "held": held[:TABLE_ROWS],
+        "held": shown,
         "held_count": len(held),
         "held_total": money(total, currency),
+        "info": piece_infos(reads, shown + [o.piece for o in history], names),
+        "indications": {p.id: indication(p, by_program.get(p.program_id), rates, today)
+                        for p in shown},
+        "pricing_min_deals": PRICING_MIN_DEALS,
+        "pricing_window_days": PRICING_WINDOW_DAYS,
+        "history": history,
+        "history_count": len(retired),
         "requests": open_requests,
         "early_offers": early,
         "recipients": recipients,
@@ -305,9 +544,9 @@ def supplier_view(reads: ReadModel, who: Principal, today: date) -> dict[str, An
         "currency": currency,
         "charts": {
             "maturity": charts.bar_chart(
-                "receivables-by-maturity", f"Your receivables by maturity, {currency}",
-                labels, values, fmt=money_fmt(currency),
-                empty="you hold no receivables yet"),
+                "receivables-by-maturity", "Your receivables by time to maturity",
+                labels, values, x_title="days to maturity", y_title=f"face ({currency})",
+                fmt=money_fmt(currency), empty="you hold no receivables yet"),
         },
     }
 
@@ -320,12 +559,28 @@ class Biddable:
     request: FinancingRequest
     piece: Receivable | None
     my_offer: FinancingOffer | None
+    days: int = 0
+    basis: int = 360
+
+
+@dataclass
+class Holding:
+    """A piece the funder bought: what it paid, what it earns, when it is paid."""
+
+    piece: Receivable
+    price_minor: int | None  # the cash paid for it (None: not bought through an offer)
+    discount_minor: int | None
+    annual_rate: str | None  # the discount rate of the offer
+    yield_rate: Decimal | None  # earned over cash paid, annualised on the offer's basis
+    days_left: int
+    outcome: str = ""
 
 
 def funder_view(reads: ReadModel, who: Principal, today: date) -> dict[str, Any]:
     names = _names(reads, who)
     programs = [p for p in _all(reads.programs, lambda p: p.id, caller=who)
                 if who.org_id in p.funder_ids]
+    by_program = {p.id: p for p in programs}
     funded = {p.id for p in programs}
     requests = [r for r in _all(reads.financing_requests, lambda r: r.id, caller=who,
                                 status="open") if r.program_id in funded]
@@ -335,11 +590,44 @@ def funder_view(reads: ReadModel, who: Principal, today: date) -> dict[str, Any]
         reads.financing_offers, lambda o: o[0].id, caller=who)
     mine = [o for o in mine if o[0].funder_id == who.org_id]
     by_request = {o.request_id: o for o, _ in mine if o.status == "open"}
-    biddable = [Biddable(r, pieces.get(r.receivable_id), by_request.get(r.id))
-                for r in requests]
+    biddable = []
+    for r in requests:
+        piece = pieces.get(r.receivable_id)
+        program = by_program.get(r.program_id)
+        biddable.append(Biddable(
+            r, piece, by_request.get(r.id), (piece.due_on - today).days if piece else 0,
+            DAY_COUNT_BASIS[program.day_count] if program else 360))
     biddable.sort(key=lambda b: (b.my_offer is not None, b.request.id))
-    portfolio = sorted(_outstanding(reads, who, holder_id=who.org_id),
+    owned = _all(reads.receivables, lambda r: r.id, caller=who, holder_id=who.org_id)
+    portfolio = sorted((p for p in owned if p.status in OUTSTANDING),
                        key=lambda p: (p.due_on, p.id))
+    # What each piece cost: the accepted offer on the request for its parent.
+    accepted_requests = {r.receivable_id: r for r in _all(
+        reads.financing_requests, lambda r: r.id, caller=who, status="accepted")
+        if r.program_id in funded}
+    offers_by_id = {o.id: o for o, _ in mine}
+
+    def holding(p: Receivable) -> Holding:
+        request = accepted_requests.get(p.parent_id or "")
+        offer = offers_by_id.get(request.accepted_offer_id or "") if request else None
+        if offer is None:
+            return Holding(p, None, None, None, None, (p.due_on - today).days)
+        program = by_program.get(p.program_id)
+        basis = DAY_COUNT_BASIS[program.day_count] if program else 365
+        earned = p.face_minor - offer.proceeds_minor
+        annual = (Decimal(earned) * basis / (Decimal(offer.proceeds_minor) * offer.days)
+                  if offer.days else None)
+        return Holding(p, offer.proceeds_minor, offer.discount_minor, offer.annual_rate,
+                       annual.quantize(Decimal("0.0001")) if annual is not None else None,
+                       (p.due_on - today).days)
+
+    holdings = [holding(p) for p in portfolio[:TABLE_ROWS]]
+    closed = [p for p in owned if p.status not in OUTSTANDING]
+    history = []
+    for found in outcomes(reads, closed, names)[:HISTORY_ROWS]:
+        h = holding(found.piece)
+        h.outcome = found.what + (f" on {found.on}" if found.on else "")
+        history.append(h)
     currency = _main_currency(portfolio, programs)
     anchors = sorted({p.obligor_id for p in portfolio}, key=lambda a: names.get(a, a))
     bucket_names = [b[0] for b in BUCKETS]
@@ -365,49 +653,65 @@ def funder_view(reads: ReadModel, who: Principal, today: date) -> dict[str, Any]
     for o, cur in accepted:
         if cur == currency:
             deployed[o.value_date] += o.proceeds_minor
-    running, line_labels, line_values = 0, [], []
+    running, line_points = 0, []
     for day in sorted(deployed):
         running += deployed[day]
-        line_labels.append(day.isoformat())
-        line_values.append(major(running, currency))
+        line_points.append((day, major(running, currency)))
     exposures = _exposures(reads, programs)
     usage = [(f"{p.name}", major(exposures.get(f"funder:{p.id}:{who.org_id}", 0), p.currency),
               major(p.funder_limit_minor, p.currency)) for p in programs]
+    limits = [(p, exposures.get(f"funder:{p.id}:{who.org_id}", 0), p.funder_limit_minor)
+              for p in programs]
     total = sum(p.face_minor for p in portfolio if p.currency == currency)
     return {
         "biddable": biddable,
-        "portfolio": portfolio[:TABLE_ROWS],
+        "portfolio": holdings,
         "portfolio_count": len(portfolio),
         "portfolio_total": money(total, currency),
+        "history": history,
+        "history_count": len(closed),
+        "info": piece_infos(reads, [h.piece for h in holdings + history], names),
+        "limits": limits,
         "accepted_count": len(accepted),
         "cash_paid": money(paid, currency),
         "earned": money(earned, currency),
-        "yield": percent(annual) if annual is not None else "—",
-        "weighted_rate": percent(weighted_rate) if weighted_rate is not None else "—",
+        "yield": rate(annual.quantize(Decimal("0.0001"))) if annual is not None else "—",
+        "weighted_rate": rate(weighted_rate) if weighted_rate is not None else "—",
         "names": names,
         "currency": currency,
         "default_value_date": today.isoformat(),
         "charts": {
             "buckets": charts.stacked_bar_chart(
-                "portfolio-by-maturity", f"Portfolio by maturity bucket and anchor, {currency}",
+                "portfolio-by-maturity", "Portfolio by time to maturity and anchor",
                 [bucket_names[i] for i in used],
                 [(names.get(a, a), [stacks[a][i] for i in used]) for a in anchors],
+                x_title="days to maturity", y_title=f"face ({currency})",
+                legend_title="owed by", fmt=money_fmt(currency),
+                empty="no receivables in your portfolio yet"),
+            "anchors": charts.hbar_chart(
+                "portfolio-by-anchor", "Portfolio by anchor (who owes it)",
+                [a for a, _ in by_anchor], [v for _, v in by_anchor],
+                x_title=f"face outstanding ({currency})", y_title="anchor",
                 fmt=money_fmt(currency), empty="no receivables in your portfolio yet"),
-            "anchors": charts.donut_chart(
-                "portfolio-by-anchor", f"Portfolio by anchor, {currency}", by_anchor,
-                fmt=money_fmt(currency), empty="no receivables in your portfolio yet",
-                center=f"{len(portfolio)} pieces"),
             "deployed": charts.line_chart(
-                "cash-deployed", f"Cash paid out for accepted offers (cumulative), {currency}",
-                line_labels, line_values, fmt=money_fmt(currency),
-                empty="no accepted offers yet"),
+                "cash-deployed", "Cash paid out for accepted offers, cumulative",
+                line_points, x_title="value date", y_title=f"cash paid ({currency})",
+                fmt=money_fmt(currency), step=True, empty="no accepted offers yet"),
             "limits": charts.usage_chart("funder-limits", "Your exposure against your limit",
-                                         usage, fmt=money_fmt(currency)),
+                                         usage, fmt=money_fmt(currency), y_title="program"),
         },
     }
 
 
 # --- auditor --------------------------------------------------------------------------------
+
+
+def _count(value: float) -> str:
+    return f"{value:,.0f}"
+
+
+def _instant(at: Any) -> datetime:
+    return at if isinstance(at, datetime) else datetime.fromisoformat(str(at))
 
 
 def auditor_view(reads: ReadModel, who: Principal) -> dict[str, Any]:
@@ -462,12 +766,14 @@ def auditor_view(reads: ReadModel, who: Principal) -> dict[str, Any]:
         "recent_pieces": recent_pieces[:8],
         "charts": {
             "growth": charts.line_chart(
-                "log-growth", "Log size at each signed checkpoint",
-                [str(at)[:16].replace("T", " ") for _, at in sample],
-                [float(s) for s, _ in sample], empty="no checkpoints yet"),
+                "log-growth", "Log size over time (at each signed checkpoint)",
+                [(_instant(at), float(s)) for s, at in sample], x_title="signed at (UTC)",
+                y_title="events in the log", fmt=_count, money_axis=False,
+                empty="no checkpoints yet"),
             "types": charts.hbar_chart(
                 "events-by-type", "Events in the log by type", [k for k, _ in types],
-                [float(v) for _, v in types], empty="the log is empty"),
+                [float(v) for _, v in types], x_title="events", y_title="event type",
+                fmt=_count, empty="the log is empty"),
         },
     }
 
@@ -544,9 +850,12 @@ def receivable_view(reads: ReadModel, who: Principal, receivable_id: str) -> dic
             n.status = visible[rid].status
             n.href = f"/receivables/{rid}"
         n.focus = rid == piece.id
+    retired = piece.status not in OUTSTANDING
     return {
         "piece": piece,
         "names": names,
+        "info": piece_infos(reads, [piece], names)[piece.id],
+        "outcome": outcomes(reads, [piece], names)[0] if retired else None,
         "events": rows,
         "chart": charts.custody_graph("chain-of-custody",
                                       f"Chain of custody of {piece.id}", list(nodes.values()),

@@ -33,6 +33,10 @@ from openscf.store import tables as t
 __all__ = ["HOSTILE_NAME", "WITNESS", "Actor", "Site", "start_site"]
 
 WITNESS = "witness.hansa.example"
+# A supplier whose name is longer than a custody-graph box is wide.
+LONG_NAME = "Schmidt & Söhne Präzisionswerkzeuge und Feinmechanik Gesellschaft mbH"
+# A supplier on the network but onboarded in no program: never a transfer candidate.
+OUTSIDER_NAME = "Web Test Outsider GmbH"
 HOSTILE_NAME = 'Evil <img src=x onerror="alert(1)"> & <script>alert(2)</script> GmbH'
 
 
@@ -56,6 +60,10 @@ class Site:
     seeded: list[str]
     server: Any
     thread: threading.Thread
+    # The server's own service (commands as any user, on the site's clock), and the ids of
+    # organisations and users seeded for the role tests.
+    service: NetworkService | None = None
+    extra: dict[str, str] | None = None
 
     def advance_to(self, instant: datetime) -> None:
         self.clock.set(instant)
@@ -155,6 +163,7 @@ def start_site(directory: Path, *, secure_cookies: bool = True) -> Site:
         auth.set_password(user_id, login, password)
         actors[login] = Actor(login, password, user_id, org_id, names[org_id])
     seeded = _seed(service, clock, program_id, actors)
+    extra = _seed_roles(service, clock, program_id, actors)
     # A funder witnesses the log: it checks and cosigns the latest checkpoint.
     run_witness(engine, directory / "witness.json", WITNESS, actors["funder"].org_id,
                 clock.now())
@@ -174,7 +183,7 @@ def start_site(directory: Path, *, secure_cookies: bool = True) -> Site:
             raise RuntimeError("the test server did not start")
         time.sleep(0.02)
     return Site(f"http://127.0.0.1:{port}", engine, clock, program_id, actors, seeded, server,
-                thread)
+                thread, service, extra)
 
 
 def _seed(service: NetworkService, clock: FixedClock, program_id: str,
@@ -201,3 +210,38 @@ def _seed(service: NetworkService, clock: FixedClock, program_id: str,
     sold = service.handle(other.user_id, c.AcceptFinancingOffer(offer))
     pieces[2] = str(sold.created["new_receivable_id"])
     return pieces
+
+
+def _seed_roles(service: NetworkService, clock: FixedClock, program_id: str,
+                actors: dict[str, Actor]) -> dict[str, str]:
+    """What the role tests need whatever the demo holds: three sales by three sellers of
+    pieces owed by the anchor (so an indicative price exists; at 4, 5 and 6 %), a supplier
+    with a long name onboarded in the program, and a supplier onboarded nowhere."""
+    today = clock.now().date()
+    anchor, funder2 = actors["anchor"], actors["funder2"]
+    operator = actors["operator"].user_id
+
+    def supplier(name: str, iban: str, onboard: bool) -> tuple[str, str]:
+        org = service.handle(operator, c.RegisterOrganisation(
+            name, ("supplier",), "DE", iban=iban, bic="COBADEFFXXX")).created["org_id"]
+        user = service.handle(operator, c.AddUser(org, "maker", ("maker",))).created["user_id"]
+        if onboard:
+            service.handle(anchor.user_id, c.OnboardSupplier(program_id, org))
+        return str(org), str(user)
+
+    long_org, long_user = supplier(LONG_NAME, "DE02100100100006820101", True)
+    outsider, _ = supplier(OUTSIDER_NAME, "DE02500105170137075030", False)
+    sellers = [supplier("Web Test Pricing GmbH", "DE02120300000000202051", True),
+               supplier("Web Test Pricing Zwei GmbH", "DE02300209000106531065", True),
+               (long_org, long_user)]
+    for (seller, seller_user), (number, amount, rate) in zip(sellers, (
+            ("PRICE-1", 20_000_00, "0.04"), ("PRICE-2", 25_000_00, "0.05"),
+            ("PRICE-3", 30_000_00, "0.06")), strict=True):
+        piece = service.handle(anchor.user_id, c.ConfirmInvoice(
+            program_id, seller, number, amount, "EUR", today + timedelta(days=90)))
+        request = service.handle(seller_user, c.RequestFinancing(
+            str(piece.created["receivable_id"]))).created["request_id"]
+        offer = service.handle(funder2.user_id, c.OfferFinancing(
+            request, rate, today)).created["offer_id"]
+        service.handle(seller_user, c.AcceptFinancingOffer(offer))
+    return {"long_org": long_org, "long_user": long_user, "outsider": outsider}
