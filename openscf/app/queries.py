@@ -62,6 +62,7 @@ from openscf.domain.errors import NotFound
 from openscf.domain.events import (
     EventRecord,
     FinancingOfferAccepted,
+    FinancingOfferDeclined,
     FinancingOffered,
     record_from_data,
 )
@@ -373,7 +374,7 @@ class ReadModel:
                 t.events.c.seq.in_(seqs)).order_by(t.events.c.seq)).all()
         records = [record_from_data(decode_canonical(bytes(body)), seq) for seq, body in rows]
         return [r for r in records if not isinstance(
-                    r.event, FinancingOffered | FinancingOfferAccepted)
+                    r.event, FinancingOffered | FinancingOfferAccepted | FinancingOfferDeclined)
                 or self.may_see_offer(caller, r.event.funder_id, r.event.holder_id)]
 
     # --- financing --------------------------------------------------------------------

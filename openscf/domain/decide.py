@@ -81,7 +81,8 @@ USER_PERMISSION: dict[type[object], str] = {
     c.AcceptEarlyPayment: "maker", c.SettleReceivable: "maker", c.MarkOverdue: "maker",
     c.MarkDefaulted: "maker", c.CancelReceivable: "maker", c.RequestMatchOverride: "maker",
     c.ApproveMatchOverride: "checker", c.ConfirmTradeInvoice: "maker",
-    c.ReconcilePayment: "maker",
+    c.ReconcilePayment: "maker", c.GrantPermission: "admin",
+    c.ApprovePermissionGrant: "checker", c.DisableCustody: "admin",
 }
 
 
@@ -687,7 +688,8 @@ def _(cmd: c.AcceptFinancingOffer, state: State, actor: Actor, today: date) -> l
         ev.ReceivableTransferred(piece.id, new_id, piece.holder_id, offer.funder_id,
                                  piece.obligor_id, piece.face_minor, "financing"),
         *_decline_open_offers(state, request_cmd.request_id, piece,
-                              f"{offer.id} was accepted", accepted=offer.id),
+                              # Not which one: a losing bidder learns nothing of the winner.
+                              "another offer was accepted", accepted=offer.id),
     ]
 
 
@@ -962,7 +964,7 @@ def _(cmd: c.ReconcilePayment, state: State, actor: Actor, today: date) -> list[
         cmd.match_rule[:40])]
 
 
-# --- issue 10: separation of duties and custody (appended) -------------------------------
+# --- separation of duties and custody ----------------------------------------------------
 # The rule is written down in docs/security.md, "Separation of duties".
 
 

@@ -301,9 +301,10 @@ def _piece_events(reads: ReadModel, ids: list[str]) -> list[ev.EventRecord]:
     return [ev.record_from_data(decode_canonical(bytes(body)), seq) for seq, body in rows]
 
 
-def outcomes(reads: ReadModel, pieces: list[Receivable],
+def outcomes(reads: ReadModel, who: Principal, pieces: list[Receivable],
              names: dict[str, str]) -> list[Outcome]:
-    """One line per retired piece: what happened to it, when, and the cash it brought."""
+    """One line per retired piece: what happened to it, when, and the cash it brought.
+    A sale's price shows only to whom `ReadModel.may_see_offer` shows the offer."""
     by_id = {p.id: p for p in pieces}
     found: dict[str, Outcome] = {}
     for record in _piece_events(reads, list(by_id)):
@@ -315,9 +316,11 @@ def outcomes(reads: ReadModel, pieces: list[Receivable],
             found[piece.id] = Outcome(piece, f"{verb} {names.get(e.to_org_id, e.to_org_id)}",
                                       on, previous.cash_minor if previous else None)
         elif isinstance(e, ev.FinancingOfferAccepted) and e.receivable_id in by_id:
+            price = e.proceeds_minor if reads.may_see_offer(who, e.funder_id,
+                                                            e.holder_id) else None
             found[e.receivable_id] = Outcome(by_id[e.receivable_id],
                                              f"sold to {names.get(e.funder_id, e.funder_id)}",
-                                             on, e.proceeds_minor)
+                                             on, price)
         elif isinstance(e, ev.ReceivableSplit) and e.parent_id in by_id:
             faces = " + ".join(money(f, by_id[e.parent_id].currency) for f in e.faces_minor)
             found[e.parent_id] = Outcome(by_id[e.parent_id], f"split into {faces}", on)
@@ -524,7 +527,7 @@ def supplier_view(reads: ReadModel, who: Principal, today: date) -> dict[str, An
                   for pid, found in members.items()}
     rates = market_rates(reads, by_program, today)
     shown = held[:TABLE_ROWS]
-    history = outcomes(reads, retired, names)[:HISTORY_ROWS]
+    history = outcomes(reads, who, retired, names)[:HISTORY_ROWS]
     total = sum(p.face_minor for p in held if p.currency == currency)
     return {
         "held": shown,
@@ -624,7 +627,7 @@ def funder_view(reads: ReadModel, who: Principal, today: date) -> dict[str, Any]
     holdings = [holding(p) for p in portfolio[:TABLE_ROWS]]
     closed = [p for p in owned if p.status not in OUTSTANDING]
     history = []
-    for found in outcomes(reads, closed, names)[:HISTORY_ROWS]:
+    for found in outcomes(reads, who, closed, names)[:HISTORY_ROWS]:
         h = holding(found.piece)
         h.outcome = found.what + (f" on {found.on}" if found.on else "")
         history.append(h)
@@ -833,6 +836,8 @@ def receivable_view(reads: ReadModel, who: Principal, receivable_id: str) -> dic
         elif isinstance(e, ev.FinancingOfferAccepted):
             what = f"offer accepted: {money(e.proceeds_minor, cur)} paid by " \
                    f"{names.get(e.funder_id, e.funder_id)}"
+        elif isinstance(e, ev.FinancingOfferDeclined):
+            what = f"offer by {names.get(e.funder_id, e.funder_id)} declined: {e.reason}"
         elif isinstance(e, ev.ReceivableCancelled | ev.ReceivableOverdue
                         | ev.ReceivableDefaulted):
             status = {"ReceivableCancelled": "cancelled", "ReceivableOverdue": "overdue",
@@ -855,7 +860,7 @@ def receivable_view(reads: ReadModel, who: Principal, receivable_id: str) -> dic
         "piece": piece,
         "names": names,
         "info": piece_infos(reads, [piece], names)[piece.id],
-        "outcome": outcomes(reads, [piece], names)[0] if retired else None,
+        "outcome": outcomes(reads, who, [piece], names)[0] if retired else None,
         "events": rows,
         "chart": charts.custody_graph("chain-of-custody",
                                       f"Chain of custody of {piece.id}", list(nodes.values()),

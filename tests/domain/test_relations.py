@@ -91,6 +91,14 @@ def _match_override(t: Two) -> str:
     return approval
 
 
+def _grant(t: Two) -> str:
+    """The anchor's admin asks that a clerk of the anchor become a checker."""
+    clerk, approval = t.net.world.new("usr"), t.net.world.new("apr")
+    t.net.world.run(t.net.anchor, c.AddUser(t.net.anchor.org_id, "clerk", ("maker",), clerk))
+    t.net.world.run(t.net.anchor, c.GrantPermission(clerk, "checker", approval))
+    return approval
+
+
 def _anchor_key(t: Two) -> str:
     return t.net.world.state.org_keys(t.net.anchor.org_id)[0].id
 
@@ -171,6 +179,12 @@ OUTSIDERS: dict[str, Attempt] = {
         _match_override(t)), "wrong_organisation"),
     "ConfirmTradeInvoice": (lambda t: t.b, lambda t: _trade(t, t.net.program_id),
                             "not_obligor"),
+    "GrantPermission": (lambda t: t.b, lambda t: c.GrantPermission(
+        t.net.anchor.user_id, "checker", "apr_x"), "wrong_organisation"),
+    "ApprovePermissionGrant": (lambda t: t.b, lambda t: c.ApprovePermissionGrant(_grant(t)),
+                               "wrong_organisation"),
+    "DisableCustody": (lambda t: t.b, lambda t: c.DisableCustody(t.net.anchor.org_id),
+                       "wrong_organisation"),
     "ReconcilePayment": (lambda t: t.net.anchor, lambda t: c.ReconcilePayment(
         "PMT-1", "settlement", t.net.receivable_id, t.net.anchor.org_id, t.net.s1.org_id,
         1, "EUR", DUE, DUE, "REF", "end_to_end_id"), "not_operator"),
