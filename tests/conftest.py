@@ -19,6 +19,7 @@ from sqlalchemy import Engine, text
 from openscf.app import FixedClock, NetworkService
 from openscf.domain import commands as c
 from openscf.store import make_engine, migrate, sqlite_url
+from openscf.trust.keys import SigningKey, encode_public_key
 
 PG_URL = os.environ.get("OPENSCF_TEST_DATABASE_URL")
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -170,3 +171,19 @@ def build_net(engine: Engine, threshold: int = 10**12) -> Net:
 @pytest.fixture
 def net(engine: Engine) -> Net:
     return build_net(engine)
+
+
+@pytest.fixture
+def self_signer(net: Net) -> tuple[str, str, str, SigningKey]:
+    """A supplier that holds its own key: (org, user, key id, private key)."""
+    svc = net.svc
+    org = svc.handle(net.operator, c.RegisterOrganisation(
+        "Selfsign GmbH", ("supplier",), "DE", iban="DE89370400440532013000", bic="COBADEFFXXX",
+        custodial_key=False)).created["org_id"]
+    user = svc.handle(net.operator, c.AddUser(org, "treasurer", ("admin", "maker"))
+                      ).created["user_id"]
+    key = SigningKey.generate()
+    key_id = svc.handle(net.operator, c.RegisterKey(org, encode_public_key(key.public_key))
+                        ).created["key_id"]
+    svc.handle(net.anchor_user, c.OnboardSupplier(net.program_id, org))
+    return org, user, key_id, key

@@ -35,17 +35,14 @@ from sqlalchemy import Engine, func, select
 
 from openscf.app.trade import TradeDesk
 from openscf.documents.ubl_build import (
-    Delivered,
     TradeLine,
     TradeParty,
-    build_despatch_advice,
-    build_invoice,
-    build_order,
 )
 from openscf.domain import commands as c
 from openscf.domain.calendar import modified_following
 from openscf.domain.events import parse_instant
 from openscf.sim.economy import APPROVAL_THRESHOLD_MINOR, Economy, program_id
+from openscf.sim.trade_demo import trade_documents
 from openscf.store import tables as t
 from openscf.store.uow import unit_of_work
 
@@ -328,21 +325,13 @@ def _mismatched_invoice(service: Any, anchor: Any, seller_firm: Any, today: date
              for n, ((sku, name, price), q) in enumerate(zip(CATALOGUE, (600, 1200, 600),
                                                              strict=True))]
     shipped = [Decimal(400), Decimal(1200), Decimal(600)]
-    billed = [TradeLine(x.line_id, x.item_id, x.description, x.quantity, x.unit_price,
-                        order_line_id=x.line_id) for x in lines]
     number = f"{''.join(ch for ch in seller_firm.name.upper() if ch.isalpha())[:4]}-" \
              f"{today.year}-0417"
-    files = {
-        "orders": (f"{order_id}.xml", build_order(order_id, today - timedelta(days=24),
-                                                  buyer, seller, lines)),
-        "despatches": (f"DA-{order_id}.xml", build_despatch_advice(
-            f"DA-{order_id}", today - timedelta(days=6), order_id, seller, buyer,
-            [Delivered(x.line_id, x.line_id, x.item_id, x.description, q)
-             for x, q in zip(lines, shipped, strict=True)])),
-        "invoices": (f"INV-{number}.xml", build_invoice(
-            number, today - timedelta(days=3), today + timedelta(days=60), seller, buyer,
-            billed, order_id=order_id, despatch_id=f"DA-{order_id}")),
-    }
+    files = trade_documents(order_id, number, f"INV-{number}.xml", buyer, seller, lines,
+                            shipped, ordered_on=today - timedelta(days=24),
+                            shipped_on=today - timedelta(days=6),
+                            invoiced_on=today - timedelta(days=3),
+                            due_on=today + timedelta(days=60))
     if files_dir is not None:
         folder = files_dir / "today"
         folder.mkdir(parents=True, exist_ok=True)

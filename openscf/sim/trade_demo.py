@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -59,6 +59,27 @@ CATALOGUE = (
     ("SKU-BR-22", "Bearing housing", Decimal("42.75")),
     ("SKU-GS-05", "Gasket set", Decimal("3.10")),
 )
+
+
+def trade_documents(order_id: str, invoice_number: str, invoice_file: str, buyer: TradeParty,
+                    seller: TradeParty, lines: list[TradeLine], shipped: list[Decimal], *,
+                    ordered_on: date, shipped_on: date, invoiced_on: date,
+                    due_on: date) -> dict[str, tuple[str, bytes]]:
+    """One trade as UBL: the order, a despatch advice shipping `shipped` of each line, and
+    an invoice billing every line in full, by kind ("orders", "despatches", "invoices"):
+    (file name, bytes). Where shipped < ordered, the three-way match fails."""
+    billed = [TradeLine(x.line_id, x.item_id, x.description, x.quantity, x.unit_price,
+                        order_line_id=x.line_id) for x in lines]
+    return {
+        "orders": (f"{order_id}.xml", build_order(order_id, ordered_on, buyer, seller, lines)),
+        "despatches": (f"DA-{order_id}.xml", build_despatch_advice(
+            f"DA-{order_id}", shipped_on, order_id, seller, buyer,
+            [Delivered(x.line_id, x.line_id, x.item_id, x.description, q)
+             for x, q in zip(lines, shipped, strict=True)])),
+        "invoices": (invoice_file, build_invoice(
+            invoice_number, invoiced_on, due_on, seller, buyer, billed, order_id=order_id,
+            despatch_id=f"DA-{order_id}")),
+    }
 
 
 def _iban(account: int) -> str:
@@ -162,19 +183,11 @@ def run_trade_demo(engine: Engine, service: NetworkService, *, out_dir: Path,
         # The third supplier despatched only 150 of the 300 axle blanks it invoices.
         shipped = [line.quantity if (i, n) != (2, 0) else Decimal(150)
                    for n, line in enumerate(lines)]
-        billed = [TradeLine(x.line_id, x.item_id, x.description, x.quantity, x.unit_price,
-                            order_line_id=x.line_id) for x in lines]
-        written = {
-            "orders": (f"{order_id}.xml", build_order(order_id, today - timedelta(days=20),
-                                                      buyer, seller, lines)),
-            "despatches": (f"DA-{order_id}.xml", build_despatch_advice(
-                f"DA-{order_id}", today - timedelta(days=6), order_id, seller, buyer,
-                [Delivered(x.line_id, x.line_id, x.item_id, x.description, q)
-                 for x, q in zip(lines, shipped, strict=True)])),
-            "invoices": (f"INV-{order_id}.xml", build_invoice(
-                f"{seller.name[:4].upper()}-2026-{101 + i}", today - timedelta(days=2), due,
-                seller, buyer, billed, order_id=order_id, despatch_id=f"DA-{order_id}")),
-        }
+        written = trade_documents(
+            order_id, f"{seller.name[:4].upper()}-2026-{101 + i}", f"INV-{order_id}.xml",
+            buyer, seller, lines, shipped, ordered_on=today - timedelta(days=20),
+            shipped_on=today - timedelta(days=6), invoiced_on=today - timedelta(days=2),
+            due_on=due)
         for kind, (name, data) in written.items():
             (docs_dir / name).write_bytes(data)
             files[kind].append((str(docs_dir / name), data))

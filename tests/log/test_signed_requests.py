@@ -32,22 +32,6 @@ def _log_size(engine: Engine) -> int:
         return int(conn.execute(select(func.count()).select_from(t.events)).scalar_one())
 
 
-@pytest.fixture
-def self_signer(net: Net) -> tuple[str, str, str, SigningKey]:
-    """A supplier that holds its own key: (org, user, key id, private key)."""
-    svc = net.svc
-    org = svc.handle(net.operator, c.RegisterOrganisation(
-        "Selfsign GmbH", ("supplier",), "DE", iban="DE89370400440532013000", bic="COBADEFFXXX",
-        custodial_key=False)).created["org_id"]
-    user = svc.handle(net.operator, c.AddUser(org, "treasurer", ("admin", "maker"))
-                      ).created["user_id"]
-    key = SigningKey.generate()
-    key_id = svc.handle(net.operator, c.RegisterKey(org, encode_public_key(key.public_key))
-                        ).created["key_id"]
-    svc.handle(net.anchor_user, c.OnboardSupplier(net.program_id, org))
-    return org, user, key_id, key
-
-
 def test_custodial_events_carry_a_verifiable_signature_marked_custodial(net: Net) -> None:
     net.confirm()
     with net.svc.engine.connect() as conn:

@@ -19,6 +19,7 @@ from openscf.domain.errors import OpenSCFError
 from openscf.domain.replay import replay
 from openscf.store import make_engine
 from openscf.store.queries import iter_events
+from openscf.trust.keys import SigningKey
 
 from ..conftest import START, Net
 
@@ -87,21 +88,12 @@ def test_identical_retries_with_one_idempotency_key_racing_all_get_the_original_
 
 
 def test_identical_signed_requests_racing_all_get_the_original_answer(
-        net: Net, engine: Engine) -> None:
+        net: Net, engine: Engine, self_signer: tuple[str, str, str, SigningKey]) -> None:
     from openscf.app.service import request_text
     from openscf.domain.events import REQUEST_SIGNING_CONTEXT
-    from openscf.trust.keys import SigningKey, encode_public_key
 
     svc = net.svc
-    org = svc.handle(net.operator, c.RegisterOrganisation(
-        "Selfsign GmbH", ("supplier",), "DE", iban="DE89370400440532013000", bic="COBADEFFXXX",
-        custodial_key=False)).created["org_id"]
-    user = svc.handle(net.operator, c.AddUser(org, "treasurer", ("admin", "maker"))
-                      ).created["user_id"]
-    key = SigningKey.generate()
-    key_id = svc.handle(net.operator, c.RegisterKey(org, encode_public_key(key.public_key))
-                        ).created["key_id"]
-    svc.handle(net.anchor_user, c.OnboardSupplier(net.program_id, org))
+    org, user, key_id, key = self_signer
     for round_ in range(5):
         rid = svc.handle(net.anchor_user, c.ConfirmInvoice(
             net.program_id, org, f"S-{round_}", 10_000_00, "EUR",
