@@ -39,7 +39,7 @@ def test_a_grant_waits_for_a_second_checker_and_records_who_sponsored_it() -> No
     user = w.state.user(puppet.user_id)
     assert user is not None and "checker" not in user.permissions
     _denied(w, admin, c.ApprovePermissionGrant(grant), "same_user_cannot_approve")
-    _denied(w, puppet, c.ApprovePermissionGrant(grant), "not_a_checker")
+    _denied(w, puppet, c.ApprovePermissionGrant(grant), "permission_required")
     [granted] = w.run(second, c.ApprovePermissionGrant(grant))
     assert granted.event == ev.PermissionGranted(admin.org_id, puppet.user_id, "checker", grant,
                                                  admin.user_id, second.user_id)
