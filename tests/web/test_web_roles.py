@@ -157,6 +157,9 @@ def test_the_supplier_sees_the_price_before_asking_the_invoice_behind_each_piece
     # Sold: it leaves the holdings, stays in the history, and its page says what happened.
     line.locator("form[data-form=finance] button").click()
     request = visit.flash_ref()
+    # Every column of the holdings, the asked-for piece's note too, fits a laptop's card.
+    assert "financing requested" in row(visit, "held", piece).inner_text()
+    assert visit.page.locator("section#held").evaluate("c => c.scrollWidth <= c.clientWidth")
     offer = service(site).handle(site.actors["funder"].user_id, c.OfferFinancing(
         request, "0.05", today)).created["offer_id"]
     visit.go("/supplier")
@@ -255,6 +258,8 @@ def test_the_anchor_sees_invoice_and_supplier_per_payable_limits_in_amounts_the_
     threshold = visit.page.locator("[data-approval-threshold]").inner_text()
     assert eur(program.approval_threshold_minor) in threshold
     limits = visit.page.locator("table[data-table=limits]").inner_text()
+    heads = visit.page.locator("table[data-table=limits] th").all_inner_texts()
+    assert len(set(heads)) == len(heads), heads  # no two columns called 'Limit'
     assert eur(program.program_limit_minor) in limits
     assert eur(program.funder_limit_minor) in limits
     with site.engine.connect() as conn:
