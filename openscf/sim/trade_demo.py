@@ -172,7 +172,8 @@ def run_trade_demo(engine: Engine, service: NetworkService, *, out_dir: Path,
                 [Delivered(x.line_id, x.line_id, x.item_id, x.description, q)
                  for x, q in zip(lines, shipped, strict=True)])),
             "invoices": (f"INV-{order_id}.xml", build_invoice(
-                f"{seller.name[:4].upper()}-2026-{101 + i}", today - timedelta(days=2), due,
+                f"{''.join(filter(str.isalpha, seller.name))[:4].upper()}-2026-{101 + i}",
+                today - timedelta(days=2), due,
                 seller, buyer, billed, order_id=order_id, despatch_id=f"DA-{order_id}")),
         }
         for kind, (name, data) in written.items():
