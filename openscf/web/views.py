@@ -839,6 +839,15 @@ def receivable_view(reads: ReadModel, who: Principal, receivable_id: str) -> dic
             what = f"paid early: {money(e.amount_minor, cur)} on {e.value_date}"
         elif isinstance(e, ev.FinancingRequested):
             what = "financing requested"
+        elif isinstance(e, ev.FinancingRequestWithdrawn):
+            what = "financing request withdrawn"
+        elif isinstance(e, ev.EarlyPaymentOffered):
+            what = f"early payment offered to {names.get(e.holder_id, e.holder_id)}"
+            if who.org_id in (e.obligor_id, e.holder_id):  # its terms: to the two parties
+                what += f": {money(e.amount_minor, cur)} on {e.value_date} " \
+                        f"at {percent(e.annual_rate)}"
+        elif isinstance(e, ev.PaymentReconciled):
+            what = "payment confirmed by the bank statement"
         elif isinstance(e, ev.FinancingOffered):
             what = f"offer by {names.get(e.funder_id, e.funder_id)} at " \
                    f"{percent(e.annual_rate)}: {money(e.proceeds_minor, cur)} cash"

@@ -283,6 +283,11 @@ def test_the_anchor_sees_invoice_and_supplier_per_payable_limits_in_amounts_the_
     offers = visit.page.locator("table[data-table=early-offers]").inner_text()
     assert eur(at_typed) in offers and "2.50 % p.a." in offers  # what was previewed
     visit.shot("roles-anchor-early-offer")
+    # The piece's events say what the offer was, in words, not an empty line.
+    visit.go(f"/receivables/{piece}")
+    offered = visit.page.locator("tr", has_text="EarlyPaymentOffered").inner_text()
+    assert f"early payment offered to {supplier.name}" in offered, offered
+    assert eur(face - at_typed) in offered and "2.50 % p.a." in offered, offered
     visit.assert_clean()
 
 
