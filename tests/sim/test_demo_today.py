@@ -228,3 +228,16 @@ def test_the_readme_says_what_to_try_first_as_the_organisations_the_demo_prints(
         assert f"**{login.login}**" in section, login.login
         if login.role not in ("operator", "auditor"):
             assert login.organisation in section, login.organisation
+
+
+def test_the_today_summary_counts_the_invoices_confirmed_not_pieces(
+        served: Served, capsys: pytest.CaptureFixture[str]) -> None:
+    from openscf.cli.main import _print_today
+
+    _print_today(served.today)
+    printed = " ".join(capsys.readouterr().out.split())
+    # The anchor's dashboard counts pieces (split ones and the overdue one too): the
+    # summary must not call its invoices 'pieces' with a different count.
+    assert f"payables outstanding: {len(served.today['payables'])} invoices confirmed" \
+        in printed, printed
+    assert "and the overdue piece below" in printed
