@@ -216,6 +216,8 @@ def test_the_funder_previews_the_cash_before_bidding_and_sees_price_discount_yie
     held = row(visit, "portfolio", bought)
     assert held.locator("[data-price]").inner_text() == eur(pays)
     assert eur(expected_discount) in held.inner_text() and "4.75 % p.a." in held.inner_text()
+    # Face - price is discount + fees: the fees are shown too, so the columns add up.
+    assert "+ fees 25.00 EUR" in held.locator("[data-discount]").inner_text()
     annual = (Decimal(face - pays) * basis / (Decimal(pays) * days)).quantize(Decimal("0.0001"))
     assert held.locator("[data-yield]").inner_text() == f"{annual * 100:.2f} % p.a."
     assert held.locator("[data-days-left]").inner_text() == str(days)
