@@ -29,3 +29,11 @@ def test_the_anchor_sees_validation_and_match_results_of_imported_invoices(engin
     assert "INV-100" in section
     assert "mismatch" in section and "quantity_exceeds_received" in section
     assert "status-valid" in section
+    # An override requested by the maker: the row says it waits for a checker, and where.
+    doc = net.desk.documents(kind="invoice")[0]["id"]
+    approval = net.desk.request_override(net.anchor_user, doc, "short delivery")["approval_id"]
+    html = client.get("/anchor").text
+    section = html[html.index('id="trade-documents"'):]
+    assert f'data-override="{approval}"' in section
+    assert "override waiting for a checker" in section
+    assert f"/v1/document_overrides/{approval}/approve" in section
