@@ -202,8 +202,7 @@ def seed_demo_logins(engine: Engine, cast: Mapping[str, Mapping[str, Any]] | Non
         svc.handle(operator_user, c.AddUser(org, "Prüfwerk auditor", ("viewer", "admin")))
         picks = _pick_demo_users(engine)
     # The dashboard has no operator page: the operator's browser shows the auditor's.
-    hints = {"operator": "the log, in the browser; every organisation and registering a "
-                         "new one through the API (/v1/organisations)",
+    hints = {"operator": "the log in the browser; organisations at /v1/organisations",
              "auditor": "check the log's signed checkpoint; replay it with openscf audit"}
     if cast:
         story = [(login, str(who["role"]), str(who["org_id"]), str(who["user_id"]))
@@ -229,7 +228,8 @@ def print_logins(address: str, logins: list[DemoLogin]) -> None:
     for col in ("role", "login", "password", "organisation", "try first"):
         # What a person types is never wrapped nor cut short, whatever the terminal's width.
         typed = [getattr(e, col) for e in logins] if col in ("login", "password") else []
-        table.add_column(col, no_wrap=bool(typed), min_width=max(map(len, typed), default=None))
+        table.add_column(col, no_wrap=bool(typed), overflow="fold",
+                         min_width=max(map(len, typed), default=None))
     for entry in logins:
         table.add_row(entry.role, entry.login, entry.password, entry.organisation, entry.hint)
     console.print(table)

@@ -104,6 +104,7 @@ def test_a_login_is_printed_for_each_role_and_each_is_an_organisation_of_the_sto
     for login in logins.values():
         assert login.login in printed and login.api_key in printed
         assert f" {login.password} " in printed, login.password
+    assert "…" not in printed  # long words fold onto the next line, never cut short
 
 
 def test_the_anchor_owes_payables_due_over_the_next_months_and_one_is_overdue(
