@@ -147,7 +147,10 @@ def test_the_supplier_sees_the_price_before_asking_the_invoice_behind_each_piece
             t.relationships.c.program_id == site.program_id)).scalars())
     options = line.locator("select[name=to_org_id] option")
     offered = {options.nth(i).get_attribute("value") for i in range(options.count())}
-    assert offered == members - {supplier.org_id}
+    # No recipient is chosen for the supplier: the first option only asks whom to pay.
+    assert options.nth(0).get_attribute("value") == "" and options.nth(0).is_disabled()
+    assert line.locator("select[name=to_org_id]").input_value() == ""
+    assert offered - {""} == members - {supplier.org_id}
     assert OUTSIDER_NAME not in line.inner_text()
     assert site.extra and site.extra["outsider"] not in offered
     visit.shot("roles-supplier-held")
