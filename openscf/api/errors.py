@@ -30,7 +30,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from openscf.app.auth import AuthenticationFailed, LoginThrottled
@@ -122,6 +122,21 @@ def _validation_error(exc: RequestValidationError) -> JSONResponse:
                         status_code=400)
 
 
+# A person who mistypes a dashboard address gets a page, not the API's JSON error.
+NOT_FOUND_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Page not found · openscf</title>
+<link rel="stylesheet" href="/static/dashboard.css"></head>
+<body><main><section class="card narrow"><h1>Page not found</h1>
+<p>There is no page at this address. <a href="/">Back to your dashboard</a>.</p>
+</section></main></body></html>
+"""
+
+
+def _wants_a_page(request: Request) -> bool:
+    return (not request.url.path.startswith("/v1")
+            and "text/html" in request.headers.get("accept", ""))
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(OpenSCFError)
     async def _openscf(_request: Request, exc: OpenSCFError) -> JSONResponse:
@@ -132,8 +147,12 @@ def install_error_handlers(app: FastAPI) -> None:
         return _validation_error(exc)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         status = exc.status_code
+        if status == 404 and _wants_a_page(request):
+            from openscf.web.routes import SECURITY_HEADERS  # the dashboard's own
+
+            return HTMLResponse(NOT_FOUND_PAGE, status_code=404, headers=SECURITY_HEADERS)
         if status == 404:
             body = error_body("not_found_error", "unknown_route",
                               "no such endpoint; see /v1/openapi.json")

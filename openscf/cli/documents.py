@@ -50,6 +50,7 @@ from openscf.documents.validation import validate_invoice_element
 from openscf.documents.xml import local_name, parse_xml
 from openscf.domain.errors import OpenSCFError
 from openscf.domain.money import format_amount
+from openscf.store.queries import list_organisations
 
 __all__ = ["register"]
 
@@ -363,7 +364,8 @@ def documents_list(db: DbOption = None,
     """List imported trade documents with their match status and flags."""
     check_choice("--kind", kind, DOCUMENT_KINDS, as_json)
     check_choice("--status", status, DOCUMENT_STATUSES, as_json)
-    docs = _desk(db, as_json=as_json).documents(kind=kind, status=status, limit=limit)
+    desk = _desk(db, as_json=as_json)
+    docs = desk.documents(kind=kind, status=status, limit=limit)
     if as_json:
         print(json.dumps({"object": "list", "data": docs, "has_more": len(docs) == limit},
                          indent=2))
@@ -371,8 +373,11 @@ def documents_list(db: DbOption = None,
     table = Table(title=f"{len(docs)} trade documents")
     for col in ("id", "kind", "number", "seller", "amount", "match", "flags", "status"):
         table.add_column(col, overflow="fold")  # ids wrap, never cut short
+    with desk.engine.connect() as conn:  # the seller by name, as a person knows it
+        names = {o.id: o.name for o in list_organisations(conn)}
     for d in docs:
-        table.add_row(d["id"], d["kind"], d["number"], d["seller_org_id"] or "",
+        seller = d["seller_org_id"] or ""
+        table.add_row(d["id"], d["kind"], d["number"], names.get(seller, seller),
                       _amount(d["amount_minor"], d["currency"]), d["match_status"] or "",
                       ", ".join(d["flags"]), d["status"])
     console.print(table)

@@ -193,10 +193,13 @@ def _print_today(today: dict[str, Any]) -> None:
     console.rule(Text(f"today, {today['today']}: {today['program']}", style="bold"))
     names = {who["org_id"]: who["organisation"] for who in today["logins"].values()}
     total = sum(p["amount_minor"] for p in today["payables"])
-    console.print(f"payables outstanding: {len(today['payables'])} pieces, "
+    # Invoices, not pieces: some are passed down the chain in pieces below; the anchor's
+    # dashboard counts those pieces and the overdue one as well.
+    console.print(f"payables outstanding: {len(today['payables'])} invoices confirmed, "
                   f"{format_amount(total, 'EUR')}, due "
                   f"{min(p['due_on'] for p in today['payables'])} to "
-                  f"{max(p['due_on'] for p in today['payables'])}")
+                  f"{max(p['due_on'] for p in today['payables'])}, and the overdue piece "
+                  f"below")
     for move in today["transfers"]:
         console.print(f"down the chain: {names.get(move['from'], move['from'])} passed "
                       f"{format_amount(move['amount_minor'], 'EUR')} to "

@@ -201,7 +201,8 @@ def seed_demo_logins(engine: Engine, cast: Mapping[str, Mapping[str, Any]] | Non
             name=AUDITOR_NAME, roles=("auditor",), country="DE")).created["org_id"]
         svc.handle(operator_user, c.AddUser(org, "Prüfwerk auditor", ("viewer", "admin")))
         picks = _pick_demo_users(engine)
-    hints = {"operator": "see every organisation; register a new one",
+    # The dashboard has no operator page: the operator's browser shows the auditor's.
+    hints = {"operator": "the log in the browser; organisations at /v1/organisations",
              "auditor": "check the log's signed checkpoint; replay it with openscf audit"}
     if cast:
         story = [(login, str(who["role"]), str(who["org_id"]), str(who["user_id"]))
@@ -225,7 +226,10 @@ def seed_demo_logins(engine: Engine, cast: Mapping[str, Mapping[str, Any]] | Non
 def print_logins(address: str, logins: list[DemoLogin]) -> None:
     table = Table(title=f"Demo logins for {address}  (password = demo-<login>)")
     for col in ("role", "login", "password", "organisation", "try first"):
-        table.add_column(col)
+        # What a person types is never wrapped nor cut short, whatever the terminal's width.
+        typed = [getattr(e, col) for e in logins] if col in ("login", "password") else []
+        table.add_column(col, no_wrap=bool(typed), overflow="fold",
+                         min_width=max(map(len, typed), default=None))
     for entry in logins:
         table.add_row(entry.role, entry.login, entry.password, entry.organisation, entry.hint)
     console.print(table)

@@ -25,6 +25,7 @@ from openscf.cli.common import (
     plain_console,
 )
 from openscf.domain.errors import OpenSCFError
+from openscf.store.queries import list_organisations
 
 console = plain_console()
 err = plain_console(stderr=True)
@@ -42,10 +43,14 @@ def audit(
 
     Exit 0 when everything holds; 1 naming the first offending event otherwise.
     """
+    names: dict[str, str] = {}
     if export_dir is not None:
         source = _export_source(export_dir, as_json)
     else:
-        source = db_source(open_database(db, as_json=as_json))
+        engine = open_database(db, as_json=as_json)
+        source = db_source(engine)
+        with engine.connect() as conn:  # organisations by name in the custody lines
+            names = {o.id: o.name for o in list_organisations(conn)}
     with console.status("auditing the log", spinner="dots") if not as_json else _null():
         report = run_audit(source)
     summary = report.to_dict()
@@ -57,7 +62,7 @@ def audit(
             f"checkpoints, {report.cosignatures} cosignatures, {report.signatures_checked} "
             f"request signatures, {report.receivables} receivables match the replay "
             f"({summary['events_per_second']} events/s)")
-        _print_custody(report.signed_by)
+        _print_custody(report.signed_by, names)
     else:
         console.print(Text("audit FAILED", style="bold red"),
                       f": {len(report.findings)} findings; first: {report.findings[0]}",
@@ -83,15 +88,18 @@ def _export_source(directory: Path, as_json: bool) -> LogSource:
              f"{type(exc).__name__}: {exc}", as_json, exit_code=EXIT_FOUND_BAD)
 
 
-def _print_custody(signed_by: dict[str, dict[str, int]]) -> None:
+def _print_custody(signed_by: dict[str, dict[str, int]], names: dict[str, str]) -> None:
     """Who signed each organisation's events: the server (custodial) or the organisation."""
     custodial = sum(c["custodial"] for c in signed_by.values())
     own = sum(c["own_key"] for c in signed_by.values())
     console.print(f"signatures: {custodial} by custodial keys the server holds, {own} by "
                   f"keys organisations hold themselves, across {len(signed_by)} organisations")
     for org_id, counts in sorted(signed_by.items())[:20]:
-        console.print(f"  {org_id}: {counts['custodial']} custodial, {counts['own_key']} "
+        who = f"{names[org_id]} ({org_id})" if org_id in names else org_id
+        console.print(f"  {who}: {counts['custodial']} custodial, {counts['own_key']} "
                       "own key")
+    if len(signed_by) > 20:
+        console.print(f"  ... and {len(signed_by) - 20} more (--json lists them all)")
 
 
 class _null:

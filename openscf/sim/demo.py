@@ -270,7 +270,10 @@ def _summarise(e: Economy, engine: Engine, result: DemoResult) -> DemoResult:
         check = replay(iter_events(conn))
         stored = {r.id: r for r in stored_receivables(conn)}
         exposures = load_exposures(conn)
-        result.organisations = len(list_organisations(conn))
+        organisations = list_organisations(conn)
+        result.organisations = len(organisations)
+        # The trade-documents story's firms are not in the economy: name them from the store.
+        names = {o.id: o.name for o in organisations} | names
         result.events = check.events
         result.violations = [f"{v.code}: {v.message}" for v in check.violations]
         # The replayed state must equal the stored state, piece by piece.

@@ -183,8 +183,9 @@ def run_trade_demo(engine: Engine, service: NetworkService, *, out_dir: Path,
         # The third supplier despatched only 150 of the 300 axle blanks it invoices.
         shipped = [line.quantity if (i, n) != (2, 0) else Decimal(150)
                    for n, line in enumerate(lines)]
+        number = f"{''.join(filter(str.isalpha, seller.name))[:4].upper()}-2026-{101 + i}"
         written = trade_documents(
-            order_id, f"{seller.name[:4].upper()}-2026-{101 + i}", f"INV-{order_id}.xml",
+            order_id, number, f"INV-{order_id}.xml",
             buyer, seller, lines, shipped, ordered_on=today - timedelta(days=20),
             shipped_on=today - timedelta(days=6), invoiced_on=today - timedelta(days=2),
             due_on=due)

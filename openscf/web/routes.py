@@ -25,6 +25,7 @@ an HTTP status that says what went wrong. Nothing a person types can raise past 
 from __future__ import annotations
 
 import hmac
+import json
 import logging
 import re
 import secrets
@@ -304,7 +305,12 @@ def _trade_documents(dash: Dashboard, who: Principal) -> list[dict[str, Any]]:
     from openscf.app.trade import TradeDesk
 
     docs = TradeDesk(dash.service).documents(org_id=who.org_id, kind="invoice", limit=30)
+    # An override of a failed match waits for a checker: say so, and where it is approved.
+    waiting = {json.loads(a.payload_json).get("document_id"): a.id for a in views._all(
+        dash.reads.approvals, lambda a: a.id, caller=who, status="pending",
+        kind="match_override")}
     for doc in docs:
+        doc["override"] = waiting.get(doc.get("id"))
         findings = doc.get("findings") or []
         doc["fatal"] = [f for f in findings if f.get("severity") == "fatal"]
         lines = (doc.get("match") or {}).get("lines") or []

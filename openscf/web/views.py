@@ -364,13 +364,21 @@ def _members(reads: ReadModel, programs: Iterable[Program],
 @dataclass
 class PendingConfirmation:
     id: str
-    maker_id: str
+    maker: str
     supplier: str
     invoice_number: str
     amount: str
     due_on: str
     program_id: str
     mine: bool
+
+
+def _user_name(reads: ReadModel, who: Principal, user_id: str) -> str:
+    """A user as a colleague knows them ('Neumann treasury'), not by id; the id if unseen."""
+    try:
+        return reads.user(who, user_id).name or user_id
+    except NotFound:
+        return user_id
 
 
 def anchor_view(reads: ReadModel, who: Principal, today: date) -> dict[str, Any]:
@@ -407,7 +415,8 @@ def anchor_view(reads: ReadModel, who: Principal, today: date) -> dict[str, Any]
     for a in approvals:
         data = json.loads(a.payload_json)
         pending.append(PendingConfirmation(
-            a.id, a.maker_id, names.get(data.get("supplier_id", ""), data.get("supplier_id", "")),
+            a.id, _user_name(reads, who, a.maker_id),
+            names.get(data.get("supplier_id", ""), data.get("supplier_id", "")),
             data.get("invoice_number", ""), money(int(data.get("amount_minor", 0)),
                                                   data.get("currency", currency)),
             data.get("due_on", ""), data.get("program_id", ""), a.maker_id == who.user_id))
@@ -830,6 +839,15 @@ def receivable_view(reads: ReadModel, who: Principal, receivable_id: str) -> dic
             what = f"paid early: {money(e.amount_minor, cur)} on {e.value_date}"
         elif isinstance(e, ev.FinancingRequested):
             what = "financing requested"
+        elif isinstance(e, ev.FinancingRequestWithdrawn):
+            what = "financing request withdrawn"
+        elif isinstance(e, ev.EarlyPaymentOffered):
+            what = f"early payment offered to {names.get(e.holder_id, e.holder_id)}"
+            if who.org_id in (e.obligor_id, e.holder_id):  # its terms: to the two parties
+                what += f": {money(e.amount_minor, cur)} on {e.value_date} " \
+                        f"at {percent(e.annual_rate)}"
+        elif isinstance(e, ev.PaymentReconciled):
+            what = "payment confirmed by the bank statement"
         elif isinstance(e, ev.FinancingOffered):
             what = f"offer by {names.get(e.funder_id, e.funder_id)} at " \
                    f"{percent(e.annual_rate)}: {money(e.proceeds_minor, cur)} cash"

@@ -24,3 +24,7 @@ def test_the_audit_counts_custodial_and_own_key_signatures_per_organisation(
     text = runner.invoke(app, ["audit", "--db", str(db)])
     assert text.exit_code == 0, text.output
     assert f"signatures: {report['events']} by custodial keys" in text.output
+    # Each organisation by name as well as id, and none dropped without saying so.
+    assert "Neumann Electronics AG (org_" in text.output, text.output
+    if len(signed_by) > 20:
+        assert f"and {len(signed_by) - 20} more" in text.output

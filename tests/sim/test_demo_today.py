@@ -4,6 +4,7 @@ that it can act on at once, through the API, on the system clock (as `demo --ser
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -15,6 +16,7 @@ from typer.testing import CliRunner
 
 from openscf.api import create_app
 from openscf.cli import app
+from openscf.cli import serve as serve_module
 from openscf.cli.serve import DemoLogin, print_logins, seed_demo_logins
 from openscf.sim.economy import APPROVAL_THRESHOLD_MINOR
 from openscf.store import make_engine, sqlite_url
@@ -92,10 +94,17 @@ def test_a_login_is_printed_for_each_role_and_each_is_an_organisation_of_the_sto
         assert r.status_code == 201, (login.login, r.text)
         assert r.json()["org_id"] == login.org_id
         assert login.hint, f"{login.login} has nothing to try first"
-    print_logins("http://127.0.0.1:8000", list(logins.values()))
+    width = serve_module.console.width
+    serve_module.console.width = 80  # a terminal's default: the logins are typed, never cut
+    try:
+        print_logins("http://127.0.0.1:8000", list(logins.values()))
+    finally:
+        serve_module.console.width = width
     printed = capsys.readouterr().out
     for login in logins.values():
         assert login.login in printed and login.api_key in printed
+        assert f" {login.password} " in printed, login.password
+    assert "…" not in printed  # long words fold onto the next line, never cut short
 
 
 def test_the_anchor_owes_payables_due_over_the_next_months_and_one_is_overdue(
@@ -184,6 +193,13 @@ def test_the_tier3_supplier_has_a_piece_up_for_financing_that_both_funders_can_b
         assert r.status_code == 201, r.text
 
 
+def test_the_summary_names_every_holder_and_invoice_numbers_have_no_blanks(
+        served: Served) -> None:
+    holders = [h["holder"] for h in served.summary["receivables_by_holder"]]
+    assert holders and not [h for h in holders if h.startswith("org_")], holders
+    assert not re.search(r"[A-Z] -20\d\d-", json.dumps(served.summary))  # 'ALB -2026-103'
+
+
 def test_each_funder_holds_a_piece_it_bought_and_the_operator_sees_the_whole_network(
         served: Served) -> None:
     bought = {sale["funder_id"]: sale["receivable_id"] for sale in served.today["sold"]}
@@ -213,3 +229,16 @@ def test_the_readme_says_what_to_try_first_as_the_organisations_the_demo_prints(
         assert f"**{login.login}**" in section, login.login
         if login.role not in ("operator", "auditor"):
             assert login.organisation in section, login.organisation
+
+
+def test_the_today_summary_counts_the_invoices_confirmed_not_pieces(
+        served: Served, capsys: pytest.CaptureFixture[str]) -> None:
+    from openscf.cli.main import _print_today
+
+    _print_today(served.today)
+    printed = " ".join(capsys.readouterr().out.split())
+    # The anchor's dashboard counts pieces (split ones and the overdue one too): the
+    # summary must not call its invoices 'pieces' with a different count.
+    assert f"payables outstanding: {len(served.today['payables'])} invoices confirmed" \
+        in printed, printed
+    assert "and the overdue piece below" in printed

@@ -285,6 +285,10 @@ def test_documents_list_shows_amounts_in_their_currency_not_in_minor_units(cli_n
     shown = _table_output("documents", "list", "--db", str(cli_net.db))
     assert "13,470.80 EUR" in shown
     assert "1347080" not in shown
+    with cli_net.svc.engine.connect() as conn:  # the seller by name, not by id
+        seller = conn.execute(select(t.organisations.c.name).where(
+            t.organisations.c.id == cli_net.suppliers[0])).scalar_one()
+    assert seller in shown and cli_net.suppliers[0] not in shown
 
 
 def test_payments_list_shows_each_amount_with_its_currencys_decimals(cli_net):

@@ -77,6 +77,11 @@ def test_a_receivable_goes_from_confirmation_down_the_chain_to_financing_and_set
 
     checker = open_as("anchor-checker")
     checker.go("/anchor")
+    with site.engine.connect() as conn:  # the checker knows the maker by name, not by id
+        maker = conn.execute(select(t.users.c.name).where(
+            t.users.c.id == site.actors["anchor"].user_id)).scalar_one()
+    waiting = row(checker, "approvals", approval=approval).inner_text()
+    assert maker in waiting and "usr_" not in waiting, waiting
     row(checker, "approvals", approval=approval).locator("button", has_text="Approve").click()
     assert "Confirmation approved" in checker.flash()
     assert row(checker, "approvals", approval=approval).count() == 0

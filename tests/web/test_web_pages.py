@@ -56,6 +56,9 @@ def test_names_with_markup_are_shown_as_text_and_never_run(
     anchor = open_as("anchor")
     anchor.go("/anchor")
     assert HOSTILE_NAME in anchor.page.locator("select[name=supplier_id]").inner_text()
+    # Neither form picks a supplier for the person: the first option asks whom.
+    assert anchor.page.locator("select[name=supplier_id]").input_value() == ""
+    assert supplier.page.locator("select[name=to_org_id]").first.input_value() == ""
     for visit in (supplier, anchor):
         assert visit.page.locator("main img, main script").count() == 0
         visit.assert_clean()  # an inline handler would also show as a CSP violation
@@ -183,6 +186,7 @@ def test_an_ambiguous_amount_in_the_confirm_form_is_refused_and_nothing_is_confi
     anchor.go("/anchor")
     before = site.log_size()
     form = anchor.page.locator("form[data-form=confirm]")
+    form.locator("select[name=supplier_id]").select_option(label=site.actors["supplier"].name)
     form.locator("input[name=invoice_number]").fill("AMBIGUOUS-1")
     form.locator("input[name=amount]").fill(typed)
     with anchor.page.expect_navigation() as navigation:

@@ -147,7 +147,10 @@ def test_the_supplier_sees_the_price_before_asking_the_invoice_behind_each_piece
             t.relationships.c.program_id == site.program_id)).scalars())
     options = line.locator("select[name=to_org_id] option")
     offered = {options.nth(i).get_attribute("value") for i in range(options.count())}
-    assert offered == members - {supplier.org_id}
+    # No recipient is chosen for the supplier: the first option only asks whom to pay.
+    assert options.nth(0).get_attribute("value") == "" and options.nth(0).is_disabled()
+    assert line.locator("select[name=to_org_id]").input_value() == ""
+    assert offered - {""} == members - {supplier.org_id}
     assert OUTSIDER_NAME not in line.inner_text()
     assert site.extra and site.extra["outsider"] not in offered
     visit.shot("roles-supplier-held")
@@ -157,6 +160,9 @@ def test_the_supplier_sees_the_price_before_asking_the_invoice_behind_each_piece
     # Sold: it leaves the holdings, stays in the history, and its page says what happened.
     line.locator("form[data-form=finance] button").click()
     request = visit.flash_ref()
+    # Every column of the holdings, the asked-for piece's note too, fits a laptop's card.
+    assert "financing requested" in row(visit, "held", piece).inner_text()
+    assert visit.page.locator("section#held").evaluate("c => c.scrollWidth <= c.clientWidth")
     offer = service(site).handle(site.actors["funder"].user_id, c.OfferFinancing(
         request, "0.05", today)).created["offer_id"]
     visit.go("/supplier")
@@ -213,6 +219,8 @@ def test_the_funder_previews_the_cash_before_bidding_and_sees_price_discount_yie
     held = row(visit, "portfolio", bought)
     assert held.locator("[data-price]").inner_text() == eur(pays)
     assert eur(expected_discount) in held.inner_text() and "4.75 % p.a." in held.inner_text()
+    # Face - price is discount + fees: the fees are shown too, so the columns add up.
+    assert "+ fees 25.00 EUR" in held.locator("[data-discount]").inner_text()
     annual = (Decimal(face - pays) * basis / (Decimal(pays) * days)).quantize(Decimal("0.0001"))
     assert held.locator("[data-yield]").inner_text() == f"{annual * 100:.2f} % p.a."
     assert held.locator("[data-days-left]").inner_text() == str(days)
@@ -255,6 +263,8 @@ def test_the_anchor_sees_invoice_and_supplier_per_payable_limits_in_amounts_the_
     threshold = visit.page.locator("[data-approval-threshold]").inner_text()
     assert eur(program.approval_threshold_minor) in threshold
     limits = visit.page.locator("table[data-table=limits]").inner_text()
+    heads = visit.page.locator("table[data-table=limits] th").all_inner_texts()
+    assert len(set(heads)) == len(heads), heads  # no two columns called 'Limit'
     assert eur(program.program_limit_minor) in limits
     assert eur(program.funder_limit_minor) in limits
     with site.engine.connect() as conn:
@@ -278,6 +288,11 @@ def test_the_anchor_sees_invoice_and_supplier_per_payable_limits_in_amounts_the_
     offers = visit.page.locator("table[data-table=early-offers]").inner_text()
     assert eur(at_typed) in offers and "2.50 % p.a." in offers  # what was previewed
     visit.shot("roles-anchor-early-offer")
+    # The piece's events say what the offer was, in words, not an empty line.
+    visit.go(f"/receivables/{piece}")
+    offered = visit.page.locator("tr", has_text="EarlyPaymentOffered").inner_text()
+    assert f"early payment offered to {supplier.name}" in offered, offered
+    assert eur(face - at_typed) in offered and "2.50 % p.a." in offered, offered
     visit.assert_clean()
 
 

@@ -161,3 +161,13 @@ def test_an_irrevocable_money_form_asks_back_in_the_currencys_words() -> None:
         "Transfer 1,234.50 EUR of the piece to Tier Two GmbH?")
     whole = {"receivable_id": "rcv_1", "to_org_id": "org_t2"}
     assert transfer.ask(transfer.build(whole, "EUR"), "EUR", names) is None
+
+
+def test_a_piece_link_shortens_a_long_id_only() -> None:
+    from openscf.web.routes import make_environment
+
+    macros = make_environment().get_template("_macros.html").module
+    long_id = "rcv_01M6DYN0W0X92GW9B9720X1SYH"
+    assert f">…{long_id[-10:]}</a>" in str(macros.piece(long_id))  # type: ignore[attr-defined]
+    # A short id (the simulated history's 'rcv_619') is shown whole: no '…rcv_619'.
+    assert ">rcv_619</a>" in str(macros.piece("rcv_619"))  # type: ignore[attr-defined]
