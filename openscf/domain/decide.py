@@ -361,11 +361,9 @@ def _separate_duties(state: State, approval: Approval, actor: Actor) -> None:
     by the maker, and held the permission when the request was made (docs/security.md,
     "Separation of duties")."""
     approver = state.user(actor.user_id)
-    if approver is None or approver.org_id != actor.org_id or not any(
-            p in APPROVAL_PERMISSIONS for p in approver.permissions):
-        raise PermissionDenied("not_a_checker",
-                               f"{actor.user_id} holds no approval permission; a checker of "
-                               f"{approval.org_id} must approve", "approval_id")
+    # `decide` refused an approver outside the organisation or without 'checker' before
+    # any rule ran (`_user_may`: every Approve* command needs 'checker').
+    assert approver is not None and any(p in APPROVAL_PERMISSIONS for p in approver.permissions)
     maker = approval.maker_id
     if maker == approver.created_by or maker in approver.approver_sponsors:
         raise PermissionDenied("approver_sponsored_by_maker",
