@@ -78,7 +78,7 @@ def run_witness(engine: Engine, state_path: Path, name: str, org_id: str,
         state["name"] = name
     if state.get("name") != name:
         raise InvalidRequest("witness_name_mismatch",
-                           f"{state_path} belongs to witness {state.get('name')!r}")
+                             f"{state_path} belongs to witness {state.get('name')!r}")
     signer = CosignatureSigner(name, SigningKey(base64.b64decode(str(state["seed"]))))
     vkey = signer.verifier().vkey
     trustlog.register_witness(engine, name, org_id, vkey, now)
