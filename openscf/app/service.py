@@ -383,7 +383,9 @@ class NetworkService:
                     except ConcurrencyConflict:
                         raise
                     except OpenSCFError as exc:
-                        if stop_on_error:
+                        # A refusal is this item's answer; an error on the system's side
+                        # (the log's integrity ...) stops the whole batch.
+                        if stop_on_error or exc.fault == "system":
                             raise
                         results.append(exc)
             self._number([r for r in results if isinstance(r, Outcome)], uow)

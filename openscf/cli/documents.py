@@ -83,9 +83,7 @@ def _desk(db: str | None, data_dir: Path | None = None,
 def _run(as_json: bool, action: Any) -> Any:
     try:
         return action()
-    except OpenSCFError as exc:
-        fail(exc.code, exc.message, as_json)
-    except (DocumentError, OSError) as exc:
+    except (OpenSCFError, OSError) as exc:
         fail(*describe_error(exc), as_json)
 
 

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Table
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from openscf.domain.errors import ConcurrencyConflict, OpenSCFError
+from openscf.domain.errors import ConcurrencyConflict
 from openscf.domain.events import EventRecord, format_instant, record_to_data
 from openscf.domain.invoice_number import exact_invoice_number_key
 from openscf.domain.model import (
@@ -40,6 +40,7 @@ from openscf.domain.model import (
     User,
 )
 from openscf.domain.state import Record
+from openscf.errors import InternalError
 from openscf.store.mapping import (
     TABLE_OF,
     key_of,
@@ -73,14 +74,14 @@ def forget_log_cache() -> None:
     _APPENDERS.clear()
 
 
-class LogIntegrityError(OpenSCFError):
-    """The stored log does not match itself or its signed checkpoints. Nothing is signed
-    or appended until an auditor has looked."""
+class LogIntegrityError(InternalError):
+    """The system's: the stored log does not match itself or its signed checkpoints.
+    Nothing is signed or appended until an auditor has looked."""
 
-    type = "api_error"
+    code = "log_integrity_failure"
 
     def __init__(self, message: str) -> None:
-        super().__init__("log_integrity_failure", message)
+        super().__init__(type(self).code, message)
 
 _MISSING = object()
 _PREFIX_TABLE: dict[str, type[Any]] = {

@@ -19,7 +19,10 @@ to ..., due ...?", and runs only when that question is answered), runs it as the
 logged-in user through `NetworkService.handle` (which authorizes it: role, maker-checker,
 holder-only moves ...), then redirects back to the page with a short note (post /
 redirect / get), or shows the page again with the refusal's message next to the form and
-an HTTP status that says what went wrong. Nothing a person types can raise past this.
+the HTTP status of the one table (`openscf.errors.STATUS_TABLE`, which the API answers
+from too). Nothing a person types can raise past this. An error on the system's side (the
+log's integrity, a bug) is not the person's to correct: it raises on, and the app answers
+it with the server's error page (`openscf.api.errors`), a 500, never a 4xx.
 """
 
 from __future__ import annotations
@@ -45,15 +48,9 @@ from openscf.app.auth import AuthenticationFailed, Authenticator, LoginThrottled
 from openscf.app.clock import Clock
 from openscf.app.queries import ReadModel
 from openscf.app.service import NetworkService
-from openscf.domain.errors import (
-    Conflict,
-    InvalidRequest,
-    LimitExceeded,
-    NotFound,
-    OpenSCFError,
-    PermissionDenied,
-)
+from openscf.domain.errors import NotFound, OpenSCFError, PermissionDenied
 from openscf.domain.money import CURRENCY_EXPONENTS
+from openscf.errors import http_answer
 from openscf.web import views
 from openscf.web.forms import ACTIONS, Form
 
@@ -154,14 +151,6 @@ def _render(request: Request, template: str, status: int = 200,
 
 def _redirect(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303, headers=SECURITY_HEADERS)
-
-
-def _status(error: OpenSCFError) -> int:
-    for cls, status in ((AuthenticationFailed, 401), (InvalidRequest, 400), (NotFound, 404),
-                        (PermissionDenied, 403), (Conflict, 409), (LimitExceeded, 422)):
-        if isinstance(error, cls):
-            return status
-    return 400
 
 
 @dataclass
@@ -434,11 +423,13 @@ async def act(request: Request, role: str, name: str) -> Response:
         dash.auth.check_csrf(who, form.get("csrf_token"))
         done, ref = await run_in_threadpool(_run_action, dash, who, name, form)
     except OpenSCFError as exc:
+        if exc.fault == "system":
+            raise  # not the person's to correct: the server's error page (openscf.api.errors)
         shown = ShownError(name, form.get(action.target, "")[:80], exc.code, exc.message,
                            exc.param)
         log.info("dashboard form %s refused for %s: %s", name, who.user_id, exc.code)
-        return await run_in_threadpool(_role_page, request, who, role, _status(exc),
-                                       error=shown, form=form)
+        return await run_in_threadpool(_role_page, request, who, role,
+                                       http_answer(exc).status, error=shown, form=form)
     if done == "ask" and ref is not None:
         fields = [(k, v) for k, v in form.items() if k not in ("csrf_token", "confirmed")]
         step = Step(role, name, ref, fields)

@@ -283,6 +283,45 @@ def test_an_unexpected_error_is_one_line_pointing_at_openscf_debug(
     assert isinstance(runner.invoke(app, args).exception, RuntimeError)
 
 
+@pytest.mark.parametrize("error", ["log_integrity_failure", "fork_detected", "invalid_proof"])
+def test_an_error_on_the_systems_side_is_one_line_too(
+        demo: dict[str, Any], monkeypatch: pytest.MonkeyPatch, error: str) -> None:
+    # The one tree (openscf.errors): the log broken, a fork, a proof that does not verify.
+    from openscf.app.witness import ForkDetected
+    from openscf.store.uow import LogIntegrityError
+    from openscf.trust.errors import InvalidProofError
+
+    raised = {"log_integrity_failure": LogIntegrityError("the stored tiles are damaged"),
+              "fork_detected": ForkDetected("two different trees of size 3: a fork"),
+              "invalid_proof": InvalidProofError("the proof does not prove it")}[error]
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise raised
+    monkeypatch.setattr(sys.modules["openscf.cli.main"], "list_receivables", broken)
+    line = _one_line_error(runner.invoke(app, ["receivables", "list", "--db",
+                                               str(demo["db"])]))
+    assert line == f"error ({error}): {raised.message}"
+
+
+def test_a_payables_row_in_an_unknown_currency_is_refused_not_read_as_two_decimals(
+        tmp_path: Path, demo: dict[str, Any]) -> None:
+    rows = tmp_path / "payables.csv"
+    rows.write_text("invoice_number,invoice_date,due_date,currency,amount,supplier_id,"
+                    "order_number,disputed\n"
+                    "INV-XYZ-1,2025-01-15,2025-03-16,XYZ,12500.00,SUP-001,,false\n")
+    before = _document_count(demo["db"])
+    result = runner.invoke(app, ["import", "payables", str(rows), "--as", demo["user"],
+                                 "--db", str(demo["db"])])
+    line = _one_line_error(result, exit_code=1)
+    assert "invalid_currency" in line and "'XYZ'" in line, line
+    assert _document_count(demo["db"]) == before
+
+
+def _document_count(db: Path) -> int:
+    with sqlite3.connect(db) as conn:
+        return int(conn.execute("SELECT count(*) FROM trade_documents").fetchone()[0])
+
+
 # --- wrong without an error: receivables list and validate -------------------------------
 
 
