@@ -35,9 +35,9 @@ def analyse(e: Economy) -> dict[str, Any]:
     kind = np.frombuffer(bytes(b.invoice_kind), dtype=np.uint8)
     channel = np.frombuffer(bytes(b.invoice_channel), dtype=np.uint8)
     issue = np.asarray(b.invoice_issue_day, dtype=np.int64)
-    cf = np.asarray(b.invoice_cash_day, dtype=np.int64)
-    cash_amt = np.asarray(b.invoice_realised_minor, dtype=np.int64)
-    wdays = np.asarray(b.invoice_realised_minor_days, dtype=np.int64)
+    cash_day = np.asarray(b.invoice_cash_day, dtype=np.int64)
+    realised_minor = np.asarray(b.invoice_realised_minor, dtype=np.int64)
+    realised_minor_days = np.asarray(b.invoice_realised_minor_days, dtype=np.int64)
     stier = tier_of[seller] if len(seller) else np.array([], dtype=np.int64)
     trade = kind == TRADE
     via_network = (channel == CONFIRMED) | (channel == BY_RECEIVABLE)
@@ -70,20 +70,20 @@ def analyse(e: Economy) -> dict[str, Any]:
     without: list[float | None] = []
     members_with: list[float | None] = []
     members_without: list[float | None] = []
-    paid = trade & (cash_amt > 0) & (cf >= 0)
+    paid = trade & (realised_minor > 0) & (cash_day >= 0)
     for t in tiers:
         mask = paid & (stier == t)
         if mask.any():
-            actual = wdays[mask] / cash_amt[mask]
+            actual = realised_minor_days[mask] / realised_minor[mask]
             with_net.append(float(actual.mean()))
-            without.append(float((cf[mask] - issue[mask]).mean()))
+            without.append(float((cash_day[mask] - issue[mask]).mean()))
         else:
             with_net.append(None)
             without.append(None)
         m2 = mask & via_network
         if m2.any():
-            members_with.append(float((wdays[m2] / cash_amt[m2]).mean()))
-            members_without.append(float((cf[m2] - issue[m2]).mean()))
+            members_with.append(float((realised_minor_days[m2] / realised_minor[m2]).mean()))
+            members_without.append(float((cash_day[m2] - issue[m2]).mean()))
         else:
             members_with.append(None)
             members_without.append(None)
@@ -120,7 +120,7 @@ def analyse(e: Economy) -> dict[str, Any]:
     avoided: Counter[int] = Counter()
     for i in np.flatnonzero(trade & (channel == BY_RECEIVABLE)).tolist():
         d = default_day.get(int(buyer[i]))
-        if d is not None and d <= cf[i]:
+        if d is not None and d <= cash_day[i]:
             avoided[int(stier[i])] += int(amount[i])
 
     # Do defaults follow the hidden health? Default rate by quintile of starting health.

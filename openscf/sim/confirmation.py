@@ -52,8 +52,8 @@ def confirm_invoices(e: Economy, day: int) -> None:
             book.invoice_due_day[i] = due_day
         p = book.add_piece(seller, anchor, net, e.maturity(due_day), i, i)
         needs_checker = net > APPROVAL_THRESHOLD_MINOR
-        fa = e.firms[anchor]
-        items.append((fa.maker, c.ConfirmInvoice(
+        anchor_firm = e.firms[anchor]
+        items.append((anchor_firm.maker, c.ConfirmInvoice(
             program_id(anchor), e.firms[seller].org_id, book.invoice_number[i], net,
             e.config.currency, e.date_of(due_day), invoice_id=f"inv_{i}",
             receivable_id=f"rcv_{p}", approval_id=f"apr_{i}" if needs_checker else None)))

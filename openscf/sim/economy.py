@@ -47,16 +47,14 @@ from openscf.sim import (
     transfer,
 )
 from openscf.sim.config import SimConfig
-from openscf.sim.confirmation import APPROVAL_THRESHOLD_MINOR, program_id
 from openscf.sim.draws import Draws
 from openscf.sim.health import HealthProcess
-from openscf.sim.ledger import CHANNELS, LIVE, PIECE_STATUS, Ledger
+from openscf.sim.ledger import LIVE, Ledger
 from openscf.sim.platform import Platform
 from openscf.sim.settlement import DEFAULT_AFTER_DAYS
 from openscf.sim.world import INDUSTRIES, World, build_world
 
-__all__ = ["APPROVAL_THRESHOLD_MINOR", "CHANNELS", "PIECE_STATUS", "Economy", "Ledger",
-           "program_id"]
+__all__ = ["Economy"]
 
 OPERATOR_NAME = "openscf simulated network operator"
 

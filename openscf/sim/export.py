@@ -120,11 +120,12 @@ def _invoices(e: Economy) -> pa.Table:
     seller = np.asarray(b.invoice_seller, dtype=np.int64)
     buyer = np.asarray(b.invoice_buyer, dtype=np.int64)
     issue = np.asarray(b.invoice_issue_day, dtype=np.int64)
-    amt = np.asarray(b.invoice_realised_minor, dtype=np.int64)
-    wdays = np.asarray(b.invoice_realised_minor_days, dtype=np.int64)
-    days_to_cash = np.where(amt > 0, wdays / np.maximum(amt, 1), np.nan)
-    cf = np.asarray(b.invoice_cash_day, dtype=np.int64)
-    rcv = np.asarray(b.invoice_piece, dtype=np.int64)
+    realised_minor = np.asarray(b.invoice_realised_minor, dtype=np.int64)
+    realised_minor_days = np.asarray(b.invoice_realised_minor_days, dtype=np.int64)
+    days_to_cash = np.where(realised_minor > 0,
+                            realised_minor_days / np.maximum(realised_minor, 1), np.nan)
+    cash_day = np.asarray(b.invoice_cash_day, dtype=np.int64)
+    piece = np.asarray(b.invoice_piece, dtype=np.int64)
     return pa.table({
         "invoice_id": _ids("inv_", np.arange(n)),
         "invoice_number": pa.array(b.invoice_number, pa.string()),
@@ -145,10 +146,10 @@ def _invoices(e: Economy) -> pa.Table:
         "partial_delivery": _flags(b.invoice_is_partial_delivery),
         "disputed": _flags(b.invoice_is_disputed),
         "settlement_channel": pa.array([CHANNELS[k] for k in b.invoice_channel], pa.string()),
-        "receivable_id": _ids("rcv_", rcv),
+        "receivable_id": _ids("rcv_", piece),
         # Analysis columns: when the seller would have been paid without the network,
         # and the amount-weighted days it actually took to turn the invoice into cash.
-        "cash_without_network_on": _days(e, cf),
+        "cash_without_network_on": _days(e, cash_day),
         "days_to_cash": pa.array(days_to_cash, pa.float64()),
     })
 

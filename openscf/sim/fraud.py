@@ -24,6 +24,7 @@ from openscf.sim import finance, trade, transfer
 from openscf.sim.ledger import (
     BY_RECEIVABLE,
     DUPLICATE,
+    PAYS_FOR_NOTHING,
     PENDING,
     PHANTOM,
     REJECTED,
@@ -178,7 +179,7 @@ def trade_in_rings(e: Economy, day: int) -> None:
         for payer, payee in pairwise(order):
             invoice = trade.issue_invoice(e, payee, payer, -1, 0, amount, day, -1, RING)
             new = book.add_piece(payee, book.piece_anchor[p], amount, book.piece_due_day[p],
-                                 -1, book.piece_root_invoice[p])
+                                 PAYS_FOR_NOTHING, book.piece_root_invoice[p])
             items.append((e.firms[payer].maker, c.TransferReceivable(
                 f"rcv_{current}", e.firms[payee].org_id, new_receivable_id=f"rcv_{new}")))
             hops.append((current, new, invoice))
@@ -196,7 +197,7 @@ def trade_in_rings(e: Economy, day: int) -> None:
             if code is None and ok:
                 book.invoice_channel[invoice] = BY_RECEIVABLE
                 book.invoice_paid_day[invoice] = day
-                transfer.record_transfer(e, current, new, -1, -1,
+                transfer.record_transfer(e, current, new, -1, -1,  # a whole transfer
                                          book.piece_face_minor[current], day, invoice)
             else:
                 ok = False

@@ -91,21 +91,22 @@ def season(e: Economy, day: int) -> np.ndarray:
 def place_orders(e: Economy, day: int) -> None:
     """Today's orders on every link, each scheduled for delivery (whole or in two parts)."""
     rng = e.rng_orders
-    links_ = e.links
+    links = e.links
     demand = season(e, day)
     stress = e.health.stress
     alive = e.health.alive
     # Buyers move orders away from failing suppliers; stressed buyers order less.
-    lam = (links_.orders_per_day * demand[links_.industry] * (1.0 - 0.5 * stress[links_.seller])
-           * (1.0 - 0.3 * stress[links_.buyer]) * alive[links_.seller] * alive[links_.buyer])
-    counts = rng.poisson(lam)
-    links = np.flatnonzero(counts)
-    if len(links) == 0:
+    orders_expected = (links.orders_per_day * demand[links.industry]
+                       * (1.0 - 0.5 * stress[links.seller]) * (1.0 - 0.3 * stress[links.buyer])
+                       * alive[links.seller] * alive[links.buyer])
+    counts = rng.poisson(orders_expected)
+    ordering = np.flatnonzero(counts)
+    if len(ordering) == 0:
         return
-    links = np.repeat(links, counts[links])
-    n = len(links)
-    size = links_.order_value_eur[links] * demand[links_.industry[links]] * rng.lognormal(
-        -0.125, 0.5, n)
+    order_link = np.repeat(ordering, counts[ordering])  # the link of each order today
+    n = len(order_link)
+    size_eur = links.order_value_eur[order_link] * demand[links.industry[order_link]] * (
+        rng.lognormal(-0.125, 0.5, n))
     lead_days = np.maximum(1, np.rint(rng.lognormal(np.log(12), 0.4, n))).astype(np.int64)
     u_late, u_partial = rng.random(n), rng.random(n)
     delay = rng.geometric(0.25, n)
@@ -114,9 +115,9 @@ def place_orders(e: Economy, day: int) -> None:
     book = e.book
     deliveries = e.agenda["deliver"]
     for k in range(n):
-        li = int(links[k])
-        seller, buyer = int(links_.seller[li]), int(links_.buyer[li])
-        amount = max(100_00, round(float(size[k]) * 100))
+        li = int(order_link[k])
+        seller, buyer = int(links.seller[li]), int(links.buyer[li])
+        amount = max(100_00, round(float(size_eur[k]) * 100))
         order = book.add_order(seller, buyer, day, amount)
         s = float(stress[seller])
         is_late = u_late[k] < 0.06 + 0.4 * s
@@ -156,10 +157,10 @@ def issue_invoice(e: Economy, seller: int, buyer: int, order: int, ordered_minor
     book = e.book
     rng = e.rng_behaviour
     i = len(book.invoice_seller)
-    fb = e.firms[buyer]
+    buyer_firm = e.firms[buyer]
     issue_day = e.weekday(day)
-    if fb.kind == "anchor":
-        terms_days = fb.terms_days
+    if buyer_firm.kind == "anchor":
+        terms_days = buyer_firm.terms_days
     else:
         u = rng.random()
         terms_days = 30 if u < 0.4 else (45 if u < 0.75 else 60)
@@ -184,20 +185,20 @@ def issue_invoice(e: Economy, seller: int, buyer: int, order: int, ordered_minor
                                f"{e.date_of(issue_day).year}-{i:07d}")
     e.stats.invoices += 1
     # Without the network: the buyer pays cash at the due date plus its usual delay.
-    sb = e.health.stress_of(buyer)
-    if fb.kind == "anchor":
-        lateness_days = int(rng.geometric(1 / (6 + 25 * sb))) if rng.random() < (
-            fb.late_share * 4 + sb) else 0
+    buyer_stress = e.health.stress_of(buyer)
+    if buyer_firm.kind == "anchor":
+        lateness_days = int(rng.geometric(1 / (6 + 25 * buyer_stress))) if rng.random() < (
+            buyer_firm.late_share * 4 + buyer_stress) else 0
     else:
         # European B2B reality: about half of invoices are paid late, by around two
         # weeks on average, and much later by a buyer in trouble.
-        lateness_days = int(rng.geometric(1 / (12 + 45 * sb))) if rng.random() < (
-            0.45 + 0.5 * sb) else 0
+        lateness_days = int(rng.geometric(1 / (12 + 45 * buyer_stress))) if rng.random() < (
+            0.45 + 0.5 * buyer_stress) else 0
     cash_day = e.weekday(due_day + lateness_days)
     book.invoice_cash_day.append(cash_day)
     # Disputes (quality, quantity, price) end in a credit note some weeks later.
-    ss = e.health.stress_of(seller)
-    is_disputed = kind == TRADE and rng.random() < 0.02 + 0.10 * ss
+    seller_stress = e.health.stress_of(seller)
+    is_disputed = kind == TRADE and rng.random() < 0.02 + 0.10 * seller_stress
     book.invoice_is_disputed.append(1 if is_disputed else 0)
     settled_day = issue_day
     if is_disputed:
@@ -206,7 +207,7 @@ def issue_invoice(e: Economy, seller: int, buyer: int, order: int, ordered_minor
         credit = scale_minor(amount_minor, share)
         book.invoice_credit_minor[i] = credit
         book.pay(settled_day, seller, buyer, credit, "credit_note", invoice=i)
-    if fb.kind == "anchor":
+    if buyer_firm.kind == "anchor":
         if buyer in e.program_sets[seller]:
             book.invoice_channel.append(CONFIRMED)
             if book.invoice_credit_minor[i] >= amount_minor:
