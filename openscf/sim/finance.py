@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from openscf.domain import commands as c
 from openscf.domain.pricing import discount_minor
@@ -68,9 +68,18 @@ def own_name_rate(e: Economy, firm: int) -> float:
     return BASE_RATE + 0.025 + 0.008 * f.tier + 0.07 * e.health.stress_of(firm)
 
 
-# An accepted-offer candidate: holder, funder, request id, offer id, fees, discount,
-# proceeds, tenor days, annual rate.
-_Best = tuple[int, int, str, str, int, int, int, int, str]
+class _Bid(NamedTuple):
+    """A funder's offer for a holder's piece, priced."""
+
+    holder: int
+    funder: int
+    request_id: str
+    offer_id: str
+    fees_minor: int
+    discount_minor: int
+    proceeds_minor: int
+    tenor_days: int
+    annual_rate: str
 
 
 def sell_pieces(e: Economy, day: int) -> None:
@@ -148,7 +157,7 @@ def _request_bid_accept(e: Economy, day: int, wanted: list[tuple[int, int]]) -> 
             offers.append((e.firms[funder].maker, c.OfferFinancing(
                 request_id, rate, e.date_of(day), fees, offer_id)))
             offer_meta.append((p, holder, funder, request_id, offer_id, fees, tenor_days))
-    best: dict[int, _Best] = {}
+    best: dict[int, _Bid] = {}
     for (p, holder, funder, request_id, offer_id, fees, tenor_days), code, (_, cmd) in zip(
             offer_meta, e.platform.run(offers), offers, strict=True):
         if code is not None:
@@ -158,17 +167,17 @@ def _request_bid_accept(e: Economy, day: int, wanted: list[tuple[int, int]]) -> 
         discount = discount_minor(face, Decimal(cmd.annual_rate), tenor_days, 360)
         proceeds = face - discount - fees
         current = best.get(p)
-        if current is None or proceeds > current[6]:
-            best[p] = (holder, funder, request_id, offer_id, fees, discount, proceeds,
-                       tenor_days, cmd.annual_rate)
+        if current is None or proceeds > current.proceeds_minor:
+            best[p] = _Bid(holder, funder, request_id, offer_id, fees, discount, proceeds,
+                           tenor_days, cmd.annual_rate)
     _accept_best(e, day, req_meta, best)
 
 
 def _accept_best(e: Economy, day: int, req_meta: list[tuple[int, int, str]],
-                 best: dict[int, _Best]) -> None:
+                 best: dict[int, _Bid]) -> None:
     book = e.book
     accepts: list[tuple[str, c.Command]] = []
-    acc_meta: list[tuple[int, int, _Best]] = []
+    acc_meta: list[tuple[int, int, _Bid]] = []
     withdraws: list[tuple[str, c.Command]] = []
     withdrawn: list[int] = []
     for p, holder, request_id in req_meta:
@@ -180,16 +189,15 @@ def _accept_best(e: Economy, day: int, req_meta: list[tuple[int, int, str]],
             withdrawn.append(p)
             continue
         # Accepting transfers the piece to the funder as a new one.
-        new = book.add_piece(offer[1], book.piece_anchor[p], book.piece_face_minor[p],
+        new = book.add_piece(offer.funder, book.piece_anchor[p], book.piece_face_minor[p],
                              book.piece_due_day[p], PAYS_FOR_NOTHING,
                              book.piece_root_invoice[p])
         accepts.append((e.firms[holder].maker, c.AcceptFinancingOffer(
-            offer[3], new_receivable_id=f"rcv_{new}")))
+            offer.offer_id, new_receivable_id=f"rcv_{new}")))
         acc_meta.append((p, new, offer))
     for (p, new, offer), code in zip(acc_meta, e.platform.run(accepts), strict=True):
         if code is None:
-            holder, funder, _request_id, _offer_id, fees, discount, proceeds, tenor_days, \
-                rate = offer
+            holder, funder, proceeds = offer.holder, offer.funder, offer.proceeds_minor
             book.piece_status[p] = TRANSFERRED
             book.piece_is_encumbered[p] = 0
             e.activate(new)
@@ -197,11 +205,12 @@ def _accept_best(e: Economy, day: int, req_meta: list[tuple[int, int, str]],
             book.pay(day, funder, holder, proceeds, "financing",
                      invoice=book.piece_pays_for[p], piece=new)
             book.financings.append(Financing(
-                day, p, holder, funder, book.piece_face_minor[p], rate, tenor_days, discount,
-                fees, proceeds, own_name_rate(e, holder)))
+                day, p, holder, funder, book.piece_face_minor[p], offer.annual_rate,
+                offer.tenor_days, offer.discount_minor, offer.fees_minor, proceeds,
+                own_name_rate(e, holder)))
         else:
-            withdraws.append((e.firms[offer[0]].maker,
-                              c.WithdrawFinancingRequest(offer[2])))
+            withdraws.append((e.firms[offer.holder].maker,
+                              c.WithdrawFinancingRequest(offer.request_id)))
             withdrawn.append(p)
     for p, code in zip(withdrawn, e.platform.run(withdraws), strict=True):
         if code is None:
