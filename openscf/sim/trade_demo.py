@@ -2,7 +2,7 @@
 as camt.053.
 
 `run_trade_demo(engine, service, out_dir=...)` adds a small supply chain to a running
-network (through the app layer only) and walks it through issue 6:
+network (through the app layer only) and walks it through the trade-documents flow:
 
 1. an anchor orders from three suppliers (UBL Orders), the suppliers despatch (UBL
    DespatchAdvices) and invoice (Peppol BIS 3 UBL Invoices), all written to
