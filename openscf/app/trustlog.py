@@ -21,6 +21,7 @@ from sqlalchemy import Connection, Engine, and_, insert, select, text
 
 from openscf.domain.errors import Conflict, InvalidRequest, NotFound, PermissionDenied
 from openscf.domain.events import format_instant
+from openscf.store import queries as q
 from openscf.store import tables as t
 from openscf.trust import tiles
 from openscf.trust.checkpoint import open_checkpoint
@@ -37,10 +38,13 @@ __all__ = [
     "consistency_proof",
     "cosignatures",
     "disclosed_events",
+    "event_leaf",
+    "events_logged",
     "inclusion_proof",
     "latest_checkpoint",
     "log_identity",
     "register_witness",
+    "witness_owner",
     "witnesses",
 ]
 
@@ -203,3 +207,18 @@ def cosignatures(conn: Connection) -> list[dict[str, object]]:
 
 def b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
+
+
+def events_logged(conn: Connection) -> int:
+    """How many leaves the log holds (a proof can be asked for no larger tree)."""
+    return q.events_logged(conn)
+
+
+def event_leaf(conn: Connection, seq: int) -> tuple[bytes, bytes]:
+    """(canonical event bytes, leaf hash) of the leaf at `seq`."""
+    return q.event_leaf(conn, seq)
+
+
+def witness_owner(conn: Connection, name: str) -> str | None:
+    """The organisation that registered the witness `name` (None: no such witness)."""
+    return q.witness_owner(conn, name)

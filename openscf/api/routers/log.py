@@ -13,14 +13,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, Field, StrictInt, StrictStr
-from sqlalchemy import func, select
 
 from openscf.api import schemas as s
 from openscf.api.params import ERRORS, READ_ERRORS
 from openscf.api.security import Caller, Mutate, services
 from openscf.app import trustlog
 from openscf.domain.errors import InvalidRequest, NotFound, PermissionDenied
-from openscf.store import tables as t
 from openscf.trust.cosignature import parse_cosignature
 from openscf.trust.errors import TrustError
 from openscf.trust.note import parse_note
@@ -164,14 +162,13 @@ def get_inclusion_proof(
             raise InvalidRequest("event_not_yet_covered",
                                  f"event {seq} is not in a tree of {size} leaves; ask for a "
                                  "later checkpoint", "tree_size")
-        body, leaf = conn.execute(select(t.events.c.body, t.events.c.leaf_hash).where(
-            t.events.c.seq == seq)).one()
-        logged = conn.execute(select(func.count()).select_from(t.events)).scalar_one()
+        body, leaf = trustlog.event_leaf(conn, seq)
+        logged = trustlog.events_logged(conn)
         if size > logged:
             raise InvalidRequest("tree_too_large", f"the log has {logged} leaves", "tree_size")
         proof = trustlog.inclusion_proof(conn, seq, size)
     return {"object": "inclusion_proof", "id": event_id, "seq": seq, "leaf_index": seq - 1,
-            "tree_size": size, "leaf_hash": _b64(bytes(leaf)), "body": _b64(bytes(body)),
+            "tree_size": size, "leaf_hash": _b64(leaf), "body": _b64(body),
             "hashes": [_b64(h) for h in proof]}
 
 
@@ -181,7 +178,7 @@ def get_consistency_proof(request: Request, caller: Caller, first: Size,
                           second: Size) -> Body:
     """Proof that the tree of `second` leaves extends the tree of `first` leaves."""
     with services(request).reads.engine.connect() as conn:
-        logged = conn.execute(select(func.count()).select_from(t.events)).scalar_one()
+        logged = trustlog.events_logged(conn)
         if second > logged:
             raise InvalidRequest("tree_too_large", f"the log has {logged} leaves", "second")
         proof = trustlog.consistency_proof(conn, first, second)
@@ -233,8 +230,7 @@ def submit_cosignature(body: SubmitCosignature, m: Mutate) -> Body:
         except (TrustError, IndexError) as exc:
             raise InvalidRequest("invalid_cosignature", f"not a cosignature line: {exc}",
                                  "line") from None
-        owner = conn.execute(select(t.witnesses.c.org_id).where(
-            t.witnesses.c.name == cosignature.name)).scalar()
+        owner = trustlog.witness_owner(conn, cosignature.name)
     if owner is None or owner != m.principal.org_id:
         raise PermissionDenied("unknown_witness", f"{cosignature.name!r} is not a witness of "
                                "the caller's organisation", "line")
