@@ -10,7 +10,8 @@
     desk.export_fingerprints / import_fingerprints  # HMAC registry exchange
 
 Documents and bank messages are stored off the log (tables in `openscf.store.tables`,
-section "issue 6"); every decision taken on them is a signed domain command in the log:
+section "issue 6", read and written through `openscf.store.trade_documents`, on the unit
+of work's connection); every decision taken on them is a signed domain command in the log:
 `ConfirmTradeInvoice` (with the document's hash, fingerprint and match status),
 `RequestMatchOverride` / `ApproveMatchOverride` (maker-checker), `ReconcilePayment`.
 
