@@ -172,7 +172,7 @@ def chain_of_custody(conn: Connection, receivable_id: str) -> list[dict[str, Any
 
 
 def organisation_names(conn: Connection) -> dict[str, str]:
-    return dict(conn.execute(select(t.organisations.c.id, t.organisations.c.name)).tuples())
+    return dict(conn.execute(select(t.organisations.c.id, t.organisations.c.name)).all())
 
 
 # --- the log: leaves, checkpoints, witnesses -------------------------------------------------
@@ -264,7 +264,7 @@ def invoice_numbers(conn: Connection, invoice_ids: Sequence[str]) -> dict[str, s
     numbers: dict[str, str] = {}
     for i in range(0, len(ids), CHUNK):
         numbers.update(conn.execute(select(t.invoices.c.id, t.invoices.c.number).where(
-            t.invoices.c.id.in_(ids[i:i + CHUNK]))).tuples())
+            t.invoices.c.id.in_(ids[i:i + CHUNK]))).all())
     return numbers
 
 
