@@ -10,7 +10,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 from fastapi import FastAPI
-from sqlalchemy import Engine
 
 from openscf import web
 from openscf.api.docs import mount_docs, mount_openapi
@@ -28,7 +27,7 @@ from openscf.api.routers import (
 from openscf.api.security import Services
 from openscf.app.auth import Authenticator
 from openscf.app.clock import Clock, SystemClock
-from openscf.app.queries import ReadModel, read_engine_for
+from openscf.app.queries import Database, ReadModel, read_engine_for
 from openscf.app.service import NetworkService
 
 __all__ = ["API_VERSION", "create_app"]
@@ -58,7 +57,7 @@ Authenticate with an API key (`Authorization: Bearer sk_...`) or a browser sessi
 """
 
 
-def create_app(engine: Engine, clock: Clock | None = None, *,
+def create_app(engine: Database, clock: Clock | None = None, *,
                service: NetworkService | None = None,
                authenticator: Authenticator | None = None,
                max_body_bytes: int = MAX_BODY_BYTES,

@@ -48,6 +48,7 @@ from openscf.domain.events import (
     format_instant,
     parse_instant,
 )
+from openscf.domain.state import State
 from openscf.store.queries import LOG_KEY_ID, log_identity_and_secret, log_size
 from openscf.store.uow import UnitOfWork, unit_of_work
 from openscf.trust.canonical import EVENT_ENCODING_VERSION, canonical_bytes, decode_canonical
@@ -80,25 +81,46 @@ MAX_ATTEMPTS = 6
 
 @dataclass(frozen=True)
 class Outcome:
-    """What a command did: its events (with log sequence numbers) and the ids it created."""
+    """What a command did: its events (with log sequence numbers), the ids it created and,
+    for a transfer, what the response says of the piece it retired (`retired`: its id,
+    face, currency, the amount that moved and whether only part of it moved), taken from
+    the state the command was decided on, so no one reads the piece back afterwards."""
 
     command: str
     created: dict[str, Any]
     events: list[dict[str, Any]] = field(default_factory=list)
     replayed: bool = False
+    retired: dict[str, Any] | None = None
 
     def assign_seqs(self, seq_of: dict[str, int | None]) -> None:
         for event in self.events:
             event["seq"] = seq_of[event["id"]]
 
     def to_json(self) -> str:
-        return json.dumps({"command": self.command, "created": self.created,
-                           "events": self.events}, sort_keys=True)
+        data: dict[str, Any] = {"command": self.command, "created": self.created,
+                                "events": self.events}
+        if self.retired is not None:
+            data["retired"] = self.retired
+        return json.dumps(data, sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str) -> Outcome:
         data = json.loads(text)
-        return cls(data["command"], data["created"], data["events"], replayed=True)
+        return cls(data["command"], data["created"], data["events"], replayed=True,
+                   retired=data.get("retired"))
+
+
+def _retired_piece(state: State, command: c.Command) -> dict[str, Any] | None:
+    """For a transfer the domain accepted, before its events apply: the piece it retires
+    and how much of it moves (below the face: a split and a transfer of the part)."""
+    if not isinstance(command, c.TransferReceivable):
+        return None
+    piece = state.receivable(command.receivable_id)
+    assert piece is not None, "decide accepted a transfer of a piece it did not find"
+    moved = piece.face_minor if command.amount_minor is None else command.amount_minor
+    return {"receivable_id": piece.id, "face_minor": piece.face_minor,
+            "currency": piece.currency, "amount_minor": moved,
+            "partial": moved < piece.face_minor}
 
 
 class NetworkService:
@@ -284,6 +306,7 @@ class NetworkService:
             self._signers[key_id] = SigningKey(seed)
         records = [EventRecord(self.ids.new("evt"), org.id, user.id, now, event, None, auth)
                    for event in events]
+        retired = _retired_piece(state, command)
         for record in records:
             apply(state, record)
         uow.append(records)
@@ -293,6 +316,7 @@ class NetworkService:
         outcome = Outcome(
             type(command).__name__, created,
             [{"seq": None, "id": r.id, "type": r.event.TYPE} for r in records],
+            retired=retired,
         )
         if key is not None:
             uow.remember(key, request_hash, outcome, format_instant(now))

@@ -41,12 +41,11 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from sqlalchemy import Engine
 
 from openscf.app.audit import audit, db_source
 from openscf.app.auth import AuthenticationFailed, Authenticator, LoginThrottled, Principal
 from openscf.app.clock import Clock
-from openscf.app.queries import ReadModel
+from openscf.app.queries import Database, ReadModel
 from openscf.app.service import NetworkService
 from openscf.domain.errors import NotFound, OpenSCFError, PermissionDenied
 from openscf.domain.money import CURRENCY_EXPONENTS
@@ -84,7 +83,7 @@ SECURITY_HEADERS = {
 class Dashboard:
     """What the pages need, built once by `openscf.web.mount`."""
 
-    engine: Engine
+    engine: Database
     service: NetworkService
     auth: Authenticator
     reads: ReadModel

@@ -172,6 +172,40 @@ def test_a_retry_with_the_same_idempotency_key_returns_the_first_response(
     assert w.rows() == rows
 
 
+def test_a_transfer_answers_from_its_outcome_and_a_retry_answers_the_same(
+        world: World) -> None:
+    """A whole transfer moves the face and leaves no remainder; a partial one moves the
+    amount asked and names the remainder; a retry with the same key gets the same body."""
+    w = world
+    r = w.post("A", "/v1/confirmations", {
+        "program_id": w.programs["P"], "supplier_id": w.orgs["S0"],
+        "invoice_number": "XFER-1", "amount_minor": 50_000_00, "currency": "EUR",
+        "due_on": "2026-05-29"})
+    assert r.status_code == 201, r.text
+    root = r.json()["receivable_id"]
+    r = w.post("S0", f"/v1/receivables/{root}/split", {"amounts_minor": [30_000_00, 20_000_00]})
+    assert r.status_code == 200, r.text
+    whole, part = r.json()["pieces"]
+    for piece, body, key in (
+            (whole, {"to_org_id": w.orgs["S1"]}, "xfer-whole"),
+            (part, {"to_org_id": w.orgs["S1"], "amount_minor": 5_000_00}, "xfer-part")):
+        first = w.post("S0", f"/v1/receivables/{piece['id']}/transfer", body,
+                       headers={"Idempotency-Key": key})
+        assert first.status_code == 200, first.text
+        again = w.post("S0", f"/v1/receivables/{piece['id']}/transfer", body,
+                       headers={"Idempotency-Key": key})
+        assert again.status_code == 200 and again.json() == first.json()
+        assert again.headers["Idempotent-Replayed"] == "true"
+        moved = first.json()
+        assert moved["receivable_id"] == piece["id"] and moved["currency"] == "EUR"
+        if "amount_minor" in body:
+            assert moved["amount_minor"] == 5_000_00 and moved["remainder_id"]
+            remainder = w.get("S0", f"/v1/receivables/{moved['remainder_id']}").json()
+            assert remainder["face_minor"] == 15_000_00
+        else:
+            assert moved["amount_minor"] == 30_000_00 and moved["remainder_id"] is None
+
+
 def test_a_client_supplied_id_makes_a_create_idempotent(world: World) -> None:
     w = world
     body = {"receivable_id": w.confirm(10_000_00)["receivable_id"], "id": "fin_erp-4711"}

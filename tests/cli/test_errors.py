@@ -18,6 +18,7 @@ import pytest
 import typer.main
 from typer.testing import CliRunner
 
+from openscf.app.queries import Ledger
 from openscf.cli import app
 
 runner = CliRunner()
@@ -274,7 +275,7 @@ def test_an_unexpected_error_is_one_line_pointing_at_openscf_debug(
         tmp_path: Path, demo: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("the [bold]disk[/] is on fire")
-    monkeypatch.setattr(sys.modules["openscf.cli.main"], "list_receivables", broken)
+    monkeypatch.setattr(Ledger, "receivables", broken)
     args = ["receivables", "list", "--db", str(demo["db"])]
     line = _one_line_error(runner.invoke(app, args))
     assert line == ("error (internal_error): internal error: RuntimeError: the [bold]disk[/] is "
@@ -297,7 +298,7 @@ def test_an_error_on_the_systems_side_is_one_line_too(
 
     def broken(*args: object, **kwargs: object) -> None:
         raise raised
-    monkeypatch.setattr(sys.modules["openscf.cli.main"], "list_receivables", broken)
+    monkeypatch.setattr(Ledger, "receivables", broken)
     line = _one_line_error(runner.invoke(app, ["receivables", "list", "--db",
                                                str(demo["db"])]))
     assert line == f"error ({error}): {raised.message}"
