@@ -42,11 +42,7 @@ sys.path.insert(0, str(REPO))
 from openscf.app import FixedClock, NetworkService  # noqa: E402
 from openscf.app.auth import Authenticator  # noqa: E402
 from openscf.domain.replay import replay  # noqa: E402
-from openscf.sim.network_builder import (  # noqa: E402
-    UNLIMITED_MINOR,
-    client_id,
-    standard_network,
-)
+from openscf.sim.network_builder import UNLIMITED_MINOR, client_id, standard_network  # noqa: E402
 from openscf.store import make_engine, migrate, sqlite_url  # noqa: E402
 from openscf.store import tables as t  # noqa: E402
 from openscf.store.queries import iter_events  # noqa: E402

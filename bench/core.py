@@ -32,12 +32,7 @@ sys.path.insert(0, str(REPO))
 from openscf.app import FixedClock, NetworkService  # noqa: E402
 from openscf.domain import commands as c  # noqa: E402
 from openscf.domain.replay import replay  # noqa: E402
-from openscf.sim.network_builder import (  # noqa: E402
-    UNLIMITED_MINOR,
-    StandardNetwork,
-    client_id,
-    standard_network,
-)
+from openscf.sim.network_builder import UNLIMITED_MINOR, client_id, standard_network  # noqa: E402
 from openscf.store import make_engine, migrate, sqlite_url  # noqa: E402
 from openscf.store.queries import iter_events  # noqa: E402
 
@@ -69,8 +64,9 @@ def setup(engine, suppliers: int = 50):  # type: ignore[no-untyped-def]
     return svc, clock, net
 
 
-def cycle_commands(i: int, tag: str, net: StandardNetwork):  # type: ignore[no-untyped-def]
-    """The first six commands of cycle i, and the ids of the two pieces to settle later."""
+def cycle_commands(i: int, tag: str, net):  # type: ignore[no-untyped-def]
+    """The first six commands of cycle i on `net` (a `StandardNetwork`), and the ids of
+    the two pieces to settle later."""
     anchor, funder = net.anchor, net.funder
     s = net.suppliers[i % len(net.suppliers)]
     t2 = net.suppliers[(i + 1) % len(net.suppliers)]
