@@ -45,13 +45,13 @@ FIRST_USER_PERMISSIONS = ("admin", "maker")
 def client_id(prefix: str, org_id: str, name: str) -> str:
     """An id chosen by the client acting for `org_id`: `prefix` as the service's own
     ids have it (`rcv`, `fin`, ...) and `name`, unique within the caller's run."""
-    del org_id  # not part of the id yet; the one line to change when ids carry the org
+    del org_id  # ids are not scoped per organisation yet: when they are, it goes in here
     return f"{prefix}_{name}"
 
 
 @dataclass(frozen=True)
 class Firm:
-    """An organisation on the network and its first user (admin and maker)."""
+    """An organisation on the network and its first user (by default an admin and maker)."""
 
     org_id: str
     user_id: str
