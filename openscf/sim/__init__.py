@@ -1,7 +1,8 @@
 """The synthetic economy: a seeded multi-tier supply network that drives the platform.
 
 It acts only through `openscf.app` (never by writing tables) and keeps its ground-truth
-labels apart from what the platform sees.
+labels apart from what the platform sees. `network_builder` sets up smaller, hand-made
+networks (an anchor's program with its funder and suppliers) for tests and benches.
 
 `economy.Economy.run` orchestrates one day at a time; each mechanism is its own module
 (`trade`, `fraud`, `confirmation`, `dilution`, `transfer`, `finance`, `settlement`,
