@@ -55,7 +55,7 @@ from openscf.domain.validation import check_bic, check_iban, check_name
 from openscf.trust.errors import TrustError
 from openscf.trust.keys import decode_public_key
 
-__all__ = ["USER_PERMISSION", "Actor", "decide"]
+__all__ = ["USER_PERMISSION", "Actor", "decide", "id_namespace"]
 
 MAX_TENOR_DAYS_ALLOWED = 3650
 
@@ -89,6 +89,17 @@ USER_PERMISSION: dict[type[object], str] = {
 def decide(state: State, actor: Actor, command: c.Command, today: date) -> list[ev.Event]:
     _user_may(state, actor, command)
     return _decide(command, state, actor, today)
+
+
+def id_namespace(command: object, org_id: str) -> str:
+    """The organisation in whose namespace the ids `command` creates live, when `org_id`
+    issues it: its own, except where the operator acts for another organisation (registers
+    it, adds its users or keys); those commands name it, and `decide` checks first that
+    the issuer may act for it."""
+    if isinstance(command, c.RegisterOrganisation | c.RegisterKey | c.AddUser) and (
+            command.org_id is not None):
+        return command.org_id
+    return org_id
 
 
 # --- who may act: the user's permission, the organisation's relation to an object -----

@@ -20,8 +20,8 @@ import re
 from openscf.domain.errors import InvalidRequest
 
 __all__ = ["MAX_ORG_BODY", "PREFIXES", "check_client_id", "check_id", "check_new_id",
-           "check_org_id",
-           "in_namespace", "is_id", "is_minted", "make_id", "namespace_of", "tagged_id"]
+           "check_org_id", "in_namespace", "is_id", "is_minted", "make_id", "namespace_of",
+           "tagged_id"]
 
 PREFIXES = {
     "org": "organisation",
@@ -136,8 +136,8 @@ def check_client_id(prefix: str, text: object, param: str, org_id: str) -> str:
 
 def _untagged(prefix: str, value: str, param: str, org_id: str) -> InvalidRequest:
     head = f"{prefix}_{namespace_of(org_id)}."
+    room = len(prefix) + 65 - len(head)
     return InvalidRequest(
         "invalid_id",
-        f"{param} must start with '{head}' followed by your own key (the whole id at most "
-        f"{len(prefix) + 65} characters), or be left out and the network picks one; "
-        f"got {value!r}", param)
+        f"{param} must start with '{head}' followed by 1-{room} letters, digits, '.', '_' "
+        f"or '-' of your own, or be left out and the network picks one; got {value!r}", param)

@@ -39,6 +39,7 @@ from sqlalchemy import Engine
 
 from openscf.domain import commands as c
 from openscf.domain.calendar import modified_following
+from openscf.domain.ids import tagged_id
 from openscf.domain.pricing import discount_minor
 from openscf.sim.config import SimConfig
 from openscf.sim.draws import Draws
@@ -103,7 +104,8 @@ class Ledger:
     i_channel: bytearray = field(default_factory=bytearray)
     i_kind: bytearray = field(default_factory=bytearray)
     i_number: list[str] = field(default_factory=list)
-    # receivable pieces (platform ids are rcv_<index>)
+    # receivable pieces (platform ids in p_id: rcv_<creator's org body>.<index>)
+    p_id: list[str] = field(default_factory=list)
     p_holder: array[int] = field(default_factory=_i64)
     p_anchor: array[int] = field(default_factory=_i64)
     p_face: array[int] = field(default_factory=_i64)
@@ -310,7 +312,7 @@ class Economy:
         changers = list(self.world.tiers[1][: max(1, len(self.world.tiers[1]) // 25)])
         for s in changers:
             f = self.firms[s]
-            f.checker = f"usr_sim{s:05d}c"
+            f.checker = tagged_id("usr", f.org_id, "c")
             items.append((op, c.AddUser(f.org_id, f"{f.name.split()[0]} controller",
                                         ("checker",), user_id=f.checker)))
         self._must(p.run(items), "registration")
@@ -320,9 +322,10 @@ class Economy:
             bank_digits = {"DE": 8, "NL": 4, "AT": 5, "PL": 8}[f.country]
             new_iban = iban_for(f.country, f.iban[4:4 + bank_digits],
                                 int(f.iban[4 + bank_digits:]) + 7)
+            approval = tagged_id("apr", f.org_id, "bank")
             items.append((f.maker, c.RequestBankAccountChange(f.org_id, new_iban, f.bic,
-                                                              approval_id=f"apr_bank{s}")))
-            items.append((f.checker or "", c.ApproveBankAccountChange(f"apr_bank{s}")))
+                                                              approval_id=approval)))
+            items.append((f.checker or "", c.ApproveBankAccountChange(approval)))
             f.iban = new_iban
         for a in self.world.anchors:
             f = self.firms[a]
@@ -635,10 +638,16 @@ class Economy:
 
     # --- platform: confirmations ---------------------------------------------------------
 
+    def invoice_id(self, i: int) -> str:
+        """The network id of invoice i, in its buyer's namespace (the anchor confirms it)."""
+        return tagged_id("inv", self.firms[self.book.i_buyer[i]].org_id, str(i))
+
     def new_piece(self, holder: int, anchor: int, face: int, due: int, tag: int,
-                  root_inv: int) -> int:
+                  root_inv: int, *, creator: int) -> int:
+        """A new piece, named in the namespace of the firm whose command creates it."""
         book = self.book
         p = len(book.p_holder)
+        book.p_id.append(tagged_id("rcv", self.firms[creator].org_id, str(p)))
         book.p_holder.append(holder)
         book.p_anchor.append(anchor)
         book.p_face.append(face)
@@ -675,13 +684,15 @@ class Economy:
             if due - day < 7:
                 due = day + 7  # a late approval still gives the supplier a real maturity
                 book.i_due[i] = due
-            p = self.new_piece(seller, anchor, net, self.maturity(due), i, i)
+            p = self.new_piece(seller, anchor, net, self.maturity(due), i, i, creator=anchor)
             needs_checker = net > APPROVAL_THRESHOLD_MINOR
             fa = self.firms[anchor]
             items.append((fa.maker, c.ConfirmInvoice(
                 program_id(anchor), self.firms[seller].org_id, book.i_number[i], net,
-                self.config.currency, self.date_of(due), invoice_id=f"inv_{i}",
-                receivable_id=f"rcv_{p}", approval_id=f"apr_{i}" if needs_checker else None)))
+                self.config.currency, self.date_of(due),
+                invoice_id=self.invoice_id(i),
+                receivable_id=book.p_id[p],
+                approval_id=tagged_id("apr", fa.org_id, str(i)) if needs_checker else None)))
             meta.append((i, p, needs_checker))
         codes = self.platform.run(items)
         approvals: list[tuple[str, c.Command]] = []
@@ -691,8 +702,9 @@ class Economy:
                 self._refused_confirmation(i, day, code)
                 continue
             if needs_checker:
-                checker = self.firms[book.i_buyer[i]].checker or ""
-                approvals.append((checker, c.ApproveConfirmation(f"apr_{i}")))
+                buyer = self.firms[book.i_buyer[i]]
+                approvals.append((buyer.checker or "", c.ApproveConfirmation(
+                    tagged_id("apr", buyer.org_id, str(i)))))
                 approved.append((i, p))
             else:
                 self._confirmed(i, p, day)
@@ -758,7 +770,7 @@ class Economy:
             if (whole and book.p_status[p] == LIVE and book.p_holder[p] == seller
                     and not book.p_enc[p] and book.p_due[p] > day and self.alive[anchor]):
                 items.append((self.firms[anchor].maker, c.CancelReceivable(
-                    f"rcv_{p}", "goods returned in full; credit note issued")))
+                    book.p_id[p], "goods returned in full; credit note issued")))
                 cancels.append(i)
                 continue
             credit = scale(face, float(rng.uniform(0.05, 0.3)))
@@ -802,17 +814,17 @@ class Economy:
         """Queue a (partial) transfer of piece p; return (new piece, part, remainder)."""
         book = self.book
         anchor, due = book.p_anchor[p], book.p_due[p]
-        new = self.new_piece(payee, anchor, amount, due, -1, book.p_root_inv[p])
+        new = self.new_piece(payee, anchor, amount, due, -1, book.p_root_inv[p], creator=payer)
         if amount == book.p_face[p]:
             items.append((self.firms[payer].maker, c.TransferReceivable(
-                f"rcv_{p}", self.firms[payee].org_id, new_receivable_id=f"rcv_{new}")))
+                book.p_id[p], self.firms[payee].org_id, new_receivable_id=book.p_id[new])))
             return new, -1, -1
-        part = self.new_piece(payer, anchor, amount, due, -1, book.p_root_inv[p])
+        part = self.new_piece(payer, anchor, amount, due, -1, book.p_root_inv[p], creator=payer)
         rest = self.new_piece(payer, anchor, book.p_face[p] - amount, due, book.p_inv[p],
-                              book.p_root_inv[p])
+                              book.p_root_inv[p], creator=payer)
         items.append((self.firms[payer].maker, c.TransferReceivable(
-            f"rcv_{p}", self.firms[payee].org_id, amount, new_receivable_id=f"rcv_{new}",
-            part_id=f"rcv_{part}", remainder_id=f"rcv_{rest}")))
+            book.p_id[p], self.firms[payee].org_id, amount, new_receivable_id=book.p_id[new],
+            part_id=book.p_id[part], remainder_id=book.p_id[rest])))
         return new, part, rest
 
     def _moved(self, p: int, new: int, part: int, rest: int, amount: int, day: int,
@@ -918,10 +930,10 @@ class Economy:
             for payer, payee in pairwise(order):
                 inv = self.issue(payee, payer, -1, 0, amount, day, -1, RING)
                 new = self.new_piece(payee, book.p_anchor[p], amount, book.p_due[p], -1,
-                                     book.p_root_inv[p])
+                                     book.p_root_inv[p], creator=payer)
                 items.append((self.firms[payer].maker, c.TransferReceivable(
-                    f"rcv_{current}", self.firms[payee].org_id,
-                    new_receivable_id=f"rcv_{new}")))
+                    book.p_id[current], self.firms[payee].org_id,
+                    new_receivable_id=book.p_id[new])))
                 hops.append((current, new, inv))
                 self.labels_add("circular_trading", firm=payee, invoice=inv, piece=new, day=day,
                                 ring=ring_id, amount=amount, outcome="transferred")
@@ -1001,11 +1013,12 @@ class Economy:
                 # Sell only what is needed: split the piece and finance one part.
                 part = scale(face, float(behaviour.uniform(0.3, 0.7)))
                 tag, root = book.p_inv[p], book.p_root_inv[p]
-                a = self.new_piece(holder, book.p_anchor[p], part, book.p_due[p], tag, root)
+                a = self.new_piece(holder, book.p_anchor[p], part, book.p_due[p], tag, root,
+                                   creator=holder)
                 b = self.new_piece(holder, book.p_anchor[p], face - part, book.p_due[p], tag,
-                                   root)
+                                   root, creator=holder)
                 splits.append((self.firms[holder].maker, c.SplitReceivable(
-                    f"rcv_{p}", (part, face - part), (f"rcv_{a}", f"rcv_{b}"))))
+                    book.p_id[p], (part, face - part), (book.p_id[a], book.p_id[b]))))
                 split_meta.append((p, a, b, holder))
                 continue
             wanted.append((p, holder))
@@ -1019,8 +1032,8 @@ class Economy:
                 wanted.append((p, holder))
         for p, holder in wanted:
             self._ids["fin"] += 1
-            fin = f"fin_{self._ids['fin']}"
-            requests.append((self.firms[holder].maker, c.RequestFinancing(f"rcv_{p}", fin)))
+            fin = tagged_id("fin", self.firms[holder].org_id, str(self._ids["fin"]))
+            requests.append((self.firms[holder].maker, c.RequestFinancing(book.p_id[p], fin)))
             req_meta.append((p, holder, fin))
         offers: list[tuple[str, c.Command]] = []
         offer_meta: list[tuple[int, int, int, str, str, int, int]] = []
@@ -1039,7 +1052,7 @@ class Economy:
                                       % len(funders)])
             for funder in chosen:
                 self._ids["ofr"] += 1
-                ofr = f"ofr_{self._ids['ofr']}"
+                ofr = tagged_id("ofr", self.firms[funder].org_id, str(self._ids["ofr"]))
                 rate = self._rate(anchor, funder, days)
                 fees = 25_00 if funder % 2 else 0
                 offers.append((self.firms[funder].maker, c.OfferFinancing(
@@ -1070,9 +1083,9 @@ class Economy:
                 withdrawn.append(p)
                 continue
             new = self.new_piece(offer[1], book.p_anchor[p], book.p_face[p], book.p_due[p], -1,
-                                 book.p_root_inv[p])
+                                 book.p_root_inv[p], creator=holder)
             accepts.append((self.firms[holder].maker, c.AcceptFinancingOffer(
-                offer[3], new_receivable_id=f"rcv_{new}")))
+                offer[3], new_receivable_id=book.p_id[new])))
             acc_meta.append((p, new, offer))
         for (p, new, offer), code in zip(acc_meta, self.platform.run(accepts), strict=True):
             if code is None:
@@ -1107,10 +1120,10 @@ class Economy:
                     or not self.alive[anchor]):
                 continue
             self._ids["epo"] += 1
-            epo = f"epo_{self._ids['epo']}"
+            epo = tagged_id("epo", self.firms[anchor].org_id, str(self._ids["epo"]))
             rate = f"{0.045 + 0.01 * (anchor % 3):.4f}"
             offers.append((self.firms[anchor].maker, c.OfferEarlyPayment(
-                f"rcv_{p}", rate, self.date_of(day), epo)))
+                book.p_id[p], rate, self.date_of(day), epo)))
             meta.append((p, epo, rate, holder))
         accepts: list[tuple[str, c.Command]] = []
         acc_meta: list[tuple[int, str, int]] = []
@@ -1164,7 +1177,7 @@ class Economy:
             anchor = book.p_anchor[p]
             if not self.alive[anchor]:
                 continue
-            items.append((self.firms[anchor].maker, c.SettleReceivable(f"rcv_{p}")))
+            items.append((self.firms[anchor].maker, c.SettleReceivable(book.p_id[p])))
             meta.append(p)
         for p, code in zip(meta, self.platform.run(items), strict=True):
             if code is None:
@@ -1179,12 +1192,12 @@ class Economy:
         mark_meta: list[tuple[int, int]] = []
         for p in self.sched["overdue"].pop(day, []):
             if book.p_status[p] == LIVE:
-                marks.append((self.operator_user, c.MarkOverdue(f"rcv_{p}")))
+                marks.append((self.operator_user, c.MarkOverdue(book.p_id[p])))
                 mark_meta.append((p, OVERDUE))
                 self.sched["mark_default"][book.p_due[p] + DEFAULT_AFTER_DAYS].append(p)
         for p in self.sched["mark_default"].pop(day, []):
             if book.p_status[p] == OVERDUE:
-                marks.append((self.operator_user, c.MarkDefaulted(f"rcv_{p}")))
+                marks.append((self.operator_user, c.MarkDefaulted(book.p_id[p])))
                 mark_meta.append((p, DEFAULTED))
         for (p, status), code in zip(mark_meta, self.platform.run(marks), strict=True):
             if code is None:
@@ -1257,8 +1270,8 @@ class Economy:
 
 
 def program_id(anchor: int) -> str:
-    """The platform id of an anchor's program."""
-    return f"prg_sim{anchor:05d}"
+    """The platform id of an anchor's program, in the anchor's namespace."""
+    return f"prg_sim{anchor:05d}.scf"
 
 
 def _median(tier: int) -> float:

@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from sqlalchemy import Engine, select
 
-from openscf.sim.economy import CHANNELS, Economy
+from openscf.sim.economy import CHANNELS, Economy, program_id
 from openscf.store import tables as t
 
 __all__ = ["EXPORTS", "export_all"]
@@ -41,6 +41,18 @@ def _days(economy: Economy, values: Any) -> pa.Array:
     arr = np.asarray(values, dtype=np.int64)
     offset = (economy.start - _EPOCH).days
     return pa.array((arr + offset).astype(np.int32), type=pa.date32(), mask=arr < 0)
+
+
+def _piece_ids(e: Economy, values: Any) -> pa.Array:
+    """The network's ids of pieces (each named by the firm whose command created it)."""
+    ids = e.book.p_id
+    return pa.array([ids[v] if v >= 0 else None for v in np.asarray(values).tolist()],
+                    type=pa.string())
+
+
+def _invoice_ids(e: Economy, values: Any) -> pa.Array:
+    return pa.array([e.invoice_id(v) if v >= 0 else None for v in np.asarray(values).tolist()],
+                    type=pa.string())
 
 
 def _ids(prefix: str, values: Any) -> pa.Array:
@@ -83,7 +95,7 @@ def _firms(e: Economy) -> pa.Table:
         # Annual sales rounded to whole euros, in minor units (money is never a float).
         "annual_sales_minor": pa.array([round(x.sales_eur) * 100 for x in f], pa.int64()),
         "ownership_group": pa.array([x.group for x in f], pa.int32()),
-        "programs": [[f"prg_sim{p:05d}" for p in x.programs] for x in f],
+        "programs": [[program_id(p) for p in x.programs] for x in f],
         "payment_terms_days": pa.array([x.terms_days if x.kind == "anchor" else None
                                         for x in f], pa.int16()),
     })
@@ -121,7 +133,7 @@ def _invoices(e: Economy) -> pa.Table:
     cf = np.asarray(b.i_cf, dtype=np.int64)
     rcv = np.asarray(b.i_rcv, dtype=np.int64)
     return pa.table({
-        "invoice_id": _ids("inv_", np.arange(n)),
+        "invoice_id": _invoice_ids(e, np.arange(n)),
         "invoice_number": pa.array(b.i_number, pa.string()),
         "seller_id": _org(e, seller),
         "buyer_id": _org(e, buyer),
@@ -140,7 +152,7 @@ def _invoices(e: Economy) -> pa.Table:
         "partial_delivery": pa.array(np.frombuffer(bytes(b.i_partial), dtype=np.uint8) > 0),
         "disputed": pa.array(np.frombuffer(bytes(b.i_disputed), dtype=np.uint8) > 0),
         "settlement_channel": pa.array([CHANNELS[k] for k in b.i_channel], pa.string()),
-        "receivable_id": _ids("rcv_", rcv),
+        "receivable_id": _piece_ids(e, rcv),
         # Analysis columns: when the seller would have been paid without the network,
         # and the amount-weighted days it actually took to turn the invoice into cash.
         "cash_without_network_on": _days(e, cf),
@@ -158,8 +170,8 @@ def _payments(e: Economy) -> pa.Table:
         "amount_minor": pa.array(np.asarray(b.m_amount, dtype=np.int64)),
         "currency": pa.array([e.config.currency] * n),
         "kind": pa.array(b.m_kind, pa.string()),
-        "invoice_id": _ids("inv_", b.m_invoice),
-        "receivable_id": _ids("rcv_", b.m_piece),
+        "invoice_id": _invoice_ids(e, b.m_invoice),
+        "receivable_id": _piece_ids(e, b.m_piece),
     })
 
 
@@ -171,11 +183,13 @@ def _labels(e: Economy) -> pa.Table:
         "label": [x["label"] for x in labels] + ["loss"] * len(losses),
         "org_id": [org[x["firm"]] if x["firm"] >= 0 else None for x in labels]
         + [org[x[1]] for x in losses],
-        "invoice_id": [f"inv_{x['invoice']}" if x["invoice"] >= 0 else None for x in labels]
-        + [f"inv_{x[4]}" if x[4] >= 0 else None for x in losses],
-        "receivable_id": [f"rcv_{x['piece']}" if x["piece"] >= 0 else None for x in labels]
+        "invoice_id": [e.invoice_id(x["invoice"]) if x["invoice"] >= 0 else None
+                       for x in labels]
+        + [e.invoice_id(x[4]) if x[4] >= 0 else None for x in losses],
+        "receivable_id": [e.book.p_id[x["piece"]] if x["piece"] >= 0 else None
+                          for x in labels]
         + [None] * len(losses),
-        "related_invoice_id": [f"inv_{x['related_invoice']}" if x["related_invoice"] >= 0
+        "related_invoice_id": [e.invoice_id(x["related_invoice"]) if x["related_invoice"] >= 0
                                else None for x in labels] + [None] * len(losses),
         "on": _days(e, [x["day"] for x in labels] + [x[0] for x in losses]),
         "ring": pa.array([x["ring"] if x["ring"] >= 0 else None for x in labels]
