@@ -42,6 +42,7 @@ sys.path.insert(0, str(REPO))
 from openscf.app import FixedClock, NetworkService  # noqa: E402
 from openscf.app.auth import Authenticator  # noqa: E402
 from openscf.domain import commands as c  # noqa: E402
+from openscf.domain.ids import tagged_id  # noqa: E402
 from openscf.domain.replay import replay  # noqa: E402
 from openscf.store import make_engine, migrate, sqlite_url  # noqa: E402
 from openscf.store import tables as t  # noqa: E402
@@ -109,7 +110,7 @@ def setup(url: str, clients: int) -> dict[str, Any]:
         setup_events = int(conn.execute(select(func.count()).select_from(t.events))
                            .scalar_one())
     world = {"program": program, "anchor": anchor[0], "anchor_key": key(anchor[1]),
-             "funder_key": key(funder[1]),
+             "funder": funder[0], "funder_key": key(funder[1]),
              "tier1": [(o, key(u)) for o, u in tier1], "tier2": [(o, key(u)) for o, u in tier2],
              "setup_events": setup_events}
     engine.dispose()
@@ -188,27 +189,28 @@ class Client(threading.Thread):
         s1, k1 = w["tier1"][i]
         s2, k2 = w["tier2"][i]
         tag = f"b{i}x{j}"
-        rcv = f"rcv_{tag}r"
+        # Each id in the namespace of the organisation whose request creates it.
+        rcv, inv = tagged_id("rcv", w["anchor"], f"{tag}r"), tagged_id("inv", w["anchor"], tag)
+        a, b, moved = (tagged_id("rcv", s1, f"{tag}{x}") for x in "abt")
+        fin, financed = tagged_id("fin", s2, tag), tagged_id("rcv", s2, f"{tag}f")
+        ofr = tagged_id("ofr", w["funder"], tag)
         self.call(w["anchor_key"], "/v1/confirmations", {
             "program_id": w["program"], "supplier_id": s1, "invoice_number": f"INV-{tag}",
             "amount_minor": FACE, "currency": "EUR", "due_on": DUE.isoformat(),
-            "invoice_id": f"inv_{tag}", "receivable_id": rcv})
+            "invoice_id": inv, "receivable_id": rcv})
         self.call(k1, f"/v1/receivables/{rcv}/split", {
-            "amounts_minor": [FACE * 6 // 10, FACE - FACE * 6 // 10],
-            "piece_ids": [f"rcv_{tag}a", f"rcv_{tag}b"]})
-        self.call(k1, f"/v1/receivables/rcv_{tag}a/transfer", {
-            "to_org_id": s2, "new_receivable_id": f"rcv_{tag}t"})
-        self.call(k2, "/v1/financing_requests", {"receivable_id": f"rcv_{tag}t",
-                                                 "id": f"fin_{tag}"})
-        self.call(w["funder_key"], f"/v1/financing_requests/fin_{tag}/offers", {
-            "annual_rate": "0.0415", "value_date": TRADE_AT.date().isoformat(),
-            "id": f"ofr_{tag}"})
-        self.call(k2, f"/v1/financing_offers/ofr_{tag}/accept",
-                  {"new_receivable_id": f"rcv_{tag}f"})
+            "amounts_minor": [FACE * 6 // 10, FACE - FACE * 6 // 10], "piece_ids": [a, b]})
+        self.call(k1, f"/v1/receivables/{a}/transfer", {
+            "to_org_id": s2, "new_receivable_id": moved})
+        self.call(k2, "/v1/financing_requests", {"receivable_id": moved, "id": fin})
+        self.call(w["funder_key"], f"/v1/financing_requests/{fin}/offers", {
+            "annual_rate": "0.0415", "value_date": TRADE_AT.date().isoformat(), "id": ofr})
+        self.call(k2, f"/v1/financing_offers/{ofr}/accept", {"new_receivable_id": financed})
 
     def settle(self, j: int) -> None:
-        tag = f"b{self.index}x{j}"
-        for piece in (f"rcv_{tag}b", f"rcv_{tag}f"):
+        w, tag = self.world, f"b{self.index}x{j}"
+        s1, s2 = w["tier1"][self.index][0], w["tier2"][self.index][0]
+        for piece in (tagged_id("rcv", s1, f"{tag}b"), tagged_id("rcv", s2, f"{tag}f")):
             self.call(self.world["anchor_key"], f"/v1/receivables/{piece}/settle")
 
     def run(self) -> None:

@@ -31,6 +31,7 @@ sys.path.insert(0, str(REPO))
 
 from openscf.app import FixedClock, NetworkService  # noqa: E402
 from openscf.domain import commands as c  # noqa: E402
+from openscf.domain.ids import tagged_id  # noqa: E402
 from openscf.domain.replay import replay  # noqa: E402
 from openscf.store import make_engine, migrate, sqlite_url  # noqa: E402
 from openscf.store.queries import iter_events  # noqa: E402
@@ -82,13 +83,15 @@ def cycle_commands(i: int, tag: str, prg: str, anchor, funder, sups):  # type: i
     """The first six commands of cycle i, and the ids of the two pieces to settle later."""
     s, s_user = sups[i % len(sups)]
     t2, _ = sups[(i + 1) % len(sups)]
-    r, a, b, a2, fin, ofr, b2 = (f"{p}_{tag}{i}{x}" for p, x in (
-        ("rcv", "r"), ("rcv", "a"), ("rcv", "b"), ("rcv", "a2"), ("fin", "f"), ("ofr", "o"),
-        ("rcv", "b2")))
+    # Each id in the namespace of the organisation whose command creates it.
+    r, a, b, a2, fin, ofr, b2 = (tagged_id(p, org, f"{tag}{i}{x}") for p, org, x in (
+        ("rcv", anchor[0], "r"), ("rcv", s, "a"), ("rcv", s, "b"), ("rcv", s, "a2"),
+        ("fin", s, "f"), ("ofr", funder[0], "o"), ("rcv", s, "b2")))
     face = 10_000_00 + i
     cmds = [
         (anchor[1], c.ConfirmInvoice(prg, s, f"INV-{tag}{i}", face, "EUR", DUE,
-                                     invoice_id=f"inv_{tag}{i}", receivable_id=r)),
+                                     invoice_id=tagged_id("inv", anchor[0], f"{tag}{i}"),
+                                     receivable_id=r)),
         (s_user, c.SplitReceivable(r, (face // 2, face - face // 2), (a, b))),
         (s_user, c.TransferReceivable(a, t2, new_receivable_id=a2)),
         (s_user, c.RequestFinancing(b, fin)),
