@@ -1,4 +1,4 @@
-"""Prefixed ids: network-minted ``rcv_01JD3Q8V7M6Z4X2K9T5R1N0B8C``, client-chosen ``inv_acme.4711``.
+"""Prefixed ids: minted ``rcv_01JD3Q8V7M6Z4X2K9T5R1N0B8C``, client-chosen ``inv_acme.4711``.
 
 A network-minted body is 26 Crockford base32 characters: 48 bits of milliseconds since the
 Unix epoch, then 80 bits of entropy (the ULID layout), so ids sort by creation time as
