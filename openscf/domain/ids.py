@@ -118,6 +118,7 @@ def check_new_id(prefix: str, text: object, param: str, org_id: str) -> str:
     if prefix == "org":
         return check_org_id(text, param)
     value = check_id(prefix, text, param)
+    check_id("org", org_id, "org_id")  # the namespace's owner, named by the command
     if not (is_minted(prefix, value) or in_namespace(prefix, value, org_id)):
         raise _untagged(prefix, value, param, org_id)
     return value
@@ -129,6 +130,7 @@ def check_client_id(prefix: str, text: object, param: str, org_id: str) -> str:
     if prefix == "org":
         return check_org_id(text, param)
     value = check_id(prefix, text, param)
+    check_id("org", org_id, "org_id")  # the namespace's owner, named by the command
     if not in_namespace(prefix, value, org_id):
         raise _untagged(prefix, value, param, org_id)
     return value
