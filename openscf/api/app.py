@@ -41,7 +41,10 @@ DESCRIPTION = """\
 The openscf network as a service. Conventions:
 
 * ids are prefixed (`org_`, `prg_`, `rcv_` ...); a client may supply the id of what it
-  creates, and a retried create with the same id and content returns the original;
+  creates, in its organisation's namespace: `<prefix>_<org id without org_>.<your key>`
+  (`inv_acme.erp-4711` for `org_acme`; any other id is refused with `invalid_id`), or
+  leave it out and the network picks one; a retried create with the same id and content
+  returns the original;
 * lists are `{"object": "list", "data": [...], "has_more": bool}`, paged with `limit`
   and `starting_after` (the last id of the previous page);
 * money is an integer count of minor units plus an ISO 4217 currency; instants are RFC

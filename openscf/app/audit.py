@@ -30,6 +30,7 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
+from openscf.app.service import check_client_ids
 from openscf.domain import events as ev
 from openscf.domain.commands import command_from_data
 from openscf.domain.decide import Actor, decide
@@ -252,6 +253,10 @@ class _Auditor:
             return
         try:
             command = command_from_data(kind, request["data"])
+            if not first.auth.custodial:
+                # The network fills in no id of a request a client signed itself: every
+                # id it creates was the client's choice, so lies in its namespace.
+                check_client_ids(command, first.org_id)
             expected = decide(self.replayer.state, Actor(first.org_id, first.actor_id),
                               command, first.occurred_at.date())
         except OpenSCFError as exc:

@@ -30,7 +30,7 @@ from openscf.app.keys import MasterKey
 from openscf.app.policy import authorize
 from openscf.domain import commands as c
 from openscf.domain.apply import apply
-from openscf.domain.decide import Actor, decide
+from openscf.domain.decide import Actor, decide, id_namespace
 from openscf.domain.errors import (
     ConcurrencyConflict,
     Conflict,
@@ -48,6 +48,7 @@ from openscf.domain.events import (
     format_instant,
     parse_instant,
 )
+from openscf.domain.ids import check_client_id, tagged_id
 from openscf.domain.state import State
 from openscf.store.queries import LOG_KEY_ID, log_identity_and_secret, log_size
 from openscf.store.uow import UnitOfWork, unit_of_work
@@ -274,6 +275,7 @@ class NetworkService:
         authorize(user, org, command)
         assert user is not None and org is not None
         request_hash = self._request_hash(user_id, command)  # before ids are filled in
+        check_client_ids(command, org.id)  # before any lookup: see check_client_ids
         command, supplied, secrets = self._fill_ids(command)
         if signed is not None and (secrets or supplied != created_ids(command)):
             raise InvalidRequest("missing_id", "a signed request names every id it creates, "
@@ -573,13 +575,49 @@ def created_ids(command: Any) -> list[str]:
     return [i for i in ids if i is not None]
 
 
-def fill_missing_ids(command: Any, ids: IdFactory) -> Any:
-    """The command with a fresh id for everything it creates that has none yet."""
-    changes: dict[str, Any] = {name: ids.new(prefix)
-                               for name, prefix in CREATES.get(type(command), {}).items()
-                               if getattr(command, name) is None}
+def check_client_ids(command: Any, org_id: str) -> None:
+    """Every id the client chose for what `command` creates lies in its namespace.
+
+    Only the network mints untagged ids (a ULID body, 80 random bits): a client that
+    supplies one, even ULID-shaped, is refused here, from the id and the organisation
+    alone, before anything is looked up. `decide` accepts untagged ULID bodies because
+    it cannot tell who filled them in; the auditor applies this check to every request
+    a client signed itself, whose ids the network never fills in.
+    """
+    creates = CREATES.get(type(command), {})
+    if isinstance(command, c.RegisterOrganisation) and command.key_id is not None and (
+            command.org_id is None):
+        raise InvalidRequest("missing_id", "a chosen key_id lives in the new organisation's "
+                             "namespace: choose its org_id too, or leave key_id out", "key_id")
+    namespace = id_namespace(command, org_id)
+    for name, prefix in creates.items():
+        value = getattr(command, name)
+        if value is not None:
+            check_client_id(prefix, value, name, namespace)
+    if isinstance(command, c.SplitReceivable):
+        for piece_id in command.piece_ids or ():
+            check_client_id("rcv", piece_id, "piece_ids", namespace)
+
+
+def fill_missing_ids(command: Any, ids: IdFactory, org_id: str | None = None) -> Any:
+    """The command with a fresh id for everything it creates that has none yet.
+
+    The network mints untagged ids; a client (`org_id` given) mints them in its own
+    namespace, with a fresh ULID as its key.
+    """
+    def new(prefix: str) -> str:
+        minted = ids.new(prefix)
+        if org_id is None or prefix == "org":
+            return minted
+        return tagged_id(prefix, id_namespace(command, org_id), minted[len(prefix) + 1 :])
+
+    changes: dict[str, Any] = {"org_id": new("org")} if (
+        isinstance(command, c.RegisterOrganisation) and command.org_id is None) else {}
+    command = replace(command, **changes) if changes else command
+    changes = {name: new(prefix) for name, prefix in CREATES.get(type(command), {}).items()
+               if getattr(command, name) is None}
     if isinstance(command, c.SplitReceivable) and command.piece_ids is None:
-        changes["piece_ids"] = tuple(ids.new("rcv") for _ in command.amounts_minor)
+        changes["piece_ids"] = tuple(new("rcv") for _ in command.amounts_minor)
     return replace(command, **changes) if changes else command
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from openscf.domain import commands as c
+from openscf.domain.ids import tagged_id
 from openscf.sim import finance, fraud
 from openscf.sim.ledger import CASH, DUPLICATE, PHANTOM, REFUSED_CASH, TRADE
 
@@ -25,8 +26,8 @@ MIN_TENOR_DAYS = 7  # a late approval still gives the supplier a real maturity
 
 
 def program_id(anchor: int) -> str:
-    """The platform id of an anchor's program."""
-    return f"prg_sim{anchor:05d}"
+    """The platform id of an anchor's program, in the anchor's namespace."""
+    return f"prg_sim{anchor:05d}.scf"
 
 
 def confirm_invoices(e: Economy, day: int) -> None:
@@ -50,13 +51,16 @@ def confirm_invoices(e: Economy, day: int) -> None:
         if due_day - day < MIN_TENOR_DAYS:
             due_day = day + MIN_TENOR_DAYS
             book.invoice_due_day[i] = due_day
-        p = book.add_piece(seller, anchor, net, e.maturity(due_day), i, i)
-        needs_checker = net > APPROVAL_THRESHOLD_MINOR
         anchor_firm = e.firms[anchor]
+        p = book.add_piece(seller, anchor, net, e.maturity(due_day), i, i,
+                           creator_org_id=anchor_firm.org_id)
+        needs_checker = net > APPROVAL_THRESHOLD_MINOR
         items.append((anchor_firm.maker, c.ConfirmInvoice(
             program_id(anchor), e.firms[seller].org_id, book.invoice_number[i], net,
-            e.config.currency, e.date_of(due_day), invoice_id=f"inv_{i}",
-            receivable_id=f"rcv_{p}", approval_id=f"apr_{i}" if needs_checker else None)))
+            e.config.currency, e.date_of(due_day), invoice_id=e.invoice_id(i),
+            receivable_id=book.piece_id[p],
+            approval_id=tagged_id("apr", anchor_firm.org_id, str(i)) if needs_checker
+            else None)))
         meta.append((i, p, needs_checker))
     codes = e.platform.run(items)
     approvals: list[tuple[str, c.Command]] = []
@@ -66,8 +70,9 @@ def confirm_invoices(e: Economy, day: int) -> None:
             _refused(e, i, day, code)
             continue
         if needs_checker:
-            checker = e.firms[book.invoice_buyer[i]].checker or ""
-            approvals.append((checker, c.ApproveConfirmation(f"apr_{i}")))
+            buyer = e.firms[book.invoice_buyer[i]]
+            approvals.append((buyer.checker or "", c.ApproveConfirmation(
+                tagged_id("apr", buyer.org_id, str(i)))))
             approved.append((i, p))
         else:
             _confirmed(e, i, p, day)

@@ -44,7 +44,7 @@ def dilute(e: Economy, day: int) -> None:
                 and not book.piece_is_encumbered[p] and book.piece_due_day[p] > day
                 and e.alive[anchor]):
             items.append((e.firms[anchor].maker, c.CancelReceivable(
-                f"rcv_{p}", "goods returned in full; credit note issued")))
+                book.piece_id[p], "goods returned in full; credit note issued")))
             cancels.append(i)
             continue
         credit = scale_minor(face, float(rng.uniform(0.05, 0.3)))

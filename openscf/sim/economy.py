@@ -35,6 +35,7 @@ import numpy as np
 from sqlalchemy import Engine
 
 from openscf.domain.calendar import modified_following
+from openscf.domain.ids import tagged_id
 from openscf.sim import (
     confirmation,
     defaults,
@@ -146,11 +147,15 @@ class Economy:
 
     # --- shared bookkeeping --------------------------------------------------------------
 
-    def next_id(self, prefix: str) -> str:
+    def next_id(self, prefix: str, firm: int) -> str:
         """The next platform id of a financing request (fin), offer (ofr) or early-payment
-        offer (epo)."""
+        offer (epo), in the namespace of `firm`, whose command creates it."""
         self._ids[prefix] += 1
-        return f"{prefix}_{self._ids[prefix]}"
+        return tagged_id(prefix, self.firms[firm].org_id, str(self._ids[prefix]))
+
+    def invoice_id(self, i: int) -> str:
+        """The network id of invoice i, in its buyer's namespace (the anchor confirms it)."""
+        return tagged_id("inv", self.firms[self.book.invoice_buyer[i]].org_id, str(i))
 
     def activate(self, p: int) -> None:
         """The platform issued piece p: it is live, held, and due on its day."""

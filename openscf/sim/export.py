@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from sqlalchemy import Engine, select
 
+from openscf.sim.confirmation import program_id
 from openscf.sim.economy import Economy
 from openscf.sim.ledger import CHANNELS
 from openscf.store import tables as t
@@ -42,6 +43,19 @@ def _days(economy: Economy, values: Any) -> pa.Array:
     arr = np.asarray(values, dtype=np.int64)
     offset = (economy.start - _EPOCH).days
     return pa.array((arr + offset).astype(np.int32), type=pa.date32(), mask=arr < 0)
+
+
+def _piece_ids(e: Economy, values: Any) -> pa.Array:
+    """The network's ids of pieces (each named by the firm whose command created it)."""
+    ids = e.book.piece_id
+    return pa.array([ids[v] if v >= 0 else None for v in np.asarray(values).tolist()],
+                    type=pa.string())
+
+
+def _invoice_ids(e: Economy, values: Any) -> pa.Array:
+    """The network's ids of invoices (in their buyers' namespaces)."""
+    return pa.array([e.invoice_id(v) if v >= 0 else None for v in np.asarray(values).tolist()],
+                    type=pa.string())
 
 
 def _ids(prefix: str, values: Any) -> pa.Array:
@@ -84,7 +98,7 @@ def _firms(e: Economy) -> pa.Table:
         # Annual sales rounded to whole euros, in minor units (money is never a float).
         "annual_sales_minor": pa.array([round(x.sales_eur) * 100 for x in f], pa.int64()),
         "ownership_group": pa.array([x.group for x in f], pa.int32()),
-        "programs": [[f"prg_sim{p:05d}" for p in x.programs] for x in f],
+        "programs": [[program_id(p) for p in x.programs] for x in f],
         "payment_terms_days": pa.array([x.terms_days if x.kind == "anchor" else None
                                         for x in f], pa.int16()),
     })
@@ -127,7 +141,7 @@ def _invoices(e: Economy) -> pa.Table:
     cash_day = np.asarray(b.invoice_cash_day, dtype=np.int64)
     piece = np.asarray(b.invoice_piece, dtype=np.int64)
     return pa.table({
-        "invoice_id": _ids("inv_", np.arange(n)),
+        "invoice_id": _invoice_ids(e, np.arange(n)),
         "invoice_number": pa.array(b.invoice_number, pa.string()),
         "seller_id": _org(e, seller),
         "buyer_id": _org(e, buyer),
@@ -146,7 +160,7 @@ def _invoices(e: Economy) -> pa.Table:
         "partial_delivery": _flags(b.invoice_is_partial_delivery),
         "disputed": _flags(b.invoice_is_disputed),
         "settlement_channel": pa.array([CHANNELS[k] for k in b.invoice_channel], pa.string()),
-        "receivable_id": _ids("rcv_", piece),
+        "receivable_id": _piece_ids(e, piece),
         # Analysis columns: when the seller would have been paid without the network,
         # and the amount-weighted days it actually took to turn the invoice into cash.
         "cash_without_network_on": _days(e, cash_day),
@@ -164,8 +178,8 @@ def _payments(e: Economy) -> pa.Table:
         "amount_minor": pa.array(np.asarray(b.payment_amount_minor, dtype=np.int64)),
         "currency": pa.array([e.config.currency] * n),
         "kind": pa.array(b.payment_kind, pa.string()),
-        "invoice_id": _ids("inv_", b.payment_invoice),
-        "receivable_id": _ids("rcv_", b.payment_piece),
+        "invoice_id": _invoice_ids(e, b.payment_invoice),
+        "receivable_id": _piece_ids(e, b.payment_piece),
     })
 
 
@@ -177,12 +191,15 @@ def _labels(e: Economy) -> pa.Table:
         "label": [x["label"] for x in labels] + ["loss"] * len(losses),
         "org_id": [org[x["firm"]] if x["firm"] >= 0 else None for x in labels]
         + [org[x[1]] for x in losses],
-        "invoice_id": [f"inv_{x['invoice']}" if x["invoice"] >= 0 else None for x in labels]
-        + [f"inv_{x[4]}" if x[4] >= 0 else None for x in losses],
-        "receivable_id": [f"rcv_{x['piece']}" if x["piece"] >= 0 else None for x in labels]
+        "invoice_id": [e.invoice_id(x["invoice"]) if x["invoice"] >= 0 else None
+                       for x in labels]
+        + [e.invoice_id(x[4]) if x[4] >= 0 else None for x in losses],
+        "receivable_id": [e.book.piece_id[x["piece"]] if x["piece"] >= 0 else None
+                          for x in labels]
         + [None] * len(losses),
-        "related_invoice_id": [f"inv_{x['related_invoice']}" if x["related_invoice"] >= 0
-                               else None for x in labels] + [None] * len(losses),
+        "related_invoice_id": [e.invoice_id(x["related_invoice"])
+                               if x["related_invoice"] >= 0 else None for x in labels]
+        + [None] * len(losses),
         "on": _days(e, [x["day"] for x in labels] + [x[0] for x in losses]),
         "ring": pa.array([x["ring"] if x["ring"] >= 0 else None for x in labels]
                          + [None] * len(losses), pa.int32()),

@@ -105,10 +105,13 @@ def sell_pieces(e: Economy, day: int) -> None:
             part = scale_minor(face, float(behaviour.uniform(0.3, 0.7)))
             pays_for, root = book.piece_pays_for[p], book.piece_root_invoice[p]
             anchor, due_day = book.piece_anchor[p], book.piece_due_day[p]
-            a = book.add_piece(holder, anchor, part, due_day, pays_for, root)
-            b = book.add_piece(holder, anchor, face - part, due_day, pays_for, root)
+            creator = e.firms[holder].org_id
+            a = book.add_piece(holder, anchor, part, due_day, pays_for, root,
+                               creator_org_id=creator)
+            b = book.add_piece(holder, anchor, face - part, due_day, pays_for, root,
+                               creator_org_id=creator)
             splits.append((e.firms[holder].maker, c.SplitReceivable(
-                f"rcv_{p}", (part, face - part), (f"rcv_{a}", f"rcv_{b}"))))
+                book.piece_id[p], (part, face - part), (book.piece_id[a], book.piece_id[b]))))
             split_meta.append((p, a, b, holder))
             continue
         wanted.append((p, holder))
@@ -131,8 +134,9 @@ def _request_bid_accept(e: Economy, day: int, wanted: list[tuple[int, int]]) -> 
     requests: list[tuple[str, c.Command]] = []
     req_meta: list[tuple[int, int, str]] = []
     for p, holder in wanted:
-        request_id = e.next_id("fin")
-        requests.append((e.firms[holder].maker, c.RequestFinancing(f"rcv_{p}", request_id)))
+        request_id = e.next_id("fin", holder)
+        requests.append((e.firms[holder].maker, c.RequestFinancing(book.piece_id[p],
+                                                                   request_id)))
         req_meta.append((p, holder, request_id))
     offers: list[tuple[str, c.Command]] = []
     offer_meta: list[tuple[int, int, int, str, str, int, int]] = []
@@ -151,7 +155,7 @@ def _request_bid_accept(e: Economy, day: int, wanted: list[tuple[int, int]]) -> 
             chosen.append(funders[(first + 1 + int(rng.integers(len(funders) - 1)))
                                   % len(funders)])
         for funder in chosen:
-            offer_id = e.next_id("ofr")
+            offer_id = e.next_id("ofr", funder)
             rate = _offer_rate(e, anchor, funder, tenor_days)
             fees = FEES_MINOR if funder % 2 else 0
             offers.append((e.firms[funder].maker, c.OfferFinancing(
@@ -191,9 +195,10 @@ def _accept_best(e: Economy, day: int, req_meta: list[tuple[int, int, str]],
         # Accepting transfers the piece to the funder as a new one.
         new = book.add_piece(offer.funder, book.piece_anchor[p], book.piece_face_minor[p],
                              book.piece_due_day[p], PAYS_FOR_NOTHING,
-                             book.piece_root_invoice[p])
+                             book.piece_root_invoice[p],
+                             creator_org_id=e.firms[holder].org_id)
         accepts.append((e.firms[holder].maker, c.AcceptFinancingOffer(
-            offer.offer_id, new_receivable_id=f"rcv_{new}")))
+            offer.offer_id, new_receivable_id=book.piece_id[new])))
         acc_meta.append((p, new, offer))
     for (p, new, offer), code in zip(acc_meta, e.platform.run(accepts), strict=True):
         if code is None:
@@ -231,10 +236,10 @@ def offer_early_payments(e: Economy, day: int) -> None:
         if (book.piece_status[p] != LIVE or book.piece_is_encumbered[p]
                 or book.piece_due_day[p] - day < 10 or not e.alive[anchor]):
             continue
-        offer_id = e.next_id("epo")
+        offer_id = e.next_id("epo", anchor)
         rate = f"{0.045 + 0.01 * (anchor % 3):.4f}"
         offers.append((e.firms[anchor].maker, c.OfferEarlyPayment(
-            f"rcv_{p}", rate, e.date_of(day), offer_id)))
+            book.piece_id[p], rate, e.date_of(day), offer_id)))
         meta.append((p, offer_id, rate, holder))
     accepts: list[tuple[str, c.Command]] = []
     acc_meta: list[tuple[int, str, int]] = []

@@ -179,9 +179,11 @@ def trade_in_rings(e: Economy, day: int) -> None:
         for payer, payee in pairwise(order):
             invoice = trade.issue_invoice(e, payee, payer, -1, 0, amount, day, -1, RING)
             new = book.add_piece(payee, book.piece_anchor[p], amount, book.piece_due_day[p],
-                                 PAYS_FOR_NOTHING, book.piece_root_invoice[p])
+                                 PAYS_FOR_NOTHING, book.piece_root_invoice[p],
+                                 creator_org_id=e.firms[payer].org_id)
             items.append((e.firms[payer].maker, c.TransferReceivable(
-                f"rcv_{current}", e.firms[payee].org_id, new_receivable_id=f"rcv_{new}")))
+                book.piece_id[current], e.firms[payee].org_id,
+                new_receivable_id=book.piece_id[new])))
             hops.append((current, new, invoice))
             book.add_label("circular_trading", firm=payee, invoice=invoice, piece=new,
                            day=day, ring=ring_id, amount_minor=amount, outcome="transferred")

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any, NamedTuple
 
+from openscf.domain.ids import tagged_id
+
 __all__ = ["CHANNELS", "INVOICE_KINDS", "PIECE_STATUS", "Ledger", "scale_minor"]
 
 # Piece statuses, mirroring the platform's (plus NEVER_ISSUED: an id the platform refused).
@@ -115,7 +117,9 @@ class Ledger:
     invoice_channel: bytearray = field(default_factory=bytearray)  # index into CHANNELS
     invoice_kind: bytearray = field(default_factory=bytearray)  # index into INVOICE_KINDS
     invoice_number: list[str] = field(default_factory=list)
-    # receivable pieces
+    # receivable pieces; piece_id: the network's id, in the namespace of the firm whose
+    # command created the piece (rcv_<org body>.<index>)
+    piece_id: list[str] = field(default_factory=list)
     piece_holder: array[int] = field(default_factory=_int64s)
     piece_anchor: array[int] = field(default_factory=_int64s)
     piece_face_minor: array[int] = field(default_factory=_int64s)
@@ -155,9 +159,11 @@ class Ledger:
         return order
 
     def add_piece(self, holder: int, anchor: int, face_minor: int, due_day: int,
-                  pays_for: int, root_invoice: int) -> int:
-        """A piece the platform is about to be asked to create (NEVER_ISSUED until then)."""
+                  pays_for: int, root_invoice: int, *, creator_org_id: str) -> int:
+        """A piece the platform is about to be asked to create (NEVER_ISSUED until then),
+        named in the namespace of `creator_org_id`, whose command creates it."""
         p = len(self.piece_holder)
+        self.piece_id.append(tagged_id("rcv", creator_org_id, str(p)))
         self.piece_holder.append(holder)
         self.piece_anchor.append(anchor)
         self.piece_face_minor.append(face_minor)

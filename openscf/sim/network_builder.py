@@ -25,6 +25,7 @@ from typing import Any
 
 from openscf.app import NetworkService
 from openscf.domain import commands as c
+from openscf.domain.ids import tagged_id
 
 __all__ = ["BIC", "IBAN", "UNLIMITED_MINOR", "Firm", "NetworkBuilder", "StandardNetwork",
            "client_id", "standard_network"]
@@ -44,9 +45,9 @@ FIRST_USER_PERMISSIONS = ("admin", "maker")
 
 def client_id(prefix: str, org_id: str, name: str) -> str:
     """An id chosen by the client acting for `org_id`: `prefix` as the service's own
-    ids have it (`rcv`, `fin`, ...) and `name`, unique within the caller's run."""
-    del org_id  # ids are not scoped per organisation yet: when they are, it goes in here
-    return f"{prefix}_{name}"
+    ids have it (`rcv`, `fin`, ...) and `name`, unique within the caller's run, in the
+    acting organisation's namespace (`<prefix>_<org body>.<name>`)."""
+    return tagged_id(prefix, org_id, name)
 
 
 @dataclass(frozen=True)

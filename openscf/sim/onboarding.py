@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from openscf.domain import commands as c
+from openscf.domain.ids import tagged_id
 from openscf.sim.confirmation import APPROVAL_THRESHOLD_MINOR, program_id
 from openscf.sim.settlement import DEFAULT_AFTER_DAYS
 from openscf.sim.world import iban_for
@@ -45,7 +46,7 @@ def onboard(e: Economy) -> None:
     changers = list(e.world.tiers[1][: max(1, len(e.world.tiers[1]) // 25)])
     for s in changers:
         f = e.firms[s]
-        f.checker = f"usr_sim{s:05d}c"
+        f.checker = tagged_id("usr", f.org_id, "c")
         items.append((op, c.AddUser(f.org_id, f"{f.name.split()[0]} controller",
                                     ("checker",), user_id=f.checker)))
     _must(p.run(items), "registration")
@@ -55,9 +56,10 @@ def onboard(e: Economy) -> None:
         bank_digits = {"DE": 8, "NL": 4, "AT": 5, "PL": 8}[f.country]
         new_iban = iban_for(f.country, f.iban[4:4 + bank_digits],
                             int(f.iban[4 + bank_digits:]) + 7)
+        approval_id = tagged_id("apr", f.org_id, "bank")
         items.append((f.maker, c.RequestBankAccountChange(f.org_id, new_iban, f.bic,
-                                                          approval_id=f"apr_bank{s}")))
-        items.append((f.checker or "", c.ApproveBankAccountChange(f"apr_bank{s}")))
+                                                          approval_id=approval_id)))
+        items.append((f.checker or "", c.ApproveBankAccountChange(approval_id)))
         f.iban = new_iban
     for a in e.world.anchors:
         f = e.firms[a]

@@ -59,7 +59,7 @@ def _settle(e: Economy, day: int, pieces: list[int]) -> None:
         anchor = book.piece_anchor[p]
         if not e.alive[anchor]:
             continue
-        items.append((e.firms[anchor].maker, c.SettleReceivable(f"rcv_{p}")))
+        items.append((e.firms[anchor].maker, c.SettleReceivable(book.piece_id[p])))
         meta.append(p)
     for p, code in zip(meta, e.platform.run(items), strict=True):
         if code is None:
@@ -79,12 +79,12 @@ def _mark(e: Economy, day: int) -> None:
     mark_meta: list[tuple[int, int]] = []
     for p in e.agenda["mark_overdue"].pop(day, []):
         if book.piece_status[p] == LIVE:
-            marks.append((e.operator_user, c.MarkOverdue(f"rcv_{p}")))
+            marks.append((e.operator_user, c.MarkOverdue(book.piece_id[p])))
             mark_meta.append((p, OVERDUE))
             e.agenda["mark_defaulted"][book.piece_due_day[p] + DEFAULT_AFTER_DAYS].append(p)
     for p in e.agenda["mark_defaulted"].pop(day, []):
         if book.piece_status[p] == OVERDUE:
-            marks.append((e.operator_user, c.MarkDefaulted(f"rcv_{p}")))
+            marks.append((e.operator_user, c.MarkDefaulted(book.piece_id[p])))
             mark_meta.append((p, DEFAULTED))
     for (p, status), code in zip(mark_meta, e.platform.run(marks), strict=True):
         if code is None:

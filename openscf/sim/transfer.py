@@ -49,17 +49,21 @@ def queue_transfer(e: Economy, items: list[tuple[str, c.Command]], payer: int, p
     book = e.book
     anchor, due_day = book.piece_anchor[p], book.piece_due_day[p]
     root = book.piece_root_invoice[p]
-    new = book.add_piece(payee, anchor, amount_minor, due_day, PAYS_FOR_NOTHING, root)
+    creator = e.firms[payer].org_id
+    new = book.add_piece(payee, anchor, amount_minor, due_day, PAYS_FOR_NOTHING, root,
+                         creator_org_id=creator)
     if amount_minor == book.piece_face_minor[p]:
         items.append((e.firms[payer].maker, c.TransferReceivable(
-            f"rcv_{p}", e.firms[payee].org_id, new_receivable_id=f"rcv_{new}")))
+            book.piece_id[p], e.firms[payee].org_id, new_receivable_id=book.piece_id[new])))
         return new, -1, -1
-    part = book.add_piece(payer, anchor, amount_minor, due_day, PAYS_FOR_NOTHING, root)
+    part = book.add_piece(payer, anchor, amount_minor, due_day, PAYS_FOR_NOTHING, root,
+                          creator_org_id=creator)
     rest = book.add_piece(payer, anchor, book.piece_face_minor[p] - amount_minor, due_day,
-                          book.piece_pays_for[p], root)
+                          book.piece_pays_for[p], root, creator_org_id=creator)
     items.append((e.firms[payer].maker, c.TransferReceivable(
-        f"rcv_{p}", e.firms[payee].org_id, amount_minor, new_receivable_id=f"rcv_{new}",
-        part_id=f"rcv_{part}", remainder_id=f"rcv_{rest}")))
+        book.piece_id[p], e.firms[payee].org_id, amount_minor,
+        new_receivable_id=book.piece_id[new], part_id=book.piece_id[part],
+        remainder_id=book.piece_id[rest])))
     return new, part, rest
 
 

@@ -51,7 +51,7 @@ from openscf.domain.errors import NotFound, OpenSCFError, PermissionDenied
 from openscf.domain.money import CURRENCY_EXPONENTS
 from openscf.errors import http_answer
 from openscf.web import views
-from openscf.web.forms import ACTIONS, Form
+from openscf.web.forms import ACTIONS, ID, Form
 
 __all__ = ["SESSION_COOKIE", "Dashboard", "router"]
 
@@ -64,7 +64,7 @@ LOGIN_COOKIE = "openscf_login_csrf"
 ROLE_PAGES = ("anchor", "supplier", "funder", "auditor")
 ROLE_TITLES = {"anchor": "Anchor", "supplier": "Supplier", "funder": "Funder",
                "auditor": "Auditor"}
-RECEIVABLE_ID = re.compile(r"^rcv_[A-Za-z0-9_]{1,64}$")
+RECEIVABLE_ID = re.compile(r"^rcv_[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 HERE = Path(__file__).parent
 MAX_FORM_FIELDS = 40
 
@@ -330,7 +330,7 @@ def _done_note(request: Request) -> str | None:
         return None
     ref = request.query_params.get("ref", "")
     note = DONE_MESSAGES[name]
-    return f"{note} ({ref})" if re.fullmatch(r"[a-z]{2,5}_[A-Za-z0-9_]{1,64}", ref) else note
+    return f"{note} ({ref})" if ID.match(ref) else note
 
 
 def _page(role: str) -> Any:

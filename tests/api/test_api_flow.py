@@ -11,6 +11,7 @@ from typing import Any
 from openscf.domain.replay import replay
 from openscf.store.queries import iter_events
 
+from ..tagging import tag
 from .conftest import World, assert_error
 
 RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")
@@ -208,9 +209,10 @@ def test_a_transfer_answers_from_its_outcome_and_a_retry_answers_the_same(
 
 def test_a_client_supplied_id_makes_a_create_idempotent(world: World) -> None:
     w = world
-    body = {"receivable_id": w.confirm(10_000_00)["receivable_id"], "id": "fin_erp-4711"}
+    erp_id = tag(w.orgs["S0"], "fin_erp-4711")
+    body = {"receivable_id": w.confirm(10_000_00)["receivable_id"], "id": erp_id}
     first = w.post("S0", "/v1/financing_requests", body)
-    assert first.status_code == 201 and first.json()["id"] == "fin_erp-4711"
+    assert first.status_code == 201 and first.json()["id"] == erp_id
     again = w.post("S0", "/v1/financing_requests", body)
     assert again.status_code == 201 and again.json() == first.json()
     assert again.headers["Idempotent-Replayed"] == "true"

@@ -402,7 +402,7 @@ def test_at_80_columns_every_receivable_id_is_printed_whole(demo: dict[str, Any]
                            "10000"], capture_output=True, text=True, check=True, timeout=120,
                           env={**os.environ, "COLUMNS": "80"}).stdout
     assert max(len(line) for line in text.splitlines()) <= 80
-    printed = set(re.findall(r"\brcv_\w+", text))
+    printed = set(re.findall(r"\brcv_[\w.-]*\w", text))
     assert printed == set(ids)
 
 
