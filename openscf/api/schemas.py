@@ -558,6 +558,7 @@ class RecoveryOut(BaseModel):
 
 class ProgramLossOut(BaseModel):
     program_id: str
+    currency: str
     exposure_minor: int
     loss_minor: int
     lgd_bps: int = Field(description="loss given default, basis points, rounded down")

@@ -107,9 +107,10 @@ class ClaimReads:
             elif isinstance(e, ev.DefaultClaimClosed):
                 losses = dict(zip(e.piece_ids, e.losses_minor, strict=True))
                 if len(seen) == len(pieces):
+                    currency_of = {p.program_id: p.currency for p in pieces}
                     view.programs = [
-                        {"program_id": pid, "exposure_minor": exp, "loss_minor": loss,
-                         "lgd_bps": lgd}
+                        {"program_id": pid, "currency": currency_of[pid],
+                         "exposure_minor": exp, "loss_minor": loss, "lgd_bps": lgd}
                         for pid, exp, loss, lgd in zip(
                             e.program_ids, e.program_exposures_minor, e.program_losses_minor,
                             e.program_lgd_bps, strict=True)]

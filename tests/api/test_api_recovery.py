@@ -84,7 +84,7 @@ def test_a_default_is_declared_by_two_operator_users_and_recoveries_reach_the_ho
         {"receivable_id": rid, "holder_id": world.orgs["S0"], "amount_minor": 15_000_00}]
     closed = world.post("OP", f"/v1/default_claims/{claim_id}/close").json()
     assert closed["status"] == "closed"
-    assert closed["programs"] == [{"program_id": world.programs["P"],
+    assert closed["programs"] == [{"program_id": world.programs["P"], "currency": "EUR",
                                    "exposure_minor": 60_000_00, "loss_minor": 45_000_00,
                                    "lgd_bps": 7_500}]
     mine = world.get("S0", f"/v1/default_claims/{claim_id}").json()
