@@ -23,6 +23,7 @@ from openscf.api.routers import (
     log,
     programs,
     receivables,
+    recovery,
 )
 from openscf.api.security import Services
 from openscf.app.auth import Authenticator
@@ -94,7 +95,7 @@ def create_app(engine: Database, clock: Clock | None = None, *,
     if docs:
         mount_docs(app)
     install_error_handlers(app)
-    for module in (identity, programs, receivables, events, log, keys, documents):
+    for module in (identity, programs, receivables, events, log, keys, documents, recovery):
         app.include_router(module.router, prefix="/v1")
     # The dashboard is served by the same process; the layer contract lets the API mount
     # openscf.web but never the reverse.

@@ -50,6 +50,12 @@ POLICY: dict[type[object], tuple[tuple[str, ...], str]] = {
     c.GrantPermission: (ANY_ROLE, "admin"),
     c.ApprovePermissionGrant: (ANY_ROLE, "checker"),
     c.DisableCustody: (ANY_ROLE, "admin"),
+    # when trade goes wrong: partial payment, obligor default and recovery
+    c.RecordPayment: (("anchor",), "maker"),
+    c.RequestObligorDefault: (("operator",), "maker"),
+    c.ApproveObligorDefault: (("operator",), "checker"),
+    c.RecordRecovery: (("operator",), "maker"),
+    c.CloseDefaultClaim: (("operator",), "maker"),
 }
 
 

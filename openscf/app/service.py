@@ -74,6 +74,7 @@ CREATES: dict[type[object], dict[str, str]] = {
     c.AcceptFinancingOffer: {"new_receivable_id": "rcv"},
     c.OfferEarlyPayment: {"offer_id": "epo"},
     c.GrantPermission: {"approval_id": "apr"},
+    c.RequestObligorDefault: {"approval_id": "apr", "claim_id": "dfl"},
 }
 
 T = TypeVar("T")

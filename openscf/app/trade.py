@@ -61,7 +61,12 @@ from openscf.domain.errors import (
     NotFound,
     PermissionDenied,
 )
-from openscf.domain.events import FinancingOfferAccepted, ReceivableSettled, format_instant
+from openscf.domain.events import (
+    FinancingOfferAccepted,
+    ReceivablePartlyPaid,
+    ReceivableSettled,
+    format_instant,
+)
 from openscf.domain.invoice_number import loose_invoice_number_key
 from openscf.domain.model import Organisation, Program, User
 from openscf.domain.money import format_amount
@@ -1042,6 +1047,19 @@ class TradeDesk:
                 continue
             due.append(("settlement", e.receivable_id, e.receivable_id, None, e.obligor_id,
                         e.payee_id, e.amount_minor, e.currency))
+        # Partial payments: one instruction each, named by the piece and the total paid
+        # after it (which only grows), so a retried export never pays one twice.
+        for e in docs.events_of_type(ReceivablePartlyPaid.TYPE):
+            assert isinstance(e, ReceivablePartlyPaid)
+            subject = f"{e.receivable_id}:{e.paid_minor}"
+            if e.value_date != on:
+                continue
+            if ("payment", subject) in sent:
+                skipped.append({"kind": "payment", "subject_id": subject,
+                                "reason": "already_instructed"})
+                continue
+            due.append(("payment", subject, e.receivable_id, None, e.obligor_id, e.payee_id,
+                        e.amount_minor, e.currency))
         for e in docs.events_of_type(FinancingOfferAccepted.TYPE):
             assert isinstance(e, FinancingOfferAccepted)
             if docs.offer_value_date(e.offer_id) != on:
@@ -1058,7 +1076,8 @@ class TradeDesk:
     def export_payments(self, on: date, out_dir: Path, *,
                         user_id: str | None = None) -> PaymentExport:
         """pain.001.001.09 files for the financing disbursements (funder -> seller, the
-        proceeds) and maturity settlements (obligor -> holder, the face) with value date
+        proceeds), maturity settlements (obligor -> holder, what was still owed) and
+        partial payments (obligor -> holder, the part paid) with value date
         `on`: one file per paying organisation, one payment block per debtor account and
         value date, EndToEndId = instruction id, an RF creditor reference. Every IBAN and
         BIC is checked before any file is written; the instructions are stored as sent.

@@ -26,6 +26,7 @@ from openscf.cli.common import (
 )
 from openscf.cli.credentials import register as register_credentials
 from openscf.cli.documents import register as register_documents
+from openscf.cli.recovery import register as register_recovery
 from openscf.cli.serve import register as register_serve
 from openscf.cli.simulate import simulate
 from openscf.cli.trust import register as register_trust
@@ -49,6 +50,7 @@ register_trust(app)
 register_client(app)
 register_documents(app)
 register_credentials(app)
+register_recovery(app)
 
 console = plain_console()
 
@@ -212,7 +214,7 @@ def _print_today(today: dict[str, Any]) -> None:
 
 
 RECEIVABLE_STATUSES = ("live", "split", "transferred", "settled", "paid_early", "cancelled",
-                       "overdue", "defaulted")
+                       "overdue", "defaulted", "written_off")
 
 
 @receivables_app.command("list")

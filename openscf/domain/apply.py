@@ -261,7 +261,8 @@ def _(e: ev.ReceivablePaidEarly, state: State, record: ev.EventRecord) -> None:
 
 @_apply.register
 def _(e: ev.ReceivableSettled, state: State, record: ev.EventRecord) -> None:
-    _pay_off(state, _get(state, e.receivable_id), "settled")
+    piece = _get(state, e.receivable_id)
+    _pay_off(state, replace(piece, paid_minor=piece.paid_minor + e.amount_minor), "settled")
 
 
 @_apply.register
@@ -349,3 +350,7 @@ def _(e: ev.CustodyDisabled, state: State, record: ev.EventRecord) -> None:
         key = state.org_key(key_id)
         assert key is not None
         state.put(replace(key, revoked_at=record.occurred_at))
+
+
+# Partial payment, obligor default and recovery register their rules on `_apply`.
+from openscf.domain import recovery as _recovery  # noqa: E402, F401

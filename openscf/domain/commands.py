@@ -22,8 +22,10 @@ __all__ = [
     "ApproveBankAccountChange",
     "ApproveConfirmation",
     "ApproveMatchOverride",
+    "ApproveObligorDefault",
     "ApprovePermissionGrant",
     "CancelReceivable",
+    "CloseDefaultClaim",
     "Command",
     "ConfirmInvoice",
     "ConfirmTradeInvoice",
@@ -36,11 +38,14 @@ __all__ = [
     "OfferFinancing",
     "OnboardSupplier",
     "ReconcilePayment",
+    "RecordPayment",
+    "RecordRecovery",
     "RegisterKey",
     "RegisterOrganisation",
     "RequestBankAccountChange",
     "RequestFinancing",
     "RequestMatchOverride",
+    "RequestObligorDefault",
     "RevokeKey",
     "SettleReceivable",
     "SplitReceivable",
@@ -330,6 +335,58 @@ class DisableCustody:
     org_id: str
 
 
+# --- when trade goes wrong: partial payment, obligor default and recovery ---------------
+# The rules are in openscf.domain.recovery.
+
+
+@dataclass(frozen=True, slots=True)
+class RecordPayment:
+    """The obligor pays `amount_minor` of a piece from its maturity on, to its holder.
+    Less than what is owed leaves the rest owed (it can go overdue); the payment that
+    completes it settles the piece."""
+
+    receivable_id: str
+    amount_minor: int
+
+
+@dataclass(frozen=True, slots=True)
+class RequestObligorDefault:
+    """The operator's maker asks that `obligor_id` be declared in default: `reason` is
+    "insolvency" (an insolvency event, described in `note`) or "past_due" (a piece it owes
+    is past its program's `default_after_days`). A second operator user approves it."""
+
+    obligor_id: str
+    reason: str
+    note: str = ""
+    approval_id: str | None = None
+    claim_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ApproveObligorDefault:
+    approval_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class RecordRecovery:
+    """The operator records money recovered on a default claim (from the administrator,
+    an insurer, a guarantor: `source`); it is shared among the claim's pieces in
+    `currency`, pro rata to what each still lacks."""
+
+    claim_id: str
+    amount_minor: int
+    currency: str
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class CloseDefaultClaim:
+    """The operator closes a default claim: nothing more is recovered, and what each
+    piece still lacks is its holder's realised loss."""
+
+    claim_id: str
+
+
 Command = (
     RegisterOrganisation
     | RegisterKey
@@ -363,6 +420,12 @@ Command = (
     | GrantPermission
     | ApprovePermissionGrant
     | DisableCustody
+    # when trade goes wrong
+    | RecordPayment
+    | RequestObligorDefault
+    | ApproveObligorDefault
+    | RecordRecovery
+    | CloseDefaultClaim
 )
 
 
@@ -378,6 +441,9 @@ COMMAND_TYPES: dict[str, type[Command]] = {
         RequestMatchOverride, ApproveMatchOverride, ConfirmTradeInvoice, ReconcilePayment,
         # issue 10
         GrantPermission, ApprovePermissionGrant, DisableCustody,
+        # when trade goes wrong
+        RecordPayment, RequestObligorDefault, ApproveObligorDefault, RecordRecovery,
+        CloseDefaultClaim,
     )
 }
 

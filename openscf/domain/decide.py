@@ -484,6 +484,11 @@ def _check_confirmation(state: State, actor: Actor, cmd: c.ConfirmInvoice,
         raise PermissionDenied("not_obligor",
                                f"only {program.anchor_id}, the anchor of {program.id}, confirms "
                                "its invoices", "program_id")
+    anchor = state.organisation(program.anchor_id)
+    if anchor is not None and anchor.default_claim_id is not None:
+        raise Conflict("obligor_in_default",
+                       f"{anchor.id} was declared in default; it confirms nothing more",
+                       "program_id")
     check_amount(cmd.amount_minor)
     check_currency(cmd.currency)
     if cmd.currency != program.currency:
@@ -782,6 +787,10 @@ def _(cmd: c.SettleReceivable, state: State, actor: Actor, today: date) -> list[
         code = "receivable_consumed" if piece.status in ("split", "transferred") else (
             "receivable_not_live")
         raise Conflict(code, f"{piece.id} is {piece.status}; nothing to settle", "receivable_id")
+    if piece.claim_id is not None:
+        raise Conflict("in_default_claim",
+                       f"{piece.id} belongs to default claim {piece.claim_id}: money for it "
+                       "is recorded as a recovery on the claim", "receivable_id")
     if today < piece.due_on:
         raise Conflict("not_yet_due",
                        f"{piece.id} matures on {piece.due_on}; pay early with an offer instead",
@@ -792,8 +801,9 @@ def _(cmd: c.SettleReceivable, state: State, actor: Actor, today: date) -> list[
                                                 "the receivable matured and was settled"))
         out.extend(_decline_open_offers(state, piece.encumbrance, piece,
                                         "the receivable matured and was settled"))
-    out.append(ev.ReceivableSettled(piece.id, piece.obligor_id, piece.holder_id, piece.face_minor,
-                                    piece.currency, today))
+    # After partial payments (RecordPayment), settling pays what is still owed.
+    out.append(ev.ReceivableSettled(piece.id, piece.obligor_id, piece.holder_id,
+                                    piece.outstanding_minor, piece.currency, today))
     return out
 
 
@@ -842,7 +852,8 @@ def _(cmd: c.CancelReceivable, state: State, actor: Actor, today: date) -> list[
 # nothing flags it, else only after a checker approved an override for that document.
 
 CLEAN_MATCH_STATUSES = frozenset({"matched", "erp_approved"})
-PAYMENT_KINDS = ("settlement", "disbursement")
+# A "payment" is a partial payment of a piece (RecordPayment), obligor -> holder.
+PAYMENT_KINDS = ("settlement", "disbursement", "payment")
 
 
 def _hex64(value: str, param: str) -> str:
@@ -941,12 +952,19 @@ def _(cmd: c.ConfirmTradeInvoice, state: State, actor: Actor, today: date) -> li
     return [link, *confirmed]
 
 
+def _paid_on(piece: Receivable, cmd: c.ReconcilePayment) -> tuple[str, str, int, str]:
+    """What a settlement or (partial) payment of the piece can have been: obligor to
+    holder (who cannot change after maturity), at most what was paid on it in all."""
+    amount = cmd.amount_minor if 0 < cmd.amount_minor <= piece.paid_minor else piece.paid_minor
+    return (piece.obligor_id, piece.holder_id, amount, piece.currency)
+
+
 @_decide.register
 def _(cmd: c.ReconcilePayment, state: State, actor: Actor, today: date) -> list[ev.Event]:
     _operator_only(state, actor, "reconciles payments")
     if cmd.kind not in PAYMENT_KINDS:
-        raise InvalidRequest("invalid_payment_kind", "kind is settlement or disbursement",
-                             "kind")
+        raise InvalidRequest("invalid_payment_kind",
+                             "kind is settlement, payment or disbursement", "kind")
     if not cmd.instruction_id.strip() or len(cmd.instruction_id) > 35:
         raise InvalidRequest("invalid_instruction_id", "an instruction id is 1-35 characters",
                              "instruction_id")
@@ -958,7 +976,12 @@ def _(cmd: c.ReconcilePayment, state: State, actor: Actor, today: date) -> list[
         if piece.status != "settled":
             raise Conflict("not_settled", f"{piece.id} is {piece.status}; only a settled piece's "
                            "payment is reconciled", "receivable_id")
-        expected = (piece.obligor_id, piece.holder_id, piece.face_minor, piece.currency)
+        expected = _paid_on(piece, cmd)
+    elif cmd.kind == "payment":
+        if piece.paid_minor <= 0:
+            raise Conflict("not_paid", f"{piece.id} has no payment to reconcile",
+                           "receivable_id")
+        expected = _paid_on(piece, cmd)
     else:
         if cmd.offer_id is None:
             raise InvalidRequest("missing_offer", "a disbursement names its financing offer",
@@ -1046,3 +1069,8 @@ def _(cmd: c.DisableCustody, state: State, actor: Actor, today: date) -> list[ev
     revoked = tuple(k.id for k in keys
                     if k.custodial and k.rotated_at is None and k.revoked_at is None)
     return [ev.CustodyDisabled(org.id, revoked)]
+
+
+# The rules for partial payment, obligor default and recovery register themselves on
+# `_decide` (they need the helpers above).
+from openscf.domain import recovery as _recovery  # noqa: E402, F401

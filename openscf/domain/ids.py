@@ -36,6 +36,7 @@ PREFIXES = {
     "evt": "event",
     "key": "key",
     "cmd": "command",
+    "dfl": "default claim",
 }
 
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"

@@ -20,7 +20,9 @@ from sqlalchemy import Connection
 
 from openscf.domain.invoice_number import exact_invoice_number_key
 from openscf.domain.model import (
+    OUTSTANDING,
     Approval,
+    DefaultClaim,
     EarlyPaymentOffer,
     Exposure,
     FinancingOffer,
@@ -43,7 +45,7 @@ _MISSING = object()
 _PREFIX_TABLE: dict[str, type[Any]] = {
     "org": Organisation, "usr": User, "prg": Program, "inv": Invoice, "rcv": Receivable,
     "fin": FinancingRequest, "ofr": FinancingOffer, "epo": EarlyPaymentOffer, "apr": Approval,
-    "key": OrgKey,
+    "key": OrgKey, "dfl": DefaultClaim,
 }
 
 
@@ -177,6 +179,24 @@ class DbState:
             self._keys_loaded.add(org_id)
         keys = [self._cache[(OrgKey, (key_id,))] for key_id in self._key_ids.get(org_id, ())]
         return sorted(keys, key=lambda k: (k.valid_from, k.id))
+
+    def default_claim(self, claim_id: str) -> DefaultClaim | None:
+        return self._load(DefaultClaim, (claim_id,))  # type: ignore[no-any-return]
+
+    def outstanding_of(self, obligor_id: str) -> list[Receivable]:
+        """The obligor's outstanding pieces: the stored rows, and this transaction's own."""
+        sql = self.dialect.tables[Receivable]
+        statuses = sorted(OUTSTANDING)
+        self.cursor.execute(
+            sql.select_in_prefix.replace(" id IN ", " obligor_id = " + self.dialect.mark
+                                         + " AND status IN ")
+            + self.dialect.placeholders(len(statuses)), (obligor_id, *statuses))
+        for values in self.cursor.fetchall():
+            self._remember_row(Receivable, values)
+        found = [record for (cls, _), record in self._cache.items()
+                 if cls is Receivable and record is not None
+                 and record.obligor_id == obligor_id and record.status in OUTSTANDING]
+        return sorted(found, key=lambda r: r.id)
 
     def exposure(self, key: str) -> int:
         record = self._load(Exposure, (key,))

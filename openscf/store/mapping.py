@@ -17,6 +17,7 @@ from openscf.domain.events import format_instant, parse_instant
 from openscf.domain.invoice_number import exact_invoice_number_key
 from openscf.domain.model import (
     Approval,
+    DefaultClaim,
     EarlyPaymentOffer,
     Exposure,
     FinancingOffer,
@@ -48,13 +49,14 @@ TABLE_OF: dict[type[Any], Table] = {
     Approval: t.approvals,
     Exposure: t.exposures,
     OrgKey: t.org_keys,
+    DefaultClaim: t.default_claims,
 }
 
 KEY_OF: dict[type[Any], tuple[str, ...]] = {
     cls: tuple(col.name for col in table.primary_key.columns) for cls, table in TABLE_OF.items()
 }
 
-_TUPLE_FIELDS = {"roles", "permissions", "funder_ids", "approver_sponsors"}
+_TUPLE_FIELDS = {"roles", "permissions", "funder_ids", "approver_sponsors", "piece_ids"}
 _INSTANT_FIELDS = {"issued_at", "valid_from", "rotated_at", "revoked_at", "approver_since",
                    "requested_at"}
 _BOOL_FIELDS = {"custodial", "custody_disabled"}

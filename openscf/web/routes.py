@@ -52,6 +52,7 @@ from openscf.domain.money import CURRENCY_EXPONENTS
 from openscf.errors import http_answer
 from openscf.web import views
 from openscf.web.forms import ACTIONS, ID, Form
+from openscf.web.recovery import recovery_view
 
 __all__ = ["SESSION_COOKIE", "Dashboard", "router"]
 
@@ -276,6 +277,14 @@ async def logout(request: Request) -> Response:
 
 
 def _role_context(dash: Dashboard, who: Principal, role: str) -> dict[str, Any]:
+    context = _role_view(dash, who, role)
+    context["recovery"] = recovery_view(dash.reads, who, role)
+    if "names" not in context:  # the auditor's page names organisations only here
+        context["names"] = views._names(dash.reads, who)
+    return context
+
+
+def _role_view(dash: Dashboard, who: Principal, role: str) -> dict[str, Any]:
     today = dash.clock.now().date()
     if role == "anchor":
         context = views.anchor_view(dash.reads, who, today)

@@ -46,6 +46,12 @@ CALLS: dict[str, list[str]] = {
     "auth-events": [],
     "checkpoint": [],
     "checkpoints": [],
+    "defaults approve": ["apr_x", "--as", "{user}"],
+    "defaults close": ["dfl_x", "--as", "{user}"],
+    "defaults declare": ["org_x", "--as", "{user}"],
+    "defaults list": [],
+    "defaults recover": ["dfl_x", "1.00", "--as", "{user}"],
+    "defaults show": ["dfl_x"],
     "demo": [],
     "documents approve-override": ["apr_x", "--as", "{user}"],
     "documents confirm": ["doc_x", "--as", "{user}"],
@@ -61,6 +67,7 @@ CALLS: dict[str, list[str]] = {
     "import orders": ["{in}", "--as", "{user}"],
     "import payables": ["{in}", "--as", "{user}"],
     "keys generate": ["--out", "{out}"],
+    "pay": ["rcv_x", "1.00", "--as", "{user}"],
     "payments export": ["--date", "2026-01-01", "--out", "{out}"],
     "payments list": [],
     "receivables list": [],
@@ -459,6 +466,16 @@ MISTAKES: dict[str, tuple[list[str], str]] = {
         ["receivables", "show", "rcv_[bold]nothing", "--db", "{db}"], "unknown_receivable"),
     "documents show an unknown id": (["documents", "show", "doc_x", "--db", "{db}"],
                                      "unknown_document"),
+    "pay an unknown piece": (["pay", "rcv_nothing", "1.00", "--as", "usr_x", "--db", "{db}"],
+                             "unknown_receivable"),
+    "defaults show an unknown claim": (["defaults", "show", "dfl_x", "--db", "{db}"],
+                                       "unknown_claim"),
+    "defaults declare --reason bogus": (
+        ["defaults", "declare", "org_x", "--as", "usr_x", "--reason", "bogus", "--db", "{db}"],
+        "unknown_value"),
+    "defaults recover an unknown claim": (
+        ["defaults", "recover", "dfl_x", "1.00", "--as", "usr_nobody", "--db", "{db}"],
+        "unknown_user"),
 }
 
 

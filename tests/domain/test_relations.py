@@ -196,7 +196,31 @@ OUTSIDERS: dict[str, Attempt] = {
     "ReconcilePayment": (lambda t: t.net.anchor, lambda t: c.ReconcilePayment(
         "PMT-1", "settlement", t.net.receivable_id, t.net.anchor.org_id, t.net.s1.org_id,
         1, "EUR", DUE, DUE, "REF", "end_to_end_id"), "not_operator"),
+    # when trade goes wrong
+    "RecordPayment": (lambda t: t.b, lambda t: (_past_due(t), c.RecordPayment(
+        t.net.receivable_id, 1_00))[1], "not_obligor"),
+    "RequestObligorDefault": (lambda t: t.net.s1, lambda t: c.RequestObligorDefault(
+        t.net.anchor.org_id, "insolvency", "", "apr_op.x", "dfl_op.x"), "not_operator"),
+    "ApproveObligorDefault": (lambda t: t.b, lambda t: c.ApproveObligorDefault(
+        _default_request(t)), "wrong_organisation"),
+    "RecordRecovery": (lambda t: t.net.s1, lambda t: c.RecordRecovery(
+        _claim(t), 1_00, "EUR", "the administrator"), "not_operator"),
+    "CloseDefaultClaim": (lambda t: t.net.s1, lambda t: c.CloseDefaultClaim(_claim(t)),
+                          "not_operator"),
 }
+
+
+def _default_request(t: Two) -> str:
+    """A second operator user asks for the anchor's default; the first may approve it."""
+    maker = t.net.world.second_user(OPERATOR)
+    t.net.world.run(maker, c.RequestObligorDefault(t.net.anchor.org_id, "insolvency",
+                                                   "filed", "apr_op.d", "dfl_op.d"))
+    return "apr_op.d"
+
+
+def _claim(t: Two) -> str:
+    t.net.world.run(OPERATOR, c.ApproveObligorDefault(_default_request(t)))
+    return "dfl_op.d"
 
 
 def test_every_command_has_an_outsider_case() -> None:

@@ -58,10 +58,11 @@ def test_two_runs_with_the_same_seed_write_identical_exports(tmp_path: Path) -> 
 
 # A regression pin, not a statement of truth: the digests of the shared small run's exports
 # (and of its analysis) as the simulator wrote them when its day loop was split into one
-# module per mechanism, and its ids moved into each firm's namespace (identical to the
-# unsplit simulator with namespaced ids, checked when the two were merged). A refactoring of the simulator must leave every one unchanged; a
-# change that is meant to alter the simulated history (a new mechanism, a new draw) updates
-# them in the same commit and says so.
+# module per mechanism and its ids moved into each firm's namespace (identical to the
+# unsplit simulator with namespaced ids, checked when the two were merged). A refactoring
+# of the simulator must leave every one unchanged; a change that is meant to alter the
+# simulated history (a new mechanism, a new draw) updates them in the same commit and says
+# so.
 GOLDEN_DIGESTS = {
     "firms": "6f224b2316309f9e42b821a33dc2393af74255b5924052f2a12a7b4ebcd063af",
     "orders": "00531b4964d56d4d98616c3d34d8122228555ef577ecf980a1737f3aeb0e0fef",
