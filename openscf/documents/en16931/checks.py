@@ -18,8 +18,13 @@ from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
 from typing import Literal
 
-from openscf.documents.en16931.model import El, Model
-from openscf.documents.en16931.rule_texts import MESSAGES, WARNING_RULES
+from openscf.documents.en16931.model import AllowanceCharge, El, Line, Model, VatBreakdown
+from openscf.documents.en16931.rule_texts import (
+    CODE_LISTS,
+    MESSAGES,
+    NOTE_SUBJECTS_TEXT,
+    WARNING_RULES,
+)
 from openscf.documents.xml import element_path
 
 __all__ = ["RULE_IDS", "Finding", "Severity", "check_model", "rule_ids_of"]
@@ -64,13 +69,25 @@ _VAT_PREFIXES = frozenset([
 ])
 
 # VAT categories checked by the category rule families, with their family prefix.
-_CATEGORY_FAMILY = {"S": "BR-S", "Z": "BR-Z", "E": "BR-E", "AE": "BR-AE", "K": "BR-IC", "G": "BR-G"}
+_CATEGORY_FAMILY = {
+    "S": "BR-S", "Z": "BR-Z", "E": "BR-E", "AE": "BR-AE", "K": "BR-IC", "G": "BR-G",
+    "L": "BR-AF", "M": "BR-AG", "O": "BR-O",
+}
+# Categories that carry a rate and a computed tax amount (no exemption reason): standard
+# rate, Canary Islands IGIC (L) and Ceuta/Melilla IPSI (M).
+_RATED_CATEGORIES = frozenset({"S", "L", "M"})
+# Categories whose breakdown must not give an exemption reason (the others must).
+_NO_EXEMPTION = _RATED_CATEGORIES | {"Z"}
 
 RULE_IDS: tuple[str, ...] = tuple(
-    r for r in MESSAGES if not r.startswith("BR-O-") and r not in ("BR-IC-11", "BR-IC-12")
+    r for r in MESSAGES if not (r.startswith("UBL-DT-") and r in WARNING_RULES)
+    and not (r.startswith("UBL-CR-") and r in WARNING_RULES)
 )
-"""Every rule id this module checks (BR-CO-05..08 are declared by CEN as not machine-checkable
-and always pass, exactly as in the official artefacts)."""
+"""Every rule id this module checks: every fatal rule of CEN's published set, and the
+rules it dropped that are kept here on purpose (BR-CO-25, BR-66, BR-67). BR-CO-05..08 are
+declared by CEN as not machine-checkable and always pass, exactly as in the official
+artefacts. Not checked: the UBL-CR-* and UBL-DT-* warnings (a UBL element EN 16931 does
+not use; how a data type is written), which never refuse a document."""
 
 
 def _xround(x: Decimal) -> Decimal:
@@ -132,7 +149,34 @@ class _Checker:
         self.decimals()
         for code in _CATEGORY_FAMILY:
             self.category(code)
+        self.split_payment()
+        self.code_lists()
+        for rule, el in self.m.syntax_breaches:
+            self.fail(rule, el)
         return self.findings
+
+    def split_payment(self) -> None:
+        """BR-B-01/02: Italian split payment (category B) only in Italy, never beside S."""
+        categories = {v for r, v, _ in self.m.codes if r in ("BR-CL-17", "BR-CL-18")}
+        if "B" not in categories:
+            return
+        countries = [v for r, v, _ in self.m.codes if r in ("BR-CL-14", "BR-CL-15")]
+        self.check(all(c == "IT" for c in countries), "BR-B-01", self.m.root)
+        self.check("S" not in categories, "BR-B-02", self.m.root)
+
+    def code_lists(self) -> None:
+        """BR-CL-*: every coded value is on its list (the bindings say where codes are)."""
+        for key, value, el in self.m.codes:
+            rule, _, variant = key.partition(":")
+            if rule == "BR-CL-08":
+                ok = value is not None and value in NOTE_SUBJECTS_TEXT
+            elif rule == "BR-CL-01":
+                ok = value is not None and value in CODE_LISTS[key]
+            else:
+                ok = value is not None and (
+                    value in CODE_LISTS[rule] or (variant != "" and value in CODE_LISTS[key])
+                )
+            self.check(ok, rule, el)
 
     def document(self) -> None:
         m, root = self.m, self.m.root
@@ -396,7 +440,7 @@ class _Checker:
                 self.check(_decimals(ac.base.text) <= 2, base_rule, _first(ac.base.el, ac.el))
 
     def category(self, code: str) -> None:
-        """The rule family of one VAT category: BR-S-*, BR-Z-*, BR-E-*, BR-AE-*, BR-IC-*, BR-G-*."""
+        """The rule family of one VAT category (BR-S-*, BR-Z-*, ..., BR-AF-*, BR-AG-*, BR-O-*)."""
         m = self.m
         fam = _CATEGORY_FAMILY[code]
         lines = [ln for ln in m.lines if ln.category == code]
@@ -406,29 +450,69 @@ class _Checker:
         used = bool(lines or allowances or charges)
         if not used and not bds:
             return
-        root = m.root
-        # -01: the category is used if and only if it has a breakdown (S: at least one,
-        # others: exactly one).
-        if code == "S":
-            self.check(used == bool(bds), f"{fam}-01", root)
-        elif used:
-            self.check(len(bds) == 1, f"{fam}-01", root)
+        self._category_presence(code, fam, used, bds)
+        self._category_ids(code, fam, lines, allowances, charges)
+        self._category_rates(code, fam, lines, allowances, charges)
+        rated = code in _RATED_CATEGORIES
+        for bd in bds:
+            self._category_taxable(code, fam, bd)
+            # -09: the tax amount (computed from the rate, or zero); absent amounts fail it.
+            tax, taxable = bd.tax.value, bd.taxable.value
+            if rated:
+                ok = tax is not None and taxable is not None and bd.rate is not None
+                if ok:
+                    assert tax is not None and taxable is not None and bd.rate is not None
+                    expected_tax = _round2(abs(taxable) * (bd.rate / _HUNDRED))
+                    ok = abs(tax) - 1 < expected_tax < abs(tax) + 1
+                self.check(ok, f"{fam}-09", bd.el)
+            else:
+                self.check(tax is not None and tax == 0, f"{fam}-09", bd.el)
+            # -10: an exemption reason where the category is exempt, none where it is taxed.
+            has_reason = bd.exemption_reason is not None or bd.exemption_code is not None
+            self.check(has_reason != (code in _NO_EXEMPTION), f"{fam}-10", bd.el)
+        if code == "K":
+            self.check(m.actual_delivery_date is not None or m.period_has_terms, "BR-IC-11", m.root)
+            self.check(m.deliver_to_country is not None, "BR-IC-12", m.root)
+        if code == "O":
+            self._not_subject_to_vat(bds)
+
+    def _category_presence(
+        self, code: str, fam: str, used: bool, bds: list[VatBreakdown]
+    ) -> None:
+        """-01: the category is used if and only if it has a breakdown (S, L, M: at least
+        one; the others: exactly one)."""
+        m = self.m
+        if code in _RATED_CATEGORIES:
+            self.check(used == bool(bds), f"{fam}-01", m.root)
+        elif code == "O" or used:
+            self.check(len(bds) == 1, f"{fam}-01", m.root)
         elif m.syntax == "cii":
-            self.fail(f"{fam}-01", root)
-        # -02/-03/-04: the identifiers the category needs.
-        seller = m.seller
+            self.fail(f"{fam}-01", m.root)
+
+    def _category_ids(
+        self,
+        code: str,
+        fam: str,
+        lines: list[Line],
+        allowances: list[AllowanceCharge],
+        charges: list[AllowanceCharge],
+    ) -> None:
+        """-02/-03/-04: the identifiers the category needs (O: the ones it must not have)."""
+        m = self.m
+        seller, buyer = m.seller, m.buyer
         rep_vat = bool(m.tax_rep and m.tax_rep.vat_ids)
         seller_tax = bool(seller.tax_ids) or rep_vat
         seller_vat = bool(seller.vat_ids) or rep_vat
-        buyer = m.buyer
-        if code in ("S", "Z", "E"):
+        if code in ("S", "Z", "E", "L", "M"):
             ids_ok = seller_tax
         elif code == "AE":
             ids_ok = seller_tax and bool(buyer.vat_ids or buyer.legal_id)
         elif code == "K":
             ids_ok = seller_vat and bool(buyer.vat_ids)
-        else:  # G
+        elif code == "G":
             ids_ok = seller_vat
+        else:  # O: not subject to VAT, so no VAT identifier at all
+            ids_ok = not (seller_vat or buyer.vat_ids)
         for rule, items in (
             (f"{fam}-02", lines),
             (f"{fam}-03", allowances),
@@ -436,56 +520,83 @@ class _Checker:
         ):
             for item in items:
                 self.check(ids_ok, rule, item.el)
-        # -05/-06/-07: the rate.
-        for rule, items2 in (
+
+    def _category_rates(
+        self,
+        code: str,
+        fam: str,
+        lines: list[Line],
+        allowances: list[AllowanceCharge],
+        charges: list[AllowanceCharge],
+    ) -> None:
+        """-05/-06/-07: the rate (S: above zero; L, M: zero or above; O: none; others: 0)."""
+        items: tuple[tuple[str, list[Line] | list[AllowanceCharge]], ...] = (
             (f"{fam}-05", lines),
             (f"{fam}-06", allowances),
             (f"{fam}-07", charges),
-        ):
-            for item in items2:
+        )
+        for rule, group in items:
+            for item in group:
                 rate = item.rate
-                ok = rate is not None and (rate > 0 if code == "S" else rate == 0)
-                self.check(ok, rule, item.el)
-        # -08: taxable amount per breakdown.
-        for bd in bds:
-            taxable = bd.taxable.value
-            if taxable is None:
-                continue
-            if code == "S":
-                rate = bd.rate
-                if rate is None:
-                    continue
-                sel_lines = [ln for ln in lines if ln.rate == rate]
-                sel_acs = [a for a in allowances + charges if a.rate == rate]
-            else:
-                sel_lines, sel_acs = lines, allowances + charges
-            s_lines = sum((ln.net.value or _ZERO for ln in sel_lines), _ZERO)
-            s_charges = sum((a.amount.value or _ZERO for a in sel_acs if a.is_charge), _ZERO)
-            s_allow = sum((a.amount.value or _ZERO for a in sel_acs if not a.is_charge), _ZERO)
-            if m.syntax == "cii":
-                expected = _round2(s_lines) + _round2(s_charges) - _round2(s_allow)
-                ok = taxable == expected if code == "S" else taxable - 1 <= expected < taxable + 1
-            else:
-                expected = s_lines + s_charges - s_allow
-                if code == "S":
-                    ok = bool(sel_lines or sel_acs) and taxable - 1 < expected < taxable + 1
+                if code == "O":
+                    ok = item.rate_text is None
+                elif code == "S":
+                    ok = rate is not None and rate > 0
+                elif code in ("L", "M"):
+                    ok = rate is not None and rate >= 0
                 else:
-                    ok = taxable == expected
-            self.check(ok, f"{fam}-08", bd.el)
-            # -09: tax amount.
-            tax = bd.tax.value
+                    ok = rate is not None and rate == 0
+                self.check(ok, rule, item.el)
+
+    def _category_taxable(self, code: str, fam: str, bd: VatBreakdown) -> None:
+        """-08: a breakdown's taxable amount is the sum of what is in its category.
+
+        The official rules select the lines, allowances and charges by category code alone,
+        whatever their tax scheme says, so this does too (`code_any_scheme`).
+        """
+        m = self.m
+        taxable = bd.taxable.value
+        if taxable is None:
+            return
+        rated = code in _RATED_CATEGORIES
+        sel_lines = [ln for ln in m.lines if ln.code_any_scheme == code]
+        sel_acs = [a for a in m.doc_acs if a.code_any_scheme == code]
+        if rated:
+            if bd.rate is None:
+                return
+            sel_lines = [ln for ln in sel_lines if ln.rate_any_scheme == bd.rate]
+            sel_acs = [a for a in sel_acs if a.rate_any_scheme == bd.rate]
+        s_lines = sum((ln.net.value or _ZERO for ln in sel_lines), _ZERO)
+        s_charges = sum((a.amount.value or _ZERO for a in sel_acs if a.is_charge), _ZERO)
+        s_allow = sum((a.amount.value or _ZERO for a in sel_acs if not a.is_charge), _ZERO)
+        if m.syntax == "cii":
+            expected = _round2(s_lines) + _round2(s_charges) - _round2(s_allow)
+            ok = taxable == expected if rated else taxable - 1 <= expected < taxable + 1
+        else:
+            expected = s_lines + s_charges - s_allow
             if code == "S":
-                if tax is not None and bd.rate is not None:
-                    expected_tax = _round2(abs(taxable) * (bd.rate / _HUNDRED))
-                    self.check(abs(tax) - 1 < expected_tax < abs(tax) + 1, f"{fam}-09", bd.el)
+                ok = bool(sel_lines or sel_acs) and taxable - 1 < expected < taxable + 1
+            elif rated:
+                ok = bool(m.lines) and taxable - 1 < expected < taxable + 1
             else:
-                self.check(tax is not None and tax == 0, f"{fam}-09", bd.el)
-            # -10: exemption reason.
-            has_reason = bd.exemption_reason is not None or bd.exemption_code is not None
-            if code in ("S", "Z"):
-                self.check(not has_reason, f"{fam}-10", bd.el)
-            else:
-                self.check(has_reason, f"{fam}-10", bd.el)
+                ok = bool(m.lines) and taxable == expected
+        self.check(ok, f"{fam}-08", bd.el)
+
+    def _not_subject_to_vat(self, bds: list[VatBreakdown]) -> None:
+        """BR-O-11..14: a "not subject to VAT" invoice has nothing else in it."""
+        m = self.m
+        if not bds:
+            return
+        self.check(all(b.category in (None, "O") for b in m.breakdowns), "BR-O-11", m.root)
+        self.check(
+            all(ln.category in (None, "O") for ln in m.lines), "BR-O-12", m.root
+        )
+        self.check(
+            all(a.category in (None, "O") for a in m.doc_acs if not a.is_charge), "BR-O-13", m.root
+        )
+        self.check(
+            all(a.category in (None, "O") for a in m.doc_acs if a.is_charge), "BR-O-14", m.root
+        )
 
 
 def check_model(model: Model) -> list[Finding]:

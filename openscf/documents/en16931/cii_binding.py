@@ -90,8 +90,17 @@ def _cii_tax(el: El | None) -> tuple[str | None, Decimal | None, str | None]:
     return _t(el.find(_C("ram:CategoryCode"))), _dec(rate_text), rate_text
 
 
+def _cii_any_type(el: El | None) -> tuple[str | None, Decimal | None]:
+    """(category, rate) of a trade tax, whatever its type code."""
+    if el is None:
+        return None, None
+    return _t(el.find(_C("ram:CategoryCode"))), _dec(_t(el.find(_C("ram:RateApplicablePercent"))))
+
+
 def _cii_ac(el: El) -> AllowanceCharge:
-    cat, rate, rate_text = _cii_tax(el.find(_C("ram:CategoryTradeTax")))
+    tax = el.find(_C("ram:CategoryTradeTax"))
+    cat, rate, rate_text = _cii_tax(tax)
+    code_any, rate_any = _cii_any_type(tax)
     indicator = _t(el.find(_C("ram:ChargeIndicator", "udt:Indicator"))) or ""
     return AllowanceCharge(
         el=el,
@@ -103,6 +112,8 @@ def _cii_ac(el: El) -> AllowanceCharge:
         category=cat,
         rate=rate,
         rate_text=rate_text,
+        code_any_scheme=code_any,
+        rate_any_scheme=rate_any,
     )
 
 
@@ -213,14 +224,17 @@ def read_cii(root: El) -> Model:
         ls = le.find(_C("ram:SpecifiedLineTradeSettlement"))
         la = le.find(_C("ram:SpecifiedLineTradeAgreement"))
         product = le.find(_C("ram:SpecifiedTradeProduct"))
-        cat = rate = rate_text = None
+        cat = rate = rate_text = code_any = rate_any = None
         net = ABSENT
         lp = None
         acs: list[AllowanceCharge] = []
         if ls is not None:
             for tax in ls.iterfind(_C("ram:ApplicableTradeTax")):
                 cat, rate, rate_text = _cii_tax(tax)
+                if code_any is None:
+                    code_any, rate_any = _cii_any_type(tax)
                 if cat is not None:
+                    code_any, rate_any = cat, rate
                     break
             net = _amt(
                 ls.find(
@@ -270,6 +284,8 @@ def read_cii(root: El) -> Model:
                 std_id_schemes=[e.get("schemeID") for e in std_ids],
                 classifications=classes,
                 attributes=attrs,
+                code_any_scheme=code_any,
+                rate_any_scheme=rate_any,
             )
         )
     return m
