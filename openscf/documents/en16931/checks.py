@@ -240,7 +240,10 @@ class _Checker:
             self.check(bool(seller.vat_ids or seller.ids or seller.legal_id), "BR-CO-26", seller.el)
         if m.payee is not None:
             p = m.payee
-            seller_names = {n for n in (seller.name, *seller.other_names) if n}
+            # UBL compares with the seller's trading names (PartyName), CII with its name.
+            seller_names = (
+                set(seller.other_names) if m.syntax == "ubl" else {seller.name} - {None}
+            )
             different = (
                 p.name is not None
                 and p.name not in seller_names
@@ -279,11 +282,17 @@ class _Checker:
             m.bt114.value,
             m.bt115.value,
         )
+        # In the UBL binding an absent amount makes an arithmetic rule fail (the official
+        # rules compare with an empty value, which is false); the CII binding skips it.
+        strict = m.syntax == "ubl"
+        has_totals = m.totals is not None
         nets = [ln.net.value for ln in m.lines]
-        if v106 is not None and all(n is not None for n in nets):
-            self.check(
-                v106 == _round2(sum((n for n in nets if n is not None), _ZERO)), "BR-CO-10", el
-            )
+        line_sum = _round2(sum((n for n in nets if n is not None), _ZERO))
+        if strict:
+            if has_totals:
+                self.check(v106 is not None and v106 == line_sum, "BR-CO-10", el)
+        elif v106 is not None and all(n is not None for n in nets):
+            self.check(v106 == line_sum, "BR-CO-10", el)
         doc_allowances = [a for a in m.doc_acs if not a.is_charge]
         doc_charges = [a for a in m.doc_acs if a.is_charge]
         if m.bt107.present:
@@ -298,7 +307,11 @@ class _Checker:
             self.check(not doc_charges, "BR-CO-12", el)
         if v109 is not None and v106 is not None:
             expected = v106 + (v108 or _ZERO) - (v107 or _ZERO)
-            self.check(v109 == _round2(expected), "BR-CO-13", el)
+            if m.bt107.present or m.bt108.present or not strict:
+                expected = _round2(expected)
+            self.check(v109 == expected, "BR-CO-13", el)
+        elif strict and has_totals:
+            self.fail("BR-CO-13", el)
         for tt in m.tax_totals:
             if tt.subtotal_taxes is not None and tt.amount.value is not None:
                 total = sum((s.value or _ZERO for s in tt.subtotal_taxes), _ZERO)
@@ -312,15 +325,25 @@ class _Checker:
                 else:
                     ok = m.syntax == "cii" and not in_doc_currency and v112 == v109
                 self.check(ok, "BR-CO-15", m.root)
+            elif strict:
+                self.fail("BR-CO-15", m.root)
         if v115 is not None and v112 is not None:
-            rhs = _round2(v112 - (v113 or _ZERO))
-            if m.bt114.present:
-                ok = v114 is not None and _round2(v115 - v114) == rhs
-            else:
-                ok = v115 == rhs
-            self.check(ok, "BR-CO-16", el)
+            self.check(self._amount_due_adds_up(v112, v113, v114, v115), "BR-CO-16", el)
             if v115 > 0 and not m.is_credit_note:
                 self.check(m.bt9 is not None or m.bt20, "BR-CO-25", m.bt115.el)
+        elif strict and has_totals:
+            self.fail("BR-CO-16", el)
+
+    def _amount_due_adds_up(
+        self, v112: Decimal, v113: Decimal | None, v114: Decimal | None, v115: Decimal
+    ) -> bool:
+        """BR-CO-16. The UBL binding rounds BT-112 - BT-113 only when BT-113 is given."""
+        m = self.m
+        unrounded = m.syntax == "ubl" and not m.bt113.present
+        rhs = v112 if unrounded else _round2(v112 - (v113 or _ZERO))
+        if m.bt114.present:
+            return v114 is not None and _round2(v115 - v114) == rhs
+        return v115 == rhs
 
     def allowances_charges(self) -> None:
         for ac in self.m.doc_acs:
@@ -344,16 +367,19 @@ class _Checker:
             self.check(bd.category is not None, "BR-47", bd.el)
             self.check(bd.rate_text is not None or bd.category == "O", "BR-48", bd.el)
             tax, taxable = bd.tax.value, bd.taxable.value
-            if tax is None or taxable is None:
+            if (tax is None or taxable is None) and not ubl_syntax:
                 continue
             if bd.rate is not None and _xround(bd.rate) != 0:
+                if tax is None or taxable is None:
+                    self.fail("BR-CO-17", bd.el)
+                    continue
                 expected = _round2(abs(taxable) * (bd.rate / _HUNDRED))
                 if ubl_syntax:
                     ok = abs(tax) - _ONE < expected < abs(tax) + _ONE
                 else:
                     ok = abs(tax) - _ONE <= expected <= abs(tax) + _ONE
             else:
-                ok = _xround(tax) == 0
+                ok = tax is not None and _xround(tax) == 0
             self.check(ok, "BR-CO-17", bd.el)
 
     def lines(self) -> None:
@@ -422,7 +448,9 @@ class _Checker:
             ("BR-DEC-18", m.bt115),
         ):
             self.check(_decimals(amt.text) <= 2, rule, amt.el)
-        for tt in m.tax_totals:
+        # CEN's UBL binding of BR-DEC-13/15 compares the amount's currency with a child of
+        # the amount itself, which never exists, so in UBL these two rules never fire.
+        for tt in m.tax_totals if m.syntax == "cii" else ():
             if m.bt5 is not None and tt.currency == m.bt5:
                 self.check(_decimals(tt.amount.text) <= 2, "BR-DEC-13", tt.amount.el)
             elif m.bt6 is not None and tt.currency == m.bt6:
@@ -556,9 +584,12 @@ class _Checker:
         """
         m = self.m
         taxable = bd.taxable.value
-        if taxable is None:
-            return
         rated = code in _RATED_CATEGORIES
+        if taxable is None:
+            # UBL: an absent taxable amount fails (unless a rated breakdown has no rate).
+            if m.syntax == "ubl" and not (rated and bd.rate is None):
+                self.fail(f"{fam}-08", bd.el)
+            return
         sel_lines = [ln for ln in m.lines if ln.code_any_scheme == code]
         sel_acs = [a for a in m.doc_acs if a.code_any_scheme == code]
         if rated:
