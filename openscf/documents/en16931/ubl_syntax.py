@@ -1,9 +1,11 @@
 """What the UBL binding reads beyond the business terms: coded values and syntax rules.
 
-- `ubl_codes`: every coded value the code-list rules (BR-CL-*) check, with its element,
-  in one pass over the document;
-- `ubl_syntax_breaches`: the UBL syntax-binding rules of CEN's UBL binding (UBL-SR-*:
-  how often an element may occur; UBL-DT-*: data types; the two fatal UBL-CR-*).
+- every coded value the code-list rules (BR-CL-*) check, with its element;
+- the UBL syntax-binding rules of CEN's UBL binding the document breaks (UBL-SR-*: how
+  often an element may occur; UBL-DT-*: data types; the two fatal UBL-CR-*).
+
+`ubl_scan` finds both, with one walk over the document for the rules that apply to an
+element by its name (validation throughput matters: bulk imports run only this stage).
 
 Where each rule applies follows the published rule texts (`published_rules.json`); the
 checks are written here in Python, element by element.
@@ -14,13 +16,12 @@ the standard library.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from openscf.documents import ubl
 from openscf.documents.en16931.model import El
 from openscf.documents.en16931.model import element_text as _t
+from openscf.documents.en16931.rule_texts import UBL_DATA_TYPE_ELEMENTS
 
-__all__ = ["ubl_codes", "ubl_syntax_breaches"]
+__all__ = ["ubl_scan"]
 
 _CAC_NS = ubl.NS_CAC
 _CBC_NS = ubl.NS_CBC
@@ -77,8 +78,16 @@ def _text_code(rule: str, el: El, out: Codes) -> None:
     out.append((rule, (el.text or "").strip(), el))
 
 
-def _cbc_codes(el: El, name: str, parent: str, root: El, out: Codes) -> None:
+# The coded elements whose rule depends on the element they sit in.
+_PARENT_NAMED = frozenset({
+    "DescriptionCode", "ID", "CompanyID", "ItemClassificationCode", "IdentificationCode",
+    "PaymentMeansCode", "AllowanceChargeReasonCode",
+})
+
+
+def _cbc_codes(el: El, name: str, root: El, out: Codes) -> None:
     """The coded values held by one cbc element (the rule contexts of BR-CL-*)."""
+    parent = _parent_name(el) if name in _PARENT_NAMED else ""
     if name in _AMOUNT_NAMES:
         _attr_code("BR-CL-03", el, "currencyID", out)
     elif name in ("InvoiceTypeCode", "CreditNoteTypeCode"):
@@ -148,14 +157,15 @@ def _note_subject(el: El, out: Codes) -> None:
             out.append(("BR-CL-08", code, el))
 
 
-def ubl_codes(root: El) -> Codes:
-    """Every coded value that a BR-CL rule checks, as (rule, value, element)."""
-    out: Codes = []
-    for el in root.iter():
-        ns, name = _local(el)
-        if ns == _CBC_NS:
-            _cbc_codes(el, name, _parent_name(el), root, out)
-    return out
+_CODED_NAMES = (
+    *_AMOUNT_NAMES, *_QUANTITY_NAMES, "InvoiceTypeCode", "CreditNoteTypeCode",
+    "DocumentCurrencyCode", "TaxCurrencyCode", "DescriptionCode", "ID", "Note", "CompanyID",
+    "ItemClassificationCode", "IdentificationCode", "PaymentMeansCode",
+    "AllowanceChargeReasonCode", "TaxExemptionReasonCode", "EmbeddedDocumentBinaryObject",
+    "EndpointID",
+)
+_CODED_TAGS = tuple(_CBC(n) for n in _CODED_NAMES)
+_CBC_PREFIX_LEN = len(_CBC(""))
 
 
 # --- UBL-SR-*, UBL-DT-*, UBL-CR-* -------------------------------------------------------
@@ -211,8 +221,33 @@ _ELEMENT_COUNTS: tuple[tuple[str, str, str, int], ...] = (
 )
 
 
+_PATHS: dict[str, tuple[str, ...]] = {}
+# The first step of each counted path: a path whose first element is absent counts 0.
+_FIRST_TAG = {
+    path: _U(path.split("/")[0])
+    for path in (*(p for _, p, _ in _ROOT_COUNTS), *(p for _, p, _ in _LINE_COUNTS))
+}
+
+
+def _walk(el: El, path: str) -> list[El]:
+    """The elements `path` (child steps, prefixed names) selects below `el`.
+
+    Walked child by child: lxml's `findall` parses its path in Python on every call,
+    which costs more than the walk for the short paths these rules use.
+    """
+    tags = _PATHS.get(path)
+    if tags is None:
+        tags = _PATHS[path] = tuple(_U(step) for step in path.split("/"))
+    level = [el]
+    for tag in tags:
+        level = [child for parent in level for child in parent.iterchildren(tag)]
+        if not level:
+            break
+    return level
+
+
 def _count(el: El, path: str) -> int:
-    return len(el.findall(_U(*path.split("/"))))
+    return len(_walk(el, path))
 
 
 def _tax_scheme_is_vat(pts: El) -> bool:
@@ -220,8 +255,9 @@ def _tax_scheme_is_vat(pts: El) -> bool:
 
 
 def _root_rules(root: El, out: Breaches) -> None:
+    present = {child.tag for child in root}
     for rule, path, most in _ROOT_COUNTS:
-        if _count(root, path) > most:
+        if _FIRST_TAG[path] in present and _count(root, path) > most:
             out.append((rule, root))
     # UBL-SR-04: one attached invoiced-object identifier (document type 130).
     adr_130 = [a for a in root.iterfind(_CAC("AdditionalDocumentReference"))
@@ -235,25 +271,16 @@ def _root_rules(root: El, out: Breaches) -> None:
     ):
         ids = [
             cid
-            for party in root.iterfind(_U(*party_path.split("/")))
-            for pts in party.iterfind(_CAC("PartyTaxScheme"))
+            for pts in _walk(root, f"{party_path}/cac:PartyTaxScheme")
             if _tax_scheme_is_vat(pts) == vat
-            for cid in pts.iterfind(_CBC("CompanyID"))
+            for cid in pts.iterchildren(_CBC("CompanyID"))
         ]
         if len(ids) > 1:
             out.append((rule, root))
-    sepa = [e for e in root.iterfind(".//" + _U("cac:PartyIdentification", "cbc:ID"))
-            if (e.get("schemeID") or "").upper() == "SEPA"]
-    if len(sepa) > 1:
-        out.append(("UBL-SR-29", root))
-    if len({(e.text or "") for e in root.iter(_CBC("PaymentID"))}) > 1:
-        out.append(("UBL-SR-44", root))
-    names = [e for e in root.iterfind(_U("cac:PaymentMeans", "cbc:PaymentMeansCode"))
+    names = [e for e in _walk(root, "cac:PaymentMeans/cbc:PaymentMeansCode")
              if e.get("name") is not None]
     if len(names) > 1:
         out.append(("UBL-SR-46", root))
-    if len({(e.text or "") for e in root.iter(_CBC("PaymentMeansCode"))}) > 1:
-        out.append(("UBL-SR-47", root))
     for adr in adr_130:
         if adr.find(_CAC("Attachment")) is not None:
             out.append(("UBL-CR-666", root))
@@ -263,9 +290,10 @@ def _root_rules(root: El, out: Breaches) -> None:
 
 def _line_rules(root: El, out: Breaches) -> None:
     for tag in (_CAC("InvoiceLine"), _CAC("CreditNoteLine")):
-        for line in root.iterfind(tag):
+        for line in root.iterchildren(tag):
+            present = {child.tag for child in line}
             for rule, path, most in _LINE_COUNTS:
-                if _count(line, path) > most:
+                if _FIRST_TAG[path] in present and _count(line, path) > most:
                     out.append((rule, line))
             if _count(line, "cac:Item/cac:ClassifiedTaxCategory") != 1:
                 out.append(("UBL-SR-48", line))
@@ -295,19 +323,71 @@ def _payee_rules(root: El, out: Breaches) -> None:
                 out.append((rule, payee))
 
 
-def _element_rules(root: El, out: Breaches) -> None:
-    by_name: dict[str, list[tuple[str, str, int]]] = {}
-    for rule, name, path, most in _ELEMENT_COUNTS:
-        by_name.setdefault(name, []).append((rule, path, most))
-    for el in root.iter():
-        ns, name = _local(el)
-        if ns == _CAC_NS:
-            for rule, path, most in by_name.get(name, ()):
+_COUNTS_BY_NAME: dict[str, list[tuple[str, str, int]]] = {}
+for _rule, _name, _path, _most in _ELEMENT_COUNTS:
+    _COUNTS_BY_NAME.setdefault(_name, []).append((_rule, _path, _most))
+_CAC_RULE_NAMES = (
+    *_COUNTS_BY_NAME, "BillingReference", "AllowanceCharge", "PartyTaxScheme", "PostalAddress",
+    "Address", "Party",
+)
+_CAC_RULE_TAGS = tuple(_CAC(n) for n in set(_CAC_RULE_NAMES))
+_CAC_PREFIX_LEN = len(_CAC(""))
+
+
+_CODED_TAG_SET = frozenset(_CODED_TAGS)
+_CAC_RULE_TAG_SET = frozenset(_CAC_RULE_TAGS)
+# UBL-DT-01, UBL-DT-06/07: every basic component named ...Amount or ...BinaryObject.
+_DATA_TYPE_TAGS = frozenset(
+    _CBC(n) for names in UBL_DATA_TYPE_ELEMENTS.values() for n in names
+)
+_ID, _PAYMENT_ID, _MEANS_CODE = _CBC("ID"), _CBC("PaymentID"), _CBC("PaymentMeansCode")
+_PARTY_ID = _CAC("PartyIdentification")
+_CURRENCY_TAGS = frozenset(_CBC(n) for n in _AMOUNT_NAMES)
+_PRICE_AMOUNT = _CBC("PriceAmount")
+_SCANNED_TAGS = tuple(_CODED_TAG_SET | _CAC_RULE_TAG_SET | _DATA_TYPE_TAGS | {_PAYMENT_ID})
+
+
+def _scan(root: El, codes: Codes, out: Breaches) -> None:
+    """One walk over the elements some rule applies to by name (lxml picks them out):
+    the coded values, the per-element syntax rules and the data-type rules, and the
+    document-wide counts of UBL-SR-29, -44 and -47."""
+    sepa = 0
+    payment_ids: set[str] = set()
+    means_codes: set[str] = set()
+    for el in root.iter(*_SCANNED_TAGS):
+        tag = el.tag
+        if tag in _CURRENCY_TAGS:  # the most frequent: amounts (BR-CL-03, UBL-DT-01)
+            currency = el.get("currencyID")
+            if currency is not None:
+                codes.append(("BR-CL-03", currency.strip(), el))
+            if len((el.text or "").partition(".")[2]) > 2 and tag != _PRICE_AMOUNT:
+                _cbc_rules(el, tag[_CBC_PREFIX_LEN:], out)
+            continue
+        if tag == _PAYMENT_ID:
+            payment_ids.add(el.text or "")
+        elif tag in _CAC_RULE_TAG_SET:
+            name = tag[_CAC_PREFIX_LEN:]
+            for rule, path, most in _COUNTS_BY_NAME.get(name, ()):
                 if _count(el, path) > most:
                     out.append((rule, el))
             _cac_rules(el, name, out)
-        elif ns == _CBC_NS:
-            _cbc_rules(el, name, out)
+            continue
+        if tag in _CODED_TAG_SET:
+            if tag == _MEANS_CODE:
+                means_codes.add(el.text or "")
+            elif tag == _ID and (el.get("schemeID") or "").upper() == "SEPA":
+                parent = el.getparent()
+                sepa += parent is not None and parent.tag == _PARTY_ID
+            _cbc_codes(el, tag[_CBC_PREFIX_LEN:], root, codes)
+        if tag in _DATA_TYPE_TAGS:
+            _cbc_rules(el, tag[_CBC_PREFIX_LEN:], out)
+    for rule, breached in (
+        ("UBL-SR-29", sepa > 1),
+        ("UBL-SR-44", len(payment_ids) > 1),
+        ("UBL-SR-47", len(means_codes) > 1),
+    ):
+        if breached:
+            out.append((rule, root))
 
 
 def _cac_rules(el: El, name: str, out: Breaches) -> None:
@@ -364,14 +444,13 @@ def _in_price_allowance(el: El) -> bool:
     return False
 
 
-_RULE_GROUPS: tuple[Callable[[El, Breaches], None], ...] = (
-    _root_rules, _line_rules, _payee_rules, _element_rules,
-)
-
-
-def ubl_syntax_breaches(root: El) -> Breaches:
-    """The UBL syntax-binding rules the document breaks, as (rule, element)."""
+def ubl_scan(root: El) -> tuple[Codes, Breaches]:
+    """The coded values the BR-CL rules check, as (rule, value, element), and the UBL
+    syntax-binding rules the document breaks, as (rule, element)."""
+    codes: Codes = []
     out: Breaches = []
-    for group in _RULE_GROUPS:
-        group(root, out)
-    return out
+    _root_rules(root, out)
+    _line_rules(root, out)
+    _payee_rules(root, out)
+    _scan(root, codes, out)
+    return codes, out
