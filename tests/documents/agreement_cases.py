@@ -96,17 +96,16 @@ def dup(expr: str) -> Mutation:
     return apply
 
 
-_FRAGMENT = (
-    '<w xmlns:cac="{cac}" xmlns:cbc="{cbc}">{body}</w>'
-)
+_FRAGMENT = '<w xmlns:cac="{cac}" xmlns:cbc="{cbc}" xmlns:ram="{ram}" xmlns:udt="{udt}">{body}</w>'
 
 
 def add(parent: str, fragment: str, *, first: bool = False) -> Mutation:
-    """Append (or prepend) a UBL fragment, written with cac:/cbc: prefixes, to a parent."""
+    """Append (or prepend) a fragment, written with cac:/cbc: or ram:/udt: prefixes."""
 
     def apply(root: etree._Element) -> None:
         holder = etree.fromstring(
-            _FRAGMENT.format(cac=NS["cac"], cbc=NS["cbc"], body=fragment)
+            _FRAGMENT.format(cac=NS["cac"], cbc=NS["cbc"], ram=NS["ram"], udt=NS["udt"],
+                             body=fragment)
         )
         target = _xp(root, parent)[0]
         for i, child in enumerate(list(holder)):
@@ -590,3 +589,158 @@ def ubl_cases() -> list[Case]:
     return (
         _core_cases() + _dec_cases() + _category_cases() + _code_list_cases() + _syntax_cases()
     )
+
+
+# --- CII ------------------------------------------------------------------------------
+
+CII_BASE = "en16931/cii/examples/CII_example4.xml"  # two standard rates, three lines
+CII_ALLOWANCES = "en16931/cii/examples/CII_example2.xml"  # allowances and charges
+X4, X2 = CII_BASE, CII_ALLOWANCES
+_TX = "/*/rsm:SupplyChainTradeTransaction"
+_AGR = f"{_TX}/ram:ApplicableHeaderTradeAgreement"
+_STL = f"{_TX}/ram:ApplicableHeaderTradeSettlement"
+_SUM = f"{_STL}/ram:SpecifiedTradeSettlementHeaderMonetarySummation"
+_LINE = f"({_TX}/ram:IncludedSupplyChainTradeLineItem)[1]"
+_CSELLER = f"{_AGR}/ram:SellerTradeParty"
+_CBUYER = f"{_AGR}/ram:BuyerTradeParty"
+_HTAX = f"({_STL}/ram:ApplicableTradeTax)[1]"
+_CII_CATEGORIES = "//ram:ApplicableTradeTax | //ram:CategoryTradeTax"
+
+
+def cii_as_category(code: str, rate: str | None, *, reason: bool) -> Mutation:
+    """`as_category` for CII: every trade tax becomes `code` with `rate` (None: no rate)."""
+
+    def apply(root: etree._Element) -> None:
+        ram = NS["ram"]
+        for tax in _xp(root, _CII_CATEGORIES):
+            tax.find(f"{{{ram}}}CategoryCode").text = code  # type: ignore[union-attr]
+            percent = tax.find(f"{{{ram}}}RateApplicablePercent")
+            if rate is None and percent is not None:
+                tax.remove(percent)
+            elif rate is not None and percent is not None:
+                percent.text = rate
+            if reason and tax.find(f"{{{ram}}}CalculatedAmount") is not None:
+                el = etree.SubElement(tax, f"{{{ram}}}ExemptionReason")
+                el.text = "Exempt"
+        if rate is None or Decimal(rate) == 0:
+            for amount in _xp(root, f"{_STL}/ram:ApplicableTradeTax/ram:CalculatedAmount"
+                                    f" | {_SUM}/ram:TaxTotalAmount"):
+                amount.text = "0"
+            summary = _xp(root, _SUM)[0]
+            basis = summary.findtext(f"{{{ram}}}TaxBasisTotalAmount") or "0"
+            prepaid = Decimal(summary.findtext(f"{{{ram}}}TotalPrepaidAmount") or "0")
+            summary.find(f"{{{ram}}}GrandTotalAmount").text = basis  # type: ignore[union-attr]
+            due = summary.find(f"{{{ram}}}DuePayableAmount")
+            due.text = str(Decimal(basis) - prepaid)  # type: ignore[union-attr]
+
+    return apply
+
+
+def _cii_core_cases() -> list[Case]:
+    c = _doc
+    return [
+        c("BR-01", X4, rm("//ram:GuidelineSpecifiedDocumentContextParameter/ram:ID")),
+        c("BR-02", X4, rm("/*/rsm:ExchangedDocument/ram:ID")),
+        c("BR-03", X4, rm("/*/rsm:ExchangedDocument/ram:IssueDateTime")),
+        c("BR-04", X4, rm("/*/rsm:ExchangedDocument/ram:TypeCode")),
+        c("BR-05", X4, rm(f"{_STL}/ram:InvoiceCurrencyCode")),
+        c("BR-06", X4, rm(f"{_CSELLER}/ram:Name")),
+        c("BR-07", X4, rm(f"{_CBUYER}/ram:Name")),
+        c("BR-08", X4, rm(f"{_CSELLER}/ram:PostalTradeAddress")),
+        c("BR-09", X4, rm(f"{_CSELLER}/ram:PostalTradeAddress/ram:CountryID")),
+        c("BR-10", X4, rm(f"{_CBUYER}/ram:PostalTradeAddress")),
+        c("BR-11", X4, rm(f"{_CBUYER}/ram:PostalTradeAddress/ram:CountryID")),
+        c("BR-12", X4, rm(f"{_SUM}/ram:LineTotalAmount")),
+        c("BR-13", X4, rm(f"{_SUM}/ram:TaxBasisTotalAmount")),
+        c("BR-14", X4, rm(f"{_SUM}/ram:GrandTotalAmount")),
+        c("BR-15", X4, rm(f"{_SUM}/ram:DuePayableAmount")),
+        c("BR-16", X4, rm(f"{_TX}/ram:IncludedSupplyChainTradeLineItem")),
+        c("BR-21", X4, rm(f"{_LINE}/ram:AssociatedDocumentLineDocument/ram:LineID")),
+        c("BR-22", X4, rm(f"{_LINE}//ram:BilledQuantity")),
+        c("BR-24", X4, rm(f"{_LINE}//ram:LineTotalAmount")),
+        c("BR-25", X4, rm(f"{_LINE}/ram:SpecifiedTradeProduct/ram:Name")),
+        c("BR-26", X4, rm(f"{_LINE}//ram:NetPriceProductTradePrice")),
+        c("BR-27", X4, txt(f"{_LINE}//ram:NetPriceProductTradePrice/ram:ChargeAmount", "-1")),
+        c("BR-45", X4, rm(f"{_HTAX}/ram:BasisAmount")),
+        c("BR-46", X4, rm(f"{_HTAX}/ram:CalculatedAmount")),
+        c("BR-47", X4, rm(f"{_HTAX}/ram:CategoryCode")),
+        c("BR-48", X4, rm(f"{_HTAX}/ram:RateApplicablePercent")),
+        c("BR-CO-10", X4, shift(f"{_SUM}/ram:LineTotalAmount", "0.01")),
+        c("BR-CO-13", X4, shift(f"{_SUM}/ram:TaxBasisTotalAmount", "0.01")),
+        c("BR-CO-15", X4, shift(f"{_SUM}/ram:GrandTotalAmount", "0.01"),
+          shift(f"{_SUM}/ram:DuePayableAmount", "0.01")),
+        c("BR-CO-16", X4, shift(f"{_SUM}/ram:DuePayableAmount", "0.01")),
+        c("BR-CO-17", X4, shift(f"{_HTAX}/ram:CalculatedAmount", "5")),
+        c("BR-CO-18", X4, rm(f"{_STL}/ram:ApplicableTradeTax")),
+        c("BR-DEC-23", X4, txt(f"{_LINE}//ram:LineTotalAmount", "1000.001")),
+    ]
+
+
+def _cii_category_cases() -> list[Case]:
+    out: list[Case] = []
+    line_tax = f"{_LINE}/ram:SpecifiedLineTradeSettlement/ram:ApplicableTradeTax"
+    no_seller_ids = rm(f"{_CSELLER}/ram:SpecifiedTaxRegistration")
+    for fam, code, rate, bad_rate, reason in _FAMILIES:
+        conv = cii_as_category(code, rate, reason=reason)
+        if code == "S":  # one standard rated line, no standard rated breakdown
+            first: tuple[Mutation, ...] = (
+                txt(f"{_STL}/ram:ApplicableTradeTax/ram:CategoryCode", "Z", every=True),
+                txt(f"({_TX}/ram:IncludedSupplyChainTradeLineItem)[position() > 1]"
+                    "//ram:ApplicableTradeTax/ram:CategoryCode", "Z", every=True),
+            )
+        elif code == "O":  # a breakdown for a category nothing is in
+            first = (txt(f"{_HTAX}/ram:CategoryCode", "O"),)
+        else:
+            first = (txt(f"{line_tax}/ram:CategoryCode", code),)
+        # The pinned CII binding of BR-AF/AG-08 and -09 cannot fail (see checks.py).
+        unbound = code in ("L", "M")
+        bad = (
+            add(line_tax, f"<ram:RateApplicablePercent>{bad_rate}</ram:RateApplicablePercent>")
+            if code == "O" else txt(f"{line_tax}/ram:RateApplicablePercent", bad_rate)
+        )
+        out += [
+            _doc(f"{fam}-01", X4, *first),
+            _doc(f"{fam}-02", X4, conv, *(() if code == "O" else (no_seller_ids,))),
+            _doc(f"{fam}-05", X4, conv, bad),
+            _doc(f"{fam}-08", X4, conv, shift(f"{_HTAX}/ram:BasisAmount", "5"), fires=not unbound),
+            _doc(f"{fam}-09", X4, conv, shift(f"{_HTAX}/ram:CalculatedAmount", "7"),
+                 fires=not unbound),
+            _doc(f"{fam}-10", X4, cii_as_category(code, rate, reason=not reason)),
+        ]
+    k = cii_as_category("K", "0", reason=True)
+    out += [
+        _doc("BR-IC-11", X4, k,
+             rm(f"{_TX}/ram:ApplicableHeaderTradeDelivery/ram:ActualDeliverySupplyChainEvent")),
+        _doc("BR-IC-12", X4, k, rm(f"{_TX}/ram:ApplicableHeaderTradeDelivery/*")),
+    ]
+    return out
+
+
+def _cii_syntax_cases() -> list[Case]:
+    c = _doc
+    ac = f"({_STL}/ram:SpecifiedTradeAllowanceCharge)[1]"
+    pm = f"({_STL}/ram:SpecifiedTradeSettlementPaymentMeans)[1]"
+    return [
+        c("CII-SR-463", X2, rm(f"{ac}/ram:ChargeIndicator")),
+        c("CII-SR-465", X4, add(f"{_CSELLER}/ram:DefinedTradeContact",
+                                "<ram:DepartmentName>Sales</ram:DepartmentName>", first=True)),
+        c("CII-SR-466", X4, add(f"{_CBUYER}/ram:DefinedTradeContact",
+                                "<ram:DepartmentName>Buying</ram:DepartmentName>", first=True)),
+        c("CII-SR-467", X4, txt(f"({_STL}/ram:SpecifiedTradeSettlementPaymentMeans)[2]"
+                                "/ram:TypeCode", "58")),
+        c("CII-SR-468", X4, add(pm, "<ram:Information>One</ram:Information>"),
+          add(f"({_STL}/ram:SpecifiedTradeSettlementPaymentMeans)[2]",
+              "<ram:Information>Two</ram:Information>")),
+        c("CII-SR-469", X4, dup(f"{_STL}/ram:PaymentReference")),
+        c("CII-SR-470", X4, add(f"{pm}/ram:PayeePartyCreditorFinancialAccount",
+                                "<ram:ProprietaryID>123</ram:ProprietaryID>")),
+        c("CII-SR-471", X2, dup(f"{ac}/ram:CategoryTradeTax")),
+        c("CII-SR-472", X2,
+          add(ac, _twice("<ram:RateApplicablePercent>1</ram:RateApplicablePercent>"))),
+        c("CII-SR-473", X2, dup(f"{ac}/ram:ActualAmount"), official_fails=True),
+    ]
+
+
+def cii_cases() -> list[Case]:
+    """Every generated CII case."""
+    return _cii_core_cases() + _cii_category_cases() + _cii_syntax_cases()

@@ -282,9 +282,9 @@ class _Checker:
             m.bt114.value,
             m.bt115.value,
         )
-        # In the UBL binding an absent amount makes an arithmetic rule fail (the official
-        # rules compare with an empty value, which is false); the CII binding skips it.
-        strict = m.syntax == "ubl"
+        # An absent amount makes an arithmetic rule fail: the official rules compare with
+        # an empty value, which is false.
+        strict = True
         has_totals = m.totals is not None
         nets = [ln.net.value for ln in m.lines]
         line_sum = _round2(sum((n for n in nets if n is not None), _ZERO))
@@ -367,8 +367,6 @@ class _Checker:
             self.check(bd.category is not None, "BR-47", bd.el)
             self.check(bd.rate_text is not None or bd.category == "O", "BR-48", bd.el)
             tax, taxable = bd.tax.value, bd.taxable.value
-            if (tax is None or taxable is None) and not ubl_syntax:
-                continue
             if bd.rate is not None and _xround(bd.rate) != 0:
                 if tax is None or taxable is None:
                     self.fail("BR-CO-17", bd.el)
@@ -482,7 +480,13 @@ class _Checker:
         self._category_ids(code, fam, lines, allowances, charges)
         self._category_rates(code, fam, lines, allowances, charges)
         rated = code in _RATED_CATEGORIES
+        # The pinned CII binding of BR-AF/AG-08 reads the rate from the wrong element and
+        # its BR-AF/AG-09 test is `true()`: in CII neither can fail, so neither is checked.
+        cii_unbound = m.syntax == "cii" and code in ("L", "M")
         for bd in bds:
+            if cii_unbound:
+                self._exemption_reason(code, fam, bd)
+                continue
             self._category_taxable(code, fam, bd)
             # -09: the tax amount (computed from the rate, or zero); absent amounts fail it.
             tax, taxable = bd.tax.value, bd.taxable.value
@@ -495,14 +499,17 @@ class _Checker:
                 self.check(ok, f"{fam}-09", bd.el)
             else:
                 self.check(tax is not None and tax == 0, f"{fam}-09", bd.el)
-            # -10: an exemption reason where the category is exempt, none where it is taxed.
-            has_reason = bd.exemption_reason is not None or bd.exemption_code is not None
-            self.check(has_reason != (code in _NO_EXEMPTION), f"{fam}-10", bd.el)
+            self._exemption_reason(code, fam, bd)
         if code == "K":
             self.check(m.actual_delivery_date is not None or m.period_has_terms, "BR-IC-11", m.root)
             self.check(m.deliver_to_country is not None, "BR-IC-12", m.root)
         if code == "O":
             self._not_subject_to_vat(bds)
+
+    def _exemption_reason(self, code: str, fam: str, bd: VatBreakdown) -> None:
+        """-10: an exemption reason where the category is exempt, none where it is taxed."""
+        has_reason = bd.exemption_reason is not None or bd.exemption_code is not None
+        self.check(has_reason != (code in _NO_EXEMPTION), f"{fam}-10", bd.el)
 
     def _category_presence(
         self, code: str, fam: str, used: bool, bds: list[VatBreakdown]
@@ -510,8 +517,20 @@ class _Checker:
         """-01: the category is used if and only if it has a breakdown (S, L, M: at least
         one; the others: exactly one)."""
         m = self.m
-        if code in _RATED_CATEGORIES:
+        if m.syntax == "cii" and code in _RATED_CATEGORIES:
+            # The CII binding counts: lines (or allowances and charges) of the category
+            # and its breakdowns together at least two, or none of them.
+            n_lines = sum(1 for ln in m.lines if ln.code_any_scheme == code)
+            n_acs = sum(
+                1 for ln in m.lines for a in ln.allowances if a.code_any_scheme == code
+            ) + sum(1 for a in m.doc_acs if a.code_any_scheme == code)
+            n_bds = len(bds)
+            ok = (n_lines + n_bds >= 2 or n_lines == 0) and (n_acs + n_bds >= 2 or n_acs == 0)
+            self.check(ok, f"{fam}-01", m.root)
+        elif code in _RATED_CATEGORIES:
             self.check(used == bool(bds), f"{fam}-01", m.root)
+        elif code == "O" and m.syntax == "cii":
+            self.check(not bds or (len(bds) == 1 and used), f"{fam}-01", m.root)
         elif code == "O" or used:
             self.check(len(bds) == 1, f"{fam}-01", m.root)
         elif m.syntax == "cii":
@@ -586,8 +605,8 @@ class _Checker:
         taxable = bd.taxable.value
         rated = code in _RATED_CATEGORIES
         if taxable is None:
-            # UBL: an absent taxable amount fails (unless a rated breakdown has no rate).
-            if m.syntax == "ubl" and not (rated and bd.rate is None):
+            # An absent taxable amount fails (unless a rated breakdown has no rate).
+            if not (rated and bd.rate is None):
                 self.fail(f"{fam}-08", bd.el)
             return
         sel_lines = [ln for ln in m.lines if ln.code_any_scheme == code]

@@ -188,7 +188,12 @@ def read_cii(root: El) -> Model:
                     due_date_code=_t(tax.find(_C("ram:DueDateTypeCode"))),
                 )
             )
-        m.doc_acs = [_cii_ac(e) for e in stl.iterfind(_C("ram:SpecifiedTradeAllowanceCharge"))]
+        # Without a charge indicator it is neither an allowance nor a charge (CII-SR-463).
+        m.doc_acs = [
+            _cii_ac(e) for e in stl.iterfind(_C("ram:SpecifiedTradeAllowanceCharge"))
+            if (_t(e.find(_C("ram:ChargeIndicator", "udt:Indicator"))) or "").lower()
+            in ("true", "false", "1", "0")
+        ]
         totals = stl.find(_C("ram:SpecifiedTradeSettlementHeaderMonetarySummation"))
         if totals is not None:
             m.totals = totals
