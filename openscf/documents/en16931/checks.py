@@ -488,23 +488,24 @@ class _Checker:
                 self._exemption_reason(code, fam, bd)
                 continue
             self._category_taxable(code, fam, bd)
-            # -09: the tax amount (computed from the rate, or zero); absent amounts fail it.
-            tax, taxable = bd.tax.value, bd.taxable.value
-            if rated:
-                ok = tax is not None and taxable is not None and bd.rate is not None
-                if ok:
-                    assert tax is not None and taxable is not None and bd.rate is not None
-                    expected_tax = _round2(abs(taxable) * (bd.rate / _HUNDRED))
-                    ok = abs(tax) - 1 < expected_tax < abs(tax) + 1
-                self.check(ok, f"{fam}-09", bd.el)
-            else:
-                self.check(tax is not None and tax == 0, f"{fam}-09", bd.el)
+            self._category_tax(rated, fam, bd)
             self._exemption_reason(code, fam, bd)
         if code == "K":
             self.check(m.actual_delivery_date is not None or m.period_has_terms, "BR-IC-11", m.root)
             self.check(m.deliver_to_country is not None, "BR-IC-12", m.root)
         if code == "O":
             self._not_subject_to_vat(bds)
+
+    def _category_tax(self, rated: bool, fam: str, bd: VatBreakdown) -> None:
+        """-09: the tax amount, computed from the rate or zero; an absent amount fails it."""
+        tax, taxable, rate = bd.tax.value, bd.taxable.value, bd.rate
+        if not rated:
+            self.check(tax is not None and tax == 0, f"{fam}-09", bd.el)
+        elif tax is None or taxable is None or rate is None:
+            self.fail(f"{fam}-09", bd.el)
+        else:
+            expected_tax = _round2(abs(taxable) * (rate / _HUNDRED))
+            self.check(abs(tax) - 1 < expected_tax < abs(tax) + 1, f"{fam}-09", bd.el)
 
     def _exemption_reason(self, code: str, fam: str, bd: VatBreakdown) -> None:
         """-10: an exemption reason where the category is exempt, none where it is taxed."""
