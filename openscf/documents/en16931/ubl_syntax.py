@@ -27,6 +27,8 @@ _CAC_NS = ubl.NS_CAC
 _CBC_NS = ubl.NS_CBC
 _CAC, _CBC = ubl.cac, ubl.cbc
 _U = ubl.path
+_CAC_PREFIX = _CAC("")
+_CAC_PREFIX_LEN = len(_CAC_PREFIX)
 
 Codes = list[tuple[str, str | None, El]]
 
@@ -48,8 +50,12 @@ def _local(el: El) -> tuple[str, str]:
 
 
 def _parent_name(el: El) -> str:
+    """The local name of the element's parent when it is a cac element, else ''."""
     parent = el.getparent()
-    return _local(parent)[1] if parent is not None else ""
+    if parent is None:
+        return ""
+    tag = parent.tag
+    return tag[_CAC_PREFIX_LEN:] if isinstance(tag, str) and tag.startswith(_CAC_PREFIX) else ""
 
 
 def _is_charge(ac: El | None) -> bool | None:
@@ -254,10 +260,32 @@ def _tax_scheme_is_vat(pts: El) -> bool:
     return (_t(pts.find(_U("cac:TaxScheme", "cbc:ID"))) or "").upper() == "VAT"
 
 
+class _RootPaths:
+    """Paths from the invoice root, walked once per prefix: many rules share one (the
+    seller's and the buyer's Party), so each step below it is taken once."""
+
+    def __init__(self, root: El) -> None:
+        self.root = root
+        self.found: dict[str, list[El]] = {"": [root]}
+
+    def __call__(self, path: str) -> list[El]:
+        found = self.found.get(path)
+        if found is None:
+            head, _, step = path.rpartition("/")
+            tag = _TAGS.get(step) or _TAGS.setdefault(step, _U(step))
+            found = [c for parent in self(head) for c in parent.iterchildren(tag)]
+            self.found[path] = found
+        return found
+
+
+_TAGS: dict[str, str] = {}
+
+
 def _root_rules(root: El, out: Breaches) -> None:
     present = {child.tag for child in root}
+    walk = _RootPaths(root)
     for rule, path, most in _ROOT_COUNTS:
-        if _FIRST_TAG[path] in present and _count(root, path) > most:
+        if _FIRST_TAG[path] in present and len(walk(path)) > most:
             out.append((rule, root))
     # UBL-SR-04: one attached invoiced-object identifier (document type 130).
     adr_130 = [a for a in root.iterfind(_CAC("AdditionalDocumentReference"))
@@ -271,13 +299,13 @@ def _root_rules(root: El, out: Breaches) -> None:
     ):
         ids = [
             cid
-            for pts in _walk(root, f"{party_path}/cac:PartyTaxScheme")
+            for pts in walk(f"{party_path}/cac:PartyTaxScheme")
             if _tax_scheme_is_vat(pts) == vat
             for cid in pts.iterchildren(_CBC("CompanyID"))
         ]
         if len(ids) > 1:
             out.append((rule, root))
-    names = [e for e in _walk(root, "cac:PaymentMeans/cbc:PaymentMeansCode")
+    names = [e for e in walk("cac:PaymentMeans/cbc:PaymentMeansCode")
              if e.get("name") is not None]
     if len(names) > 1:
         out.append(("UBL-SR-46", root))
@@ -331,7 +359,6 @@ _CAC_RULE_NAMES = (
     "Address", "Party",
 )
 _CAC_RULE_TAGS = tuple(_CAC(n) for n in set(_CAC_RULE_NAMES))
-_CAC_PREFIX_LEN = len(_CAC(""))
 
 
 _CODED_TAG_SET = frozenset(_CODED_TAGS)
