@@ -432,6 +432,9 @@ def _category_cases() -> list[Case]:
         # summed into the G breakdown by CEN's rules: BR-G-08 holds.
         _doc("BR-G-08", B, as_category("G", "0", reason=True),
              rm(f"{charge_cat}/cac:TaxScheme"), note="charge-without-scheme", fires=False),
+        _doc("BR-G-08", A, as_category("G", "0", reason=True), rm("(//cac:TaxSubtotal)[2]"),
+             txt(f"{SUB1}/cbc:TaxableAmount", "5900"), rm(f"{allowance_cat}/cac:TaxScheme"),
+             note="allowance-without-scheme", fires=False),
     ]
     return out
 
