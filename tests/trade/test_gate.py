@@ -107,7 +107,7 @@ def test_a_large_imported_invoice_also_waits_for_the_approval_threshold(
     assert audit(db_source(net.svc.engine)).ok
 
 
-def test_official_rules_refuse_at_import_what_only_they_check_unless_switched_off(
+def test_an_import_without_the_official_rules_refuses_what_they_refuse(
         engine, rules_dir, make_net, make_docs, tmp_path):
     import shutil
     from pathlib import Path
@@ -124,8 +124,8 @@ def test_official_rules_refuse_at_import_what_only_they_check_unless_switched_of
     install_rules(Path(facturx.__file__).parent, data_dir, bundles=[UBL_SCHEMATRON.name])
     net = make_net(engine, data_dir=data_dir)
     order, despatch, invoice = make_docs(net)
-    # An electronic address scheme outside the EAS code list: XSD-valid and fine for the
-    # native business rules, refused by CEN's code-list rule BR-CL-25.
+    # An electronic address scheme outside the EAS code list: XSD-valid, refused by CEN's
+    # code-list rule BR-CL-25, which the native rules check too (they carry every rule).
     odd = invoice.replace(f'schemeID="{LEI_SCHEME}"'.encode(), b'schemeID="9999"', 1)
     assert odd != invoice
     assert net.desk.import_orders(net.anchor_user, [("po.xml", order)]).committed
@@ -135,5 +135,6 @@ def test_official_rules_refuse_at_import_what_only_they_check_unless_switched_of
     assert not refused.ok and "BR-CL-25" in refused.items[0].errors[0]["message"]
 
     native_only = TradeDesk(net.svc, data_dir=data_dir, official_rules=False)
-    accepted = native_only.import_invoices(net.anchor_user, [("odd.xml", odd)])
-    assert accepted.ok and accepted.items[0].match_status == "matched"
+    also_refused = native_only.import_invoices(net.anchor_user, [("odd.xml", odd)])
+    assert not also_refused.ok and "BR-CL-25" in also_refused.items[0].errors[0]["message"]
+    assert net.desk.import_invoices(net.anchor_user, [("inv.xml", invoice)]).committed

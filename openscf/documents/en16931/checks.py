@@ -18,8 +18,13 @@ from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
 from typing import Literal
 
-from openscf.documents.en16931.model import El, Model
-from openscf.documents.en16931.rule_texts import MESSAGES, WARNING_RULES
+from openscf.documents.en16931.model import AllowanceCharge, El, Line, Model, VatBreakdown
+from openscf.documents.en16931.rule_texts import (
+    CODE_LISTS,
+    MESSAGES,
+    NOTE_SUBJECTS_TEXT,
+    WARNING_RULES,
+)
 from openscf.documents.xml import element_path
 
 __all__ = ["RULE_IDS", "Finding", "Severity", "check_model", "rule_ids_of"]
@@ -64,13 +69,25 @@ _VAT_PREFIXES = frozenset([
 ])
 
 # VAT categories checked by the category rule families, with their family prefix.
-_CATEGORY_FAMILY = {"S": "BR-S", "Z": "BR-Z", "E": "BR-E", "AE": "BR-AE", "K": "BR-IC", "G": "BR-G"}
+_CATEGORY_FAMILY = {
+    "S": "BR-S", "Z": "BR-Z", "E": "BR-E", "AE": "BR-AE", "K": "BR-IC", "G": "BR-G",
+    "L": "BR-AF", "M": "BR-AG", "O": "BR-O",
+}
+# Categories that carry a rate and a computed tax amount (no exemption reason): standard
+# rate, Canary Islands IGIC (L) and Ceuta/Melilla IPSI (M).
+_RATED_CATEGORIES = frozenset({"S", "L", "M"})
+# Categories whose breakdown must not give an exemption reason (the others must).
+_NO_EXEMPTION = _RATED_CATEGORIES | {"Z"}
 
 RULE_IDS: tuple[str, ...] = tuple(
-    r for r in MESSAGES if not r.startswith("BR-O-") and r not in ("BR-IC-11", "BR-IC-12")
+    r for r in MESSAGES if r not in WARNING_RULES or r == "BR-51"
 )
-"""Every rule id this module checks (BR-CO-05..08 are declared by CEN as not machine-checkable
-and always pass, exactly as in the official artefacts)."""
+"""Every rule id this module checks: every fatal rule of CEN's published set, and the
+rules it dropped that are kept here on purpose (BR-CO-25, BR-66, BR-67). BR-CO-05..08 are
+declared by CEN as not machine-checkable and always pass, exactly as in the official
+artefacts; so is CII-SR-464, whose published test always holds. Not checked: the rules
+flagged "warning" other than BR-51 (UBL-CR-*: a UBL element EN 16931 does not use; UBL-DT-*:
+how a data type is written; CII-SR-474..476), which never refuse a document."""
 
 
 def _xround(x: Decimal) -> Decimal:
@@ -132,7 +149,34 @@ class _Checker:
         self.decimals()
         for code in _CATEGORY_FAMILY:
             self.category(code)
+        self.split_payment()
+        self.code_lists()
+        for rule, el in self.m.syntax_breaches:
+            self.fail(rule, el)
         return self.findings
+
+    def split_payment(self) -> None:
+        """BR-B-01/02: Italian split payment (category B) only in Italy, never beside S."""
+        categories = {v for r, v, _ in self.m.codes if r in ("BR-CL-17", "BR-CL-18")}
+        if "B" not in categories:
+            return
+        countries = [v for r, v, _ in self.m.codes if r in ("BR-CL-14", "BR-CL-15")]
+        self.check(all(c == "IT" for c in countries), "BR-B-01", self.m.root)
+        self.check("S" not in categories, "BR-B-02", self.m.root)
+
+    def code_lists(self) -> None:
+        """BR-CL-*: every coded value is on its list (the bindings say where codes are)."""
+        for key, value, el in self.m.codes:
+            rule, _, variant = key.partition(":")
+            if rule == "BR-CL-08":
+                ok = value is not None and value in NOTE_SUBJECTS_TEXT
+            elif rule == "BR-CL-01":
+                ok = value is not None and value in CODE_LISTS[key]
+            else:
+                ok = value is not None and (
+                    value in CODE_LISTS[rule] or (variant != "" and value in CODE_LISTS[key])
+                )
+            self.check(ok, rule, el)
 
     def document(self) -> None:
         m, root = self.m, self.m.root
@@ -196,7 +240,10 @@ class _Checker:
             self.check(bool(seller.vat_ids or seller.ids or seller.legal_id), "BR-CO-26", seller.el)
         if m.payee is not None:
             p = m.payee
-            seller_names = {n for n in (seller.name, *seller.other_names) if n}
+            # UBL compares with the seller's trading names (PartyName), CII with its name.
+            seller_names = (
+                set(seller.other_names) if m.syntax == "ubl" else {seller.name} - {None}
+            )
             different = (
                 p.name is not None
                 and p.name not in seller_names
@@ -235,11 +282,17 @@ class _Checker:
             m.bt114.value,
             m.bt115.value,
         )
+        # An absent amount makes an arithmetic rule fail: the official rules compare with
+        # an empty value, which is false.
+        strict = True
+        has_totals = m.totals is not None
         nets = [ln.net.value for ln in m.lines]
-        if v106 is not None and all(n is not None for n in nets):
-            self.check(
-                v106 == _round2(sum((n for n in nets if n is not None), _ZERO)), "BR-CO-10", el
-            )
+        line_sum = _round2(sum((n for n in nets if n is not None), _ZERO))
+        if strict:
+            if has_totals:
+                self.check(v106 is not None and v106 == line_sum, "BR-CO-10", el)
+        elif v106 is not None and all(n is not None for n in nets):
+            self.check(v106 == line_sum, "BR-CO-10", el)
         doc_allowances = [a for a in m.doc_acs if not a.is_charge]
         doc_charges = [a for a in m.doc_acs if a.is_charge]
         if m.bt107.present:
@@ -254,7 +307,11 @@ class _Checker:
             self.check(not doc_charges, "BR-CO-12", el)
         if v109 is not None and v106 is not None:
             expected = v106 + (v108 or _ZERO) - (v107 or _ZERO)
-            self.check(v109 == _round2(expected), "BR-CO-13", el)
+            if m.bt107.present or m.bt108.present or not strict:
+                expected = _round2(expected)
+            self.check(v109 == expected, "BR-CO-13", el)
+        elif strict and has_totals:
+            self.fail("BR-CO-13", el)
         for tt in m.tax_totals:
             if tt.subtotal_taxes is not None and tt.amount.value is not None:
                 total = sum((s.value or _ZERO for s in tt.subtotal_taxes), _ZERO)
@@ -268,15 +325,25 @@ class _Checker:
                 else:
                     ok = m.syntax == "cii" and not in_doc_currency and v112 == v109
                 self.check(ok, "BR-CO-15", m.root)
+            elif strict:
+                self.fail("BR-CO-15", m.root)
         if v115 is not None and v112 is not None:
-            rhs = _round2(v112 - (v113 or _ZERO))
-            if m.bt114.present:
-                ok = v114 is not None and _round2(v115 - v114) == rhs
-            else:
-                ok = v115 == rhs
-            self.check(ok, "BR-CO-16", el)
+            self.check(self._amount_due_adds_up(v112, v113, v114, v115), "BR-CO-16", el)
             if v115 > 0 and not m.is_credit_note:
                 self.check(m.bt9 is not None or m.bt20, "BR-CO-25", m.bt115.el)
+        elif strict and has_totals:
+            self.fail("BR-CO-16", el)
+
+    def _amount_due_adds_up(
+        self, v112: Decimal, v113: Decimal | None, v114: Decimal | None, v115: Decimal
+    ) -> bool:
+        """BR-CO-16. The UBL binding rounds BT-112 - BT-113 only when BT-113 is given."""
+        m = self.m
+        unrounded = m.syntax == "ubl" and not m.bt113.present
+        rhs = v112 if unrounded else _round2(v112 - (v113 or _ZERO))
+        if m.bt114.present:
+            return v114 is not None and _round2(v115 - v114) == rhs
+        return v115 == rhs
 
     def allowances_charges(self) -> None:
         for ac in self.m.doc_acs:
@@ -300,16 +367,17 @@ class _Checker:
             self.check(bd.category is not None, "BR-47", bd.el)
             self.check(bd.rate_text is not None or bd.category == "O", "BR-48", bd.el)
             tax, taxable = bd.tax.value, bd.taxable.value
-            if tax is None or taxable is None:
-                continue
             if bd.rate is not None and _xround(bd.rate) != 0:
+                if tax is None or taxable is None:
+                    self.fail("BR-CO-17", bd.el)
+                    continue
                 expected = _round2(abs(taxable) * (bd.rate / _HUNDRED))
                 if ubl_syntax:
                     ok = abs(tax) - _ONE < expected < abs(tax) + _ONE
                 else:
                     ok = abs(tax) - _ONE <= expected <= abs(tax) + _ONE
             else:
-                ok = _xround(tax) == 0
+                ok = tax is not None and _xround(tax) == 0
             self.check(ok, "BR-CO-17", bd.el)
 
     def lines(self) -> None:
@@ -378,7 +446,9 @@ class _Checker:
             ("BR-DEC-18", m.bt115),
         ):
             self.check(_decimals(amt.text) <= 2, rule, amt.el)
-        for tt in m.tax_totals:
+        # CEN's UBL binding of BR-DEC-13/15 compares the amount's currency with a child of
+        # the amount itself, which never exists, so in UBL these two rules never fire.
+        for tt in m.tax_totals if m.syntax == "cii" else ():
             if m.bt5 is not None and tt.currency == m.bt5:
                 self.check(_decimals(tt.amount.text) <= 2, "BR-DEC-13", tt.amount.el)
             elif m.bt6 is not None and tt.currency == m.bt6:
@@ -396,7 +466,7 @@ class _Checker:
                 self.check(_decimals(ac.base.text) <= 2, base_rule, _first(ac.base.el, ac.el))
 
     def category(self, code: str) -> None:
-        """The rule family of one VAT category: BR-S-*, BR-Z-*, BR-E-*, BR-AE-*, BR-IC-*, BR-G-*."""
+        """The rule family of one VAT category (BR-S-*, BR-Z-*, ..., BR-AF-*, BR-AG-*, BR-O-*)."""
         m = self.m
         fam = _CATEGORY_FAMILY[code]
         lines = [ln for ln in m.lines if ln.category == code]
@@ -406,29 +476,91 @@ class _Checker:
         used = bool(lines or allowances or charges)
         if not used and not bds:
             return
-        root = m.root
-        # -01: the category is used if and only if it has a breakdown (S: at least one,
-        # others: exactly one).
-        if code == "S":
-            self.check(used == bool(bds), f"{fam}-01", root)
-        elif used:
-            self.check(len(bds) == 1, f"{fam}-01", root)
+        self._category_presence(code, fam, used, bds)
+        self._category_ids(code, fam, lines, allowances, charges)
+        self._category_rates(code, fam, lines, allowances, charges)
+        rated = code in _RATED_CATEGORIES
+        # The pinned CII binding of BR-AF/AG-08 reads the rate from the wrong element and
+        # its BR-AF/AG-09 test is `true()`: in CII neither can fail, so neither is checked.
+        cii_unbound = m.syntax == "cii" and code in ("L", "M")
+        for bd in bds:
+            if cii_unbound:
+                self._exemption_reason(code, fam, bd)
+                continue
+            self._category_taxable(code, fam, bd)
+            self._category_tax(rated, fam, bd)
+            self._exemption_reason(code, fam, bd)
+        if code == "K":
+            self.check(m.actual_delivery_date is not None or m.period_has_terms, "BR-IC-11", m.root)
+            self.check(m.deliver_to_country is not None, "BR-IC-12", m.root)
+        if code == "O":
+            self._not_subject_to_vat(bds)
+
+    def _category_tax(self, rated: bool, fam: str, bd: VatBreakdown) -> None:
+        """-09: the tax amount, computed from the rate or zero; an absent amount fails it."""
+        tax, taxable, rate = bd.tax.value, bd.taxable.value, bd.rate
+        if not rated:
+            self.check(tax is not None and tax == 0, f"{fam}-09", bd.el)
+        elif tax is None or taxable is None or rate is None:
+            self.fail(f"{fam}-09", bd.el)
+        else:
+            expected_tax = _round2(abs(taxable) * (rate / _HUNDRED))
+            self.check(abs(tax) - 1 < expected_tax < abs(tax) + 1, f"{fam}-09", bd.el)
+
+    def _exemption_reason(self, code: str, fam: str, bd: VatBreakdown) -> None:
+        """-10: an exemption reason where the category is exempt, none where it is taxed."""
+        has_reason = bd.exemption_reason is not None or bd.exemption_code is not None
+        self.check(has_reason != (code in _NO_EXEMPTION), f"{fam}-10", bd.el)
+
+    def _category_presence(
+        self, code: str, fam: str, used: bool, bds: list[VatBreakdown]
+    ) -> None:
+        """-01: the category is used if and only if it has a breakdown (S, L, M: at least
+        one; the others: exactly one)."""
+        m = self.m
+        if m.syntax == "cii" and code in _RATED_CATEGORIES:
+            # The CII binding counts: lines (or allowances and charges) of the category
+            # and its breakdowns together at least two, or none of them.
+            n_lines = sum(1 for ln in m.lines if ln.code_any_scheme == code)
+            n_acs = sum(
+                1 for ln in m.lines for a in ln.allowances if a.code_any_scheme == code
+            ) + sum(1 for a in m.doc_acs if a.code_any_scheme == code)
+            n_bds = len(bds)
+            ok = (n_lines + n_bds >= 2 or n_lines == 0) and (n_acs + n_bds >= 2 or n_acs == 0)
+            self.check(ok, f"{fam}-01", m.root)
+        elif code in _RATED_CATEGORIES:
+            self.check(used == bool(bds), f"{fam}-01", m.root)
+        elif code == "O" and m.syntax == "cii":
+            self.check(not bds or (len(bds) == 1 and used), f"{fam}-01", m.root)
+        elif code == "O" or used:
+            self.check(len(bds) == 1, f"{fam}-01", m.root)
         elif m.syntax == "cii":
-            self.fail(f"{fam}-01", root)
-        # -02/-03/-04: the identifiers the category needs.
-        seller = m.seller
+            self.fail(f"{fam}-01", m.root)
+
+    def _category_ids(
+        self,
+        code: str,
+        fam: str,
+        lines: list[Line],
+        allowances: list[AllowanceCharge],
+        charges: list[AllowanceCharge],
+    ) -> None:
+        """-02/-03/-04: the identifiers the category needs (O: the ones it must not have)."""
+        m = self.m
+        seller, buyer = m.seller, m.buyer
         rep_vat = bool(m.tax_rep and m.tax_rep.vat_ids)
         seller_tax = bool(seller.tax_ids) or rep_vat
         seller_vat = bool(seller.vat_ids) or rep_vat
-        buyer = m.buyer
-        if code in ("S", "Z", "E"):
+        if code in ("S", "Z", "E", "L", "M"):
             ids_ok = seller_tax
         elif code == "AE":
             ids_ok = seller_tax and bool(buyer.vat_ids or buyer.legal_id)
         elif code == "K":
             ids_ok = seller_vat and bool(buyer.vat_ids)
-        else:  # G
+        elif code == "G":
             ids_ok = seller_vat
+        else:  # O: not subject to VAT, so no VAT identifier at all
+            ids_ok = not (seller_vat or buyer.vat_ids)
         for rule, items in (
             (f"{fam}-02", lines),
             (f"{fam}-03", allowances),
@@ -436,56 +568,86 @@ class _Checker:
         ):
             for item in items:
                 self.check(ids_ok, rule, item.el)
-        # -05/-06/-07: the rate.
-        for rule, items2 in (
+
+    def _category_rates(
+        self,
+        code: str,
+        fam: str,
+        lines: list[Line],
+        allowances: list[AllowanceCharge],
+        charges: list[AllowanceCharge],
+    ) -> None:
+        """-05/-06/-07: the rate (S: above zero; L, M: zero or above; O: none; others: 0)."""
+        items: tuple[tuple[str, list[Line] | list[AllowanceCharge]], ...] = (
             (f"{fam}-05", lines),
             (f"{fam}-06", allowances),
             (f"{fam}-07", charges),
-        ):
-            for item in items2:
+        )
+        for rule, group in items:
+            for item in group:
                 rate = item.rate
-                ok = rate is not None and (rate > 0 if code == "S" else rate == 0)
-                self.check(ok, rule, item.el)
-        # -08: taxable amount per breakdown.
-        for bd in bds:
-            taxable = bd.taxable.value
-            if taxable is None:
-                continue
-            if code == "S":
-                rate = bd.rate
-                if rate is None:
-                    continue
-                sel_lines = [ln for ln in lines if ln.rate == rate]
-                sel_acs = [a for a in allowances + charges if a.rate == rate]
-            else:
-                sel_lines, sel_acs = lines, allowances + charges
-            s_lines = sum((ln.net.value or _ZERO for ln in sel_lines), _ZERO)
-            s_charges = sum((a.amount.value or _ZERO for a in sel_acs if a.is_charge), _ZERO)
-            s_allow = sum((a.amount.value or _ZERO for a in sel_acs if not a.is_charge), _ZERO)
-            if m.syntax == "cii":
-                expected = _round2(s_lines) + _round2(s_charges) - _round2(s_allow)
-                ok = taxable == expected if code == "S" else taxable - 1 <= expected < taxable + 1
-            else:
-                expected = s_lines + s_charges - s_allow
-                if code == "S":
-                    ok = bool(sel_lines or sel_acs) and taxable - 1 < expected < taxable + 1
+                if code == "O":
+                    ok = item.rate_text is None
+                elif code == "S":
+                    ok = rate is not None and rate > 0
+                elif code in ("L", "M"):
+                    ok = rate is not None and rate >= 0
                 else:
-                    ok = taxable == expected
-            self.check(ok, f"{fam}-08", bd.el)
-            # -09: tax amount.
-            tax = bd.tax.value
+                    ok = rate is not None and rate == 0
+                self.check(ok, rule, item.el)
+
+    def _category_taxable(self, code: str, fam: str, bd: VatBreakdown) -> None:
+        """-08: a breakdown's taxable amount is the sum of what is in its category.
+
+        The official rules select the lines, allowances and charges by category code alone,
+        whatever their tax scheme says, so this does too (`code_any_scheme`).
+        """
+        m = self.m
+        taxable = bd.taxable.value
+        rated = code in _RATED_CATEGORIES
+        if taxable is None:
+            # An absent taxable amount fails (unless a rated breakdown has no rate).
+            if not (rated and bd.rate is None):
+                self.fail(f"{fam}-08", bd.el)
+            return
+        sel_lines = [ln for ln in m.lines if ln.code_any_scheme == code]
+        sel_acs = [a for a in m.doc_acs if a.code_any_scheme == code]
+        if rated:
+            if bd.rate is None:
+                return
+            sel_lines = [ln for ln in sel_lines if ln.rate_any_scheme == bd.rate]
+            sel_acs = [a for a in sel_acs if a.rate_any_scheme == bd.rate]
+        s_lines = sum((ln.net.value or _ZERO for ln in sel_lines), _ZERO)
+        s_charges = sum((a.amount.value or _ZERO for a in sel_acs if a.is_charge), _ZERO)
+        s_allow = sum((a.amount.value or _ZERO for a in sel_acs if not a.is_charge), _ZERO)
+        if m.syntax == "cii":
+            expected = _round2(s_lines) + _round2(s_charges) - _round2(s_allow)
+            ok = taxable == expected if rated else taxable - 1 <= expected < taxable + 1
+        else:
+            expected = s_lines + s_charges - s_allow
             if code == "S":
-                if tax is not None and bd.rate is not None:
-                    expected_tax = _round2(abs(taxable) * (bd.rate / _HUNDRED))
-                    self.check(abs(tax) - 1 < expected_tax < abs(tax) + 1, f"{fam}-09", bd.el)
+                ok = bool(sel_lines or sel_acs) and taxable - 1 < expected < taxable + 1
+            elif rated:
+                ok = bool(m.lines) and taxable - 1 < expected < taxable + 1
             else:
-                self.check(tax is not None and tax == 0, f"{fam}-09", bd.el)
-            # -10: exemption reason.
-            has_reason = bd.exemption_reason is not None or bd.exemption_code is not None
-            if code in ("S", "Z"):
-                self.check(not has_reason, f"{fam}-10", bd.el)
-            else:
-                self.check(has_reason, f"{fam}-10", bd.el)
+                ok = bool(m.lines) and taxable == expected
+        self.check(ok, f"{fam}-08", bd.el)
+
+    def _not_subject_to_vat(self, bds: list[VatBreakdown]) -> None:
+        """BR-O-11..14: a "not subject to VAT" invoice has nothing else in it."""
+        m = self.m
+        if not bds:
+            return
+        self.check(all(b.category in (None, "O") for b in m.breakdowns), "BR-O-11", m.root)
+        self.check(
+            all(ln.category in (None, "O") for ln in m.lines), "BR-O-12", m.root
+        )
+        self.check(
+            all(a.category in (None, "O") for a in m.doc_acs if not a.is_charge), "BR-O-13", m.root
+        )
+        self.check(
+            all(a.category in (None, "O") for a in m.doc_acs if a.is_charge), "BR-O-14", m.root
+        )
 
 
 def check_model(model: Model) -> list[Finding]:

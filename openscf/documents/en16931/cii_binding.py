@@ -15,6 +15,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from openscf.documents import cii
+from openscf.documents.en16931.cii_syntax import cii_syntax_breaches
 from openscf.documents.en16931.model import (
     ABSENT,
     AllowanceCharge,
@@ -90,8 +91,17 @@ def _cii_tax(el: El | None) -> tuple[str | None, Decimal | None, str | None]:
     return _t(el.find(_C("ram:CategoryCode"))), _dec(rate_text), rate_text
 
 
+def _cii_any_type(el: El | None) -> tuple[str | None, Decimal | None]:
+    """(category, rate) of a trade tax, whatever its type code."""
+    if el is None:
+        return None, None
+    return _t(el.find(_C("ram:CategoryCode"))), _dec(_t(el.find(_C("ram:RateApplicablePercent"))))
+
+
 def _cii_ac(el: El) -> AllowanceCharge:
-    cat, rate, rate_text = _cii_tax(el.find(_C("ram:CategoryTradeTax")))
+    tax = el.find(_C("ram:CategoryTradeTax"))
+    cat, rate, rate_text = _cii_tax(tax)
+    code_any, rate_any = _cii_any_type(tax)
     indicator = _t(el.find(_C("ram:ChargeIndicator", "udt:Indicator"))) or ""
     return AllowanceCharge(
         el=el,
@@ -103,6 +113,8 @@ def _cii_ac(el: El) -> AllowanceCharge:
         category=cat,
         rate=rate,
         rate_text=rate_text,
+        code_any_scheme=code_any,
+        rate_any_scheme=rate_any,
     )
 
 
@@ -118,6 +130,7 @@ def read_cii(root: El) -> Model:
         m.bt2 = _cii_date(doc.find(_C("ram:IssueDateTime")))
         m.bt3 = _t(doc.find(_C("ram:TypeCode")))
         m.is_credit_note = m.bt3 in cii.CREDIT_NOTE_TYPES
+    m.syntax_breaches = cii_syntax_breaches(root)
     if tx is None:
         return m
     agr = tx.find(_C("ram:ApplicableHeaderTradeAgreement"))
@@ -136,6 +149,10 @@ def read_cii(root: El) -> Model:
     if dlv is not None:
         for addr in dlv.iterfind(_C("ram:ShipToTradeParty", "ram:PostalTradeAddress")):
             m.deliver_to.append((addr, _t(addr.find(_C("ram:CountryID")))))
+        m.deliver_to_country = next((c for _, c in m.deliver_to if c is not None), None)
+        m.actual_delivery_date = _cii_date(
+            dlv.find(_C("ram:ActualDeliverySupplyChainEvent", "ram:OccurrenceDateTime"))
+        )
     if stl is not None:
         m.bt5 = _t(stl.find(_C("ram:InvoiceCurrencyCode")))
         m.bt6 = _t(stl.find(_C("ram:TaxCurrencyCode")))
@@ -151,6 +168,10 @@ def read_cii(root: El) -> Model:
             m.period = period
             m.period_start = _cii_date(period.find(_C("ram:StartDateTime")))
             m.period_end = _cii_date(period.find(_C("ram:EndDateTime")))
+            m.period_has_terms = (
+                period.find(_C("ram:StartDateTime")) is not None
+                or period.find(_C("ram:EndDateTime")) is not None
+            )
         for tax in stl.iterfind(_C("ram:ApplicableTradeTax")):
             cat, rate, rate_text = _cii_tax(tax)
             m.breakdowns.append(
@@ -167,7 +188,12 @@ def read_cii(root: El) -> Model:
                     due_date_code=_t(tax.find(_C("ram:DueDateTypeCode"))),
                 )
             )
-        m.doc_acs = [_cii_ac(e) for e in stl.iterfind(_C("ram:SpecifiedTradeAllowanceCharge"))]
+        # Without a charge indicator it is neither an allowance nor a charge (CII-SR-463).
+        m.doc_acs = [
+            _cii_ac(e) for e in stl.iterfind(_C("ram:SpecifiedTradeAllowanceCharge"))
+            if (_t(e.find(_C("ram:ChargeIndicator", "udt:Indicator"))) or "").lower()
+            in ("true", "false", "1", "0")
+        ]
         totals = stl.find(_C("ram:SpecifiedTradeSettlementHeaderMonetarySummation"))
         if totals is not None:
             m.totals = totals
@@ -213,14 +239,17 @@ def read_cii(root: El) -> Model:
         ls = le.find(_C("ram:SpecifiedLineTradeSettlement"))
         la = le.find(_C("ram:SpecifiedLineTradeAgreement"))
         product = le.find(_C("ram:SpecifiedTradeProduct"))
-        cat = rate = rate_text = None
+        cat = rate = rate_text = code_any = rate_any = None
         net = ABSENT
         lp = None
         acs: list[AllowanceCharge] = []
         if ls is not None:
             for tax in ls.iterfind(_C("ram:ApplicableTradeTax")):
                 cat, rate, rate_text = _cii_tax(tax)
+                if code_any is None:
+                    code_any, rate_any = _cii_any_type(tax)
                 if cat is not None:
+                    code_any, rate_any = cat, rate
                     break
             net = _amt(
                 ls.find(
@@ -270,6 +299,8 @@ def read_cii(root: El) -> Model:
                 std_id_schemes=[e.get("schemeID") for e in std_ids],
                 classifications=classes,
                 attributes=attrs,
+                code_any_scheme=code_any,
+                rate_any_scheme=rate_any,
             )
         )
     return m

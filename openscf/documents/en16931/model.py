@@ -93,6 +93,10 @@ class AllowanceCharge:
     category: str | None
     rate: Decimal | None
     rate_text: str | None
+    # The category code and rate whatever the tax scheme says: the official rules sum
+    # amounts into a breakdown by code alone.
+    code_any_scheme: str | None = None
+    rate_any_scheme: Decimal | None = None
 
 
 @dataclass(slots=True)
@@ -130,6 +134,8 @@ class Line:
     std_id_schemes: list[str | None]
     classifications: list[tuple[El, bool]]  # (element, has list id)  BT-158
     attributes: list[tuple[El, bool, bool]]  # (element, has name, has value)  BG-32
+    code_any_scheme: str | None = None
+    rate_any_scheme: Decimal | None = None
 
 
 @dataclass(slots=True)
@@ -190,6 +196,15 @@ class Model:
     mandate_count: int = 0
     additional_docs: list[tuple[El, str | None]] = field(default_factory=list)
     preceding: list[tuple[El, str | None]] = field(default_factory=list)
+    actual_delivery_date: str | None = None  # BT-72
+    period_has_terms: bool = False  # BG-14 holds at least one term
+    deliver_to_country: str | None = None  # BT-80
+    # Coded values for the code-list rules: (rule id, value, element). A value of None
+    # means the code is absent where the rule's context requires one.
+    codes: list[tuple[str, str | None, El]] = field(default_factory=list)
+    # Breaches of the syntax binding's own rules (UBL-SR-*, UBL-DT-*, CII-SR-*), found by
+    # the binding because they are about the syntax, not the semantic model.
+    syntax_breaches: list[tuple[str, El]] = field(default_factory=list)
 
 
 def element_text(el: El | None) -> str | None:

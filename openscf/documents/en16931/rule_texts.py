@@ -5,10 +5,42 @@ artefacts; texts reproduced as data). `WARNING_RULES` lists the rules flagged "w
 The table is long because the standard is: one entry per official rule. It is data only;
 the checks that enforce the rules are in `checks`.
 
-May import: nothing (the standard library's `__future__` only).
+The rules not in the table below (the VAT categories L, M and O, BR-B-*, the code-list
+rules BR-CL-* and the UBL syntax-binding rules) and the code lists themselves are read from
+`published_rules.json`, extracted from CEN's pinned UBL stylesheet by
+`scripts/extract_en16931_rules.py` (its `source` names the file and its SHA-256).
+
+May import: the standard library.
 """
 
 from __future__ import annotations
+
+import json
+from pathlib import Path
+
+_PUBLISHED = json.loads((Path(__file__).parent / "published_rules.json").read_text("utf-8"))
+
+PUBLISHED_RULES: dict[str, str] = {r: v["flag"] for r, v in _PUBLISHED["rules"].items()}
+"""Every rule of CEN's UBL validation artefacts (validation-1.3.16), with its flag."""
+
+CII_SYNTAX_RULES: dict[str, str] = {r: v["flag"] for r, v in _PUBLISHED["cii_rules"].items()}
+"""The CII syntax-binding rules (CII-SR-*) of the pinned CII stylesheet, with their flags."""
+
+PUBLISHED_SOURCE: dict[str, str] = _PUBLISHED["source"]
+
+CODE_LISTS: dict[str, frozenset[str]] = {
+    rule if not key else f"{rule}:{key}": frozenset(codes)
+    for rule, lists in _PUBLISHED["code_lists"].items()
+    for key, codes in lists.items()
+}
+"""The code list of each BR-CL rule; BR-CL-01 has one per document type
+(`BR-CL-01:InvoiceTypeCode`, `BR-CL-01:CreditNoteTypeCode`), BR-CL-10 adds `BR-CL-10:SEPA`."""
+
+UBL_DATA_TYPE_ELEMENTS: dict[str, list[str]] = _PUBLISHED["ubl_data_type_elements"]
+"""The UBL 2.1 basic components named ...Amount and ...BinaryObject (from the UBL schema)."""
+
+# BR-CL-08 looks the subject code up as a substring of the list as written.
+NOTE_SUBJECTS_TEXT = " " + " ".join(_PUBLISHED["code_lists"]["BR-CL-08"][""]) + " "
 
 MESSAGES: dict[str, str] = {
     "BR-01": "An Invoice shall have a Specification identifier (BT-24).",
@@ -194,4 +226,9 @@ MESSAGES: dict[str, str] = {
     "BR-O-14": 'An Invoice that contains a VAT breakdown group (BG-23) with a VAT category code (BT-118) "Not subject to VAT" shall not contain Document level charges (BG-21) where Document level charge VAT category code (BT-102) is not "Not subject to VAT".',
 }
 
-WARNING_RULES: frozenset[str] = frozenset({"BR-51"})
+for _rule, _entry in (*_PUBLISHED["rules"].items(), *_PUBLISHED["cii_rules"].items()):
+    MESSAGES.setdefault(_rule, _entry["text"])
+
+WARNING_RULES: frozenset[str] = frozenset(
+    r for r, flag in (*PUBLISHED_RULES.items(), *CII_SYNTAX_RULES.items()) if flag == "warning"
+)

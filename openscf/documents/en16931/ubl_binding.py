@@ -30,6 +30,7 @@ from openscf.documents.en16931.model import (
 from openscf.documents.en16931.model import amount_of as _amt
 from openscf.documents.en16931.model import element_text as _t
 from openscf.documents.en16931.model import to_decimal as _dec
+from openscf.documents.en16931.ubl_syntax import ubl_scan
 
 __all__ = ["read_ubl"]
 
@@ -46,6 +47,13 @@ def _ubl_tax_category(el: El | None) -> tuple[str | None, Decimal | None, str | 
         return None, None, None
     rate_text = _t(el.find(_CBC("Percent")))
     return _t(el.find(_CBC("ID"))), _dec(rate_text), rate_text
+
+
+def _ubl_any_scheme(el: El | None) -> tuple[str | None, Decimal | None]:
+    """(category, rate) of a tax category, whatever its tax scheme."""
+    if el is None:
+        return None, None
+    return _t(el.find(_CBC("ID"))), _dec(_t(el.find(_CBC("Percent"))))
 
 
 def _ubl_party(party: El | None, *, trading_name_is_name: bool = False) -> PartyTerms:
@@ -91,7 +99,9 @@ def _ubl_party(party: El | None, *, trading_name_is_name: bool = False) -> Party
 
 
 def _ubl_ac(el: El) -> AllowanceCharge:
-    cat, rate, rate_text = _ubl_tax_category(el.find(_CAC("TaxCategory")))
+    tc = el.find(_CAC("TaxCategory"))
+    cat, rate, rate_text = _ubl_tax_category(tc)
+    code_any, rate_any = _ubl_any_scheme(tc)
     return AllowanceCharge(
         el=el,
         is_charge=(_t(el.find(_CBC("ChargeIndicator"))) or "").lower() in ("true", "1"),
@@ -102,6 +112,8 @@ def _ubl_ac(el: El) -> AllowanceCharge:
         category=cat,
         rate=rate,
         rate_text=rate_text,
+        code_any_scheme=code_any,
+        rate_any_scheme=rate_any,
     )
 
 
@@ -133,6 +145,16 @@ def read_ubl(root: El) -> Model:
         m.period_start = _t(period.find(_CBC("StartDate")))
         m.period_end = _t(period.find(_CBC("EndDate")))
         m.period_code = _t(period.find(_CBC("DescriptionCode")))
+        m.period_has_terms = len(period) > 0
+    delivery = root.find(_CAC("Delivery"))
+    if delivery is not None:
+        date = delivery.find(_CBC("ActualDeliveryDate"))
+        if date is not None and len(date.text or "") > 1:
+            m.actual_delivery_date = date.text
+        m.deliver_to_country = _t(
+            delivery.find(_U("cac:DeliveryLocation", "cac:Address", "cac:Country",
+                             "cbc:IdentificationCode"))
+        )
     totals = root.find(_CAC("LegalMonetaryTotal"))
     if totals is not None:
         m.totals = totals
@@ -179,14 +201,16 @@ def read_ubl(root: El) -> Model:
     for le in root.iterfind(line_tag):
         qty = le.find(qty_tag)
         item = le.find(_CAC("Item"))
-        cat = rate = rate_text = None
+        cat = rate = rate_text = code_any = rate_any = None
         std_ids: list[El] = []
         classes: list[tuple[El, bool]] = []
         attrs: list[tuple[El, bool, bool]] = []
         name = None
         if item is not None:
             name = _t(item.find(_CBC("Name")))
-            cat, rate, rate_text = _ubl_tax_category(item.find(_CAC("ClassifiedTaxCategory")))
+            ctc = item.find(_CAC("ClassifiedTaxCategory"))
+            cat, rate, rate_text = _ubl_tax_category(ctc)
+            code_any, rate_any = _ubl_any_scheme(ctc)
             std_ids = list(item.iterfind(_U("cac:StandardItemIdentification", "cbc:ID")))
             classes = [
                 (c, bool(c.get("listID")))
@@ -220,6 +244,8 @@ def read_ubl(root: El) -> Model:
                 std_id_schemes=[e.get("schemeID") for e in std_ids],
                 classifications=classes,
                 attributes=attrs,
+                code_any_scheme=code_any,
+                rate_any_scheme=rate_any,
             )
         )
     for pm in root.iterfind(_CAC("PaymentMeans")):
@@ -245,4 +271,5 @@ def read_ubl(root: El) -> Model:
         (e, _t(e.find(_U("cac:InvoiceDocumentReference", "cbc:ID"))))
         for e in root.iterfind(_CAC("BillingReference"))
     ]
+    m.codes, m.syntax_breaches = ubl_scan(root)
     return m
