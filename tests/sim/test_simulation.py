@@ -57,20 +57,21 @@ def test_two_runs_with_the_same_seed_write_identical_exports(tmp_path: Path) -> 
 
 
 # A regression pin, not a statement of truth: the digests of the shared small run's exports
-# (and of its analysis) as the simulator wrote them when its day loop was split into one
-# module per mechanism. A refactoring of the simulator must leave every one unchanged; a
-# change that is meant to alter the simulated history (a new mechanism, a new draw) updates
-# them in the same commit and says so.
+# (and of its analysis) as the simulator wrote them once fraud stopped being given away by
+# artefacts and outcomes moved out of the observable tables. A refactoring of the simulator
+# must leave every one unchanged; a change that is meant to alter the simulated history (a
+# new mechanism, a new draw) updates them in the same commit and says so.
 GOLDEN_DIGESTS = {
-    "firms": "045056b71900ab6fd16c5e2e8edd12ae474334f6cde831bfaab321bd7bb79881",
-    "orders": "00531b4964d56d4d98616c3d34d8122228555ef577ecf980a1737f3aeb0e0fef",
-    "invoices": "829addc92821bcd2a281c59817a6fa89a24c12b41c89911c85b36be189ccac76",
-    "receivables": "51d7d833bcff2f600d78611ea6327bda5f9a04889b2c9049390dc034445b29b8",
-    "payments": "dd8d809afc52d0783c67e550a64107385548427c46f340f3b6d4d1347f13f309",
-    "events": "0a88c990bb82dbce627e7a462bd6349c0a4278f991dab2b369498808477887bf",
-    "labels": "918090174cb41eeccd4f412051e333b06e548ca2b6fce307265c581b9b7e6a27",
-    "health": "e827ef783a9ec86c7db197cd0e64a8ab00ceb3cfd0a54a5b91d100091d11d813",
-    "analysis": "70c3164a68d41e9e1a2ae8894e9f3c98f346fc5c84dc3aacead512b300733652",
+    "firms": "7927cc4f17e296a03669f2bdd6e4b320ce2153b13a20f93a6c9466f650add1e7",
+    "orders": "774342f749bedfdc416c8f784ff9946450a26579407ca62638e334e747e8a47f",
+    "invoices": "6f64eaa3bd6a4a148b0af300f43f8770aa877fd325e248c89ffa279f3c1c672e",
+    "receivables": "ecd0c84ec971dc4e8972563a8fa3d704d5b2260a01c51123d2c65a13c498c19a",
+    "payments": "2f4be976633363e313d634fa8cd641d5b11c2ed88a652e7bec089136bfb3ab20",
+    "events": "c21f6785ba2365411b90df110bb0dd8228b07795cdba40d7d6f49b8c65c305db",
+    "labels": "3b9ef2128a099ecf39bb4150cb2da3a09764b7a544d4e5c1856ea9a7e7eb1fc8",
+    "health": "fef9d9116db74a35cf111bcb635f7deca5e3f9dc758bf2f00c8df230e49fccf2",
+    "outcomes": "d651eaf4ed3074478592b27e3f472fa31ef9c05ca3f8abd5a202c9b59be62238",
+    "analysis": "0eddb64aca786c6fdb5de292d9472adf5c4f3d0ae1c35bb8cc17d7eb1596b1b1",
 }
 
 
@@ -114,9 +115,10 @@ def test_receivables_flow_down_the_tiers(simulated: Simulated) -> None:
     tiers_received = Counter(firms[e.to_org_id]["tier"] for e in transfers)
     # Tier-2 and tier-3 suppliers receive pieces of anchor receivables as payment.
     assert tiers_received[2] > 0 and tiers_received[3] > 0
-    paid = [i for i in simulated.table("invoices")
+    tier = {i["invoice_id"]: i["seller_tier"] for i in simulated.table("invoices")}
+    paid = [i for i in simulated.table("outcomes")
             if i["settlement_channel"] == "paid_with_receivable"]
-    assert {i["seller_tier"] for i in paid} >= {2, 3}
+    assert {tier[i["invoice_id"]] for i in paid} >= {2, 3}
 
 
 def test_every_export_keeps_money_as_integers_and_dates_as_dates(simulated: Simulated) -> None:
@@ -139,7 +141,8 @@ def test_invoices_carry_terms_of_30_to_120_days_and_real_trade_features(
     assert {30, 45, 60} <= set(terms)
     assert any(i["partial_delivery"] for i in invoices)
     assert any(i["late_delivery"] for i in invoices)
-    assert any(i["disputed"] and i["credit_note_minor"] > 0 for i in invoices)
+    credit = {i["invoice_id"]: i["credit_note_minor"] for i in simulated.table("outcomes")}
+    assert any(i["disputed"] and credit[i["invoice_id"]] > 0 for i in invoices)
 
 
 def test_every_fraud_label_refers_to_invoices_that_exist(simulated: Simulated) -> None:
@@ -166,10 +169,9 @@ def test_exact_duplicates_are_refused_and_altered_ones_get_through_to_be_flagged
     seen = Counter()
     for x in duplicates:
         dup, original = invoices[x["invoice_id"]], invoices[x["related_invoice_id"]]
-        # The same trade behind it: same parties, same order, same amount.
-        assert (dup["seller_id"], dup["buyer_id"], dup["order_id"], dup["amount_minor"]) == (
-            original["seller_id"], original["buyer_id"], original["order_id"],
-            original["amount_minor"])
+        # The same claim: same parties, same amount (on a date and an order of its own).
+        assert (dup["seller_id"], dup["buyer_id"], dup["amount_minor"]) == (
+            original["seller_id"], original["buyer_id"], original["amount_minor"])
         assert original["invoice_id"] in receivables
         if x["variant"] in ("exact", "case"):
             assert dup["invoice_number"].strip().upper() == original["invoice_number"]
@@ -182,26 +184,28 @@ def test_exact_duplicates_are_refused_and_altered_ones_get_through_to_be_flagged
     assert seen["refused:invoice_already_confirmed"] > 0 and seen["confirmed"] > 0
 
 
-def test_phantom_invoices_have_no_order_or_delivery_behind_them(simulated: Simulated) -> None:
+def test_phantom_invoices_have_no_real_order_behind_them(simulated: Simulated) -> None:
     invoices = {i["invoice_id"]: i for i in simulated.table("invoices")}
+    orders = {o["order_id"]: o for o in simulated.table("orders")}
     phantoms = [x for x in simulated.table("labels") if x["label"] == "phantom_invoice"]
     assert phantoms
     for x in phantoms:
         inv = invoices[x["invoice_id"]]
-        assert inv["order_id"] is None and inv["delivered_on"] is None
+        # It quotes a fake order, entered by the fraudster before the invoice.
+        fake = json.loads(x["detail"])["fabricated_order"]
+        assert inv["order_id"] == fake and orders[fake]["ordered_on"] <= inv["issued_on"]
+        quoting = [i for i in invoices.values() if i["order_id"] == fake]
+        assert quoting == [inv]  # no genuine invoice, no delivery behind it
     outcomes = {x["platform_outcome"] for x in phantoms}
     assert "rejected_by_buyer" in outcomes  # the anchor's three-way match caught some
 
 
 def test_circular_trading_passes_receivables_around_related_firms(
         simulated: Simulated) -> None:
-    import json
-    firms = {f["org_id"]: f for f in simulated.table("firms")}
     labels = simulated.table("labels")
     ring = next(x for x in labels if x["label"] == "circular_trading_ring")
     members = json.loads(ring["detail"])["members"]
     assert len(members) >= 3
-    assert len({firms[m]["ownership_group"] for m in members}) == 1
     hops = [x for x in labels if x["label"] == "circular_trading"
             and x["platform_outcome"] == "transferred" and x["ring"] == ring["ring"]]
     assert hops
@@ -221,7 +225,7 @@ def test_volume_jumps_bill_more_than_was_ordered(simulated: Simulated) -> None:
     assert jumps
     for x in jumps:
         inv = invoices[x["invoice_id"]]
-        assert inv["amount_minor"] > 2 * inv["ordered_minor"] > 0
+        assert inv["amount_minor"] > 1.4 * inv["ordered_minor"] > 0
 
 
 def test_a_defaulted_firm_stops_trading(simulated: Simulated) -> None:
