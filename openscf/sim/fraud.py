@@ -29,7 +29,9 @@ draw from the shared behaviour stream like any invoice (they are invoices).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from itertools import pairwise
 from typing import TYPE_CHECKING
 
@@ -38,6 +40,7 @@ from openscf.sim import finance, trade, transfer
 from openscf.sim.ledger import (
     BY_RECEIVABLE,
     DUPLICATE,
+    LIVE,
     PAYS_FOR_NOTHING,
     PENDING,
     PHANTOM,
@@ -50,7 +53,7 @@ if TYPE_CHECKING:
     from openscf.sim.economy import Economy
 
 __all__ = ["FraudPlan", "billed_minor", "bust_out", "label_volume_jump",
-           "maybe_present_again", "note_delivery", "plan_fraud", "present_fraud",
+           "maybe_present_again", "note_delivery", "plan_fraud", "present_fraud", "presentations",
            "trade_in_rings"]
 
 
@@ -81,6 +84,9 @@ class FraudPlan:
     fake_orders: list[list[int]] = field(default_factory=list)
     fake_order_days: dict[int, list[int]] = field(default_factory=dict)
     ring_orders: dict[tuple[int, int], int] = field(default_factory=dict)
+    # Today's ring rounds, invoiced and waiting for their piece to go round:
+    # (ring, piece, circle of firms, hop invoices).
+    ring_rounds: list[tuple[int, int, list[int], list[int]]] = field(default_factory=list)
 
 
 def _cases(e: Economy, per_1000_supplier_years: float) -> int:
@@ -205,48 +211,70 @@ def label_volume_jump(e: Economy, seller: int, invoice: int, day: int,
 
 
 def present_fraud(e: Economy, day: int) -> None:
-    """Today's phantom invoices and duplicates, presented like any other invoice, and the
-    bust-outs due today."""
-    book = e.book
+    """Today's bust-outs and the fake orders entered today. (The phantoms and duplicates
+    themselves are presented among the day's genuine invoices: `presentations`.)"""
     bust_out(e, day)
     _enter_fake_orders(e, day)
-    for slot in e.agenda["present_phantom"].pop(day, []):
-        firm, buyer, amount, order = e.fraud_plan.fake_orders[slot]
-        if not e.alive[firm] or order < 0:
-            continue
-        delivered = max(0, day - int(e.rng_fraud.integers(0, 4)))
-        invoice = trade.issue_invoice(e, firm, buyer, order, amount, amount, day, delivered,
-                                      PHANTOM)
-        book.add_label("phantom_invoice", firm=firm, invoice=invoice, day=day,
-                       amount_minor=amount, detail={"fabricated_order": f"ord_{order}"},
-                       outcome="rejected_by_buyer" if book.invoice_channel[invoice] == REJECTED
-                       else "presented")
-    for original, variant, fake in e.agenda["present_duplicate"].pop(day, []):
-        seller, buyer = book.invoice_seller[original], book.invoice_buyer[original]
-        if not e.alive[seller]:
-            continue
-        number = _presented_number(e, book.invoice_number[original], variant)
-        # It quotes the link's latest other order, or a fabricated one, and that order's
-        # delivery: its own date and order, not the original's.
-        amount = book.invoice_amount_minor[original]
-        last = e.fraud_plan.last_delivery.get((seller, buyer))
-        fabricated = fake >= 0 or last is None or last[0] == book.invoice_order[original]
-        if not fabricated and last is not None:
-            order, ordered, delivered = last
-        else:
-            # A fake order entered when the duplicate was planned (or, if the link's only
-            # later delivery was the rest of the original's order, today).
-            order = fake if fake >= 0 else book.add_order(seller, buyer, day, amount)
-            ordered, delivered = amount, max(book.order_day[order], day - int(
-                e.rng_fraud.integers(0, 4)))
-        invoice = trade.issue_invoice(e, seller, buyer, order, ordered, amount, day,
-                                      delivered, DUPLICATE, number=number)
-        book.add_label("duplicate_invoice", firm=seller, invoice=invoice, related=original,
-                       day=day, variant=variant,
-                       detail={"fabricated_order": f"ord_{order}"} if fabricated else None,
-                       amount_minor=book.invoice_amount_minor[original],
-                       outcome="presented" if e.firms[buyer].kind == "anchor"
-                       else "off_platform")
+
+
+def presentations(e: Economy, day: int) -> list[Callable[[], None]]:
+    """Today's phantom invoices, duplicates and ring rounds' invoices, each to be issued
+    (like any other invoice) at its place among the day's deliveries, so that no position
+    in the day's run of invoices (ids, confirmation order) marks them."""
+    if day >= e.trading_days or (e.start.weekday() + day) % 7 >= 5:
+        return []
+    todo: list[Callable[[], None]] = [
+        partial(_present_phantom, e, slot, day)
+        for slot in e.agenda["present_phantom"].pop(day, [])]
+    todo += [partial(_present_duplicate, e, original, variant, fake, day)
+             for original, variant, fake in e.agenda["present_duplicate"].pop(day, [])]
+    if day % 10 == 3:
+        todo += [partial(_issue_ring_round, e, ring_id, day)
+                 for ring_id in range(len(e.world.rings))]
+    return todo
+
+
+def _present_phantom(e: Economy, slot: int, day: int) -> None:
+    book = e.book
+    firm, buyer, amount, order = e.fraud_plan.fake_orders[slot]
+    if not e.alive[firm] or order < 0:
+        return
+    delivered = max(0, day - int(e.rng_fraud.integers(0, 4)))
+    invoice = trade.issue_invoice(e, firm, buyer, order, amount, amount, day, delivered,
+                                  PHANTOM)
+    book.add_label("phantom_invoice", firm=firm, invoice=invoice, day=day,
+                   amount_minor=amount, detail={"fabricated_order": f"ord_{order}"},
+                   outcome="rejected_by_buyer" if book.invoice_channel[invoice] == REJECTED
+                   else "presented")
+
+
+def _present_duplicate(e: Economy, original: int, variant: str, fake: int, day: int) -> None:
+    book = e.book
+    seller, buyer = book.invoice_seller[original], book.invoice_buyer[original]
+    if not e.alive[seller]:
+        return
+    number = _presented_number(e, book.invoice_number[original], variant)
+    # It quotes the link's latest other order, or a fabricated one, and that order's
+    # delivery: its own date and order, not the original's.
+    amount = book.invoice_amount_minor[original]
+    last = e.fraud_plan.last_delivery.get((seller, buyer))
+    fabricated = fake >= 0 or last is None or last[0] == book.invoice_order[original]
+    if not fabricated and last is not None:
+        order, ordered, delivered = last
+    else:
+        # A fake order entered when the duplicate was planned (or, if the link's only
+        # later delivery was the rest of the original's order, today).
+        order = fake if fake >= 0 else book.add_order(seller, buyer, day, amount)
+        ordered, delivered = amount, max(book.order_day[order], day - int(
+            e.rng_fraud.integers(0, 4)))
+    invoice = trade.issue_invoice(e, seller, buyer, order, ordered, amount, day,
+                                  delivered, DUPLICATE, number=number)
+    book.add_label("duplicate_invoice", firm=seller, invoice=invoice, related=original,
+                   day=day, variant=variant,
+                   detail={"fabricated_order": f"ord_{order}"} if fabricated else None,
+                   amount_minor=book.invoice_amount_minor[original],
+                   outcome="presented" if e.firms[buyer].kind == "anchor"
+                   else "off_platform")
 
 
 def _presented_number(e: Economy, number: str, variant: str) -> str:
@@ -279,50 +307,73 @@ def maybe_present_again(e: Economy, invoice: int, day: int,
         (invoice, variant, fake))
 
 
+def _issue_ring_round(e: Economy, ring_id: int, day: int) -> None:
+    """A ring's fake invoices for today's round, issued among the day's genuine invoices;
+    the piece goes round later in the day (`trade_in_rings`)."""
+    book = e.book
+    ring = e.world.rings[ring_id]
+    if not all(e.alive[m] for m in ring):
+        return
+    program = set.intersection(*(set(e.firms[m].programs) for m in ring))
+    if not program:
+        return
+    usable = [(k, transfer.usable_piece(e, m, frozenset(program), 1, day + 10))
+              for k, m in enumerate(ring)]
+    holding = [(k, p) for k, p in usable if p >= 0]
+    if not holding:
+        return
+    k, p = holding[0]
+    # Round the circle from the member holding a piece, back to it.
+    circle = [*ring[k:], *ring[:k], ring[k]]
+    amount = book.piece_face_minor[p]
+    invoices = []
+    for payer, payee in pairwise(circle):
+        # Each hop's invoice quotes a fabricated order and bills a little more than the
+        # piece that pays it (the rest is said to be paid in cash): no equal amounts
+        # around the circle.
+        billed = scale_minor(amount, e.rng_fraud.uniform(1.0, 1.12))
+        fake = e.fraud_plan.ring_orders[(payee, payer)]
+        invoice = trade.issue_invoice(
+            e, payee, payer, fake, book.order_amount_minor[fake], billed, day,
+            max(book.order_day[fake], day - int(e.rng_fraud.integers(0, 4))), RING)
+        book.add_label("circular_trading", firm=payee, invoice=invoice, day=day,
+                       ring=ring_id, amount_minor=amount, outcome="issued")
+        invoices.append(invoice)
+    e.fraud_plan.ring_rounds.append((ring_id, p, circle, invoices))
+    _order_for_next_round(e, e.fraud_plan, ring, amount, day)
+
+
 def trade_in_rings(e: Economy, day: int) -> None:
-    """Circular trading: related firms pass a piece around, each hop 'paying' a fake
-    invoice, then sell it to a funder as if it were real trade."""
-    if not e.world.rings or day % 10 != 3:
+    """Circular trading: the firms of a ring pass a piece around, each hop 'paying' one of
+    the fake invoices issued earlier today, then sell it to a funder as if it were real
+    trade. A piece used for something else in between makes the round fail."""
+    rounds, e.fraud_plan.ring_rounds = e.fraud_plan.ring_rounds, []
+    if not rounds:
         return
     book = e.book
     items: list[tuple[str, c.Command]] = []
     plans = []
-    for ring_id, ring in enumerate(e.world.rings):
-        if not all(e.alive[m] for m in ring):
+    for _ring_id, p, circle, invoices in rounds:
+        if book.piece_status[p] != LIVE or book.piece_holder[p] != circle[0] or (
+                book.piece_is_encumbered[p]):
+            for invoice in invoices:
+                for label in book.labels_for_invoice(invoice):
+                    label["outcome"] = "piece_gone"
             continue
-        program = set.intersection(*(set(e.firms[m].programs) for m in ring))
-        if not program:
-            continue
-        usable = [(k, transfer.usable_piece(e, m, frozenset(program), 1, day + 10))
-                  for k, m in enumerate(ring)]
-        holding = [(k, p) for k, p in usable if p >= 0]
-        if not holding:
-            continue
-        k, p = holding[0]
-        # Round the circle from the member holding a piece, back to it.
-        circle = [*ring[k:], *ring[:k], ring[k]]
-        amount = book.piece_face_minor[p]
         hops = []
         current = p
-        for payer, payee in pairwise(circle):
-            # Each hop's invoice quotes a fabricated order and bills a little more than the
-            # piece that pays it (the rest is said to be paid in cash): no equal amounts
-            # around the circle.
-            billed = scale_minor(amount, e.rng_fraud.uniform(1.0, 1.12))
-            fake = e.fraud_plan.ring_orders[(payee, payer)]
-            invoice = trade.issue_invoice(
-                e, payee, payer, fake, book.order_amount_minor[fake], billed, day,
-                max(book.order_day[fake], day - int(e.rng_fraud.integers(0, 4))), RING)
-            new = book.add_piece(payee, book.piece_anchor[p], amount, book.piece_due_day[p],
-                                 PAYS_FOR_NOTHING, book.piece_root_invoice[p])
+        for (payer, payee), invoice in zip(pairwise(circle), invoices, strict=True):
+            new = book.add_piece(payee, book.piece_anchor[p], book.piece_face_minor[p],
+                                 book.piece_due_day[p], PAYS_FOR_NOTHING,
+                                 book.piece_root_invoice[p])
             items.append((e.firms[payer].maker, c.TransferReceivable(
                 f"rcv_{current}", e.firms[payee].org_id, new_receivable_id=f"rcv_{new}")))
             hops.append((current, new, invoice))
-            book.add_label("circular_trading", firm=payee, invoice=invoice, piece=new,
-                           day=day, ring=ring_id, amount_minor=amount, outcome="transferred")
+            for label in book.labels_for_invoice(invoice):
+                label["piece"] = new
+                label["outcome"] = "transferred"
             current = new
         plans.append(hops)
-        _order_for_next_round(e, e.fraud_plan, ring, amount, day)
     if not items:
         return
     codes = iter(e.platform.run(items))

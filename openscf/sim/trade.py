@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -210,14 +210,19 @@ def place_orders(e: Economy, day: int) -> None:
 
 def deliver(e: Economy, day: int) -> None:
     """Today's deliveries, each invoiced at once (sometimes above the order: agreed extras;
-    a volume-jump fraudster bills far more), and corrected invoices after a rejection
-    (their delivery day is the original one)."""
-    todo = e.agenda["deliver"].pop(day, None)
-    if not todo:
-        return
+    a volume-jump fraudster bills far more), corrected invoices after a rejection (their
+    delivery day is the original one), and today's phantoms and duplicates among them."""
+    todo: list[Any] = e.agenda["deliver"].pop(day, [])
+    # Today's phantoms and duplicates go in at random places among the deliveries.
+    for present in fraud.presentations(e, day):
+        todo.insert(int(e.rng_fraud.integers(0, len(todo) + 1)), present)
     book = e.book
     rng = e.rng_behaviour
-    for order, amount, ordered, is_late, is_partial, delivered_day in todo:
+    for item in todo:
+        if callable(item):
+            item()
+            continue
+        order, amount, ordered, is_late, is_partial, delivered_day = item
         seller, buyer = book.order_seller[order], book.order_buyer[order]
         if not (e.alive[seller] and e.alive[buyer]):
             continue  # a firm that defaulted neither delivers nor takes delivery

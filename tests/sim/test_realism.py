@@ -88,6 +88,26 @@ def test_invoice_numbers_are_each_firms_own_and_do_not_encode_the_index(
     assert rising and np.mean(rising) > 0.9
 
 
+def test_fraud_comes_at_no_particular_place_in_the_days_invoices(
+        simulated: Simulated) -> None:
+    # Invoice ids (and the log's order) follow the order in which invoices were issued:
+    # fraud presented after each day's genuine invoices would be found by its position.
+    by_day: dict[Any, list[tuple[int, str]]] = defaultdict(list)
+    for i in simulated.table("invoices"):
+        by_day[i["issued_on"]].append((int(i["invoice_id"][4:]), i["invoice_id"]))
+    fraud = _fraud_invoices(simulated)
+    position: dict[str, float] = {}
+    for rows in by_day.values():
+        rows.sort()
+        for k, (_, invoice) in enumerate(rows):
+            position[invoice] = k / max(1, len(rows) - 1)
+    genuine = np.array([p for i, p in position.items() if i not in fraud])
+    for kinds in (("phantom_invoice", "duplicate_invoice"), ("circular_trading",)):
+        presented = [p for i, p in position.items() if fraud.get(i) in kinds]
+        assert len(presented) >= 8
+        assert _auc(np.array(presented), genuine) < 0.75, kinds
+
+
 def test_duplicates_carry_their_own_order_and_dates(simulated: Simulated) -> None:
     invoices = {i["invoice_id"]: i for i in simulated.table("invoices")}
     duplicates = [x for x in simulated.table("labels") if x["label"] == "duplicate_invoice"]

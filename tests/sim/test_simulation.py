@@ -63,15 +63,15 @@ def test_two_runs_with_the_same_seed_write_identical_exports(tmp_path: Path) -> 
 # new mechanism, a new draw) updates them in the same commit and says so.
 GOLDEN_DIGESTS = {
     "firms": "7927cc4f17e296a03669f2bdd6e4b320ce2153b13a20f93a6c9466f650add1e7",
-    "orders": "774342f749bedfdc416c8f784ff9946450a26579407ca62638e334e747e8a47f",
-    "invoices": "6f64eaa3bd6a4a148b0af300f43f8770aa877fd325e248c89ffa279f3c1c672e",
-    "receivables": "ecd0c84ec971dc4e8972563a8fa3d704d5b2260a01c51123d2c65a13c498c19a",
-    "payments": "2f4be976633363e313d634fa8cd641d5b11c2ed88a652e7bec089136bfb3ab20",
-    "events": "c21f6785ba2365411b90df110bb0dd8228b07795cdba40d7d6f49b8c65c305db",
-    "labels": "3b9ef2128a099ecf39bb4150cb2da3a09764b7a544d4e5c1856ea9a7e7eb1fc8",
-    "health": "fef9d9116db74a35cf111bcb635f7deca5e3f9dc758bf2f00c8df230e49fccf2",
-    "outcomes": "d651eaf4ed3074478592b27e3f472fa31ef9c05ca3f8abd5a202c9b59be62238",
-    "analysis": "0eddb64aca786c6fdb5de292d9472adf5c4f3d0ae1c35bb8cc17d7eb1596b1b1",
+    "orders": "e250393f972480178bdb86f2bcb7597608b99783bbd22ef045d40a296a87472d",
+    "invoices": "7a53ddf3a47abddf37236647f1f8684cd1cca92cad24b466b13651efcb633296",
+    "receivables": "ed0e21b01382817d3c7b3e5fa27aee65a61c487d7e1be9ce71ff20fc3cf9a07d",
+    "payments": "be9347ca3cef437641f19a7d382b16eb6a6951162ad5b4c0789850ec1199c240",
+    "events": "090d23ddf4016b6d7c1e9f461f49deeb1d526364d3562a0f88d73a2d041e6ac1",
+    "labels": "9523616a233c80de04fbd94e8392e222359f315deefb3e73b4d5869baab5d432",
+    "health": "77a98b8c76e6e1b7ad705ad3dbb61c5e232e4351d5b89b6f9ec03f721435da8b",
+    "outcomes": "741e51ec4d994a0bf94b461624dfc9340181139a977a26a3dcd1d5ded07aa170",
+    "analysis": "c296241715549db467ebc68dfcfcdd905cc2c70442921217e0cbaecb077e29a6",
 }
 
 
