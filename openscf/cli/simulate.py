@@ -76,8 +76,8 @@ def simulate(
 
     Anchors, suppliers in tiers and funders trade for MONTHS months; the platform is driven
     through its application layer only. Writes OUT/openscf.db, OUT/*.parquet (firms,
-    orders, invoices, receivables, payments, events, labels, health), OUT/report.html and
-    OUT/summary.json. Exits 2 if the invariant replay finds a violation.
+    orders, invoices, receivables, payments, events, labels, health, outcomes),
+    OUT/report.html and OUT/summary.json. Exits 2 if the invariant replay finds a violation.
     """
     if out.exists() and not out.is_dir():
         fail("not_a_directory", f"--out {out} is a file; give a folder for the results")

@@ -119,7 +119,8 @@ class Economy:
         self.due_pieces: defaultdict[int, list[int]] = defaultdict(list)
         self._maturity: dict[int, int] = {}
         self._ids = {"fin": 0, "ofr": 0, "epo": 0}
-        self.number_prefix = [_number_prefix(f.name) for f in self.firms]
+        self.numbering = trade.Numbering.for_firms([f.name for f in self.firms], config.seed,
+                                                   config.start.year)
         self.links = trade.trade_links(self)
         self.fraud_plan = fraud.plan_fraud(self)
 
@@ -223,11 +224,6 @@ class Economy:
         if self.due_pieces:
             last = max(last, max(self.due_pieces) + DEFAULT_AFTER_DAYS + 2)
         return last
-
-
-def _number_prefix(name: str) -> str:
-    letters = [ch for ch in name.upper() if "A" <= ch <= "Z"]
-    return "".join(letters[:2]) + "R" if len(letters) >= 2 else "INV"
 
 
 def _add_months(day: date, months: int) -> date:

@@ -1,10 +1,21 @@
-"""Parquet exports of a simulated economy: what the platform saw, and the ground truth.
+"""Parquet exports of a simulated economy: what the platform could see, and the ground truth.
 
-Platform side (what any participant could reconstruct): `events.parquet` (the signed log),
-`receivables.parquet` (every piece, from the database). Trade side (the firms' own books,
-as an ERP would hold them): `firms.parquet`, `orders.parquet`, `invoices.parquet`,
-`payments.parquet`. Ground truth, kept apart: `labels.parquet` (fraud, defaults, losses)
-and `health.parquet` (each firm's hidden health, monthly).
+Observable tables hold only what the platform (or a participant) could have known at each
+date. Platform side: `events.parquet` (the signed log), `receivables.parquet` (every piece,
+from the database). Trade side (the firms' own books, as an ERP would hold them):
+`firms.parquet`, `orders.parquet`, `invoices.parquet`, `payments.parquet`. Ground truth,
+kept apart and never a model's input: `labels.parquet` (fraud, bust-outs, defaults, losses),
+`health.parquet` (each firm's hidden health, monthly) and `outcomes.parquet` (how each
+invoice ended: its settlement channel, its final credit notes, when it would have been paid
+without the network and how long it took to turn into cash).
+
+`OBSERVABLE` says, for every column of every observable table, from which date its value
+is known: the row's own date (`issued_on` for an invoice), the column's own date for a later
+event (`paid_on`: known on the day of the payment), `START` (registration data, known
+before day one) or `END` (the receivables' current holder, status, amounts paid and
+recovered, and default claim: a snapshot at the export; their history is in the log).
+`as_of` cuts an observable table back to what was known on a day. docs/simulation.md has
+the table in words.
 
 Columns are typed (integers for money in minor units, date32 for dates); rows are in a
 fixed order, so the same seed writes the same tables.
@@ -24,13 +35,43 @@ from sqlalchemy import Engine, select
 
 from openscf.sim.confirmation import program_id
 from openscf.sim.economy import Economy
-from openscf.sim.ledger import CHANNELS
+from openscf.sim.ledger import CHANNELS, INVOICE_KINDS
 from openscf.store import tables as t
 
-__all__ = ["EXPORTS", "export_all"]
+__all__ = ["END", "EXPORTS", "GROUND_TRUTH", "OBSERVABLE", "ROW_DATE", "START", "as_of",
+           "export_all"]
 
 EXPORTS = ("firms", "orders", "invoices", "receivables", "payments", "events", "labels",
-           "health")
+           "health", "outcomes")
+GROUND_TRUTH = ("labels", "health", "outcomes")
+START, END = "<start>", "<end>"
+_AT_ISSUE = ("invoice_id", "invoice_number", "seller_id", "buyer_id", "seller_tier",
+             "buyer_tier", "order_id", "ordered_minor", "amount_minor", "currency",
+             "delivered_on", "issued_on", "due_on", "late_delivery", "partial_delivery",
+             # the buyer disputes an invoice on receipt; the credit note that settles the
+             # dispute is a payment of its own date
+             "disputed")
+# The date of each observable table's rows (a row exists from that date on).
+ROW_DATE = {"firms": START, "orders": "ordered_on", "invoices": "issued_on",
+            "payments": "paid_on", "events": "occurred_at", "receivables": "issued_at"}
+_RECEIVABLE_AT_ISSUE = ("id", "program_id", "obligor_id", "supplier_id", "face_minor",
+                        "currency", "due_on", "issued_at", "invoice_id", "root_id", "parent_id")
+OBSERVABLE: dict[str, dict[str, str]] = {
+    "firms": dict.fromkeys(("org_id", "name", "kind", "tier", "industry", "country",
+                            "annual_sales_minor", "ownership_group", "programs",
+                            "payment_terms_days"), START),
+    "orders": dict.fromkeys(("order_id", "seller_id", "buyer_id", "ordered_on",
+                             "amount_minor", "currency"), "ordered_on"),
+    "invoices": {**dict.fromkeys(_AT_ISSUE, "issued_on"), "paid_on": "paid_on",
+                 "rejected_on": "rejected_on"},
+    "payments": dict.fromkeys(("paid_on", "payer_id", "payee_id", "amount_minor",
+                               "currency", "kind", "invoice_id", "receivable_id"), "paid_on"),
+    "events": dict.fromkeys(("seq", "id", "type", "org_id", "actor_id", "occurred_at",
+                             "body"), "occurred_at"),
+    "receivables": {**dict.fromkeys(_RECEIVABLE_AT_ISSUE, "issued_at"),
+                    **dict.fromkeys(("holder_id", "status", "encumbrance", "paid_minor",
+                                     "recovered_minor", "claim_id"), END)},
+}
 _EPOCH = date(1970, 1, 1)
 
 
@@ -70,7 +111,8 @@ def export_all(economy: Economy, engine: Engine, out: Path,
     out.mkdir(parents=True, exist_ok=True)
     rows: dict[str, int] = {}
     steps = [("firms", _firms), ("orders", _orders), ("invoices", _invoices),
-             ("payments", _payments), ("labels", _labels), ("health", _health)]
+             ("payments", _payments), ("labels", _labels), ("health", _health),
+             ("outcomes", _outcomes)]
     for name, build in steps:
         table = build(economy)
         _write(table, out / f"{name}.parquet")
@@ -128,18 +170,13 @@ def _orders(e: Economy) -> pa.Table:
 
 
 def _invoices(e: Economy) -> pa.Table:
+    """The invoices as seller and buyer knew them: what was on them, and the dates of what
+    happened to them (payment, rejection). How each ended is in `outcomes`."""
     b = e.book
     n = len(b.invoice_seller)
     tier = np.array([x.tier for x in e.firms], dtype=np.int8)
     seller = np.asarray(b.invoice_seller, dtype=np.int64)
     buyer = np.asarray(b.invoice_buyer, dtype=np.int64)
-    issue = np.asarray(b.invoice_issue_day, dtype=np.int64)
-    realised_minor = np.asarray(b.invoice_realised_minor, dtype=np.int64)
-    realised_minor_days = np.asarray(b.invoice_realised_minor_days, dtype=np.int64)
-    days_to_cash = np.where(realised_minor > 0,
-                            realised_minor_days / np.maximum(realised_minor, 1), np.nan)
-    cash_day = np.asarray(b.invoice_cash_day, dtype=np.int64)
-    piece = np.asarray(b.invoice_piece, dtype=np.int64)
     return pa.table({
         "invoice_id": _invoice_ids(e, np.arange(n)),
         "invoice_number": pa.array(b.invoice_number, pa.string()),
@@ -150,22 +187,66 @@ def _invoices(e: Economy) -> pa.Table:
         "order_id": _ids("ord_", b.invoice_order),
         "ordered_minor": pa.array(np.asarray(b.invoice_ordered_minor, dtype=np.int64)),
         "amount_minor": pa.array(np.asarray(b.invoice_amount_minor, dtype=np.int64)),
-        "credit_note_minor": pa.array(np.asarray(b.invoice_credit_minor, dtype=np.int64)),
         "currency": pa.array([e.config.currency] * n),
         "delivered_on": _days(e, b.invoice_delivery_day),
-        "issued_on": _days(e, issue),
+        "issued_on": _days(e, b.invoice_issue_day),
         "due_on": _days(e, b.invoice_due_day),
         "paid_on": _days(e, b.invoice_paid_day),
+        "rejected_on": _days(e, b.invoice_rejected_day),
         "late_delivery": _flags(b.invoice_is_late_delivery),
         "partial_delivery": _flags(b.invoice_is_partial_delivery),
         "disputed": _flags(b.invoice_is_disputed),
+    })
+
+
+def _outcomes(e: Economy) -> pa.Table:
+    """Ground truth per invoice: what it was, how it ended and what it is measured by.
+    Nothing here is observable at the invoice's date (the channel and the credit notes are
+    final values; the cash day without the network comes from the buyer's hidden stress)."""
+    b = e.book
+    n = len(b.invoice_seller)
+    realised_minor = np.asarray(b.invoice_realised_minor, dtype=np.int64)
+    realised_minor_days = np.asarray(b.invoice_realised_minor_days, dtype=np.int64)
+    days_to_cash = np.where(realised_minor > 0,
+                            realised_minor_days / np.maximum(realised_minor, 1), np.nan)
+    return pa.table({
+        "invoice_id": _invoice_ids(e, np.arange(n)),
+        "kind": pa.array([INVOICE_KINDS[k] for k in b.invoice_kind], pa.string()),
         "settlement_channel": pa.array([CHANNELS[k] for k in b.invoice_channel], pa.string()),
-        "receivable_id": _piece_ids(e, piece),
-        # Analysis columns: when the seller would have been paid without the network,
-        # and the amount-weighted days it actually took to turn the invoice into cash.
-        "cash_without_network_on": _days(e, cash_day),
+        "receivable_id": _piece_ids(e, b.invoice_piece),
+        "credit_note_minor": pa.array(np.asarray(b.invoice_credit_minor, dtype=np.int64)),
+        # When the seller would have been paid without the network, and the
+        # amount-weighted days it actually took to turn the invoice into cash.
+        "cash_without_network_on": _days(e, b.invoice_cash_day),
         "days_to_cash": pa.array(days_to_cash, pa.float64()),
     })
+
+
+def as_of(name: str, table: pa.Table, day: date) -> list[dict[str, Any]]:
+    """The rows of observable table `name` known on `day` (its row date on or before it),
+    each with the columns known by then: a later event's column is None, end-of-run
+    snapshot columns are left out. What a model may use on `day`."""
+    known = OBSERVABLE[name]
+    row_date = ROW_DATE[name]
+
+    def on(value: Any) -> date | None:
+        if value is None or isinstance(value, date):
+            return value
+        return date.fromisoformat(str(value)[:10])  # a timestamp in ISO 8601
+
+    out = []
+    for row in table.to_pylist():
+        if row_date != START and on(row[row_date]) > day:  # type: ignore[operator]
+            continue
+        view = {}
+        for column, by in known.items():
+            if by == END:
+                continue
+            when = None if by == START else on(row[by])
+            view[column] = row[column] if by == START or (
+                when is not None and when <= day) else None
+        out.append(view)
+    return out
 
 
 def _payments(e: Economy) -> pa.Table:

@@ -106,6 +106,7 @@ class Ledger:
     # when the buyer would have paid cash without the network (its usual lateness)
     invoice_cash_day: array[int] = field(default_factory=_int64s)
     invoice_paid_day: array[int] = field(default_factory=_int64s)
+    invoice_rejected_day: array[int] = field(default_factory=_int64s)  # by the buyer, or -1
     invoice_piece: array[int] = field(default_factory=_int64s)  # its confirmed piece, or -1
     # what the seller turned into cash, and that amount x the days it took (for the
     # amount-weighted days from invoice to cash)

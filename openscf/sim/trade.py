@@ -13,18 +13,22 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from datetime import date
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from openscf.sim import fraud
+from openscf.sim.draws import Draws
 from openscf.sim.ledger import (
     BY_RECEIVABLE,
     CASH,
     CONFIRMED,
     CREDITED_IN_FULL,
+    PENDING,
     PHANTOM,
     REJECTED,
+    RING,
     TRADE,
     UNPAID,
     Loss,
@@ -35,10 +39,18 @@ from openscf.sim.world import INDUSTRIES, MEDIAN_SALES
 if TYPE_CHECKING:
     from openscf.sim.economy import Economy
 
-__all__ = ["Links", "deliver", "issue_invoice", "pay_in_cash", "payable_minor",
+__all__ = ["Links", "Numbering", "deliver", "issue_invoice", "pay_in_cash", "payable_minor",
            "place_orders", "trade_links"]
 
 WORKING_DAYS_PER_YEAR = 260.0
+NEW_CONTRACTS_PER_LINK_YEAR = 0.04
+NEW_CONTRACT_STREAM = 104_729
+# Genuine invoices above their order: agreed extras and price changes (a few percent), and
+# rarely far above it (a price renegotiated after the order, extra work agreed on site).
+EXTRAS_SHARE, BIG_EXTRAS_SHARE = 0.03, 0.004
+# Anchors reject genuine invoices too (quality, quantity or price disputes); the supplier
+# then issues a corrected invoice on the same order.
+GENUINE_REJECTION_RATE = 0.01
 
 
 @dataclass(frozen=True)
@@ -50,6 +62,55 @@ class Links:
     orders_per_day: np.ndarray  # expected orders per working day
     order_value_eur: np.ndarray  # a typical order's value (float: drives a random size)
     industry: np.ndarray  # the seller's industry, an index into INDUSTRIES
+    # A new contract on the link from this day (a legitimate volume jump), and its factor
+    # on the link's orders; links without one start after the horizon.
+    contract_day: np.ndarray
+    contract_factor: np.ndarray
+
+
+# Invoice number formats, as firms' ERPs write them: {p} the firm's prefix, {y} the year,
+# {yy} its last two digits, {m} the month, {n} the firm's own sequence number.
+NUMBER_FORMATS = ("{p}-{y}-{n:05d}", "{yy}{n:06d}", "RE{y}/{n:04d}", "{p}{n:07d}",
+                  "INV-{n}", "{n:08d}", "{y}{m:02d}-{n:04d}", "{p}/{yy}/{n:05d}",
+                  "F{yy}-{n:06d}", "{p} {n}")
+NUMBERING_STREAM = 7_919
+
+
+@dataclass
+class Numbering:
+    """Each seller's invoice numbers: its own format and sequence (with gaps, for the
+    invoices it sends to customers outside the data), some restarting every year."""
+
+    formats: list[str]
+    prefixes: list[str]
+    sequence: list[int]
+    restarts_yearly: list[bool]
+    year: list[int]
+
+    @classmethod
+    def for_firms(cls, names: list[str], seed: int, first_year: int) -> Numbering:
+        rng = np.random.default_rng([seed, NUMBERING_STREAM])
+        n = len(names)
+        formats = [NUMBER_FORMATS[int(k)] for k in rng.integers(0, len(NUMBER_FORMATS), n)]
+        prefixes = []
+        for name in names:
+            letters = [ch for ch in name.upper() if "A" <= ch <= "Z"]
+            width = int(rng.integers(2, 5))
+            prefixes.append("".join(letters[:width]) or "INV")
+        starts = rng.integers(1, 10 ** rng.integers(2, 5, n))
+        return cls(formats, prefixes, [int(x) for x in starts],
+                   [("{y}" in f or "{yy}" in f) and bool(rng.random() < 0.5)
+                    for f in formats], [first_year] * n)
+
+    def next(self, seller: int, on: date, rng: Draws) -> str:
+        if on.year != self.year[seller]:
+            self.year[seller] = on.year
+            if self.restarts_yearly[seller]:
+                self.sequence[seller] = 0
+        self.sequence[seller] += rng.geometric(0.6)
+        return self.formats[seller].format(p=self.prefixes[seller], y=on.year,
+                                           yy=f"{on.year % 100:02d}", m=on.month,
+                                           n=self.sequence[seller])
 
 
 def trade_links(e: Economy) -> Links:
@@ -63,13 +124,27 @@ def trade_links(e: Economy) -> Links:
     buyer = np.array(w.link_buyer, dtype=np.int64)
     share = np.array(w.link_share)
     sales = np.array([f.sales_eur for f in e.firms])
+    # New contracts (a bigger share of the buyer's needs, a new product line): a few links a
+    # year order two to four times as much from some day on. Their own stream, so the
+    # world and the other histories do not depend on them.
+    rng = np.random.default_rng([e.config.seed, NEW_CONTRACT_STREAM])
+    n = len(seller)
+    has_contract = rng.random(n) < NEW_CONTRACTS_PER_LINK_YEAR * e.trading_days / 365
+    contract_day = np.where(has_contract, rng.integers(0, max(1, e.trading_days), n),
+                            np.iinfo(np.int64).max)
+    contract_factor = rng.uniform(1.8, 4.0, n)
+    for li in np.flatnonzero(has_contract).tolist():
+        e.book.add_label("new_contract", firm=int(seller[li]), day=int(contract_day[li]),
+                         detail={"buyer": e.firms[int(buyer[li])].org_id,
+                                 "factor": round(float(contract_factor[li]), 2)})
     return Links(
         seller=seller, buyer=buyer,
         # Orders arrive on working days only.
         orders_per_day=per_year[seller] * share / WORKING_DAYS_PER_YEAR,
         order_value_eur=sales[seller] / np.maximum(per_year[seller], 1.0),
         industry=np.array([INDUSTRIES.index(e.firms[s].industry) for s in seller],
-                          dtype=np.int64))
+                          dtype=np.int64),
+        contract_day=contract_day, contract_factor=contract_factor)
 
 
 def season(e: Economy, day: int) -> np.ndarray:
@@ -97,6 +172,7 @@ def place_orders(e: Economy, day: int) -> None:
     alive = e.health.alive
     # Buyers move orders away from failing suppliers; stressed buyers order less.
     orders_expected = (links.orders_per_day * demand[links.industry]
+                       * np.where(day >= links.contract_day, links.contract_factor, 1.0)
                        * (1.0 - 0.5 * stress[links.seller]) * (1.0 - 0.3 * stress[links.buyer])
                        * alive[links.seller] * alive[links.buyer])
     counts = rng.poisson(orders_expected)
@@ -124,28 +200,45 @@ def place_orders(e: Economy, day: int) -> None:
         when = day + int(lead_days[k]) + (int(delay[k]) * (1 + int(8 * s)) if is_late else 0)
         if u_partial[k] < 0.05 + 0.25 * s:
             first = int(amount * float(first_share[k]))
-            deliveries[e.weekday(when)].append((order, first, first, is_late, True))
+            deliveries[e.weekday(when)].append((order, first, first, is_late, True, -1))
             deliveries[e.weekday(when + int(rest_after_days[k]))].append(
-                (order, amount - first, amount - first, True, True))
+                (order, amount - first, amount - first, True, True, -1))
         else:
-            deliveries[e.weekday(when)].append((order, amount, amount, is_late, False))
+            deliveries[e.weekday(when)].append((order, amount, amount, is_late, False, -1))
     e.stats.orders += n
 
 
 def deliver(e: Economy, day: int) -> None:
-    """Today's deliveries, each invoiced at once (a volume-jump fraudster bills more)."""
-    todo = e.agenda["deliver"].pop(day, None)
-    if not todo:
-        return
+    """Today's deliveries, each invoiced at once (sometimes above the order: agreed extras;
+    a volume-jump fraudster bills far more), corrected invoices after a rejection (their
+    delivery day is the original one), and today's phantoms and duplicates among them."""
+    todo: list[Any] = e.agenda["deliver"].pop(day, [])
+    # Today's phantoms and duplicates go in at random places among the deliveries.
+    for present in fraud.presentations(e, day):
+        todo.insert(int(e.rng_fraud.integers(0, len(todo) + 1)), present)
     book = e.book
-    for order, amount, ordered, is_late, is_partial in todo:
+    rng = e.rng_behaviour
+    for item in todo:
+        if callable(item):
+            item()
+            continue
+        order, amount, ordered, is_late, is_partial, delivered_day = item
         seller, buyer = book.order_seller[order], book.order_buyer[order]
         if not (e.alive[seller] and e.alive[buyer]):
             continue  # a firm that defaulted neither delivers nor takes delivery
         billed = fraud.billed_minor(e, seller, amount, day)
-        invoice = issue_invoice(e, seller, buyer, order, ordered, billed, day, day, TRADE,
+        is_jump = billed != amount
+        if not is_jump and delivered_day < 0:
+            u = rng.random()
+            if u < BIG_EXTRAS_SHARE:
+                billed = scale_minor(amount, rng.uniform(1.3, 3.0))
+            elif u < EXTRAS_SHARE + BIG_EXTRAS_SHARE:
+                billed = scale_minor(amount, rng.uniform(1.01, 1.2))
+        on = day if delivered_day < 0 else delivered_day
+        invoice = issue_invoice(e, seller, buyer, order, ordered, billed, day, on, TRADE,
                                 is_late=is_late, is_partial=is_partial)
-        if billed != amount:
+        fraud.note_delivery(e, seller, buyer, order, ordered, on)
+        if is_jump:
             fraud.label_volume_jump(e, seller, invoice, day, billed - amount)
 
 
@@ -181,8 +274,8 @@ def issue_invoice(e: Economy, seller: int, buyer: int, order: int, ordered_minor
     book.invoice_is_late_delivery.append(1 if is_late else 0)
     book.invoice_is_partial_delivery.append(1 if is_partial else 0)
     book.invoice_kind.append(kind)
-    book.invoice_number.append(number or f"{e.number_prefix[seller]}-"
-                               f"{e.date_of(issue_day).year}-{i:07d}")
+    book.invoice_number.append(number or e.numbering.next(seller, e.date_of(issue_day), rng))
+    book.invoice_rejected_day.append(-1)
     e.stats.invoices += 1
     # Without the network: the buyer pays cash at the due date plus its usual delay.
     buyer_stress = e.health.stress_of(buyer)
@@ -207,13 +300,28 @@ def issue_invoice(e: Economy, seller: int, buyer: int, order: int, ordered_minor
         credit = scale_minor(amount_minor, share)
         book.invoice_credit_minor[i] = credit
         book.pay(settled_day, seller, buyer, credit, "credit_note", invoice=i)
+    if kind == RING:
+        # A ring's hop is "paid" by the piece passed around the ring (`fraud.py`), never
+        # by the buyer's usual payment.
+        book.invoice_channel.append(PENDING)
+        return i
     if buyer_firm.kind == "anchor":
         if buyer in e.program_sets[seller]:
             book.invoice_channel.append(CONFIRMED)
             if book.invoice_credit_minor[i] >= amount_minor:
                 book.invoice_channel[i] = CREDITED_IN_FULL
-            elif kind == PHANTOM and rng.random() < 0.6:
-                book.invoice_channel[i] = REJECTED  # the anchor's three-way match caught it
+            elif (kind == PHANTOM and rng.random() < 0.6) or (
+                    kind == TRADE and not is_disputed and rng.random() < (
+                        GENUINE_REJECTION_RATE + 0.04 * seller_stress)):
+                # The anchor's three-way match caught a phantom, or the goods or the price
+                # are disputed: rejected, and a genuine one is invoiced again, corrected.
+                book.invoice_channel[i] = REJECTED
+                rejected_day = e.weekday(issue_day + int(rng.integers(1, 6)))
+                book.invoice_rejected_day[i] = rejected_day
+                if kind == TRADE:
+                    e.agenda["deliver"][e.weekday(rejected_day + int(rng.integers(2, 15)))].append(
+                        (order, scale_minor(ordered_minor, rng.uniform(0.85, 1.0)),
+                         ordered_minor, is_late, is_partial, delivery_day))
             else:
                 wait_days = int(rng.integers(2, 9)) if kind == TRADE else int(
                     rng.integers(1, 4))

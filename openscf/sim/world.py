@@ -2,8 +2,10 @@
 
 Anchors are large buyers in a few industries; suppliers sit in tiers 1..N below them with
 heavy-tailed (Pareto) annual sales, each selling to one to three buyers of the tier above
-(multi-sourcing both ways); funders buy receivables. Some suppliers belong to ownership
-groups; a few of those groups later trade in circles (fraud). Which suppliers join the
+(multi-sourcing both ways), and some trade also runs back up (customers selling to their
+suppliers, related firms supplying each other in a circle); funders buy receivables. Some
+suppliers belong to ownership groups; circular-trading rings (fraud) are drawn from groups
+and from unrelated firms alike. Which suppliers join the
 network (are onboarded into anchors' programs) is decided here too, so that firms left
 out give the "without the network" baseline.
 
@@ -13,6 +15,7 @@ config.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -201,8 +204,8 @@ def build_world(config: SimConfig, rng: np.random.Generator) -> World:
     link_buyer: list[int] = []
     link_share: list[float] = []
 
-    def link(seller: Firm, buyers: list[int]) -> None:
-        shares = rng.dirichlet(np.full(len(buyers), 2.0))
+    def link(seller: Firm, buyers: list[int], share: float | None = None) -> None:
+        shares = [share] if share is not None else rng.dirichlet(np.full(len(buyers), 2.0))
         for buyer, share in zip(buyers, shares, strict=True):
             seller.customers.append(len(link_seller))
             firms[buyer].suppliers.append(len(link_seller))
@@ -243,41 +246,39 @@ def build_world(config: SimConfig, rng: np.random.Generator) -> World:
             firm.health_mean = float(2.6 - 0.25 * (tier - 1) + 0.25 * np.log(
                 firm.sales_eur / median) + rng.normal(0, 0.45))
 
-    # Ownership groups: a few related firms in one industry, across the top two tiers.
+    # Ownership groups: related firms in one industry, across all tiers. Group numbers are
+    # a random permutation per seed (a group's number says nothing about what it does).
     suppliers = [s for t in sorted(tiers) for s in tiers[t]]
-    upper = [s for s in suppliers if firms[s].tier <= 2]
     groups: list[list[int]] = []
-    n_groups = max(1, len(suppliers) // 45)
-    # The first groups are headed by tier-1 suppliers and have three or four members:
-    # the candidates for circular-trading rings.
-    n_rings = round(max(1, len(suppliers) // 1500) * min(config.fraud, 3.0))
+    n_groups = max(1, len(suppliers) // 15)
     taken: set[int] = set()
-    tier1_order = [tiers[1][int(i)] for i in rng.permutation(len(tiers[1]))]
-    order = [upper[int(i)] for i in rng.permutation(len(upper))]
-    for head in tier1_order[:n_rings] + order:
-        if len(groups) >= max(n_groups, n_rings):
+    by_industry_all: dict[str, list[int]] = {}
+    for s in suppliers:
+        by_industry_all.setdefault(firms[s].industry, []).append(s)
+    for head in [suppliers[int(i)] for i in rng.permutation(len(suppliers))]:
+        if len(groups) >= n_groups:
             break
         if head in taken:
             continue
-        same = [s for s in upper if firms[s].industry == firms[head].industry
-                and s not in taken and s != head]
-        size = int(rng.choice([3, 4])) if len(groups) < n_rings else int(
-            rng.choice([2, 3, 3, 4]))
+        same = [s for s in by_industry_all[firms[head].industry] if s not in taken and s != head]
+        size = int(rng.choice([2, 3, 3, 4]))
         if len(same) < size - 1:
             continue
         picks = [same[int(i)] for i in rng.choice(len(same), size=size - 1, replace=False)]
-        group = [head, *picks]
+        groups.append([head, *picks])
+        taken.update(groups[-1])
+    numbers = rng.permutation(len(groups))
+    for k, group in enumerate(groups):
         for member in group:
-            firms[member].group = len(groups)
-            taken.add(member)
-        groups.append(group)
+            firms[member].group = int(numbers[k])
+    _add_trade_cycles(rng, firms, tiers, groups, link_buyer, link)
 
     # Network membership. Tier-1 suppliers join most of their anchors' programs; deeper
     # suppliers adopt with probability `adoption` and then join every program whose
     # receivables their (member) customers could pay them with.
     for s in tiers[1]:
         for li in firms[s].customers:
-            if rng.random() < 0.9:
+            if firms[link_buyer[li]].kind == "anchor" and rng.random() < 0.9:
                 firms[s].programs.append(link_buyer[li])
     for tier in sorted(tiers)[1:]:
         for s in tiers[tier]:
@@ -290,24 +291,7 @@ def build_world(config: SimConfig, rng: np.random.Generator) -> World:
                         reach.append(p)
             firms[s].programs = sorted(reach)
 
-    # Circular-trading rings: groups of three or more whose members all sit in one
-    # program (they pass receivables around the circle to fake turnover).
-    rings: list[list[int]] = []
-    for group in groups:
-        if len(rings) >= n_rings:
-            break
-        if len(group) < 3:
-            continue
-        anchor_programs = [p for m in group for p in firms[m].programs]
-        # Fraudsters make sure they are on the network: the head's main anchor, if need be.
-        program = anchor_programs[0] if anchor_programs else (
-            link_buyer[firms[group[0]].customers[0]] if firms[group[0]].tier == 1 else -1)
-        if program < 0:
-            continue
-        for member in group:
-            if program not in firms[member].programs:
-                firms[member].programs.append(program)
-        rings.append(list(group))
+    rings = _pick_rings(config, rng, firms, tiers, groups)
 
     program_funders: dict[int, list[int]] = {}
     for k, a in enumerate(anchors):
@@ -318,3 +302,73 @@ def build_world(config: SimConfig, rng: np.random.Generator) -> World:
     return World(config=config, firms=firms, anchors=anchors, funders=funders, tiers=tiers,
                  link_seller=link_seller, link_buyer=link_buyer, link_share=link_share,
                  groups=groups, rings=rings, program_funders=program_funders)
+
+
+# Circular-trading rings per 1,000 suppliers and year (at fraud = 1).
+RINGS_PER_1000_SUPPLIER_YEARS = 1.0
+
+
+def _pick_rings(config: SimConfig, rng: np.random.Generator, firms: list[Firm],
+                tiers: dict[int, list[int]], groups: list[list[int]]) -> list[list[int]]:
+    """Circular-trading rings of three or four network members in one program: about half
+    an ownership group (related firms), the rest firms with nothing in common but an anchor
+    (a ring recruited by a broker). Members come from every tier, like the network's."""
+    suppliers = [s for t in sorted(tiers) for s in tiers[t]]
+    expected = (len(suppliers) / 1000 * config.months / 12 * RINGS_PER_1000_SUPPLIER_YEARS
+                * min(config.fraud, 3.0))
+    n_rings = max(1, round(expected)) if config.fraud > 0 else 0
+    rings: list[list[int]] = []
+    used: set[int] = set()
+    members_of: dict[int, list[int]] = {}
+    for s in suppliers:
+        for p in firms[s].programs:
+            members_of.setdefault(p, []).append(s)
+    big_groups = [g for g in groups if len(g) >= 3]
+    order = [big_groups[int(i)] for i in rng.permutation(len(big_groups))]
+    attempts = 0
+    while len(rings) < n_rings and attempts < 20 * n_rings + 20:
+        attempts += 1
+        if order and rng.random() < 0.5:
+            ring = [m for m in order.pop() if m not in used]
+            if len(ring) < 3:
+                continue
+            programs = [p for m in ring for p in firms[m].programs]
+            if not programs:
+                continue
+            program = programs[int(rng.integers(len(programs)))]
+            # Fraudsters make sure they are on the network, in one program.
+            for member in ring:
+                if program not in firms[member].programs:
+                    firms[member].programs.append(program)
+        else:
+            if not members_of:
+                break
+            keys = sorted(members_of)
+            program = keys[int(rng.integers(len(keys)))]
+            pool = [m for m in members_of[program] if m not in used]
+            size = int(rng.choice([3, 4]))
+            if len(pool) < size:
+                continue
+            ring = [pool[int(i)] for i in rng.choice(len(pool), size=size, replace=False)]
+        used.update(ring)
+        rings.append(ring)
+    return rings
+
+
+def _add_trade_cycles(rng: np.random.Generator, firms: list[Firm],
+                      tiers: dict[int, list[int]], groups: list[list[int]],
+                      link_buyer: list[int], link: Callable[..., None]) -> None:
+    """Legitimate cycles in trade: some suppliers' customers sell back to them (scrap,
+    tooling, materials on consignment), and some related firms trade in a circle inside
+    their group (intra-group supply), so a cycle of invoices is no fraud by itself."""
+    for tier in sorted(tiers)[1:]:
+        for s in tiers[tier]:
+            if rng.random() >= 0.06:
+                continue
+            customers = [link_buyer[li] for li in firms[s].customers]
+            customer = customers[int(rng.integers(len(customers)))]
+            link(firms[customer], [s], share=float(rng.uniform(0.03, 0.15)))
+    for group in groups:
+        if len(group) >= 3 and rng.random() < 0.3:
+            for a, b in zip(group, [*group[1:], group[0]], strict=True):
+                link(firms[a], [b], share=float(rng.uniform(0.05, 0.2)))

@@ -57,22 +57,23 @@ def test_two_runs_with_the_same_seed_write_identical_exports(tmp_path: Path) -> 
 
 
 # A regression pin, not a statement of truth: the digests of the shared small run's exports
-# (and of its analysis) as the simulator wrote them when its day loop was split into one
-# module per mechanism and its ids moved into each firm's namespace (identical to the
-# unsplit simulator with namespaced ids, checked when the two were merged). A refactoring
-# of the simulator must leave every one unchanged; a change that is meant to alter the
-# simulated history (a new mechanism, a new draw) updates them in the same commit and says
-# so.
+# (and of its analysis) as the simulator wrote them once fraud stopped being given away by
+# artefacts, outcomes moved out of the observable tables and ids moved into each firm's
+# namespace (orders, health and the analysis equal the run before the ids moved: the
+# history is the same). A refactoring of the simulator must leave every one unchanged; a
+# change that is meant to alter the simulated history (a new mechanism, a new draw) updates
+# them in the same commit and says so.
 GOLDEN_DIGESTS = {
-    "firms": "6f224b2316309f9e42b821a33dc2393af74255b5924052f2a12a7b4ebcd063af",
-    "orders": "00531b4964d56d4d98616c3d34d8122228555ef577ecf980a1737f3aeb0e0fef",
-    "invoices": "e6307841fbfd5f9fb85f180a6072eb61da36f2ae59e4ae6e6455e334c3ee00bf",
-    "receivables": "6124947c9d1314a5c1b0a1b141d1c095357f3fa23dd71b742d4da68cb1e2f182",
-    "payments": "0c96fc2e2c8f3cb742a0aa1a91980f48d999e238d7620c4ef3d8378490c4be8d",
-    "events": "9814bb12600033f0c646aa5a54f999562624e7e53c9851cf22f4434fbde39f94",
-    "labels": "8f36e2e7fd185c0d5ab2a6730219b039a19485e4816301c0812afe26c8b4f68c",
-    "health": "e827ef783a9ec86c7db197cd0e64a8ab00ceb3cfd0a54a5b91d100091d11d813",
-    "analysis": "70c3164a68d41e9e1a2ae8894e9f3c98f346fc5c84dc3aacead512b300733652",
+    "firms": "542644a206ed91d1d48fb714f1fd17bd7f3cdc9bc961fa007b035e7e06427276",
+    "orders": "e250393f972480178bdb86f2bcb7597608b99783bbd22ef045d40a296a87472d",
+    "invoices": "bf2cdeed3b36055c48e312be364d319b087fb23a92299c261c464b12da0bc64a",
+    "receivables": "9eb8e2abb1fa5e94644f56ce2bd3b44840cd6ce93b1c6d340ca7d0e9875ec59f",
+    "payments": "ab09052b319ce46911e6da51baed00accfc7c15cc81b4ac3800e5254cc6b871c",
+    "events": "2639e71f5e02493fe23aafa9ad0c81be486a722134f2ba79f1b9c27f11478d81",
+    "labels": "1eaea999c22c159297adf7da86c6a605fa139d3a42cd24c870041ede5a4c1802",
+    "health": "77a98b8c76e6e1b7ad705ad3dbb61c5e232e4351d5b89b6f9ec03f721435da8b",
+    "outcomes": "444b7c536828bac64150ee39a1f36c99370f5b834ff477dd7787d57965b19bd3",
+    "analysis": "c296241715549db467ebc68dfcfcdd905cc2c70442921217e0cbaecb077e29a6",
 }
 
 
@@ -116,9 +117,10 @@ def test_receivables_flow_down_the_tiers(simulated: Simulated) -> None:
     tiers_received = Counter(firms[e.to_org_id]["tier"] for e in transfers)
     # Tier-2 and tier-3 suppliers receive pieces of anchor receivables as payment.
     assert tiers_received[2] > 0 and tiers_received[3] > 0
-    paid = [i for i in simulated.table("invoices")
+    tier = {i["invoice_id"]: i["seller_tier"] for i in simulated.table("invoices")}
+    paid = [i for i in simulated.table("outcomes")
             if i["settlement_channel"] == "paid_with_receivable"]
-    assert {i["seller_tier"] for i in paid} >= {2, 3}
+    assert {tier[i["invoice_id"]] for i in paid} >= {2, 3}
 
 
 def test_every_export_keeps_money_as_integers_and_dates_as_dates(simulated: Simulated) -> None:
@@ -141,7 +143,8 @@ def test_invoices_carry_terms_of_30_to_120_days_and_real_trade_features(
     assert {30, 45, 60} <= set(terms)
     assert any(i["partial_delivery"] for i in invoices)
     assert any(i["late_delivery"] for i in invoices)
-    assert any(i["disputed"] and i["credit_note_minor"] > 0 for i in invoices)
+    credit = {i["invoice_id"]: i["credit_note_minor"] for i in simulated.table("outcomes")}
+    assert any(i["disputed"] and credit[i["invoice_id"]] > 0 for i in invoices)
 
 
 def test_every_fraud_label_refers_to_invoices_that_exist(simulated: Simulated) -> None:
@@ -168,10 +171,9 @@ def test_exact_duplicates_are_refused_and_altered_ones_get_through_to_be_flagged
     seen = Counter()
     for x in duplicates:
         dup, original = invoices[x["invoice_id"]], invoices[x["related_invoice_id"]]
-        # The same trade behind it: same parties, same order, same amount.
-        assert (dup["seller_id"], dup["buyer_id"], dup["order_id"], dup["amount_minor"]) == (
-            original["seller_id"], original["buyer_id"], original["order_id"],
-            original["amount_minor"])
+        # The same claim: same parties, same amount (on a date and an order of its own).
+        assert (dup["seller_id"], dup["buyer_id"], dup["amount_minor"]) == (
+            original["seller_id"], original["buyer_id"], original["amount_minor"])
         assert original["invoice_id"] in receivables
         if x["variant"] in ("exact", "case"):
             assert dup["invoice_number"].strip().upper() == original["invoice_number"]
@@ -184,26 +186,28 @@ def test_exact_duplicates_are_refused_and_altered_ones_get_through_to_be_flagged
     assert seen["refused:invoice_already_confirmed"] > 0 and seen["confirmed"] > 0
 
 
-def test_phantom_invoices_have_no_order_or_delivery_behind_them(simulated: Simulated) -> None:
+def test_phantom_invoices_have_no_real_order_behind_them(simulated: Simulated) -> None:
     invoices = {i["invoice_id"]: i for i in simulated.table("invoices")}
+    orders = {o["order_id"]: o for o in simulated.table("orders")}
     phantoms = [x for x in simulated.table("labels") if x["label"] == "phantom_invoice"]
     assert phantoms
     for x in phantoms:
         inv = invoices[x["invoice_id"]]
-        assert inv["order_id"] is None and inv["delivered_on"] is None
+        # It quotes a fake order, entered by the fraudster before the invoice.
+        fake = json.loads(x["detail"])["fabricated_order"]
+        assert inv["order_id"] == fake and orders[fake]["ordered_on"] <= inv["issued_on"]
+        quoting = [i for i in invoices.values() if i["order_id"] == fake]
+        assert quoting == [inv]  # no genuine invoice, no delivery behind it
     outcomes = {x["platform_outcome"] for x in phantoms}
     assert "rejected_by_buyer" in outcomes  # the anchor's three-way match caught some
 
 
 def test_circular_trading_passes_receivables_around_related_firms(
         simulated: Simulated) -> None:
-    import json
-    firms = {f["org_id"]: f for f in simulated.table("firms")}
     labels = simulated.table("labels")
     ring = next(x for x in labels if x["label"] == "circular_trading_ring")
     members = json.loads(ring["detail"])["members"]
     assert len(members) >= 3
-    assert len({firms[m]["ownership_group"] for m in members}) == 1
     hops = [x for x in labels if x["label"] == "circular_trading"
             and x["platform_outcome"] == "transferred" and x["ring"] == ring["ring"]]
     assert hops
@@ -223,7 +227,7 @@ def test_volume_jumps_bill_more_than_was_ordered(simulated: Simulated) -> None:
     assert jumps
     for x in jumps:
         inv = invoices[x["invoice_id"]]
-        assert inv["amount_minor"] > 2 * inv["ordered_minor"] > 0
+        assert inv["amount_minor"] > 1.4 * inv["ordered_minor"] > 0
 
 
 def test_a_defaulted_firm_stops_trading(simulated: Simulated) -> None:
