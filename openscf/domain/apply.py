@@ -13,6 +13,7 @@ from functools import singledispatch
 from openscf.domain import events as ev
 from openscf.domain.model import (
     APPROVAL_PERMISSIONS,
+    RECOURSE_DUE,
     Approval,
     EarlyPaymentOffer,
     Exposure,
@@ -261,7 +262,11 @@ def _(e: ev.ReceivablePaidEarly, state: State, record: ev.EventRecord) -> None:
 
 @_apply.register
 def _(e: ev.ReceivableSettled, state: State, record: ev.EventRecord) -> None:
-    _pay_off(state, _get(state, e.receivable_id), "settled")
+    piece = _get(state, e.receivable_id)
+    if piece.status == RECOURSE_DUE:  # the seller's debt counts against no limit
+        state.put(replace(piece, status="settled"))
+        return
+    _pay_off(state, piece, "settled")
 
 
 @_apply.register
@@ -349,3 +354,7 @@ def _(e: ev.CustodyDisabled, state: State, record: ev.EventRecord) -> None:
         key = state.org_key(key_id)
         assert key is not None
         state.put(replace(key, revoked_at=record.occurred_at))
+
+
+# Recourse and dilution register their own rules (they read this module's helpers).
+from openscf.domain import dilution, recourse  # noqa: E402, F401

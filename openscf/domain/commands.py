@@ -35,12 +35,16 @@ __all__ = [
     "OfferEarlyPayment",
     "OfferFinancing",
     "OnboardSupplier",
+    "PutBackReceivable",
+    "RaiseDispute",
+    "RecordCreditNote",
     "ReconcilePayment",
     "RegisterKey",
     "RegisterOrganisation",
     "RequestBankAccountChange",
     "RequestFinancing",
     "RequestMatchOverride",
+    "ResolveDispute",
     "RevokeKey",
     "SettleReceivable",
     "SplitReceivable",
@@ -118,6 +122,10 @@ class CreateProgram:
     approval_threshold_minor: int = 0
     default_after_days: int = 30
     program_id: str | None = None
+    # With recourse the funder of a defaulted piece may put it back to the seller, who
+    # must pay its face within `recourse_days`; without (the default) the funder keeps it.
+    recourse: bool = False
+    recourse_days: int = 30
 
 
 @dataclass(frozen=True, slots=True)
@@ -330,6 +338,58 @@ class DisableCustody:
     org_id: str
 
 
+# --- when trade goes wrong: recourse and dilution (appended) ---------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PutBackReceivable:
+    """The funder holding a defaulted financed piece puts it back to the seller (the
+    organisation that accepted the financing), in a program with recourse. The claim on
+    the anchor returns to the seller (`returned_receivable_id`) and the seller owes the
+    funder the face by a due date (`recourse_id`, a piece whose obligor is the seller)."""
+
+    receivable_id: str
+    returned_receivable_id: str | None = None
+    recourse_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RecordCreditNote:
+    """The anchor records a supplier's credit note on a confirmed invoice. The receivable
+    stays whole; the anchor holds a credit against the supplier, netted against the
+    supplier's next confirmations."""
+
+    invoice_id: str
+    credit_note_number: str
+    amount_minor: int
+    credit_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RaiseDispute:
+    """The anchor disputes `amount_minor` of a supplier's invoice, named by number (it may
+    not be confirmed yet: then it cannot be confirmed until the dispute is resolved)."""
+
+    program_id: str
+    supplier_id: str
+    invoice_number: str
+    amount_minor: int
+    reason: str
+    dispute_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ResolveDispute:
+    """The supplier agrees (`outcome` "agreed", `amount_minor` at most the disputed amount,
+    default all of it) or the anchor withdraws the dispute (`outcome` "withdrawn"). An
+    agreed dispute on a confirmed invoice becomes a credit (`credit_id`)."""
+
+    dispute_id: str
+    outcome: str
+    amount_minor: int | None = None
+    credit_id: str | None = None
+
+
 Command = (
     RegisterOrganisation
     | RegisterKey
@@ -363,6 +423,11 @@ Command = (
     | GrantPermission
     | ApprovePermissionGrant
     | DisableCustody
+    # recourse and dilution
+    | PutBackReceivable
+    | RecordCreditNote
+    | RaiseDispute
+    | ResolveDispute
 )
 
 
@@ -378,6 +443,8 @@ COMMAND_TYPES: dict[str, type[Command]] = {
         RequestMatchOverride, ApproveMatchOverride, ConfirmTradeInvoice, ReconcilePayment,
         # issue 10
         GrantPermission, ApprovePermissionGrant, DisableCustody,
+        # recourse and dilution
+        PutBackReceivable, RecordCreditNote, RaiseDispute, ResolveDispute,
     )
 }
 

@@ -26,6 +26,8 @@ PREFIXES = {
     "evt": "event",
     "key": "key",
     "cmd": "command",
+    "crd": "credit",
+    "dsp": "dispute",
 }
 
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
