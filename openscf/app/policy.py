@@ -37,7 +37,8 @@ POLICY: dict[type[object], tuple[tuple[str, ...], str]] = {
     c.WithdrawFinancingRequest: (ANY_ROLE, "maker"),
     c.OfferEarlyPayment: (("anchor",), "maker"),
     c.AcceptEarlyPayment: (ANY_ROLE, "maker"),
-    c.SettleReceivable: (("anchor",), "maker"),
+    # A seller (a supplier) settles the recourse obligation it owes a funder.
+    c.SettleReceivable: (("anchor", "supplier"), "maker"),
     c.MarkOverdue: (("anchor", "operator"), "maker"),
     c.MarkDefaulted: (("anchor", "operator"), "maker"),
     c.CancelReceivable: (("anchor",), "maker"),
@@ -50,6 +51,11 @@ POLICY: dict[type[object], tuple[tuple[str, ...], str]] = {
     c.GrantPermission: (ANY_ROLE, "admin"),
     c.ApprovePermissionGrant: (ANY_ROLE, "checker"),
     c.DisableCustody: (ANY_ROLE, "admin"),
+    # recourse and dilution
+    c.PutBackReceivable: (("funder",), "maker"),
+    c.RecordCreditNote: (("anchor",), "maker"),
+    c.RaiseDispute: (("anchor",), "maker"),
+    c.ResolveDispute: (("anchor", "supplier"), "maker"),
 }
 
 

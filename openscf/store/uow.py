@@ -27,6 +27,8 @@ from openscf.domain.events import EventRecord, format_instant, record_to_data
 from openscf.domain.invoice_number import exact_invoice_number_key
 from openscf.domain.model import (
     Approval,
+    Credit,
+    Dispute,
     EarlyPaymentOffer,
     Exposure,
     FinancingOffer,
@@ -86,7 +88,7 @@ _MISSING = object()
 _PREFIX_TABLE: dict[str, type[Any]] = {
     "org": Organisation, "usr": User, "prg": Program, "inv": Invoice, "rcv": Receivable,
     "fin": FinancingRequest, "ofr": FinancingOffer, "epo": EarlyPaymentOffer, "apr": Approval,
-    "key": OrgKey,
+    "key": OrgKey, "crd": Credit, "dsp": Dispute,
 }
 
 
@@ -162,6 +164,13 @@ class _Dialect:
             f"INSERT INTO events (seq, id, type, org_id, actor_id, occurred_at, body, leaf_hash) "
             f"VALUES ({m}, {m}, {m}, {m}, {m}, {m}, {m}, {m})")
         self.insert_ref = f"INSERT INTO event_refs (ref, seq, kind) VALUES ({m}, {m}, {m})"
+        self.credits_of = (
+            f"SELECT {', '.join(self.tables[Credit].columns)} FROM credits "
+            f"WHERE program_id = {m} AND supplier_id = {m}")
+        self.open_disputes = (
+            f"SELECT {', '.join(self.tables[Dispute].columns)} FROM disputes "
+            f"WHERE anchor_id = {m} AND supplier_id = {m} AND number_key = {m} "
+            "AND status = 'open'")
 
     @classmethod
     def of(cls, name: str) -> _Dialect:
@@ -316,6 +325,33 @@ class DbState:
         if self.optimistic_ids:
             return False
         return self._load(cls, (record_id,)) is not None
+
+    def credit(self, credit_id: str) -> Credit | None:
+        return self._load(Credit, (credit_id,))  # type: ignore[no-any-return]
+
+    def credits_of(self, program_id: str, supplier_id: str) -> list[Credit]:
+        """The stored credits and this transaction's own, oldest first."""
+        self.cursor.execute(self.dialect.credits_of, (program_id, supplier_id))
+        for values in self.cursor.fetchall():
+            self._remember_row(Credit, values)
+        found = [record for (cls, _), record in self._cache.items()
+                 if cls is Credit and record is not None and record.program_id == program_id
+                 and record.supplier_id == supplier_id]
+        return sorted(found, key=lambda k: (k.recorded_on, k.id))
+
+    def dispute(self, dispute_id: str) -> Dispute | None:
+        return self._load(Dispute, (dispute_id,))  # type: ignore[no-any-return]
+
+    def open_dispute(self, anchor_id: str, supplier_id: str, number: str) -> Dispute | None:
+        key = exact_invoice_number_key(number)
+        self.cursor.execute(self.dialect.open_disputes, (anchor_id, supplier_id, key))
+        for values in self.cursor.fetchall():
+            self._remember_row(Dispute, values)
+        found = sorted((record for (cls, _), record in self._cache.items()
+                        if cls is Dispute and record is not None and record.status == "open"
+                        and (record.anchor_id, record.supplier_id, record.number_key) == (
+                            anchor_id, supplier_id, key)), key=lambda d: d.id)
+        return found[0] if found else None
 
     def actor(self, user_id: str) -> tuple[User | None, Organisation | None]:
         """The user and their organisation, in one query."""

@@ -27,7 +27,7 @@ router = APIRouter()
 
 Body = dict[str, Any]
 PieceStatus = Literal["live", "split", "transferred", "settled", "paid_early", "cancelled",
-                      "overdue", "defaulted"]
+                      "overdue", "defaulted", "put_back", "recourse_due"]
 OrgFilter = Annotated[str | None, Query(pattern=s.id_pattern("org"), max_length=80)]
 ProgramFilter = Annotated[str | None, Query(pattern=s.id_pattern("prg"), max_length=80)]
 ReceivableFilter = Annotated[str | None, Query(pattern=s.id_pattern("rcv"), max_length=80)]
