@@ -506,7 +506,8 @@ class PutBack(Strict):
 class PutBackOut(BaseModel):
     object: Literal["put_back"]
     id: str = Field(description="the piece that was put back")
-    returned: ReceivableOut
+    returned_receivable_id: str = Field(
+        description="the claim on the anchor, now held (and seen) by the seller")
     recourse_obligation: ReceivableOut
 
 

@@ -59,9 +59,9 @@ def put_back(receivable_id: ReceivablePath, m: Mutate, body: s.PutBack | None = 
                                         body.recourse_id),
                     guard=lambda: reads.can_see_receivable(m.principal, receivable_id),
                     hidden=("receivable", receivable_id, "receivable_id"))
+    # The returned piece is the seller's now: the funder gets its id, not its details.
     return {"object": "put_back", "id": receivable_id,
-            "returned": out.receivable(reads.receivable(
-                m.principal, outcome.created["returned_receivable_id"])),
+            "returned_receivable_id": outcome.created["returned_receivable_id"],
             "recourse_obligation": out.receivable(reads.receivable(
                 m.principal, outcome.created["recourse_id"]))}
 
