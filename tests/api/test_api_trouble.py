@@ -184,7 +184,6 @@ def test_an_agreed_dispute_on_a_confirmed_invoice_becomes_a_credit(world: World)
         "dispute", dispute["id"], 100_00)
     w.net.svc.handle(w.users["A"], c.RaiseDispute(w.programs["P"], w.orgs["S0"], "INV-L",
                                                   1_00, "late"))
-    withdrawn = [d for d in w.get("A", "/v1/disputes", params={"status": "open"}).json()[
-        "data"]]
-    r = w.post("A", f"/v1/disputes/{withdrawn[0]['id']}/resolve", {"outcome": "withdrawn"})
+    [open_one] = w.get("A", "/v1/disputes", params={"status": "open"}).json()["data"]
+    r = w.post("A", f"/v1/disputes/{open_one['id']}/resolve", {"outcome": "withdrawn"})
     assert r.status_code == 200 and r.json()["status"] == "withdrawn"
