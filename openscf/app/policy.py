@@ -37,8 +37,7 @@ POLICY: dict[type[object], tuple[tuple[str, ...], str]] = {
     c.WithdrawFinancingRequest: (ANY_ROLE, "maker"),
     c.OfferEarlyPayment: (("anchor",), "maker"),
     c.AcceptEarlyPayment: (ANY_ROLE, "maker"),
-    # A seller (a supplier) settles the recourse obligation it owes a funder.
-    c.SettleReceivable: (("anchor", "supplier"), "maker"),
+    c.SettleReceivable: (("anchor",), "maker"),
     c.MarkOverdue: (("anchor", "operator"), "maker"),
     c.MarkDefaulted: (("anchor", "operator"), "maker"),
     c.CancelReceivable: (("anchor",), "maker"),
@@ -53,6 +52,8 @@ POLICY: dict[type[object], tuple[tuple[str, ...], str]] = {
     c.DisableCustody: (ANY_ROLE, "admin"),
     # recourse and dilution
     c.PutBackReceivable: (("funder",), "maker"),
+    # Whoever sold a piece to a funder pays what it owes on recourse, whatever its roles.
+    c.PayRecourse: (ANY_ROLE, "maker"),
     c.RecordCreditNote: (("anchor",), "maker"),
     c.RaiseDispute: (("anchor",), "maker"),
     c.ResolveDispute: (("anchor", "supplier"), "maker"),

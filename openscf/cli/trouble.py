@@ -112,7 +112,7 @@ def pay_recourse(receivable_id: Annotated[str, typer.Argument(
                  user: AsOption, db: DbOption = None, as_json: JsonOption = False) -> None:
     """The seller pays a recourse obligation it owes a funder (a settlement, reconciled like
     any other)."""
-    _handle(db, user, c.SettleReceivable(receivable_id), as_json)
+    _handle(db, user, c.PayRecourse(receivable_id), as_json)
     with open_database(db, as_json=as_json).connect() as conn:
         piece = receivable_by_id(conn, receivable_id)
     assert piece is not None

@@ -35,6 +35,7 @@ __all__ = [
     "OfferEarlyPayment",
     "OfferFinancing",
     "OnboardSupplier",
+    "PayRecourse",
     "PutBackReceivable",
     "RaiseDispute",
     "ReconcilePayment",
@@ -354,6 +355,14 @@ class PutBackReceivable:
 
 
 @dataclass(frozen=True, slots=True)
+class PayRecourse:
+    """The seller pays a recourse obligation it owes the funder (its face, at any time: it
+    is owed already). A settlement like any other: `ReceivableSettled`, then reconciled."""
+
+    receivable_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class RecordCreditNote:
     """The anchor records a supplier's credit note on a confirmed invoice. The receivable
     stays whole; the anchor holds a credit against the supplier, netted against the
@@ -425,6 +434,7 @@ Command = (
     | DisableCustody
     # recourse and dilution
     | PutBackReceivable
+    | PayRecourse
     | RecordCreditNote
     | RaiseDispute
     | ResolveDispute
@@ -444,7 +454,7 @@ COMMAND_TYPES: dict[str, type[Command]] = {
         # issue 10
         GrantPermission, ApprovePermissionGrant, DisableCustody,
         # recourse and dilution
-        PutBackReceivable, RecordCreditNote, RaiseDispute, ResolveDispute,
+        PutBackReceivable, PayRecourse, RecordCreditNote, RaiseDispute, ResolveDispute,
     )
 }
 

@@ -41,7 +41,6 @@ from openscf.domain.model import (
     ONBOARDING_APPROVERS,
     OUTSTANDING,
     PERMISSIONS,
-    RECOURSE_DUE,
     ROLES,
     Approval,
     Organisation,
@@ -85,8 +84,8 @@ USER_PERMISSION: dict[type[object], str] = {
     c.ReconcilePayment: "maker", c.GrantPermission: "admin",
     c.ApprovePermissionGrant: "checker", c.DisableCustody: "admin",
     # recourse and dilution
-    c.PutBackReceivable: "maker", c.RecordCreditNote: "maker", c.RaiseDispute: "maker",
-    c.ResolveDispute: "maker",
+    c.PutBackReceivable: "maker", c.PayRecourse: "maker", c.RecordCreditNote: "maker",
+    c.RaiseDispute: "maker", c.ResolveDispute: "maker",
 }
 
 
@@ -768,12 +767,11 @@ def _(cmd: c.AcceptEarlyPayment, state: State, actor: Actor, today: date) -> lis
 def _(cmd: c.SettleReceivable, state: State, actor: Actor, today: date) -> list[ev.Event]:
     piece = _piece(state, cmd.receivable_id)
     _obligor_only(piece, actor, "settle")
-    if piece.status not in OUTSTANDING and piece.status != RECOURSE_DUE:
+    if piece.status not in OUTSTANDING:
         code = "receivable_consumed" if piece.status in ("split", "transferred") else (
             "receivable_not_live")
         raise Conflict(code, f"{piece.id} is {piece.status}; nothing to settle", "receivable_id")
-    # A recourse obligation is owed already: the seller may pay it before its due date.
-    if today < piece.due_on and piece.status != RECOURSE_DUE:
+    if today < piece.due_on:
         raise Conflict("not_yet_due",
                        f"{piece.id} matures on {piece.due_on}; pay early with an offer instead",
                        "receivable_id")

@@ -13,8 +13,8 @@ creates two pieces, both linked to it by `parent_id` so the chain of custody sho
 - the *recourse obligation*: a piece of its own (its own root) whose obligor is the
   seller and holder the funder, for the same face, due `recourse_days` after the put-back
   (rolled to a business day), status `recourse_due`. The seller pays it with
-  `SettleReceivable` (at any time: it is already owed), which the operator reconciles
-  like any settlement.
+  `PayRecourse` (at any time: it is already owed), which settles it like any piece
+  (`ReceivableSettled`, reconciled by the operator like any settlement).
 
 Money is conserved: the root's pieces still sum to its face (the returned piece replaces
 the put-back one), and every recourse obligation's face equals the face of the piece put
@@ -99,6 +99,22 @@ def _(cmd: c.PutBackReceivable, state: State, actor: Actor, today: date) -> list
     return [ev.ReceivablePutBack(piece.id, returned_id, recourse_id, program.id, actor.org_id,
                                  seller, piece.obligor_id, piece.face_minor, piece.currency,
                                  due_on)]
+
+
+@_decide.register
+def _(cmd: c.PayRecourse, state: State, actor: Actor, today: date) -> list[ev.Event]:
+    piece = _piece(state, cmd.receivable_id)
+    if piece.obligor_id != actor.org_id:
+        raise PermissionDenied("not_obligor",
+                               f"only {piece.obligor_id}, which owes {piece.id}, pays it",
+                               "receivable_id")
+    if piece.status != RECOURSE_DUE:
+        raise Conflict("not_recourse_due",
+                       f"{piece.id} is {piece.status}, not a recourse obligation still due; "
+                       "the anchor settles its receivables with SettleReceivable",
+                       "receivable_id")
+    return [ev.ReceivableSettled(piece.id, piece.obligor_id, piece.holder_id, piece.face_minor,
+                                 piece.currency, today)]
 
 
 @_apply.register

@@ -99,7 +99,7 @@ def test_the_seller_pays_its_recourse_obligation_by_the_settlement_path(net: Net
     w = net.world
     _, bought = _financed_default(net)
     w.run(net.funder, c.PutBackReceivable(bought, "rcv_back", "rcv_owed"))
-    [settled] = w.run(net.s1, c.SettleReceivable("rcv_owed"))
+    [settled] = w.run(net.s1, c.PayRecourse("rcv_owed"))
     assert isinstance(settled.event, ev.ReceivableSettled)
     assert (settled.event.obligor_id, settled.event.payee_id, settled.event.amount_minor) == (
         net.s1.org_id, net.funder.org_id, 100_000_00)
@@ -129,6 +129,14 @@ REFUSALS: dict[str, tuple[Callable[[Network], tuple[object, c.Command]], type[Op
     "the two new ids differ": (
         lambda n: (n.funder, c.PutBackReceivable(_financed_default(n)[1], "rcv_a", "rcv_a")),
         InvalidRequest, "duplicate_ids"),
+    "the seller pays only a recourse obligation": (
+        lambda n: (n.anchor, c.PayRecourse(n.receivable_id)), Conflict, "not_recourse_due"),
+    "a recourse obligation is paid once": (
+        lambda n: (n.s1, c.PayRecourse(_paid_recourse(n))), Conflict, "not_recourse_due"),
+    "only the seller pays its recourse obligation": (
+        lambda n: (n.s2, c.PayRecourse(_owed(n))), PermissionDenied, "not_obligor"),
+    "the anchor does not settle a recourse obligation": (
+        lambda n: (n.anchor, c.SettleReceivable(_owed(n))), PermissionDenied, "not_obligor"),
     "an unknown piece": (
         lambda n: (n.funder, c.PutBackReceivable("rcv_none", "rcv_a", "rcv_b")), NotFound,
         "unknown_receivable"),
@@ -188,7 +196,41 @@ REFUSALS: dict[str, tuple[Callable[[Network], tuple[object, c.Command]], type[Op
         lambda n: (n.anchor, c.RaiseDispute(n.program_id, n.s1.org_id, _number(n), 100_000_01,
                                             "all wrong", "dsp_x")), Conflict,
         "credit_exceeds_invoice"),
+    "a piece the funder did not buy": (
+        lambda n: _own_default(n), Conflict, "not_financed"),
+    "recourse is true or false": (
+        lambda n: (n.anchor, c.CreateProgram("X", "EUR", 90, 1, 1, 1, program_id="prg_x",
+                                             recourse="yes")),  # type: ignore[arg-type]
+        InvalidRequest, "invalid_recourse"),
+    "a disputed invoice has a number": (
+        lambda n: (n.anchor, c.RaiseDispute(n.program_id, n.s1.org_id, " ", 1, "why",
+                                            "dsp_x")), InvalidRequest, "invalid_invoice_number"),
+    "an agreed dispute never credits beyond the invoice": (
+        lambda n: (n.s1, c.ResolveDispute(_over_disputed(n), "agreed", credit_id="crd_x")),
+        Conflict, "credit_exceeds_invoice"),
 }
+
+
+def _own_default(n: Network) -> tuple[object, c.Command]:
+    """A funder that is also a supplier holds its own confirmed piece when it defaults."""
+    w = n.world
+    both = w.org("Bank and Trader", ("funder", "supplier"))
+    prg = _program(n, True)
+    w.run(n.anchor, c.AddFunder(prg, both.org_id))
+    w.run(n.anchor, c.OnboardSupplier(prg, both.org_id))
+    rid = _confirm(n, prg, supplier=both.org_id)
+    w.today = DUE + timedelta(days=31)
+    w.run(n.anchor, c.MarkOverdue(rid))
+    w.run(n.anchor, c.MarkDefaulted(rid))
+    return both, c.PutBackReceivable(rid, "rcv_a", "rcv_b")
+
+
+def _over_disputed(n: Network) -> str:
+    """A dispute of 60 000.00, then a credit note of 50 000.00 on the 100 000.00 invoice."""
+    n.world.run(n.anchor, c.RaiseDispute(n.program_id, n.s1.org_id, _number(n), 60_000_00,
+                                         "price", "dsp_o"))
+    n.world.run(n.anchor, c.RecordCreditNote(_invoice(n), "CN", 50_000_00, "crd_o"))
+    return "dsp_o"
 
 
 def _live_financed(n: Network) -> str:
@@ -205,6 +247,16 @@ def _put_back(n: Network) -> str:
     _, bought = _financed_default(n)
     n.world.run(n.funder, c.PutBackReceivable(bought, "rcv_back", "rcv_owed"))
     return bought
+
+
+def _owed(n: Network) -> str:
+    _put_back(n)
+    return "rcv_owed"
+
+
+def _paid_recourse(n: Network) -> str:
+    n.world.run(n.s1, c.PayRecourse(_owed(n)))
+    return "rcv_owed"
 
 
 def _returned(n: Network) -> str:

@@ -195,6 +195,8 @@ OUTSIDERS: dict[str, Attempt] = {
     # recourse and dilution
     "PutBackReceivable": (lambda t: t.g, lambda t: c.PutBackReceivable(
         t.net.receivable_id, "rcv_x1", "rcv_x2"), "not_holder"),
+    "PayRecourse": (lambda t: t.net.s2, lambda t: c.PayRecourse(t.net.receivable_id),
+                    "not_obligor"),
     "RecordCreditNote": (lambda t: t.b, lambda t: c.RecordCreditNote(
         t.net.world.state.receivables[t.net.receivable_id].invoice_id, "CN-1", 1_00, "crd_x"),
         "not_obligor"),

@@ -189,7 +189,9 @@ class ReceivablesMachine(RuleBasedStateMachine):
     def pay_recourse(self, data: st.DataObject, by_seller: bool) -> None:
         owed = data.draw(st.sampled_from(sorted(o for o, v in self.recourse.items() if not v[2])))
         seller = next(f for f in self.firms if f.org_id == self.recourse[owed][0])
-        ok = self._attempt(seller if by_seller else self.net.anchor, c.SettleReceivable(owed))
+        # The anchor does not owe it: neither its settlement nor a payment in its name goes.
+        assert not self._attempt(self.net.anchor, c.SettleReceivable(owed))
+        ok = self._attempt(seller if by_seller else self.net.anchor, c.PayRecourse(owed))
         assert ok == by_seller
         if ok:
             self.recourse[owed][2] = True

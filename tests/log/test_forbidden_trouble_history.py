@@ -55,7 +55,7 @@ def _other_funder(net: Net) -> tuple[str, str]:
 def test_the_honest_recourse_history_passes_the_audit(net: Net) -> None:
     bought = _defaulted_financed(net, recourse=True)
     out = net.svc.handle(net.funder_user, c.PutBackReceivable(bought))
-    net.svc.handle(net.supplier_users[0], c.SettleReceivable(out.created["recourse_id"]))
+    net.svc.handle(net.supplier_users[0], c.PayRecourse(out.created["recourse_id"]))
     assert audit(db_source(net.svc.engine)).ok
 
 

@@ -51,6 +51,9 @@ def test_each_party_sees_its_side_of_trade_gone_wrong(world: World) -> None:
     assert 'data-table="recourse-you-owe"' in supplier and owed["id"] in supplier
     assert "CN-77" in supplier and "1,234.56 EUR" in supplier
     assert "INV-DISPUTED" in supplier and "held back from confirmation" in supplier
+    # Once the seller pays, both still see the obligation, settled.
+    assert w.post("S0", f"/v1/receivables/{owed['id']}/settle").status_code == 200
+    assert owed["id"] in _page(w, "F", "/funder") and owed["id"] in _page(w, "S0", "/supplier")
     anchor = _page(w, "A", "/anchor")
     assert "CN-77" in anchor and "broken pallets" in anchor and "500.00 EUR" in anchor
     other = _page(w, "S1", "/supplier")

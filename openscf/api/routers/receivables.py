@@ -122,7 +122,12 @@ def _piece_action(m: Mutation, command: Any, receivable_id: str) -> Body:
              responses=ERRORS, tags=["settlement"])
 def settle_receivable(receivable_id: ReceivablePath, m: Mutate,
                       body: s.NoBody | None = None) -> Body:
-    """The obligor pays the face to the holder at (or after) maturity."""
+    """The obligor pays the face to the holder at (or after) maturity. On a recourse
+    obligation (status `recourse_due`) the seller that owes it pays the funder, at any time
+    (`PayRecourse`)."""
+    if m.svc.reads.can_see_receivable(m.principal, receivable_id) and (
+            m.svc.reads.receivable(m.principal, receivable_id).status == "recourse_due"):
+        return _piece_action(m, c.PayRecourse(receivable_id), receivable_id)
     return _piece_action(m, c.SettleReceivable(receivable_id), receivable_id)
 
 
