@@ -68,8 +68,8 @@ def _currency(db: str | None, table: Any, record_id: str, what: str, as_json: bo
     with open_database(db, as_json=as_json).connect() as conn:
         found = conn.execute(select(table.c.currency).where(table.c.id == record_id)).scalar()
     if found is None:
-        fail(f"unknown_{what}", f"no {what} {record_id!r}; list them with `openscf "
-             f"{what}s list`" if what != "invoice" else f"no invoice {record_id!r}", as_json)
+        fail(f"unknown_{what}", f"no {what} {record_id!r} in this database; check the id",
+             as_json)
     return str(found)
 
 
