@@ -41,8 +41,8 @@ sys.path.insert(0, str(REPO))
 
 from openscf.app import FixedClock, NetworkService  # noqa: E402
 from openscf.app.auth import Authenticator  # noqa: E402
-from openscf.domain import commands as c  # noqa: E402
 from openscf.domain.replay import replay  # noqa: E402
+from openscf.sim.network_builder import UNLIMITED_MINOR, client_id, standard_network  # noqa: E402
 from openscf.store import make_engine, migrate, sqlite_url  # noqa: E402
 from openscf.store import tables as t  # noqa: E402
 from openscf.store.queries import iter_events  # noqa: E402
@@ -79,26 +79,12 @@ def setup(url: str, clients: int) -> dict[str, Any]:
     clock = FixedClock(SETUP_AT)
     svc = NetworkService(engine, clock, seed=5)
     auth = Authenticator(engine, clock)
-    _, op = svc.bootstrap_operator()
-
-    def org(name: str, roles: tuple[str, ...]) -> tuple[str, str]:
-        o = svc.handle(op, c.RegisterOrganisation(name, roles, "DE",
-                                                  iban="DE89370400440532013000",
-                                                  bic="COBADEFFXXX")).created["org_id"]
-        u = svc.handle(op, c.AddUser(o, name, ("admin", "maker"))).created["user_id"]
-        return o, u
-
-    anchor = org("Anchor AG", ("anchor",))
-    funder = org("Funder Bank", ("funder",))
-    tier1 = [org(f"Tier1 {i}", ("supplier",)) for i in range(clients)]
-    tier2 = [org(f"Tier2 {i}", ("supplier",)) for i in range(clients)]
-    limit = 2**62
-    program = svc.handle(anchor[1], c.CreateProgram(
-        "bench", "EUR", 180, limit, limit, limit, approval_threshold_minor=limit)).created[
-        "program_id"]
-    svc.handle(anchor[1], c.AddFunder(program, funder[0]))
-    for s, _ in tier1 + tier2:
-        svc.handle(anchor[1], c.OnboardSupplier(program, s))
+    names = [f"Tier1 {i}" for i in range(clients)] + [f"Tier2 {i}" for i in range(clients)]
+    net = standard_network(svc, suppliers=names, anchor_name="Anchor AG",
+                           funder_name="Funder Bank", program_name="bench",
+                           anchor_checker_and_viewer=False, limit_minor=UNLIMITED_MINOR,
+                           approval_threshold_minor=UNLIMITED_MINOR)
+    tier1, tier2 = net.suppliers[:clients], net.suppliers[clients:]
 
     def key(user: str) -> str:
         secret = auth.issue_api_key(user, "bench").secret
@@ -108,9 +94,11 @@ def setup(url: str, clients: int) -> dict[str, Any]:
     with engine.connect() as conn:
         setup_events = int(conn.execute(select(func.count()).select_from(t.events))
                            .scalar_one())
-    world = {"program": program, "anchor": anchor[0], "anchor_key": key(anchor[1]),
-             "funder_key": key(funder[1]),
-             "tier1": [(o, key(u)) for o, u in tier1], "tier2": [(o, key(u)) for o, u in tier2],
+    world = {"program": net.program_id, "anchor": net.anchor.org_id,
+             "anchor_key": key(net.anchor.user_id), "funder": net.funder.org_id,
+             "funder_key": key(net.funder.user_id),
+             "tier1": [(f.org_id, key(f.user_id)) for f in tier1],
+             "tier2": [(f.org_id, key(f.user_id)) for f in tier2],
              "setup_events": setup_events}
     engine.dispose()
     return world
@@ -188,27 +176,27 @@ class Client(threading.Thread):
         s1, k1 = w["tier1"][i]
         s2, k2 = w["tier2"][i]
         tag = f"b{i}x{j}"
-        rcv = f"rcv_{tag}r"
+        anchor, funder = w["anchor"], w["funder"]
+        rcv, a, b, t, fin, ofr, f = (client_id(prefix, org, tag + x) for prefix, org, x in (
+            ("rcv", anchor, "r"), ("rcv", s1, "a"), ("rcv", s1, "b"), ("rcv", s1, "t"),
+            ("fin", s2, ""), ("ofr", funder, ""), ("rcv", s2, "f")))
         self.call(w["anchor_key"], "/v1/confirmations", {
             "program_id": w["program"], "supplier_id": s1, "invoice_number": f"INV-{tag}",
             "amount_minor": FACE, "currency": "EUR", "due_on": DUE.isoformat(),
-            "invoice_id": f"inv_{tag}", "receivable_id": rcv})
+            "invoice_id": client_id("inv", anchor, tag), "receivable_id": rcv})
         self.call(k1, f"/v1/receivables/{rcv}/split", {
-            "amounts_minor": [FACE * 6 // 10, FACE - FACE * 6 // 10],
-            "piece_ids": [f"rcv_{tag}a", f"rcv_{tag}b"]})
-        self.call(k1, f"/v1/receivables/rcv_{tag}a/transfer", {
-            "to_org_id": s2, "new_receivable_id": f"rcv_{tag}t"})
-        self.call(k2, "/v1/financing_requests", {"receivable_id": f"rcv_{tag}t",
-                                                 "id": f"fin_{tag}"})
-        self.call(w["funder_key"], f"/v1/financing_requests/fin_{tag}/offers", {
-            "annual_rate": "0.0415", "value_date": TRADE_AT.date().isoformat(),
-            "id": f"ofr_{tag}"})
-        self.call(k2, f"/v1/financing_offers/ofr_{tag}/accept",
-                  {"new_receivable_id": f"rcv_{tag}f"})
+            "amounts_minor": [FACE * 6 // 10, FACE - FACE * 6 // 10], "piece_ids": [a, b]})
+        self.call(k1, f"/v1/receivables/{a}/transfer", {"to_org_id": s2, "new_receivable_id": t})
+        self.call(k2, "/v1/financing_requests", {"receivable_id": t, "id": fin})
+        self.call(w["funder_key"], f"/v1/financing_requests/{fin}/offers", {
+            "annual_rate": "0.0415", "value_date": TRADE_AT.date().isoformat(), "id": ofr})
+        self.call(k2, f"/v1/financing_offers/{ofr}/accept", {"new_receivable_id": f})
 
     def settle(self, j: int) -> None:
         tag = f"b{self.index}x{j}"
-        for piece in (f"rcv_{tag}b", f"rcv_{tag}f"):
+        s1, s2 = self.world["tier1"][self.index][0], self.world["tier2"][self.index][0]
+        # The two live pieces of the cycle: the split's kept half and the sold piece.
+        for piece in (client_id("rcv", s1, tag + "b"), client_id("rcv", s2, tag + "f")):
             self.call(self.world["anchor_key"], f"/v1/receivables/{piece}/settle")
 
     def run(self) -> None:

@@ -32,6 +32,7 @@ sys.path.insert(0, str(REPO))
 from openscf.app import FixedClock, NetworkService  # noqa: E402
 from openscf.domain import commands as c  # noqa: E402
 from openscf.domain.replay import replay  # noqa: E402
+from openscf.sim.network_builder import UNLIMITED_MINOR, client_id, standard_network  # noqa: E402
 from openscf.store import make_engine, migrate, sqlite_url  # noqa: E402
 from openscf.store.queries import iter_events  # noqa: E402
 
@@ -56,44 +57,32 @@ def fresh_engine(db: str, synchronous: str):  # type: ignore[no-untyped-def]
 def setup(engine, suppliers: int = 50):  # type: ignore[no-untyped-def]
     clock = FixedClock(START)
     svc = NetworkService(engine, clock, seed=1, checkpoint_interval_s=CHECKPOINT_INTERVAL_S)
-    _, op = svc.bootstrap_operator()
-
-    def org(name: str, roles: tuple[str, ...]) -> tuple[str, str]:
-        o = svc.handle(op, c.RegisterOrganisation(name, roles, "DE",
-                                                  iban="DE89370400440532013000",
-                                                  bic="COBADEFFXXX")).created["org_id"]
-        u = svc.handle(op, c.AddUser(o, name, ("admin", "maker"))).created["user_id"]
-        return o, u
-
-    anchor = org("Anchor", ("anchor",))
-    funder = org("Funder", ("funder",))
-    sups = [org(f"S{i}", ("supplier",)) for i in range(suppliers)]
-    limit = 2**62
-    prg = svc.handle(anchor[1], c.CreateProgram("bench", "EUR", 180, limit, limit, limit,
-                                                approval_threshold_minor=limit)).created[
-        "program_id"]
-    svc.handle(anchor[1], c.AddFunder(prg, funder[0]))
-    for s, _ in sups:
-        svc.handle(anchor[1], c.OnboardSupplier(prg, s))
-    return svc, clock, prg, anchor, funder, sups
+    net = standard_network(svc, suppliers=[f"S{i}" for i in range(suppliers)],
+                           anchor_name="Anchor", funder_name="Funder", program_name="bench",
+                           anchor_checker_and_viewer=False, limit_minor=UNLIMITED_MINOR,
+                           approval_threshold_minor=UNLIMITED_MINOR)
+    return svc, clock, net
 
 
-def cycle_commands(i: int, tag: str, prg: str, anchor, funder, sups):  # type: ignore[no-untyped-def]
-    """The first six commands of cycle i, and the ids of the two pieces to settle later."""
-    s, s_user = sups[i % len(sups)]
-    t2, _ = sups[(i + 1) % len(sups)]
-    r, a, b, a2, fin, ofr, b2 = (f"{p}_{tag}{i}{x}" for p, x in (
-        ("rcv", "r"), ("rcv", "a"), ("rcv", "b"), ("rcv", "a2"), ("fin", "f"), ("ofr", "o"),
-        ("rcv", "b2")))
+def cycle_commands(i: int, tag: str, net):  # type: ignore[no-untyped-def]
+    """The first six commands of cycle i on `net` (a `StandardNetwork`), and the ids of
+    the two pieces to settle later."""
+    anchor, funder = net.anchor, net.funder
+    s = net.suppliers[i % len(net.suppliers)]
+    t2 = net.suppliers[(i + 1) % len(net.suppliers)]
+    r, inv = (client_id(p, anchor.org_id, f"{tag}{i}{x}") for p, x in (("rcv", "r"), ("inv", "")))
+    ofr = client_id("ofr", funder.org_id, f"{tag}{i}o")
+    a, b, a2, fin, b2 = (client_id(p, s.org_id, f"{tag}{i}{x}") for p, x in (
+        ("rcv", "a"), ("rcv", "b"), ("rcv", "a2"), ("fin", "f"), ("rcv", "b2")))
     face = 10_000_00 + i
     cmds = [
-        (anchor[1], c.ConfirmInvoice(prg, s, f"INV-{tag}{i}", face, "EUR", DUE,
-                                     invoice_id=f"inv_{tag}{i}", receivable_id=r)),
-        (s_user, c.SplitReceivable(r, (face // 2, face - face // 2), (a, b))),
-        (s_user, c.TransferReceivable(a, t2, new_receivable_id=a2)),
-        (s_user, c.RequestFinancing(b, fin)),
-        (funder[1], c.OfferFinancing(fin, "0.045", START.date(), 0, ofr)),
-        (s_user, c.AcceptFinancingOffer(ofr, b2)),
+        (anchor.user_id, c.ConfirmInvoice(net.program_id, s.org_id, f"INV-{tag}{i}", face, "EUR",
+                                          DUE, invoice_id=inv, receivable_id=r)),
+        (s.user_id, c.SplitReceivable(r, (face // 2, face - face // 2), (a, b))),
+        (s.user_id, c.TransferReceivable(a, t2.org_id, new_receivable_id=a2)),
+        (s.user_id, c.RequestFinancing(b, fin)),
+        (funder.user_id, c.OfferFinancing(fin, "0.045", START.date(), 0, ofr)),
+        (s.user_id, c.AcceptFinancingOffer(ofr, b2)),
     ]
     return cmds, (a2, b2)
 
@@ -102,13 +91,13 @@ def run(db: str, cycles: int, batch: int, synchronous: str) -> list[dict[str, ob
     results = []
     for mode in ("single", "batch"):
         engine = fresh_engine(db, synchronous)
-        svc, clock, prg, anchor, funder, sups = setup(engine)
+        svc, clock, net = setup(engine)
         work, settle = [], []
         for i in range(cycles):
-            cmds, live = cycle_commands(i, mode[0], prg, anchor, funder, sups)
+            cmds, live = cycle_commands(i, mode[0], net)
             work.extend(cmds)
             settle.extend(live)
-        settle_cmds = [(anchor[1], c.SettleReceivable(p)) for p in settle]
+        settle_cmds = [(net.anchor.user_id, c.SettleReceivable(p)) for p in settle]
         n = len(work) + len(settle_cmds)
         started = time.perf_counter()
         if mode == "single":

@@ -162,10 +162,10 @@ def audit_rate(cycles: int) -> dict[str, float]:
     from openscf.app.audit import audit, db_source
 
     engine = core.fresh_engine("sqlite", "NORMAL")
-    svc, clock, prg, anchor, funder, sups = core.setup(engine)
+    svc, clock, net = core.setup(engine)
     work, settle = [], []
     for i in range(cycles):
-        cmds, live = core.cycle_commands(i, "a", prg, anchor, funder, sups)
+        cmds, live = core.cycle_commands(i, "a", net)
         work.extend(cmds)
         settle.extend(live)
     for k in range(0, len(work), 1000):
@@ -174,7 +174,7 @@ def audit_rate(cycles: int) -> dict[str, float]:
 
     from openscf.domain import commands as c
     clock.set(datetime(2026, 4, 30, 10, tzinfo=UTC))
-    items = [(anchor[1], c.SettleReceivable(p)) for p in settle]
+    items = [(net.anchor.user_id, c.SettleReceivable(p)) for p in settle]
     for k in range(0, len(items), 1000):
         svc.handle_batch(items[k:k + 1000])
     report = audit(db_source(engine))

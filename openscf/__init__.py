@@ -10,6 +10,9 @@ Layers (imports point inward only; an import-linter contract in the test suite h
     domain               pure rules: money, ids, errors, the receivable life cycle
     trust                pure, reusable: Merkle log hashing and proofs, signed notes,
                          checkpoints, canonical encoding; depends on nothing in openscf
+                         but `errors`
+    errors               the one exception tree (every layer's errors derive from its
+                         root) and its HTTP status table; imports nothing
 """
 
 __version__ = "0.1.0"

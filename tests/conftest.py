@@ -18,6 +18,7 @@ from sqlalchemy import Engine, text
 
 from openscf.app import FixedClock, NetworkService
 from openscf.domain import commands as c
+from openscf.sim.network_builder import Firm, NetworkBuilder, standard_network
 from openscf.store import make_engine, migrate, sqlite_url
 from openscf.trust.keys import SigningKey, encode_public_key
 
@@ -145,27 +146,12 @@ class Net:
 def build_net(engine: Engine, threshold: int = 10**12) -> Net:
     clock = FixedClock(START)
     svc = NetworkService(engine, clock, seed=7)
-    _, op = svc.bootstrap_operator()
-
-    def org(name: str, roles: tuple[str, ...]) -> tuple[str, str]:
-        o = svc.handle(op, c.RegisterOrganisation(name, roles, "DE",
-                                                  iban="DE89370400440532013000",
-                                                  bic="COBADEFFXXX")).created["org_id"]
-        u = svc.handle(op, c.AddUser(o, name, ("admin", "maker"))).created["user_id"]
-        return o, u
-
-    anchor, au = org("Anchor AG", ("anchor",))
-    checker = svc.handle(op, c.AddUser(anchor, "controller", ("checker",))).created["user_id"]
-    viewer = svc.handle(op, c.AddUser(anchor, "auditor", ("viewer",))).created["user_id"]
-    funder, fu = org("Bank AG", ("funder",))
-    sups = [org(f"Supplier {i}", ("supplier",)) for i in range(3)]
-    prg = svc.handle(au, c.CreateProgram("P", "EUR", 180, 10**10, 10**9, 10**9,
-                                         approval_threshold_minor=threshold)).created["program_id"]
-    svc.handle(au, c.AddFunder(prg, funder))
-    for s, _ in sups:
-        svc.handle(au, c.OnboardSupplier(prg, s))
-    return Net(svc, clock, op, anchor, au, checker, funder, fu, [s for s, _ in sups],
-               [u for _, u in sups], viewer, prg)
+    n = standard_network(svc, approval_threshold_minor=threshold)
+    assert n.anchor_checker is not None and n.anchor_viewer is not None
+    return Net(svc, clock, n.operator_user, n.anchor.org_id, n.anchor.user_id,
+               n.anchor_checker, n.funder.org_id, n.funder.user_id,
+               [s.org_id for s in n.suppliers], [s.user_id for s in n.suppliers],
+               n.anchor_viewer, n.program_id)
 
 
 @pytest.fixture
@@ -176,14 +162,9 @@ def net(engine: Engine) -> Net:
 @pytest.fixture
 def self_signer(net: Net) -> tuple[str, str, str, SigningKey]:
     """A supplier that holds its own key: (org, user, key id, private key)."""
-    svc = net.svc
-    org = svc.handle(net.operator, c.RegisterOrganisation(
-        "Selfsign GmbH", ("supplier",), "DE", iban="DE89370400440532013000", bic="COBADEFFXXX",
-        custodial_key=False)).created["org_id"]
-    user = svc.handle(net.operator, c.AddUser(org, "treasurer", ("admin", "maker"))
-                      ).created["user_id"]
+    builder = NetworkBuilder(net.svc, net.operator)
+    firm = builder.supplier("Selfsign GmbH", custodial_key=False, user_name="treasurer")
     key = SigningKey.generate()
-    key_id = svc.handle(net.operator, c.RegisterKey(org, encode_public_key(key.public_key))
-                        ).created["key_id"]
-    svc.handle(net.anchor_user, c.OnboardSupplier(net.program_id, org))
-    return org, user, key_id, key
+    key_id = builder.key(firm.org_id, encode_public_key(key.public_key))
+    builder.onboard(Firm(net.anchor, net.anchor_user), net.program_id, firm)
+    return firm.org_id, firm.user_id, key_id, key

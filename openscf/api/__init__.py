@@ -1,6 +1,8 @@
 """The REST API adapter under `/v1`: `create_app(engine, clock)`.
 
-May import: `openscf.app` and everything it may import.
+May import: `openscf.app` and everything it may import, except SQL: no SQLAlchemy and no
+store module that exposes tables or queries (the app layer's read model and services
+answer instead; an import-linter contract holds this).
 """
 
 from openscf.api.app import create_app

@@ -10,7 +10,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 from fastapi import FastAPI
-from sqlalchemy import Engine
 
 from openscf import web
 from openscf.api.docs import mount_docs, mount_openapi
@@ -24,12 +23,13 @@ from openscf.api.routers import (
     log,
     programs,
     receivables,
+    recovery,
     trouble,
 )
 from openscf.api.security import Services
 from openscf.app.auth import Authenticator
 from openscf.app.clock import Clock, SystemClock
-from openscf.app.queries import ReadModel, read_engine_for
+from openscf.app.queries import Database, ReadModel, read_engine_for
 from openscf.app.service import NetworkService
 
 __all__ = ["API_VERSION", "create_app"]
@@ -43,7 +43,10 @@ DESCRIPTION = """\
 The openscf network as a service. Conventions:
 
 * ids are prefixed (`org_`, `prg_`, `rcv_` ...); a client may supply the id of what it
-  creates, and a retried create with the same id and content returns the original;
+  creates, in its organisation's namespace: `<prefix>_<org id without org_>.<your key>`
+  (`inv_acme.erp-4711` for `org_acme`; any other id is refused with `invalid_id`), or
+  leave it out and the network picks one; a retried create with the same id and content
+  returns the original;
 * lists are `{"object": "list", "data": [...], "has_more": bool}`, paged with `limit`
   and `starting_after` (the last id of the previous page);
 * money is an integer count of minor units plus an ISO 4217 currency; instants are RFC
@@ -59,7 +62,7 @@ Authenticate with an API key (`Authorization: Bearer sk_...`) or a browser sessi
 """
 
 
-def create_app(engine: Engine, clock: Clock | None = None, *,
+def create_app(engine: Database, clock: Clock | None = None, *,
                service: NetworkService | None = None,
                authenticator: Authenticator | None = None,
                max_body_bytes: int = MAX_BODY_BYTES,
@@ -93,7 +96,8 @@ def create_app(engine: Engine, clock: Clock | None = None, *,
     if docs:
         mount_docs(app)
     install_error_handlers(app)
-    for module in (identity, programs, receivables, trouble, events, log, keys, documents):
+    for module in (identity, programs, receivables, trouble, events, log, keys, documents,
+                   recovery):
         app.include_router(module.router, prefix="/v1")
     # The dashboard is served by the same process; the layer contract lets the API mount
     # openscf.web but never the reverse.

@@ -1,25 +1,28 @@
-"""The one error shape, and the one place that maps errors to HTTP status codes.
+"""The one error shape, and how the HTTP adapter answers every error.
 
     {"error": {"type": ..., "code": ..., "message": ..., "param": ...}}
 
-| error (openscf.domain.errors / app.auth)   | status |
-|---------------------------------------------|--------|
-| InvalidRequest: malformed JSON, wrong type, missing or unknown field, bad id | 400 |
-| InvalidRequest raised by the domain (well-formed, but the values are refused:  | 400 |
-|   pieces that do not sum, a due date in the past ...)                          |     |
-| AuthenticationFailed: no, unknown, revoked, expired or malformed credentials | 401 |
-| PermissionDenied: role, permission, not the holder, missing CSRF token | 403 |
-| NotFound: no such record, or one the caller may not see | 404 |
-| unknown route / method not allowed | 404 / 405 |
-| Conflict (and ConcurrencyConflict after retries; reused Idempotency-Key) | 409 |
-| body larger than the limit | 413 |
-| a body that is not application/json | 415 |
-| LimitExceeded: a program, supplier or funder limit would be passed | 422 |
-| LoginThrottled: too many failed logins for a login or an address (Retry-After) | 429 |
-| anything else: a bug; logged server-side with a request id, never shown | 500 |
+Which error class gets which status (and ``type``), and whose fault each is, is the one
+table `openscf.errors.STATUS_TABLE` (the dashboard answers from the same table); the tree
+of every error class is drawn in the docstring of `openscf.errors`. What this module adds
+is what only HTTP has:
 
-LimitExceeded gets 422 rather than 409: nothing about the record's state would make the
-same request succeed on retry; the program's limits forbid the amount.
+| what                                                           | status    |
+|----------------------------------------------------------------|-----------|
+| malformed JSON, wrong type, missing or unknown field, bad id   | 400       |
+| unknown route / method not allowed                             | 404 / 405 |
+| body larger than the limit (`BodyLimitMiddleware`)             | 413       |
+| a body that is not application/json                            | 415       |
+| an error on the system's side: `InternalError`, `TrustError`, | 500       |
+|   any exception that is not an `OpenSCFError` (a bug)          |           |
+
+A 401 carries ``WWW-Authenticate: Bearer``, a 429 (`LoginThrottled`) ``Retry-After``.
+
+Every 5xx is answered with one shape, code ``internal_error``, a message that says the
+fault is on the server's side and to retry or contact the operator, and an incident id;
+the server logs the incident id, the request's method and path, and the traceback (never
+the body, the query string or a credential). The client never sees the exception's
+message. The dashboard's pages get a page saying the same instead of JSON.
 """
 
 from __future__ import annotations
@@ -33,36 +36,23 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from openscf.app.auth import AuthenticationFailed, LoginThrottled
-from openscf.domain.errors import (
-    Conflict,
-    InvalidRequest,
-    LimitExceeded,
-    NotFound,
+from openscf.errors import (
+    INTERNAL_ERROR_CODE,
+    STATUS_TABLE,
+    LoginThrottled,
     OpenSCFError,
-    PermissionDenied,
+    http_answer,
+    internal_error_message,
 )
 
-__all__ = ["error_response", "install_error_handlers", "status_of"]
+__all__ = ["error_response", "install_error_handlers", "internal_error_response", "status_of"]
 
 log = logging.getLogger("openscf.api")
 
-_STATUS: list[tuple[type[OpenSCFError], int]] = [
-    (LoginThrottled, 429),
-    (AuthenticationFailed, 401),
-    (InvalidRequest, 400),
-    (NotFound, 404),
-    (PermissionDenied, 403),
-    (Conflict, 409),
-    (LimitExceeded, 422),
-]
 
-
-def status_of(error: OpenSCFError) -> int:
-    for cls, status in _STATUS:
-        if isinstance(error, cls):
-            return status
-    return 400
+def status_of(error: BaseException) -> int:
+    """The HTTP status of an error, from the one table (anything unknown: 500)."""
+    return http_answer(error).status
 
 
 def error_body(type_: str, code: str, message: str, param: str | None = None) -> dict[str, Any]:
@@ -70,11 +60,13 @@ def error_body(type_: str, code: str, message: str, param: str | None = None) ->
 
 
 def error_response(error: OpenSCFError, status: int | None = None) -> JSONResponse:
-    status = status or status_of(error)
+    """A caller's error as the API answers it (a system error: `internal_error_response`)."""
+    answer = http_answer(error)
+    status = status or answer.status
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     if isinstance(error, LoginThrottled):
         headers = {"Retry-After": str(error.retry_after_seconds)}
-    return JSONResponse(error_body(error.type, error.code, error.message, error.param),
+    return JSONResponse(error_body(answer.type, error.code, error.message, error.param),
                         status_code=status, headers=headers)
 
 
@@ -131,15 +123,55 @@ NOT_FOUND_PAGE = """<!doctype html>
 </section></main></body></html>
 """
 
+# A dashboard page that failed on the server's side: no template (rendering may be what
+# failed), nothing from the request, only the incident id the server logged.
+SERVER_ERROR_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Something went wrong · openscf</title>
+<link rel="stylesheet" href="/static/dashboard.css"></head>
+<body><main><section class="card narrow" data-page="server-error">
+<h1>Something went wrong on our side</h1>
+<p>This is not a mistake in what you did. Please try again in a moment; if it happens
+again, contact the operator of this network and quote incident
+<code data-incident>{incident}</code>.</p>
+<p><a href="/">Back to your dashboard</a></p>
+</section></main></body></html>
+"""
+
 
 def _wants_a_page(request: Request) -> bool:
     return (not request.url.path.startswith("/v1")
             and "text/html" in request.headers.get("accept", ""))
 
 
+def _dashboard_page(request: Request) -> bool:
+    """A dashboard request (anything outside /v1) is answered with a page, not JSON."""
+    return not request.url.path.startswith("/v1")
+
+
+def internal_error_response(request: Request, exc: BaseException) -> Response:
+    """The one answer to an error on the system's side: logged with its traceback under a
+    fresh incident id, answered 500 with that id and nothing of the exception."""
+    incident = secrets.token_hex(6)
+    code = exc.code if isinstance(exc, OpenSCFError) else type(exc).__name__
+    # Method and path only: the query string, the body and the headers may hold secrets.
+    log.error("internal error, incident %s, on %s %s: %s", incident, request.method,
+              request.url.path, code, exc_info=(type(exc), exc, exc.__traceback__))
+    if _dashboard_page(request):
+        from openscf.web.routes import SECURITY_HEADERS  # the dashboard's own
+
+        return HTMLResponse(SERVER_ERROR_PAGE.format(incident=incident), status_code=500,
+                            headers=SECURITY_HEADERS)
+    internal = STATUS_TABLE[OpenSCFError]
+    return JSONResponse(error_body(internal.type, INTERNAL_ERROR_CODE,
+                                   internal_error_message(incident)),
+                        status_code=internal.status)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(OpenSCFError)
-    async def _openscf(_request: Request, exc: OpenSCFError) -> JSONResponse:
+    async def _openscf(request: Request, exc: OpenSCFError) -> Response:
+        if exc.fault == "system":
+            return internal_error_response(request, exc)
         return error_response(exc)
 
     @app.exception_handler(RequestValidationError)
@@ -164,16 +196,10 @@ def install_error_handlers(app: FastAPI) -> None:
             body = error_body("invalid_request_error", "invalid_body",
                               str(exc.detail) if exc.detail else "the request is malformed")
         else:  # pragma: no cover - nothing in openscf raises an HTTP 5xx on purpose
-            body = error_body("api_error", "internal_error", "internal error")
+            return internal_error_response(request, exc)
         return JSONResponse(body, status_code=status, headers=getattr(exc, "headers", None))
 
     @app.exception_handler(Exception)
-    async def _bug(request: Request, exc: Exception) -> JSONResponse:
-        # A bug, never bad input (the tests hold that line). Log it with an id the client
-        # can quote; the client gets no stack trace and no internals.
-        incident = secrets.token_hex(6)
-        log.error("unhandled error %s on %s %s", incident, request.method, request.url.path,
-                  exc_info=exc)
-        return JSONResponse(error_body("api_error", "internal_error",
-                                       f"internal error; quote incident {incident}"),
-                            status_code=500)
+    async def _bug(request: Request, exc: Exception) -> Response:
+        # A bug, never bad input (the tests hold that line): the system's side.
+        return internal_error_response(request, exc)

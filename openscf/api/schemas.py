@@ -416,6 +416,10 @@ class ReceivableOut(BaseModel):
     parent_id: str | None
     status: str
     encumbrance: str | None
+    paid_minor: int = Field(description="paid by the obligor so far")
+    recovered_minor: int = Field(description="recovered after the obligor's default")
+    outstanding_minor: int = Field(description="still owed: face less paid and recovered")
+    claim_id: str | None = Field(description="the obligor's default claim it belongs to")
 
 
 class SplitOut(BaseModel):
@@ -500,7 +504,7 @@ class PutBack(Strict):
     returned_receivable_id: ReceivableId | None = Field(
         None, description="the piece the seller now holds (the claim on the anchor)")
     recourse_id: ReceivableId | None = Field(
-        None, description="the seller's obligation to pay the funder the face")
+        None, description="the seller's obligation to pay the funder what it still lacked")
 
 
 class PutBackOut(BaseModel):
@@ -565,3 +569,95 @@ class DisputeOut(BaseModel):
     status: Literal["open", "agreed", "withdrawn"]
     agreed_minor: int
     credit_id: str | None
+# --- when trade goes wrong: partial payment, obligor default and recovery ---------------
+
+ClaimId = Annotated[StrictStr, Field(pattern=r"^dfl_[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
+DefaultReason = Literal["insolvency", "past_due"]
+
+
+class RecordPayment(Strict):
+    amount_minor: Amount
+
+
+class DeclareDefault(Strict):
+    obligor_id: OrgId
+    reason: DefaultReason
+    note: Annotated[StrictStr, Field(max_length=500)] = ""
+    claim_id: ClaimId | None = None
+    approval_id: ApprovalId | None = None
+
+
+class RecordRecovery(Strict):
+    amount_minor: Amount
+    currency: Currency
+    source: Name
+
+
+class DefaultRequestOut(BaseModel):
+    object: Literal["default_request"]
+    approval_id: str
+    claim_id: str
+    obligor_id: str
+    reason: str
+    status: Literal["pending_approval"]
+
+
+class ClaimTotalsOut(BaseModel):
+    currency: str
+    exposure_minor: int
+    recovered_minor: int
+    outstanding_minor: int
+    loss_minor: int
+
+
+class ClaimPieceOut(BaseModel):
+    receivable_id: str
+    program_id: str
+    holder_id: str
+    currency: str
+    face_minor: int
+    paid_minor: int
+    exposure_minor: int = Field(description="what it lacked when the obligor defaulted")
+    recovered_minor: int
+    outstanding_minor: int
+    loss_minor: int | None = Field(description="realised loss, once the claim is closed")
+    status: str
+
+
+class RecoveryShareOut(BaseModel):
+    receivable_id: str
+    holder_id: str
+    amount_minor: int
+
+
+class RecoveryOut(BaseModel):
+    event_id: str
+    at: str
+    source: str
+    currency: str
+    amount_minor: int
+    shares: list[RecoveryShareOut]
+
+
+class ProgramLossOut(BaseModel):
+    program_id: str
+    currency: str
+    exposure_minor: int
+    loss_minor: int
+    lgd_bps: int = Field(description="loss given default, basis points, rounded down")
+
+
+class DefaultClaimOut(BaseModel):
+    object: Literal["default_claim"]
+    id: str
+    obligor_id: str
+    status: Literal["open", "closed"]
+    reason: str
+    declared_on: str
+    approval_id: str
+    requested_by: str | None = None
+    approved_by: str | None = None
+    totals: list[ClaimTotalsOut]
+    pieces: list[ClaimPieceOut]
+    recoveries: list[RecoveryOut]
+    programs: list[ProgramLossOut]

@@ -130,7 +130,9 @@ class Mutation:
             outcome = self.svc.writer.submit(self.principal.user_id, command,
                                              self.idempotency_key)
         except OpenSCFError as exc:
-            if guard is not None and hidden is not None and not guard():
+            # Only a refusal is hidden; an error on the system's side stays a 500.
+            if (exc.fault == "caller" and guard is not None and hidden is not None
+                    and not guard()):
                 raise not_found() from exc
             raise
         self.response.headers["OpenSCF-Events"] = ",".join(e["id"] for e in outcome.events)

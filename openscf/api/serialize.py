@@ -140,7 +140,9 @@ def receivable(r: Receivable) -> dict[str, Any]:
             "holder_id": r.holder_id, "face_minor": r.face_minor, "currency": r.currency,
             "due_on": _date(r.due_on), "issued_at": format_instant(r.issued_at),
             "invoice_id": r.invoice_id, "root_id": r.root_id, "parent_id": r.parent_id,
-            "status": r.status, "encumbrance": r.encumbrance}
+            "status": r.status, "encumbrance": r.encumbrance, "paid_minor": r.paid_minor,
+            "recovered_minor": r.recovered_minor, "outstanding_minor": r.outstanding_minor,
+            "claim_id": r.claim_id}
 
 
 def financing_request(f: FinancingRequest) -> dict[str, Any]:

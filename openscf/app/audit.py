@@ -30,10 +30,11 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
+from openscf.app.service import check_client_ids
 from openscf.domain import events as ev
 from openscf.domain.commands import command_from_data
 from openscf.domain.decide import Actor, decide
-from openscf.domain.errors import OpenSCFError
+from openscf.domain.errors import InvalidRequest, OpenSCFError
 from openscf.domain.events import REQUEST_SIGNING_CONTEXT, record_from_data
 from openscf.domain.model import OrgKey, Receivable
 from openscf.domain.money import format_amount
@@ -118,7 +119,7 @@ def db_source(engine: Engine) -> LogSource:
     with engine.connect() as conn:
         ident = conn.execute(select(t.log_identity.c.origin, t.log_identity.c.vkey)).first()
         if ident is None:
-            raise OpenSCFError("no_log", "this database has no log (was it bootstrapped?)")
+            raise InvalidRequest("no_log", "this database has no log (was it bootstrapped?)")
         checkpoints = [(int(s), n) for s, n in conn.execute(
             select(t.checkpoints.c.size, t.checkpoints.c.note).order_by(t.checkpoints.c.size))]
         cosigs = [(int(s), w, line) for s, w, line in conn.execute(
@@ -252,6 +253,10 @@ class _Auditor:
             return
         try:
             command = command_from_data(kind, request["data"])
+            if not first.auth.custodial:
+                # The network fills in no id of a request a client signed itself: every
+                # id it creates was the client's choice, so lies in its namespace.
+                check_client_ids(command, first.org_id)
             expected = decide(self.replayer.state, Actor(first.org_id, first.actor_id),
                               command, first.occurred_at.date())
         except OpenSCFError as exc:

@@ -81,11 +81,11 @@ from openscf.domain.errors import (
     Conflict,
     InvalidRequest,
     NotFound,
-    OpenSCFError,
     PermissionDenied,
 )
 from openscf.domain.events import format_instant, parse_instant
 from openscf.domain.model import APPROVAL_PERMISSIONS
+from openscf.errors import AuthenticationFailed, LoginThrottled
 from openscf.store import tables as t
 
 __all__ = [
@@ -116,24 +116,6 @@ ADDRESS_FREE_FAILURES = 20  # failures from one address (several people may shar
 BACKOFF_BASE = timedelta(seconds=1)
 BACKOFF_CAP = timedelta(minutes=15)
 FAILURE_WINDOW = timedelta(hours=1)
-
-
-class AuthenticationFailed(OpenSCFError):
-    """No credentials, or credentials that are unknown, revoked, expired or malformed."""
-
-    type = "authentication_error"
-
-
-class LoginThrottled(OpenSCFError):
-    """Too many failed logins for this login name or from this address: wait and retry."""
-
-    type = "rate_limit_error"
-
-    def __init__(self, retry_after_seconds: int) -> None:
-        super().__init__("too_many_failed_logins",
-                         f"too many failed logins; try again in {retry_after_seconds} s",
-                         "login")
-        self.retry_after_seconds = retry_after_seconds
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import Engine, or_, select
 
 from openscf.app.queries import FULL_READERS, Caller, Page, ReadModel
 from openscf.domain.errors import NotFound
@@ -18,7 +18,7 @@ from openscf.domain.model import Credit, Dispute
 from openscf.store import tables as t
 from openscf.store.mapping import row_to_record
 
-__all__ = ["credit", "credits", "dispute", "disputes"]
+__all__ = ["DilutionLedger", "credit", "credits", "dispute", "disputes"]
 
 
 def _full(caller: Caller) -> bool:
@@ -79,3 +79,39 @@ def disputes(reads: ReadModel, caller: Caller, *, program_id: str | None = None,
 def dispute(reads: ReadModel, caller: Caller, dispute_id: str) -> Dispute:
     return _one(reads, t.disputes, Dispute, caller, dispute_id,  # type: ignore[no-any-return]
                 "dispute")
+
+
+class DilutionLedger:
+    """Credits and disputes without visibility rules, for the command line (whoever runs
+    it holds the database, like `openscf.app.queries.Ledger`)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def currency_of(self, kind: str, record_id: str) -> str | None:
+        """The currency of an invoice or a program, None when there is no such record."""
+        table = {"invoice": t.invoices, "program": t.programs}[kind]
+        with self.engine.connect() as conn:
+            found = conn.execute(select(table.c.currency).where(table.c.id == record_id)).scalar()
+        return None if found is None else str(found)
+
+    def credits(self, **where: str | None) -> list[Credit]:
+        """Credits whose columns equal the values given (None: any), oldest first."""
+        query = select(t.credits).order_by(t.credits.c.recorded_on, t.credits.c.id)
+        for name, value in where.items():
+            if value:
+                query = query.where(t.credits.c[name] == value)
+        with self.engine.connect() as conn:
+            return [row_to_record(Credit, r) for r in conn.execute(query)]
+
+    def dispute(self, dispute_id: str) -> Dispute | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(t.disputes).where(t.disputes.c.id == dispute_id)).first()
+        return None if row is None else row_to_record(Dispute, row)
+
+    def disputes(self, status: str | None = None) -> list[Dispute]:
+        query = select(t.disputes).order_by(t.disputes.c.id)
+        if status:
+            query = query.where(t.disputes.c.status == status)
+        with self.engine.connect() as conn:
+            return [row_to_record(Dispute, r) for r in conn.execute(query)]

@@ -16,16 +16,19 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from openscf.domain.errors import OpenSCFError
+from openscf.errors import InternalError
 
 __all__ = ["MasterKey", "MasterKeyError"]
 
 
-class MasterKeyError(OpenSCFError):
-    type = "api_error"
+class MasterKeyError(InternalError):
+    """The system's: the deployment's master key is missing, unreadable or malformed, so
+    custodial keys cannot be used. The operator fixes the configuration."""
+
+    code = "master_key_unavailable"
 
     def __init__(self, message: str) -> None:
-        super().__init__("master_key_unavailable", message)
+        super().__init__(type(self).code, message)
 
 
 class MasterKey:

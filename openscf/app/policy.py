@@ -57,6 +57,12 @@ POLICY: dict[type[object], tuple[tuple[str, ...], str]] = {
     c.RecordCreditNote: (("anchor",), "maker"),
     c.RaiseDispute: (("anchor",), "maker"),
     c.ResolveDispute: (("anchor", "supplier"), "maker"),
+    # when trade goes wrong: partial payment, obligor default and recovery
+    c.RecordPayment: (("anchor",), "maker"),
+    c.RequestObligorDefault: (("operator",), "maker"),
+    c.ApproveObligorDefault: (("operator",), "checker"),
+    c.RecordRecovery: (("operator",), "maker"),
+    c.CloseDefaultClaim: (("operator",), "maker"),
 }
 
 

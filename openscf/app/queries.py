@@ -41,8 +41,9 @@ does not exist, so ids of other organisations' records reveal nothing.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+from datetime import date
 from typing import Any, Generic, Protocol, TypeVar
 
 from sqlalchemy import (
@@ -58,6 +59,7 @@ from sqlalchemy import (
     true,
 )
 
+from openscf.app import trustlog
 from openscf.domain.errors import NotFound
 from openscf.domain.events import (
     EventRecord,
@@ -78,11 +80,17 @@ from openscf.domain.model import (
     Relationship,
     User,
 )
+from openscf.store import queries as q
 from openscf.store import tables as t
 from openscf.store.mapping import row_to_record
 from openscf.trust.canonical import decode_canonical
 
-__all__ = ["Caller", "Page", "ReadModel", "read_engine_for"]
+__all__ = ["Caller", "Database", "Ledger", "LogOverview", "Page", "ReadModel",
+           "read_engine_for"]
+
+# The database as the adapters hold it: an opaque handle they pass to the app layer (the
+# service, the read model, the ledger), never a thing they query.
+Database = Engine
 
 FULL_READERS = frozenset({"auditor", "operator"})
 T = TypeVar("T")
@@ -124,6 +132,21 @@ def read_engine_for(engine: Engine) -> Engine:
         conn.exec_driver_sql("BEGIN")
 
     return reader
+
+
+@dataclass(frozen=True)
+class LogOverview:
+    """The log at a glance (auditors and the operator): its size, latest signed head,
+    every checkpoint (size, signed at; oldest first), the cosignatures, the registered
+    witnesses (name, organisation, registered at), events by type and its origin."""
+
+    size: int
+    head: trustlog.SignedHead | None
+    checkpoints: list[tuple[int, Any]]
+    cosignatures: list[dict[str, object]]
+    witnesses: list[tuple[str, str, Any]]
+    events_by_type: dict[str, int]
+    origin: str | None
 
 
 def _page(items: list[Any], limit: int) -> Page[Any]:
@@ -547,3 +570,139 @@ class ReadModel:
     def event_seq(self, caller: Caller, event_id: str) -> int:
         """The sequence number of an event the caller may see (for cursors)."""
         return self.event(caller, event_id).seq or 0
+
+    # --- what the dashboard adds to what it shows ---------------------------------------
+
+    def exposures(self, caller: Caller, program_ids: Iterable[str]) -> dict[str, int]:
+        """Outstanding exposure per limit key ('<kind>:<program>:...') of these programs
+        (the caller's own programs, as the read model showed them to it)."""
+        ids = set(program_ids)
+        with self.engine.connect() as conn:
+            everything = q.load_exposures(conn)
+        return {k: v for k, v in everything.items() if k.split(":")[1] in ids}
+
+    def accepted_deals(self, caller: Caller, program_ids: Iterable[str], since: date,
+                       until: date) -> list[tuple[str, str, str, str, int, int]]:
+        """(program, obligor, seller, annual rate, fees, face) of every financing offer
+        accepted in these programs with a value date in [since, until]: raw material for
+        aggregates only (a caller is shown medians, never one deal)."""
+        ids = sorted(set(program_ids))
+        if not ids:
+            return []
+        with self.engine.connect() as conn:
+            return q.accepted_deals(conn, ids, since, until)
+
+    def invoice_numbers(self, caller: Caller, pieces: Iterable[Receivable]) -> dict[str, str]:
+        """invoice id -> number, of the invoices behind pieces the read model showed the
+        caller (a piece's invoice is visible to whoever may see the piece)."""
+        ids = sorted({p.invoice_id for p in pieces})
+        with self.engine.connect() as conn:
+            return q.invoice_numbers(conn, ids)
+
+    def events_on_pieces(self, caller: Caller, receivable_ids: Sequence[str]
+                         ) -> list[EventRecord]:
+        """Every event naming one of these pieces, in log order, for the pieces the caller
+        may see (the others are left out, as if they did not exist)."""
+        if not receivable_ids:
+            return []
+        visible = [p.id for p in self.receivables_by_id(caller, receivable_ids)]
+        with self.engine.connect() as conn:
+            return q.events_on_receivables(conn, visible)
+
+    def program_members(self, caller: Caller, program_ids: Iterable[str]
+                        ) -> list[tuple[str, str]]:
+        """(program, supplier) of every supplier onboarded in these programs."""
+        ids = sorted(set(program_ids))
+        if not ids:
+            return []
+        with self.engine.connect() as conn:
+            return q.program_members(conn, ids)
+
+    # --- keys and the log --------------------------------------------------------------
+
+    def keys(self, caller: Caller, org_id: str) -> list[dict[str, Any]]:
+        """An organisation's public signing keys (anyone may verify a signature)."""
+        with self.engine.connect() as conn:
+            return q.org_keys(conn, org_id)
+
+    def key(self, caller: Caller, key_id: str) -> dict[str, Any]:
+        with self.engine.connect() as conn:
+            row = q.org_key(conn, key_id)
+        if row is None:
+            raise _not_found("key", key_id, "key_id")
+        return row
+
+    def log_overview(self, caller: Caller) -> LogOverview:
+        """Everything about the log itself, read in one snapshot (auditors, operator)."""
+        assert self._full(caller), "the log's overview is for auditors and the operator"
+        with self.engine.connect() as conn:
+            try:
+                head: trustlog.SignedHead | None = trustlog.latest_checkpoint(conn)
+            except NotFound:
+                head = None
+            try:
+                origin: str | None = trustlog.log_identity(conn).origin
+            except NotFound:
+                origin = None
+            return LogOverview(q.log_size(conn), head, q.checkpoint_history(conn),
+                               trustlog.cosignatures(conn), q.witness_rows(conn),
+                               q.count_events_by_type(conn), origin)
+
+
+class Ledger:
+    """The operator's unrestricted reads, for the command line: whoever runs it has the
+    database in hand, so no visibility rule applies (the API and the dashboard read
+    through `ReadModel`)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def organisations(self) -> list[Organisation]:
+        with self.engine.connect() as conn:
+            return q.list_organisations(conn)
+
+    def organisation_names(self) -> dict[str, str]:
+        with self.engine.connect() as conn:
+            return q.organisation_names(conn)
+
+    def log_size(self) -> int:
+        with self.engine.connect() as conn:
+            return q.log_size(conn)
+
+    def receivables(self, *, holder_id: str | None = None, status: str | None = None,
+                    limit: int = 100) -> list[Receivable]:
+        """Pieces oldest first (in the order the log created them)."""
+        with self.engine.connect() as conn:
+            return q.list_receivables(conn, holder_id=holder_id, status=status, limit=limit,
+                                      oldest_first=True)
+
+    def receivable(self, receivable_id: str) -> Receivable | None:
+        with self.engine.connect() as conn:
+            return q.receivable_by_id(conn, receivable_id)
+
+    def chain_of_custody(self, receivable_id: str) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            return q.chain_of_custody(conn, receivable_id)
+
+    def auth_events(self, *, limit: int, org_id: str | None = None,
+                    kind: str | None = None) -> list[dict[str, Any]]:
+        """The newest `limit` entries of the security audit trail, oldest first."""
+        with self.engine.connect() as conn:
+            return q.auth_events(conn, limit=limit, org_id=org_id, kind=kind)
+
+    def checkpoints(self, limit: int) -> tuple[trustlog.LogIdentity,
+                                               list[tuple[int, bytes, Any, list[str]]]]:
+        """The log's identity and its newest `limit` checkpoints, newest first, as
+        (size, root, signed at, the witnesses that cosigned it)."""
+        with self.engine.connect() as conn:
+            rows = q.newest_checkpoints(conn, limit)
+            cosigned: dict[int, list[str]] = {}
+            for entry in trustlog.cosignatures(conn):
+                cosigned.setdefault(int(str(entry["size"])), []).append(str(entry["witness"]))
+            identity = trustlog.log_identity(conn)
+        return identity, [(s, r, at, cosigned.get(s, [])) for s, r, at in rows]
+
+    def demo_cast(self) -> dict[str, Any]:
+        """Who is who on a demo network (see `openscf.store.queries.demo_cast`)."""
+        with self.engine.connect() as conn:
+            return q.demo_cast(conn)

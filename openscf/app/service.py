@@ -30,7 +30,7 @@ from openscf.app.keys import MasterKey
 from openscf.app.policy import authorize
 from openscf.domain import commands as c
 from openscf.domain.apply import apply
-from openscf.domain.decide import Actor, decide
+from openscf.domain.decide import Actor, decide, id_namespace
 from openscf.domain.errors import (
     ConcurrencyConflict,
     Conflict,
@@ -48,6 +48,8 @@ from openscf.domain.events import (
     format_instant,
     parse_instant,
 )
+from openscf.domain.ids import check_client_id, tagged_id
+from openscf.domain.state import State
 from openscf.store.queries import LOG_KEY_ID, log_identity_and_secret, log_size
 from openscf.store.uow import UnitOfWork, unit_of_work
 from openscf.trust.canonical import EVENT_ENCODING_VERSION, canonical_bytes, decode_canonical
@@ -76,6 +78,7 @@ CREATES: dict[type[object], dict[str, str]] = {
     c.RecordCreditNote: {"credit_id": "crd"},
     c.RaiseDispute: {"dispute_id": "dsp"},
     c.ResolveDispute: {"credit_id": "crd"},
+    c.RequestObligorDefault: {"approval_id": "apr", "claim_id": "dfl"},
 }
 
 T = TypeVar("T")
@@ -84,25 +87,46 @@ MAX_ATTEMPTS = 6
 
 @dataclass(frozen=True)
 class Outcome:
-    """What a command did: its events (with log sequence numbers) and the ids it created."""
+    """What a command did: its events (with log sequence numbers), the ids it created and,
+    for a transfer, what the response says of the piece it retired (`retired`: its id,
+    face, currency, the amount that moved and whether only part of it moved), taken from
+    the state the command was decided on, so no one reads the piece back afterwards."""
 
     command: str
     created: dict[str, Any]
     events: list[dict[str, Any]] = field(default_factory=list)
     replayed: bool = False
+    retired: dict[str, Any] | None = None
 
     def assign_seqs(self, seq_of: dict[str, int | None]) -> None:
         for event in self.events:
             event["seq"] = seq_of[event["id"]]
 
     def to_json(self) -> str:
-        return json.dumps({"command": self.command, "created": self.created,
-                           "events": self.events}, sort_keys=True)
+        data: dict[str, Any] = {"command": self.command, "created": self.created,
+                                "events": self.events}
+        if self.retired is not None:
+            data["retired"] = self.retired
+        return json.dumps(data, sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str) -> Outcome:
         data = json.loads(text)
-        return cls(data["command"], data["created"], data["events"], replayed=True)
+        return cls(data["command"], data["created"], data["events"], replayed=True,
+                   retired=data.get("retired"))
+
+
+def _retired_piece(state: State, command: c.Command) -> dict[str, Any] | None:
+    """For a transfer the domain accepted, before its events apply: the piece it retires
+    and how much of it moves (below the face: a split and a transfer of the part)."""
+    if not isinstance(command, c.TransferReceivable):
+        return None
+    piece = state.receivable(command.receivable_id)
+    assert piece is not None, "decide accepted a transfer of a piece it did not find"
+    moved = piece.face_minor if command.amount_minor is None else command.amount_minor
+    return {"receivable_id": piece.id, "face_minor": piece.face_minor,
+            "currency": piece.currency, "amount_minor": moved,
+            "partial": moved < piece.face_minor}
 
 
 class NetworkService:
@@ -256,6 +280,7 @@ class NetworkService:
         authorize(user, org, command)
         assert user is not None and org is not None
         request_hash = self._request_hash(user_id, command)  # before ids are filled in
+        check_client_ids(command, org.id)  # before any lookup: see check_client_ids
         command, supplied, secrets = self._fill_ids(command)
         if signed is not None and (secrets or supplied != created_ids(command)):
             raise InvalidRequest("missing_id", "a signed request names every id it creates, "
@@ -288,6 +313,7 @@ class NetworkService:
             self._signers[key_id] = SigningKey(seed)
         records = [EventRecord(self.ids.new("evt"), org.id, user.id, now, event, None, auth)
                    for event in events]
+        retired = _retired_piece(state, command)
         for record in records:
             apply(state, record)
         uow.append(records)
@@ -297,6 +323,7 @@ class NetworkService:
         outcome = Outcome(
             type(command).__name__, created,
             [{"seq": None, "id": r.id, "type": r.event.TYPE} for r in records],
+            retired=retired,
         )
         if key is not None:
             uow.remember(key, request_hash, outcome, format_instant(now))
@@ -387,7 +414,9 @@ class NetworkService:
                     except ConcurrencyConflict:
                         raise
                     except OpenSCFError as exc:
-                        if stop_on_error:
+                        # A refusal is this item's answer; an error on the system's side
+                        # (the log's integrity ...) stops the whole batch.
+                        if stop_on_error or exc.fault == "system":
                             raise
                         results.append(exc)
             self._number([r for r in results if isinstance(r, Outcome)], uow)
@@ -551,13 +580,49 @@ def created_ids(command: Any) -> list[str]:
     return [i for i in ids if i is not None]
 
 
-def fill_missing_ids(command: Any, ids: IdFactory) -> Any:
-    """The command with a fresh id for everything it creates that has none yet."""
-    changes: dict[str, Any] = {name: ids.new(prefix)
-                               for name, prefix in CREATES.get(type(command), {}).items()
-                               if getattr(command, name) is None}
+def check_client_ids(command: Any, org_id: str) -> None:
+    """Every id the client chose for what `command` creates lies in its namespace.
+
+    Only the network mints untagged ids (a ULID body, 80 random bits): a client that
+    supplies one, even ULID-shaped, is refused here, from the id and the organisation
+    alone, before anything is looked up. `decide` accepts untagged ULID bodies because
+    it cannot tell who filled them in; the auditor applies this check to every request
+    a client signed itself, whose ids the network never fills in.
+    """
+    creates = CREATES.get(type(command), {})
+    if isinstance(command, c.RegisterOrganisation) and command.key_id is not None and (
+            command.org_id is None):
+        raise InvalidRequest("missing_id", "a chosen key_id lives in the new organisation's "
+                             "namespace: choose its org_id too, or leave key_id out", "key_id")
+    namespace = id_namespace(command, org_id)
+    for name, prefix in creates.items():
+        value = getattr(command, name)
+        if value is not None:
+            check_client_id(prefix, value, name, namespace)
+    if isinstance(command, c.SplitReceivable):
+        for piece_id in command.piece_ids or ():
+            check_client_id("rcv", piece_id, "piece_ids", namespace)
+
+
+def fill_missing_ids(command: Any, ids: IdFactory, org_id: str | None = None) -> Any:
+    """The command with a fresh id for everything it creates that has none yet.
+
+    The network mints untagged ids; a client (`org_id` given) mints them in its own
+    namespace, with a fresh ULID as its key.
+    """
+    def new(prefix: str) -> str:
+        minted = ids.new(prefix)
+        if org_id is None or prefix == "org":
+            return minted
+        return tagged_id(prefix, id_namespace(command, org_id), minted[len(prefix) + 1 :])
+
+    changes: dict[str, Any] = {"org_id": new("org")} if (
+        isinstance(command, c.RegisterOrganisation) and command.org_id is None) else {}
+    command = replace(command, **changes) if changes else command
+    changes = {name: new(prefix) for name, prefix in CREATES.get(type(command), {}).items()
+               if getattr(command, name) is None}
     if isinstance(command, c.SplitReceivable) and command.piece_ids is None:
-        changes["piece_ids"] = tuple(ids.new("rcv") for _ in command.amounts_minor)
+        changes["piece_ids"] = tuple(new("rcv") for _ in command.amounts_minor)
     return replace(command, **changes) if changes else command
 
 

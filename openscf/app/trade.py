@@ -10,7 +10,8 @@
     desk.export_fingerprints / import_fingerprints  # HMAC registry exchange
 
 Documents and bank messages are stored off the log (tables in `openscf.store.tables`,
-section "issue 6"); every decision taken on them is a signed domain command in the log:
+section "issue 6", read and written through `openscf.store.trade_documents`, on the unit
+of work's connection); every decision taken on them is a signed domain command in the log:
 `ConfirmTradeInvoice` (with the document's hash, fingerprint and match status),
 `RequestMatchOverride` / `ApproveMatchOverride` (maker-checker), `ReconcilePayment`.
 
@@ -29,8 +30,6 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
-
-from sqlalchemy import Connection, insert, select, update
 
 from openscf.app.service import NetworkService
 from openscf.documents.camt import BankMessage, parse_camt
@@ -62,14 +61,17 @@ from openscf.domain.errors import (
     NotFound,
     PermissionDenied,
 )
-from openscf.domain.events import format_instant, record_from_data
+from openscf.domain.events import (
+    FinancingOfferAccepted,
+    ReceivablePartlyPaid,
+    ReceivableSettled,
+    format_instant,
+)
 from openscf.domain.invoice_number import loose_invoice_number_key
 from openscf.domain.model import Organisation, Program, User
 from openscf.domain.money import format_amount
-from openscf.store import tables as t
-from openscf.store.queries import list_organisations, list_programs
+from openscf.store.trade_documents import TradeDocuments, reading
 from openscf.store.uow import UnitOfWork
-from openscf.trust.canonical import decode_canonical
 
 __all__ = [
     "DEFAULT_TOLERANCE",
@@ -287,6 +289,12 @@ def default_key_id(secret: bytes) -> str:
     return "k-" + hashlib.sha256(b"openscf fingerprint key id\n" + secret).hexdigest()[:16]
 
 
+def _invoice_key(row: dict[str, Any]) -> InvoiceKey:
+    """The fingerprinted fields of a registered invoice, from its registry row."""
+    return InvoiceKey(row["seller_key"], row["buyer_key"], row["number"],
+                      int(row["amount_minor"]), row["currency"], row["issue_date"])
+
+
 @dataclass(frozen=True)
 class _Doc:
     """A stored trade document row."""
@@ -316,9 +324,7 @@ class _Doc:
     receivable_id: str | None
 
     @classmethod
-    def of(cls, row: Any) -> _Doc:
-        m = row._mapping
-
+    def of(cls, m: dict[str, Any]) -> _Doc:
         def day(value: Any) -> date | None:
             return date.fromisoformat(value) if isinstance(value, str) else value
 
@@ -398,8 +404,8 @@ class TradeDesk:
         return user, org
 
     @staticmethod
-    def _program(conn: Connection, org: Organisation, program_id: str | None) -> Program:
-        mine = [p for p in list_programs(conn) if p.anchor_id == org.id]
+    def _program(docs: TradeDocuments, org: Organisation, program_id: str | None) -> Program:
+        mine = [p for p in docs.programs() if p.anchor_id == org.id]
         if program_id is not None:
             for program in mine:
                 if program.id == program_id:
@@ -413,19 +419,17 @@ class TradeDesk:
                              "program_id")
 
     @staticmethod
-    def tolerance_of(conn: Connection, program_id: str | None) -> MatchTolerance:
+    def tolerance_of(docs: TradeDocuments, program_id: str | None) -> MatchTolerance:
         if program_id is None:
             return DEFAULT_TOLERANCE
-        row = conn.execute(select(t.match_tolerances).where(
-            t.match_tolerances.c.program_id == program_id)).first()
-        if row is None:
+        found = docs.tolerance(program_id)
+        if found is None:
             return DEFAULT_TOLERANCE
-        return MatchTolerance(int(row.price_bps), int(row.quantity_bps))
+        return MatchTolerance(*found)
 
-    def _doc(self, conn: Connection, document_id: str, org_id: str | None) -> _Doc:
-        row = conn.execute(select(t.trade_documents).where(
-            t.trade_documents.c.id == document_id)).first()
-        if row is None or (org_id is not None and row.org_id != org_id):
+    def _doc(self, docs: TradeDocuments, document_id: str, org_id: str | None) -> _Doc:
+        row = docs.document(document_id)
+        if row is None or (org_id is not None and row["org_id"] != org_id):
             raise NotFound("unknown_document", f"no trade document {document_id!r}",
                            "document_id")
         return _Doc.of(row)
@@ -442,13 +446,10 @@ class TradeDesk:
 
         def work(uow: UnitOfWork) -> MatchTolerance:
             user, org = self._actor(uow, user_id, ("anchor",), "admin")
-            program = self._program(uow.connection, org, program_id)
-            conn = uow.connection
-            conn.execute(t.match_tolerances.delete().where(
-                t.match_tolerances.c.program_id == program.id))
-            conn.execute(insert(t.match_tolerances).values(
-                program_id=program.id, price_bps=price_bps, quantity_bps=quantity_bps,
-                set_by=user.id, set_at=self._now()))
+            docs = TradeDocuments(uow.connection)
+            program = self._program(docs, org, program_id)
+            docs.replace_tolerance(program.id, price_bps=price_bps, quantity_bps=quantity_bps,
+                                   set_by=user.id, set_at=self._now())
             return tolerance
         return self.service.transaction(work)
 
@@ -479,7 +480,7 @@ class TradeDesk:
             return item, None
         return item, invoice
 
-    def _match_invoice(self, conn: Connection, org_id: str, invoice: NormalisedInvoice,
+    def _match_invoice(self, docs: TradeDocuments, org_id: str, invoice: NormalisedInvoice,
                        tolerance: MatchTolerance, *, exclude: str | None = None
                        ) -> tuple[str, list[str], dict[str, Any] | None]:
         """(status, issues, report) of the three-way match against stored documents."""
@@ -488,9 +489,7 @@ class TradeDesk:
         if not invoice.order_ref:
             return "no_order", ["no_order_reference"], None
         key = loose_invoice_number_key(invoice.order_ref)
-        docs = t.trade_documents
-        order_row = conn.execute(select(docs).where(
-            docs.c.org_id == org_id, docs.c.kind == "order", docs.c.number_key == key)).first()
+        order_row = docs.order(org_id, key)
         if order_row is None:
             return "no_order", [f"order {invoice.order_ref} has not been imported"], None
         order_doc = _Doc.of(order_row)
@@ -499,8 +498,7 @@ class TradeDesk:
                                            order_doc.source)
         deliveries: list[DeliveryDocument] = []
         earlier: dict[str, Decimal] = {}
-        for row in conn.execute(select(docs).where(docs.c.org_id == org_id,
-                                                   docs.c.order_ref == key)):
+        for row in docs.on_order(org_id, key):
             other = _Doc.of(row)
             if other.id == exclude or other.content is None:
                 continue
@@ -532,11 +530,11 @@ class TradeDesk:
         parsed = [(*self._parse_invoice(name, data), data) for name, data in files]
 
         def work(uow: UnitOfWork) -> ImportReport:
-            conn = uow.connection
+            docs = TradeDocuments(uow.connection)
             user, org = self._actor(uow, user_id, ("anchor",), "maker")
-            program = self._program(conn, org, program_id)
-            tolerance = self.tolerance_of(conn, program.id)
-            orgs = list_organisations(conn)
+            program = self._program(docs, org, program_id)
+            tolerance = self.tolerance_of(docs, program.id)
+            orgs = docs.organisations()
             supplier = None
             if supplier_id is not None:
                 supplier = next((o for o in orgs if o.id == supplier_id), None)
@@ -568,10 +566,7 @@ class TradeDesk:
                 number_key = loose_invoice_number_key(invoice.number)
                 kind = invoice.kind
                 natural = (kind, seller.id, number_key)
-                existing = conn.execute(select(t.trade_documents.c.id).where(
-                    t.trade_documents.c.org_id == org.id, t.trade_documents.c.kind == kind,
-                    t.trade_documents.c.counterparty == seller.id,
-                    t.trade_documents.c.number_key == number_key)).scalar()
+                existing = docs.document_id_by_number(org.id, kind, seller.id, number_key)
                 if existing is not None or natural in batch_numbers:
                     item.errors.append(_error(
                         "document_already_imported", f"{kind.replace('_', ' ')} "
@@ -588,7 +583,7 @@ class TradeDesk:
                                      invoice.payable_minor, invoice.currency,
                                      invoice.issue_date)
                     fp = fingerprint(key)
-                    holder = self._fingerprint_holder(conn, fp, batch_fps)
+                    holder = self._fingerprint_holder(docs, fp, batch_fps)
                     if holder is not None:
                         item.errors.append(_error(
                             "duplicate_invoice", f"invoice {invoice.number} of {seller.id} "
@@ -597,15 +592,15 @@ class TradeDesk:
                             f"network as {holder}: one invoice backs at most one receivable",
                             item.source))
                         continue
-                    flags = self._near_duplicates(conn, indexes, key, doc_id)
-                    flags.extend(self._external_duplicates(conn, key))
+                    flags = self._near_duplicates(docs, indexes, key, doc_id)
+                    flags.extend(self._external_duplicates(docs, key))
                     batch_fps[fp] = doc_id
                     fingerprints.append({
                         "fingerprint": fp, "document_id": doc_id, "seller_key": key.seller_id,
                         "buyer_key": key.buyer_id, "number": key.number,
                         "amount_minor": key.amount_minor, "currency": key.currency,
                         "issue_date": key.issue_date, "registered_at": self._now()})
-                status, issues, report = self._match_invoice(conn, org.id, invoice, tolerance)
+                status, issues, report = self._match_invoice(docs, org.id, invoice, tolerance)
                 item.match_status, item.match_issues, item.flags = status, issues, flags
                 batch_numbers.add(natural)
                 rows.append({
@@ -629,50 +624,40 @@ class TradeDesk:
                     "fingerprint": fp, "flags_json": json.dumps(flags), "status": "imported",
                     "invoice_id": None, "receivable_id": None, "imported_by": user.id,
                     "imported_at": self._now(), "_item": item})
-            return self._commit_rows(conn, "invoices", [p[0] for p in parsed], rows,
+            return self._commit_rows(docs, "invoices", [p[0] for p in parsed], rows,
                                      fingerprints, partial)
         return self.service.transaction(work)
 
     @staticmethod
-    def _fingerprint_holder(conn: Connection, fp: str, batch_fps: dict[str, str]) -> str | None:
+    def _fingerprint_holder(docs: TradeDocuments, fp: str,
+                            batch_fps: dict[str, str]) -> str | None:
         """The document that already holds this fingerprint: registered on the network, or
         earlier in the batch being imported."""
-        stored: str | None = conn.execute(select(t.invoice_fingerprints.c.document_id).where(
-            t.invoice_fingerprints.c.fingerprint == fp)).scalar()
-        return stored or batch_fps.get(fp)
+        return docs.fingerprint_holder(fp) or batch_fps.get(fp)
 
-    def _near_duplicates(self, conn: Connection, indexes: dict[tuple[str, str],
+    def _near_duplicates(self, docs: TradeDocuments, indexes: dict[tuple[str, str],
                          FingerprintIndex], key: InvoiceKey, doc_id: str) -> list[str]:
         """Flags for invoices of the same seller and buyer that this one resembles."""
         block = (key.seller_id, key.buyer_id)
         index = indexes.get(block)
         if index is None:
             index = FingerprintIndex()
-            fps = t.invoice_fingerprints
-            for row in conn.execute(select(fps).where(fps.c.seller_key == key.seller_id,
-                                                      fps.c.buyer_key == key.buyer_id)):
-                issued = row.issue_date if isinstance(row.issue_date, date) else (
-                    date.fromisoformat(row.issue_date))
-                index.add(row.document_id, InvoiceKey(row.seller_key, row.buyer_key, row.number,
-                                                      int(row.amount_minor), row.currency,
-                                                      issued))
+            for row in docs.fingerprints(seller_key=key.seller_id, buyer_key=key.buyer_id):
+                index.add(row["document_id"], _invoice_key(row))
             indexes[block] = index
         flags = [f"near_duplicate:{near.existing_ref}:{'+'.join(near.reasons)}"
                  for near in index.check(key)]
         index.add(doc_id, key)
         return flags
 
-    def _external_duplicates(self, conn: Connection, key: InvoiceKey) -> list[str]:
+    def _external_duplicates(self, docs: TradeDocuments, key: InvoiceKey) -> list[str]:
         if self.fingerprint_key is None:
             return []
         key_id, secret = self.fingerprint_key
-        value = keyed_fingerprint(key, secret)
-        found = conn.execute(select(t.external_fingerprints.c.key_id).where(
-            t.external_fingerprints.c.key_id == key_id,
-            t.external_fingerprints.c.fingerprint == value)).scalar()
-        return [] if found is None else [f"external_duplicate:{key_id}"]
+        found = docs.external_fingerprint_known(key_id, keyed_fingerprint(key, secret))
+        return [f"external_duplicate:{key_id}"] if found else []
 
-    def _commit_rows(self, conn: Connection, kind: str, items: list[ImportItem],
+    def _commit_rows(self, docs: TradeDocuments, kind: str, items: list[ImportItem],
                      rows: list[dict[str, Any]], fingerprints: list[dict[str, Any]],
                      partial: bool) -> ImportReport:
         report = ImportReport(kind, items, partial=partial)
@@ -682,13 +667,10 @@ class TradeDesk:
             return report
         good = [r for r in rows if r["_item"].ok]
         good_ids = {r["id"] for r in good}
-        if good:
-            conn.execute(insert(t.trade_documents), [
-                {k: v for k, v in r.items() if not k.startswith("_") and k != "match_issues"}
-                for r in good])
-        fps = [f for f in fingerprints if f["document_id"] in good_ids]
-        if fps:
-            conn.execute(insert(t.invoice_fingerprints), fps)
+        docs.add_documents([
+            {k: v for k, v in r.items() if not k.startswith("_") and k != "match_issues"}
+            for r in good])
+        docs.add_fingerprints([f for f in fingerprints if f["document_id"] in good_ids])
         for r in good:
             r["_item"].imported = True
         report.committed = True
@@ -721,9 +703,9 @@ class TradeDesk:
             parsed.append((item, doc, data))
 
         def work(uow: UnitOfWork) -> ImportReport:
-            conn = uow.connection
+            docs = TradeDocuments(uow.connection)
             user, org = self._actor(uow, user_id, ("anchor",), "maker")
-            orgs = list_organisations(conn)
+            orgs = docs.organisations()
             rows: list[dict[str, Any]] = []
             seen: set[tuple[str, str, str]] = set()
             touched: set[str] = set()
@@ -745,10 +727,7 @@ class TradeDesk:
                     sorted(_party_values(seller_party)) or [seller_party.name or "-"])[0][:200]
                 number_key = loose_invoice_number_key(number)
                 natural = (kind, counterparty, number_key)
-                exists = conn.execute(select(t.trade_documents.c.id).where(
-                    t.trade_documents.c.org_id == org.id, t.trade_documents.c.kind == kind,
-                    t.trade_documents.c.counterparty == counterparty,
-                    t.trade_documents.c.number_key == number_key)).scalar()
+                exists = docs.document_id_by_number(org.id, kind, counterparty, number_key)
                 if exists is not None or natural in seen:
                     item.errors.append(_error(
                         "document_already_imported",
@@ -775,26 +754,23 @@ class TradeDesk:
                     "fingerprint": None, "flags_json": "[]", "status": "imported",
                     "invoice_id": None, "receivable_id": None, "imported_by": user.id,
                     "imported_at": self._now(), "_item": item})
-            report = self._commit_rows(conn, what, [p[0] for p in parsed], rows, [], partial)
+            report = self._commit_rows(docs, what, [p[0] for p in parsed], rows, [], partial)
             if report.committed:
                 for key in sorted(touched):
-                    self._rematch(conn, org.id, key)
+                    self._rematch(docs, org.id, key)
             return report
         return self.service.transaction(work)
 
-    def _rematch(self, conn: Connection, org_id: str, order_key: str) -> None:
+    def _rematch(self, docs: TradeDocuments, org_id: str, order_key: str) -> None:
         """Recompute the match of unconfirmed invoices on an order that just changed."""
-        docs = t.trade_documents
-        for row in conn.execute(select(docs).where(
-                docs.c.org_id == org_id, docs.c.order_ref == order_key,
-                docs.c.kind == "invoice", docs.c.status == "imported")).all():
+        for row in docs.on_order(org_id, order_key, kind="invoice", status="imported"):
             doc = _Doc.of(row)
             assert doc.content is not None
             invoice = parse_invoice_element(parse_xml(doc.content, doc.source), doc.source)
             status, _issues, report = self._match_invoice(
-                conn, org_id, invoice, self.tolerance_of(conn, doc.program_id), exclude=doc.id)
-            conn.execute(update(docs).where(docs.c.id == doc.id).values(
-                match_status=status, match_json=None if report is None else json.dumps(report)))
+                docs, org_id, invoice, self.tolerance_of(docs, doc.program_id), exclude=doc.id)
+            docs.update_document(doc.id, match_status=status,
+                                 match_json=None if report is None else json.dumps(report))
 
     # --- ERP payables ------------------------------------------------------------------
 
@@ -821,10 +797,10 @@ class TradeDesk:
             return ImportReport("payables", items, partial=partial)
 
         def work(uow: UnitOfWork) -> ImportReport:
-            conn = uow.connection
+            docs = TradeDocuments(uow.connection)
             user, org = self._actor(uow, user_id, ("anchor",), "maker")
-            program = self._program(conn, org, program_id)
-            orgs = list_organisations(conn)
+            program = self._program(docs, org, program_id)
+            orgs = docs.organisations()
             rows: list[dict[str, Any]] = []
             fingerprints: list[dict[str, Any]] = []
             indexes: dict[tuple[str, str], FingerprintIndex] = {}
@@ -840,10 +816,7 @@ class TradeDesk:
                         "organisation id or LEI on the network", f"{name}:{p.line} (supplier_id)"))
                     continue
                 number_key = loose_invoice_number_key(p.invoice_number)
-                exists = conn.execute(select(t.trade_documents.c.id).where(
-                    t.trade_documents.c.org_id == org.id, t.trade_documents.c.kind == "payable",
-                    t.trade_documents.c.counterparty == seller.id,
-                    t.trade_documents.c.number_key == number_key)).scalar()
+                exists = docs.document_id_by_number(org.id, "payable", seller.id, number_key)
                 if exists is not None:
                     item.errors.append(_error(
                         "document_already_imported", f"payable {p.invoice_number} of "
@@ -853,7 +826,7 @@ class TradeDesk:
                 key = InvoiceKey(_party_key(seller), _party_key(org), p.invoice_number,
                                  p.amount_minor, p.currency, p.invoice_date)
                 fp = fingerprint(key)
-                holder = self._fingerprint_holder(conn, fp, batch_fps)
+                holder = self._fingerprint_holder(docs, fp, batch_fps)
                 if holder is not None:
                     item.errors.append(_error(
                         "duplicate_invoice", f"invoice {p.invoice_number} of {seller.id} is "
@@ -862,8 +835,8 @@ class TradeDesk:
                     continue
                 doc_id = self._new("doc")
                 item.document_id = doc_id
-                flags = self._near_duplicates(conn, indexes, key, doc_id)
-                flags.extend(self._external_duplicates(conn, key))
+                flags = self._near_duplicates(docs, indexes, key, doc_id)
+                flags.extend(self._external_duplicates(docs, key))
                 batch_fps[fp] = doc_id
                 status = "disputed" if p.disputed else "erp_approved"
                 item.match_status, item.flags = status, flags
@@ -892,42 +865,36 @@ class TradeDesk:
                     "fingerprint": fp, "flags_json": json.dumps(flags), "status": "imported",
                     "invoice_id": None, "receivable_id": None, "imported_by": user.id,
                     "imported_at": self._now(), "_item": item})
-            return self._commit_rows(conn, "payables", items, rows, fingerprints, partial)
+            return self._commit_rows(docs, "payables", items, rows, fingerprints, partial)
         return self.service.transaction(work)
 
     # --- reading -----------------------------------------------------------------------
 
     def document(self, document_id: str, *, org_id: str | None = None) -> dict[str, Any]:
-        with self.engine.connect() as conn:
-            doc = self._doc(conn, document_id, org_id)
+        with reading(self.engine) as docs:
+            doc = self._doc(docs, document_id, org_id)
             out = doc.to_dict()
-            if doc.status == "pending_approval" and doc.invoice_id and conn.execute(
-                    select(t.invoices.c.id).where(t.invoices.c.id == doc.invoice_id)).first():
+            if (doc.status == "pending_approval" and doc.invoice_id
+                    and docs.invoice_exists(doc.invoice_id)):
                 out["status"] = "confirmed"
             return out
 
     def documents(self, *, org_id: str | None = None, kind: str | None = None,
                   status: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
-        query = select(t.trade_documents).order_by(t.trade_documents.c.id).limit(limit)
-        if org_id:
-            query = query.where(t.trade_documents.c.org_id == org_id)
-        if kind:
-            query = query.where(t.trade_documents.c.kind == kind)
-        if status:
-            query = query.where(t.trade_documents.c.status == status)
-        with self.engine.connect() as conn:
-            return [_Doc.of(row).to_dict() for row in conn.execute(query)]
+        with reading(self.engine) as docs:
+            return [_Doc.of(row).to_dict() for row in docs.documents(
+                org_id=org_id, kind=kind, status=status, limit=limit)]
 
     # --- the gate: override and confirmation -------------------------------------------
 
-    def _current_match(self, conn: Connection, doc: _Doc) -> tuple[str, list[str],
+    def _current_match(self, docs: TradeDocuments, doc: _Doc) -> tuple[str, list[str],
                                                                    dict[str, Any] | None]:
         if doc.kind == "payable":
             return doc.match_status or "erp_approved", [], None
         assert doc.content is not None
         invoice = parse_invoice_element(parse_xml(doc.content, doc.source), doc.source)
-        return self._match_invoice(conn, doc.org_id, invoice,
-                                   self.tolerance_of(conn, doc.program_id), exclude=doc.id)
+        return self._match_invoice(docs, doc.org_id, invoice,
+                                   self.tolerance_of(docs, doc.program_id), exclude=doc.id)
 
     def _confirmable(self, doc: _Doc) -> None:
         if doc.kind not in ("invoice", "payable"):
@@ -941,11 +908,11 @@ class TradeDesk:
     def request_override(self, user_id: str, document_id: str, note: str = "") -> dict[str, Any]:
         """A maker asks a checker to let a mismatched or flagged invoice through."""
         def work(uow: UnitOfWork) -> dict[str, Any]:
-            conn = uow.connection
+            docs = TradeDocuments(uow.connection)
             _user, org = self._actor(uow, user_id, ("anchor",), "maker")
-            doc = self._doc(conn, document_id, org.id)
+            doc = self._doc(docs, document_id, org.id)
             self._confirmable(doc)
-            status, issues, _ = self._current_match(conn, doc)
+            status, issues, _ = self._current_match(docs, doc)
             reasons = ([] if status in ("matched", "erp_approved") else
                        [f"match:{status}"] + [f"issue:{i}" for i in issues]) + doc.flags
             if not reasons:
@@ -968,13 +935,10 @@ class TradeDesk:
                 "events": outcome.events}
 
     @staticmethod
-    def _approved_override(conn: Connection, org_id: str, document_id: str) -> str | None:
-        rows = conn.execute(select(t.approvals.c.id, t.approvals.c.payload_json).where(
-            t.approvals.c.org_id == org_id, t.approvals.c.kind == "match_override",
-            t.approvals.c.status == "approved").order_by(t.approvals.c.id))
-        for approval_id, payload in rows:
-            if json.loads(payload).get("document_id") == document_id:
-                return str(approval_id)
+    def _approved_override(docs: TradeDocuments, org_id: str, document_id: str) -> str | None:
+        for approval_id, payload in docs.approved_overrides(org_id):
+            if payload.get("document_id") == document_id:
+                return approval_id
         return None
 
     def confirm(self, user_id: str, document_id: str, *,
@@ -983,9 +947,9 @@ class TradeDesk:
         match (recomputed now) is clean and nothing flags it, or with an approved
         override; then it is an ordinary confirmation (limits, tenor, maker-checker)."""
         def work(uow: UnitOfWork) -> dict[str, Any]:
-            conn = uow.connection
+            docs = TradeDocuments(uow.connection)
             _user, org = self._actor(uow, user_id, ("anchor",), "maker")
-            doc = self._doc(conn, document_id, org.id)
+            doc = self._doc(docs, document_id, org.id)
             self._confirmable(doc)
             if doc.kind == "invoice" and doc.match_status == "not_an_invoice":
                 raise InvalidRequest("not_confirmable", "a credit note is not confirmed",
@@ -996,8 +960,8 @@ class TradeDesk:
                                      "document_id")
             assert doc.program_id and doc.seller_org_id and doc.fingerprint
             assert doc.amount_minor is not None and doc.currency
-            status, issues, report = self._current_match(conn, doc)
-            override = override_id or self._approved_override(conn, org.id, doc.id)
+            status, issues, report = self._current_match(docs, doc)
+            override = override_id or self._approved_override(docs, org.id, doc.id)
             invoice_id = self.service.ids.new("inv")
             receivable_id = self.service.ids.new("rcv")
             approval_id = self.service.ids.new("apr")
@@ -1008,10 +972,9 @@ class TradeDesk:
                 receivable_id=receivable_id, approval_id=approval_id), None)
             pending = any(e["type"] == "ConfirmationRequested" for e in outcome.events)
             new_status = "pending_approval" if pending else "confirmed"
-            conn.execute(update(t.trade_documents).where(
-                t.trade_documents.c.id == doc.id).values(
-                status=new_status, invoice_id=invoice_id, receivable_id=receivable_id,
-                match_status=status, match_json=None if report is None else json.dumps(report)))
+            docs.update_document(
+                doc.id, status=new_status, invoice_id=invoice_id, receivable_id=receivable_id,
+                match_status=status, match_json=None if report is None else json.dumps(report))
             return {"object": "confirmation", "document_id": doc.id, "status": new_status,
                     "match_status": status, "match_issues": issues, "override_id": override,
                     "invoice_id": invoice_id, "receivable_id": receivable_id,
@@ -1025,11 +988,8 @@ class TradeDesk:
     def export_fingerprints(self, secret: bytes, key_id: str | None = None) -> str:
         """Every registered invoice as a keyed (HMAC) fingerprint: JSON lines that reveal
         nothing without the shared secret (openscf.documents.fingerprint)."""
-        with self.engine.connect() as conn:
-            keys = [InvoiceKey(r.seller_key, r.buyer_key, r.number, int(r.amount_minor),
-                               r.currency, r.issue_date if isinstance(r.issue_date, date)
-                               else date.fromisoformat(r.issue_date))
-                    for r in conn.execute(select(t.invoice_fingerprints))]
+        with reading(self.engine) as docs:
+            keys = [_invoice_key(r) for r in docs.fingerprints()]
         try:
             return export_fingerprints(keys, secret=secret,
                                        key_id=key_id or default_key_id(secret))
@@ -1047,30 +1007,22 @@ class TradeDesk:
         now = self._now()
 
         def work(uow: UnitOfWork) -> dict[str, Any]:
-            conn = uow.connection
-            known = set(conn.execute(select(t.external_fingerprints.c.fingerprint).where(
-                t.external_fingerprints.c.key_id == parsed.key_id)).scalars())
+            docs = TradeDocuments(uow.connection)
+            known = docs.external_fingerprints(parsed.key_id)
             new = sorted(parsed.fingerprints - known)
-            if new:
-                conn.execute(insert(t.external_fingerprints), [
-                    {"key_id": parsed.key_id, "fingerprint": v, "source": name[:500],
-                     "imported_at": now} for v in new])
+            docs.add_external_fingerprints([
+                {"key_id": parsed.key_id, "fingerprint": v, "source": name[:500],
+                 "imported_at": now} for v in new])
             collisions: list[dict[str, Any]] = []
             flag = f"external_duplicate:{parsed.key_id}"
-            for row in conn.execute(select(t.invoice_fingerprints)).all():
-                issued = row.issue_date if isinstance(row.issue_date, date) else (
-                    date.fromisoformat(row.issue_date))
-                key = InvoiceKey(row.seller_key, row.buyer_key, row.number,
-                                 int(row.amount_minor), row.currency, issued)
-                if keyed_fingerprint(key, secret) not in parsed.fingerprints:
+            for row in docs.fingerprints():
+                if keyed_fingerprint(_invoice_key(row), secret) not in parsed.fingerprints:
                     continue
-                doc = self._doc(conn, row.document_id, None)
+                doc = self._doc(docs, row["document_id"], None)
                 collisions.append({"document_id": doc.id, "number": doc.number,
                                    "status": doc.status})
                 if flag not in doc.flags and doc.status == "imported":
-                    conn.execute(update(t.trade_documents).where(
-                        t.trade_documents.c.id == doc.id).values(
-                        flags_json=json.dumps([*doc.flags, flag])))
+                    docs.update_document(doc.id, flags_json=json.dumps([*doc.flags, flag]))
             return {"object": "fingerprint_import", "key_id": parsed.key_id,
                     "fingerprints": len(parsed.fingerprints), "new": len(new),
                     "collisions": collisions}
@@ -1078,21 +1030,15 @@ class TradeDesk:
 
     # --- payments out ------------------------------------------------------------------
 
-    @staticmethod
-    def _events_of(conn: Connection, kind: str) -> list[Any]:
-        rows = conn.execute(select(t.events.c.seq, t.events.c.body).where(
-            t.events.c.type == kind).order_by(t.events.c.seq))
-        return [record_from_data(decode_canonical(bytes(body)), seq).event for seq, body in rows]
-
-    def _due_payments(self, conn: Connection, on: date) -> tuple[
+    def _due_payments(self, docs: TradeDocuments, on: date) -> tuple[
             list[tuple[str, str, str, str | None, str, str, int, str]], list[dict[str, Any]]]:
         """(kind, subject, receivable, offer, debtor org, creditor org, amount, currency)
         for settlements and disbursements with value date `on` not yet instructed."""
-        sent = {(k, s) for k, s in conn.execute(select(
-            t.payment_instructions.c.kind, t.payment_instructions.c.subject_id))}
+        sent = docs.instructed()
         due: list[tuple[str, str, str, str | None, str, str, int, str]] = []
         skipped: list[dict[str, Any]] = []
-        for e in self._events_of(conn, "ReceivableSettled"):
+        for e in docs.events_of_type(ReceivableSettled.TYPE):
+            assert isinstance(e, ReceivableSettled)
             if e.value_date != on:
                 continue
             if ("settlement", e.receivable_id) in sent:
@@ -1101,20 +1047,28 @@ class TradeDesk:
                 continue
             due.append(("settlement", e.receivable_id, e.receivable_id, None, e.obligor_id,
                         e.payee_id, e.amount_minor, e.currency))
-        offers = t.financing_offers
-        for e in self._events_of(conn, "FinancingOfferAccepted"):
-            row = conn.execute(select(offers.c.value_date).where(offers.c.id == e.offer_id)
-                               ).first()
-            value_date = None if row is None else (
-                row[0] if isinstance(row[0], date) else date.fromisoformat(row[0]))
-            if value_date != on:
+        # Partial payments: one instruction each, named by the piece and the total paid
+        # after it (which only grows), so a retried export never pays one twice.
+        for e in docs.events_of_type(ReceivablePartlyPaid.TYPE):
+            assert isinstance(e, ReceivablePartlyPaid)
+            subject = f"{e.receivable_id}:{e.paid_minor}"
+            if e.value_date != on:
+                continue
+            if ("payment", subject) in sent:
+                skipped.append({"kind": "payment", "subject_id": subject,
+                                "reason": "already_instructed"})
+                continue
+            due.append(("payment", subject, e.receivable_id, None, e.obligor_id, e.payee_id,
+                        e.amount_minor, e.currency))
+        for e in docs.events_of_type(FinancingOfferAccepted.TYPE):
+            assert isinstance(e, FinancingOfferAccepted)
+            if docs.offer_value_date(e.offer_id) != on:
                 continue
             if ("disbursement", e.offer_id) in sent:
                 skipped.append({"kind": "disbursement", "subject_id": e.offer_id,
                                 "reason": "already_instructed"})
                 continue
-            currency = conn.execute(select(t.receivables.c.currency).where(
-                t.receivables.c.id == e.receivable_id)).scalar_one()
+            currency = docs.receivable_currency(e.receivable_id)
             due.append(("disbursement", e.offer_id, e.receivable_id, e.offer_id, e.funder_id,
                         e.holder_id, e.proceeds_minor, currency))
         return due, skipped
@@ -1122,7 +1076,8 @@ class TradeDesk:
     def export_payments(self, on: date, out_dir: Path, *,
                         user_id: str | None = None) -> PaymentExport:
         """pain.001.001.09 files for the financing disbursements (funder -> seller, the
-        proceeds) and maturity settlements (obligor -> holder, the face) with value date
+        proceeds), maturity settlements (obligor -> holder, what was still owed) and
+        partial payments (obligor -> holder, the part paid) with value date
         `on`: one file per paying organisation, one payment block per debtor account and
         value date, EndToEndId = instruction id, an RF creditor reference. Every IBAN and
         BIC is checked before any file is written; the instructions are stored as sent.
@@ -1131,11 +1086,11 @@ class TradeDesk:
         written: list[Path] = []
 
         def work(uow: UnitOfWork) -> PaymentExport:
-            conn = uow.connection
+            docs = TradeDocuments(uow.connection)
             if user_id is not None:
                 self._actor(uow, user_id, ("operator",), "maker")
-            orgs = {o.id: o for o in list_organisations(conn)}
-            due, skipped = self._due_payments(conn, on)
+            orgs = {o.id: o for o in docs.organisations()}
+            due, skipped = self._due_payments(docs, on)
             result.skipped = skipped
             by_debtor: dict[str, list[tuple[PaymentInstruction, dict[str, Any]]]] = {}
             problems: list[str] = []
@@ -1202,7 +1157,7 @@ class TradeDesk:
                         "currency": instruction.currency,
                         "creditor_reference": instruction.creditor_reference})
             if rows:
-                conn.execute(insert(t.payment_instructions), rows)
+                docs.add_payment_instructions(rows)
                 out_dir.mkdir(parents=True, exist_ok=True)
                 for path, _xml in files:
                     if path.exists():
@@ -1219,13 +1174,9 @@ class TradeDesk:
             raise
 
     def instructions(self, *, status: str | None = None) -> list[dict[str, Any]]:
-        query = select(t.payment_instructions).order_by(t.payment_instructions.c.id)
-        if status:
-            query = query.where(t.payment_instructions.c.status == status)
-        with self.engine.connect() as conn:
+        with reading(self.engine) as docs:
             out = []
-            for row in conn.execute(query):
-                item = dict(row._mapping)
+            for item in docs.payment_instructions(status=status):
                 for k, v in item.items():
                     if isinstance(v, date):
                         item[k] = v.isoformat()
@@ -1235,13 +1186,12 @@ class TradeDesk:
     # --- statements in -----------------------------------------------------------------
 
     @staticmethod
-    def _operator_user(conn: Connection) -> str:
-        orgs = [o for o in list_organisations(conn) if "operator" in o.roles]
+    def _operator_user(docs: TradeDocuments) -> str:
+        orgs = [o for o in docs.organisations() if "operator" in o.roles]
         for org in orgs:
-            for uid, perms in conn.execute(select(t.users.c.id, t.users.c.permissions).where(
-                    t.users.c.org_id == org.id).order_by(t.users.c.id)):
-                if "maker" in json.loads(perms):
-                    return str(uid)
+            for uid, perms in docs.user_permissions(org.id):
+                if "maker" in perms:
+                    return uid
         raise PermissionDenied("no_operator", "the network has no operator user who may "
                                "reconcile payments", "user_id")
 
@@ -1260,14 +1210,13 @@ class TradeDesk:
         digest = _sha256(data)
 
         def work(uow: UnitOfWork) -> StatementReport:
-            conn = uow.connection
-            operator = user_id or self._operator_user(conn)
+            docs = TradeDocuments(uow.connection)
+            operator = user_id or self._operator_user(docs)
             self._actor(uow, operator, ("operator",), "maker")
-            if conn.execute(select(t.bank_statements.c.id).where(
-                    t.bank_statements.c.sha256 == digest)).first() is not None:
+            if docs.statement_imported(digest):
                 raise Conflict("statement_already_imported",
                                f"{name} was already imported (same bytes)", "file")
-            known = {o.iban for o in list_organisations(conn) if o.iban}
+            known = {o.iban for o in docs.organisations() if o.iban}
             accounts = sorted({(r.account or "").replace(" ", "").upper()
                                for r in message.reports})
             for acct in message.reports:
@@ -1277,15 +1226,12 @@ class TradeDesk:
                         "unknown_account", f"{name}: {acct.kind} {acct.report_id} is for "
                         f"account {acct.account}, which no organisation on the network "
                         "holds; nothing was imported", "file")
-            pi = t.payment_instructions
-            rows = conn.execute(select(pi).where(pi.c.status == "sent",
-                                                 pi.c.debtor_iban.in_(accounts))).all()
+            rows = docs.sent_instructions(accounts)
             instructions = [PaymentInstruction(
-                r.id, "-", r.debtor_iban, r.debtor_bic, "-", r.creditor_iban, r.creditor_bic,
-                int(r.amount_minor), r.currency,
-                r.value_date if isinstance(r.value_date, date)
-                else date.fromisoformat(r.value_date), r.creditor_reference) for r in rows]
-            meta = {r.id: r for r in rows}
+                r["id"], "-", r["debtor_iban"], r["debtor_bic"], "-", r["creditor_iban"],
+                r["creditor_bic"], int(r["amount_minor"]), r["currency"], r["value_date"],
+                r["creditor_reference"]) for r in rows]
+            meta = {r["id"]: r for r in rows}
             result = reconcile(instructions, [message], known_accounts=known)
             if result.errors:
                 first = result.errors[0]
@@ -1307,7 +1253,7 @@ class TradeDesk:
                     continue
                 outcome_of[where] = ("matched", pair.instruction.instruction_id, pair.rule)
                 report.reconciled.append(self._reconcile_one(
-                    uow, operator, pair, meta[pair.instruction.instruction_id], message,
+                    uow, docs, operator, pair, meta[pair.instruction.instruction_id], message,
                     statement_id))
             for item in result.unmatched_entries:
                 report.unmatched_entries.append({
@@ -1336,43 +1282,39 @@ class TradeDesk:
                     "creditor_reference": item.creditor_reference,
                     "bank_reference": (item.account_servicer_ref or item.entry_ref or None),
                     "outcome": outcome, "instruction_id": instruction_id, "match_rule": rule})
-            conn.execute(insert(t.bank_statements).values(
-                id=statement_id, message_id=message.message_id[:140],
-                message_type=message.message_type, version=message.version, sha256=digest,
-                source=name[:500], accounts=json.dumps(accounts), items=len(entry_rows),
-                matched=len(report.reconciled), imported_by=operator, imported_at=self._now()))
-            if entry_rows:
-                conn.execute(insert(t.bank_entries), entry_rows)
+            docs.add_statement({
+                "id": statement_id, "message_id": message.message_id[:140],
+                "message_type": message.message_type, "version": message.version,
+                "sha256": digest, "source": name[:500], "accounts": json.dumps(accounts),
+                "items": len(entry_rows), "matched": len(report.reconciled),
+                "imported_by": operator, "imported_at": self._now()}, entry_rows)
             return report
         return self.service.transaction(work)
 
-    def _reconcile_one(self, uow: UnitOfWork, operator: str, pair: ReconciledPair,
-                       row: Any, message: BankMessage, statement_id: str) -> dict[str, Any]:
+    def _reconcile_one(self, uow: UnitOfWork, docs: TradeDocuments, operator: str,
+                       pair: ReconciledPair, row: dict[str, Any], message: BankMessage,
+                       statement_id: str) -> dict[str, Any]:
         item = pair.item
         value_date = pair.instruction.value_date
         reference = (item.account_servicer_ref or item.entry_ref
                      or f"{message.message_id}/{item.report_id}/{item.entry_index}")[:140]
         booked = item.booking_date or item.value_date or value_date
         command = c.ReconcilePayment(
-            row.id, row.kind, row.receivable_id, row.debtor_org_id, row.creditor_org_id,
-            int(row.amount_minor), row.currency, value_date, booked, reference, pair.rule,
-            offer_id=row.offer_id)
-        outcome = self.service.run_in(uow, operator, command, f"reconcile:{row.id}")
-        uow.connection.execute(update(t.payment_instructions).where(
-            t.payment_instructions.c.id == row.id).values(
-            status="reconciled", reconciled_at=self._now(), bank_reference=reference,
-            statement_id=statement_id, match_rule=pair.rule))
-        return {"instruction_id": row.id, "kind": row.kind, "receivable_id": row.receivable_id,
-                "amount_minor": int(row.amount_minor), "currency": row.currency,
+            row["id"], row["kind"], row["receivable_id"], row["debtor_org_id"],
+            row["creditor_org_id"], int(row["amount_minor"]), row["currency"], value_date,
+            booked, reference, pair.rule, offer_id=row["offer_id"])
+        outcome = self.service.run_in(uow, operator, command, f"reconcile:{row['id']}")
+        docs.mark_reconciled(row["id"], reconciled_at=self._now(), bank_reference=reference,
+                             statement_id=statement_id, match_rule=pair.rule)
+        return {"instruction_id": row["id"], "kind": row["kind"],
+                "receivable_id": row["receivable_id"],
+                "amount_minor": int(row["amount_minor"]), "currency": row["currency"],
                 "rule": pair.rule, "bank_reference": reference, "booked_on": booked.isoformat(),
                 "events": [e["type"] for e in outcome.events]}
 
 
 def payment_is_final(engine: Any, receivable_id: str) -> bool:
     """A settled piece is final once its payment instruction was reconciled."""
-    with engine.connect() as conn:
-        row = conn.execute(select(t.payment_instructions.c.status).where(
-            t.payment_instructions.c.kind == "settlement",
-            t.payment_instructions.c.subject_id == receivable_id)).first()
-    return row is not None and row[0] == "reconciled"
+    with reading(engine) as docs:
+        return docs.settlement_status(receivable_id) == "reconciled"
 

@@ -21,6 +21,7 @@ from sqlalchemy import Connection, Engine, and_, insert, select, text
 
 from openscf.domain.errors import Conflict, InvalidRequest, NotFound, PermissionDenied
 from openscf.domain.events import format_instant
+from openscf.store import queries as q
 from openscf.store import tables as t
 from openscf.trust import tiles
 from openscf.trust.checkpoint import open_checkpoint
@@ -32,15 +33,19 @@ from openscf.trust.note import Ed25519NoteVerifier
 __all__ = [
     "DisclosedEvent",
     "LogIdentity",
+    "LogReader",
     "SignedHead",
     "add_cosignature",
     "consistency_proof",
     "cosignatures",
     "disclosed_events",
+    "event_leaf",
+    "events_logged",
     "inclusion_proof",
     "latest_checkpoint",
     "log_identity",
     "register_witness",
+    "witness_owner",
     "witnesses",
 ]
 
@@ -203,3 +208,79 @@ def cosignatures(conn: Connection) -> list[dict[str, object]]:
 
 def b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
+
+
+def events_logged(conn: Connection) -> int:
+    """How many leaves the log holds (a proof can be asked for no larger tree)."""
+    return q.events_logged(conn)
+
+
+def event_leaf(conn: Connection, seq: int) -> tuple[bytes, bytes]:
+    """(canonical event bytes, leaf hash) of the leaf at `seq`."""
+    return q.event_leaf(conn, seq)
+
+
+def witness_owner(conn: Connection, name: str) -> str | None:
+    """The organisation that registered the witness `name` (None: no such witness)."""
+    return q.witness_owner(conn, name)
+
+
+class LogReader:
+    """The log's read side for the adapters: each call reads one snapshot on a connection
+    of its own, so an adapter never holds a database connection."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def identity(self) -> tuple[LogIdentity, int]:
+        """The log's identity and the size of its latest signed checkpoint (0: none yet)."""
+        with self.engine.connect() as conn:
+            identity = log_identity(conn)
+            try:
+                size = latest_checkpoint(conn).size
+            except NotFound:
+                size = 0
+        return identity, size
+
+    def latest(self) -> tuple[SignedHead, list[dict[str, object]]]:
+        """The latest signed checkpoint and every cosignature."""
+        with self.engine.connect() as conn:
+            return latest_checkpoint(conn), cosignatures(conn)
+
+    def at(self, size: int) -> tuple[SignedHead, list[dict[str, object]]]:
+        """The signed checkpoint of `size` leaves and every cosignature."""
+        with self.engine.connect() as conn:
+            return checkpoint_at(conn, size), cosignatures(conn)
+
+    def cosignatures(self) -> list[dict[str, object]]:
+        with self.engine.connect() as conn:
+            return cosignatures(conn)
+
+    def witness_owner(self, name: str) -> str | None:
+        with self.engine.connect() as conn:
+            return witness_owner(conn, name)
+
+    def inclusion(self, seq: int, tree_size: int | None) -> tuple[int, bytes, bytes,
+                                                                   list[bytes]]:
+        """(tree size, event bytes, leaf hash, proof) of the event at `seq` in the tree of
+        `tree_size` leaves (default: the latest signed checkpoint's)."""
+        with self.engine.connect() as conn:
+            size = tree_size or latest_checkpoint(conn).size
+            if seq > size:
+                raise InvalidRequest("event_not_yet_covered",
+                                     f"event {seq} is not in a tree of {size} leaves; ask for "
+                                     "a later checkpoint", "tree_size")
+            body, leaf = event_leaf(conn, seq)
+            logged = events_logged(conn)
+            if size > logged:
+                raise InvalidRequest("tree_too_large", f"the log has {logged} leaves",
+                                     "tree_size")
+            return size, body, leaf, inclusion_proof(conn, seq, size)
+
+    def consistency(self, first: int, second: int) -> list[bytes]:
+        """Proof that the tree of `second` leaves extends the tree of `first` leaves."""
+        with self.engine.connect() as conn:
+            logged = events_logged(conn)
+            if second > logged:
+                raise InvalidRequest("tree_too_large", f"the log has {logged} leaves", "second")
+            return consistency_proof(conn, first, second)

@@ -23,7 +23,8 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from openscf.app import trustlog
-from openscf.domain.errors import OpenSCFError
+from openscf.domain.errors import InvalidRequest, OpenSCFError
+from openscf.errors import InternalError
 from openscf.trust.checkpoint import open_checkpoint
 from openscf.trust.cosignature import CosignatureSigner
 from openscf.trust.errors import TrustError
@@ -33,11 +34,15 @@ from openscf.trust.merkle import verify_consistency
 __all__ = ["ForkDetected", "WitnessResult", "run_witness"]
 
 
-class ForkDetected(OpenSCFError):
-    type = "conflict_error"
+class ForkDetected(InternalError):
+    """The system's: the log showed this witness a history inconsistent with the one it
+    cosigned before (or one it cannot verify). The operator's log is at fault, never the
+    witness; the witness cosigns nothing."""
+
+    code = "fork_detected"
 
     def __init__(self, message: str) -> None:
-        super().__init__("fork_detected", message)
+        super().__init__(type(self).code, message)
 
 
 @dataclass(frozen=True)
@@ -72,8 +77,8 @@ def run_witness(engine: Engine, state_path: Path, name: str, org_id: str,
         state["seed"] = base64.b64encode(os.urandom(32)).decode()
         state["name"] = name
     if state.get("name") != name:
-        raise OpenSCFError("witness_name_mismatch",
-                           f"{state_path} belongs to witness {state.get('name')!r}")
+        raise InvalidRequest("witness_name_mismatch",
+                             f"{state_path} belongs to witness {state.get('name')!r}")
     signer = CosignatureSigner(name, SigningKey(base64.b64decode(str(state["seed"]))))
     vkey = signer.verifier().vkey
     trustlog.register_witness(engine, name, org_id, vkey, now)

@@ -39,7 +39,9 @@ def submit(
     db: DbOption = None,
 ) -> None:
     """Sign a command here, on the client side, and submit it. Ids it creates are filled
-    in first, so the signature covers them. The server only ever sees the signature."""
+    in first, in your organisation's namespace (rcv_<org id without org_>.<ULID>), so the
+    signature covers them; ids you give yourself must carry that prefix too. The server
+    only ever sees the signature."""
     from openscf.app import NetworkService
 
     try:

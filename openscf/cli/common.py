@@ -5,7 +5,9 @@ one line a person can act on.
 Exit codes: 0 done; 1 checked and found bad (an invalid invoice, a failed audit, an import
 with errors); 2 a mistake to correct (bad input, no database, a refusal), or an internal
 error. Errors are one line on stderr (or one JSON object on stdout with --json), never a
-traceback unless OPENSCF_DEBUG=1.
+traceback: a caller's error of the one tree (`openscf.errors`) says what to correct; an
+error on the system's side (the log's integrity, a bug) says what failed, and shows its
+traceback only with OPENSCF_DEBUG=1.
 """
 
 from __future__ import annotations
@@ -30,7 +32,6 @@ from typer.core import TyperGroup
 from openscf.documents.errors import DocumentError
 from openscf.domain.errors import OpenSCFError
 from openscf.store import database_url, is_initialised, make_engine
-from openscf.trust.errors import TrustError
 
 __all__ = ["EXIT_FOUND_BAD", "EXIT_MISTAKE", "DbOption", "JsonOption", "OpenSCFGroup",
            "check_choice", "connect_database", "describe_error", "fail", "open_database",
@@ -172,13 +173,11 @@ def open_database(db: str | None, *, as_json: bool = False) -> Engine:
 
 def describe_error(exc: BaseException) -> tuple[str, str]:
     """(code, one-line message) for any exception a command lets escape."""
-    if isinstance(exc, OpenSCFError):
-        return exc.code, exc.message
     if isinstance(exc, DocumentError):
         where = f" ({exc.location})" if exc.location else ""
         return exc.code, exc.message + where
-    if isinstance(exc, TrustError):
-        return exc.code, str(exc)
+    if isinstance(exc, OpenSCFError):  # the one tree (openscf.errors), trust's errors too
+        return exc.code, exc.message
     if isinstance(exc, SQLAlchemyError):
         return "database_error", (f"the database refused: {_reason(exc)}; check --db / "
                                   "OPENSCF_DATABASE_URL")
@@ -188,6 +187,11 @@ def describe_error(exc: BaseException) -> tuple[str, str]:
         return "io_error", str(exc)
     return "internal_error", (f"internal error: {type(exc).__name__}: {exc} (run with "
                               "OPENSCF_DEBUG=1 for the traceback)")
+
+
+def _callers(exc: BaseException) -> bool:
+    """Whether the error is the caller's to correct (a 4xx in `openscf.errors`)."""
+    return isinstance(exc, OpenSCFError) and exc.fault == "caller"
 
 
 @contextmanager
@@ -205,7 +209,9 @@ def errors_as_one_line(as_json: bool, command_path: str = "openscf") -> Iterator
     except (KeyboardInterrupt, BrokenPipeError):
         raise
     except Exception as exc:
-        if os.environ.get("OPENSCF_DEBUG") and not isinstance(exc, OpenSCFError):
+        # A refusal is the person's to correct: never a traceback. Anything on the system's
+        # side (a bug, the log's integrity) shows its traceback only when asked.
+        if os.environ.get("OPENSCF_DEBUG") and not _callers(exc):
             raise
         code, message = describe_error(exc)
         print_error(code, message, as_json)

@@ -15,11 +15,10 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
-from sqlalchemy import select
 
+from openscf.app.queries import Ledger
 from openscf.cli.common import DbOption, JsonOption, fail, open_database, plain_console
 from openscf.domain.errors import OpenSCFError
-from openscf.store import tables as t
 
 __all__ = ["register"]
 
@@ -61,13 +60,7 @@ def auth_events(
 ) -> None:
     """The security audit trail of logins, keys, sessions and disabled users."""
     engine = open_database(db, as_json=as_json)
-    query = select(t.auth_events).order_by(t.auth_events.c.id.desc()).limit(limit)
-    if org:
-        query = query.where(t.auth_events.c.org_id == org)
-    if kind:
-        query = query.where(t.auth_events.c.kind == kind)
-    with engine.connect() as conn:
-        rows = [dict(r._mapping) for r in conn.execute(query)][::-1]
+    rows = Ledger(engine).auth_events(limit=limit, org_id=org, kind=kind)
     if as_json:
         print(json.dumps({"object": "list", "data": rows}))
         return

@@ -22,6 +22,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 from rich.text import Text
 
+from openscf.app.queries import Ledger
 from openscf.app.service import NetworkService
 from openscf.app.trade import (
     DELIVERY_KINDS,
@@ -50,7 +51,6 @@ from openscf.documents.validation import validate_invoice_element
 from openscf.documents.xml import local_name, parse_xml
 from openscf.domain.errors import OpenSCFError
 from openscf.domain.money import format_amount
-from openscf.store.queries import list_organisations
 
 __all__ = ["register"]
 
@@ -83,9 +83,7 @@ def _desk(db: str | None, data_dir: Path | None = None,
 def _run(as_json: bool, action: Any) -> Any:
     try:
         return action()
-    except OpenSCFError as exc:
-        fail(exc.code, exc.message, as_json)
-    except (DocumentError, OSError) as exc:
+    except (OpenSCFError, OSError) as exc:
         fail(*describe_error(exc), as_json)
 
 
@@ -373,8 +371,7 @@ def documents_list(db: DbOption = None,
     table = Table(title=f"{len(docs)} trade documents")
     for col in ("id", "kind", "number", "seller", "amount", "match", "flags", "status"):
         table.add_column(col, overflow="fold")  # ids wrap, never cut short
-    with desk.engine.connect() as conn:  # the seller by name, as a person knows it
-        names = {o.id: o.name for o in list_organisations(conn)}
+    names = Ledger(desk.engine).organisation_names()  # the seller, as a person knows it
     for d in docs:
         seller = d["seller_org_id"] or ""
         table.add_row(d["id"], d["kind"], d["number"], names.get(seller, seller),

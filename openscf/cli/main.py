@@ -11,6 +11,7 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
+from openscf.app.queries import Ledger
 from openscf.cli.client import register as register_client
 from openscf.cli.common import (
     DbOption,
@@ -25,19 +26,13 @@ from openscf.cli.common import (
 )
 from openscf.cli.credentials import register as register_credentials
 from openscf.cli.documents import register as register_documents
+from openscf.cli.recovery import register as register_recovery
 from openscf.cli.serve import register as register_serve
 from openscf.cli.simulate import simulate
 from openscf.cli.trouble import register as register_trouble
 from openscf.cli.trust import register as register_trust
 from openscf.domain.money import format_amount, parse_document_amount
 from openscf.store import database_url, is_initialised, migrate
-from openscf.store.queries import (
-    chain_of_custody,
-    list_organisations,
-    list_receivables,
-    log_size,
-    receivable_by_id,
-)
 
 app = typer.Typer(
     name="openscf",
@@ -57,6 +52,7 @@ register_client(app)
 register_documents(app)
 register_credentials(app)
 register_trouble(app, receivables_app)
+register_recovery(app)
 
 console = plain_console()
 
@@ -93,9 +89,8 @@ def demo(
             engine = connect_database(db, as_json=as_json)
             is_demo = False
             if is_initialised(engine):
-                with engine.connect() as conn:
-                    orgs = list_organisations(conn)
-                    is_demo = any(o.name == OPERATOR_NAME for o in orgs) or not orgs
+                orgs = Ledger(engine).organisations()
+                is_demo = any(o.name == OPERATOR_NAME for o in orgs) or not orgs
             engine.dispose()
             if not is_demo:
                 fail("database_exists",
@@ -107,11 +102,10 @@ def demo(
                 shutil.rmtree(files_dir)
     engine = connect_database(db, create=True, as_json=as_json)
     migrate(engine)
-    with engine.connect() as conn:
-        if log_size(conn) != 0:
-            fail("database_not_empty",
-                 f"{show_url(url)} already holds a network; the demo needs an empty database",
-                 as_json)
+    if Ledger(engine).log_size() != 0:
+        fail("database_not_empty",
+             f"{show_url(url)} already holds a network; the demo needs an empty database",
+             as_json)
     if as_json:
         result = run_demo(engine, files_dir=files_dir)
         print(json.dumps(result.to_dict(), indent=2))
@@ -222,7 +216,7 @@ def _print_today(today: dict[str, Any]) -> None:
 
 
 RECEIVABLE_STATUSES = ("live", "split", "transferred", "settled", "paid_early", "cancelled",
-                       "overdue", "defaulted", "put_back", "recourse_due")
+                       "overdue", "defaulted", "written_off", "put_back", "recourse_due")
 
 
 @receivables_app.command("list")
@@ -239,12 +233,10 @@ def receivables_list(
     """List receivable pieces, oldest first (in the order the log created them)."""
     check_choice("--status", status, RECEIVABLE_STATUSES, as_json)
     engine = open_database(db, as_json=as_json)
-    with engine.connect() as conn:
-        orgs = list_organisations(conn)
-        names = {o.id: o.name for o in orgs}
-        holder_id = None if holder is None else _organisation_id(holder, names, as_json)
-        pieces = list_receivables(conn, holder_id=holder_id, status=status, limit=limit,
-                                  oldest_first=True)
+    ledger = Ledger(engine)
+    names = {o.id: o.name for o in ledger.organisations()}
+    holder_id = None if holder is None else _organisation_id(holder, names, as_json)
+    pieces = ledger.receivables(holder_id=holder_id, status=status, limit=limit)
     if as_json:
         print(json.dumps({"object": "list", "data": [_piece_json(p) for p in pieces],
                           "has_more": len(pieces) == limit}, indent=2))
@@ -299,12 +291,12 @@ def receivables_show(
 ) -> None:
     """Show one piece and its chain of custody, from the anchor's confirmation to its holder."""
     engine = open_database(db)
-    with engine.connect() as conn:
-        piece = receivable_by_id(conn, receivable_id)
-        if piece is None:
-            fail("unknown_receivable", f"no receivable {receivable_id!r}")
-        names = {o.id: o.name for o in list_organisations(conn)}
-        chain = chain_of_custody(conn, receivable_id)
+    ledger = Ledger(engine)
+    piece = ledger.receivable(receivable_id)
+    if piece is None:
+        fail("unknown_receivable", f"no receivable {receivable_id!r}")
+    names = {o.id: o.name for o in ledger.organisations()}
+    chain = ledger.chain_of_custody(receivable_id)
     steps = [_step(s, names, piece.currency) for s in chain]
     if as_json:
         print(json.dumps({**_piece_json(piece), "chain_of_custody": steps}, indent=2))
@@ -351,7 +343,7 @@ def _step(step: dict[str, Any], names: dict[str, str], currency: str) -> dict[st
         what = f"paid {money(e.amount_minor)} early to {n(e.payee_id)}"
     elif kind == "ReceivablePutBack":
         what = (f"{n(e.funder_id)} put {e.receivable_id} back to {n(e.seller_id)}, who owes "
-                f"{money(e.face_minor)} by {e.due_on} ({e.recourse_id})")
+                f"{money(e.owed_minor)} by {e.due_on} ({e.recourse_id})")
     elif kind == "CreditNoteRecorded":
         what = f"credit note {e.credit_note_number}: {money(e.amount_minor)} held against " \
                f"{n(e.supplier_id)} ({e.credit_id})"

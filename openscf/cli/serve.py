@@ -17,12 +17,10 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 from rich.text import Text
-from sqlalchemy import Engine, func, select
 
+from openscf.app.queries import Database, Ledger
 from openscf.cli.common import connect_database, plain_console, show_url
 from openscf.store import migrate
-from openscf.store import tables as t
-from openscf.store.queries import log_size
 
 __all__ = ["DemoLogin", "seed_demo_logins", "serve", "serve_demo"]
 
@@ -53,14 +51,13 @@ def _run(url: str, host: str, port: int, *, access_log: bool = True,
                 http="openscf.api.server:HeaderDeadlineProtocol")
 
 
-def _bootstrap(engine: Engine) -> None:
+def _bootstrap(engine: Database) -> None:
     """An empty network gets its operator, whose admin's API key is printed once."""
     from openscf.app import NetworkService
     from openscf.app.auth import Authenticator
 
-    with engine.connect() as conn:
-        if log_size(conn) != 0:
-            return
+    if Ledger(engine).log_size() != 0:
+        return
     _, user_id = NetworkService(engine).bootstrap_operator()
     key = Authenticator(engine).issue_api_key(user_id, "operator bootstrap")
     console.print(Text("new network", style="bold"),
@@ -121,28 +118,16 @@ class DemoLogin:
     hint: str = ""  # what to try first as this login
 
 
-def _pick_demo_users(engine: Engine) -> list[tuple[str, str, str, str]]:
+def _pick_demo_users(engine: Database) -> list[tuple[str, str, str, str]]:
     """(login, role, org id, user id) for one user per role of the demo network, chosen
     by what the organisations do rather than by name: the anchor of the first program
     (its maker, and a second user as checker), the supplier that issued the most
     invoices, a supplier that only received pieces down the chain (tier 2), the first
     two funders, the operator."""
-    import json
-
-    with engine.connect() as conn:
-        orgs = [(oid, tuple(json.loads(roles))) for oid, roles in conn.execute(
-            select(t.organisations.c.id, t.organisations.c.roles).order_by(
-                t.organisations.c.id))]
-        users: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
-        for uid, oid, perms in conn.execute(select(
-                t.users.c.id, t.users.c.org_id, t.users.c.permissions).order_by(t.users.c.id)):
-            users.setdefault(oid, []).append((uid, tuple(json.loads(perms))))
-        anchor = conn.execute(select(t.programs.c.anchor_id).order_by(t.programs.c.id)
-                              ).scalars().first()
-        issuers = [row[0] for row in conn.execute(
-            select(t.invoices.c.supplier_id, func.count()).group_by(t.invoices.c.supplier_id)
-            .order_by(func.count().desc(), t.invoices.c.supplier_id))]
-        holders = set(conn.execute(select(t.receivables.c.holder_id).distinct()).scalars())
+    found = Ledger(engine).demo_cast()
+    orgs, anchor = found["orgs"], found["anchor"]
+    users: dict[str, list[tuple[str, tuple[str, ...]]]] = found["users"]
+    issuers, holders = found["issuers"], found["holders"]
 
     def maker(org_id: str) -> str:
         found = users.get(org_id, [])
@@ -180,7 +165,7 @@ def _pick_demo_users(engine: Engine) -> list[tuple[str, str, str, str]]:
     return picks
 
 
-def seed_demo_logins(engine: Engine, cast: Mapping[str, Mapping[str, Any]] | None = None,
+def seed_demo_logins(engine: Database, cast: Mapping[str, Mapping[str, Any]] | None = None,
                      ) -> list[DemoLogin]:
     """After `run_demo`: register an auditor, and give one user per role a login, a
     password (`demo-<login>`) and a fresh API key.
@@ -210,8 +195,7 @@ def seed_demo_logins(engine: Engine, cast: Mapping[str, Mapping[str, Any]] | Non
         picks = [p for p in picks if p[1] == "operator"] + story + [
             p for p in picks if p[1] == "auditor"]
         hints.update({login: str(who.get("try", "")) for login, who in cast.items()})
-    with engine.connect() as conn:
-        names = dict(conn.execute(select(t.organisations.c.id, t.organisations.c.name)).all())
+    names = Ledger(engine).organisation_names()
     logins = []
     for login, role, org_id, user_id in picks:
         password = f"demo-{login}"
@@ -239,7 +223,7 @@ def print_logins(address: str, logins: list[DemoLogin]) -> None:
         print(f"  {entry.login:<16} {entry.api_key}", flush=True)
 
 
-def serve_demo(engine: Engine, cast: Mapping[str, Mapping[str, Any]] | None = None) -> None:
+def serve_demo(engine: Database, cast: Mapping[str, Mapping[str, Any]] | None = None) -> None:
     """`openscf demo --serve`: the demo database, with logins (`cast`: the organisations
     of the demo's today story), served on $OPENSCF_HOST:$OPENSCF_PORT (default
     127.0.0.1:8000) on the system clock, whose date is the story's today."""

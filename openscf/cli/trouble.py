@@ -18,8 +18,9 @@ from typing import Annotated, Any
 import typer
 from rich import box
 from rich.table import Table
-from sqlalchemy import select
 
+from openscf.app.dilution_reads import DilutionLedger
+from openscf.app.queries import Ledger
 from openscf.app.service import NetworkService
 from openscf.cli.common import (
     DbOption,
@@ -33,9 +34,6 @@ from openscf.domain import commands as c
 from openscf.domain.errors import OpenSCFError
 from openscf.domain.model import Credit, Dispute
 from openscf.domain.money import format_amount, parse_amount
-from openscf.store import tables as t
-from openscf.store.mapping import row_to_record
-from openscf.store.queries import list_organisations, receivable_by_id
 
 __all__ = ["register"]
 
@@ -60,17 +58,19 @@ def _handle(db: str | None, user: str, command: c.Command, as_json: bool) -> Any
 
 
 def _names(db: str | None, as_json: bool) -> dict[str, str]:
-    with open_database(db, as_json=as_json).connect() as conn:
-        return {o.id: o.name for o in list_organisations(conn)}
+    return Ledger(open_database(db, as_json=as_json)).organisation_names()
 
 
-def _currency(db: str | None, table: Any, record_id: str, what: str, as_json: bool) -> str:
-    with open_database(db, as_json=as_json).connect() as conn:
-        found = conn.execute(select(table.c.currency).where(table.c.id == record_id)).scalar()
+def _dilution(db: str | None, as_json: bool) -> DilutionLedger:
+    return DilutionLedger(open_database(db, as_json=as_json))
+
+
+def _currency(db: str | None, what: str, record_id: str, as_json: bool) -> str:
+    found = _dilution(db, as_json).currency_of(what, record_id)
     if found is None:
         fail(f"unknown_{what}", f"no {what} {record_id!r} in this database; check the id",
              as_json)
-    return str(found)
+    return found
 
 
 def _amount(text: str, currency: str, as_json: bool) -> int:
@@ -87,11 +87,10 @@ def put_back(receivable_id: Annotated[str, typer.Argument(help="The defaulted pi
                                                           "the funder holds.")],
              user: AsOption, db: DbOption = None, as_json: JsonOption = False) -> None:
     """The funder puts a defaulted piece back to the seller (programs with recourse only):
-    the seller holds the claim on the anchor again and owes the funder its face."""
+    the seller holds the claim on the anchor again and owes the funder what the funder still
+    lacked on it (its face less what was paid and recovered)."""
     out = _handle(db, user, c.PutBackReceivable(receivable_id), as_json)
-    engine = open_database(db, as_json=as_json)
-    with engine.connect() as conn:
-        owed = receivable_by_id(conn, out.created["recourse_id"])
+    owed = Ledger(open_database(db, as_json=as_json)).receivable(out.created["recourse_id"])
     assert owed is not None
     names = _names(db, as_json)
     data = {"object": "put_back", "id": receivable_id,
@@ -113,8 +112,7 @@ def pay_recourse(receivable_id: Annotated[str, typer.Argument(
     """The seller pays a recourse obligation it owes a funder (a settlement, reconciled like
     any other)."""
     _handle(db, user, c.PayRecourse(receivable_id), as_json)
-    with open_database(db, as_json=as_json).connect() as conn:
-        piece = receivable_by_id(conn, receivable_id)
+    piece = Ledger(open_database(db, as_json=as_json)).receivable(receivable_id)
     assert piece is not None
     if as_json:
         print(json.dumps({"object": "receivable", "id": piece.id, "status": piece.status,
@@ -134,7 +132,7 @@ def credit_note(invoice_id: Annotated[str, typer.Argument(help="The confirmed in
                 user: AsOption, db: DbOption = None, as_json: JsonOption = False) -> None:
     """The anchor records a supplier's credit note on a confirmed invoice: the receivable
     stays whole; the anchor holds a credit netted against the supplier's next confirmations."""
-    currency = _currency(db, t.invoices, invoice_id, "invoice", as_json)
+    currency = _currency(db, "invoice", invoice_id, as_json)
     out = _handle(db, user, c.RecordCreditNote(invoice_id, number,
                                                _amount(amount, currency, as_json)), as_json)
     credit = _credits(db, as_json, id=out.created["credit_id"])[0]
@@ -148,12 +146,7 @@ def credit_note(invoice_id: Annotated[str, typer.Argument(help="The confirmed in
 
 def _credits(db: str | None, as_json: bool, **where: str | None) -> list[Credit]:
     """Credits whose columns equal the values given (None: any)."""
-    query = select(t.credits).order_by(t.credits.c.recorded_on, t.credits.c.id)
-    for name, value in where.items():
-        if value:
-            query = query.where(t.credits.c[name] == value)
-    with open_database(db, as_json=as_json).connect() as conn:
-        return [row_to_record(Credit, r) for r in conn.execute(query)]
+    return _dilution(db, as_json).credits(**where)
 
 
 def _credit_json(k: Credit) -> dict[str, Any]:
@@ -194,12 +187,11 @@ def credits_list(db: DbOption = None,
 
 
 def _dispute(db: str | None, dispute_id: str, as_json: bool) -> Dispute:
-    with open_database(db, as_json=as_json).connect() as conn:
-        row = conn.execute(select(t.disputes).where(t.disputes.c.id == dispute_id)).first()
-    if row is None:
+    found = _dilution(db, as_json).dispute(dispute_id)
+    if found is None:
         fail("unknown_dispute", f"no dispute {dispute_id!r}; list them with `openscf disputes "
              "list`", as_json)
-    return row_to_record(Dispute, row)  # type: ignore[no-any-return]
+    return found
 
 
 def _dispute_line(d: Dispute, names: dict[str, str]) -> str:
@@ -218,7 +210,7 @@ def disputes_raise(program: Annotated[str, typer.Option(help="The program (prg_.
                    user: AsOption, db: DbOption = None, as_json: JsonOption = False) -> None:
     """The anchor disputes an amount of a supplier's invoice; an invoice not yet confirmed
     cannot be confirmed until the dispute is resolved."""
-    currency = _currency(db, t.programs, program, "program", as_json)
+    currency = _currency(db, "program", program, as_json)
     out = _handle(db, user, c.RaiseDispute(program, supplier, invoice_number,
                                            _amount(amount, currency, as_json), reason), as_json)
     d = _dispute(db, out.created["dispute_id"], as_json)
@@ -257,11 +249,7 @@ def disputes_list(db: DbOption = None,
                   ] = None, as_json: JsonOption = False) -> None:
     """Disputes on suppliers' invoices, oldest first."""
     check_choice("--status", status, DISPUTE_STATUSES, as_json)
-    query = select(t.disputes).order_by(t.disputes.c.id)
-    if status:
-        query = query.where(t.disputes.c.status == status)
-    with open_database(db, as_json=as_json).connect() as conn:
-        found = [row_to_record(Dispute, r) for r in conn.execute(query)]
+    found = _dilution(db, as_json).disputes(status)
     if as_json:
         print(json.dumps({"object": "list", "data": [{"object": "dispute", **asdict(d)}
                                                      for d in found], "has_more": False},

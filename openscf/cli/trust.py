@@ -15,6 +15,7 @@ from rich.text import Text
 from openscf.app.audit import LogSource, db_source, export_source
 from openscf.app.audit import audit as run_audit
 from openscf.app.export import export_log
+from openscf.app.queries import Ledger
 from openscf.app.witness import ForkDetected, run_witness
 from openscf.cli.common import (
     EXIT_FOUND_BAD,
@@ -25,7 +26,6 @@ from openscf.cli.common import (
     plain_console,
 )
 from openscf.domain.errors import OpenSCFError
-from openscf.store.queries import list_organisations
 
 console = plain_console()
 err = plain_console(stderr=True)
@@ -49,8 +49,8 @@ def audit(
     else:
         engine = open_database(db, as_json=as_json)
         source = db_source(engine)
-        with engine.connect() as conn:  # organisations by name in the custody lines
-            names = {o.id: o.name for o in list_organisations(conn)}
+        # organisations by name in the custody lines
+        names = {o.id: o.name for o in Ledger(engine).organisations()}
     with console.status("auditing the log", spinner="dots") if not as_json else _null():
         report = run_audit(source)
     summary = report.to_dict()
@@ -183,22 +183,12 @@ def checkpoints(
     as_json: JsonOption = False,
 ) -> None:
     """List the newest signed checkpoints and which witnesses cosigned each."""
-    from sqlalchemy import select
-
     from openscf.app import trustlog
-    from openscf.store import tables as t
 
     engine = open_database(db, as_json=as_json)
-    with engine.connect() as conn:
-        rows = conn.execute(select(t.checkpoints.c.size, t.checkpoints.c.root,
-                                   t.checkpoints.c.signed_at)
-                            .order_by(t.checkpoints.c.size.desc()).limit(limit)).all()
-        cosigned: dict[int, list[str]] = {}
-        for entry in trustlog.cosignatures(conn):
-            cosigned.setdefault(int(str(entry["size"])), []).append(str(entry["witness"]))
-        identity = trustlog.log_identity(conn)
-    data = [{"size": s, "root": trustlog.b64(bytes(r)), "signed_at": at,
-             "witnesses": cosigned.get(s, [])} for s, r, at in rows]
+    identity, rows = Ledger(engine).checkpoints(limit)
+    data = [{"size": s, "root": trustlog.b64(r), "signed_at": at, "witnesses": witnesses}
+            for s, r, at, witnesses in rows]
     if as_json:
         print(json.dumps({"origin": identity.origin, "vkey": identity.vkey,
                           "checkpoints": data}, indent=2))

@@ -8,6 +8,7 @@ event the request causes carries it, for any auditor to check.
 
     signer = RequestSigner.from_file("acme.key", key_id="key_...")
     signed = signer.sign(SplitReceivable("rcv_...", (600_00, 400_00)), org_id, user_id)
+    # the pieces' ids come out as rcv_<org body>.<fresh ULID>: the organisation's namespace
     service.handle_signed(signed.request, signed.key_id, signed.signature)   # in-process
     Client("https://scf.example", api_key, signer, org_id, user_id).submit(command)  # HTTP
 
@@ -42,9 +43,11 @@ class SignedRequest:
         return {"request": self.request, "key_id": self.key_id, "signature": self.signature}
 
 
-def complete_ids(command: c.Command, ids: IdFactory | None = None) -> c.Command:
-    """Fill in every id the command would create, so the signature covers them."""
-    command = fill_missing_ids(command, ids or IdFactory(SystemClock()))
+def complete_ids(command: c.Command, org_id: str, ids: IdFactory | None = None) -> c.Command:
+    """Fill in every id the command would create, so the signature covers them: in the
+    namespace of `org_id`, the signing organisation (``rcv_<org body>.<fresh ULID>``), as
+    every id a client chooses must be; only the network mints untagged ids."""
+    command = fill_missing_ids(command, ids or IdFactory(SystemClock()), org_id)
     if isinstance(command, c.RegisterOrganisation) and command.custodial_key:
         # A self-signing client keeps its own keys.
         command = replace(command, custodial_key=False)
@@ -80,7 +83,7 @@ class RequestSigner:
 
     def sign(self, command: c.Command, org_id: str, user_id: str,
              at: datetime | None = None) -> SignedRequest:
-        command = complete_ids(command)
+        command = complete_ids(command, org_id)
         request = request_text(command, org_id, user_id, at or datetime.now(UTC))
         signature = self._key.sign(REQUEST_SIGNING_CONTEXT + request.encode())
         return SignedRequest(request, self.key_id, base64.b64encode(signature).decode())

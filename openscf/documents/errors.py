@@ -1,7 +1,9 @@
-"""Errors raised while reading trade documents.
+"""Errors raised while reading trade documents: the `DocumentError` branch of the one tree.
 
 Every error has a stable snake_case `code`, a `message` a person can act on, and a
-`location` naming where in the input the problem is (source, line, element).
+`location` naming where in the input the problem is (source, line, element). A
+`DocumentError` is an `InvalidRequest` (the caller's fault: the document must change);
+the tree is drawn once, in the docstring of `openscf.errors`.
 """
 
 from __future__ import annotations
@@ -9,8 +11,9 @@ from __future__ import annotations
 from openscf.domain.errors import InvalidRequest
 
 
-class DocumentError(Exception):
-    """Base of all document errors."""
+class DocumentError(InvalidRequest):
+    """Base of all document errors. The caller's: the document, file or source given is
+    wrong, and the message says where."""
 
     code = "document_error"
 
@@ -23,10 +26,7 @@ class DocumentError(Exception):
         element: str | None = None,
         code: str | None = None,
     ) -> None:
-        super().__init__(message)
-        if code is not None:
-            self.code = code
-        self.message = message
+        super().__init__(code if code is not None else type(self).code, message)
         self.source = source
         self.line = line
         self.element = element
@@ -88,14 +88,10 @@ class AmountPrecisionError(InvalidValueError):
     code = "amount_precision"
 
 
-class RulesNotInstalledError(DocumentError):
-    """Validation artefacts (XSD, Schematron) are not installed in the data directory."""
-
-    code = "rules_not_installed"
-
-
 class RulesInstallError(DocumentError):
-    """Installing validation artefacts failed; nothing was installed."""
+    """Installing validation artefacts failed (an unknown bundle, a source that is not the
+    artefacts, a download refused or offline); nothing was installed. The caller's: the
+    one who runs the install gives another source or bundle."""
 
     code = "rules_install_failed"
 

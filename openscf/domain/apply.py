@@ -263,10 +263,11 @@ def _(e: ev.ReceivablePaidEarly, state: State, record: ev.EventRecord) -> None:
 @_apply.register
 def _(e: ev.ReceivableSettled, state: State, record: ev.EventRecord) -> None:
     piece = _get(state, e.receivable_id)
+    paid = replace(piece, paid_minor=piece.paid_minor + e.amount_minor)
     if piece.status == RECOURSE_DUE:  # the seller's debt counts against no limit
-        state.put(replace(piece, status="settled"))
+        state.put(replace(paid, status="settled"))
         return
-    _pay_off(state, piece, "settled")
+    _pay_off(state, paid, "settled")
 
 
 @_apply.register
@@ -356,5 +357,7 @@ def _(e: ev.CustodyDisabled, state: State, record: ev.EventRecord) -> None:
         state.put(replace(key, revoked_at=record.occurred_at))
 
 
-# Recourse and dilution register their own rules (they read this module's helpers).
+# Partial payment, obligor default and recovery, recourse and dilution register their
+# rules on `_apply` (they read this module's helpers).
 from openscf.domain import dilution, recourse  # noqa: E402, F401
+from openscf.domain import recovery as _recovery  # noqa: E402, F401

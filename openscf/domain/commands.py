@@ -22,8 +22,10 @@ __all__ = [
     "ApproveBankAccountChange",
     "ApproveConfirmation",
     "ApproveMatchOverride",
+    "ApproveObligorDefault",
     "ApprovePermissionGrant",
     "CancelReceivable",
+    "CloseDefaultClaim",
     "Command",
     "ConfirmInvoice",
     "ConfirmTradeInvoice",
@@ -40,11 +42,14 @@ __all__ = [
     "RaiseDispute",
     "ReconcilePayment",
     "RecordCreditNote",
+    "RecordPayment",
+    "RecordRecovery",
     "RegisterKey",
     "RegisterOrganisation",
     "RequestBankAccountChange",
     "RequestFinancing",
     "RequestMatchOverride",
+    "RequestObligorDefault",
     "ResolveDispute",
     "RevokeKey",
     "SettleReceivable",
@@ -397,6 +402,56 @@ class ResolveDispute:
     outcome: str
     amount_minor: int | None = None
     credit_id: str | None = None
+# --- when trade goes wrong: partial payment, obligor default and recovery ---------------
+# The rules are in openscf.domain.recovery.
+
+
+@dataclass(frozen=True, slots=True)
+class RecordPayment:
+    """The obligor pays `amount_minor` of a piece from its maturity on, to its holder.
+    Less than what is owed leaves the rest owed (it can go overdue); the payment that
+    completes it settles the piece."""
+
+    receivable_id: str
+    amount_minor: int
+
+
+@dataclass(frozen=True, slots=True)
+class RequestObligorDefault:
+    """The operator's maker asks that `obligor_id` be declared in default: `reason` is
+    "insolvency" (an insolvency event, described in `note`) or "past_due" (a piece it owes
+    is past its program's `default_after_days`). A second operator user approves it."""
+
+    obligor_id: str
+    reason: str
+    note: str = ""
+    approval_id: str | None = None
+    claim_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ApproveObligorDefault:
+    approval_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class RecordRecovery:
+    """The operator records money recovered on a default claim (from the administrator,
+    an insurer, a guarantor: `source`); it is shared among the claim's pieces in
+    `currency`, pro rata to what each still lacks."""
+
+    claim_id: str
+    amount_minor: int
+    currency: str
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class CloseDefaultClaim:
+    """The operator closes a default claim: nothing more is recovered, and what each
+    piece still lacks is its holder's realised loss."""
+
+    claim_id: str
 
 
 Command = (
@@ -438,6 +493,12 @@ Command = (
     | RecordCreditNote
     | RaiseDispute
     | ResolveDispute
+    # when trade goes wrong
+    | RecordPayment
+    | RequestObligorDefault
+    | ApproveObligorDefault
+    | RecordRecovery
+    | CloseDefaultClaim
 )
 
 
@@ -455,6 +516,9 @@ COMMAND_TYPES: dict[str, type[Command]] = {
         GrantPermission, ApprovePermissionGrant, DisableCustody,
         # recourse and dilution
         PutBackReceivable, PayRecourse, RecordCreditNote, RaiseDispute, ResolveDispute,
+        # when trade goes wrong
+        RecordPayment, RequestObligorDefault, ApproveObligorDefault, RecordRecovery,
+        CloseDefaultClaim,
     )
 }
 

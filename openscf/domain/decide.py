@@ -35,7 +35,7 @@ from openscf.domain.errors import (
     NotFound,
     PermissionDenied,
 )
-from openscf.domain.ids import check_id
+from openscf.domain.ids import check_id, check_new_id
 from openscf.domain.model import (
     APPROVAL_PERMISSIONS,
     ONBOARDING_APPROVERS,
@@ -55,7 +55,7 @@ from openscf.domain.validation import check_bic, check_iban, check_name
 from openscf.trust.errors import TrustError
 from openscf.trust.keys import decode_public_key
 
-__all__ = ["USER_PERMISSION", "Actor", "decide"]
+__all__ = ["USER_PERMISSION", "Actor", "decide", "id_namespace"]
 
 MAX_TENOR_DAYS_ALLOWED = 3650
 
@@ -92,6 +92,17 @@ USER_PERMISSION: dict[type[object], str] = {
 def decide(state: State, actor: Actor, command: c.Command, today: date) -> list[ev.Event]:
     _user_may(state, actor, command)
     return _decide(command, state, actor, today)
+
+
+def id_namespace(command: object, org_id: str) -> str:
+    """The organisation in whose namespace the ids `command` creates live, when `org_id`
+    issues it: its own, except where the operator acts for another organisation (registers
+    it, adds its users or keys); those commands name it, and `decide` checks first that
+    the issuer may act for it."""
+    if isinstance(command, c.RegisterOrganisation | c.RegisterKey | c.AddUser) and (
+            command.org_id is not None):
+        return command.org_id
+    return org_id
 
 
 # --- who may act: the user's permission, the organisation's relation to an object -----
@@ -157,12 +168,21 @@ def _piece(state: State, receivable_id: str) -> Receivable:
     return piece
 
 
-def _new_id(state: State, prefix: str, value: str | None, param: str) -> str:
+def _new_id(state: State, actor: Actor, prefix: str, value: str | None, param: str,
+            org_id: str | None = None) -> str:
+    """A new object's id, in `org_id`'s namespace (or minted by the network).
+
+    The namespace is checked before the lookup, so an organisation only ever learns
+    whether an id of its own namespace is used (docs/permissions.md, "Client-supplied ids").
+    """
     assert value is not None, f"the app fills {param} before deciding"
-    check_id(prefix, value, param)
+    # Only the operator creates in another organisation's namespace (registering it, adding
+    # its users and keys), and each such command checks who acts before it asks for an id.
+    org_id = org_id or actor.org_id
+    assert org_id == actor.org_id or _is_operator(state, actor), (org_id, actor)
+    check_new_id(prefix, value, param, org_id)
     if state.id_taken(prefix, value):
-        # The same answer whoever's object holds the id, saying nothing of what it names
-        # (docs/permissions.md, "Client-supplied ids").
+        # The same answer whoever's object holds the id, saying nothing of what it names.
         raise Conflict("id_in_use", f"{value!r} cannot be used; choose another id, or leave "
                        f"{param} out and the network picks one", param)
     return value
@@ -228,7 +248,7 @@ def _decide(command: object, state: State, actor: Actor, today: date) -> list[ev
 @_decide.register
 def _(cmd: c.RegisterOrganisation, state: State, actor: Actor, today: date) -> list[ev.Event]:
     _operator_only(state, actor, "registers organisations")
-    org_id = _new_id(state, "org", cmd.org_id, "org_id")
+    org_id = _new_id(state, actor, "org", cmd.org_id, "org_id")
     name = check_name(cmd.name, "an organisation")
     if not cmd.roles or any(role not in ROLES for role in cmd.roles):
         raise InvalidRequest("invalid_role", f"roles must be among {', '.join(ROLES)}", "roles")
@@ -243,7 +263,8 @@ def _(cmd: c.RegisterOrganisation, state: State, actor: Actor, today: date) -> l
     events: list[ev.Event] = [ev.OrganisationRegistered(org_id, name, roles,
                                                         cmd.country, cmd.lei, iban, bic)]
     if cmd.custodial_key:
-        key_id = _new_id(state, "key", cmd.key_id, "key_id")
+        # The operator chooses the key's id in the new organisation's namespace.
+        key_id = _new_id(state, actor, "key", cmd.key_id, "key_id", org_id)
         assert cmd.public_key is not None, "the app generates the custodial key"
         events.append(ev.KeyRegistered(key_id, org_id, _check_public_key(cmd.public_key),
                                        True, None))
@@ -273,7 +294,7 @@ def _may_manage_keys(state: State, actor: Actor, org_id: str) -> None:
 def _(cmd: c.RegisterKey, state: State, actor: Actor, today: date) -> list[ev.Event]:
     _org(state, cmd.org_id, "org_id")
     _may_manage_keys(state, actor, cmd.org_id)
-    key_id = _new_id(state, "key", cmd.key_id, "key_id")
+    key_id = _new_id(state, actor, "key", cmd.key_id, "key_id", cmd.org_id)
     if cmd.public_key is None:
         raise InvalidRequest("missing_public_key", "give the public key to register",
                              "public_key")
@@ -309,8 +330,8 @@ def _(cmd: c.RevokeKey, state: State, actor: Actor, today: date) -> list[ev.Even
 @_decide.register
 def _(cmd: c.AddUser, state: State, actor: Actor, today: date) -> list[ev.Event]:
     _own_org_or_operator(state, actor, cmd.org_id, "adds users to itself")
-    user_id = _new_id(state, "usr", cmd.user_id, "user_id")
     org = _org(state, cmd.org_id, "org_id")
+    user_id = _new_id(state, actor, "usr", cmd.user_id, "user_id", org.id)
     if not cmd.permissions or any(p not in PERMISSIONS for p in cmd.permissions):
         raise InvalidRequest("invalid_permission",
                              f"permissions must be among {', '.join(PERMISSIONS)}", "permissions")
@@ -329,7 +350,7 @@ def _(cmd: c.AddUser, state: State, actor: Actor, today: date) -> list[ev.Event]
 
 @_decide.register
 def _(cmd: c.RequestBankAccountChange, state: State, actor: Actor, today: date) -> list[ev.Event]:
-    approval_id = _new_id(state, "apr", cmd.approval_id, "approval_id")
+    approval_id = _new_id(state, actor, "apr", cmd.approval_id, "approval_id")
     _org(state, cmd.org_id, "org_id")
     if cmd.org_id != actor.org_id:
         raise PermissionDenied("wrong_organisation",
@@ -392,7 +413,7 @@ def _(cmd: c.ApproveBankAccountChange, state: State, actor: Actor, today: date) 
 
 @_decide.register
 def _(cmd: c.CreateProgram, state: State, actor: Actor, today: date) -> list[ev.Event]:
-    program_id = _new_id(state, "prg", cmd.program_id, "program_id")
+    program_id = _new_id(state, actor, "prg", cmd.program_id, "program_id")
     anchor = _org(state, actor.org_id, "org_id")
     if "anchor" not in anchor.roles:
         raise PermissionDenied("not_anchor", "only an anchor runs a program", "org_id")
@@ -467,6 +488,11 @@ def _check_confirmation(state: State, actor: Actor, cmd: c.ConfirmInvoice,
         raise PermissionDenied("not_obligor",
                                f"only {program.anchor_id}, the anchor of {program.id}, confirms "
                                "its invoices", "program_id")
+    anchor = state.organisation(program.anchor_id)
+    if anchor is not None and anchor.default_claim_id is not None:
+        raise Conflict("obligor_in_default",
+                       f"{anchor.id} was declared in default; it confirms nothing more",
+                       "program_id")
     check_amount(cmd.amount_minor)
     check_currency(cmd.currency)
     if cmd.currency != program.currency:
@@ -505,12 +531,12 @@ def _check_confirmation(state: State, actor: Actor, cmd: c.ConfirmInvoice,
 
 @_decide.register
 def _(cmd: c.ConfirmInvoice, state: State, actor: Actor, today: date) -> list[ev.Event]:
-    receivable_id = _new_id(state, "rcv", cmd.receivable_id, "receivable_id")
-    invoice_id = _new_id(state, "inv", cmd.invoice_id, "invoice_id")
+    receivable_id = _new_id(state, actor, "rcv", cmd.receivable_id, "receivable_id")
+    invoice_id = _new_id(state, actor, "inv", cmd.invoice_id, "invoice_id")
     program, maturity = _check_confirmation(state, actor, cmd, today)
     number = cmd.invoice_number.strip()
     if cmd.amount_minor > program.approval_threshold_minor:
-        approval_id = _new_id(state, "apr", cmd.approval_id, "approval_id")
+        approval_id = _new_id(state, actor, "apr", cmd.approval_id, "approval_id")
         return [ev.ConfirmationRequested(
             approval_id, program.id, program.anchor_id, cmd.supplier_id, actor.user_id,
             invoice_id, number, receivable_id, cmd.amount_minor, cmd.currency, cmd.due_on,
@@ -536,8 +562,8 @@ def _(cmd: c.ApproveConfirmation, state: State, actor: Actor, today: date) -> li
     )
     # Limits, tenor and duplicates are checked again: time has passed since the maker.
     program, maturity = _check_confirmation(state, actor, original, today)
-    _new_id(state, "rcv", p["receivable_id"], "receivable_id")
-    _new_id(state, "inv", p["invoice_id"], "invoice_id")
+    _new_id(state, actor, "rcv", p["receivable_id"], "receivable_id")
+    _new_id(state, actor, "inv", p["invoice_id"], "invoice_id")
     face, netted = dilution.netted_events(state, program, original.supplier_id, p["invoice_id"],
                                           p["receivable_id"], original.amount_minor)
     return [ev.ReceivableIssued(
@@ -573,7 +599,7 @@ def _(cmd: c.SplitReceivable, state: State, actor: Actor, today: date) -> list[e
             cmd.piece_ids):
         raise InvalidRequest("invalid_piece_ids", "give one distinct id per piece", "piece_ids")
     for piece_id in cmd.piece_ids:
-        _new_id(state, "rcv", piece_id, "piece_ids")
+        _new_id(state, actor, "rcv", piece_id, "piece_ids")
     return [ev.ReceivableSplit(piece.id, piece.holder_id, piece.obligor_id, cmd.piece_ids,
                                cmd.amounts_minor)]
 
@@ -590,7 +616,7 @@ def _(cmd: c.TransferReceivable, state: State, actor: Actor, today: date) -> lis
         raise Conflict("recipient_not_onboarded",
                        f"{recipient.id} is not onboarded into {piece.program_id}, so it could "
                        "not be paid at maturity", "to_org_id")
-    new_id = _new_id(state, "rcv", cmd.new_receivable_id, "new_receivable_id")
+    new_id = _new_id(state, actor, "rcv", cmd.new_receivable_id, "new_receivable_id")
     amount = piece.face_minor if cmd.amount_minor is None else check_amount(cmd.amount_minor)
     if amount > piece.face_minor:
         raise InvalidRequest("amount_exceeds_face",
@@ -600,8 +626,8 @@ def _(cmd: c.TransferReceivable, state: State, actor: Actor, today: date) -> lis
     if amount == piece.face_minor:
         return [ev.ReceivableTransferred(piece.id, new_id, piece.holder_id, recipient.id,
                                          piece.obligor_id, piece.face_minor, "transfer")]
-    part_id = _new_id(state, "rcv", cmd.part_id, "part_id")
-    remainder_id = _new_id(state, "rcv", cmd.remainder_id, "remainder_id")
+    part_id = _new_id(state, actor, "rcv", cmd.part_id, "part_id")
+    remainder_id = _new_id(state, actor, "rcv", cmd.remainder_id, "remainder_id")
     if len({part_id, remainder_id, new_id}) != 3:
         raise InvalidRequest("invalid_piece_ids", "the three new piece ids must differ",
                              "part_id")
@@ -623,7 +649,7 @@ def _(cmd: c.RequestFinancing, state: State, actor: Actor, today: date) -> list[
     program = _program(state, piece.program_id)
     if not program.funder_ids:
         raise Conflict("no_funders", f"{program.id} has no funders yet", "receivable_id")
-    request_id = _new_id(state, "fin", cmd.request_id, "request_id")
+    request_id = _new_id(state, actor, "fin", cmd.request_id, "request_id")
     return [ev.FinancingRequested(request_id, program.id, piece.id, piece.holder_id)]
 
 
@@ -645,7 +671,7 @@ def _(cmd: c.OfferFinancing, state: State, actor: Actor, today: date) -> list[ev
     if actor.org_id not in program.funder_ids:
         raise PermissionDenied("not_program_funder",
                                f"{actor.org_id} does not fund {program.id}", "request_id")
-    offer_id = _new_id(state, "ofr", cmd.offer_id, "offer_id")
+    offer_id = _new_id(state, actor, "ofr", cmd.offer_id, "offer_id")
     rate = parse_rate(cmd.annual_rate)
     if cmd.fees_minor < 0:
         raise InvalidRequest("invalid_fees", "fees cannot be negative", "fees_minor")
@@ -688,7 +714,7 @@ def _(cmd: c.AcceptFinancingOffer, state: State, actor: Actor, today: date) -> l
     _limit(state, exposure_key("funder", program.id, offer.funder_id), program.funder_limit_minor,
            piece.face_minor, "funder_limit_exceeded", f"{offer.funder_id}'s funder",
            piece.currency)
-    new_id = _new_id(state, "rcv", cmd.new_receivable_id, "new_receivable_id")
+    new_id = _new_id(state, actor, "rcv", cmd.new_receivable_id, "new_receivable_id")
     assert request_cmd.request_id is not None
     return [
         ev.FinancingOfferAccepted(offer.id, request_cmd.request_id, piece.id, piece.holder_id,
@@ -733,7 +759,7 @@ def _(cmd: c.OfferEarlyPayment, state: State, actor: Actor, today: date) -> list
         raise InvalidRequest("invalid_value_date",
                              f"the value date must be from {today} to before maturity "
                              f"{piece.due_on}", "value_date")
-    offer_id = _new_id(state, "epo", cmd.offer_id, "offer_id")
+    offer_id = _new_id(state, actor, "epo", cmd.offer_id, "offer_id")
     program = _program(state, piece.program_id)
     rate = parse_rate(cmd.annual_rate)
     days = (piece.due_on - cmd.value_date).days
@@ -771,6 +797,10 @@ def _(cmd: c.SettleReceivable, state: State, actor: Actor, today: date) -> list[
         code = "receivable_consumed" if piece.status in ("split", "transferred") else (
             "receivable_not_live")
         raise Conflict(code, f"{piece.id} is {piece.status}; nothing to settle", "receivable_id")
+    if piece.claim_id is not None:
+        raise Conflict("in_default_claim",
+                       f"{piece.id} belongs to default claim {piece.claim_id}: money for it "
+                       "is recorded as a recovery on the claim", "receivable_id")
     if today < piece.due_on:
         raise Conflict("not_yet_due",
                        f"{piece.id} matures on {piece.due_on}; pay early with an offer instead",
@@ -781,8 +811,9 @@ def _(cmd: c.SettleReceivable, state: State, actor: Actor, today: date) -> list[
                                                 "the receivable matured and was settled"))
         out.extend(_decline_open_offers(state, piece.encumbrance, piece,
                                         "the receivable matured and was settled"))
-    out.append(ev.ReceivableSettled(piece.id, piece.obligor_id, piece.holder_id, piece.face_minor,
-                                    piece.currency, today))
+    # After partial payments (RecordPayment), settling pays what is still owed.
+    out.append(ev.ReceivableSettled(piece.id, piece.obligor_id, piece.holder_id,
+                                    piece.outstanding_minor, piece.currency, today))
     return out
 
 
@@ -831,7 +862,8 @@ def _(cmd: c.CancelReceivable, state: State, actor: Actor, today: date) -> list[
 # nothing flags it, else only after a checker approved an override for that document.
 
 CLEAN_MATCH_STATUSES = frozenset({"matched", "erp_approved"})
-PAYMENT_KINDS = ("settlement", "disbursement")
+# A "payment" is a partial payment of a piece (RecordPayment), obligor -> holder.
+PAYMENT_KINDS = ("settlement", "disbursement", "payment")
 
 
 def _hex64(value: str, param: str) -> str:
@@ -855,7 +887,7 @@ def _(cmd: c.RequestMatchOverride, state: State, actor: Actor, today: date) -> l
     if cmd.approval_id is None:
         raise InvalidRequest("missing_id", "name the approval_id the override creates",
                              "approval_id")
-    approval_id = _new_id(state, "apr", cmd.approval_id, "approval_id")
+    approval_id = _new_id(state, actor, "apr", cmd.approval_id, "approval_id")
     if not cmd.reasons:
         raise InvalidRequest("missing_reasons", "say what the override lets through", "reasons")
     return [ev.MatchOverrideRequested(
@@ -930,12 +962,19 @@ def _(cmd: c.ConfirmTradeInvoice, state: State, actor: Actor, today: date) -> li
     return [link, *confirmed]
 
 
+def _paid_on(piece: Receivable, cmd: c.ReconcilePayment) -> tuple[str, str, int, str]:
+    """What a settlement or (partial) payment of the piece can have been: obligor to
+    holder (who cannot change after maturity), at most what was paid on it in all."""
+    amount = cmd.amount_minor if 0 < cmd.amount_minor <= piece.paid_minor else piece.paid_minor
+    return (piece.obligor_id, piece.holder_id, amount, piece.currency)
+
+
 @_decide.register
 def _(cmd: c.ReconcilePayment, state: State, actor: Actor, today: date) -> list[ev.Event]:
     _operator_only(state, actor, "reconciles payments")
     if cmd.kind not in PAYMENT_KINDS:
-        raise InvalidRequest("invalid_payment_kind", "kind is settlement or disbursement",
-                             "kind")
+        raise InvalidRequest("invalid_payment_kind",
+                             "kind is settlement, payment or disbursement", "kind")
     if not cmd.instruction_id.strip() or len(cmd.instruction_id) > 35:
         raise InvalidRequest("invalid_instruction_id", "an instruction id is 1-35 characters",
                              "instruction_id")
@@ -947,7 +986,12 @@ def _(cmd: c.ReconcilePayment, state: State, actor: Actor, today: date) -> list[
         if piece.status != "settled":
             raise Conflict("not_settled", f"{piece.id} is {piece.status}; only a settled piece's "
                            "payment is reconciled", "receivable_id")
-        expected = (piece.obligor_id, piece.holder_id, piece.face_minor, piece.currency)
+        expected = _paid_on(piece, cmd)
+    elif cmd.kind == "payment":
+        if piece.paid_minor <= 0:
+            raise Conflict("not_paid", f"{piece.id} has no payment to reconcile",
+                           "receivable_id")
+        expected = _paid_on(piece, cmd)
     else:
         if cmd.offer_id is None:
             raise InvalidRequest("missing_offer", "a disbursement names its financing offer",
@@ -997,7 +1041,7 @@ def _(cmd: c.GrantPermission, state: State, actor: Actor, today: date) -> list[e
     if cmd.approval_id is None:
         raise InvalidRequest("missing_id", "name the approval_id the grant request creates",
                              "approval_id")
-    approval_id = _new_id(state, "apr", cmd.approval_id, "approval_id")
+    approval_id = _new_id(state, actor, "apr", cmd.approval_id, "approval_id")
     return [ev.PermissionGrantRequested(approval_id, actor.org_id, actor.user_id, user.id,
                                         cmd.permission)]
 
@@ -1037,6 +1081,8 @@ def _(cmd: c.DisableCustody, state: State, actor: Actor, today: date) -> list[ev
     return [ev.CustodyDisabled(org.id, revoked)]
 
 
-# Recourse and dilution live in modules of their own; importing them registers their rules
-# (they read this module's helpers, so they come last).
+# Partial payment, obligor default and recovery, recourse and dilution live in modules of
+# their own; importing them registers their rules (they read this module's helpers, so
+# they come last).
 from openscf.domain import dilution, recourse  # noqa: E402
+from openscf.domain import recovery as _recovery  # noqa: E402, F401

@@ -120,7 +120,7 @@ def _(cmd: c.RecordCreditNote, state: State, actor: Actor, today: date) -> list[
         raise PermissionDenied("not_obligor",
                                f"only {invoice.anchor_id}, which confirmed {invoice.id}, records "
                                "credit notes on it", "invoice_id")
-    credit_id = _new_id(state, "crd", cmd.credit_id, "credit_id")
+    credit_id = _new_id(state, actor, "crd", cmd.credit_id, "credit_id")
     number = cmd.credit_note_number.strip()
     if not number or len(number) > 64:
         raise InvalidRequest("invalid_credit_note_number",
@@ -136,7 +136,7 @@ def _(cmd: c.RecordCreditNote, state: State, actor: Actor, today: date) -> list[
 def _(cmd: c.RaiseDispute, state: State, actor: Actor, today: date) -> list[ev.Event]:
     program = _program(state, cmd.program_id)
     _anchor_of(program, actor)
-    dispute_id = _new_id(state, "dsp", cmd.dispute_id, "dispute_id")
+    dispute_id = _new_id(state, actor, "dsp", cmd.dispute_id, "dispute_id")
     if state.relationship(program.id, cmd.supplier_id) is None:
         raise Conflict("supplier_not_onboarded",
                        f"{cmd.supplier_id} is not onboarded into {program.id}", "supplier_id")
@@ -198,7 +198,7 @@ def _(cmd: c.ResolveDispute, state: State, actor: Actor, today: date) -> list[ev
         invoice = state.invoice(dispute.invoice_id)
         assert invoice is not None
         _room_on(state, invoice, agreed, "amount_minor")
-        credit_id = _new_id(state, "crd", cmd.credit_id, "credit_id")
+        credit_id = _new_id(state, actor, "crd", cmd.credit_id, "credit_id")
     return [ev.DisputeResolved(dispute.id, dispute.program_id, dispute.anchor_id,
                                dispute.supplier_id, "agreed", agreed, dispute.invoice_id,
                                credit_id, today)]

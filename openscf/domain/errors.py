@@ -1,19 +1,22 @@
-"""One error hierarchy for the whole platform.
+"""The error categories the domain raises, from the one tree in `openscf.errors`.
 
-Every error carries a stable snake_case ``code`` (what programs match on), a ``message``
-a person can act on, and the offending ``param`` when there is one. Only the HTTP adapter
-maps them to status codes; the CLI prints them; nothing else needs to know.
-
-    OpenSCFError
-    ├── InvalidRequest        the input itself is wrong (bad amount, bad date, bad id ...)
-    ├── NotFound              an id that names nothing
-    ├── PermissionDenied      the actor may not do this (role, permission, not the holder)
-    ├── Conflict              the state forbids it now (consumed piece, reused id, race)
-    │   └── ConcurrencyConflict   another transaction changed the same record first
-    └── LimitExceeded         a program, supplier or funder limit would be passed
+The tree (every class, whose fault each is, its HTTP status) is drawn once, in the
+docstring of `openscf.errors`; the table that maps it to HTTP lives there too. The domain
+only raises the caller-side categories re-exported here: every refusal by the rules is
+the caller's to correct.
 """
 
 from __future__ import annotations
+
+from openscf.errors import (
+    ConcurrencyConflict,
+    Conflict,
+    InvalidRequest,
+    LimitExceeded,
+    NotFound,
+    OpenSCFError,
+    PermissionDenied,
+)
 
 __all__ = [
     "ConcurrencyConflict",
@@ -24,48 +27,3 @@ __all__ = [
     "OpenSCFError",
     "PermissionDenied",
 ]
-
-
-class OpenSCFError(Exception):
-    """Base of every error the platform reports to a user."""
-
-    type = "api_error"
-
-    def __init__(self, code: str, message: str, param: str | None = None) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.param = param
-
-    def to_dict(self) -> dict[str, str | None]:
-        return {"type": self.type, "code": self.code, "message": self.message, "param": self.param}
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(code={self.code!r}, message={self.message!r})"
-
-
-class InvalidRequest(OpenSCFError):
-    type = "invalid_request_error"
-
-
-class NotFound(OpenSCFError):
-    type = "not_found_error"
-
-
-class PermissionDenied(OpenSCFError):
-    type = "permission_error"
-
-
-class Conflict(OpenSCFError):
-    type = "conflict_error"
-
-
-class ConcurrencyConflict(Conflict):
-    """Another transaction changed a record this one read. The app retries once or twice."""
-
-    def __init__(self, message: str = "the record was changed by another request; retry") -> None:
-        super().__init__("concurrent_modification", message)
-
-
-class LimitExceeded(OpenSCFError):
-    type = "limit_error"

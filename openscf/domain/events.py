@@ -26,6 +26,7 @@ __all__ = [
     "CreditNetted",
     "CreditNoteRecorded",
     "CustodyDisabled",
+    "DefaultClaimClosed",
     "DisputeRaised",
     "DisputeResolved",
     "EarlyPaymentOffered",
@@ -41,6 +42,8 @@ __all__ = [
     "KeyRevoked",
     "MatchOverrideApproved",
     "MatchOverrideRequested",
+    "ObligorDefaultRequested",
+    "ObligorDefaulted",
     "OrganisationRegistered",
     "PaymentReconciled",
     "PermissionGrantRequested",
@@ -52,10 +55,12 @@ __all__ = [
     "ReceivableIssued",
     "ReceivableOverdue",
     "ReceivablePaidEarly",
+    "ReceivablePartlyPaid",
     "ReceivablePutBack",
     "ReceivableSettled",
     "ReceivableSplit",
     "ReceivableTransferred",
+    "RecoveryDistributed",
     "SupplierOnboarded",
     "TradeDocumentLinked",
     "UserAdded",
@@ -486,9 +491,11 @@ class ProgramRecourseSet(Event):
 
 @dataclass(frozen=True, slots=True)
 class ReceivablePutBack(Event):
-    """The funder put a defaulted piece back to the seller: `receivable_id` is retired;
-    `returned_receivable_id` is the same claim on the obligor, now held by the seller;
-    `recourse_id` is the seller's obligation to pay the funder `face_minor` by `due_on`."""
+    """The funder put a defaulted piece back to the seller: `receivable_id` (of `face_minor`)
+    is retired; `returned_receivable_id` is the same claim on the obligor, now held by the
+    seller (in the same default claim, if any); `recourse_id` is the seller's obligation to
+    pay the funder `owed_minor` by `due_on`: what the funder still lacked on the piece (its
+    face less what the obligor paid and what recoveries brought)."""
 
     TYPE: ClassVar[str] = "ReceivablePutBack"
     receivable_id: str
@@ -499,6 +506,7 @@ class ReceivablePutBack(Event):
     seller_id: str
     obligor_id: str
     face_minor: int
+    owed_minor: int
     currency: str
     due_on: date
 
@@ -570,6 +578,105 @@ class CreditNetted(Event):
     receivable_id: str
     amount_minor: int
     currency: str
+# --- when trade goes wrong: partial payment, obligor default and recovery ---------------
+
+
+@dataclass(frozen=True, slots=True)
+class ReceivablePartlyPaid(Event):
+    """The obligor paid part of a piece to its holder; `paid_minor` is the total paid so
+    far and `outstanding_minor` what is still owed (both after this payment)."""
+
+    TYPE: ClassVar[str] = "ReceivablePartlyPaid"
+    receivable_id: str
+    obligor_id: str
+    payee_id: str
+    amount_minor: int
+    paid_minor: int
+    outstanding_minor: int
+    currency: str
+    value_date: date
+
+
+class _ManyHolders(Event):
+    """An event that concerns every holder it lists, besides its named parties."""
+
+    def parties(self) -> tuple[str, ...]:
+        holders: tuple[str, ...] = getattr(self, "holder_ids", ())
+        return tuple(sorted({*Event.parties(self), *holders}))
+
+
+@dataclass(frozen=True, slots=True)
+class ObligorDefaultRequested(Event):
+    """An operator's maker asked that `obligor_id` be declared in default."""
+
+    TYPE: ClassVar[str] = "ObligorDefaultRequested"
+    approval_id: str
+    org_id: str
+    maker_id: str
+    obligor_id: str
+    claim_id: str
+    reason: str
+    note: str
+
+
+@dataclass(frozen=True, slots=True)
+class ObligorDefaulted(_ManyHolders):
+    """The obligor is in default: every piece it still owed joins claim `claim_id`, with
+    its holder and what it still lacked (`outstanding_minor`, in `currencies`)."""
+
+    TYPE: ClassVar[str] = "ObligorDefaulted"
+    claim_id: str
+    org_id: str
+    obligor_id: str
+    reason: str
+    approval_id: str
+    requested_by: str
+    approved_by: str
+    as_of: date
+    piece_ids: tuple[str, ...]
+    holder_ids: tuple[str, ...]
+    outstanding_minor: tuple[int, ...]
+    currencies: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RecoveryDistributed(_ManyHolders):
+    """Money recovered on a claim, shared among its pieces in `currency` pro rata to what
+    each lacked (largest remainder, ties to the lower piece id): `shares_minor[i]` went to
+    `holder_ids[i]` for `piece_ids[i]`, and the shares sum to `amount_minor`."""
+
+    TYPE: ClassVar[str] = "RecoveryDistributed"
+    claim_id: str
+    org_id: str
+    obligor_id: str
+    source: str
+    amount_minor: int
+    currency: str
+    piece_ids: tuple[str, ...]
+    holder_ids: tuple[str, ...]
+    shares_minor: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DefaultClaimClosed(_ManyHolders):
+    """The claim is closed and its loss realised. Per piece: what it lacked at default
+    (`exposures_minor`), what was recovered and the loss (the rest). Per program:
+    exposure, loss and loss given default in basis points (loss * 10000 // exposure,
+    rounded down)."""
+
+    TYPE: ClassVar[str] = "DefaultClaimClosed"
+    claim_id: str
+    org_id: str
+    obligor_id: str
+    piece_ids: tuple[str, ...]
+    holder_ids: tuple[str, ...]
+    exposures_minor: tuple[int, ...]
+    recovered_minor: tuple[int, ...]
+    losses_minor: tuple[int, ...]
+    program_ids: tuple[str, ...]
+    program_exposures_minor: tuple[int, ...]
+    program_losses_minor: tuple[int, ...]
+    program_lgd_bps: tuple[int, ...]
 
 
 EVENT_TYPES: dict[str, type[Event]] = {
@@ -589,6 +696,9 @@ EVENT_TYPES: dict[str, type[Event]] = {
         # recourse and dilution
         ProgramRecourseSet, ReceivablePutBack, CreditNoteRecorded, DisputeRaised,
         DisputeResolved, CreditNetted,
+        # when trade goes wrong
+        ReceivablePartlyPaid, ObligorDefaultRequested, ObligorDefaulted, RecoveryDistributed,
+        DefaultClaimClosed,
     )
 }
 

@@ -9,7 +9,18 @@ Statuses of a receivable piece:
                                                           │ ──put back (recourse)──▶ put_back
     A put-back retires the funder's defaulted piece and creates two: the same claim on the
     anchor, now held by the seller (still defaulted), and a recourse obligation whose
-    obligor is the seller and holder the funder (status recourse_due ──settle──▶ settled).
+    obligor is the seller and holder the funder (status recourse_due ──pay──▶ settled).
+    The obligation's face is what the funder still lacked (face - paid - recovered); a
+    returned piece that was in a default claim stays in it, so later recoveries reach the
+    seller.
+
+A piece may be paid in parts from maturity on (`paid_minor` grows; what is left stays
+owed and can go overdue); it is settled when fully paid. When the operator declares its
+obligor in default, every outstanding piece joins the obligor's default claim (status
+defaulted, `claim_id` set): from then on only recoveries pay it (`recovered_minor`), and
+when the claim is closed the rest is written off as the holder's loss:
+
+    live | overdue | defaulted ──obligor default──▶ defaulted (in a claim) ──close──▶ written_off
 """
 
 from __future__ import annotations
@@ -25,6 +36,7 @@ __all__ = [
     "ROLES",
     "Approval",
     "Credit",
+    "DefaultClaim",
     "Dispute",
     "EarlyPaymentOffer",
     "Exposure",
@@ -69,6 +81,8 @@ class Organisation:
     approvers: int = 0
     # The organisation switched custody off: the server no longer signs for it.
     custody_disabled: bool = False
+    # The operator declared it in default: its open (or closed) default claim.
+    default_claim_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +160,16 @@ class Receivable:
     status: str
     # An open financing request locks the piece against moves until it is resolved.
     encumbrance: str | None = None
+    # Paid by the obligor so far (partial payments, then the final settlement).
+    paid_minor: int = 0
+    # Received from recoveries after the obligor's default, and the claim it belongs to.
+    recovered_minor: int = 0
+    claim_id: str | None = None
+
+    @property
+    def outstanding_minor(self) -> int:
+        """What is still owed on the piece: the face less payments and recoveries."""
+        return self.face_minor - self.paid_minor - self.recovered_minor
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,6 +262,22 @@ class Dispute:
     status: str  # open | agreed | withdrawn
     agreed_minor: int = 0
     credit_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DefaultClaim:
+    """The holders' claim on an obligor declared in default: the pieces it owed then.
+
+    Recoveries are shared among these pieces until the claim is closed, which writes off
+    what is left as the realised loss."""
+
+    id: str
+    obligor_id: str
+    status: str  # open | closed
+    reason: str  # insolvency | past_due
+    declared_on: date
+    piece_ids: tuple[str, ...]
+    approval_id: str
 
 
 @dataclass(frozen=True, slots=True)

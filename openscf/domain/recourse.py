@@ -11,14 +11,23 @@ creates two pieces, both linked to it by `parent_id` so the chain of custody sho
   defaulted), now held by the seller, the organisation that passed the piece to the funder
   by accepting its financing offer;
 - the *recourse obligation*: a piece of its own (its own root) whose obligor is the
-  seller and holder the funder, for the same face, due `recourse_days` after the put-back
+  seller and holder the funder, for what the funder still lacked on the piece (its face
+  less what the obligor paid in part and what recoveries brought, both kept by the
+  funder), due `recourse_days` after the put-back
   (rolled to a business day), status `recourse_due`. The seller pays it with
   `PayRecourse` (at any time: it is already owed), which settles it like any piece
   (`ReceivableSettled`, reconciled by the operator like any settlement).
 
+A defaulted piece may sit in its obligor's default claim (`openscf.domain.recovery`). The
+returned piece keeps the claim, and what was paid and recovered on it: it takes the put-back
+piece's place in the claim, so later recoveries reach the seller, and on closing the rest is
+the seller's loss, no longer the funder's. A piece whose claim already brought it all it
+lacked has nothing to put back (`nothing_owed`); a written-off piece is not defaulted any
+more (the funder put it back before the claim closed, or keeps the loss).
+
 Money is conserved: the root's pieces still sum to its face (the returned piece replaces
-the put-back one), and every recourse obligation's face equals the face of the piece put
-back. The obligation is the seller's debt, not the anchor's: it counts against no limit.
+the put-back one), and every recourse obligation's face equals what the piece put back
+still lacked. The obligation is the seller's debt, not the anchor's: it counts against no limit.
 Dilution never makes a confirmed piece smaller (see `openscf.domain.dilution`), so only a
 default is put back.
 """
@@ -34,7 +43,7 @@ from openscf.domain.apply import _apply, _funder_delta, _get
 from openscf.domain.calendar import modified_following
 from openscf.domain.decide import Actor, _decide, _new_id, _piece, _program
 from openscf.domain.errors import Conflict, InvalidRequest, PermissionDenied
-from openscf.domain.model import RECOURSE_DUE, Receivable
+from openscf.domain.model import RECOURSE_DUE, DefaultClaim, Receivable
 from openscf.domain.state import InMemoryState, State
 
 __all__ = ["MAX_RECOURSE_DAYS", "check_event", "conservation", "recourse_events", "seller_of"]
@@ -90,15 +99,19 @@ def _(cmd: c.PutBackReceivable, state: State, actor: Actor, today: date) -> list
         raise Conflict("not_financed",
                        f"{actor.org_id} did not buy {piece.id} from anyone; nothing to put back",
                        "receivable_id")
-    returned_id = _new_id(state, "rcv", cmd.returned_receivable_id, "returned_receivable_id")
-    recourse_id = _new_id(state, "rcv", cmd.recourse_id, "recourse_id")
+    if piece.outstanding_minor <= 0:
+        raise Conflict("nothing_owed",
+                       f"recoveries on {piece.claim_id} paid all of {piece.id}; nothing to put "
+                       "back", "receivable_id")
+    returned_id = _new_id(state, actor, "rcv", cmd.returned_receivable_id, "returned_receivable_id")
+    recourse_id = _new_id(state, actor, "rcv", cmd.recourse_id, "recourse_id")
     if returned_id == recourse_id:
         raise InvalidRequest("duplicate_ids", "returned_receivable_id and recourse_id differ",
                              "recourse_id")
     due_on = modified_following(today + timedelta(days=program.recourse_days), program.calendar)
     return [ev.ReceivablePutBack(piece.id, returned_id, recourse_id, program.id, actor.org_id,
-                                 seller, piece.obligor_id, piece.face_minor, piece.currency,
-                                 due_on)]
+                                 seller, piece.obligor_id, piece.face_minor,
+                                 piece.outstanding_minor, piece.currency, due_on)]
 
 
 @_decide.register
@@ -113,8 +126,8 @@ def _(cmd: c.PayRecourse, state: State, actor: Actor, today: date) -> list[ev.Ev
                        f"{piece.id} is {piece.status}, not a recourse obligation still due; "
                        "the anchor settles its receivables with SettleReceivable",
                        "receivable_id")
-    return [ev.ReceivableSettled(piece.id, piece.obligor_id, piece.holder_id, piece.face_minor,
-                                 piece.currency, today)]
+    return [ev.ReceivableSettled(piece.id, piece.obligor_id, piece.holder_id,
+                                 piece.outstanding_minor, piece.currency, today)]
 
 
 @_apply.register
@@ -127,18 +140,32 @@ def _(e: ev.ProgramRecourseSet, state: State, record: ev.EventRecord) -> None:
 @_apply.register
 def _(e: ev.ReceivablePutBack, state: State, record: ev.EventRecord) -> None:
     piece = _get(state, e.receivable_id)
-    state.put(replace(piece, status="put_back", encumbrance=None))
+    # The retired piece leaves its default claim: the returned piece takes its place there.
+    state.put(replace(piece, status="put_back", encumbrance=None, claim_id=None))
+    # The returned piece keeps what was paid and recovered on it, and its default claim.
     state.put(replace(piece, id=e.returned_receivable_id, holder_id=e.seller_id,
                       parent_id=piece.id, status="defaulted", issued_at=record.occurred_at,
                       encumbrance=None))
+    if piece.claim_id is not None:
+        claim = state.default_claim(piece.claim_id)
+        assert claim is not None, piece.claim_id
+        state.put(_in_place_of(claim, piece.id, e.returned_receivable_id))
     _funder_delta(state, piece, e.funder_id, -piece.face_minor)
     _funder_delta(state, piece, e.seller_id, piece.face_minor)
     state.put(Receivable(
         id=e.recourse_id, program_id=piece.program_id, obligor_id=e.seller_id,
-        supplier_id=piece.supplier_id, holder_id=e.funder_id, face_minor=e.face_minor,
+        supplier_id=piece.supplier_id, holder_id=e.funder_id, face_minor=e.owed_minor,
         currency=e.currency, due_on=e.due_on, issued_at=record.occurred_at,
         invoice_id=piece.invoice_id, root_id=e.recourse_id, parent_id=piece.id,
         status=RECOURSE_DUE))
+
+
+def _in_place_of(claim: DefaultClaim, old_id: str, new_id: str) -> DefaultClaim:
+    """The claim with `new_id` where it listed `old_id` (its pieces stay in id order, the
+    order recoveries are shared in)."""
+    assert old_id in claim.piece_ids, (claim.id, old_id)
+    return replace(claim, piece_ids=tuple(sorted(
+        new_id if piece_id == old_id else piece_id for piece_id in claim.piece_ids)))
 
 
 def check_event(state: InMemoryState, record: ev.EventRecord) -> str | None:
@@ -166,8 +193,9 @@ def check_event(state: InMemoryState, record: ev.EventRecord) -> str | None:
         return f"{piece.id} put back while {piece.status}, not defaulted"
     if e.seller_id != seller_of(state, piece):
         return f"{piece.id} put back to {e.seller_id}, who did not sell it"
-    if (e.face_minor, e.currency, e.obligor_id, e.program_id) != (
-            piece.face_minor, piece.currency, piece.obligor_id, piece.program_id):
+    if (e.face_minor, e.owed_minor, e.currency, e.obligor_id, e.program_id) != (
+            piece.face_minor, piece.outstanding_minor, piece.currency, piece.obligor_id,
+            piece.program_id) or e.owed_minor <= 0:
         return f"the put-back of {piece.id} does not match the piece"
     for new_id in (e.returned_receivable_id, e.recourse_id):
         if new_id in state.receivables:
@@ -178,7 +206,7 @@ def check_event(state: InMemoryState, record: ev.EventRecord) -> str | None:
 
 
 def conservation(state: InMemoryState) -> list[str]:
-    """Every put-back piece has exactly one recourse obligation of the same face."""
+    """Every put-back piece has exactly one recourse obligation, for what it still lacked."""
     obligations: dict[str, list[Receivable]] = {}
     for piece in state.receivables.values():
         if piece.root_id == piece.id and piece.parent_id is not None:
@@ -188,9 +216,9 @@ def conservation(state: InMemoryState) -> list[str]:
         if piece.status != "put_back":
             continue
         found = obligations.get(piece.id, [])
-        if len(found) != 1 or found[0].face_minor != piece.face_minor:
+        if len(found) != 1 or found[0].face_minor != piece.outstanding_minor:
             out.append(f"{piece.id} was put back but its recourse obligations "
-                       f"{[p.id for p in found]} do not owe its face")
+                       f"{[p.id for p in found]} do not owe what it lacked")
     for parent_id, found in obligations.items():
         parent = state.receivables.get(parent_id)
         if parent is None or parent.status != "put_back":

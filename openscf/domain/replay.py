@@ -8,8 +8,13 @@ arrive; `replay` checks that the history, whatever wrote it, obeys them:
 - a piece is consumed at most once; split pieces sum exactly to their parent;
 - one invoice backs at most one receivable;
 - the maximum tenor and every limit hold after each event;
+- partial payments, defaults, recoveries and closed claims obey openscf.domain.recovery
+  (only the obligor pays, only the operator declares default with a second user as
+  checker, recoveries are shared pro rata to the holders and never exceed the claim, a
+  closed claim takes no more money);
 - at the end, for every receivable issued, its live pieces plus what was paid sum to its
-  face (or it was cancelled whole), and the exposure counters equal a recount.
+  face (or it was cancelled whole), no piece took more than its face, and the exposure
+  counters equal a recount.
 
 Errors are values: `replay` returns every violation found, each naming its event.
 """
@@ -25,6 +30,7 @@ from openscf.domain import events as ev
 from openscf.domain.apply import apply
 from openscf.domain.model import OUTSTANDING, RECOURSE_DUE, Receivable, exposure_key
 from openscf.domain.money import MAX_AMOUNT_MINOR, format_amount
+from openscf.domain.recovery import check_event
 from openscf.domain.state import InMemoryState
 
 __all__ = ["ReplayResult", "Replayer", "Violation", "recount_exposures", "replay"]
@@ -72,6 +78,9 @@ def _check(state: InMemoryState, record: ev.EventRecord) -> str | None:
     """Why this event may not happen in this state, or None when it may."""
     e = record.event
     org = record.org_id
+    problem = check_event(state, record)
+    if problem is not None:
+        return problem
     if isinstance(e, ev.ReceivableIssued):
         program = state.program(e.program_id)
         if program is None:
@@ -124,8 +133,8 @@ def _check(state: InMemoryState, record: ev.EventRecord) -> str | None:
             "live"}
         if paid.status not in allowed:
             return f"{e.receivable_id} is {paid.status}"
-        if isinstance(e, ev.ReceivableSettled) and e.amount_minor != paid.face_minor:
-            return "settlement differs from the face"
+        if isinstance(e, ev.ReceivableSettled) and e.amount_minor != paid.outstanding_minor:
+            return "settlement differs from what was owed"
         if isinstance(e, ev.ReceivableCancelled) and (
                 paid.parent_id is not None or paid.holder_id != paid.supplier_id):
             return "cancelled after the supplier passed it on"
@@ -181,9 +190,20 @@ def _conservation(state: InMemoryState) -> list[Violation]:
     """For every root: outstanding pieces + paid pieces == face, or cancelled whole."""
     accounted: dict[str, int] = defaultdict(int)
     for piece in state.receivables.values():
-        if piece.status in OUTSTANDING or piece.status in ("settled", "paid_early", "cancelled"):
+        if piece.status in OUTSTANDING or piece.status in ("settled", "paid_early", "cancelled",
+                                                           "written_off"):
             accounted[piece.root_id] += piece.face_minor
     out = []
+    for piece in state.receivables.values():
+        # Money in: what the obligor paid and what was recovered never exceed the face,
+        # and a settled piece was paid exactly its face.
+        if not 0 <= piece.paid_minor + piece.recovered_minor <= piece.face_minor or (
+                piece.status == "settled" and piece.paid_minor != piece.face_minor):
+            out.append(Violation(None, None, "paid_beyond_face",
+                                 f"{piece.id} was paid "
+                                 f"{format_amount(piece.paid_minor, piece.currency)} and recovered "
+                                 f"{format_amount(piece.recovered_minor, piece.currency)} "
+                                 f"on a face of {format_amount(piece.face_minor, piece.currency)}"))
     for piece in state.receivables.values():
         if piece.parent_id is None and accounted[piece.id] != piece.face_minor:
             out.append(Violation(None, None, "pieces_do_not_sum",

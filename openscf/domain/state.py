@@ -12,8 +12,10 @@ from typing import Protocol
 
 from openscf.domain.invoice_number import exact_invoice_number_key
 from openscf.domain.model import (
+    OUTSTANDING,
     Approval,
     Credit,
+    DefaultClaim,
     Dispute,
     EarlyPaymentOffer,
     Exposure,
@@ -45,6 +47,7 @@ Record = (
     | OrgKey
     | Credit
     | Dispute
+    | DefaultClaim
 )
 
 
@@ -68,6 +71,11 @@ class State(Protocol):
     def org_key(self, key_id: str) -> OrgKey | None: ...
     def org_keys(self, org_id: str) -> list[OrgKey]: ...
     def exposure(self, key: str) -> int: ...
+    def default_claim(self, claim_id: str) -> DefaultClaim | None: ...
+    def outstanding_of(self, obligor_id: str) -> list[Receivable]:
+        """Every piece the obligor still owes (status live, overdue or defaulted), in id
+        order."""
+        ...
     def id_taken(self, prefix: str, record_id: str) -> bool:
         """Does `record_id` already name a record? (A store may answer from its unique
         constraints at commit instead, retrying the command if it was wrong.)"""
@@ -102,6 +110,7 @@ class InMemoryState:
     keys: dict[str, OrgKey] = field(default_factory=dict)
     credits: dict[str, Credit] = field(default_factory=dict)
     disputes: dict[str, Dispute] = field(default_factory=dict)
+    default_claims: dict[str, DefaultClaim] = field(default_factory=dict)
 
     def organisation(self, org_id: str) -> Organisation | None:
         return self.organisations.get(org_id)
@@ -148,6 +157,14 @@ class InMemoryState:
     def org_key(self, key_id: str) -> OrgKey | None:
         return self.keys.get(key_id)
 
+    def default_claim(self, claim_id: str) -> DefaultClaim | None:
+        return self.default_claims.get(claim_id)
+
+    def outstanding_of(self, obligor_id: str) -> list[Receivable]:
+        return sorted((r for r in self.receivables.values()
+                       if r.obligor_id == obligor_id and r.status in OUTSTANDING),
+                      key=lambda r: r.id)
+
     def org_keys(self, org_id: str) -> list[OrgKey]:
         return sorted((k for k in self.keys.values() if k.org_id == org_id),
                       key=lambda k: (k.valid_from, k.id))
@@ -176,6 +193,7 @@ class InMemoryState:
             "apr": self.approvals, "org": self.organisations, "usr": self.users,
             "prg": self.programs, "inv": self.invoices, "key": self.keys,
             "crd": self.credits, "dsp": self.disputes,
+            "dfl": self.default_claims,
         }[prefix]  # type: ignore[assignment]
         assert isinstance(table, dict)
         return record_id in table
@@ -211,5 +229,7 @@ class InMemoryState:
             self.credits[record.id] = record
         elif isinstance(record, Dispute):
             self.disputes[record.id] = record
+        elif isinstance(record, DefaultClaim):
+            self.default_claims[record.id] = record
         else:  # pragma: no cover - the union is closed
             raise AssertionError(f"unknown record {record!r}")

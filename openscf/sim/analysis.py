@@ -11,12 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from openscf.sim.economy import (
-    BY_RECEIVABLE,
-    CONFIRMED,
-    TRADE,
-    Economy,
-)
+from openscf.sim.economy import Economy
+from openscf.sim.ledger import BY_RECEIVABLE, CONFIRMED, NEVER_ISSUED, TRADE
 
 __all__ = ["analyse"]
 
@@ -32,15 +28,16 @@ def analyse(e: Economy) -> dict[str, Any]:
     firms = e.firms
     tiers = sorted(e.world.tiers)
     tier_of = np.array([f.tier for f in firms], dtype=np.int64)
-    seller = np.asarray(b.i_seller, dtype=np.int64)
-    buyer = np.asarray(b.i_buyer, dtype=np.int64)
-    amount = np.asarray(b.i_amount, dtype=np.int64) - np.asarray(b.i_credit, dtype=np.int64)
-    kind = np.frombuffer(bytes(b.i_kind), dtype=np.uint8)
-    channel = np.frombuffer(bytes(b.i_channel), dtype=np.uint8)
-    issue = np.asarray(b.i_issue, dtype=np.int64)
-    cf = np.asarray(b.i_cf, dtype=np.int64)
-    cash_amt = np.asarray(b.i_cash_amt, dtype=np.int64)
-    wdays = np.asarray(b.i_cash_wdays, dtype=np.int64)
+    seller = np.asarray(b.invoice_seller, dtype=np.int64)
+    buyer = np.asarray(b.invoice_buyer, dtype=np.int64)
+    amount = (np.asarray(b.invoice_amount_minor, dtype=np.int64)
+              - np.asarray(b.invoice_credit_minor, dtype=np.int64))
+    kind = np.frombuffer(bytes(b.invoice_kind), dtype=np.uint8)
+    channel = np.frombuffer(bytes(b.invoice_channel), dtype=np.uint8)
+    issue = np.asarray(b.invoice_issue_day, dtype=np.int64)
+    cash_day = np.asarray(b.invoice_cash_day, dtype=np.int64)
+    realised_minor = np.asarray(b.invoice_realised_minor, dtype=np.int64)
+    realised_minor_days = np.asarray(b.invoice_realised_minor_days, dtype=np.int64)
     stier = tier_of[seller] if len(seller) else np.array([], dtype=np.int64)
     trade = kind == TRADE
     via_network = (channel == CONFIRMED) | (channel == BY_RECEIVABLE)
@@ -73,20 +70,20 @@ def analyse(e: Economy) -> dict[str, Any]:
     without: list[float | None] = []
     members_with: list[float | None] = []
     members_without: list[float | None] = []
-    paid = trade & (cash_amt > 0) & (cf >= 0)
+    paid = trade & (realised_minor > 0) & (cash_day >= 0)
     for t in tiers:
         mask = paid & (stier == t)
         if mask.any():
-            actual = wdays[mask] / cash_amt[mask]
+            actual = realised_minor_days[mask] / realised_minor[mask]
             with_net.append(float(actual.mean()))
-            without.append(float((cf[mask] - issue[mask]).mean()))
+            without.append(float((cash_day[mask] - issue[mask]).mean()))
         else:
             with_net.append(None)
             without.append(None)
         m2 = mask & via_network
         if m2.any():
-            members_with.append(float((wdays[m2] / cash_amt[m2]).mean()))
-            members_without.append(float((cf[m2] - issue[m2]).mean()))
+            members_with.append(float((realised_minor_days[m2] / realised_minor[m2]).mean()))
+            members_without.append(float((cash_day[m2] - issue[m2]).mean()))
         else:
             members_with.append(None)
             members_without.append(None)
@@ -110,8 +107,8 @@ def analyse(e: Economy) -> dict[str, Any]:
 
     # Defaults and losses.
     n_by_tier = {t: len(e.world.tiers[t]) for t in tiers}
-    defaults_by_tier = Counter(firms[f].tier for f in b.defaults if firms[f].kind == "supplier")
-    anchor_defaults = [firms[f].org_id for f in b.defaults if firms[f].kind == "anchor"]
+    defaults_by_tier = Counter(firms[f].tier for f in b.default_day if firms[f].kind == "supplier")
+    anchor_defaults = [firms[f].org_id for f in b.default_day if firms[f].kind == "anchor"]
     losses_by_kind: Counter[str] = Counter()
     losses_by_tier: Counter[int] = Counter()
     for _day, who, amt, why, _inv in b.losses:
@@ -119,11 +116,11 @@ def analyse(e: Economy) -> dict[str, Any]:
         losses_by_tier[firms[who].tier] += amt
     # Losses the network avoided: invoices paid with anchor receivables whose buyer
     # defaulted before it would have paid cash.
-    default_day = b.defaults
+    default_day = b.default_day
     avoided: Counter[int] = Counter()
     for i in np.flatnonzero(trade & (channel == BY_RECEIVABLE)).tolist():
         d = default_day.get(int(buyer[i]))
-        if d is not None and d <= cf[i]:
+        if d is not None and d <= cash_day[i]:
             avoided[int(stier[i])] += int(amount[i])
 
     # Do defaults follow the hidden health? Default rate by quintile of starting health.
@@ -134,7 +131,7 @@ def analyse(e: Economy) -> dict[str, Any]:
         ordered = sorted(suppliers, key=lambda s: start_health[s])
         for q in range(5):
             part = ordered[q * len(ordered) // 5:(q + 1) * len(ordered) // 5]
-            quintiles.append(sum(1 for s in part if s in b.defaults) / max(1, len(part)))
+            quintiles.append(sum(1 for s in part if s in b.default_day) / max(1, len(part)))
 
     refusals = Counter({f"{cmd}: {code}": n for (cmd, code), n in e.platform.refused.items()})
     fraud = Counter(f"{x['label']} ({x['outcome'] or 'n/a'})" for x in b.labels
@@ -146,10 +143,10 @@ def analyse(e: Economy) -> dict[str, Any]:
                   "suppliers_by_tier": [n_by_tier[t] for t in tiers],
                   "network_members_by_tier": [sum(1 for s in e.world.tiers[t]
                                                   if firms[s].programs) for t in tiers]},
-        "counts": {"orders": len(b.o_seller), "invoices": len(b.i_seller),
-                   "receivable_pieces": sum(1 for s in b.p_status if s != 7),
-                   "financings": len(b.financings), "early_payments": len(b.early),
-                   "payments": len(b.m_day), "days": e.stats.days,
+        "counts": {"orders": len(b.order_seller), "invoices": len(b.invoice_seller),
+                   "receivable_pieces": sum(1 for s in b.piece_status if s != NEVER_ISSUED),
+                   "financings": len(b.financings), "early_payments": len(b.early_payments),
+                   "payments": len(b.payment_day), "days": e.stats.days,
                    "platform_commands": e.platform.commands},
         "volume_minor": volume,
         "rates": rates,

@@ -30,16 +30,13 @@ from sqlalchemy import Engine, func, select
 from openscf.domain import commands as c
 from openscf.domain.errors import OpenSCFError
 from openscf.domain.events import parse_instant
+from openscf.domain.ids import tagged_id
 from openscf.domain.money import format_minor
 from openscf.domain.replay import replay
 from openscf.sim.config import SimConfig
-from openscf.sim.economy import (
-    APPROVAL_THRESHOLD_MINOR,
-    CONSUMED,
-    LIVE,
-    Economy,
-    program_id,
-)
+from openscf.sim.confirmation import APPROVAL_THRESHOLD_MINOR, program_id
+from openscf.sim.economy import Economy
+from openscf.sim.ledger import LIVE, SPLIT, TRANSFERRED
 from openscf.store import tables as t
 from openscf.store.queries import (
     count_events_by_type,
@@ -106,7 +103,7 @@ class _Probes:
         self.result = result
         self.done = False
         # The large confirmation, once its checker approved it: (obligor's user, maturity).
-        self.large: tuple[str, date] | None = None
+        self.large: tuple[str, date, str] | None = None
 
     def refused(self, e: Economy, user: str, command: c.Command, why: str) -> None:
         try:
@@ -121,66 +118,70 @@ class _Probes:
     def __call__(self, e: Economy, day: int) -> None:
         if self.large is not None and e.date_of(day) >= self.large[1]:
             # The anchor pays the large confirmation at maturity, like any other.
-            e.platform.service.handle(self.large[0], c.SettleReceivable("rcv_demo_large"))
+            e.platform.service.handle(self.large[0], c.SettleReceivable(self.large[2]))
             self.result.operations["SettleReceivable"] += 1
             self.large = None
         if self.done or day < PROBE_DAY or (e.start.weekday() + day) % 7 >= 5:
             return
         self.done = True
         b = e.book
-        live = [p for p in range(len(b.p_status)) if b.p_status[p] == LIVE
-                and e.firms[b.p_holder[p]].kind == "supplier" and not b.p_enc[p]
-                and b.p_due[p] > day + 5]
-        consumed = [p for p in range(len(b.p_status)) if b.p_status[p] == CONSUMED
-                    and e.firms[b.p_holder[p]].kind == "supplier"]
-        confirmed = [i for i in range(len(b.i_rcv)) if b.i_rcv[i] >= 0]
-        if not (live and consumed and confirmed):  # pragma: no cover - seed-dependent
+        live = [p for p in range(len(b.piece_status)) if b.piece_status[p] == LIVE
+                and e.firms[b.piece_holder[p]].kind == "supplier" and not b.piece_is_encumbered[p]
+                and b.piece_due_day[p] > day + 5]
+        moved = [p for p in range(len(b.piece_status))
+                 if b.piece_status[p] in (SPLIT, TRANSFERRED)
+                 and e.firms[b.piece_holder[p]].kind == "supplier"]
+        confirmed = [i for i in range(len(b.invoice_piece)) if b.invoice_piece[i] >= 0]
+        if not (live and moved and confirmed):  # pragma: no cover - seed-dependent
             raise AssertionError("the demo economy is too small to show refusals")
-        piece, old = live[0], consumed[0]
-        holder = e.firms[b.p_holder[piece]]
-        anchor = e.firms[b.p_anchor[piece]]
-        other = next(e.firms[s] for s in e.world.suppliers if s != b.p_holder[piece])
+        piece, old = live[0], moved[0]
+        holder = e.firms[b.piece_holder[piece]]
+        anchor = e.firms[b.piece_anchor[piece]]
+        other = next(e.firms[s] for s in e.world.suppliers if s != b.piece_holder[piece])
         invoice = confirmed[0]
-        seller = e.firms[b.i_seller[invoice]]
-        buyer = e.firms[b.i_buyer[invoice]]
+        seller = e.firms[b.invoice_seller[invoice]]
+        buyer = e.firms[b.invoice_buyer[invoice]]
         today = e.date_of(day)
         # A large confirmation waits for a second user; its maker may not approve it.
+        large_id, approval_id = (tagged_id(prefix, anchor.org_id, "demo-large")
+                                 for prefix in ("rcv", "apr"))
         e.platform.service.handle(anchor.maker, c.ConfirmInvoice(
             program_id(anchor.idx), holder.org_id, "DEMO-LARGE-1",
             APPROVAL_THRESHOLD_MINOR + 1_000_00, "EUR", today + timedelta(days=60),
-            invoice_id="inv_demo_large", receivable_id="rcv_demo_large",
-            approval_id="apr_demo_large"))
+            invoice_id=tagged_id("inv", anchor.org_id, "demo-large"), receivable_id=large_id,
+            approval_id=approval_id))
         self.result.operations["ConfirmationRequested"] += 1
-        self.refused(e, anchor.maker, c.ApproveConfirmation("apr_demo_large"),
+        self.refused(e, anchor.maker, c.ApproveConfirmation(approval_id),
                      "the maker approves its own large confirmation")
         # Its checker approves it (so no stale approval waits in the queue of today).
         assert anchor.checker is not None
-        e.platform.service.handle(anchor.checker, c.ApproveConfirmation("apr_demo_large"))
+        e.platform.service.handle(anchor.checker, c.ApproveConfirmation(approval_id))
         self.result.operations["ApproveConfirmation"] += 1
         with unit_of_work(e.platform.service.engine) as uow:
-            large = uow.state.receivable("rcv_demo_large")
+            large = uow.state.receivable(large_id)
             assert large is not None
-            self.large = (anchor.maker, large.due_on)
+            self.large = (anchor.maker, large.due_on, large_id)
         self.refused(e, buyer.maker, c.ConfirmInvoice(
-            program_id(buyer.idx), seller.org_id, b.i_number[invoice], 10_00, "EUR",
+            program_id(buyer.idx), seller.org_id, b.invoice_number[invoice], 10_00, "EUR",
             today + timedelta(days=30)), "the same invoice confirmed twice")
         self.refused(e, buyer.maker, c.ConfirmInvoice(
             program_id(buyer.idx), seller.org_id, "DEMO-FAR-1", 10_00, "EUR",
             today + timedelta(days=400)), "a maturity past the program's maximum tenor")
-        self.refused(e, e.firms[b.p_holder[old]].maker, c.TransferReceivable(
-            f"rcv_{old}", other.org_id), "moving a piece that was already consumed")
-        self.refused(e, other.maker, c.TransferReceivable(f"rcv_{piece}", holder.org_id),
+        self.refused(e, e.firms[b.piece_holder[old]].maker, c.TransferReceivable(
+            b.piece_id[old], other.org_id), "moving a piece that was already consumed")
+        self.refused(e, other.maker, c.TransferReceivable(b.piece_id[piece], holder.org_id),
                      "a supplier moving a piece it does not hold")
-        self.refused(e, holder.maker, c.SplitReceivable(f"rcv_{piece}", (1, 1)),
+        self.refused(e, holder.maker, c.SplitReceivable(b.piece_id[piece], (1, 1)),
                      "split pieces that do not sum to the face")
-        self.refused(e, anchor.maker, c.SettleReceivable(f"rcv_{piece}"),
+        self.refused(e, anchor.maker, c.SettleReceivable(b.piece_id[piece]),
                      "settling before maturity")
-        self.refused(e, holder.maker, c.SettleReceivable(f"rcv_{piece}"),
+        self.refused(e, holder.maker, c.SettleReceivable(b.piece_id[piece]),
                      "settlement by someone other than the obligor")
         # And one delivery comes back in full: the anchor will cancel its receivable.
-        whole = next((i for i in confirmed if b.p_status[b.i_rcv[i]] == LIVE
-                      and b.p_holder[b.i_rcv[i]] == b.i_seller[i] and not b.p_enc[b.i_rcv[i]]
-                      and b.p_due[b.i_rcv[i]] > day + 5), None)
+        whole = next((i for i in confirmed if b.piece_status[b.invoice_piece[i]] == LIVE
+                      and b.piece_holder[b.invoice_piece[i]] == b.invoice_seller[i]
+                      and not b.piece_is_encumbered[b.invoice_piece[i]]
+                      and b.piece_due_day[b.invoice_piece[i]] > day + 5), None)
         if whole is not None:
             e.return_goods(whole, day)
 
@@ -255,17 +256,18 @@ def _summarise(e: Economy, engine: Engine, result: DemoResult) -> DemoResult:
             "face": format_minor(face, "EUR"), "annual_rate": rate, "days": days,
             "discount": format_minor(discount, "EUR"), "fees": format_minor(fees, "EUR"),
             "proceeds": format_minor(proceeds, "EUR"), "value_date": e.date_of(day).isoformat()})
-    for _day, _p, holder, _anchor, face, rate, days, discount in b.early:
+    for _day, _p, holder, _anchor, face, rate, days, discount in b.early_payments:
         result.early_payments.append({
             "supplier": e.firms[holder].name, "annual_rate": rate, "days": days,
             "discount": format_minor(discount, "EUR"),
             "paid": format_minor(face - discount, "EUR")})
-    for k in range(len(b.m_day)):
-        if b.m_kind[k] in ("settlement", "late_settlement"):
+    for k in range(len(b.payment_day)):
+        if b.payment_kind[k] in ("settlement", "late_settlement"):
             result.settlements.append({
-                "receivable_id": f"rcv_{b.m_piece[k]}", "payee": e.firms[b.m_payee[k]].name,
-                "amount": format_minor(b.m_amount[k], "EUR"),
-                "value_date": e.date_of(b.m_day[k]).isoformat()})
+                "receivable_id": b.piece_id[b.payment_piece[k]],
+                "payee": e.firms[b.payment_payee[k]].name,
+                "amount": format_minor(b.payment_amount_minor[k], "EUR"),
+                "value_date": e.date_of(b.payment_day[k]).isoformat()})
     with engine.connect() as conn:
         check = replay(iter_events(conn))
         stored = {r.id: r for r in stored_receivables(conn)}

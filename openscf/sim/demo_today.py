@@ -41,7 +41,8 @@ from openscf.documents.ubl_build import (
 from openscf.domain import commands as c
 from openscf.domain.calendar import modified_following
 from openscf.domain.events import parse_instant
-from openscf.sim.economy import APPROVAL_THRESHOLD_MINOR, Economy, program_id
+from openscf.sim.confirmation import APPROVAL_THRESHOLD_MINOR, program_id
+from openscf.sim.economy import Economy
 from openscf.sim.trade_demo import trade_documents
 from openscf.store import tables as t
 from openscf.store.uow import unit_of_work

@@ -22,7 +22,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from sqlalchemy import Engine, select
 
-from openscf.sim.economy import CHANNELS, Economy
+from openscf.sim.confirmation import program_id
+from openscf.sim.economy import Economy
+from openscf.sim.ledger import CHANNELS
 from openscf.store import tables as t
 
 __all__ = ["EXPORTS", "export_all"]
@@ -41,6 +43,19 @@ def _days(economy: Economy, values: Any) -> pa.Array:
     arr = np.asarray(values, dtype=np.int64)
     offset = (economy.start - _EPOCH).days
     return pa.array((arr + offset).astype(np.int32), type=pa.date32(), mask=arr < 0)
+
+
+def _piece_ids(e: Economy, values: Any) -> pa.Array:
+    """The network's ids of pieces (each named by the firm whose command created it)."""
+    ids = e.book.piece_id
+    return pa.array([ids[v] if v >= 0 else None for v in np.asarray(values).tolist()],
+                    type=pa.string())
+
+
+def _invoice_ids(e: Economy, values: Any) -> pa.Array:
+    """The network's ids of invoices (in their buyers' namespaces)."""
+    return pa.array([e.invoice_id(v) if v >= 0 else None for v in np.asarray(values).tolist()],
+                    type=pa.string())
 
 
 def _ids(prefix: str, values: Any) -> pa.Array:
@@ -83,7 +98,7 @@ def _firms(e: Economy) -> pa.Table:
         # Annual sales rounded to whole euros, in minor units (money is never a float).
         "annual_sales_minor": pa.array([round(x.sales_eur) * 100 for x in f], pa.int64()),
         "ownership_group": pa.array([x.group for x in f], pa.int32()),
-        "programs": [[f"prg_sim{p:05d}" for p in x.programs] for x in f],
+        "programs": [[program_id(p) for p in x.programs] for x in f],
         "payment_terms_days": pa.array([x.terms_days if x.kind == "anchor" else None
                                         for x in f], pa.int16()),
     })
@@ -95,71 +110,76 @@ def _org(e: Economy, values: Any) -> pa.Array:
     return pa.array(names[arr], type=pa.string())
 
 
+def _flags(column: bytearray) -> pa.Array:
+    return pa.array(np.frombuffer(bytes(column), dtype=np.uint8) > 0)
+
+
 def _orders(e: Economy) -> pa.Table:
     b = e.book
-    n = len(b.o_seller)
+    n = len(b.order_seller)
     return pa.table({
         "order_id": _ids("ord_", np.arange(n)),
-        "seller_id": _org(e, b.o_seller),
-        "buyer_id": _org(e, b.o_buyer),
-        "ordered_on": _days(e, b.o_day),
-        "amount_minor": pa.array(np.asarray(b.o_amount, dtype=np.int64)),
+        "seller_id": _org(e, b.order_seller),
+        "buyer_id": _org(e, b.order_buyer),
+        "ordered_on": _days(e, b.order_day),
+        "amount_minor": pa.array(np.asarray(b.order_amount_minor, dtype=np.int64)),
         "currency": pa.array([e.config.currency] * n),
     })
 
 
 def _invoices(e: Economy) -> pa.Table:
     b = e.book
-    n = len(b.i_seller)
+    n = len(b.invoice_seller)
     tier = np.array([x.tier for x in e.firms], dtype=np.int8)
-    seller = np.asarray(b.i_seller, dtype=np.int64)
-    buyer = np.asarray(b.i_buyer, dtype=np.int64)
-    issue = np.asarray(b.i_issue, dtype=np.int64)
-    amt = np.asarray(b.i_cash_amt, dtype=np.int64)
-    wdays = np.asarray(b.i_cash_wdays, dtype=np.int64)
-    days_to_cash = np.where(amt > 0, wdays / np.maximum(amt, 1), np.nan)
-    cf = np.asarray(b.i_cf, dtype=np.int64)
-    rcv = np.asarray(b.i_rcv, dtype=np.int64)
+    seller = np.asarray(b.invoice_seller, dtype=np.int64)
+    buyer = np.asarray(b.invoice_buyer, dtype=np.int64)
+    issue = np.asarray(b.invoice_issue_day, dtype=np.int64)
+    realised_minor = np.asarray(b.invoice_realised_minor, dtype=np.int64)
+    realised_minor_days = np.asarray(b.invoice_realised_minor_days, dtype=np.int64)
+    days_to_cash = np.where(realised_minor > 0,
+                            realised_minor_days / np.maximum(realised_minor, 1), np.nan)
+    cash_day = np.asarray(b.invoice_cash_day, dtype=np.int64)
+    piece = np.asarray(b.invoice_piece, dtype=np.int64)
     return pa.table({
-        "invoice_id": _ids("inv_", np.arange(n)),
-        "invoice_number": pa.array(b.i_number, pa.string()),
+        "invoice_id": _invoice_ids(e, np.arange(n)),
+        "invoice_number": pa.array(b.invoice_number, pa.string()),
         "seller_id": _org(e, seller),
         "buyer_id": _org(e, buyer),
         "seller_tier": pa.array(tier[seller]),
         "buyer_tier": pa.array(tier[buyer]),
-        "order_id": _ids("ord_", b.i_order),
-        "ordered_minor": pa.array(np.asarray(b.i_ordered, dtype=np.int64)),
-        "amount_minor": pa.array(np.asarray(b.i_amount, dtype=np.int64)),
-        "credit_note_minor": pa.array(np.asarray(b.i_credit, dtype=np.int64)),
+        "order_id": _ids("ord_", b.invoice_order),
+        "ordered_minor": pa.array(np.asarray(b.invoice_ordered_minor, dtype=np.int64)),
+        "amount_minor": pa.array(np.asarray(b.invoice_amount_minor, dtype=np.int64)),
+        "credit_note_minor": pa.array(np.asarray(b.invoice_credit_minor, dtype=np.int64)),
         "currency": pa.array([e.config.currency] * n),
-        "delivered_on": _days(e, b.i_delivery),
+        "delivered_on": _days(e, b.invoice_delivery_day),
         "issued_on": _days(e, issue),
-        "due_on": _days(e, b.i_due),
-        "paid_on": _days(e, b.i_paid),
-        "late_delivery": pa.array(np.frombuffer(bytes(b.i_late_delivery), dtype=np.uint8) > 0),
-        "partial_delivery": pa.array(np.frombuffer(bytes(b.i_partial), dtype=np.uint8) > 0),
-        "disputed": pa.array(np.frombuffer(bytes(b.i_disputed), dtype=np.uint8) > 0),
-        "settlement_channel": pa.array([CHANNELS[k] for k in b.i_channel], pa.string()),
-        "receivable_id": _ids("rcv_", rcv),
+        "due_on": _days(e, b.invoice_due_day),
+        "paid_on": _days(e, b.invoice_paid_day),
+        "late_delivery": _flags(b.invoice_is_late_delivery),
+        "partial_delivery": _flags(b.invoice_is_partial_delivery),
+        "disputed": _flags(b.invoice_is_disputed),
+        "settlement_channel": pa.array([CHANNELS[k] for k in b.invoice_channel], pa.string()),
+        "receivable_id": _piece_ids(e, piece),
         # Analysis columns: when the seller would have been paid without the network,
         # and the amount-weighted days it actually took to turn the invoice into cash.
-        "cash_without_network_on": _days(e, cf),
+        "cash_without_network_on": _days(e, cash_day),
         "days_to_cash": pa.array(days_to_cash, pa.float64()),
     })
 
 
 def _payments(e: Economy) -> pa.Table:
     b = e.book
-    n = len(b.m_day)
+    n = len(b.payment_day)
     return pa.table({
-        "paid_on": _days(e, b.m_day),
-        "payer_id": _org(e, b.m_payer),
-        "payee_id": _org(e, b.m_payee),
-        "amount_minor": pa.array(np.asarray(b.m_amount, dtype=np.int64)),
+        "paid_on": _days(e, b.payment_day),
+        "payer_id": _org(e, b.payment_payer),
+        "payee_id": _org(e, b.payment_payee),
+        "amount_minor": pa.array(np.asarray(b.payment_amount_minor, dtype=np.int64)),
         "currency": pa.array([e.config.currency] * n),
-        "kind": pa.array(b.m_kind, pa.string()),
-        "invoice_id": _ids("inv_", b.m_invoice),
-        "receivable_id": _ids("rcv_", b.m_piece),
+        "kind": pa.array(b.payment_kind, pa.string()),
+        "invoice_id": _invoice_ids(e, b.payment_invoice),
+        "receivable_id": _piece_ids(e, b.payment_piece),
     })
 
 
@@ -171,12 +191,15 @@ def _labels(e: Economy) -> pa.Table:
         "label": [x["label"] for x in labels] + ["loss"] * len(losses),
         "org_id": [org[x["firm"]] if x["firm"] >= 0 else None for x in labels]
         + [org[x[1]] for x in losses],
-        "invoice_id": [f"inv_{x['invoice']}" if x["invoice"] >= 0 else None for x in labels]
-        + [f"inv_{x[4]}" if x[4] >= 0 else None for x in losses],
-        "receivable_id": [f"rcv_{x['piece']}" if x["piece"] >= 0 else None for x in labels]
+        "invoice_id": [e.invoice_id(x["invoice"]) if x["invoice"] >= 0 else None
+                       for x in labels]
+        + [e.invoice_id(x[4]) if x[4] >= 0 else None for x in losses],
+        "receivable_id": [e.book.piece_id[x["piece"]] if x["piece"] >= 0 else None
+                          for x in labels]
         + [None] * len(losses),
-        "related_invoice_id": [f"inv_{x['related_invoice']}" if x["related_invoice"] >= 0
-                               else None for x in labels] + [None] * len(losses),
+        "related_invoice_id": [e.invoice_id(x["related_invoice"])
+                               if x["related_invoice"] >= 0 else None for x in labels]
+        + [None] * len(losses),
         "on": _days(e, [x["day"] for x in labels] + [x[0] for x in losses]),
         "ring": pa.array([x["ring"] if x["ring"] >= 0 else None for x in labels]
                          + [None] * len(losses), pa.int32()),

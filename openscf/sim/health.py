@@ -42,6 +42,11 @@ class HealthProcess:
         self.jump_rate = 0.0025  # per week: about one firm in eight a year
         self._stress = 1.0 / (1.0 + np.exp(np.clip(2.2 * (self.h - 1.2), -50, 50)))
 
+    @property
+    def stress(self) -> np.ndarray:
+        """Every firm's stress today (0 healthy .. 1 failing), by firm index."""
+        return self._stress
+
     def stress_of(self, firm: int) -> float:
         return float(self._stress[firm])
 

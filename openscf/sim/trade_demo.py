@@ -2,7 +2,7 @@
 as camt.053.
 
 `run_trade_demo(engine, service, out_dir=...)` adds a small supply chain to a running
-network (through the app layer only) and walks it through issue 6:
+network (through the app layer only) and walks it through the trade-documents flow:
 
 1. an anchor orders from three suppliers (UBL Orders), the suppliers despatch (UBL
    DespatchAdvices) and invoice (Peppol BIS 3 UBL Invoices), all written to
@@ -48,6 +48,7 @@ from openscf.domain import commands as c
 from openscf.domain.errors import OpenSCFError
 from openscf.domain.money import format_minor
 from openscf.domain.validation import make_iban
+from openscf.sim.network_builder import Firm, NetworkBuilder
 from openscf.store import tables as t
 from openscf.store.uow import unit_of_work
 
@@ -145,30 +146,32 @@ def run_trade_demo(engine: Engine, service: NetworkService, *, out_dir: Path,
     parties: dict[str, TradeParty] = {}
     users: dict[str, str] = {}
 
-    def firm(name: str, roles: tuple[str, ...], n: int) -> str:
-        lei, iban = f"529900DEMOTRADE{n:03d}XX", _iban(7000 + n)
-        org = service.handle(op, c.RegisterOrganisation(
-            name, roles, "DE", lei=lei, iban=iban, bic=BIC)).created["org_id"]
-        users[org] = service.handle(op, c.AddUser(org, f"{name} treasury", ("admin", "maker"))
-                                    ).created["user_id"]
-        parties[org] = TradeParty(name, "DE", lei=lei, vat_id=f"DE{300000000 + n}",
-                                  iban=iban, bic=BIC, city="Stuttgart", postal_zone="70173")
-        return str(org)
+    builder = NetworkBuilder(service, op)
 
-    anchor = firm("Neckar Maschinenbau AG", ("anchor",), 1)
-    checker = service.handle(op, c.AddUser(anchor, "Neckar controller", ("checker",))
-                             ).created["user_id"]
-    funder = firm("Schwaben Trade Finance Bank", ("funder",), 2)
-    suppliers = [firm(name, ("supplier",), 10 + i) for i, name in enumerate(
+    def firm(name: str, role: str, n: int) -> Firm:
+        lei, iban = f"529900DEMOTRADE{n:03d}XX", _iban(7000 + n)
+        made = builder.firm(name, (role,), user_name=f"{name} treasury", lei=lei, iban=iban,
+                            bic=BIC)
+        users[made.org_id] = made.user_id
+        parties[made.org_id] = TradeParty(name, "DE", lei=lei, vat_id=f"DE{300000000 + n}",
+                                          iban=iban, bic=BIC, city="Stuttgart",
+                                          postal_zone="70173")
+        return made
+
+    anchor_firm = firm("Neckar Maschinenbau AG", "anchor", 1)
+    anchor = anchor_firm.org_id
+    checker = builder.user(anchor, "Neckar controller", ("checker",))
+    funder_firm = firm("Schwaben Trade Finance Bank", "funder", 2)
+    funder = funder_firm.org_id
+    supplier_firms = [firm(name, "supplier", 10 + i) for i, name in enumerate(
         ("Filder Praezisionsteile GmbH", "Remstal Lager GmbH", "Alb Dichtungen KG"))]
+    suppliers = [s.org_id for s in supplier_firms]
     maker = users[anchor]
-    program = service.handle(maker, c.CreateProgram(
-        "Neckar supplier finance", "EUR", 120, 50_000_000_00, 5_000_000_00, 20_000_000_00,
+    program = builder.program(
+        anchor_firm, "Neckar supplier finance", funders=[funder_firm], suppliers=suppliers,
+        max_tenor_days=120, program_limit_minor=50_000_000_00,
+        supplier_limit_minor=5_000_000_00, funder_limit_minor=20_000_000_00,
         approval_threshold_minor=1_000_000_00)
-    ).created["program_id"]
-    service.handle(maker, c.AddFunder(program, funder))
-    for s in suppliers:
-        service.handle(maker, c.OnboardSupplier(program, s))
     desk.set_tolerance(maker, program, price_bps=50, quantity_bps=0)
 
     progress("trade demo: orders, despatch advices and invoices (UBL)")

@@ -152,7 +152,7 @@ def build_world(config: SimConfig, rng: np.random.Generator) -> World:
         idx = len(firms)
         firm = Firm(idx=idx, kind=kind, tier=tier, industry=industry, name=name,
                     country=country, iban=iban_for(country, bank, next(account)), bic=bic,
-                    sales_eur=sales, org_id=f"org_sim{idx:05d}", maker=f"usr_sim{idx:05d}m")
+                    sales_eur=sales, org_id=f"org_sim{idx:05d}", maker=f"usr_sim{idx:05d}.m")
         firms.append(firm)
         return firm
 
@@ -163,7 +163,7 @@ def build_world(config: SimConfig, rng: np.random.Generator) -> World:
         suffix = "AG" if a % 3 else "SE"
         firm = new_firm("anchor", 0, industry, f"{surname} {_ANCHOR_WORD[industry]} {suffix}",
                         "DE", float(rng.lognormal(np.log(4e9), 0.6)))
-        firm.checker = f"usr_sim{firm.idx:05d}c"
+        firm.checker = f"usr_sim{firm.idx:05d}.c"
         # Large buyers stretch terms (the reason supply-chain finance exists) and mostly pay
         # on time; one anchor in five is weaker (rated BB, not A), pays late more often and
         # could default within the horizon.

@@ -49,6 +49,9 @@ def make_engine(url: str, *, synchronous: str = "NORMAL", **kwargs: Any) -> Engi
     FULL fsyncs every commit.
     """
     url = _normalise(url)
+    # A statement's parameters (password hashes, secrets, business data) never appear in an
+    # exception's text, so a logged traceback of a failed statement cannot leak them.
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False,
                                                   "timeout": 30}, **kwargs)

@@ -18,6 +18,7 @@ from openscf.domain.invoice_number import exact_invoice_number_key
 from openscf.domain.model import (
     Approval,
     Credit,
+    DefaultClaim,
     Dispute,
     EarlyPaymentOffer,
     Exposure,
@@ -52,13 +53,14 @@ TABLE_OF: dict[type[Any], Table] = {
     OrgKey: t.org_keys,
     Credit: t.credits,
     Dispute: t.disputes,
+    DefaultClaim: t.default_claims,
 }
 
 KEY_OF: dict[type[Any], tuple[str, ...]] = {
     cls: tuple(col.name for col in table.primary_key.columns) for cls, table in TABLE_OF.items()
 }
 
-_TUPLE_FIELDS = {"roles", "permissions", "funder_ids", "approver_sponsors"}
+_TUPLE_FIELDS = {"roles", "permissions", "funder_ids", "approver_sponsors", "piece_ids"}
 _INSTANT_FIELDS = {"issued_at", "valid_from", "rotated_at", "revoked_at", "approver_since",
                    "requested_at"}
 _BOOL_FIELDS = {"custodial", "custody_disabled", "recourse"}

@@ -61,6 +61,8 @@ organisations = Table(
     # Separation of duties and custody (issue 10; migration 0005).
     Column("approvers", Integer, nullable=False, server_default="0"),
     Column("custody_disabled", Integer, nullable=False, server_default="0"),
+    # Declared in default (migration 0006): its default claim.
+    Column("default_claim_id", String(80)),
     **ROWLESS,
 )
 
@@ -140,9 +142,27 @@ receivables = Table(
     Column("status", String(16), nullable=False),
     Column("encumbrance", String(80)),
     _version(),
+    # Partial payment, default and recovery (migration 0006).
+    Column("paid_minor", BigInteger, nullable=False, server_default="0"),
+    Column("recovered_minor", BigInteger, nullable=False, server_default="0"),
+    Column("claim_id", String(80)),
     CheckConstraint("face_minor > 0", name="face_positive"),
     Index("ix_receivables_holder_status", "holder_id", "status"),
     Index("ix_receivables_program_status_due", "program_id", "status", "due_on"),
+    Index("ix_receivables_obligor_status", "obligor_id", "status"),
+    **ROWLESS,
+)
+
+# An obligor's default claim: the pieces it owed when declared in default (migration 0006).
+default_claims = Table(
+    "default_claims", metadata, _id(),
+    Column("obligor_id", String(80), nullable=False, unique=True),
+    Column("status", String(16), nullable=False),
+    Column("reason", String(16), nullable=False),
+    Column("declared_on", Date, nullable=False),
+    Column("piece_ids", Text, nullable=False),
+    Column("approval_id", String(80), nullable=False),
+    _version(),
     **ROWLESS,
 )
 

@@ -3,47 +3,18 @@
 RFC 9162 Merkle hashing, inclusion and consistency proofs, C2SP signed notes, checkpoints
 and cosignatures, Ed25519 keys, and the canonical encoding of events.
 
-May import: the standard library and `cryptography`. Nothing else from openscf, so a third
-party can vendor or install this package alone.
+May import: the standard library, `cryptography`, and `openscf.errors` (the root of the
+error tree, a module that imports nothing). Nothing else from openscf, so a third party can
+vendor or install this package alone, with that one module.
 
 Modules: `merkle` (hashing, proofs, storage-friendly node addressing, `MerkleAppender`),
 `note` (signed notes, vkeys / skeys), `checkpoint` (tlog-checkpoint), `cosignature`
 (tlog-cosignature, Ed25519), `keys` (Ed25519 keys, `KeyRecord`, `key_in_force`),
-`canonical` (the one byte form of events), `errors` (the tree below).
+`canonical` (the one byte form of events), `errors` (the errors).
 
-Exceptions. Every error is a `TrustError`, a `ValueError`, with a stable snake_case
-`code`; verifiers raise instead of returning False::
-
-    ValueError
-    ├── TrustError                          trust_error
-    │   ├── InvalidProofError               invalid_proof
-    │   │   ├── IndexOutOfRangeError        index_out_of_range
-    │   │   ├── TreeSizeError               invalid_tree_size
-    │   │   ├── ProofLengthError            proof_length_mismatch
-    │   │   ├── HashSizeError               wrong_hash_size
-    │   │   └── RootMismatchError           root_mismatch
-    │   ├── KeyFormatError                  invalid_key
-    │   │   ├── InvalidKeyNameError         invalid_key_name
-    │   │   ├── KeyIdMismatchError          key_id_mismatch
-    │   │   ├── UnsupportedKeyTypeError     unsupported_key_type
-    │   │   └── AmbiguousVerifierError      ambiguous_verifier
-    │   ├── KeyRecordError                  invalid_key_record
-    │   ├── KeyNotInForceError              no_key_in_force
-    │   ├── InvalidSignatureError           invalid_signature
-    │   │   └── SignatureSizeError          wrong_signature_size
-    │   ├── MalformedNoteError              malformed_note
-    │   │   ├── NoteEncodingError           note_encoding
-    │   │   ├── NoteStructureError          note_structure
-    │   │   ├── SignatureLineError          malformed_signature_line
-    │   │   └── TooManySignaturesError      too_many_signatures
-    │   ├── UnverifiedNoteError             unverified_note
-    │   ├── MalformedCheckpointError        malformed_checkpoint
-    │   │   ├── CheckpointOriginError       checkpoint_origin
-    │   │   ├── CheckpointSizeError         checkpoint_size
-    │   │   └── CheckpointHashError         checkpoint_root_hash
-    │   └── MalformedCosignatureError       malformed_cosignature
-    │       └── CosignatureTimestampError   cosignature_timestamp
-    │   └── CanonicalEncodingError          non_canonical_encoding
+Exceptions. Every error is a `TrustError`, a `ValueError` and an `openscf.errors.OpenSCFError`,
+with a stable snake_case `code`; verifiers raise instead of returning False. The tree of
+every error class, this branch included, is drawn once: in the docstring of `openscf.errors`.
 """
 
 from .canonical import (

@@ -1,14 +1,19 @@
-"""The one exception hierarchy of `openscf.trust`.
+"""The errors of `openscf.trust`: the `TrustError` branch of the one tree.
 
 Every error derives from `TrustError`, itself a `ValueError` because each one means "the
 input you handed me is not acceptable": a proof that does not prove, a note that does not
 parse, a key string that is not a key. Each class carries a stable snake_case `code` so
 adapters can map errors without matching on messages, which are for people and may change.
 
-The tree is drawn once, in the package docstring (`openscf/trust/__init__.py`).
+`TrustError` is an `openscf.errors.OpenSCFError` too: the tree, this branch included, is
+drawn once, in the docstring of `openscf.errors` (which imports nothing, so trust still
+depends on nothing else in openscf).
 """
 
 from __future__ import annotations
+
+# The module, not its names: every class defined here is a TrustError (a test holds it).
+import openscf.errors as _root
 
 __all__ = [
     "AmbiguousVerifierError",
@@ -42,10 +47,15 @@ __all__ = [
 ]
 
 
-class TrustError(ValueError):
-    """Base of every error raised by `openscf.trust`."""
+class TrustError(_root.OpenSCFError, ValueError):
+    """Base of every error raised by `openscf.trust`. The system's fault when it reaches
+    an adapter (see `openscf.errors`): an adapter that hands trust the caller's input
+    answers the caller itself."""
 
     code = "trust_error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(type(self).code, message)
 
 
 # Merkle proofs ------------------------------------------------------------------------

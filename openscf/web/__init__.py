@@ -1,6 +1,8 @@
 """The web dashboard adapter, one view per role.
 
-May import: `openscf.app` and everything it may import.
+May import: `openscf.app` and everything it may import, except SQL: no SQLAlchemy and no
+store module that exposes tables or queries (the app layer's read model and services
+answer instead; an import-linter contract holds this).
 
 Server-rendered (Jinja2, autoescaped) with charts rendered to inline SVG on the server
 by Vega-Lite (vl-convert; see `openscf.web.charts` for why), and a few lines of the
@@ -27,10 +29,9 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy import Engine
 
 from openscf.app.auth import Authenticator
-from openscf.app.queries import ReadModel
+from openscf.app.queries import Database, ReadModel
 from openscf.app.service import NetworkService
 
 __all__ = ["mount"]
@@ -38,7 +39,7 @@ __all__ = ["mount"]
 STATIC = Path(__file__).parent / "static"
 
 
-def mount(app: FastAPI, *, engine: Engine, service: NetworkService,
+def mount(app: FastAPI, *, engine: Database, service: NetworkService,
           authenticator: Authenticator, reads: ReadModel, secure_cookies: bool = True,
           **_ignored: Any) -> None:
     """Serve the dashboard from `app`: pages at the root, files under /static.

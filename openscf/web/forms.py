@@ -24,10 +24,10 @@ from openscf.domain import commands as c
 from openscf.domain.errors import InvalidRequest
 from openscf.domain.money import format_amount, parse_amount
 
-__all__ = ["ACTIONS", "Action", "Form"]
+__all__ = ["ACTIONS", "ID", "Action", "Form"]
 
 Form = Mapping[str, str]
-ID = re.compile(r"^[a-z]{2,5}_[A-Za-z0-9_]{1,64}$")
+ID = re.compile(r"^[a-z]{2,5}_[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 MAX_FIELD = 200
 RATE = re.compile(r"[0-9]{1,3}(?:\.[0-9]{1,6})?")
 

@@ -19,7 +19,10 @@ to ..., due ...?", and runs only when that question is answered), runs it as the
 logged-in user through `NetworkService.handle` (which authorizes it: role, maker-checker,
 holder-only moves ...), then redirects back to the page with a short note (post /
 redirect / get), or shows the page again with the refusal's message next to the form and
-an HTTP status that says what went wrong. Nothing a person types can raise past this.
+the HTTP status of the one table (`openscf.errors.STATUS_TABLE`, which the API answers
+from too). Nothing a person types can raise past this. An error on the system's side (the
+log's integrity, a bug) is not the person's to correct: it raises on, and the app answers
+it with the server's error page (`openscf.api.errors`), a 500, never a 4xx.
 """
 
 from __future__ import annotations
@@ -38,24 +41,18 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from sqlalchemy import Engine
 
 from openscf.app.audit import audit, db_source
 from openscf.app.auth import AuthenticationFailed, Authenticator, LoginThrottled, Principal
 from openscf.app.clock import Clock
-from openscf.app.queries import ReadModel
+from openscf.app.queries import Database, ReadModel
 from openscf.app.service import NetworkService
-from openscf.domain.errors import (
-    Conflict,
-    InvalidRequest,
-    LimitExceeded,
-    NotFound,
-    OpenSCFError,
-    PermissionDenied,
-)
+from openscf.domain.errors import NotFound, OpenSCFError, PermissionDenied
 from openscf.domain.money import CURRENCY_EXPONENTS
+from openscf.errors import http_answer
 from openscf.web import views
-from openscf.web.forms import ACTIONS, Form
+from openscf.web.forms import ACTIONS, ID, Form
+from openscf.web.recovery import recovery_view
 from openscf.web.trouble import trouble_view
 
 __all__ = ["SESSION_COOKIE", "Dashboard", "router"]
@@ -69,7 +66,7 @@ LOGIN_COOKIE = "openscf_login_csrf"
 ROLE_PAGES = ("anchor", "supplier", "funder", "auditor")
 ROLE_TITLES = {"anchor": "Anchor", "supplier": "Supplier", "funder": "Funder",
                "auditor": "Auditor"}
-RECEIVABLE_ID = re.compile(r"^rcv_[A-Za-z0-9_]{1,64}$")
+RECEIVABLE_ID = re.compile(r"^rcv_[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 HERE = Path(__file__).parent
 MAX_FORM_FIELDS = 40
 
@@ -88,7 +85,7 @@ SECURITY_HEADERS = {
 class Dashboard:
     """What the pages need, built once by `openscf.web.mount`."""
 
-    engine: Engine
+    engine: Database
     service: NetworkService
     auth: Authenticator
     reads: ReadModel
@@ -155,14 +152,6 @@ def _render(request: Request, template: str, status: int = 200,
 
 def _redirect(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303, headers=SECURITY_HEADERS)
-
-
-def _status(error: OpenSCFError) -> int:
-    for cls, status in ((AuthenticationFailed, 401), (InvalidRequest, 400), (NotFound, 404),
-                        (PermissionDenied, 403), (Conflict, 409), (LimitExceeded, 422)):
-        if isinstance(error, cls):
-            return status
-    return 400
 
 
 @dataclass
@@ -289,6 +278,14 @@ async def logout(request: Request) -> Response:
 
 
 def _role_context(dash: Dashboard, who: Principal, role: str) -> dict[str, Any]:
+    context = _role_view(dash, who, role)
+    context["recovery"] = recovery_view(dash.reads, who, role)
+    if "names" not in context:  # the auditor's page names organisations only here
+        context["names"] = views._names(dash.reads, who)
+    return context
+
+
+def _role_view(dash: Dashboard, who: Principal, role: str) -> dict[str, Any]:
     today = dash.clock.now().date()
     if role == "anchor":
         context = views.anchor_view(dash.reads, who, today)
@@ -344,7 +341,7 @@ def _done_note(request: Request) -> str | None:
         return None
     ref = request.query_params.get("ref", "")
     note = DONE_MESSAGES[name]
-    return f"{note} ({ref})" if re.fullmatch(r"[a-z]{2,5}_[A-Za-z0-9_]{1,64}", ref) else note
+    return f"{note} ({ref})" if ID.match(ref) else note
 
 
 def _page(role: str) -> Any:
@@ -436,11 +433,13 @@ async def act(request: Request, role: str, name: str) -> Response:
         dash.auth.check_csrf(who, form.get("csrf_token"))
         done, ref = await run_in_threadpool(_run_action, dash, who, name, form)
     except OpenSCFError as exc:
+        if exc.fault == "system":
+            raise  # not the person's to correct: the server's error page (openscf.api.errors)
         shown = ShownError(name, form.get(action.target, "")[:80], exc.code, exc.message,
                            exc.param)
         log.info("dashboard form %s refused for %s: %s", name, who.user_id, exc.code)
-        return await run_in_threadpool(_role_page, request, who, role, _status(exc),
-                                       error=shown, form=form)
+        return await run_in_threadpool(_role_page, request, who, role,
+                                       http_answer(exc).status, error=shown, form=form)
     if done == "ask" and ref is not None:
         fields = [(k, v) for k, v in form.items() if k not in ("csrf_token", "confirmed")]
         step = Step(role, name, ref, fields)

@@ -19,9 +19,6 @@ from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any, TypeVar
 
-from sqlalchemy import func, select
-
-from openscf.app import trustlog
 from openscf.app.auth import Principal
 from openscf.app.queries import Page, ReadModel
 from openscf.domain import events as ev
@@ -38,9 +35,6 @@ from openscf.domain.model import (
 )
 from openscf.domain.money import exponent, format_amount
 from openscf.domain.pricing import discount_minor
-from openscf.store import tables as t
-from openscf.store.queries import count_events_by_type, load_exposures, log_size
-from openscf.trust.canonical import decode_canonical
 from openscf.web import charts
 
 __all__ = [
@@ -164,11 +158,8 @@ def _by_bucket(pieces: list[Receivable], today: date,
     return names, [totals.get(n, 0.0) for n in names]
 
 
-def _exposures(reads: ReadModel, programs: list[Program]) -> dict[str, int]:
-    with reads.engine.connect() as conn:
-        everything = load_exposures(conn)
-    ids = {p.id for p in programs}
-    return {k: v for k, v in everything.items() if k.split(":")[1] in ids}
+def _exposures(reads: ReadModel, who: Principal, programs: list[Program]) -> dict[str, int]:
+    return reads.exposures(who, (p.id for p in programs))
 
 
 # --- what the pages add to a piece: its invoice, its price, what became of it ---------------
@@ -203,26 +194,16 @@ class Indication:
         return self.discount_minor + self.fees_minor
 
 
-def market_rates(reads: ReadModel, program_ids: Iterable[str],
+def market_rates(reads: ReadModel, who: Principal, program_ids: Iterable[str],
                  today: date) -> dict[tuple[str, str], tuple[Decimal, Decimal, int]]:
     """(program, obligor) -> (indicative rate, median fees as a share of face, deals):
     aggregates only, of programs the caller may see; a pair with too few deals or sellers
     is left out (its count of deals is still given, with rate -1)."""
-    ids = sorted(set(program_ids))
-    if not ids:
-        return {}
-    o, f, r = t.financing_offers, t.financing_requests, t.receivables
     since = today - timedelta(days=PRICING_WINDOW_DAYS)
-    query = (select(f.c.program_id, r.c.obligor_id, f.c.holder_id, o.c.annual_rate,
-                    o.c.fees_minor, r.c.face_minor)
-             .join(f, f.c.id == o.c.request_id).join(r, r.c.id == f.c.receivable_id)
-             .where(o.c.status == "accepted", f.c.program_id.in_(ids),
-                    o.c.value_date >= since, o.c.value_date <= today))
     deals: dict[tuple[str, str], list[tuple[str, Decimal, Decimal]]] = defaultdict(list)
-    with reads.engine.connect() as conn:
-        for program_id, obligor, seller, annual, fees, face in conn.execute(query):
-            deals[(program_id, obligor)].append((seller, Decimal(annual),
-                                                 Decimal(fees) / face))
+    for program_id, obligor, seller, annual, fees, face in reads.accepted_deals(
+            who, program_ids, since, today):
+        deals[(program_id, obligor)].append((seller, Decimal(annual), Decimal(fees) / face))
     out: dict[tuple[str, str], tuple[Decimal, Decimal, int]] = {}
     for key, found in deals.items():
         sellers = {d[0] for d in found}
@@ -261,19 +242,12 @@ class PieceInfo:
     debtor: str
 
 
-def piece_infos(reads: ReadModel, pieces: Iterable[Receivable],
+def piece_infos(reads: ReadModel, who: Principal, pieces: Iterable[Receivable],
                 names: dict[str, str]) -> dict[str, PieceInfo]:
     """For pieces the caller may see (they came through ReadModel): the invoice behind
     each (a piece's invoice is visible to whoever may see the piece)."""
     pieces = list(pieces)
-    ids = sorted({p.invoice_id for p in pieces})
-    numbers: dict[str, str] = {}
-    with reads.engine.connect() as conn:
-        for i in range(0, len(ids), 500):
-            for invoice_id, number in conn.execute(select(
-                    t.invoices.c.id, t.invoices.c.number).where(
-                    t.invoices.c.id.in_(ids[i:i + 500]))):
-                numbers[invoice_id] = number
+    numbers = reads.invoice_numbers(who, pieces)
     return {p.id: PieceInfo(numbers.get(p.invoice_id, "—"),
                             names.get(p.supplier_id, p.supplier_id),
                             names.get(p.obligor_id, p.obligor_id)) for p in pieces}
@@ -289,25 +263,13 @@ class Outcome:
     cash_minor: int | None = None
 
 
-def _piece_events(reads: ReadModel, ids: list[str]) -> list[ev.EventRecord]:
-    """Events on pieces the caller held (their chain of custody, which it may see)."""
-    if not ids:
-        return []
-    with reads.engine.connect() as conn:
-        seqs = select(t.event_refs.c.seq).where(t.event_refs.c.ref.in_(ids),
-                                                t.event_refs.c.kind == "rcv")
-        rows = conn.execute(select(t.events.c.seq, t.events.c.body).where(
-            t.events.c.seq.in_(seqs)).order_by(t.events.c.seq)).all()
-    return [ev.record_from_data(decode_canonical(bytes(body)), seq) for seq, body in rows]
-
-
 def outcomes(reads: ReadModel, who: Principal, pieces: list[Receivable],
              names: dict[str, str]) -> list[Outcome]:
     """One line per retired piece: what happened to it, when, and the cash it brought.
     A sale's price shows only to whom `ReadModel.may_see_offer` shows the offer."""
     by_id = {p.id: p for p in pieces}
     found: dict[str, Outcome] = {}
-    for record in _piece_events(reads, list(by_id)):
+    for record in reads.events_on_pieces(who, list(by_id)):
         e, on = record.event, record.occurred_at.date().isoformat()
         if isinstance(e, ev.ReceivableTransferred) and e.receivable_id in by_id:
             piece = by_id[e.receivable_id]
@@ -341,20 +303,14 @@ def outcomes(reads: ReadModel, who: Principal, pieces: list[Receivable],
     return rows
 
 
-def _members(reads: ReadModel, programs: Iterable[Program],
+def _members(reads: ReadModel, who: Principal, programs: Iterable[Program],
              names: dict[str, str]) -> dict[str, list[tuple[str, str]]]:
     """Per program the caller is onboarded in: the other suppliers onboarded there, the
     only organisations a piece of that program can be passed to (the domain refuses a
     recipient that is not onboarded, since it could not be paid at maturity)."""
-    ids = sorted(p.id for p in programs)
-    if not ids:
-        return {}
     found: dict[str, list[tuple[str, str]]] = defaultdict(list)
-    with reads.engine.connect() as conn:
-        for program_id, supplier in conn.execute(select(
-                t.relationships.c.program_id, t.relationships.c.supplier_id).where(
-                t.relationships.c.program_id.in_(ids))):
-            found[program_id].append((supplier, names.get(supplier, supplier)))
+    for program_id, supplier in reads.program_members(who, (p.id for p in programs)):
+        found[program_id].append((supplier, names.get(supplier, supplier)))
     return {k: sorted(v, key=lambda x: x[1]) for k, v in found.items()}
 
 
@@ -389,7 +345,7 @@ def anchor_view(reads: ReadModel, who: Principal, today: date) -> dict[str, Any]
                   key=lambda p: (p.due_on, p.id))
     currency = _main_currency(owed, programs)
     labels, values = _weekly(owed, today, currency)
-    exposures = _exposures(reads, programs)
+    exposures = _exposures(reads, who, programs)
     usage: list[tuple[str, float, float]] = []
     # The same figures as amounts: (what, used, limit) in minor units of the program.
     limits: list[tuple[Program, str, int, int]] = []
@@ -447,7 +403,7 @@ def anchor_view(reads: ReadModel, who: Principal, today: date) -> dict[str, Any]
         "programs": programs,
         "suppliers": suppliers,
         "limits": limits,
-        "info": piece_infos(reads, shown, names),
+        "info": piece_infos(reads, who, shown, names),
         "early_rate": rate_input(early_rate),
         "early_previews": previews,
         "payables": shown,
@@ -531,10 +487,10 @@ def supplier_view(reads: ReadModel, who: Principal, today: date) -> dict[str, An
         open_requests.append(OpenRequest(r, piece, choices, chart))
     early = [e for e in _all(reads.early_payment_offers, lambda e: e[0].id, caller=who,
                              status="open") if e[2] == who.org_id and e[0].value_date >= today]
-    members = _members(reads, programs, names)
+    members = _members(reads, who, programs, names)
     recipients = {pid: [m for m in found if m[0] != who.org_id]
                   for pid, found in members.items()}
-    rates = market_rates(reads, by_program, today)
+    rates = market_rates(reads, who, by_program, today)
     shown = held[:TABLE_ROWS]
     history = outcomes(reads, who, retired, names)[:HISTORY_ROWS]
     total = sum(p.face_minor for p in held if p.currency == currency)
@@ -542,7 +498,7 @@ def supplier_view(reads: ReadModel, who: Principal, today: date) -> dict[str, An
         "held": shown,
         "held_count": len(held),
         "held_total": money(total, currency),
-        "info": piece_infos(reads, shown + [o.piece for o in history], names),
+        "info": piece_infos(reads, who, shown + [o.piece for o in history], names),
         "indications": {p.id: indication(p, by_program.get(p.program_id), rates, today)
                         for p in shown},
         "pricing_min_deals": PRICING_MIN_DEALS,
@@ -669,7 +625,7 @@ def funder_view(reads: ReadModel, who: Principal, today: date) -> dict[str, Any]
     for day in sorted(deployed):
         running += deployed[day]
         line_points.append((day, major(running, currency)))
-    exposures = _exposures(reads, programs)
+    exposures = _exposures(reads, who, programs)
     usage = [(f"{p.name}", major(exposures.get(f"funder:{p.id}:{who.org_id}", 0), p.currency),
               major(p.funder_limit_minor, p.currency)) for p in programs]
     limits = [(p, exposures.get(f"funder:{p.id}:{who.org_id}", 0), p.funder_limit_minor)
@@ -682,7 +638,7 @@ def funder_view(reads: ReadModel, who: Principal, today: date) -> dict[str, Any]
         "portfolio_total": money(total, currency),
         "history": history,
         "history_count": len(closed),
-        "info": piece_infos(reads, [h.piece for h in holdings + history], names),
+        "info": piece_infos(reads, who, [h.piece for h in holdings + history], names),
         "limits": limits,
         "accepted_count": len(accepted),
         "cash_paid": money(paid, currency),
@@ -731,25 +687,10 @@ def auditor_view(reads: ReadModel, who: Principal) -> dict[str, Any]:
     the operator only (the route checks `reads_everything`)."""
     assert who.reads_everything
     names = _names(reads, who)
-    with reads.engine.connect() as conn:
-        size = log_size(conn)
-        try:
-            head: trustlog.SignedHead | None = trustlog.latest_checkpoint(conn)
-        except NotFound:
-            head = None
-        count = int(conn.execute(select(func.count()).select_from(t.checkpoints)).scalar_one())
-        recent = conn.execute(select(t.checkpoints.c.size, t.checkpoints.c.signed_at)
-                              .order_by(t.checkpoints.c.size.desc()).limit(12)).all()
-        sizes = conn.execute(select(t.checkpoints.c.size, t.checkpoints.c.signed_at)
-                             .order_by(t.checkpoints.c.size)).all()
-        cosigs = trustlog.cosignatures(conn)
-        witness_rows = conn.execute(select(t.witnesses.c.name, t.witnesses.c.org_id,
-                                           t.witnesses.c.registered_at)).all()
-        by_type = count_events_by_type(conn)
-        try:
-            origin = trustlog.log_identity(conn).origin
-        except NotFound:
-            origin = "—"
+    log = reads.log_overview(who)
+    size, head, sizes, cosigs = log.size, log.head, log.checkpoints, log.cosignatures
+    count, recent = len(sizes), sizes[::-1][:12]
+    witness_rows, by_type, origin = log.witnesses, log.events_by_type, log.origin or "—"
     witnessed: dict[int, list[str]] = defaultdict(list)
     for row in cosigs:
         witnessed[int(str(row["size"]))].append(str(row["witness"]))
@@ -877,7 +818,7 @@ def receivable_view(reads: ReadModel, who: Principal, receivable_id: str) -> dic
     return {
         "piece": piece,
         "names": names,
-        "info": piece_infos(reads, [piece], names)[piece.id],
+        "info": piece_infos(reads, who, [piece], names)[piece.id],
         "outcome": outcomes(reads, who, [piece], names)[0] if retired else None,
         "events": rows,
         "chart": charts.custody_graph("chain-of-custody",

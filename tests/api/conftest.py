@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from openscf.api import create_app
-from openscf.domain import commands as c
+from openscf.sim.network_builder import NetworkBuilder
 from openscf.store import tables as t
 
 from ..conftest import Net, build_net
@@ -94,33 +94,19 @@ def assert_error(response: Any, status: int, code: str | None = None) -> dict[st
 def build_world(engine: Engine) -> World:
     net = build_net(engine)
     svc, op = net.svc, net.operator
-
-    def org(name: str, roles: tuple[str, ...], perms: tuple[str, ...] = ("admin", "maker"),
-            ) -> tuple[str, str]:
-        o = svc.handle(op, c.RegisterOrganisation(name, roles, "DE",
-                                                  iban="DE89370400440532013000",
-                                                  bic="COBADEFFXXX")).created["org_id"]
-        u = svc.handle(op, c.AddUser(o, name, perms)).created["user_id"]
-        return o, u
-
-    anchor_b, b_user = org("Other Anchor AG", ("anchor",))
-    funder_g, g_user = org("Other Bank AG", ("funder",))
-    supplier_t, t_user = org("Other Supplier", ("supplier",))
-    auditor, u_user = org("Audit GmbH", ("auditor",), ("viewer",))
-    q = svc.handle(b_user, c.CreateProgram("Q", "EUR", 180, 10**10, 10**9, 10**9,
-                                           approval_threshold_minor=10**12)).created[
-        "program_id"]
-    svc.handle(b_user, c.AddFunder(q, funder_g))
-    svc.handle(b_user, c.OnboardSupplier(q, supplier_t))
-    s_viewer = svc.handle(op, c.AddUser(net.suppliers[0], "S0 viewer", ("viewer",))).created[
-        "user_id"]
+    builder = NetworkBuilder(svc, op)
+    anchor_b, funder_g = builder.anchor("Other Anchor AG"), builder.funder("Other Bank AG")
+    supplier_t = builder.supplier("Other Supplier")
+    auditor = builder.firm("Audit GmbH", ("auditor",), permissions=("viewer",))
+    q = builder.program(anchor_b, "Q", funders=[funder_g], suppliers=[supplier_t])
+    s_viewer = builder.user(net.suppliers[0], "S0 viewer", ("viewer",))
     users = {"A": net.anchor_user, "A_checker": net.anchor_checker, "A_viewer": net.viewer,
              "F": net.funder_user, "S0": net.supplier_users[0], "S1": net.supplier_users[1],
-             "S2": net.supplier_users[2], "S0_viewer": s_viewer, "B": b_user, "G": g_user,
-             "T": t_user, "U": u_user, "OP": op}
+             "S2": net.supplier_users[2], "S0_viewer": s_viewer, "B": anchor_b.user_id,
+             "G": funder_g.user_id, "T": supplier_t.user_id, "U": auditor.user_id, "OP": op}
     orgs = {"A": net.anchor, "F": net.funder, "S0": net.suppliers[0], "S1": net.suppliers[1],
-            "S2": net.suppliers[2], "B": anchor_b, "G": funder_g, "T": supplier_t,
-            "U": auditor}
+            "S2": net.suppliers[2], "B": anchor_b.org_id, "G": funder_g.org_id,
+            "T": supplier_t.org_id, "U": auditor.org_id}
     app = create_app(engine, net.clock, service=svc, auth_cache_seconds=0)
     auth = app.state.openscf.auth
     keys = {}

@@ -11,6 +11,7 @@ from typing import Any
 from openscf.domain.replay import replay
 from openscf.store.queries import iter_events
 
+from ..tagging import tag
 from .conftest import World, assert_error
 
 RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")
@@ -172,11 +173,46 @@ def test_a_retry_with_the_same_idempotency_key_returns_the_first_response(
     assert w.rows() == rows
 
 
+def test_a_transfer_answers_from_its_outcome_and_a_retry_answers_the_same(
+        world: World) -> None:
+    """A whole transfer moves the face and leaves no remainder; a partial one moves the
+    amount asked and names the remainder; a retry with the same key gets the same body."""
+    w = world
+    r = w.post("A", "/v1/confirmations", {
+        "program_id": w.programs["P"], "supplier_id": w.orgs["S0"],
+        "invoice_number": "XFER-1", "amount_minor": 50_000_00, "currency": "EUR",
+        "due_on": "2026-05-29"})
+    assert r.status_code == 201, r.text
+    root = r.json()["receivable_id"]
+    r = w.post("S0", f"/v1/receivables/{root}/split", {"amounts_minor": [30_000_00, 20_000_00]})
+    assert r.status_code == 200, r.text
+    whole, part = r.json()["pieces"]
+    for piece, body, key in (
+            (whole, {"to_org_id": w.orgs["S1"]}, "xfer-whole"),
+            (part, {"to_org_id": w.orgs["S1"], "amount_minor": 5_000_00}, "xfer-part")):
+        first = w.post("S0", f"/v1/receivables/{piece['id']}/transfer", body,
+                       headers={"Idempotency-Key": key})
+        assert first.status_code == 200, first.text
+        again = w.post("S0", f"/v1/receivables/{piece['id']}/transfer", body,
+                       headers={"Idempotency-Key": key})
+        assert again.status_code == 200 and again.json() == first.json()
+        assert again.headers["Idempotent-Replayed"] == "true"
+        moved = first.json()
+        assert moved["receivable_id"] == piece["id"] and moved["currency"] == "EUR"
+        if "amount_minor" in body:
+            assert moved["amount_minor"] == 5_000_00 and moved["remainder_id"]
+            remainder = w.get("S0", f"/v1/receivables/{moved['remainder_id']}").json()
+            assert remainder["face_minor"] == 15_000_00
+        else:
+            assert moved["amount_minor"] == 30_000_00 and moved["remainder_id"] is None
+
+
 def test_a_client_supplied_id_makes_a_create_idempotent(world: World) -> None:
     w = world
-    body = {"receivable_id": w.confirm(10_000_00)["receivable_id"], "id": "fin_erp-4711"}
+    erp_id = tag(w.orgs["S0"], "fin_erp-4711")
+    body = {"receivable_id": w.confirm(10_000_00)["receivable_id"], "id": erp_id}
     first = w.post("S0", "/v1/financing_requests", body)
-    assert first.status_code == 201 and first.json()["id"] == "fin_erp-4711"
+    assert first.status_code == 201 and first.json()["id"] == erp_id
     again = w.post("S0", "/v1/financing_requests", body)
     assert again.status_code == 201 and again.json() == first.json()
     assert again.headers["Idempotent-Replayed"] == "true"

@@ -6,10 +6,13 @@ reveal nothing of other organisations' objects; losing financing offers are decl
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from openscf.app.audit import audit, db_source
 from openscf.domain import commands as c
+from openscf.domain.ids import namespace_of
 
+from ..tagging import tag
 from .conftest import World, assert_error
 
 
@@ -80,22 +83,33 @@ def test_the_losing_offers_are_declined_when_one_is_accepted(world: World) -> No
     assert audit(db_source(w.engine)).ok
 
 
-def test_a_create_with_another_organisations_id_reveals_nothing_about_it(world: World) -> None:
-    """B guesses an ERP-style id A used. The refusal is the one B gets for an id it used
-    itself elsewhere: it says neither what the id names nor whose it is."""
+def test_probing_another_organisations_id_answers_as_for_an_unused_one(world: World) -> None:
+    """B guesses an ERP-style id A used. Client-chosen ids live in their organisation's
+    namespace, so B's create is refused from the id alone, before any lookup: the answer
+    for A's used id is the answer for an id nobody uses, and B learns nothing."""
     w = world
-    w.confirm(10_000_00, receivable_id="rcv_erp-4711")  # A's piece
-    mine = w.confirm(10_000_00, supplier="T", who="B", program="Q",
-                     receivable_id="rcv_erp-4712")["receivable_id"]  # B's own piece
-    other = w.confirm(10_000_00, supplier="T", who="B", program="Q")["receivable_id"]
+    used, unused = tag(w.orgs["A"], "rcv_erp-4711"), tag(w.orgs["A"], "rcv_erp-4712")
+    w.confirm(10_000_00, receivable_id=used)  # A's piece, in A's namespace
     rows = w.rows()
-    foreign = assert_error(w.post("T", f"/v1/receivables/{other}/split",
-                                  {"amounts_minor": [1, 9_999_99],
-                                   "piece_ids": ["rcv_erp-4711", "rcv_new-1"]}), 409,
-                           "id_in_use")
-    own = assert_error(w.post("T", f"/v1/receivables/{other}/split",
-                              {"amounts_minor": [1, 9_999_99],
-                               "piece_ids": [mine, "rcv_new-1"]}), 409, "id_in_use")
-    assert foreign == {**own, "message": own["message"].replace(mine, "rcv_erp-4711")}
-    assert w.orgs["A"] not in foreign["message"] and "receivable" not in foreign["message"]
+
+    def probe(receivable_id: str) -> dict[str, Any]:
+        body = {"program_id": w.programs["Q"], "supplier_id": w.orgs["T"],
+                "invoice_number": "PROBE-1", "amount_minor": 10_000_00, "currency": "EUR",
+                "due_on": "2026-05-29", "receivable_id": receivable_id}
+        return assert_error(w.post("B", "/v1/confirmations", body), 400, "invalid_id")
+
+    on_used, on_unused = probe(used), probe(unused)
+    assert on_used == {**on_unused, "message": on_unused["message"].replace(unused, used)}
+    assert f"rcv_{namespace_of(w.orgs['B'])}." in on_used["message"]  # says what to do
+    assert w.orgs["A"] not in on_used["message"].replace(used, "")
+    # The untagged guess, as before the namespaces, gets the same refusal.
+    assert probe("rcv_erp-4711")["code"] == "invalid_id"
     assert w.rows() == rows
+    # In its own namespace B may use the same key A did; `id_in_use` speaks of B's own ids.
+    own = tag(w.orgs["B"], "rcv_erp-4711")
+    assert w.confirm(10_000_00, supplier="T", who="B", program="Q",
+                     receivable_id=own)["receivable_id"] == own
+    assert_error(w.post("B", "/v1/confirmations", {
+        "program_id": w.programs["Q"], "supplier_id": w.orgs["T"], "invoice_number": "OWN-2",
+        "amount_minor": 10_000_00, "currency": "EUR", "due_on": "2026-05-29",
+        "receivable_id": own, "invoice_id": tag(w.orgs["B"], "inv_2")}), 409, "id_in_use")

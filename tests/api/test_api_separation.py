@@ -6,6 +6,7 @@ from openscf.client import RequestSigner
 from openscf.domain import commands as c
 from openscf.trust.keys import SigningKey, encode_public_key
 
+from ..tagging import tag
 from .conftest import DUE, World, assert_error
 
 NEW_IBAN = "NL91ABNA0417164300"
@@ -47,11 +48,12 @@ def test_one_admin_cannot_approve_its_own_bank_account_change_or_large_confirmat
                  "approver_sponsored_by_maker")
     world.net.svc.handle(world.users["A"], c.CreateProgram(
         "Strict", "EUR", 180, 10**10, 10**9, 10**9, approval_threshold_minor=1,
-        program_id="prg_strict"))
-    world.net.svc.handle(world.users["A"], c.OnboardSupplier("prg_strict", world.orgs["S0"]))
+        program_id=tag(world.orgs["A"], "prg_strict")))
+    world.net.svc.handle(world.users["A"], c.OnboardSupplier(tag(world.orgs["A"], "prg_strict"),
+                                                             world.orgs["S0"]))
     asked = world.post("A", "/v1/confirmations", {
-        "program_id": "prg_strict", "supplier_id": world.orgs["S0"], "invoice_number": "BIG",
-        "amount_minor": 2, "currency": "EUR", "due_on": DUE})
+        "program_id": tag(world.orgs["A"], "prg_strict"), "supplier_id": world.orgs["S0"],
+        "invoice_number": "BIG", "amount_minor": 2, "currency": "EUR", "due_on": DUE})
     assert asked.status_code == 201, asked.text
     pending = world.get("A", "/v1/approvals?status=pending&kind=confirmation").json()["data"]
     assert_error(world.post("P", f"/v1/approvals/{pending[0]['id']}/approve"), 403,

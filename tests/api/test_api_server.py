@@ -69,6 +69,12 @@ def test_serve_on_an_empty_database_bootstraps_the_operator_and_answers(
         process.wait(timeout=20)
 
 
+# The server's deadlines below are one second. A connection it cuts off closes well within
+# this bound even on a loaded machine; one it held open would reach the client's own limit
+# (6 s). The bound tells "closed by the server" from "held", not how fast the server is.
+CLOSED_WITHIN_SECONDS = 5.0
+
+
 @pytest.fixture(scope="module")
 def impatient_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
     """`openscf serve` with one-second header and body deadlines."""
@@ -138,14 +144,14 @@ def test_a_body_sent_slowly_is_cut_off_with_a_408(impatient_server: tuple[str, i
     received, closed_after = _trickle(impatient_server, head, b" ")
     assert received.startswith(b"HTTP/1.1 408 "), received[:200]
     assert b'"body_timeout"' in received
-    assert closed_after < 3.0, f"the connection stayed open {closed_after:.1f} s"
+    assert closed_after < CLOSED_WITHIN_SECONDS, f"the connection stayed open {closed_after:.1f} s"
 
 
 def test_headers_sent_slowly_are_cut_off(impatient_server: tuple[str, int]) -> None:
     received, closed_after = _trickle(impatient_server,
                                       b"GET /v1/openapi.json HTTP/1.1\r\nX-Slow: ", b"a")
     assert received == b""
-    assert closed_after < 3.0, f"the connection stayed open {closed_after:.1f} s"
+    assert closed_after < CLOSED_WITHIN_SECONDS, f"the connection stayed open {closed_after:.1f} s"
 
 
 def test_a_prompt_request_is_answered_and_an_idle_connection_then_closed(
@@ -156,10 +162,13 @@ def test_a_prompt_request_is_answered_and_an_idle_connection_then_closed(
                + str(len(body)).encode() + b"\r\n\r\n" + body)
     with socket.create_connection(impatient_server, timeout=6) as conn:
         conn.sendall(request)
+        # The clock starts when the answer arrives: the password check before it is slow
+        # on purpose (scrypt), and what is tested is how long the idle connection is kept.
+        received = conn.recv(65536)
         start = time.monotonic()
-        received = b""
         while chunk := conn.recv(65536):
             received += chunk
         closed_after = time.monotonic() - start
     assert received.startswith(b"HTTP/1.1 401 "), received[:200]
-    assert closed_after < 3.0, f"the idle connection stayed open {closed_after:.1f} s"
+    assert closed_after < CLOSED_WITHIN_SECONDS, (
+        f"the idle connection stayed open {closed_after:.1f} s")

@@ -13,6 +13,7 @@ from openscf.store import tables as t
 from openscf.trust.keys import SigningKey, encode_public_key
 
 from ..conftest import Net
+from ..tagging import tag
 
 
 def _events(net: Net) -> int:
@@ -64,14 +65,14 @@ def test_after_custody_is_off_the_server_refuses_to_sign_for_the_organisation(
             t.org_keys.c.org_id == net.anchor, t.org_keys.c.custodial == 1)).scalars().all()
     assert custodial and all(revoked is not None for revoked in custodial)
     _signed(net, signer, c.CreateProgram("Own", "EUR", 90, 10**9, 10**8, 10**8,
-                                         program_id="prg_own"))
+                                         program_id=tag(net.anchor, "prg_own")))
     assert _events(net) == size + 1
     # Switching it off twice, or back on with a new custodial key, is refused.
     _refused(Conflict, "custody_disabled", lambda: _signed(net, signer, c.DisableCustody(
         net.anchor)))
     _refused(Conflict, "custody_disabled", lambda: _signed(net, signer, c.RegisterKey(
         net.anchor, encode_public_key(SigningKey.generate().public_key), custodial=True,
-        key_id="key_backdoor")))
+        key_id=tag(net.anchor, "key_backdoor"))))
 
 
 def test_after_custody_is_off_the_operator_neither_manages_its_keys_nor_seeds_checkers(

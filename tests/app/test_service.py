@@ -16,6 +16,7 @@ from openscf.store import unit_of_work
 from openscf.store.queries import iter_events, load_exposures, log_size, stored_receivables
 
 from ..conftest import Net, build_net
+from ..tagging import tag
 
 DUE = date(2026, 5, 29)
 
@@ -98,7 +99,8 @@ def test_a_refused_command_writes_nothing(net: Net) -> None:
 
 def test_a_retried_create_with_the_same_id_returns_the_original(net: Net) -> None:
     command = c.ConfirmInvoice(net.program_id, net.suppliers[0], "IDEM-1", 5_000_00, "EUR", DUE,
-                               invoice_id="inv_erp-4711", receivable_id="rcv_erp-4711")
+                               invoice_id=tag(net.anchor, "inv_erp-4711"),
+                                   receivable_id=tag(net.anchor, "rcv_erp-4711"))
     first = net.svc.handle(net.anchor_user, command)
     size = log_size_of(net)
     again = net.svc.handle(net.anchor_user, command)
@@ -109,11 +111,11 @@ def test_a_retried_create_with_the_same_id_returns_the_original(net: Net) -> Non
 def test_a_reused_id_with_different_content_is_a_conflict(net: Net) -> None:
     net.svc.handle(net.anchor_user, c.ConfirmInvoice(
         net.program_id, net.suppliers[0], "IDEM-2", 5_000_00, "EUR", DUE,
-        invoice_id="inv_k", receivable_id="rcv_k"))
+        invoice_id=tag(net.anchor, "inv_k"), receivable_id=tag(net.anchor, "rcv_k")))
     with pytest.raises(Conflict) as info:
         net.svc.handle(net.anchor_user, c.ConfirmInvoice(
             net.program_id, net.suppliers[0], "IDEM-2", 6_000_00, "EUR", DUE,
-            invoice_id="inv_k", receivable_id="rcv_k"))
+            invoice_id=tag(net.anchor, "inv_k"), receivable_id=tag(net.anchor, "rcv_k")))
     assert info.value.code == "idempotency_key_reused"
 
 

@@ -13,6 +13,7 @@ from openscf.app.audit import audit, db_source
 from openscf.cli import app
 from openscf.client import RequestSigner
 from openscf.domain import commands as c
+from openscf.sim.network_builder import NetworkBuilder
 from openscf.store import make_engine, migrate, sqlite_url
 from openscf.store import tables as t
 from openscf.store.queries import iter_events
@@ -29,23 +30,20 @@ def test_a_command_signed_by_the_cli_with_a_local_key_is_applied_and_audits(
     migrate(engine)
     # The CLI signs with the wall clock, so the network runs on it too.
     svc = NetworkService(engine, FixedClock(datetime.now(UTC)))
-    _, op = svc.bootstrap_operator()
-    anchor = svc.handle(op, c.RegisterOrganisation("A", ("anchor",), "DE")).created["org_id"]
-    au = svc.handle(op, c.AddUser(anchor, "a", ("admin", "maker"))).created["user_id"]
-    org = svc.handle(op, c.RegisterOrganisation(
-        "Self GmbH", ("supplier",), "DE", iban="DE89370400440532013000", bic="COBADEFFXXX",
-        custodial_key=False)).created["org_id"]
-    user = svc.handle(op, c.AddUser(org, "s", ("admin", "maker"))).created["user_id"]
+    builder = NetworkBuilder(svc)
+    anchor = builder.anchor("A", user_name="a", iban=None, bic=None)
+    selfsign = builder.supplier("Self GmbH", user_name="s", custodial_key=False)
+    org, user = selfsign.org_id, selfsign.user_id
 
     key_file = tmp_path / "self.key"
     made = runner.invoke(app, ["keys", "generate", "--out", str(key_file)])
     assert made.exit_code == 0 and made.stdout.startswith("ed25519:")
     assert oct(key_file.stat().st_mode & 0o777) == "0o600"
-    key_id = svc.handle(op, c.RegisterKey(org, made.stdout.strip())).created["key_id"]
+    key_id = builder.key(org, made.stdout.strip())
 
-    prg = svc.handle(au, c.CreateProgram("P", "EUR", 120, 10**9, 10**9, 10**9,
-                                         approval_threshold_minor=10**9)).created["program_id"]
-    svc.handle(au, c.OnboardSupplier(prg, org))
+    prg = builder.program(anchor, "P", suppliers=[org], max_tenor_days=120,
+                          program_limit_minor=10**9, approval_threshold_minor=10**9)
+    au = anchor.user_id
     due = (datetime.now(UTC) + timedelta(days=60)).date()
     rid = svc.handle(au, c.ConfirmInvoice(prg, org, "CLI-1", 90_000, "EUR", due)
                      ).created["receivable_id"]

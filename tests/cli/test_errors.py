@@ -18,6 +18,7 @@ import pytest
 import typer.main
 from typer.testing import CliRunner
 
+from openscf.app.queries import Ledger
 from openscf.cli import app
 
 runner = CliRunner()
@@ -47,6 +48,12 @@ CALLS: dict[str, list[str]] = {
     "checkpoints": [],
     "credits list": [],
     "credits note": ["inv_x", "CN-1", "1.00", "--as", "{user}"],
+    "defaults approve": ["apr_x", "--as", "{user}"],
+    "defaults close": ["dfl_x", "--as", "{user}"],
+    "defaults declare": ["org_x", "--as", "{user}"],
+    "defaults list": [],
+    "defaults recover": ["dfl_x", "1.00", "--as", "{user}"],
+    "defaults show": ["dfl_x"],
     "demo": [],
     "disputes list": [],
     "disputes raise": ["--program", "prg_x", "--supplier", "org_x", "--invoice-number", "I-1",
@@ -66,6 +73,7 @@ CALLS: dict[str, list[str]] = {
     "import orders": ["{in}", "--as", "{user}"],
     "import payables": ["{in}", "--as", "{user}"],
     "keys generate": ["--out", "{out}"],
+    "pay": ["rcv_x", "1.00", "--as", "{user}"],
     "payments export": ["--date", "2026-01-01", "--out", "{out}"],
     "payments list": [],
     "receivables list": [],
@@ -282,13 +290,52 @@ def test_an_unexpected_error_is_one_line_pointing_at_openscf_debug(
         tmp_path: Path, demo: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("the [bold]disk[/] is on fire")
-    monkeypatch.setattr(sys.modules["openscf.cli.main"], "list_receivables", broken)
+    monkeypatch.setattr(Ledger, "receivables", broken)
     args = ["receivables", "list", "--db", str(demo["db"])]
     line = _one_line_error(runner.invoke(app, args))
     assert line == ("error (internal_error): internal error: RuntimeError: the [bold]disk[/] is "
                     "on fire (run with OPENSCF_DEBUG=1 for the traceback)")
     monkeypatch.setenv("OPENSCF_DEBUG", "1")
     assert isinstance(runner.invoke(app, args).exception, RuntimeError)
+
+
+@pytest.mark.parametrize("error", ["log_integrity_failure", "fork_detected", "invalid_proof"])
+def test_an_error_on_the_systems_side_is_one_line_too(
+        demo: dict[str, Any], monkeypatch: pytest.MonkeyPatch, error: str) -> None:
+    # The one tree (openscf.errors): the log broken, a fork, a proof that does not verify.
+    from openscf.app.witness import ForkDetected
+    from openscf.store.uow import LogIntegrityError
+    from openscf.trust.errors import InvalidProofError
+
+    raised = {"log_integrity_failure": LogIntegrityError("the stored tiles are damaged"),
+              "fork_detected": ForkDetected("two different trees of size 3: a fork"),
+              "invalid_proof": InvalidProofError("the proof does not prove it")}[error]
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise raised
+    monkeypatch.setattr(Ledger, "receivables", broken)
+    line = _one_line_error(runner.invoke(app, ["receivables", "list", "--db",
+                                               str(demo["db"])]))
+    assert line == f"error ({error}): {raised.message}"
+
+
+def test_a_payables_row_in_an_unknown_currency_is_refused_not_read_as_two_decimals(
+        tmp_path: Path, demo: dict[str, Any]) -> None:
+    rows = tmp_path / "payables.csv"
+    rows.write_text("invoice_number,invoice_date,due_date,currency,amount,supplier_id,"
+                    "order_number,disputed\n"
+                    "INV-XYZ-1,2025-01-15,2025-03-16,XYZ,12500.00,SUP-001,,false\n")
+    before = _document_count(demo["db"])
+    result = runner.invoke(app, ["import", "payables", str(rows), "--as", demo["user"],
+                                 "--db", str(demo["db"])])
+    line = _one_line_error(result, exit_code=1)
+    assert "invalid_currency" in line and "'XYZ'" in line, line
+    assert _document_count(demo["db"]) == before
+
+
+def _document_count(db: Path) -> int:
+    with sqlite3.connect(db) as conn:
+        return int(conn.execute("SELECT count(*) FROM trade_documents").fetchone()[0])
 
 
 # --- wrong without an error: receivables list and validate -------------------------------
@@ -370,7 +417,7 @@ def test_at_80_columns_every_receivable_id_is_printed_whole(demo: dict[str, Any]
                            "10000"], capture_output=True, text=True, check=True, timeout=120,
                           env={**os.environ, "COLUMNS": "80"}).stdout
     assert max(len(line) for line in text.splitlines()) <= 80
-    printed = set(re.findall(r"\brcv_\w+", text))
+    printed = set(re.findall(r"\brcv_[\w.-]*\w", text))
     assert printed == set(ids)
 
 
@@ -427,6 +474,16 @@ MISTAKES: dict[str, tuple[list[str], str]] = {
         ["receivables", "show", "rcv_[bold]nothing", "--db", "{db}"], "unknown_receivable"),
     "documents show an unknown id": (["documents", "show", "doc_x", "--db", "{db}"],
                                      "unknown_document"),
+    "pay an unknown piece": (["pay", "rcv_nothing", "1.00", "--as", "usr_x", "--db", "{db}"],
+                             "unknown_receivable"),
+    "defaults show an unknown claim": (["defaults", "show", "dfl_x", "--db", "{db}"],
+                                       "unknown_claim"),
+    "defaults declare --reason bogus": (
+        ["defaults", "declare", "org_x", "--as", "usr_x", "--reason", "bogus", "--db", "{db}"],
+        "unknown_value"),
+    "defaults recover an unknown claim": (
+        ["defaults", "recover", "dfl_x", "1.00", "--as", "usr_nobody", "--db", "{db}"],
+        "unknown_user"),
 }
 
 

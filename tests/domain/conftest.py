@@ -13,6 +13,7 @@ from openscf.domain import events as ev
 from openscf.domain.apply import apply
 from openscf.domain.decide import Actor, decide
 from openscf.domain.events import EventRecord
+from openscf.domain.ids import PREFIXES, make_id
 from openscf.domain.state import InMemoryState
 from openscf.trust.keys import SigningKey, encode_public_key
 
@@ -42,7 +43,11 @@ class World:
             self.log.append(record)
 
     def new(self, prefix: str) -> str:
-        return f"{prefix}_t{next(self.counter)}"
+        """An id as the network would mint it (organisations keep short, readable ones)."""
+        n = next(self.counter)
+        if prefix in PREFIXES and prefix != "org":
+            return make_id(prefix, n, bytes(10))
+        return f"{prefix}_t{n}"
 
     def run(self, actor: Actor, command: c.Command) -> list[EventRecord]:
         events = decide(self.state, actor, command, self.today)

@@ -16,6 +16,7 @@ from openscf.domain.decide import USER_PERMISSION, Actor, decide
 from openscf.domain.errors import PermissionDenied
 from openscf.domain.replay import replay
 
+from ..tagging import tag
 from .conftest import OPERATOR, Network, build_network
 
 DUE = date(2026, 5, 29)
@@ -122,8 +123,9 @@ def _overdue(t: Two) -> None:
 def _trade(t: Two, program_id: str) -> c.ConfirmTradeInvoice:
     n = t.net
     return c.ConfirmTradeInvoice(program_id, "doc_x", n.s1.org_id, "INV-T", 1_000_00, "EUR",
-                                 DUE, SHA, SHA, "matched", invoice_id="inv_t",
-                                 receivable_id="rcv_t", approval_id="apr_t")
+                                 DUE, SHA, SHA, "matched", invoice_id=tag(t.b, "inv_t"),
+                                 receivable_id=tag(t.b, "rcv_t"),
+                                 approval_id=tag(t.b, "apr_t"))
 
 
 # command type -> (who tries: the wrong organisation, how to build the command, code)
@@ -132,43 +134,48 @@ OUTSIDERS: dict[str, Attempt] = {
     "RegisterOrganisation": (lambda t: t.net.anchor, lambda t: c.RegisterOrganisation(
         "Shell", ("supplier",), "DE", org_id="org_shell", custodial_key=False), "not_operator"),
     "RegisterKey": (lambda t: t.b, lambda t: c.RegisterKey(
-        t.net.anchor.org_id, "ed25519:" + "A" * 43 + "=", key_id="key_x"),
+        t.net.anchor.org_id, "ed25519:" + "A" * 43 + "=", key_id=tag(t.b, "key_x")),
         "wrong_organisation"),
     "RevokeKey": (lambda t: t.b, lambda t: c.RevokeKey(_anchor_key(t)), "wrong_organisation"),
     "AddUser": (lambda t: t.b, lambda t: c.AddUser(t.net.anchor.org_id, "planted",
-                                                   ("admin",), "usr_x"), "wrong_organisation"),
+                                                   ("admin",), tag(t.b, "usr_x")),
+                "wrong_organisation"),
     "RequestBankAccountChange": (lambda t: t.b, lambda t: c.RequestBankAccountChange(
-        t.net.anchor.org_id, "DE89370400440532013000", "COBADEFFXXX", "apr_x"),
+        t.net.anchor.org_id, "DE89370400440532013000", "COBADEFFXXX", tag(t.b, "apr_x")),
         "wrong_organisation"),
     "ApproveBankAccountChange": (lambda t: t.b, lambda t: c.ApproveBankAccountChange(
         _bank_change(t)), "wrong_organisation"),
     "CreateProgram": (lambda t: t.net.s1, lambda t: c.CreateProgram(
-        "mine", "EUR", 90, 1, 1, 1, program_id="prg_x"), "not_anchor"),
+        "mine", "EUR", 90, 1, 1, 1, program_id=tag(t.net.s1, "prg_x")), "not_anchor"),
     "AddFunder": (lambda t: t.b, lambda t: c.AddFunder(t.net.program_id, t.g.org_id),
                   "not_program_anchor"),
     "OnboardSupplier": (lambda t: t.b, lambda t: c.OnboardSupplier(t.net.program_id,
                                                                    t.net.s1.org_id),
                         "not_program_anchor"),
     "ConfirmInvoice": (lambda t: t.b, lambda t: c.ConfirmInvoice(
-        t.net.program_id, t.net.s1.org_id, "INV-B", 1_000_00, "EUR", DUE, "inv_b", "rcv_b",
-        "apr_b"), "not_obligor"),
+        t.net.program_id, t.net.s1.org_id, "INV-B", 1_000_00, "EUR", DUE, tag(t.b, "inv_b"),
+        tag(t.b, "rcv_b"), tag(t.b, "apr_b")), "not_obligor"),
     "ApproveConfirmation": (lambda t: t.b, lambda t: c.ApproveConfirmation(_pending(t)),
                             "wrong_organisation"),
     "SplitReceivable": (lambda t: t.net.s2, lambda t: c.SplitReceivable(
         t.net.receivable_id, (1, t.net.world.state.receivables[t.net.receivable_id].face_minor
-                              - 1), ("rcv_x1", "rcv_x2")), "not_holder"),
+                              - 1), (tag(t.net.s2, "rcv_x1"), tag(t.net.s2, "rcv_x2"))),
+        "not_holder"),
     "TransferReceivable": (lambda t: t.net.s2, lambda t: c.TransferReceivable(
-        t.net.receivable_id, t.net.s2.org_id, new_receivable_id="rcv_x"), "not_holder"),
+        t.net.receivable_id, t.net.s2.org_id, new_receivable_id=tag(t.net.s2, "rcv_x")),
+        "not_holder"),
     "RequestFinancing": (lambda t: t.net.s2, lambda t: c.RequestFinancing(
-        t.net.receivable_id, "fin_x"), "not_holder"),
+        t.net.receivable_id, tag(t.net.s2, "fin_x")), "not_holder"),
     "OfferFinancing": (lambda t: t.g, lambda t: c.OfferFinancing(
-        _request(t), "0.05", t.net.world.today, offer_id="ofr_x"), "not_program_funder"),
+        _request(t), "0.05", t.net.world.today, offer_id=tag(t.g, "ofr_x")),
+        "not_program_funder"),
     "AcceptFinancingOffer": (lambda t: t.net.s2, lambda t: c.AcceptFinancingOffer(
-        _offer(t), "rcv_x"), "not_holder"),
+        _offer(t), tag(t.net.s2, "rcv_x")), "not_holder"),
     "WithdrawFinancingRequest": (lambda t: t.net.s2, lambda t: c.WithdrawFinancingRequest(
         _request(t)), "not_holder"),
     "OfferEarlyPayment": (lambda t: t.b, lambda t: c.OfferEarlyPayment(
-        t.net.receivable_id, "0.05", t.net.world.today, "epo_x"), "not_obligor"),
+        t.net.receivable_id, "0.05", t.net.world.today, tag(t.b, "epo_x")),
+        "not_obligor"),
     "AcceptEarlyPayment": (lambda t: t.net.s2, lambda t: c.AcceptEarlyPayment(
         _early_offer(t)), "not_holder"),
     "SettleReceivable": (lambda t: t.b, lambda t: (_past_due(t), c.SettleReceivable(
@@ -180,14 +187,15 @@ OUTSIDERS: dict[str, Attempt] = {
     "CancelReceivable": (lambda t: t.b, lambda t: c.CancelReceivable(t.net.receivable_id),
                          "not_obligor"),
     "RequestMatchOverride": (lambda t: t.b, lambda t: c.RequestMatchOverride(
-        t.net.program_id, "doc_x", SHA, ("match:price_mismatch",), approval_id="apr_x"),
+        t.net.program_id, "doc_x", SHA, ("match:price_mismatch",), approval_id=tag(t.b, "apr_x")),
         "not_program_anchor"),
     "ApproveMatchOverride": (lambda t: t.b, lambda t: c.ApproveMatchOverride(
         _match_override(t)), "wrong_organisation"),
     "ConfirmTradeInvoice": (lambda t: t.b, lambda t: _trade(t, t.net.program_id),
                             "not_obligor"),
     "GrantPermission": (lambda t: t.b, lambda t: c.GrantPermission(
-        t.net.anchor.user_id, "checker", "apr_x"), "wrong_organisation"),
+        t.net.anchor.user_id, "checker", tag(t.b, "apr_x")),
+        "wrong_organisation"),
     "ApprovePermissionGrant": (lambda t: t.b, lambda t: c.ApprovePermissionGrant(_grant(t)),
                                "wrong_organisation"),
     "DisableCustody": (lambda t: t.b, lambda t: c.DisableCustody(t.net.anchor.org_id),
@@ -208,7 +216,31 @@ OUTSIDERS: dict[str, Attempt] = {
     "ReconcilePayment": (lambda t: t.net.anchor, lambda t: c.ReconcilePayment(
         "PMT-1", "settlement", t.net.receivable_id, t.net.anchor.org_id, t.net.s1.org_id,
         1, "EUR", DUE, DUE, "REF", "end_to_end_id"), "not_operator"),
+    # when trade goes wrong
+    "RecordPayment": (lambda t: t.b, lambda t: (_past_due(t), c.RecordPayment(
+        t.net.receivable_id, 1_00))[1], "not_obligor"),
+    "RequestObligorDefault": (lambda t: t.net.s1, lambda t: c.RequestObligorDefault(
+        t.net.anchor.org_id, "insolvency", "", "apr_op.x", "dfl_op.x"), "not_operator"),
+    "ApproveObligorDefault": (lambda t: t.b, lambda t: c.ApproveObligorDefault(
+        _default_request(t)), "wrong_organisation"),
+    "RecordRecovery": (lambda t: t.net.s1, lambda t: c.RecordRecovery(
+        _claim(t), 1_00, "EUR", "the administrator"), "not_operator"),
+    "CloseDefaultClaim": (lambda t: t.net.s1, lambda t: c.CloseDefaultClaim(_claim(t)),
+                          "not_operator"),
 }
+
+
+def _default_request(t: Two) -> str:
+    """A second operator user asks for the anchor's default; the first may approve it."""
+    maker = t.net.world.second_user(OPERATOR)
+    t.net.world.run(maker, c.RequestObligorDefault(t.net.anchor.org_id, "insolvency",
+                                                   "filed", "apr_op.d", "dfl_op.d"))
+    return "apr_op.d"
+
+
+def _claim(t: Two) -> str:
+    t.net.world.run(OPERATOR, c.ApproveObligorDefault(_default_request(t)))
+    return "dfl_op.d"
 
 
 def test_every_command_has_an_outsider_case() -> None:
@@ -241,24 +273,26 @@ def test_the_operator_may_mark_any_piece_overdue_and_defaulted(name: str, two: T
 def test_the_operator_adds_users_to_any_organisation_an_admin_only_to_its_own(
         two: Two) -> None:
     w, anchor = two.net.world, two.net.anchor
-    w.run(OPERATOR, c.AddUser(anchor.org_id, "by operator", ("viewer",), "usr_byop"))
-    w.run(anchor, c.AddUser(anchor.org_id, "by admin", ("viewer",), "usr_byadmin"))
-    assert {w.state.users[u].org_id for u in ("usr_byop", "usr_byadmin")} == {anchor.org_id}
+    w.run(OPERATOR, c.AddUser(anchor.org_id, "by operator", ("viewer",), tag(anchor, "usr_byop")))
+    w.run(anchor, c.AddUser(anchor.org_id, "by admin", ("viewer",), tag(anchor, "usr_byadmin")))
+    assert {w.state.users[u].org_id for u in (tag(anchor, "usr_byop"),
+                                                  tag(anchor, "usr_byadmin"))} == {anchor.org_id}
 
 
 def test_a_user_acts_only_with_its_own_permission_and_for_its_own_organisation(
         two: Two) -> None:
     w, n = two.net.world, two.net
-    w.run(n.s1, c.AddUser(n.s1.org_id, "looker", ("viewer",), "usr_looker"))
-    viewer = Actor(n.s1.org_id, "usr_looker")
+    w.run(n.s1, c.AddUser(n.s1.org_id, "looker", ("viewer",), tag(n.s1, "usr_looker")))
+    viewer = Actor(n.s1.org_id, tag(n.s1, "usr_looker"))
     with pytest.raises(PermissionDenied) as info:
-        w.run(viewer, c.SplitReceivable(n.receivable_id, (1, 99_999_99), ("rcv_v1", "rcv_v2")))
+        w.run(viewer, c.SplitReceivable(n.receivable_id, (1, 99_999_99), (tag(n.s1, "rcv_v1"),
+                                                                   tag(n.s1, "rcv_v2"))))
     assert info.value.code == "permission_required"
     # A user of S2 cannot act in S1's name, even where S1 could.
     impostor = Actor(n.s1.org_id, n.s2.user_id)
     with pytest.raises(PermissionDenied) as info:
         w.run(impostor, c.SplitReceivable(n.receivable_id, (1, 99_999_99),
-                                          ("rcv_i1", "rcv_i2")))
+                                          (tag(n.s1, "rcv_i1"), tag(n.s1, "rcv_i2"))))
     assert info.value.code == "unknown_user"
 
 

@@ -9,6 +9,7 @@ from openscf.domain import commands as c
 from openscf.domain import events as ev
 from openscf.domain.replay import replay
 
+from ..tagging import tag
 from .conftest import Network
 
 DUE = date(2026, 5, 29)
@@ -36,7 +37,7 @@ def test_a_move_by_someone_other_than_the_holder_is_caught(net: Network) -> None
 
 def test_a_piece_consumed_twice_is_caught(net: Network) -> None:
     net.world.run(net.s1, c.TransferReceivable(net.receivable_id, net.s2.org_id,
-                                               new_receivable_id="rcv_1"))
+                                               new_receivable_id=tag(net.s1, "rcv_1")))
     forged = _forge(net, ev.ReceivableTransferred(
         net.receivable_id, "rcv_2", net.s1.org_id, net.s3.org_id, net.anchor.org_id,
         100_000_00, "transfer"), net.s1.org_id)

@@ -3,8 +3,9 @@
 The reference model knows only holders and faces: a piece moves whole or in parts, and
 the sum of a root's outstanding and paid pieces is its face. With recourse and dilution it
 also knows the recourse obligations (a defaulted piece the funder put back: the seller owes
-its face), the credits the anchor holds against each supplier (netted oldest first against
-the supplier's next confirmation, never down to nothing) and the open disputes (an invoice
+what it still lacked), the credits the anchor holds against each supplier (netted oldest
+first against the supplier's next confirmation, never down to nothing) and the open
+disputes (an invoice
 disputed is not confirmed). The domain must agree with
 it on every accepted command and refuse (with an error, changing nothing) what the model
 says is impossible.
@@ -24,7 +25,7 @@ from openscf.domain.errors import OpenSCFError
 from openscf.domain.model import OUTSTANDING
 from openscf.domain.replay import recount_exposures, replay
 
-from .conftest import build_network
+from .conftest import OPERATOR, build_network
 
 
 class ReceivablesMachine(RuleBasedStateMachine):
@@ -42,6 +43,11 @@ class ReceivablesMachine(RuleBasedStateMachine):
         # supplier -> [[credit id, open amount], ...] in netting order
         self.credits: dict[str, list[list[object]]] = {}
         self.disputed: dict[str, str] = {}  # open dispute id -> invoice number
+        # Money in, per piece: what the obligor paid, what recoveries brought.
+        self.paid: dict[str, int] = {}
+        self.recovered: dict[str, int] = {}
+        self.op_maker = self.world.second_user(OPERATOR)
+        self.claim: str | None = None
 
     def _live(self) -> list[str]:
         return sorted(p for p, (_, _, out) in self.model.items() if out)
@@ -171,15 +177,18 @@ class ReceivablesMachine(RuleBasedStateMachine):
         if self.world.state.receivables[pid].status == "overdue":
             self._attempt(self.net.anchor, c.MarkDefaulted(pid))
         defaulted = self.world.state.receivables[pid].status == "defaulted"
+        lacking = self._owed(pid)
         back, owed = self.world.new("rcv"), self.world.new("rcv")
         ok = self._attempt(self.net.funder, c.PutBackReceivable(pid, back, owed))
-        assert ok == defaulted
+        assert ok == (defaulted and lacking > 0)
         if ok:
             seller = self.world.state.receivables[back].holder_id
-            face = self.model[pid][1]
             self.model[pid][2] = False
-            self.model[back] = [seller, face, True]
-            self.recourse[owed] = [seller, face, False]
+            self.model[back] = [seller, self.model[pid][1], True]
+            # The returned piece keeps what was paid and recovered; the seller owes the rest.
+            self.paid[back] = self.paid.get(pid, 0)
+            self.recovered[back] = self.recovered.get(pid, 0)
+            self.recourse[owed] = [seller, lacking, False]
 
     def _funded(self) -> list[str]:
         return [p for p in self._live() if self.model[p][0] == self.net.funder.org_id]
@@ -235,6 +244,78 @@ class ReceivablesMachine(RuleBasedStateMachine):
         assert ok == ((who, outcome) in (("anchor", "withdrawn"), ("supplier", "agreed")))
         if ok:
             del self.disputed[dsp]
+    # --- when trade goes wrong --------------------------------------------------------
+
+    def _owed(self, pid: str) -> int:
+        face = self.model[pid][1]
+        assert isinstance(face, int)
+        return face - self.paid.get(pid, 0) - self.recovered.get(pid, 0)
+
+    @precondition(lambda self: self._live())
+    @rule(data=st.data(), quarter=st.integers(1, 5), actor=st.sampled_from(["anchor", "s1"]))
+    def pay_part(self, data: st.DataObject, quarter: int, actor: str) -> None:
+        """Pay a quarter, a half, three quarters, all, or more than what is owed."""
+        pid = data.draw(st.sampled_from(self._live()))
+        piece = self.world.state.receivable(pid)
+        assert piece is not None
+        owed = self._owed(pid)
+        amount = max(1, owed * quarter // 4) if quarter <= 4 else owed + 1
+        expected = (actor == "anchor" and self.world.today >= piece.due_on
+                    and piece.claim_id is None and amount <= owed)
+        ok = self._attempt(getattr(self.net, actor), c.RecordPayment(pid, amount))
+        assert ok == expected, (ok, expected)
+        if ok:
+            self.paid[pid] = self.paid.get(pid, 0) + amount
+            if amount == owed:
+                self.model[pid][2] = False
+
+    @precondition(lambda self: self.claim is None and self._live())
+    @rule(reason=st.sampled_from(["insolvency", "past_due"]), same_user=st.booleans())
+    def declare_default(self, reason: str, same_user: bool) -> None:
+        approval, claim = self.world.new("apr"), self.world.new("dfl")
+        if not self._attempt(self.op_maker, c.RequestObligorDefault(
+                self.net.anchor.org_id, reason, "", approval, claim)):
+            assert reason == "past_due"
+            return
+        checker = self.op_maker if same_user else OPERATOR
+        ok = self._attempt(checker, c.ApproveObligorDefault(approval))
+        assert ok == (not same_user)
+        if ok:
+            self.claim = claim
+
+    @precondition(lambda self: self.claim is not None)
+    @rule(quarter=st.integers(1, 5))
+    def recover(self, quarter: int) -> None:
+        assert self.claim is not None
+        claim = self.world.state.default_claim(self.claim)
+        assert claim is not None
+        lacking = sum(self._owed(p) for p in claim.piece_ids)
+        amount = max(1, lacking * quarter // 4) if quarter <= 4 else lacking + 1
+        before = {p: self.world.state.receivables[p].holder_id for p in claim.piece_ids}
+        ok = self._attempt(OPERATOR, c.RecordRecovery(self.claim, amount, "EUR", "insurer"))
+        assert ok == (claim.status == "open" and 0 < amount <= lacking), (ok, amount, lacking)
+        if ok:
+            e = self.world.log[-1].event
+            assert sum(e.shares_minor) == amount  # type: ignore[attr-defined]
+            for pid, holder, share in zip(e.piece_ids, e.holder_ids,  # type: ignore[attr-defined]
+                                          e.shares_minor, strict=True):  # type: ignore[attr-defined]
+                assert holder == before[pid] and 0 <= share <= self._owed(pid)
+                self.recovered[pid] = self.recovered.get(pid, 0) + share
+
+    @precondition(lambda self: self.claim is not None)
+    @rule()
+    def close_claim(self) -> None:
+        assert self.claim is not None
+        claim = self.world.state.default_claim(self.claim)
+        assert claim is not None
+        ok = self._attempt(OPERATOR, c.CloseDefaultClaim(self.claim))
+        assert ok == (claim.status == "open")
+        if ok:
+            e = self.world.log[-1].event
+            for pid, loss in zip(e.piece_ids, e.losses_minor,  # type: ignore[attr-defined]
+                                 strict=True):
+                assert loss == self._owed(pid)
+                self.model[pid][2] = False
 
     @rule(days=st.integers(1, 60))
     def time_passes(self, days: int) -> None:
@@ -261,6 +342,19 @@ class ReceivablesMachine(RuleBasedStateMachine):
             for crd, left in credits:
                 assert state.credits[str(crd)].open_minor == left
         assert {d for d, x in state.disputes.items() if x.status == "open"} == set(self.disputed)
+    def money_is_conserved(self) -> None:
+        """Each piece took what the model says, never more than its face; a settled piece
+        was paid its face; a written-off piece's loss is what it still lacked."""
+        for pid, piece in self.world.state.receivables.items():
+            assert piece.paid_minor == self.paid.get(pid, 0) or (
+                piece.status == "settled" and piece.paid_minor == piece.face_minor)
+            assert piece.recovered_minor == self.recovered.get(pid, 0)
+            assert 0 <= piece.paid_minor + piece.recovered_minor <= piece.face_minor
+            if piece.status == "settled":
+                assert piece.paid_minor == piece.face_minor
+            assert (piece.claim_id is not None) == (
+                self.claim is not None and piece.status in ("defaulted", "written_off")
+                and pid in self.world.state.default_claims[self.claim].piece_ids)
 
     @invariant()
     def every_invariant_holds_on_replay(self) -> None:

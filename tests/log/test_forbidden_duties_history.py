@@ -25,6 +25,7 @@ from openscf.trust.canonical import canonical_bytes
 from openscf.trust.keys import SigningKey, encode_public_key
 
 from ..conftest import Net, build_net
+from ..tagging import tag
 
 NEW_IBAN = "NL91ABNA0417164300"
 NEW_BIC = "ABNANL2AXXX"
@@ -88,19 +89,21 @@ def test_a_checker_an_admin_created_alone_is_rejected_with_all_it_approved(
     admin, key = net.anchor_user, _custodial_key(net, net.anchor)
     due = date(2026, 5, 29)  # a Friday: the maturity is the due date
     amount = 60_000_00
+    puppet, inv, rcv, apr = (tag(net.anchor, name) for name in (
+        "usr_puppet", "inv_big", "rcv_big", "apr_big"))
     add = _forge(net, 1, net.anchor, admin, c.AddUser(
-        net.anchor, "puppet", ("checker",), user_id="usr_puppet"),
-        [ev.UserAdded("usr_puppet", net.anchor, "puppet", ("checker",))], key)
+        net.anchor, "puppet", ("checker",), user_id=puppet),
+        [ev.UserAdded(puppet, net.anchor, "puppet", ("checker",))], key)
     ask = _forge(net, 2, net.anchor, admin, c.ConfirmInvoice(
         net.program_id, net.suppliers[0], "INV-BIG", amount, "EUR", due,
-        invoice_id="inv_big", receivable_id="rcv_big", approval_id="apr_big"),
-        [ev.ConfirmationRequested("apr_big", net.program_id, net.anchor, net.suppliers[0],
-                                  admin, "inv_big", "INV-BIG", "rcv_big", amount, "EUR", due)],
+        invoice_id=inv, receivable_id=rcv, approval_id=apr),
+        [ev.ConfirmationRequested(apr, net.program_id, net.anchor, net.suppliers[0],
+                                  admin, inv, "INV-BIG", rcv, amount, "EUR", due)],
         key)
-    approve = _forge(net, 3, net.anchor, "usr_puppet", c.ApproveConfirmation("apr_big"),
-                     [ev.ReceivableIssued("rcv_big", net.program_id, net.anchor,
-                                          net.suppliers[0], "inv_big", "INV-BIG", amount, "EUR",
-                                          due, due, admin, "apr_big", "usr_puppet")], key)
+    approve = _forge(net, 3, net.anchor, puppet, c.ApproveConfirmation(apr),
+                     [ev.ReceivableIssued(rcv, net.program_id, net.anchor,
+                                          net.suppliers[0], inv, "INV-BIG", amount, "EUR",
+                                          due, due, admin, apr, puppet)], key)
     first, report = _audit_with(net.svc.engine, add + ask + approve)
     by_seq = {f.seq: f for f in report.findings}
     assert report.findings[0].seq == first
@@ -116,9 +119,10 @@ def test_the_operator_seeding_a_third_checker_is_rejected(net: Net) -> None:
     with net.svc.engine.connect() as conn:
         operator_org = conn.execute(select(t.users.c.org_id).where(
             t.users.c.id == net.operator)).scalar_one()
-    command = c.AddUser(net.anchor, "third controller", ("checker",), user_id="usr_third")
+    third = tag(net.anchor, "usr_third")
+    command = c.AddUser(net.anchor, "third controller", ("checker",), user_id=third)
     forged = _forge(net, 1, operator_org, net.operator, command,
-                    [ev.UserAdded("usr_third", net.anchor, "third controller", ("checker",))],
+                    [ev.UserAdded(third, net.anchor, "third controller", ("checker",))],
                     _custodial_key(net, operator_org))
     first, report = _audit_with(net.svc.engine, forged)
     assert (report.findings[0].seq, report.findings[0].code) == (first, "not_derivable")
@@ -140,9 +144,10 @@ def test_an_event_signed_by_a_custodial_key_after_custody_was_switched_off_is_re
     _own_key(net)
     net.clock.advance(minutes=1)
     assert audit(db_source(net.svc.engine)).ok
-    command = c.CreateProgram("Forged", "EUR", 90, 10**9, 10**8, 10**8, program_id="prg_forged")
+    forged_id = tag(net.anchor, "prg_forged")
+    command = c.CreateProgram("Forged", "EUR", 90, 10**9, 10**8, 10**8, program_id=forged_id)
     forged = _forge(net, 1, net.anchor, net.anchor_user, command, [ev.ProgramCreated(
-        "prg_forged", net.anchor, "Forged", "EUR", 90, 10**9, 10**8, 10**8, "ACT/360",
+        forged_id, net.anchor, "Forged", "EUR", 90, 10**9, 10**8, 10**8, "ACT/360",
         "TARGET", 0, 30)], custodial)
     first, report = _audit_with(net.svc.engine, forged)
     codes = {f.code for f in report.findings if f.seq == first}

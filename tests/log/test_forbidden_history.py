@@ -22,6 +22,7 @@ from openscf.store.queries import log_size
 from openscf.store.uow import UnitOfWork
 
 from ..conftest import Net
+from ..tagging import tag
 
 DUE = date(2026, 5, 29)
 
@@ -103,7 +104,8 @@ def test_another_anchor_marking_a_piece_defaulted_fails_the_audit(net: Net) -> N
 
 def test_adding_a_user_to_another_organisation_fails_the_audit(net: Net) -> None:
     b_org, b_user = _other_anchor(net)
-    command = c.AddUser(net.anchor, "planted admin", ("admin", "checker"), "usr_planted")
+    command = c.AddUser(net.anchor, "planted admin", ("admin", "checker"),
+        tag(net.anchor, "usr_planted"))
     seq = _forge(net, b_org, b_user, command, _right_events(net, net.operator, command))
     _assert_audit_names(net, seq, "wrong_organisation")
 
@@ -147,3 +149,17 @@ def test_registering_an_organisation_by_a_non_operator_fails_the_audit(net: Net)
                                      custodial_key=False)
     seq = _forge(net, b_org, b_user, command, _right_events(net, net.operator, command))
     _assert_audit_names(net, seq, "not_operator")
+
+
+def test_a_create_with_an_id_outside_the_actors_namespace_fails_the_audit(net: Net) -> None:
+    """A dishonest operator logs A's confirmation under ids of no namespace (or another
+    organisation's): the auditor's replay refuses it as the network would have."""
+    honest = c.ConfirmInvoice(net.program_id, net.suppliers[0], "NS-1", 1_000_00, "EUR", DUE,
+                              invoice_id=tag(net.anchor, "inv_ns-1"),
+                              receivable_id=tag(net.anchor, "rcv_ns-1"))
+    (issued,) = _right_events(net, net.anchor_user, honest)
+    assert isinstance(issued, ev.ReceivableIssued)
+    command = replace(honest, invoice_id="inv_erp-4711", receivable_id="rcv_erp-4711")
+    seq = _forge(net, net.anchor, net.anchor_user, command,
+                 [replace(issued, invoice_id="inv_erp-4711", receivable_id="rcv_erp-4711")])
+    _assert_audit_names(net, seq, "invalid_id")

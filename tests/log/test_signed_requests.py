@@ -11,6 +11,7 @@ from sqlalchemy import Engine, func, select
 
 from openscf.app.audit import audit, db_source
 from openscf.app.service import request_text
+from openscf.client import complete_ids
 from openscf.domain import commands as c
 from openscf.domain.errors import InvalidRequest, PermissionDenied
 from openscf.domain.events import REQUEST_SIGNING_CONTEXT
@@ -19,6 +20,7 @@ from openscf.store.queries import iter_events
 from openscf.trust.keys import SigningKey, encode_public_key
 
 from ..conftest import Net
+from ..tagging import tag
 
 DUE = date(2026, 5, 29)
 
@@ -46,10 +48,10 @@ def test_a_client_signed_request_is_accepted_and_marked_not_custodial(
     org, user, key_id, key = self_signer
     rid = net.svc.handle(net.anchor_user, c.ConfirmInvoice(
         net.program_id, org, "S-1", 1_000_00, "EUR", DUE)).created["receivable_id"]
-    command = c.SplitReceivable(rid, (400_00, 600_00), ("rcv_c1", "rcv_c2"))
+    command = c.SplitReceivable(rid, (400_00, 600_00), (tag(org, "rcv_c1"), tag(org, "rcv_c2")))
     request = request_text(command, org, user, net.clock.now())
     out = net.svc.handle_signed(request, key_id, _sign(key, request))
-    assert out.created["piece_ids"] == ["rcv_c1", "rcv_c2"]
+    assert out.created["piece_ids"] == [tag(org, "rcv_c1"), tag(org, "rcv_c2")]
     with net.svc.engine.connect() as conn:
         last = list(iter_events(conn))[-1]
     assert last.auth is not None and not last.auth.custodial and last.auth.key_id == key_id
@@ -73,7 +75,8 @@ def test_a_badly_signed_request_changes_nothing(
     org, user, key_id, key = self_signer
     rid = net.svc.handle(net.anchor_user, c.ConfirmInvoice(
         net.program_id, org, "S-3", 1_000_00, "EUR", DUE)).created["receivable_id"]
-    command = c.TransferReceivable(rid, net.suppliers[0], None, "rcv_t1", "rcv_t2", "rcv_t3")
+    command = c.TransferReceivable(rid, net.suppliers[0], None, tag(org, "rcv_t1"),
+        tag(org, "rcv_t2"), tag(org, "rcv_t3"))
     request = request_text(command, org, user, net.clock.now())
     signature, used_key = _sign(key, request), key_id
     if attack == "wrong_key":
@@ -100,13 +103,14 @@ def test_a_revoked_key_signs_nothing_more_but_its_past_signatures_stand(
     org, user, key_id, key = self_signer
     rid = net.svc.handle(net.anchor_user, c.ConfirmInvoice(
         net.program_id, org, "S-4", 1_000_00, "EUR", DUE)).created["receivable_id"]
-    first = c.SplitReceivable(rid, (500_00, 500_00), ("rcv_r1", "rcv_r2"))
+    first = c.SplitReceivable(rid, (500_00, 500_00), (tag(org, "rcv_r1"), tag(org, "rcv_r2")))
     request = request_text(first, org, user, net.clock.now())
     net.svc.handle_signed(request, key_id, _sign(key, request))
     net.clock.advance(minutes=1)
     net.svc.handle(net.operator, c.RevokeKey(key_id, "laptop stolen"))
     net.clock.advance(minutes=1)
-    later = c.TransferReceivable("rcv_r1", net.suppliers[0], None, "rcv_r3", "rcv_r4", "rcv_r5")
+    later = c.TransferReceivable(tag(org, "rcv_r1"), net.suppliers[0], None,
+        tag(org, "rcv_r3"), tag(org, "rcv_r4"), tag(org, "rcv_r5"))
     request = request_text(later, org, user, net.clock.now())
     before = _log_size(net.svc.engine)
     with pytest.raises(PermissionDenied) as info:
@@ -126,7 +130,7 @@ def test_after_rotation_only_the_new_key_signs(
     net.clock.advance(seconds=1)
     rid = net.svc.handle(net.anchor_user, c.ConfirmInvoice(
         net.program_id, org, "S-5", 1_000_00, "EUR", DUE)).created["receivable_id"]
-    command = c.SplitReceivable(rid, (1, 1_000_00 - 1), ("rcv_k1", "rcv_k2"))
+    command = c.SplitReceivable(rid, (1, 1_000_00 - 1), (tag(org, "rcv_k1"), tag(org, "rcv_k2")))
     request = request_text(command, org, user, net.clock.now())
     with pytest.raises(PermissionDenied):
         net.svc.handle_signed(request, old_id, _sign(old, request))
@@ -137,7 +141,7 @@ def test_after_rotation_only_the_new_key_signs(
 def test_a_stale_signed_request_is_refused(
         net: Net, self_signer: tuple[str, str, str, SigningKey]) -> None:
     org, user, key_id, key = self_signer
-    command = c.RequestFinancing("rcv_any", "fin_stale")
+    command = c.RequestFinancing("rcv_any", tag(org, "fin_stale"))
     request = request_text(command, org, user, net.clock.now() - timedelta(hours=1))
     with pytest.raises(InvalidRequest) as info:
         net.svc.handle_signed(request, key_id, _sign(key, request))
@@ -153,3 +157,23 @@ def test_a_signed_request_must_name_every_id_it_creates(
     with pytest.raises(InvalidRequest) as info:
         net.svc.handle_signed(request, key_id, _sign(key, request))
     assert info.value.code == "missing_id"
+
+
+def test_a_client_signed_id_must_be_tagged_even_when_ulid_shaped(
+        net: Net, self_signer: tuple[str, str, str, SigningKey]) -> None:
+    """Only the network mints untagged ids: a client that picks a ULID-shaped body itself
+    is refused before anything is looked up, and the client library tags what it mints."""
+    org, user, key_id, key = self_signer
+    rid = net.svc.handle(net.anchor_user, c.ConfirmInvoice(
+        net.program_id, org, "S-6", 1_000_00, "EUR", DUE)).created["receivable_id"]
+    ulid_shaped = net.svc.ids.new("rcv")
+    command = c.SplitReceivable(rid, (1, 1_000_00 - 1), (ulid_shaped, tag(org, "rcv_u2")))
+    request = request_text(command, org, user, net.clock.now())
+    before = _log_size(net.svc.engine)
+    with pytest.raises(InvalidRequest) as info:
+        net.svc.handle_signed(request, key_id, _sign(key, request))
+    assert (info.value.code, info.value.param) == ("invalid_id", "piece_ids")
+    assert _log_size(net.svc.engine) == before
+    completed = complete_ids(c.SplitReceivable(rid, (1, 1_000_00 - 1)), org)
+    assert isinstance(completed, c.SplitReceivable) and completed.piece_ids
+    assert all(p.startswith(f"rcv_{org[4:]}.") for p in completed.piece_ids)

@@ -18,7 +18,7 @@ from openscf.api import create_app
 from openscf.cli import app
 from openscf.cli import serve as serve_module
 from openscf.cli.serve import DemoLogin, print_logins, seed_demo_logins
-from openscf.sim.economy import APPROVAL_THRESHOLD_MINOR
+from openscf.sim.confirmation import APPROVAL_THRESHOLD_MINOR
 from openscf.store import make_engine, sqlite_url
 
 runner = CliRunner()

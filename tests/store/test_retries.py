@@ -22,6 +22,7 @@ from openscf.store.queries import iter_events
 from openscf.trust.keys import SigningKey
 
 from ..conftest import START, Net
+from ..tagging import tag
 
 
 def _worker(url: str, jobs: list[tuple[str, Any, str | None]], barrier: Any,
@@ -67,11 +68,12 @@ def test_identical_retries_with_client_ids_racing_all_get_the_original_answer(
     for round_ in range(5):
         rid = net.confirm(number=f"R-{round_}")
         command = c.TransferReceivable(rid, net.suppliers[1],
-                                       new_receivable_id=f"rcv_retry{round_}")
+                                       new_receivable_id=tag(net.suppliers[0],
+                                                             f"rcv_retry{round_}"))
         outcomes = _race(engine, [[(net.supplier_users[0], command, None)]] * 4)
         assert [kind for kind, _, _ in outcomes] == ["ok"] * 4, outcomes
         assert len({str(created) for _, created, _ in outcomes}) == 1, outcomes
-        assert outcomes[0][1]["new_receivable_id"] == f"rcv_retry{round_}"
+        assert outcomes[0][1]["new_receivable_id"] == tag(net.suppliers[0], f"rcv_retry{round_}")
         assert len({str(seqs) for _, _, seqs in outcomes}) == 1, "one original, replayed"
 
 
@@ -99,7 +101,8 @@ def test_identical_signed_requests_racing_all_get_the_original_answer(
             net.program_id, org, f"S-{round_}", 10_000_00, "EUR",
             START.date().replace(month=5))).created["receivable_id"]
         command = c.SplitReceivable(rid, (6_000_00, 4_000_00),
-                                    piece_ids=(f"rcv_sa{round_}", f"rcv_sb{round_}"))
+                                    piece_ids=(tag(org, f"rcv_sa{round_}"),
+                                               tag(org, f"rcv_sb{round_}")))
         request = request_text(command, org, user, START)
         signature = base64.b64encode(
             key.sign(REQUEST_SIGNING_CONTEXT + request.encode())).decode()

@@ -24,8 +24,8 @@ from openscf.documents.ubl_build import (
     build_invoice,
     build_order,
 )
-from openscf.domain import commands as c
 from openscf.domain.validation import make_iban
+from openscf.sim.network_builder import BIC, Firm, NetworkBuilder
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -66,31 +66,26 @@ def build_trade_net(engine: Engine, *, threshold: int = 10**12,
                     data_dir: Path | None = None, start: datetime = START) -> TradeNet:
     clock = FixedClock(start)
     svc = NetworkService(engine, clock, seed=11)
-    _, op = svc.bootstrap_operator()
+    builder = NetworkBuilder(svc)
     parties: dict[str, TradeParty] = {}
 
-    def org(name: str, roles: tuple[str, ...], n: int) -> tuple[str, str]:
+    def firm(name: str, role: str, n: int) -> Firm:
         iban, lei = german_iban(1000 + n), f"5299000TRADE{n:06d}XX"
-        o = svc.handle(op, c.RegisterOrganisation(name, roles, "DE", lei=lei, iban=iban,
-                                                  bic="COBADEFFXXX")).created["org_id"]
-        u = svc.handle(op, c.AddUser(o, name, ("admin", "maker"))).created["user_id"]
-        parties[o] = TradeParty(name, "DE", lei=lei, vat_id=f"DE{100000000 + n}", iban=iban,
-                                bic="COBADEFFXXX")
-        return o, u
+        made = builder.firm(name, (role,), lei=lei, iban=iban)
+        parties[made.org_id] = TradeParty(name, "DE", lei=lei, vat_id=f"DE{100000000 + n}",
+                                          iban=iban, bic=BIC)
+        return made
 
-    anchor, au = org("Anchor Industries AG", ("anchor",), 1)
-    checker = svc.handle(op, c.AddUser(anchor, "controller", ("checker",))).created["user_id"]
-    admin = au
-    funder, fu = org("Hansa Bank AG", ("funder",), 2)
-    sups = [org(f"Supplier {i} GmbH", ("supplier",), 10 + i) for i in range(3)]
-    prg = svc.handle(au, c.CreateProgram("Trade", "EUR", 180, 10**10, 10**9, 10**9,
-                                         approval_threshold_minor=threshold)
-                     ).created["program_id"]
-    svc.handle(au, c.AddFunder(prg, funder))
-    for s, _ in sups:
-        svc.handle(au, c.OnboardSupplier(prg, s))
-    return TradeNet(svc, TradeDesk(svc, data_dir=data_dir), clock, op, anchor, au, checker,
-                    admin, funder, fu, [s for s, _ in sups], [u for _, u in sups], prg, parties)
+    anchor = firm("Anchor Industries AG", "anchor", 1)
+    checker = builder.user(anchor.org_id, "controller", ("checker",))
+    funder = firm("Hansa Bank AG", "funder", 2)
+    sups = [firm(f"Supplier {i} GmbH", "supplier", 10 + i) for i in range(3)]
+    prg = builder.program(anchor, "Trade", funders=[funder], suppliers=sups,
+                          approval_threshold_minor=threshold)
+    return TradeNet(svc, TradeDesk(svc, data_dir=data_dir), clock, builder.operator_user,
+                    anchor.org_id, anchor.user_id, checker, anchor.user_id, funder.org_id,
+                    funder.user_id, [s.org_id for s in sups], [s.user_id for s in sups], prg,
+                    parties)
 
 
 @pytest.fixture

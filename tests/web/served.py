@@ -27,6 +27,7 @@ from openscf.app.witness import run_witness
 from openscf.domain import commands as c
 from openscf.domain.events import parse_instant
 from openscf.sim.demo import run_demo
+from openscf.sim.network_builder import Firm, NetworkBuilder
 from openscf.store import make_engine, migrate, sqlite_url
 from openscf.store import tables as t
 
@@ -148,12 +149,10 @@ def start_site(directory: Path, *, secure_cookies: bool = True) -> Site:
     clock = FixedClock(start)
     program_id, picked = _pick(engine)
     service = NetworkService(engine, clock)
-    operator = picked["operator"][0]
-    auditor_org = service.handle(operator, c.RegisterOrganisation(
-        name="Web Test Audit GmbH", roles=("auditor",), country="DE")).created["org_id"]
-    auditor_user = service.handle(operator, c.AddUser(
-        auditor_org, "auditor", ("viewer",))).created["user_id"]
-    picked["auditor"] = (auditor_user, auditor_org)
+    builder = NetworkBuilder(service, picked["operator"][0])
+    auditor = builder.firm("Web Test Audit GmbH", ("auditor",), user_name="auditor",
+                           permissions=("viewer",), iban=None, bic=None)
+    picked["auditor"] = (auditor.user_id, auditor.org_id)
     auth = Authenticator(engine, clock)
     actors = {}
     with engine.connect() as conn:
@@ -162,8 +161,8 @@ def start_site(directory: Path, *, secure_cookies: bool = True) -> Site:
         password = f"web-test-{login}"
         auth.set_password(user_id, login, password)
         actors[login] = Actor(login, password, user_id, org_id, names[org_id])
-    seeded = _seed(service, clock, program_id, actors)
-    extra = _seed_roles(service, clock, program_id, actors)
+    seeded = _seed(builder, clock, program_id, actors)
+    extra = _seed_roles(builder, clock, program_id, actors)
     # A funder witnesses the log: it checks and cosigns the latest checkpoint.
     run_witness(engine, directory / "witness.json", WITNESS, actors["funder"].org_id,
                 clock.now())
@@ -186,18 +185,17 @@ def start_site(directory: Path, *, secure_cookies: bool = True) -> Site:
                 thread, service, extra)
 
 
-def _seed(service: NetworkService, clock: FixedClock, program_id: str,
+def _seed(builder: NetworkBuilder, clock: FixedClock, program_id: str,
           actors: dict[str, Actor]) -> list[str]:
     """Live pieces that outlast any test's move of the clock (due in 100-150 days), so
     every role's page has something to chart whatever runs first: three confirmations
     for supplier-other, the last of them sold to the funder."""
     today = clock.now().date()
+    service = builder.service
     anchor, other, funder = actors["anchor"], actors["supplier-other"], actors["funder"]
     # A supplier whose name is markup: every page must show it as text.
-    hostile = service.handle(actors["operator"].user_id, c.RegisterOrganisation(
-        HOSTILE_NAME, ("supplier",), "DE", iban="DE89370400440532013000",
-        bic="COBADEFFXXX")).created["org_id"]
-    service.handle(anchor.user_id, c.OnboardSupplier(program_id, hostile))
+    hostile = builder.organisation(HOSTILE_NAME, ("supplier",))
+    builder.onboard(Firm(anchor.org_id, anchor.user_id), program_id, hostile)
     pieces = []
     for number, amount, days in (("SEED-1", 80_000_00, 100), ("SEED-2", 45_000_00, 130),
                                  ("SEED-3", 30_000_00, 150)):
@@ -212,22 +210,20 @@ def _seed(service: NetworkService, clock: FixedClock, program_id: str,
     return pieces
 
 
-def _seed_roles(service: NetworkService, clock: FixedClock, program_id: str,
+def _seed_roles(builder: NetworkBuilder, clock: FixedClock, program_id: str,
                 actors: dict[str, Actor]) -> dict[str, str]:
     """What the role tests need whatever the demo holds: three sales by three sellers of
     pieces owed by the anchor (so an indicative price exists; at 4, 5 and 6 %), a supplier
     with a long name onboarded in the program, and a supplier onboarded nowhere."""
+    service = builder.service
     today = clock.now().date()
     anchor, funder2 = actors["anchor"], actors["funder2"]
-    operator = actors["operator"].user_id
 
     def supplier(name: str, iban: str, onboard: bool) -> tuple[str, str]:
-        org = service.handle(operator, c.RegisterOrganisation(
-            name, ("supplier",), "DE", iban=iban, bic="COBADEFFXXX")).created["org_id"]
-        user = service.handle(operator, c.AddUser(org, "maker", ("maker",))).created["user_id"]
+        firm = builder.supplier(name, user_name="maker", permissions=("maker",), iban=iban)
         if onboard:
-            service.handle(anchor.user_id, c.OnboardSupplier(program_id, org))
-        return str(org), str(user)
+            builder.onboard(Firm(anchor.org_id, anchor.user_id), program_id, firm)
+        return firm.org_id, firm.user_id
 
     long_org, long_user = supplier(LONG_NAME, "DE02100100100006820101", True)
     outsider, _ = supplier(OUTSIDER_NAME, "DE02500105170137075030", False)

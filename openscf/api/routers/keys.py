@@ -14,16 +14,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
 from pydantic import Field
-from sqlalchemy import select
 
 from openscf.api import schemas as s
 from openscf.api.middleware import DuplicateKey, loads_strict
 from openscf.api.params import ERRORS, READ_ERRORS
 from openscf.api.security import Caller, Mutate, services
 from openscf.domain import commands as c
-from openscf.domain.errors import InvalidRequest, NotFound, PermissionDenied
+from openscf.domain.errors import InvalidRequest, PermissionDenied
 from openscf.domain.events import format_instant
-from openscf.store import tables as t
 
 router = APIRouter()
 Body = dict[str, Any]
@@ -47,10 +45,11 @@ class SignedRequestIn(s.Strict):
     signature: Annotated[str, Field(min_length=1, max_length=200)]
 
 
-def _key(row: Any) -> Body:
-    return {"object": "key", "id": row.id, "org_id": row.org_id, "public_key": row.public_key,
-            "custodial": bool(row.custodial), "valid_from": row.valid_from,
-            "rotated_at": row.rotated_at, "revoked_at": row.revoked_at}
+def _key(row: dict[str, Any]) -> Body:
+    return {"object": "key", "id": row["id"], "org_id": row["org_id"],
+            "public_key": row["public_key"], "custodial": bool(row["custodial"]),
+            "valid_from": row["valid_from"], "rotated_at": row["rotated_at"],
+            "revoked_at": row["revoked_at"]}
 
 
 @router.get("/keys", responses=READ_ERRORS, tags=["keys"])
@@ -58,10 +57,7 @@ def list_keys(request: Request, caller: Caller,
               org_id: Annotated[str, Query(pattern=s.id_pattern("org"), max_length=80)]
               ) -> Body:
     """An organisation's public signing keys with the windows they were in force."""
-    engine = services(request).service.engine
-    with engine.connect() as conn:
-        rows = conn.execute(select(t.org_keys).where(t.org_keys.c.org_id == org_id)
-                            .order_by(t.org_keys.c.valid_from, t.org_keys.c.id)).all()
+    rows = services(request).reads.keys(caller, org_id)
     return {"object": "list", "data": [_key(r) for r in rows], "has_more": False}
 
 
@@ -81,11 +77,7 @@ def revoke_key(key_id: Annotated[str, Path(pattern=KEY_PATTERN, max_length=80)],
 
 
 def _fetch(m: Any, key_id: str) -> Body:
-    with m.svc.service.engine.connect() as conn:
-        row = conn.execute(select(t.org_keys).where(t.org_keys.c.id == key_id)).first()
-    if row is None:
-        raise NotFound("unknown_key", f"no key {key_id!r}", "key_id")
-    return _key(row)
+    return _key(m.svc.reads.key(m.principal, key_id))
 
 
 @router.post("/signed_requests", status_code=201, responses=ERRORS, tags=["keys"])

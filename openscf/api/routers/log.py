@@ -13,14 +13,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, Field, StrictInt, StrictStr
-from sqlalchemy import func, select
 
 from openscf.api import schemas as s
 from openscf.api.params import ERRORS, READ_ERRORS
 from openscf.api.security import Caller, Mutate, services
 from openscf.app import trustlog
-from openscf.domain.errors import InvalidRequest, NotFound, PermissionDenied
-from openscf.store import tables as t
+from openscf.domain.errors import InvalidRequest, PermissionDenied
 from openscf.trust.cosignature import parse_cosignature
 from openscf.trust.errors import TrustError
 from openscf.trust.note import parse_note
@@ -104,13 +102,17 @@ class SubmitCosignature(s.Strict):
                                                  "'— <witness> <base64>'")]
 
 
+def _log(request: Request) -> trustlog.LogReader:
+    return trustlog.LogReader(services(request).reads.engine)
+
+
 def _cosignature(row: dict[str, Any]) -> Body:
     return {"object": "cosignature", "id": f"{row['witness']}@{row['size']}",
             "size": row["size"], "witness": row["witness"], "key_id": row["key_id"],
             "timestamp": row["timestamp"], "line": row["line"]}
 
 
-def _checkpoint(head: trustlog.SignedHead, cosigs: list[dict[str, Any]]) -> Body:
+def _checkpoint(head: trustlog.SignedHead, cosigs: list[dict[str, object]]) -> Body:
     return {"object": "checkpoint", "id": f"size:{head.size}", "size": head.size,
             "root": _b64(head.root), "note": head.note, "signed_at": head.signed_at,
             "cosignatures": [_cosignature(c) for c in cosigs if c["size"] == head.size]}
@@ -119,12 +121,7 @@ def _checkpoint(head: trustlog.SignedHead, cosigs: list[dict[str, Any]]) -> Body
 @router.get("/log", response_model=LogOut, responses=READ_ERRORS, tags=["log"])
 def get_log(request: Request, caller: Caller) -> Body:
     """The log's identity: its origin and the operator's checkpoint verifier key."""
-    with services(request).reads.engine.connect() as conn:
-        identity = trustlog.log_identity(conn)
-        try:
-            size = trustlog.latest_checkpoint(conn).size
-        except NotFound:
-            size = 0
+    identity, size = _log(request).identity()
     return {"object": "log", "id": identity.origin, "origin": identity.origin,
             "vkey": identity.vkey, "size": size}
 
@@ -133,18 +130,14 @@ def get_log(request: Request, caller: Caller) -> Body:
             tags=["log"])
 def get_latest_checkpoint(request: Request, caller: Caller) -> Body:
     """The latest signed checkpoint, with the witnesses' cosignatures on it."""
-    with services(request).reads.engine.connect() as conn:
-        head = trustlog.latest_checkpoint(conn)
-        return _checkpoint(head, trustlog.cosignatures(conn))
+    return _checkpoint(*_log(request).latest())
 
 
 @router.get("/log/checkpoints/{size}", response_model=CheckpointOut, responses=READ_ERRORS,
             tags=["log"])
 def get_checkpoint(request: Request, caller: Caller,
                    size: Annotated[int, Path(ge=1, le=MAX_SIZE)]) -> Body:
-    with services(request).reads.engine.connect() as conn:
-        head = trustlog.checkpoint_at(conn, size)
-        return _checkpoint(head, trustlog.cosignatures(conn))
+    return _checkpoint(*_log(request).at(size))
 
 
 @router.get("/log/proofs/inclusion", response_model=InclusionProofOut,
@@ -156,22 +149,10 @@ def get_inclusion_proof(
         "default: the latest signed checkpoint"))] = None,
 ) -> Body:
     """Proof that an event the caller may see is in the tree of `tree_size` leaves."""
-    reads = services(request).reads
-    seq = reads.event_seq(caller, event_id)
-    with reads.engine.connect() as conn:
-        size = tree_size or trustlog.latest_checkpoint(conn).size
-        if seq > size:
-            raise InvalidRequest("event_not_yet_covered",
-                                 f"event {seq} is not in a tree of {size} leaves; ask for a "
-                                 "later checkpoint", "tree_size")
-        body, leaf = conn.execute(select(t.events.c.body, t.events.c.leaf_hash).where(
-            t.events.c.seq == seq)).one()
-        logged = conn.execute(select(func.count()).select_from(t.events)).scalar_one()
-        if size > logged:
-            raise InvalidRequest("tree_too_large", f"the log has {logged} leaves", "tree_size")
-        proof = trustlog.inclusion_proof(conn, seq, size)
+    seq = services(request).reads.event_seq(caller, event_id)
+    size, body, leaf, proof = _log(request).inclusion(seq, tree_size)
     return {"object": "inclusion_proof", "id": event_id, "seq": seq, "leaf_index": seq - 1,
-            "tree_size": size, "leaf_hash": _b64(bytes(leaf)), "body": _b64(bytes(body)),
+            "tree_size": size, "leaf_hash": _b64(leaf), "body": _b64(body),
             "hashes": [_b64(h) for h in proof]}
 
 
@@ -180,11 +161,7 @@ def get_inclusion_proof(
 def get_consistency_proof(request: Request, caller: Caller, first: Size,
                           second: Size) -> Body:
     """Proof that the tree of `second` leaves extends the tree of `first` leaves."""
-    with services(request).reads.engine.connect() as conn:
-        logged = conn.execute(select(func.count()).select_from(t.events)).scalar_one()
-        if second > logged:
-            raise InvalidRequest("tree_too_large", f"the log has {logged} leaves", "second")
-        proof = trustlog.consistency_proof(conn, first, second)
+    proof = _log(request).consistency(first, second)
     return {"object": "consistency_proof", "id": f"{first}-{second}", "first": first,
             "second": second, "hashes": [_b64(h) for h in proof]}
 
@@ -193,8 +170,7 @@ def get_consistency_proof(request: Request, caller: Caller, first: Size,
             responses=READ_ERRORS, tags=["log"])
 def list_cosignatures(request: Request, caller: Caller,
                       size: Annotated[int | None, Query(ge=1, le=MAX_SIZE)] = None) -> Body:
-    with services(request).reads.engine.connect() as conn:
-        rows = trustlog.cosignatures(conn)
+    rows = _log(request).cosignatures()
     return {"object": "list", "has_more": False,
             "data": [_cosignature(r) for r in rows if size is None or r["size"] == size]}
 
@@ -224,17 +200,16 @@ def submit_cosignature(body: SubmitCosignature, m: Mutate) -> Body:
         raise PermissionDenied("permission_required", "submitting a cosignature needs the "
                                "'maker' or 'admin' permission")
     engine = m.svc.service.engine
-    with engine.connect() as conn:
-        head = trustlog.checkpoint_at(conn, body.size)
-        text = head.note.split("\n\n", 1)[0] + "\n"
-        try:
-            _, signatures = parse_note((text + "\n" + body.line.rstrip("\n") + "\n").encode())
-            cosignature = parse_cosignature(signatures[0])
-        except (TrustError, IndexError) as exc:
-            raise InvalidRequest("invalid_cosignature", f"not a cosignature line: {exc}",
-                                 "line") from None
-        owner = conn.execute(select(t.witnesses.c.org_id).where(
-            t.witnesses.c.name == cosignature.name)).scalar()
+    log = trustlog.LogReader(engine)
+    head, _ = log.at(body.size)
+    text = head.note.split("\n\n", 1)[0] + "\n"
+    try:
+        _, signatures = parse_note((text + "\n" + body.line.rstrip("\n") + "\n").encode())
+        cosignature = parse_cosignature(signatures[0])
+    except (TrustError, IndexError) as exc:
+        raise InvalidRequest("invalid_cosignature", f"not a cosignature line: {exc}",
+                             "line") from None
+    owner = log.witness_owner(cosignature.name)
     if owner is None or owner != m.principal.org_id:
         raise PermissionDenied("unknown_witness", f"{cosignature.name!r} is not a witness of "
                                "the caller's organisation", "line")

@@ -167,7 +167,8 @@ def get_approval(request: Request, caller: Caller, approval_id: ApprovalPath) ->
              responses=ERRORS, tags=["approvals"])
 def approve(approval_id: ApprovalPath, m: Mutate, body: s.NoBody | None = None) -> Body:
     """A checker approves what a different user (the maker) of the same organisation
-    proposed: a large confirmation, a bank-account change, or a 'checker' grant. The
+    proposed: a large confirmation, a bank-account change, a 'checker' grant, or (for the
+    operator) an obligor's default. The
     checker must not have been created or made a checker by the maker, and must have
     held the permission when the request was made."""
     reads = m.svc.reads
@@ -175,6 +176,8 @@ def approve(approval_id: ApprovalPath, m: Mutate, body: s.NoBody | None = None) 
     command: Any = (c.ApproveConfirmation(approval_id) if pending.kind == "confirmation"
                     else c.ApprovePermissionGrant(approval_id)
                     if pending.kind == "permission_grant"
+                    else c.ApproveObligorDefault(approval_id)
+                    if pending.kind == "obligor_default"
                     else c.ApproveBankAccountChange(approval_id))
     m.run(command)
     return out.approval(reads.approval(m.principal, approval_id))

@@ -27,7 +27,7 @@ router = APIRouter()
 
 Body = dict[str, Any]
 PieceStatus = Literal["live", "split", "transferred", "settled", "paid_early", "cancelled",
-                      "overdue", "defaulted", "put_back", "recourse_due"]
+                      "overdue", "defaulted", "written_off", "put_back", "recourse_due"]
 OrgFilter = Annotated[str | None, Query(pattern=s.id_pattern("org"), max_length=80)]
 ProgramFilter = Annotated[str | None, Query(pattern=s.id_pattern("prg"), max_length=80)]
 ReceivableFilter = Annotated[str | None, Query(pattern=s.id_pattern("rcv"), max_length=80)]
@@ -103,14 +103,12 @@ def transfer_receivable(receivable_id: ReceivablePath, body: s.Transfer, m: Muta
     outcome = _on_piece(m, c.TransferReceivable(
         receivable_id, body.to_org_id, body.amount_minor, body.new_receivable_id,
         body.part_id, body.remainder_id), receivable_id)
-    source = m.svc.reads.receivable(m.principal, receivable_id)
-    partial = any(e["type"] == "ReceivableSplit" for e in outcome.events)
+    retired = outcome.retired
+    assert retired is not None, "a transfer's outcome carries the piece it retired"
     return {"object": "transfer", "id": outcome.created["new_receivable_id"],
             "receivable_id": receivable_id, "to_org_id": body.to_org_id,
-            "amount_minor": body.amount_minor if partial and body.amount_minor
-            else source.face_minor,
-            "currency": source.currency,
-            "remainder_id": outcome.created["remainder_id"] if partial else None}
+            "amount_minor": retired["amount_minor"], "currency": retired["currency"],
+            "remainder_id": outcome.created["remainder_id"] if retired["partial"] else None}
 
 
 def _piece_action(m: Mutation, command: Any, receivable_id: str) -> Body:

@@ -49,10 +49,11 @@ def _visible(read: Any) -> bool:
              responses=ERRORS, tags=["recourse"])
 def put_back(receivable_id: ReceivablePath, m: Mutate, body: s.PutBack | None = None) -> Body:
     """The funder holding a defaulted piece, in a program with recourse, puts it back to the
-    seller: the seller holds the claim on the anchor again and owes the funder its face by
-    the program's recourse days (`recourse_obligation`, status `recourse_due`; the seller
-    pays it with `POST /v1/receivables/{id}/settle`). Without recourse: `409
-    without_recourse`."""
+    seller: the seller holds the claim on the anchor again (in the obligor's default claim,
+    if any) and owes the funder what it still lacked on the piece (its face less what was
+    paid and recovered) by the program's recourse days (`recourse_obligation`, status
+    `recourse_due`; the seller pays it with `POST /v1/receivables/{id}/settle`). Without
+    recourse: `409 without_recourse`."""
     body = body or s.PutBack(returned_receivable_id=None, recourse_id=None)
     reads = m.svc.reads
     outcome = m.run(c.PutBackReceivable(receivable_id, body.returned_receivable_id,

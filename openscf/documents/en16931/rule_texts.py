@@ -1,6 +1,11 @@
 # ruff: noqa: E501, RUF001
 """Official EN 16931 rule identifiers, flags and message texts (CEN/TC 434 validation
 artefacts; texts reproduced as data). `WARNING_RULES` lists the rules flagged "warning".
+
+The table is long because the standard is: one entry per official rule. It is data only;
+the checks that enforce the rules are in `checks`.
+
+May import: nothing (the standard library's `__future__` only).
 """
 
 from __future__ import annotations

@@ -1,0 +1,108 @@
+"""Settlement: at maturity the anchor pays every live piece, or pays late, or not at all.
+
+On a piece's maturity its anchor settles it with the holder, or (by its lateness and
+stress) pays some days later: the operator marks the piece overdue the next day and
+defaulted `DEFAULT_AFTER_DAYS` after maturity if still unpaid; a late settlement still
+comes. A defaulted anchor pays nothing. At the end of the run, pieces still outstanding
+are counted as cash at maturity for their holder, or as losses if their anchor defaulted.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from openscf.domain import commands as c
+from openscf.sim.ledger import DEFAULTED, LIVE, OVERDUE, SETTLED, Loss
+
+if TYPE_CHECKING:
+    from openscf.sim.economy import Economy
+
+__all__ = ["DEFAULT_AFTER_DAYS", "close_books", "settle_maturities"]
+
+DEFAULT_AFTER_DAYS = 30
+
+
+def settle_maturities(e: Economy, day: int) -> None:
+    """Today's maturities and late settlements, then overdue and default marks."""
+    book = e.book
+    rng = e.rng_behaviour
+    settle: list[int] = []
+    for p in e.due_pieces.pop(day, []):
+        if book.piece_status[p] != LIVE:
+            continue
+        anchor = book.piece_anchor[p]
+        if not e.alive[anchor]:
+            e.agenda["mark_overdue"][day + 1].append(p)
+            continue
+        late_share = (e.firms[anchor].late_share * e.config.anchor_lateness
+                      + 0.3 * e.health.stress_of(anchor))
+        if rng.random() < late_share:
+            u = rng.random()
+            lateness_days = int(rng.integers(1, 6)) if u < 0.7 else (
+                int(rng.integers(6, 26)) if u < 0.92 else int(rng.integers(31, 91)))
+            e.agenda["settle_late"][e.weekday(day + lateness_days)].append(p)
+            e.agenda["mark_overdue"][day + 1].append(p)
+            continue
+        settle.append(p)
+    settle.extend(e.agenda["settle_late"].pop(day, []))
+    _settle(e, day, settle)
+    _mark(e, day)
+
+
+def _settle(e: Economy, day: int, pieces: list[int]) -> None:
+    book = e.book
+    items: list[tuple[str, c.Command]] = []
+    meta: list[int] = []
+    for p in pieces:
+        if book.piece_status[p] not in (LIVE, OVERDUE, DEFAULTED):
+            continue
+        anchor = book.piece_anchor[p]
+        if not e.alive[anchor]:
+            continue
+        items.append((e.firms[anchor].maker, c.SettleReceivable(book.piece_id[p])))
+        meta.append(p)
+    for p, code in zip(meta, e.platform.run(items), strict=True):
+        if code is None:
+            kind = "settlement" if book.piece_status[p] == LIVE else "late_settlement"
+            book.piece_status[p] = SETTLED
+            book.piece_is_encumbered[p] = 0
+            holder = book.piece_holder[p]
+            book.realise(book.piece_pays_for[p], book.piece_face_minor[p], day)
+            book.pay(day, book.piece_anchor[p], holder, book.piece_face_minor[p], kind,
+                     invoice=book.piece_pays_for[p], piece=p)
+
+
+def _mark(e: Economy, day: int) -> None:
+    """The operator marks unpaid pieces overdue, then defaulted after the grace period."""
+    book = e.book
+    marks: list[tuple[str, c.Command]] = []
+    mark_meta: list[tuple[int, int]] = []
+    for p in e.agenda["mark_overdue"].pop(day, []):
+        if book.piece_status[p] == LIVE:
+            marks.append((e.operator_user, c.MarkOverdue(book.piece_id[p])))
+            mark_meta.append((p, OVERDUE))
+            e.agenda["mark_defaulted"][book.piece_due_day[p] + DEFAULT_AFTER_DAYS].append(p)
+    for p in e.agenda["mark_defaulted"].pop(day, []):
+        if book.piece_status[p] == OVERDUE:
+            marks.append((e.operator_user, c.MarkDefaulted(book.piece_id[p])))
+            mark_meta.append((p, DEFAULTED))
+    for (p, status), code in zip(mark_meta, e.platform.run(marks), strict=True):
+        if code is None:
+            book.piece_status[p] = status
+
+
+def close_books(e: Economy, end_day: int) -> None:
+    """Pieces still outstanding are cash at maturity for their holder (projected);
+    pieces of a defaulted anchor are losses."""
+    book = e.book
+    for p in range(len(book.piece_status)):
+        status = book.piece_status[p]
+        if status in (LIVE, OVERDUE, DEFAULTED):
+            anchor = book.piece_anchor[p]
+            if e.alive[anchor]:
+                book.realise(book.piece_pays_for[p], book.piece_face_minor[p],
+                             book.piece_due_day[p])
+            elif status == DEFAULTED:
+                book.losses.append(Loss(end_day, book.piece_holder[p],
+                                        book.piece_face_minor[p], "anchor_defaulted",
+                                        book.piece_root_invoice[p]))
