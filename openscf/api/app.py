@@ -24,6 +24,7 @@ from openscf.api.routers import (
     programs,
     receivables,
     recovery,
+    trouble,
 )
 from openscf.api.security import Services
 from openscf.app.auth import Authenticator
@@ -95,7 +96,8 @@ def create_app(engine: Database, clock: Clock | None = None, *,
     if docs:
         mount_docs(app)
     install_error_handlers(app)
-    for module in (identity, programs, receivables, events, log, keys, documents, recovery):
+    for module in (identity, programs, receivables, trouble, events, log, keys, documents,
+                   recovery):
         app.include_router(module.router, prefix="/v1")
     # The dashboard is served by the same process; the layer contract lets the API mount
     # openscf.web but never the reverse.

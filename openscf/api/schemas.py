@@ -15,6 +15,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    StrictBool,
     StrictInt,
     StrictStr,
 )
@@ -142,6 +143,11 @@ class CreateProgram(Strict):
     approval_threshold_minor: Fees = 0
     default_after_days: Annotated[StrictInt, Field(ge=0, le=365)] = 30
     id: ProgramId | None = None
+    recourse: StrictBool = Field(
+        False, description="with recourse, the funder of a defaulted piece may put it back "
+                           "to the seller; without (the default), the funder keeps the loss")
+    recourse_days: Annotated[StrictInt, Field(ge=1, le=365)] = Field(
+        30, description="with recourse: days the seller has to pay a put-back piece")
 
 
 class AddFunder(Strict):
@@ -335,6 +341,8 @@ class ProgramOut(BaseModel):
     approval_threshold_minor: int
     default_after_days: int
     funder_ids: list[str]
+    recourse: bool
+    recourse_days: int
 
 
 class ProgramSupplierOut(BaseModel):
@@ -486,6 +494,81 @@ class EventOut(BaseModel):
         "organisation's behalf; false: by a key the organisation holds itself")
 
 
+# --- recourse and dilution ----------------------------------------------------------------
+
+CreditId = Annotated[StrictStr, Field(pattern=r"^crd_[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
+DisputeId = Annotated[StrictStr, Field(pattern=r"^dsp_[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
+
+
+class PutBack(Strict):
+    returned_receivable_id: ReceivableId | None = Field(
+        None, description="the piece the seller now holds (the claim on the anchor)")
+    recourse_id: ReceivableId | None = Field(
+        None, description="the seller's obligation to pay the funder what it still lacked")
+
+
+class PutBackOut(BaseModel):
+    object: Literal["put_back"]
+    id: str = Field(description="the piece that was put back")
+    returned_receivable_id: str = Field(
+        description="the claim on the anchor, now held (and seen) by the seller")
+    recourse_obligation: ReceivableOut
+
+
+class RecordCreditNote(Strict):
+    credit_note_number: InvoiceNumber
+    amount_minor: Amount
+    id: CreditId | None = None
+
+
+class RaiseDispute(Strict):
+    program_id: ProgramId
+    supplier_id: OrgId
+    invoice_number: InvoiceNumber
+    amount_minor: Amount
+    reason: Name
+    id: DisputeId | None = None
+
+
+class ResolveDispute(Strict):
+    outcome: Literal["agreed", "withdrawn"] = Field(
+        description="agreed: by the supplier; withdrawn: by the anchor")
+    amount_minor: Amount | None = Field(
+        None, description="agreed: at most the disputed amount (default: all of it)")
+    credit_id: CreditId | None = Field(
+        None, description="the credit an agreed dispute on a confirmed invoice opens")
+
+
+class CreditOut(BaseModel):
+    object: Literal["credit"]
+    id: str
+    program_id: str
+    anchor_id: str
+    supplier_id: str
+    invoice_id: str
+    source: Literal["credit_note", "dispute"]
+    reference: str
+    amount_minor: int
+    open_minor: int = Field(description="not yet netted: a claim on the supplier")
+    currency: str
+    status: Literal["open", "netted"]
+    recorded_on: str
+
+
+class DisputeOut(BaseModel):
+    object: Literal["dispute"]
+    id: str
+    program_id: str
+    anchor_id: str
+    supplier_id: str
+    invoice_number: str
+    invoice_id: str | None = Field(description="set when the invoice was already confirmed")
+    amount_minor: int
+    currency: str
+    reason: str
+    status: Literal["open", "agreed", "withdrawn"]
+    agreed_minor: int
+    credit_id: str | None
 # --- when trade goes wrong: partial payment, obligor default and recovery ---------------
 
 ClaimId = Annotated[StrictStr, Field(pattern=r"^dfl_[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]

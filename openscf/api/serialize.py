@@ -13,6 +13,8 @@ from openscf.app.queries import Page
 from openscf.domain.events import EventRecord, format_instant, record_to_data
 from openscf.domain.model import (
     Approval,
+    Credit,
+    Dispute,
     EarlyPaymentOffer,
     FinancingOffer,
     FinancingRequest,
@@ -106,7 +108,8 @@ def program(p: Program) -> dict[str, Any]:
             "supplier_limit_minor": p.supplier_limit_minor,
             "funder_limit_minor": p.funder_limit_minor, "day_count": p.day_count,
             "calendar": p.calendar, "approval_threshold_minor": p.approval_threshold_minor,
-            "default_after_days": p.default_after_days, "funder_ids": list(p.funder_ids)}
+            "default_after_days": p.default_after_days, "funder_ids": list(p.funder_ids),
+            "recourse": p.recourse, "recourse_days": p.recourse_days}
 
 
 def program_supplier(r: Relationship) -> dict[str, Any]:
@@ -173,3 +176,19 @@ def event(e: EventRecord) -> dict[str, Any]:
             "occurred_at": format_instant(e.occurred_at), "data": data["data"],
             "key_id": None if e.auth is None else e.auth.key_id,
             "custodial": None if e.auth is None else e.auth.custodial}
+
+
+def credit(k: Credit) -> dict[str, Any]:
+    return {"object": "credit", "id": k.id, "program_id": k.program_id,
+            "anchor_id": k.anchor_id, "supplier_id": k.supplier_id, "invoice_id": k.invoice_id,
+            "source": k.source, "reference": k.reference, "amount_minor": k.amount_minor,
+            "open_minor": k.open_minor, "currency": k.currency, "status": k.status,
+            "recorded_on": _date(k.recorded_on)}
+
+
+def dispute(d: Dispute) -> dict[str, Any]:
+    return {"object": "dispute", "id": d.id, "program_id": d.program_id,
+            "anchor_id": d.anchor_id, "supplier_id": d.supplier_id,
+            "invoice_number": d.invoice_number, "invoice_id": d.invoice_id,
+            "amount_minor": d.amount_minor, "currency": d.currency, "reason": d.reason,
+            "status": d.status, "agreed_minor": d.agreed_minor, "credit_id": d.credit_id}

@@ -50,6 +50,13 @@ POLICY: dict[type[object], tuple[tuple[str, ...], str]] = {
     c.GrantPermission: (ANY_ROLE, "admin"),
     c.ApprovePermissionGrant: (ANY_ROLE, "checker"),
     c.DisableCustody: (ANY_ROLE, "admin"),
+    # recourse and dilution
+    c.PutBackReceivable: (("funder",), "maker"),
+    # Whoever sold a piece to a funder pays what it owes on recourse, whatever its roles.
+    c.PayRecourse: (ANY_ROLE, "maker"),
+    c.RecordCreditNote: (("anchor",), "maker"),
+    c.RaiseDispute: (("anchor",), "maker"),
+    c.ResolveDispute: (("anchor", "supplier"), "maker"),
     # when trade goes wrong: partial payment, obligor default and recovery
     c.RecordPayment: (("anchor",), "maker"),
     c.RequestObligorDefault: (("operator",), "maker"),

@@ -94,11 +94,13 @@ class ClaimReads:
             if isinstance(e, ev.ObligorDefaulted):
                 view.declared_by = {"requested_by": e.requested_by, "approved_by": e.approved_by}
             elif isinstance(e, ev.RecoveryDistributed):
+                # Whoever sees the whole claim sees every share, also those paid on a piece
+                # that was put back to its seller since (it left the claim's piece list).
+                full = len(seen) == len(pieces)
                 shares = [{"receivable_id": pid, "holder_id": holder, "amount_minor": share}
                           for pid, holder, share in zip(e.piece_ids, e.holder_ids,
                                                         e.shares_minor, strict=True)
-                          if pid in seen]
-                full = len(seen) == len(pieces)
+                          if full or pid in seen]
                 view.recoveries.append({
                     "event_id": record.id, "at": format_instant(record.occurred_at),
                     "source": e.source, "currency": e.currency,

@@ -74,6 +74,10 @@ CREATES: dict[type[object], dict[str, str]] = {
     c.AcceptFinancingOffer: {"new_receivable_id": "rcv"},
     c.OfferEarlyPayment: {"offer_id": "epo"},
     c.GrantPermission: {"approval_id": "apr"},
+    c.PutBackReceivable: {"returned_receivable_id": "rcv", "recourse_id": "rcv"},
+    c.RecordCreditNote: {"credit_id": "crd"},
+    c.RaiseDispute: {"dispute_id": "dsp"},
+    c.ResolveDispute: {"credit_id": "crd"},
     c.RequestObligorDefault: {"approval_id": "apr", "claim_id": "dfl"},
 }
 

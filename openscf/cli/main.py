@@ -29,6 +29,7 @@ from openscf.cli.documents import register as register_documents
 from openscf.cli.recovery import register as register_recovery
 from openscf.cli.serve import register as register_serve
 from openscf.cli.simulate import simulate
+from openscf.cli.trouble import register as register_trouble
 from openscf.cli.trust import register as register_trust
 from openscf.domain.money import format_amount, parse_document_amount
 from openscf.store import database_url, is_initialised, migrate
@@ -50,6 +51,7 @@ register_trust(app)
 register_client(app)
 register_documents(app)
 register_credentials(app)
+register_trouble(app, receivables_app)
 register_recovery(app)
 
 console = plain_console()
@@ -214,7 +216,7 @@ def _print_today(today: dict[str, Any]) -> None:
 
 
 RECEIVABLE_STATUSES = ("live", "split", "transferred", "settled", "paid_early", "cancelled",
-                       "overdue", "defaulted", "written_off")
+                       "overdue", "defaulted", "written_off", "put_back", "recourse_due")
 
 
 @receivables_app.command("list")
@@ -339,6 +341,14 @@ def _step(step: dict[str, Any], names: dict[str, str], currency: str) -> dict[st
         what = f"paid {money(e.amount_minor)} to {n(e.payee_id)}"
     elif kind == "ReceivablePaidEarly":
         what = f"paid {money(e.amount_minor)} early to {n(e.payee_id)}"
+    elif kind == "ReceivablePutBack":
+        what = (f"{n(e.funder_id)} put {e.receivable_id} back to {n(e.seller_id)}, who owes "
+                f"{money(e.owed_minor)} by {e.due_on} ({e.recourse_id})")
+    elif kind == "CreditNoteRecorded":
+        what = f"credit note {e.credit_note_number}: {money(e.amount_minor)} held against " \
+               f"{n(e.supplier_id)} ({e.credit_id})"
+    elif kind == "CreditNetted":
+        what = f"{money(e.amount_minor)} of credit {e.credit_id} netted off the face"
     else:
         what = kind
     return {"seq": step["seq"], "at": step["occurred_at"].isoformat(), "type": kind,

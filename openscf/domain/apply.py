@@ -13,6 +13,7 @@ from functools import singledispatch
 from openscf.domain import events as ev
 from openscf.domain.model import (
     APPROVAL_PERMISSIONS,
+    RECOURSE_DUE,
     Approval,
     EarlyPaymentOffer,
     Exposure,
@@ -262,7 +263,11 @@ def _(e: ev.ReceivablePaidEarly, state: State, record: ev.EventRecord) -> None:
 @_apply.register
 def _(e: ev.ReceivableSettled, state: State, record: ev.EventRecord) -> None:
     piece = _get(state, e.receivable_id)
-    _pay_off(state, replace(piece, paid_minor=piece.paid_minor + e.amount_minor), "settled")
+    paid = replace(piece, paid_minor=piece.paid_minor + e.amount_minor)
+    if piece.status == RECOURSE_DUE:  # the seller's debt counts against no limit
+        state.put(replace(paid, status="settled"))
+        return
+    _pay_off(state, paid, "settled")
 
 
 @_apply.register
@@ -352,5 +357,7 @@ def _(e: ev.CustodyDisabled, state: State, record: ev.EventRecord) -> None:
         state.put(replace(key, revoked_at=record.occurred_at))
 
 
-# Partial payment, obligor default and recovery register their rules on `_apply`.
+# Partial payment, obligor default and recovery, recourse and dilution register their
+# rules on `_apply` (they read this module's helpers).
+from openscf.domain import dilution, recourse  # noqa: E402, F401
 from openscf.domain import recovery as _recovery  # noqa: E402, F401

@@ -37,7 +37,11 @@ __all__ = [
     "OfferEarlyPayment",
     "OfferFinancing",
     "OnboardSupplier",
+    "PayRecourse",
+    "PutBackReceivable",
+    "RaiseDispute",
     "ReconcilePayment",
+    "RecordCreditNote",
     "RecordPayment",
     "RecordRecovery",
     "RegisterKey",
@@ -46,6 +50,7 @@ __all__ = [
     "RequestFinancing",
     "RequestMatchOverride",
     "RequestObligorDefault",
+    "ResolveDispute",
     "RevokeKey",
     "SettleReceivable",
     "SplitReceivable",
@@ -123,6 +128,10 @@ class CreateProgram:
     approval_threshold_minor: int = 0
     default_after_days: int = 30
     program_id: str | None = None
+    # With recourse the funder of a defaulted piece may put it back to the seller, who
+    # must pay its face within `recourse_days`; without (the default) the funder keeps it.
+    recourse: bool = False
+    recourse_days: int = 30
 
 
 @dataclass(frozen=True, slots=True)
@@ -335,6 +344,64 @@ class DisableCustody:
     org_id: str
 
 
+# --- when trade goes wrong: recourse and dilution (appended) ---------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PutBackReceivable:
+    """The funder holding a defaulted financed piece puts it back to the seller (the
+    organisation that accepted the financing), in a program with recourse. The claim on
+    the anchor returns to the seller (`returned_receivable_id`) and the seller owes the
+    funder the face by a due date (`recourse_id`, a piece whose obligor is the seller)."""
+
+    receivable_id: str
+    returned_receivable_id: str | None = None
+    recourse_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PayRecourse:
+    """The seller pays a recourse obligation it owes the funder (its face, at any time: it
+    is owed already). A settlement like any other: `ReceivableSettled`, then reconciled."""
+
+    receivable_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class RecordCreditNote:
+    """The anchor records a supplier's credit note on a confirmed invoice. The receivable
+    stays whole; the anchor holds a credit against the supplier, netted against the
+    supplier's next confirmations."""
+
+    invoice_id: str
+    credit_note_number: str
+    amount_minor: int
+    credit_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RaiseDispute:
+    """The anchor disputes `amount_minor` of a supplier's invoice, named by number (it may
+    not be confirmed yet: then it cannot be confirmed until the dispute is resolved)."""
+
+    program_id: str
+    supplier_id: str
+    invoice_number: str
+    amount_minor: int
+    reason: str
+    dispute_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ResolveDispute:
+    """The supplier agrees (`outcome` "agreed", `amount_minor` at most the disputed amount,
+    default all of it) or the anchor withdraws the dispute (`outcome` "withdrawn"). An
+    agreed dispute on a confirmed invoice becomes a credit (`credit_id`)."""
+
+    dispute_id: str
+    outcome: str
+    amount_minor: int | None = None
+    credit_id: str | None = None
 # --- when trade goes wrong: partial payment, obligor default and recovery ---------------
 # The rules are in openscf.domain.recovery.
 
@@ -420,6 +487,12 @@ Command = (
     | GrantPermission
     | ApprovePermissionGrant
     | DisableCustody
+    # recourse and dilution
+    | PutBackReceivable
+    | PayRecourse
+    | RecordCreditNote
+    | RaiseDispute
+    | ResolveDispute
     # when trade goes wrong
     | RecordPayment
     | RequestObligorDefault
@@ -441,6 +514,8 @@ COMMAND_TYPES: dict[str, type[Command]] = {
         RequestMatchOverride, ApproveMatchOverride, ConfirmTradeInvoice, ReconcilePayment,
         # issue 10
         GrantPermission, ApprovePermissionGrant, DisableCustody,
+        # recourse and dilution
+        PutBackReceivable, PayRecourse, RecordCreditNote, RaiseDispute, ResolveDispute,
         # when trade goes wrong
         RecordPayment, RequestObligorDefault, ApproveObligorDefault, RecordRecovery,
         CloseDefaultClaim,

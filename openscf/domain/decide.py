@@ -83,6 +83,9 @@ USER_PERMISSION: dict[type[object], str] = {
     c.ApproveMatchOverride: "checker", c.ConfirmTradeInvoice: "maker",
     c.ReconcilePayment: "maker", c.GrantPermission: "admin",
     c.ApprovePermissionGrant: "checker", c.DisableCustody: "admin",
+    # recourse and dilution
+    c.PutBackReceivable: "maker", c.PayRecourse: "maker", c.RecordCreditNote: "maker",
+    c.RaiseDispute: "maker", c.ResolveDispute: "maker",
 }
 
 
@@ -429,12 +432,13 @@ def _(cmd: c.CreateProgram, state: State, actor: Actor, today: date) -> list[ev.
                              "default_after_days")
     if not cmd.name.strip():
         raise InvalidRequest("missing_name", "a program needs a name", "name")
+    terms = recourse.recourse_events(cmd, program_id, actor.org_id)
     return [ev.ProgramCreated(
         program_id, actor.org_id, cmd.name.strip(), cmd.currency, cmd.max_tenor_days,
         cmd.program_limit_minor, cmd.supplier_limit_minor, cmd.funder_limit_minor,
         check_day_count(cmd.day_count), check_calendar(cmd.calendar),
         cmd.approval_threshold_minor, cmd.default_after_days,
-    )]
+    ), *terms]
 
 
 def _anchor_of(program: Program, actor: Actor) -> None:
@@ -506,6 +510,7 @@ def _check_confirmation(state: State, actor: Actor, cmd: c.ConfirmInvoice,
         raise Conflict("invoice_already_confirmed",
                        f"invoice {number!r} of {cmd.supplier_id} already backs a receivable",
                        "invoice_number")
+    dilution.check_not_disputed(state, program, cmd.supplier_id, number)
     if cmd.due_on <= today:
         raise InvalidRequest("due_date_not_future", f"due date {cmd.due_on} is not after {today}",
                              "due_on")
@@ -536,10 +541,13 @@ def _(cmd: c.ConfirmInvoice, state: State, actor: Actor, today: date) -> list[ev
             approval_id, program.id, program.anchor_id, cmd.supplier_id, actor.user_id,
             invoice_id, number, receivable_id, cmd.amount_minor, cmd.currency, cmd.due_on,
         )]
+    # Credits the anchor holds against the supplier are netted off the face (dilution).
+    face, netted = dilution.netted_events(state, program, cmd.supplier_id, invoice_id,
+                                          receivable_id, cmd.amount_minor)
     return [ev.ReceivableIssued(
         receivable_id, program.id, program.anchor_id, cmd.supplier_id, invoice_id, number,
-        cmd.amount_minor, cmd.currency, cmd.due_on, maturity, actor.user_id, None, None,
-    )]
+        face, cmd.currency, cmd.due_on, maturity, actor.user_id, None, None,
+    ), *netted]
 
 
 @_decide.register
@@ -556,11 +564,13 @@ def _(cmd: c.ApproveConfirmation, state: State, actor: Actor, today: date) -> li
     program, maturity = _check_confirmation(state, actor, original, today)
     _new_id(state, actor, "rcv", p["receivable_id"], "receivable_id")
     _new_id(state, actor, "inv", p["invoice_id"], "invoice_id")
+    face, netted = dilution.netted_events(state, program, original.supplier_id, p["invoice_id"],
+                                          p["receivable_id"], original.amount_minor)
     return [ev.ReceivableIssued(
         p["receivable_id"], program.id, program.anchor_id, original.supplier_id, p["invoice_id"],
-        original.invoice_number, original.amount_minor, original.currency, original.due_on,
+        original.invoice_number, face, original.currency, original.due_on,
         maturity, approval.maker_id, cmd.approval_id, actor.user_id,
-    )]
+    ), *netted]
 
 
 # --- split and transfer ------------------------------------------------------------------
@@ -1071,6 +1081,8 @@ def _(cmd: c.DisableCustody, state: State, actor: Actor, today: date) -> list[ev
     return [ev.CustodyDisabled(org.id, revoked)]
 
 
-# The rules for partial payment, obligor default and recovery register themselves on
-# `_decide` (they need the helpers above).
+# Partial payment, obligor default and recovery, recourse and dilution live in modules of
+# their own; importing them registers their rules (they read this module's helpers, so
+# they come last).
+from openscf.domain import dilution, recourse  # noqa: E402
 from openscf.domain import recovery as _recovery  # noqa: E402, F401

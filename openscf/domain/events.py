@@ -23,8 +23,12 @@ __all__ = [
     "BankAccountChangeRequested",
     "BankAccountChanged",
     "ConfirmationRequested",
+    "CreditNetted",
+    "CreditNoteRecorded",
     "CustodyDisabled",
     "DefaultClaimClosed",
+    "DisputeRaised",
+    "DisputeResolved",
     "EarlyPaymentOffered",
     "Event",
     "EventRecord",
@@ -45,12 +49,14 @@ __all__ = [
     "PermissionGrantRequested",
     "PermissionGranted",
     "ProgramCreated",
+    "ProgramRecourseSet",
     "ReceivableCancelled",
     "ReceivableDefaulted",
     "ReceivableIssued",
     "ReceivableOverdue",
     "ReceivablePaidEarly",
     "ReceivablePartlyPaid",
+    "ReceivablePutBack",
     "ReceivableSettled",
     "ReceivableSplit",
     "ReceivableTransferred",
@@ -469,6 +475,109 @@ class CustodyDisabled(Event):
     revoked_key_ids: tuple[str, ...]
 
 
+# --- when trade goes wrong: recourse and dilution (appended) ---------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ProgramRecourseSet(Event):
+    """The program finances with recourse: follows its ProgramCreated (a program without
+    recourse has no such event, so its history reads as before)."""
+
+    TYPE: ClassVar[str] = "ProgramRecourseSet"
+    program_id: str
+    anchor_id: str
+    recourse_days: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReceivablePutBack(Event):
+    """The funder put a defaulted piece back to the seller: `receivable_id` (of `face_minor`)
+    is retired; `returned_receivable_id` is the same claim on the obligor, now held by the
+    seller (in the same default claim, if any); `recourse_id` is the seller's obligation to
+    pay the funder `owed_minor` by `due_on`: what the funder still lacked on the piece (its
+    face less what the obligor paid and what recoveries brought)."""
+
+    TYPE: ClassVar[str] = "ReceivablePutBack"
+    receivable_id: str
+    returned_receivable_id: str
+    recourse_id: str
+    program_id: str
+    funder_id: str
+    seller_id: str
+    obligor_id: str
+    face_minor: int
+    owed_minor: int
+    currency: str
+    due_on: date
+
+    def parties(self) -> tuple[str, ...]:
+        return tuple(sorted({self.funder_id, self.seller_id, self.obligor_id}))
+
+    def subjects(self) -> tuple[str, ...]:
+        return (self.receivable_id, self.returned_receivable_id, self.recourse_id)
+
+
+@dataclass(frozen=True, slots=True)
+class CreditNoteRecorded(Event):
+    TYPE: ClassVar[str] = "CreditNoteRecorded"
+    credit_id: str
+    program_id: str
+    anchor_id: str
+    supplier_id: str
+    invoice_id: str
+    receivable_id: str
+    credit_note_number: str
+    amount_minor: int
+    currency: str
+    recorded_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class DisputeRaised(Event):
+    TYPE: ClassVar[str] = "DisputeRaised"
+    dispute_id: str
+    program_id: str
+    anchor_id: str
+    supplier_id: str
+    invoice_number: str
+    invoice_id: str | None
+    amount_minor: int
+    currency: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class DisputeResolved(Event):
+    """`outcome` agreed (by the supplier) or withdrawn (by the anchor). An agreed dispute on
+    a confirmed invoice opens credit `credit_id` for `agreed_minor`."""
+
+    TYPE: ClassVar[str] = "DisputeResolved"
+    dispute_id: str
+    program_id: str
+    anchor_id: str
+    supplier_id: str
+    outcome: str
+    agreed_minor: int
+    invoice_id: str | None
+    credit_id: str | None
+    recorded_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class CreditNetted(Event):
+    """`amount_minor` of credit `credit_id` was netted against the confirmation of invoice
+    `invoice_id`: receivable `receivable_id` was issued for that much less than the
+    invoice (the event follows its ReceivableIssued)."""
+
+    TYPE: ClassVar[str] = "CreditNetted"
+    credit_id: str
+    program_id: str
+    anchor_id: str
+    supplier_id: str
+    invoice_id: str
+    receivable_id: str
+    amount_minor: int
+    currency: str
 # --- when trade goes wrong: partial payment, obligor default and recovery ---------------
 
 
@@ -584,6 +693,9 @@ EVENT_TYPES: dict[str, type[Event]] = {
         MatchOverrideRequested, MatchOverrideApproved, TradeDocumentLinked, PaymentReconciled,
         # issue 10
         FinancingOfferDeclined, PermissionGrantRequested, PermissionGranted, CustodyDisabled,
+        # recourse and dilution
+        ProgramRecourseSet, ReceivablePutBack, CreditNoteRecorded, DisputeRaised,
+        DisputeResolved, CreditNetted,
         # when trade goes wrong
         ReceivablePartlyPaid, ObligorDefaultRequested, ObligorDefaulted, RecoveryDistributed,
         DefaultClaimClosed,

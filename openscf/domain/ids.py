@@ -36,6 +36,8 @@ PREFIXES = {
     "evt": "event",
     "key": "key",
     "cmd": "command",
+    "crd": "credit",
+    "dsp": "dispute",
     "dfl": "default claim",
 }
 

@@ -6,6 +6,13 @@ Statuses of a receivable piece:
       │ ──settle / early payment────▶ settled | paid_early
       │ ──cancel (anchor, supplier still holds the whole)──▶ cancelled
       └─maturity passes──▶ overdue ──grace passes──▶ defaulted   (both still payable)
+                                                          │ ──put back (recourse)──▶ put_back
+    A put-back retires the funder's defaulted piece and creates two: the same claim on the
+    anchor, now held by the seller (still defaulted), and a recourse obligation whose
+    obligor is the seller and holder the funder (status recourse_due ──pay──▶ settled).
+    The obligation's face is what the funder still lacked (face - paid - recovered); a
+    returned piece that was in a default claim stays in it, so later recoveries reach the
+    seller.
 
 A piece may be paid in parts from maturity on (`paid_minor` grows; what is left stays
 owed and can go overdue); it is settled when fully paid. When the operator declares its
@@ -28,7 +35,9 @@ __all__ = [
     "PERMISSIONS",
     "ROLES",
     "Approval",
+    "Credit",
     "DefaultClaim",
+    "Dispute",
     "EarlyPaymentOffer",
     "Exposure",
     "FinancingOffer",
@@ -54,6 +63,9 @@ ONBOARDING_APPROVERS = 2
 
 # Pieces still owed by the obligor: they count against limits and must be paid.
 OUTSTANDING = frozenset({"live", "overdue", "defaulted"})
+# A recourse obligation (the seller owes the funder a put-back piece's face) while unpaid.
+# It is not the anchor's debt, so it counts against no program limit.
+RECOURSE_DUE = "recourse_due"
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +116,10 @@ class Program:
     # Days after maturity before an unpaid piece is marked defaulted.
     default_after_days: int
     funder_ids: tuple[str, ...] = ()
+    # With recourse, the funder of a defaulted piece may put it back to the seller, who
+    # then owes the face within `recourse_days`. Without, the funder keeps the loss.
+    recourse: bool = False
+    recourse_days: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,6 +221,47 @@ class Approval:
     # The command's canonical fields, so the checker approves exactly what the maker saw.
     payload_json: str
     requested_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Credit:
+    """A dilution after confirmation: the anchor holds `amount_minor` against the supplier
+    (a credit note, or a dispute the supplier agreed). The confirmed receivable stays whole;
+    the credit is netted against the supplier's next confirmations in the program
+    (`open_minor` is what is left) and, while never netted, is a claim on the supplier."""
+
+    id: str
+    program_id: str
+    anchor_id: str
+    supplier_id: str
+    invoice_id: str
+    source: str  # credit_note | dispute
+    reference: str  # the credit note's number, or the dispute's id
+    amount_minor: int
+    open_minor: int
+    currency: str
+    status: str  # open | netted
+    recorded_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class Dispute:
+    """The anchor disputes (part of) a supplier's invoice. Before confirmation it holds the
+    invoice back from confirmation until resolved; after, an agreed dispute is a Credit."""
+
+    id: str
+    program_id: str
+    anchor_id: str
+    supplier_id: str
+    invoice_number: str
+    number_key: str
+    amount_minor: int
+    currency: str
+    reason: str
+    invoice_id: str | None
+    status: str  # open | agreed | withdrawn
+    agreed_minor: int = 0
+    credit_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

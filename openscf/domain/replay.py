@@ -25,9 +25,10 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from openscf.domain import dilution, recourse
 from openscf.domain import events as ev
 from openscf.domain.apply import apply
-from openscf.domain.model import OUTSTANDING, Receivable, exposure_key
+from openscf.domain.model import OUTSTANDING, RECOURSE_DUE, Receivable, exposure_key
 from openscf.domain.money import MAX_AMOUNT_MINOR, format_amount
 from openscf.domain.recovery import check_event
 from openscf.domain.state import InMemoryState
@@ -95,7 +96,7 @@ def _check(state: InMemoryState, record: ev.EventRecord) -> str | None:
             return f"invoice {e.invoice_number} already backs a receivable"
         if (e.due_on - record.occurred_at.date()).days > program.max_tenor_days:
             return "maximum tenor exceeded"
-        return _new_ids(state, [e.receivable_id])
+        return _new_ids(state, [e.receivable_id]) or dilution.check_event(state, record)
     if isinstance(e, ev.ReceivableSplit):
         problem = _piece_problem(state, e.parent_id, org, "holder")
         if problem:
@@ -128,7 +129,8 @@ def _check(state: InMemoryState, record: ev.EventRecord) -> str | None:
                        "and accepted by its holder"
         elif org != paid.obligor_id:
             return f"{org} paid or cancelled {e.receivable_id} owed by {paid.obligor_id}"
-        allowed = OUTSTANDING if isinstance(e, ev.ReceivableSettled) else {"live"}
+        allowed = {*OUTSTANDING, RECOURSE_DUE} if isinstance(e, ev.ReceivableSettled) else {
+            "live"}
         if paid.status not in allowed:
             return f"{e.receivable_id} is {paid.status}"
         if isinstance(e, ev.ReceivableSettled) and e.amount_minor != paid.outstanding_minor:
@@ -147,7 +149,7 @@ def _check(state: InMemoryState, record: ev.EventRecord) -> str | None:
                 acting is None or "operator" not in acting.roles)):
             return f"{org} marked {e.receivable_id} {e.TYPE[10:].lower()}, neither its " \
                    "obligor nor the operator"
-    return None
+    return recourse.check_event(state, record) or dilution.check_event(state, record)
 
 
 def _limits(state: InMemoryState, record: ev.EventRecord) -> str | None:
@@ -251,6 +253,9 @@ class Replayer:
         """The end-of-history invariants: conservation of every receivable, exposures."""
         state = self.state
         self.result.violations.extend(_conservation(state))
+        self.result.violations.extend(
+            Violation(None, None, "money_not_conserved", problem)
+            for problem in (*recourse.conservation(state), *dilution.conservation(state)))
         funders = {p.id: p.funder_ids for p in state.programs.values()}
         recount = recount_exposures(state.receivables.values(), funders)
         for key, used in state.exposures.items():

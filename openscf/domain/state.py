@@ -14,7 +14,9 @@ from openscf.domain.invoice_number import exact_invoice_number_key
 from openscf.domain.model import (
     OUTSTANDING,
     Approval,
+    Credit,
     DefaultClaim,
+    Dispute,
     EarlyPaymentOffer,
     Exposure,
     FinancingOffer,
@@ -43,6 +45,8 @@ Record = (
     | Approval
     | Exposure
     | OrgKey
+    | Credit
+    | Dispute
     | DefaultClaim
 )
 
@@ -76,6 +80,16 @@ class State(Protocol):
         """Does `record_id` already name a record? (A store may answer from its unique
         constraints at commit instead, retrying the command if it was wrong.)"""
         ...
+    # Recourse and dilution.
+    def credit(self, credit_id: str) -> Credit | None: ...
+    def credits_of(self, program_id: str, supplier_id: str) -> list[Credit]:
+        """Every credit the program's anchor holds against the supplier, oldest first
+        (by `recorded_on`, then id): the order in which they are netted."""
+        ...
+    def dispute(self, dispute_id: str) -> Dispute | None: ...
+    def open_dispute(self, anchor_id: str, supplier_id: str, number: str) -> Dispute | None:
+        """The open dispute on the supplier's invoice with this number, if any."""
+        ...
     def put(self, record: Record) -> None: ...
 
 
@@ -94,6 +108,8 @@ class InMemoryState:
     approvals: dict[str, Approval] = field(default_factory=dict)
     exposures: dict[str, int] = field(default_factory=dict)
     keys: dict[str, OrgKey] = field(default_factory=dict)
+    credits: dict[str, Credit] = field(default_factory=dict)
+    disputes: dict[str, Dispute] = field(default_factory=dict)
     default_claims: dict[str, DefaultClaim] = field(default_factory=dict)
 
     def organisation(self, org_id: str) -> Organisation | None:
@@ -153,12 +169,30 @@ class InMemoryState:
         return sorted((k for k in self.keys.values() if k.org_id == org_id),
                       key=lambda k: (k.valid_from, k.id))
 
+    def credit(self, credit_id: str) -> Credit | None:
+        return self.credits.get(credit_id)
+
+    def credits_of(self, program_id: str, supplier_id: str) -> list[Credit]:
+        return sorted((k for k in self.credits.values()
+                       if k.program_id == program_id and k.supplier_id == supplier_id),
+                      key=lambda k: (k.recorded_on, k.id))
+
+    def dispute(self, dispute_id: str) -> Dispute | None:
+        return self.disputes.get(dispute_id)
+
+    def open_dispute(self, anchor_id: str, supplier_id: str, number: str) -> Dispute | None:
+        key = exact_invoice_number_key(number)
+        return next((d for d in sorted(self.disputes.values(), key=lambda d: d.id)
+                     if d.anchor_id == anchor_id and d.supplier_id == supplier_id
+                     and d.number_key == key and d.status == "open"), None)
+
     def id_taken(self, prefix: str, record_id: str) -> bool:
         table: dict[str, object] = {
             "rcv": self.receivables, "fin": self.financing_requests,
             "ofr": self.financing_offers, "epo": self.early_payment_offers,
             "apr": self.approvals, "org": self.organisations, "usr": self.users,
             "prg": self.programs, "inv": self.invoices, "key": self.keys,
+            "crd": self.credits, "dsp": self.disputes,
             "dfl": self.default_claims,
         }[prefix]  # type: ignore[assignment]
         assert isinstance(table, dict)
@@ -191,6 +225,10 @@ class InMemoryState:
             self.approvals[record.id] = record
         elif isinstance(record, OrgKey):
             self.keys[record.id] = record
+        elif isinstance(record, Credit):
+            self.credits[record.id] = record
+        elif isinstance(record, Dispute):
+            self.disputes[record.id] = record
         elif isinstance(record, DefaultClaim):
             self.default_claims[record.id] = record
         else:  # pragma: no cover - the union is closed

@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Table
 
-from openscf.domain.model import Invoice, Organisation, User
+from openscf.domain.model import Credit, Dispute, Invoice, Organisation, User
 from openscf.store.mapping import TABLE_OF
 
 __all__ = ["Dialect", "TableSql", "lost_race", "pipeline"]
@@ -95,6 +95,13 @@ class Dialect:
         self.sealed_secret = f"SELECT sealed FROM custodial_secrets WHERE key_id = {m}"
         self.insert_secret = (
             f"INSERT INTO custodial_secrets (key_id, sealed) VALUES ({m}, {m})")
+        self.credits_of = (
+            f"SELECT {', '.join(self.tables[Credit].columns)} FROM credits "
+            f"WHERE program_id = {m} AND supplier_id = {m}")
+        self.open_disputes = (
+            f"SELECT {', '.join(self.tables[Dispute].columns)} FROM disputes "
+            f"WHERE anchor_id = {m} AND supplier_id = {m} AND number_key = {m} "
+            "AND status = 'open'")
 
     def _log_sql(self) -> None:
         m = self.mark

@@ -22,7 +22,9 @@ from openscf.domain.invoice_number import exact_invoice_number_key
 from openscf.domain.model import (
     OUTSTANDING,
     Approval,
+    Credit,
     DefaultClaim,
+    Dispute,
     EarlyPaymentOffer,
     Exposure,
     FinancingOffer,
@@ -45,7 +47,7 @@ _MISSING = object()
 _PREFIX_TABLE: dict[str, type[Any]] = {
     "org": Organisation, "usr": User, "prg": Program, "inv": Invoice, "rcv": Receivable,
     "fin": FinancingRequest, "ofr": FinancingOffer, "epo": EarlyPaymentOffer, "apr": Approval,
-    "key": OrgKey, "dfl": DefaultClaim,
+    "key": OrgKey, "dfl": DefaultClaim, "crd": Credit, "dsp": Dispute,
 }
 
 
@@ -182,6 +184,33 @@ class DbState:
 
     def default_claim(self, claim_id: str) -> DefaultClaim | None:
         return self._load(DefaultClaim, (claim_id,))  # type: ignore[no-any-return]
+
+    def credit(self, credit_id: str) -> Credit | None:
+        return self._load(Credit, (credit_id,))  # type: ignore[no-any-return]
+
+    def credits_of(self, program_id: str, supplier_id: str) -> list[Credit]:
+        """The stored credits and this transaction's own, oldest first."""
+        self.cursor.execute(self.dialect.credits_of, (program_id, supplier_id))
+        for values in self.cursor.fetchall():
+            self._remember_row(Credit, values)
+        found = [record for (cls, _), record in self._cache.items()
+                 if cls is Credit and record is not None and record.program_id == program_id
+                 and record.supplier_id == supplier_id]
+        return sorted(found, key=lambda k: (k.recorded_on, k.id))
+
+    def dispute(self, dispute_id: str) -> Dispute | None:
+        return self._load(Dispute, (dispute_id,))  # type: ignore[no-any-return]
+
+    def open_dispute(self, anchor_id: str, supplier_id: str, number: str) -> Dispute | None:
+        key = exact_invoice_number_key(number)
+        self.cursor.execute(self.dialect.open_disputes, (anchor_id, supplier_id, key))
+        for values in self.cursor.fetchall():
+            self._remember_row(Dispute, values)
+        found = sorted((record for (cls, _), record in self._cache.items()
+                        if cls is Dispute and record is not None and record.status == "open"
+                        and (record.anchor_id, record.supplier_id, record.number_key) == (
+                            anchor_id, supplier_id, key)), key=lambda d: d.id)
+        return found[0] if found else None
 
     def outstanding_of(self, obligor_id: str) -> list[Receivable]:
         """The obligor's outstanding pieces: the stored rows, and this transaction's own."""

@@ -17,7 +17,9 @@ from openscf.domain.events import format_instant, parse_instant
 from openscf.domain.invoice_number import exact_invoice_number_key
 from openscf.domain.model import (
     Approval,
+    Credit,
     DefaultClaim,
+    Dispute,
     EarlyPaymentOffer,
     Exposure,
     FinancingOffer,
@@ -49,6 +51,8 @@ TABLE_OF: dict[type[Any], Table] = {
     Approval: t.approvals,
     Exposure: t.exposures,
     OrgKey: t.org_keys,
+    Credit: t.credits,
+    Dispute: t.disputes,
     DefaultClaim: t.default_claims,
 }
 
@@ -59,7 +63,7 @@ KEY_OF: dict[type[Any], tuple[str, ...]] = {
 _TUPLE_FIELDS = {"roles", "permissions", "funder_ids", "approver_sponsors", "piece_ids"}
 _INSTANT_FIELDS = {"issued_at", "valid_from", "rotated_at", "revoked_at", "approver_since",
                    "requested_at"}
-_BOOL_FIELDS = {"custodial", "custody_disabled"}
+_BOOL_FIELDS = {"custodial", "custody_disabled", "recourse"}
 
 
 def key_of(record: Record) -> tuple[Any, ...]:

@@ -94,6 +94,9 @@ programs = Table(
     Column("default_after_days", Integer, nullable=False),
     Column("funder_ids", Text, nullable=False),
     _version(),
+    # Recourse terms (migration 0007).
+    Column("recourse", Integer, nullable=False, server_default="0"),
+    Column("recourse_days", Integer, nullable=False, server_default="0"),
     **ROWLESS,
 )
 
@@ -160,6 +163,46 @@ default_claims = Table(
     Column("piece_ids", Text, nullable=False),
     Column("approval_id", String(80), nullable=False),
     _version(),
+    **ROWLESS,
+)
+
+# Dilution after confirmation (migration 0007): credits the anchor holds against a
+# supplier, and disputes on a supplier's invoices.
+credits = Table(
+    "credits", metadata, _id(),
+    Column("program_id", String(80), nullable=False),
+    Column("anchor_id", String(80), nullable=False),
+    Column("supplier_id", String(80), nullable=False),
+    Column("invoice_id", String(80), nullable=False),
+    Column("source", String(16), nullable=False),
+    Column("reference", String(80), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("open_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("recorded_on", Date, nullable=False),
+    _version(),
+    CheckConstraint("open_minor >= 0 AND open_minor <= amount_minor", name="open_within"),
+    Index("ix_credits_program_supplier", "program_id", "supplier_id"),
+    **ROWLESS,
+)
+
+disputes = Table(
+    "disputes", metadata, _id(),
+    Column("program_id", String(80), nullable=False),
+    Column("anchor_id", String(80), nullable=False),
+    Column("supplier_id", String(80), nullable=False),
+    Column("invoice_number", String(64), nullable=False),
+    Column("number_key", String(64), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("reason", String(200), nullable=False),
+    Column("invoice_id", String(80)),
+    Column("status", String(16), nullable=False),
+    Column("agreed_minor", BigInteger, nullable=False),
+    Column("credit_id", String(80)),
+    _version(),
+    Index("ix_disputes_number", "anchor_id", "supplier_id", "number_key"),
     **ROWLESS,
 )
 

@@ -53,6 +53,7 @@ from openscf.errors import http_answer
 from openscf.web import views
 from openscf.web.forms import ACTIONS, ID, Form
 from openscf.web.recovery import recovery_view
+from openscf.web.trouble import trouble_view
 
 __all__ = ["SESSION_COOKIE", "Dashboard", "router"]
 
@@ -323,6 +324,7 @@ def _may_open(who: Principal, role: str) -> bool:
 def _role_page(request: Request, who: Principal, role: str, status: int = 200,
                **extra: Any) -> HTMLResponse:
     context = _role_context(_dash(request), who, role)
+    context["trouble"] = trouble_view(_dash(request).reads, who, role)
     return _render(request, f"{role}.html", status, who, active=role, **context, **extra)
 
 

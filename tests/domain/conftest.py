@@ -106,14 +106,16 @@ class Network:
 
 
 def build_network(threshold: int = 10**12, supplier_limit: int = 10**9,
-                  funder_limit: int = 10**9, program_limit: int = 10**10) -> Network:
+                  funder_limit: int = 10**9, program_limit: int = 10**10,
+                  recourse: bool = False) -> Network:
     w = World()
     anchor = w.org("Anchor AG", ("anchor",))
     funder = w.org("Bank AG", ("funder",))
     s1, s2, s3 = (w.org(f"Supplier {i}", ("supplier",)) for i in (1, 2, 3))
     program_id = w.new("prg")
     w.run(anchor, c.CreateProgram("P", "EUR", 180, program_limit, supplier_limit, funder_limit,
-                                  "ACT/360", "TARGET", threshold, 30, program_id))
+                                  "ACT/360", "TARGET", threshold, 30, program_id,
+                                  recourse=recourse))
     w.run(anchor, c.AddFunder(program_id, funder.org_id))
     for s in (s1, s2, s3):
         w.run(anchor, c.OnboardSupplier(program_id, s.org_id))

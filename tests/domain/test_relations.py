@@ -100,6 +100,13 @@ def _grant(t: Two) -> str:
     return approval
 
 
+def _dispute(t: Two) -> str:
+    dispute = t.net.world.new("dsp")
+    t.net.world.run(t.net.anchor, c.RaiseDispute(t.net.program_id, t.net.s1.org_id, "INV-D",
+                                                 1_00, "short delivery", dispute))
+    return dispute
+
+
 def _anchor_key(t: Two) -> str:
     return t.net.world.state.org_keys(t.net.anchor.org_id)[0].id
 
@@ -193,6 +200,19 @@ OUTSIDERS: dict[str, Attempt] = {
                                "wrong_organisation"),
     "DisableCustody": (lambda t: t.b, lambda t: c.DisableCustody(t.net.anchor.org_id),
                        "wrong_organisation"),
+    # recourse and dilution
+    "PutBackReceivable": (lambda t: t.g, lambda t: c.PutBackReceivable(
+        t.net.receivable_id, "rcv_x1", "rcv_x2"), "not_holder"),
+    "PayRecourse": (lambda t: t.net.s2, lambda t: c.PayRecourse(t.net.receivable_id),
+                    "not_obligor"),
+    "RecordCreditNote": (lambda t: t.b, lambda t: c.RecordCreditNote(
+        t.net.world.state.receivables[t.net.receivable_id].invoice_id, "CN-1", 1_00, "crd_x"),
+        "not_obligor"),
+    "RaiseDispute": (lambda t: t.b, lambda t: c.RaiseDispute(
+        t.net.program_id, t.net.s1.org_id, "INV-D", 1_00, "short delivery", "dsp_x"),
+        "not_program_anchor"),
+    "ResolveDispute": (lambda t: t.b, lambda t: c.ResolveDispute(_dispute(t), "withdrawn"),
+                       "not_dispute_party"),
     "ReconcilePayment": (lambda t: t.net.anchor, lambda t: c.ReconcilePayment(
         "PMT-1", "settlement", t.net.receivable_id, t.net.anchor.org_id, t.net.s1.org_id,
         1, "EUR", DUE, DUE, "REF", "end_to_end_id"), "not_operator"),

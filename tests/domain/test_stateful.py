@@ -1,7 +1,12 @@
 """Random command sequences against a simple reference model, invariants after every step.
 
 The reference model knows only holders and faces: a piece moves whole or in parts, and
-the sum of a root's outstanding and paid pieces is its face. The domain must agree with
+the sum of a root's outstanding and paid pieces is its face. With recourse and dilution it
+also knows the recourse obligations (a defaulted piece the funder put back: the seller owes
+what it still lacked), the credits the anchor holds against each supplier (netted oldest
+first against the supplier's next confirmation, never down to nothing) and the open
+disputes (an invoice
+disputed is not confirmed). The domain must agree with
 it on every accepted command and refuse (with an error, changing nothing) what the model
 says is impossible.
 """
@@ -26,13 +31,18 @@ from .conftest import OPERATOR, build_network
 class ReceivablesMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
-        self.net = build_network(program_limit=10**9, supplier_limit=4 * 10**8)
+        self.net = build_network(program_limit=10**9, supplier_limit=4 * 10**8, recourse=True)
         self.world = self.net.world
         self.firms = [self.net.s1, self.net.s2, self.net.s3]
         # reference model: piece id -> [holder org, face, outstanding?]
         self.model: dict[str, list[object]] = {
             self.net.receivable_id: [self.net.s1.org_id, 100_000_00, True]}
         self.refused = 0
+        # recourse obligation id -> [seller, face, paid?]
+        self.recourse: dict[str, list[object]] = {}
+        # supplier -> [[credit id, open amount], ...] in netting order
+        self.credits: dict[str, list[list[object]]] = {}
+        self.disputed: dict[str, str] = {}  # open dispute id -> invoice number
         # Money in, per piece: what the obligor paid, what recoveries brought.
         self.paid: dict[str, int] = {}
         self.recovered: dict[str, int] = {}
@@ -57,12 +67,22 @@ class ReceivablesMachine(RuleBasedStateMachine):
     @rule(firm=st.integers(0, 2), amount=st.integers(1, 50_000_000), days=st.integers(10, 170))
     def confirm(self, firm: int, amount: int, days: int) -> None:
         rid = self.world.new("rcv")
+        supplier = self.firms[firm].org_id
         ok = self._attempt(self.net.anchor, c.ConfirmInvoice(
-            self.net.program_id, self.firms[firm].org_id, self.world.new("INV"), amount, "EUR",
+            self.net.program_id, supplier, self.world.new("INV"), amount, "EUR",
             self.world.today + timedelta(days=days), self.world.new("inv"), rid,
             self.world.new("apr")))
         if ok:
-            self.model[rid] = [self.firms[firm].org_id, amount, True]
+            self.model[rid] = [supplier, amount - self._net(supplier, amount), True]
+
+    def _net(self, supplier: str, amount: int) -> int:
+        """What the model nets off a confirmation: open credits, oldest first, never all."""
+        room, netted = amount - 1, 0
+        for credit in self.credits.get(supplier, []):
+            take = min(int(credit[1]), room - netted)  # type: ignore[call-overload]
+            credit[1] = int(credit[1]) - take  # type: ignore[call-overload]
+            netted += take
+        return netted
 
     @precondition(lambda self: self._live())
     @rule(data=st.data(), parts=st.integers(2, 4), actor=st.integers(0, 2))
@@ -145,6 +165,85 @@ class ReceivablesMachine(RuleBasedStateMachine):
             assert actor == "anchor"
             self.model[pid][2] = False
 
+    @precondition(lambda self: self._funded())
+    @rule(data=st.data())
+    def default_and_put_back(self, data: st.DataObject) -> None:
+        """The anchor lets a funder's piece default; the funder puts it back to the seller."""
+        pid = data.draw(st.sampled_from(self._funded()))
+        piece = self.world.state.receivable(pid)
+        assert piece is not None
+        if piece.status == "live":
+            self._attempt(self.net.anchor, c.MarkOverdue(pid))
+        if self.world.state.receivables[pid].status == "overdue":
+            self._attempt(self.net.anchor, c.MarkDefaulted(pid))
+        defaulted = self.world.state.receivables[pid].status == "defaulted"
+        lacking = self._owed(pid)
+        back, owed = self.world.new("rcv"), self.world.new("rcv")
+        ok = self._attempt(self.net.funder, c.PutBackReceivable(pid, back, owed))
+        assert ok == (defaulted and lacking > 0)
+        if ok:
+            seller = self.world.state.receivables[back].holder_id
+            self.model[pid][2] = False
+            self.model[back] = [seller, self.model[pid][1], True]
+            # The returned piece keeps what was paid and recovered; the seller owes the rest.
+            self.paid[back] = self.paid.get(pid, 0)
+            self.recovered[back] = self.recovered.get(pid, 0)
+            self.recourse[owed] = [seller, lacking, False]
+
+    def _funded(self) -> list[str]:
+        return [p for p in self._live() if self.model[p][0] == self.net.funder.org_id]
+
+    @precondition(lambda self: any(not paid for _, _, paid in self.recourse.values()))
+    @rule(data=st.data(), by_seller=st.booleans())
+    def pay_recourse(self, data: st.DataObject, by_seller: bool) -> None:
+        owed = data.draw(st.sampled_from(sorted(o for o, v in self.recourse.items() if not v[2])))
+        seller = next(f for f in self.firms if f.org_id == self.recourse[owed][0])
+        # The anchor does not owe it: neither its settlement nor a payment in its name goes.
+        assert not self._attempt(self.net.anchor, c.SettleReceivable(owed))
+        ok = self._attempt(seller if by_seller else self.net.anchor, c.PayRecourse(owed))
+        assert ok == by_seller
+        if ok:
+            self.recourse[owed][2] = True
+
+    @rule(data=st.data(), amount=st.integers(1, 30_000_000))
+    def credit_note(self, data: st.DataObject, amount: int) -> None:
+        state = self.world.state
+        invoice = data.draw(st.sampled_from(sorted(state.invoices)))
+        inv = state.invoices[invoice]
+        credited = sum(k.amount_minor for k in state.credits.values() if k.invoice_id == invoice)
+        cancelled = state.receivables[inv.receivable_id].status == "cancelled"
+        crd = self.world.new("crd")
+        ok = self._attempt(self.net.anchor, c.RecordCreditNote(invoice, "CN", amount, crd))
+        assert ok == (credited + amount <= inv.amount_minor and not cancelled)
+        if ok:
+            self.credits.setdefault(inv.supplier_id, []).append([crd, amount])
+
+    @rule(firm=st.integers(0, 2), amount=st.integers(1, 1_000_000))
+    def dispute_then_confirm(self, firm: int, amount: int) -> None:
+        """A disputed invoice is refused confirmation until its dispute is resolved."""
+        number, dsp = self.world.new("DISPUTED"), self.world.new("dsp")
+        supplier = self.firms[firm]
+        assert self._attempt(self.net.anchor, c.RaiseDispute(
+            self.net.program_id, supplier.org_id, number, amount, "quality", dsp))
+        confirm = c.ConfirmInvoice(self.net.program_id, supplier.org_id, number, amount, "EUR",
+                                   self.world.today + timedelta(days=30), self.world.new("inv"),
+                                   self.world.new("rcv"), self.world.new("apr"))
+        assert not self._attempt(self.net.anchor, confirm)
+        self.disputed[dsp] = number
+
+    @precondition(lambda self: self.disputed)
+    @rule(data=st.data(), who=st.sampled_from(["anchor", "supplier", "other"]),
+          outcome=st.sampled_from(["agreed", "withdrawn"]))
+    def resolve_dispute(self, data: st.DataObject, who: str, outcome: str) -> None:
+        dsp = data.draw(st.sampled_from(sorted(self.disputed)))
+        dispute = self.world.state.disputes[dsp]
+        supplier = next(f for f in self.firms if f.org_id == dispute.supplier_id)
+        other = next(f for f in self.firms if f.org_id != dispute.supplier_id)
+        actor = {"anchor": self.net.anchor, "supplier": supplier, "other": other}[who]
+        ok = self._attempt(actor, c.ResolveDispute(dsp, outcome))
+        assert ok == ((who, outcome) in (("anchor", "withdrawn"), ("supplier", "agreed")))
+        if ok:
+            del self.disputed[dsp]
     # --- when trade goes wrong --------------------------------------------------------
 
     def _owed(self, pid: str) -> int:
@@ -232,6 +331,17 @@ class ReceivablesMachine(RuleBasedStateMachine):
             assert (piece.status in OUTSTANDING) == outstanding
 
     @invariant()
+    def recourse_credits_and_disputes_agree_with_the_model(self) -> None:
+        state = self.world.state
+        for owed, (seller, face, paid) in self.recourse.items():
+            piece = state.receivables[owed]
+            assert (piece.obligor_id, piece.holder_id, piece.face_minor) == (
+                seller, self.net.funder.org_id, face)
+            assert piece.status == ("settled" if paid else "recourse_due")
+        for credits in self.credits.values():
+            for crd, left in credits:
+                assert state.credits[str(crd)].open_minor == left
+        assert {d for d, x in state.disputes.items() if x.status == "open"} == set(self.disputed)
     def money_is_conserved(self) -> None:
         """Each piece took what the model says, never more than its face; a settled piece
         was paid its face; a written-off piece's loss is what it still lacked."""

@@ -38,7 +38,8 @@ def create_program(body: s.CreateProgram, m: Mutate) -> Body:
         body.name, body.currency, body.max_tenor_days, body.program_limit_minor,
         body.supplier_limit_minor, body.funder_limit_minor, day_count=body.day_count,
         calendar=body.calendar, approval_threshold_minor=body.approval_threshold_minor,
-        default_after_days=body.default_after_days, program_id=body.id))
+        default_after_days=body.default_after_days, program_id=body.id,
+        recourse=body.recourse, recourse_days=body.recourse_days))
     return out.program(m.svc.reads.program(m.principal, outcome.created["program_id"]))
 
 

@@ -27,7 +27,7 @@ router = APIRouter()
 
 Body = dict[str, Any]
 PieceStatus = Literal["live", "split", "transferred", "settled", "paid_early", "cancelled",
-                      "overdue", "defaulted", "written_off"]
+                      "overdue", "defaulted", "written_off", "put_back", "recourse_due"]
 OrgFilter = Annotated[str | None, Query(pattern=s.id_pattern("org"), max_length=80)]
 ProgramFilter = Annotated[str | None, Query(pattern=s.id_pattern("prg"), max_length=80)]
 ReceivableFilter = Annotated[str | None, Query(pattern=s.id_pattern("rcv"), max_length=80)]
@@ -120,7 +120,12 @@ def _piece_action(m: Mutation, command: Any, receivable_id: str) -> Body:
              responses=ERRORS, tags=["settlement"])
 def settle_receivable(receivable_id: ReceivablePath, m: Mutate,
                       body: s.NoBody | None = None) -> Body:
-    """The obligor pays the face to the holder at (or after) maturity."""
+    """The obligor pays the face to the holder at (or after) maturity. On a recourse
+    obligation (status `recourse_due`) the seller that owes it pays the funder, at any time
+    (`PayRecourse`)."""
+    if m.svc.reads.can_see_receivable(m.principal, receivable_id) and (
+            m.svc.reads.receivable(m.principal, receivable_id).status == "recourse_due"):
+        return _piece_action(m, c.PayRecourse(receivable_id), receivable_id)
     return _piece_action(m, c.SettleReceivable(receivable_id), receivable_id)
 
 
