@@ -69,7 +69,7 @@ GOLDEN_DIGESTS = {
     "invoices": "bf2cdeed3b36055c48e312be364d319b087fb23a92299c261c464b12da0bc64a",
     "receivables": "9eb8e2abb1fa5e94644f56ce2bd3b44840cd6ce93b1c6d340ca7d0e9875ec59f",
     "payments": "ab09052b319ce46911e6da51baed00accfc7c15cc81b4ac3800e5254cc6b871c",
-    "events": "2639e71f5e02493fe23aafa9ad0c81be486a722134f2ba79f1b9c27f11478d81",
+    "events": "69e66104382643d2eff4311f64318e11fc31ce9d2ed2d19c5630b7b12a30d7ec",
     "labels": "1eaea999c22c159297adf7da86c6a605fa139d3a42cd24c870041ede5a4c1802",
     "health": "77a98b8c76e6e1b7ad705ad3dbb61c5e232e4351d5b89b6f9ec03f721435da8b",
     "outcomes": "444b7c536828bac64150ee39a1f36c99370f5b834ff477dd7787d57965b19bd3",
