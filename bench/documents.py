@@ -1,4 +1,4 @@
-"""Trade documents and payments (issue 6): validation throughput and settlement file time.
+"""Trade documents and payments: validation throughput and settlement file time.
 
 1. Invoices per second through safe parse + XSD + the native EN 16931 rules, over every
    published EN 16931 / Peppol example of the conformance corpus plus Peppol BIS 3

@@ -29,7 +29,7 @@ Passwords (for the demo's users)
     the next successful login. A login name maps to one user. Unknown logins still cost
     one scrypt, so timing does not reveal which logins exist.
 
-Where credentials come from, and how they end (issue 10)
+Where credentials come from, and how they end
     A session remembers the API key it was opened with (None: a password login), and a
     key remembers the key whose request minted it (directly or through such a session).
     Revoking a key ends, in the same transaction, every session opened with it (keys

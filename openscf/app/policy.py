@@ -41,12 +41,12 @@ POLICY: dict[type[object], tuple[tuple[str, ...], str]] = {
     c.MarkOverdue: (("anchor", "operator"), "maker"),
     c.MarkDefaulted: (("anchor", "operator"), "maker"),
     c.CancelReceivable: (("anchor",), "maker"),
-    # issue 6: trade documents and payments
+    # trade documents and payments
     c.RequestMatchOverride: (("anchor",), "maker"),
     c.ApproveMatchOverride: (("anchor",), "checker"),
     c.ConfirmTradeInvoice: (("anchor",), "maker"),
     c.ReconcilePayment: (("operator",), "maker"),
-    # issue 10: separation of duties and custody
+    # separation of duties and custody
     c.GrantPermission: (ANY_ROLE, "admin"),
     c.ApprovePermissionGrant: (ANY_ROLE, "checker"),
     c.DisableCustody: (ANY_ROLE, "admin"),

@@ -1,4 +1,4 @@
-"""Real trade in, real money out: the use cases of issue 6.
+"""Real trade in, real money out: the use cases of trade documents and payments.
 
     desk = TradeDesk(service)                       # over a NetworkService
     desk.import_invoices(user, [(name, bytes)])     # UBL / CII, validated and matched
@@ -10,8 +10,9 @@
     desk.export_fingerprints / import_fingerprints  # HMAC registry exchange
 
 Documents and bank messages are stored off the log (tables in `openscf.store.tables`,
-section "issue 6", read and written through `openscf.store.trade_documents`, on the unit
-of work's connection); every decision taken on them is a signed domain command in the log:
+section "trade documents and payments", read and written through
+`openscf.store.trade_documents`, on the unit of work's connection); every decision taken
+on them is a signed domain command in the log:
 `ConfirmTradeInvoice` (with the document's hash, fingerprint and match status),
 `RequestMatchOverride` / `ApproveMatchOverride` (maker-checker), `ReconcilePayment`.
 

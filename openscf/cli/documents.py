@@ -1,4 +1,4 @@
-"""Trade documents and bank messages on the command line (issue 6).
+"""Trade documents and bank messages on the command line.
 
     openscf validate FILE... [--json]
     openscf rules install [--from DIR|WHEEL] [--bundle NAME|official|all]

@@ -24,6 +24,7 @@ from openscf.domain.model import (
     OrgKey,
     Program,
     Receivable,
+    ReceivableStatus,
     Relationship,
     User,
     exposure_key,
@@ -58,7 +59,7 @@ def _funder_delta(state: State, piece: Receivable, holder_id: str, delta_minor: 
         _bump(state, exposure_key("funder", piece.program_id, holder_id), delta_minor)
 
 
-def _pay_off(state: State, piece: Receivable, status: str) -> None:
+def _pay_off(state: State, piece: Receivable, status: ReceivableStatus) -> None:
     """The obligor paid this piece: it stops counting against every limit."""
     state.put(replace(piece, status=status, encumbrance=None))
     _bump(state, exposure_key("program", piece.program_id), -piece.face_minor)
@@ -287,7 +288,7 @@ def _(e: ev.ReceivableCancelled, state: State, record: ev.EventRecord) -> None:
 
 
 
-# --- issue 6: trade documents and payments (appended) -----------------------------------
+# --- trade documents and payments ---------------------------------------------------
 
 
 @_apply.register
@@ -318,7 +319,7 @@ def _(e: ev.PaymentReconciled, state: State, record: ev.EventRecord) -> None:
     state already moved when it was settled or financed."""
 
 
-# --- issue 10: separation of duties and custody ---------------------------------------
+# --- separation of duties and custody -------------------------------------------------
 
 
 @_apply.register

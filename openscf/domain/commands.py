@@ -244,7 +244,7 @@ class CancelReceivable:
     reason: str = "cancelled by the anchor"
 
 
-# --- issue 6: trade documents and payments (appended; existing commands unchanged) ----
+# --- trade documents and payments ---------------------------------------------------
 # The documents themselves live outside the log (openscf.app.trade stores them); what the
 # network decides on them is here: the three-way-match gate with its maker-checker
 # override, the confirmation of an imported invoice, and the bank's reconciliation that
@@ -317,7 +317,7 @@ class ReconcilePayment:
     offer_id: str | None = None
 
 
-# --- issue 10: separation of duties and custody (appended) ------------------------------
+# --- separation of duties and custody -------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -478,12 +478,12 @@ Command = (
     | MarkOverdue
     | MarkDefaulted
     | CancelReceivable
-    # issue 6
+    # trade documents and payments
     | RequestMatchOverride
     | ApproveMatchOverride
     | ConfirmTradeInvoice
     | ReconcilePayment
-    # issue 10
+    # separation of duties and custody
     | GrantPermission
     | ApprovePermissionGrant
     | DisableCustody
@@ -510,9 +510,9 @@ COMMAND_TYPES: dict[str, type[Command]] = {
         ApproveConfirmation, SplitReceivable, TransferReceivable, RequestFinancing,
         OfferFinancing, AcceptFinancingOffer, WithdrawFinancingRequest, OfferEarlyPayment,
         AcceptEarlyPayment, SettleReceivable, MarkOverdue, MarkDefaulted, CancelReceivable,
-        # issue 6
+        # trade documents and payments
         RequestMatchOverride, ApproveMatchOverride, ConfirmTradeInvoice, ReconcilePayment,
-        # issue 10
+        # separation of duties and custody
         GrantPermission, ApprovePermissionGrant, DisableCustody,
         # recourse and dilution
         PutBackReceivable, PayRecourse, RecordCreditNote, RaiseDispute, ResolveDispute,

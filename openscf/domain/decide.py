@@ -857,7 +857,7 @@ def _(cmd: c.CancelReceivable, state: State, actor: Actor, today: date) -> list[
                                    cmd.reason[:200])]
 
 
-# --- issue 6: trade documents and payments (appended) -----------------------------------
+# --- trade documents and payments ---------------------------------------------------
 # The three-way-match gate: an imported invoice is confirmed when its match is clean and
 # nothing flags it, else only after a checker approved an override for that document.
 

@@ -36,7 +36,7 @@ from openscf.domain.apply import _apply
 from openscf.domain.decide import Actor, _anchor_of, _decide, _new_id, _program
 from openscf.domain.errors import Conflict, InvalidRequest, NotFound, PermissionDenied
 from openscf.domain.invoice_number import exact_invoice_number_key
-from openscf.domain.model import Credit, Dispute, Invoice, Program
+from openscf.domain.model import Credit, Dispute, DisputeStatus, Invoice, Program
 from openscf.domain.money import check_amount, format_amount
 from openscf.domain.state import InMemoryState, State
 
@@ -225,7 +225,9 @@ def _(e: ev.DisputeRaised, state: State, record: ev.EventRecord) -> None:
 def _(e: ev.DisputeResolved, state: State, record: ev.EventRecord) -> None:
     dispute = state.dispute(e.dispute_id)
     assert dispute is not None
-    state.put(replace(dispute, status=e.outcome, agreed_minor=e.agreed_minor,
+    outcome: DisputeStatus = "agreed" if e.outcome == "agreed" else "withdrawn"
+    assert e.outcome == outcome, e.outcome
+    state.put(replace(dispute, status=outcome, agreed_minor=e.agreed_minor,
                       credit_id=e.credit_id))
     if e.credit_id is not None:
         assert e.invoice_id is not None

@@ -354,7 +354,7 @@ class ReceivableCancelled(Event):
     reason: str
 
 
-# --- issue 6: trade documents and payments (appended; existing events unchanged) -------
+# --- trade documents and payments ---------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -689,9 +689,9 @@ EVENT_TYPES: dict[str, type[Event]] = {
         FinancingOffered, FinancingOfferAccepted, FinancingRequestWithdrawn,
         EarlyPaymentOffered, ReceivablePaidEarly, ReceivableSettled, ReceivableOverdue,
         ReceivableDefaulted, ReceivableCancelled,
-        # issue 6
+        # trade documents and payments
         MatchOverrideRequested, MatchOverrideApproved, TradeDocumentLinked, PaymentReconciled,
-        # issue 10
+        # separation of duties and custody
         FinancingOfferDeclined, PermissionGrantRequested, PermissionGranted, CustodyDisabled,
         # recourse and dilution
         ProgramRecourseSet, ReceivablePutBack, CreditNoteRecorded, DisputeRaised,

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Literal
 
 __all__ = [
     "APPROVAL_PERMISSIONS",
@@ -35,18 +36,26 @@ __all__ = [
     "PERMISSIONS",
     "ROLES",
     "Approval",
+    "ApprovalStatus",
     "Credit",
+    "CreditStatus",
     "DefaultClaim",
+    "DefaultClaimStatus",
     "Dispute",
+    "DisputeStatus",
     "EarlyPaymentOffer",
+    "EarlyPaymentOfferStatus",
     "Exposure",
     "FinancingOffer",
+    "FinancingOfferStatus",
     "FinancingRequest",
+    "FinancingRequestStatus",
     "Invoice",
     "OrgKey",
     "Organisation",
     "Program",
     "Receivable",
+    "ReceivableStatus",
     "Relationship",
     "User",
     "exposure_key",
@@ -61,11 +70,23 @@ APPROVAL_PERMISSIONS = ("checker",)
 # every later grant needs an approver of the organisation itself.
 ONBOARDING_APPROVERS = 2
 
+# The statuses of each record, as types: a status outside its set is a type error.
+ReceivableStatus = Literal["live", "split", "transferred", "settled", "paid_early",
+                           "cancelled", "overdue", "defaulted", "put_back", "recourse_due",
+                           "written_off"]
+FinancingRequestStatus = Literal["open", "accepted", "withdrawn"]
+FinancingOfferStatus = Literal["open", "accepted", "declined"]
+EarlyPaymentOfferStatus = Literal["open", "accepted"]
+ApprovalStatus = Literal["pending", "approved"]
+CreditStatus = Literal["open", "netted"]
+DisputeStatus = Literal["open", "agreed", "withdrawn"]
+DefaultClaimStatus = Literal["open", "closed"]
+
 # Pieces still owed by the obligor: they count against limits and must be paid.
-OUTSTANDING = frozenset({"live", "overdue", "defaulted"})
+OUTSTANDING: frozenset[ReceivableStatus] = frozenset({"live", "overdue", "defaulted"})
 # A recourse obligation (the seller owes the funder a put-back piece's face) while unpaid.
 # It is not the anchor's debt, so it counts against no program limit.
-RECOURSE_DUE = "recourse_due"
+RECOURSE_DUE: ReceivableStatus = "recourse_due"
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,7 +178,7 @@ class Receivable:
     invoice_id: str
     root_id: str
     parent_id: str | None
-    status: str
+    status: ReceivableStatus
     # An open financing request locks the piece against moves until it is resolved.
     encumbrance: str | None = None
     # Paid by the obligor so far (partial payments, then the final settlement).
@@ -178,7 +199,7 @@ class FinancingRequest:
     program_id: str
     receivable_id: str
     holder_id: str
-    status: str  # open | accepted | withdrawn
+    status: FinancingRequestStatus
     accepted_offer_id: str | None = None
 
 
@@ -193,7 +214,7 @@ class FinancingOffer:
     days: int
     discount_minor: int
     proceeds_minor: int
-    status: str  # open | accepted | declined
+    status: FinancingOfferStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,7 +227,7 @@ class EarlyPaymentOffer:
     days: int
     discount_minor: int
     amount_minor: int
-    status: str  # open | accepted
+    status: EarlyPaymentOfferStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,7 +238,7 @@ class Approval:
     org_id: str
     kind: str  # confirmation | bank_account | match_override | permission_grant
     maker_id: str
-    status: str  # pending | approved
+    status: ApprovalStatus
     # The command's canonical fields, so the checker approves exactly what the maker saw.
     payload_json: str
     requested_at: datetime | None = None
@@ -240,7 +261,7 @@ class Credit:
     amount_minor: int
     open_minor: int
     currency: str
-    status: str  # open | netted
+    status: CreditStatus
     recorded_on: date
 
 
@@ -259,7 +280,7 @@ class Dispute:
     currency: str
     reason: str
     invoice_id: str | None
-    status: str  # open | agreed | withdrawn
+    status: DisputeStatus
     agreed_minor: int = 0
     credit_id: str | None = None
 
@@ -273,7 +294,7 @@ class DefaultClaim:
 
     id: str
     obligor_id: str
-    status: str  # open | closed
+    status: DefaultClaimStatus
     reason: str  # insolvency | past_due
     declared_on: date
     piece_ids: tuple[str, ...]

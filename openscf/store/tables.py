@@ -58,7 +58,7 @@ organisations = Table(
     Column("iban", String(34)),
     Column("bic", String(11)),
     _version(),
-    # Separation of duties and custody (issue 10; migration 0005).
+    # Separation of duties and custody (migration 0005).
     Column("approvers", Integer, nullable=False, server_default="0"),
     Column("custody_disabled", Integer, nullable=False, server_default="0"),
     # Declared in default (migration 0006): its default claim.
@@ -72,7 +72,7 @@ users = Table(
     Column("name", String(200), nullable=False),
     Column("permissions", Text, nullable=False),
     _version(),
-    # Separation of duties (issue 10; migration 0005).
+    # Separation of duties (migration 0005).
     Column("created_by", String(80)),
     Column("approver_since", String(32)),
     Column("approver_sponsors", Text, nullable=False, server_default="[]"),
@@ -254,7 +254,7 @@ approvals = Table(
     Column("status", String(16), nullable=False),
     Column("payload_json", Text, nullable=False),
     _version(),
-    Column("requested_at", String(32)),  # issue 10; migration 0005
+    Column("requested_at", String(32)),  # migration 0005
     **ROWLESS,
 )
 
@@ -386,7 +386,7 @@ idempotency = Table(
     **ROWLESS,
 )
 
-# --- API authentication (issue 5; owned by openscf.app.auth) -------------------------
+# --- API authentication (owned by openscf.app.auth) -------------------------
 # Credentials are not network state: they are not events and never enter the log.
 # Secrets are stored only as hashes (see openscf.app.auth for the choice of hash).
 
@@ -406,7 +406,7 @@ api_keys = Table(
     Column("idempotency_key", String(300), unique=True),
     Column("request_hash", String(64)),
     # The API key whose request (directly, or through a session opened with it) created
-    # this key (issue 10), for the audit. None: a password session or a trusted caller.
+    # this key, for the audit. None: a password session or a trusted caller.
     Column("origin_key_id", String(80), index=True),
     **ROWLESS,
 )
@@ -421,7 +421,7 @@ auth_sessions = Table(
     Column("created_at", String(32), nullable=False),
     Column("expires_at", String(32), nullable=False),
     Column("ended_at", String(32)),
-    # Where the session came from (issue 10): the API key it was opened with (None: a
+    # Where the session came from: the API key it was opened with (None: a
     # password login), so revoking the key ends it; the client's address, for the list.
     Column("api_key_id", String(80), index=True),
     Column("address", String(64)),
@@ -440,7 +440,7 @@ user_passwords = Table(
     **ROWLESS,
 )
 
-# Users an admin disabled (issue 10): no login, no key, no session while a row is here.
+# Users an admin disabled: no login, no key, no session while a row is here.
 disabled_users = Table(
     "disabled_users", metadata,
     Column("user_id", String(80), primary_key=True),
@@ -477,7 +477,7 @@ auth_events = Table(
     **ROWLESS,
 )
 
-# --- issue 6: trade documents and payments (owned by openscf.app.trade) --------------
+# --- trade documents and payments (owned by openscf.app.trade) ----------------------
 # Documents and bank messages are not network state: they live off the log. What the
 # network decides on them (the match gate and its overrides, confirmations of imported
 # invoices, reconciled payments) is in the log as events; these tables hold the inputs.

@@ -1,4 +1,4 @@
-"""Issue 10: what a revoked key opened ends with it; users can be disabled; sessions are
+"""What a revoked key opened ends with it; users can be disabled; sessions are
 listed and ended by their organisation; password guessing is throttled; nobody mints keys
 for another organisation's users; every worker refuses a revoked key once acknowledged.
 

@@ -1,4 +1,4 @@
-"""Issue 10: an organisation acts only on objects it stands in the right relation to.
+"""An organisation acts only on objects it stands in the right relation to.
 Anchor B may not mark anchor A's piece overdue or defaulted; the refusal is a 404 (B may
 not even see the piece) and nothing is committed, and the auditor agrees. Client ids
 reveal nothing of other organisations' objects; losing financing offers are declined."""

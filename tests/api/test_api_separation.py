@@ -1,4 +1,4 @@
-"""Separation of duties and custody over the API (issue 10, holes 4 and 7)."""
+"""Separation of duties and custody over the API."""
 
 from __future__ import annotations
 

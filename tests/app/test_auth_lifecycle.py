@@ -1,4 +1,4 @@
-"""Password logins (issue 10): throttling per login and per address with exponential
+"""Password logins: throttling per login and per address with exponential
 backoff, shared by every worker through the database; scrypt at OWASP's cost, with old
 hashes checked at their own cost and upgraded."""
 

@@ -1,5 +1,5 @@
 """An organisation that holds its own key can switch custody off; then the server signs
-nothing for it (issue 10, hole 7)."""
+nothing for it."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Separation of duties survives one compromised admin (issue 10, hole 4).
+"""Separation of duties survives one compromised admin.
 
 The attack: an anchor's admin creates a second user, makes it a checker, and with it
 approves its own bank-account change and a confirmation above the approval threshold.

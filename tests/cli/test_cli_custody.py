@@ -1,5 +1,5 @@
 """`openscf audit` says who signed each organisation's events: a custodial key the server
-holds, or a key the organisation holds itself (issue 10, hole 7)."""
+holds, or a key the organisation holds itself."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The auditor rejects histories containing a forbidden act (issue 10, holes 4 and 7).
+"""The auditor rejects histories containing a forbidden act.
 
 Each test lets the service write an honest history, then appends events built by hand,
 signed with a key the forger really holds (the organisation's custodial key, which the

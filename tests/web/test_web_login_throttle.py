@@ -1,4 +1,4 @@
-"""The dashboard's login form is throttled like the API's (issue 10): after repeated wrong
+"""The dashboard's login form is throttled like the API's: after repeated wrong
 passwords it answers 429 with Retry-After, and the right password does not get in."""
 
 from __future__ import annotations
