@@ -467,7 +467,7 @@ class EarlyPaymentOfferOut(BaseModel):
     object: Literal["early_payment_offer"]
     id: str
     receivable_id: str
-    anchor_id: str
+    obligor_id: str = Field(description="the piece's obligor, who offers to pay it early")
     holder_id: str
     annual_rate: str
     value_date: str

@@ -163,7 +163,7 @@ def financing_offer(item: tuple[FinancingOffer, str]) -> dict[str, Any]:
 def early_payment_offer(item: tuple[EarlyPaymentOffer, str, str]) -> dict[str, Any]:
     o, currency, holder = item
     return {"object": "early_payment_offer", "id": o.id, "receivable_id": o.receivable_id,
-            "anchor_id": o.anchor_id, "holder_id": holder, "annual_rate": o.annual_rate,
+            "obligor_id": o.obligor_id, "holder_id": holder, "annual_rate": o.annual_rate,
             "value_date": _date(o.value_date), "days": o.days,
             "discount_minor": o.discount_minor, "amount_minor": o.amount_minor,
             "currency": currency, "status": o.status}

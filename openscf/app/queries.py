@@ -508,7 +508,7 @@ class ReadModel:
         query = select(e, r.c.currency, r.c.holder_id.label("holder_id")).join(
             r, r.c.id == e.c.receivable_id)
         if not self._full(caller):
-            query = query.where(or_(e.c.anchor_id == caller.org_id,
+            query = query.where(or_(e.c.obligor_id == caller.org_id,
                                     r.c.holder_id == caller.org_id))
         return query
 

@@ -221,7 +221,8 @@ class FinancingOffer:
 class EarlyPaymentOffer:
     id: str
     receivable_id: str
-    anchor_id: str
+    # The piece's obligor, who offers to pay it early.
+    obligor_id: str
     annual_rate: str
     value_date: date
     days: int

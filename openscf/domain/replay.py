@@ -124,7 +124,7 @@ def _check(state: InMemoryState, record: ev.EventRecord) -> str | None:
         if isinstance(e, ev.ReceivablePaidEarly):
             # The holder accepts; the obligor must have made the offer it accepts.
             offer = state.early_payment_offer(e.offer_id)
-            if org != paid.holder_id or offer is None or offer.anchor_id != paid.obligor_id:
+            if org != paid.holder_id or offer is None or offer.obligor_id != paid.obligor_id:
                 return f"early payment of {e.receivable_id} not offered by its obligor " \
                        "and accepted by its holder"
         elif org != paid.obligor_id:

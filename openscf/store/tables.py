@@ -235,7 +235,7 @@ financing_offers = Table(
 early_payment_offers = Table(
     "early_payment_offers", metadata, _id(),
     Column("receivable_id", String(80), nullable=False, index=True),
-    Column("anchor_id", String(80), nullable=False),
+    Column("obligor_id", String(80), nullable=False),
     Column("annual_rate", String(32), nullable=False),
     Column("value_date", Date, nullable=False),
     Column("days", Integer, nullable=False),

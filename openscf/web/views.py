@@ -378,7 +378,7 @@ def anchor_view(reads: ReadModel, who: Principal, today: date) -> dict[str, Any]
             data.get("due_on", ""), data.get("program_id", ""), a.maker_id == who.user_id))
     early: list[tuple[EarlyPaymentOffer, str, str]] = _all(
         reads.early_payment_offers, lambda e: e[0].id, caller=who)
-    early = [e for e in early if e[0].anchor_id == who.org_id]
+    early = [e for e in early if e[0].obligor_id == who.org_id]
     early.sort(key=lambda e: e[0].id, reverse=True)
     suppliers: list[tuple[str, str, str]] = []
     for prog in programs:
