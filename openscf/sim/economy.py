@@ -51,6 +51,7 @@ from openscf.sim.draws import Draws
 from openscf.sim.health import HealthProcess
 from openscf.sim.ledger import LIVE, Ledger
 from openscf.sim.platform import Platform
+from openscf.sim.pricing import Market, Pricing
 from openscf.sim.settlement import DEFAULT_AFTER_DAYS
 from openscf.sim.world import INDUSTRIES, World, build_world
 
@@ -79,7 +80,8 @@ class Economy:
                  progress: Callable[[str, int, int], None] | None = None,
                  on_commands: Callable[[int], None] | None = None,
                  on_day: Callable[[Economy, int], None] | None = None,
-                 operator_name: str = OPERATOR_NAME) -> None:
+                 operator_name: str = OPERATOR_NAME,
+                 pricing: Pricing | None = None) -> None:
         self.config = config
         self.operator_name = operator_name
         self.operator_user = ""
@@ -121,6 +123,8 @@ class Economy:
         self.number_prefix = [_number_prefix(f.name) for f in self.firms]
         self.links = trade.trade_links(self)
         self.fraud_plan = fraud.plan_fraud(self)
+        # Funders' bids and anchors' early-payment rates (the seam for a credit model).
+        self.market = Market(self, pricing)
 
     @property
     def phantom_firms(self) -> list[int]:

@@ -22,6 +22,7 @@ from openscf.sim.analysis import analyse
 from openscf.sim.config import SimConfig
 from openscf.sim.economy import Economy
 from openscf.sim.export import export_all
+from openscf.sim.pricing import Pricing
 from openscf.sim.report import render_report
 from openscf.store import make_engine, migrate, sqlite_url
 from openscf.store.queries import iter_events
@@ -79,8 +80,9 @@ def _big_page_cache(engine: Engine, mib: int) -> None:
 
 def simulate(config: SimConfig, out: Path, progress: Progress | None = None, *,
              verify: bool = True, export: bool = True,
-             cache_mib: int = 1024) -> SimulationResult:
-    """Run the economy on a fresh SQLite database in `out` and write its outputs."""
+             cache_mib: int = 1024, pricing: Pricing | None = None) -> SimulationResult:
+    """Run the economy on a fresh SQLite database in `out` and write its outputs.
+    `pricing` replaces the market's pricing functions (see `openscf.sim.pricing`)."""
     progress = progress or _Silent()
     out.mkdir(parents=True, exist_ok=True)
     db = out / "openscf.db"
@@ -107,7 +109,7 @@ def simulate(config: SimConfig, out: Path, progress: Progress | None = None, *,
             progress.stage(what, total)
         progress.update(done, total)
 
-    economy = Economy(engine, config, progress=on_progress)
+    economy = Economy(engine, config, progress=on_progress, pricing=pricing)
     lap("build_world")
     economy.run()
     lap("simulate")

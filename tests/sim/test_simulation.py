@@ -57,20 +57,21 @@ def test_two_runs_with_the_same_seed_write_identical_exports(tmp_path: Path) -> 
 
 
 # A regression pin, not a statement of truth: the digests of the shared small run's exports
-# (and of its analysis) as the simulator wrote them when its day loop was split into one
-# module per mechanism. A refactoring of the simulator must leave every one unchanged; a
-# change that is meant to alter the simulated history (a new mechanism, a new draw) updates
-# them in the same commit and says so.
+# (and of its analysis) as the simulator wrote them once funders priced from what they
+# could observe (the pricing functions of `pricing.py`, a moving base rate). A
+# refactoring of the simulator must leave every one unchanged; a change that is meant to
+# alter the simulated history (a new mechanism, a new draw) updates them in the same
+# commit and says so.
 GOLDEN_DIGESTS = {
     "firms": "045056b71900ab6fd16c5e2e8edd12ae474334f6cde831bfaab321bd7bb79881",
     "orders": "00531b4964d56d4d98616c3d34d8122228555ef577ecf980a1737f3aeb0e0fef",
-    "invoices": "829addc92821bcd2a281c59817a6fa89a24c12b41c89911c85b36be189ccac76",
-    "receivables": "51d7d833bcff2f600d78611ea6327bda5f9a04889b2c9049390dc034445b29b8",
-    "payments": "dd8d809afc52d0783c67e550a64107385548427c46f340f3b6d4d1347f13f309",
-    "events": "0a88c990bb82dbce627e7a462bd6349c0a4278f991dab2b369498808477887bf",
+    "invoices": "5b85713e3e19d7f47a889a675b3fe3d4feeeed6b173ff66d5707103abad5dfbf",
+    "receivables": "342349e1ffaff64cee6cfc3481944e7fb71645511a1ae7a5d942ef6935f7ab80",
+    "payments": "624410a253e8db9b63b576714cf5170ca65319576942d424b6c5026a860cc066",
+    "events": "80c703e3df0e589956852c7869f995103a4c18b8c9d7c0b14ea219ce611dcd3d",
     "labels": "918090174cb41eeccd4f412051e333b06e548ca2b6fce307265c581b9b7e6a27",
     "health": "e827ef783a9ec86c7db197cd0e64a8ab00ceb3cfd0a54a5b91d100091d11d813",
-    "analysis": "70c3164a68d41e9e1a2ae8894e9f3c98f346fc5c84dc3aacead512b300733652",
+    "analysis": "f08a7549c1b0abe71e4a5e10f52a53070833117d36fb9699b928d0c3f9c3fcc3",
 }
 
 
