@@ -67,6 +67,8 @@ class SimulationResult:
     replay_events: int = 0
     violations: list[str] = field(default_factory=list)
     analysis: dict[str, Any] = field(default_factory=dict)
+    # The market's base rate by month (YYYY-MM -> basis points), as every pricer saw it.
+    base_rate_bps: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -139,6 +141,7 @@ def simulate(config: SimConfig, out: Path, progress: Progress | None = None, *,
         progress.update(1, 1)
         lap("replay")
     result.analysis = analyse(economy)
+    result.base_rate_bps = _base_rate_by_month(economy)
     if export:
         names = ["firms", "orders", "invoices", "payments", "labels", "health",
                  "receivables", "events"]
@@ -167,6 +170,16 @@ def simulate(config: SimConfig, out: Path, progress: Progress | None = None, *,
     (out / "summary.json").write_text(json.dumps(result.to_dict(), indent=2, default=str),
                                       encoding="utf-8")
     return result
+
+
+def _base_rate_by_month(economy: Economy) -> dict[str, int]:
+    months: dict[str, int] = {}
+    for day in range(0, max(economy.end_day, 1)):
+        d = economy.date_of(day)
+        key = f"{d.year}-{d.month:02d}"
+        if key not in months:
+            months[key] = economy.market.base_rate_bps(economy, day)
+    return months
 
 
 def seed_dir(out: Path, seed: int) -> Path:

@@ -130,6 +130,13 @@ def test_the_base_rate_moves_and_is_a_function_of_the_seed() -> None:
     assert all(isinstance(b, int) and 0 <= b < 1000 for b in one)
 
 
+def test_the_summary_names_the_base_rate_of_every_month(simulated: Simulated) -> None:
+    path = simulated.result.base_rate_bps
+    assert list(path)[:4] == ["2026-01", "2026-02", "2026-03", "2026-04"]
+    assert path["2026-01"] == 225 and all(type(b) is int for b in path.values())
+    assert path == json.loads((simulated.out / "summary.json").read_text())["base_rate_bps"]
+
+
 def test_rates_on_the_log_follow_the_holders_hidden_risk(simulated: Simulated) -> None:
     """Priced only from what funders could see, rates still track the hidden health:
     holders under stress (ground truth, month start) pay more."""
