@@ -162,6 +162,32 @@ def test_rates_on_the_log_follow_the_holders_hidden_risk(simulated: Simulated) -
     assert r[s > 0.25].mean() > r[s < 0.05].mean() + 0.005
 
 
+def test_rates_on_the_log_follow_the_holders_observable_record(simulated: Simulated) -> None:
+    """Holders whose deliveries so far were late more often than usual pay more."""
+    rates = {o["offer_id"]: float(o["annual_rate"])
+             for o in _bodies(simulated.out, "FinancingOffered")}
+    issued: dict[str, list[tuple[date, bool]]] = defaultdict(list)
+    for i in simulated.table("invoices"):
+        issued[i["seller_id"]].append((i["issued_on"], i["late_delivery"]))
+    events = pq.read_table(simulated.out / "events.parquet",
+                           columns=["type", "occurred_at", "body"]).to_pylist()
+    often_late, seldom_late = [], []
+    for row in events:
+        if row["type"] != "FinancingOfferAccepted":
+            continue
+        data = json.loads(row["body"])["data"]
+        on = date.fromisoformat(row["occurred_at"][:10])
+        before = [late for day, late in issued[data["holder_id"]] if day < on]
+        if len(before) >= 10:
+            share = sum(before) / len(before)
+            if share > 0.2:
+                often_late.append(rates[data["offer_id"]])
+            elif share < 0.08:
+                seldom_late.append(rates[data["offer_id"]])
+    assert len(often_late) > 20 and len(seldom_late) > 50
+    assert np.mean(often_late) > np.mean(seldom_late) + 0.005
+
+
 def test_no_float_reaches_an_amount_or_a_rate_on_the_log(simulated: Simulated) -> None:
     decimal_rate = re.compile(r"^[01]\.\d{4}$")
     rows = pq.read_table(simulated.out / "events.parquet", columns=["body"]).to_pylist()
