@@ -52,6 +52,7 @@ from openscf.sim.draws import Draws
 from openscf.sim.health import HealthProcess
 from openscf.sim.ledger import LIVE, Ledger
 from openscf.sim.platform import Platform
+from openscf.sim.pricing import Market, Pricing
 from openscf.sim.settlement import DEFAULT_AFTER_DAYS
 from openscf.sim.world import INDUSTRIES, World, build_world
 
@@ -80,7 +81,8 @@ class Economy:
                  progress: Callable[[str, int, int], None] | None = None,
                  on_commands: Callable[[int], None] | None = None,
                  on_day: Callable[[Economy, int], None] | None = None,
-                 operator_name: str = OPERATOR_NAME) -> None:
+                 operator_name: str = OPERATOR_NAME,
+                 pricing: Pricing | None = None) -> None:
         self.config = config
         self.operator_name = operator_name
         self.operator_user = ""
@@ -123,6 +125,8 @@ class Economy:
                                                    config.start.year)
         self.links = trade.trade_links(self)
         self.fraud_plan = fraud.plan_fraud(self)
+        # Funders' bids and anchors' early-payment rates (the seam for a credit model).
+        self.market = Market(self, pricing)
 
     @property
     def phantom_firms(self) -> list[int]:

@@ -58,22 +58,22 @@ def test_two_runs_with_the_same_seed_write_identical_exports(tmp_path: Path) -> 
 
 # A regression pin, not a statement of truth: the digests of the shared small run's exports
 # (and of its analysis) as the simulator wrote them once fraud stopped being given away by
-# artefacts, outcomes moved out of the observable tables and ids moved into each firm's
-# namespace (orders, health and the analysis equal the run before the ids moved: the
-# history is the same). A refactoring of the simulator must leave every one unchanged; a
-# change that is meant to alter the simulated history (a new mechanism, a new draw) updates
-# them in the same commit and says so.
+# artefacts, outcomes moved out of the observable tables, ids moved into each firm's
+# namespace and funders priced from what they could observe (the pricing functions of
+# `pricing.py`, a moving base rate). A refactoring of the simulator must leave every one
+# unchanged; a change that is meant to alter the simulated history (a new mechanism, a new
+# draw) updates them in the same commit and says so.
 GOLDEN_DIGESTS = {
     "firms": "542644a206ed91d1d48fb714f1fd17bd7f3cdc9bc961fa007b035e7e06427276",
     "orders": "e250393f972480178bdb86f2bcb7597608b99783bbd22ef045d40a296a87472d",
     "invoices": "bf2cdeed3b36055c48e312be364d319b087fb23a92299c261c464b12da0bc64a",
-    "receivables": "9eb8e2abb1fa5e94644f56ce2bd3b44840cd6ce93b1c6d340ca7d0e9875ec59f",
-    "payments": "ab09052b319ce46911e6da51baed00accfc7c15cc81b4ac3800e5254cc6b871c",
-    "events": "69e66104382643d2eff4311f64318e11fc31ce9d2ed2d19c5630b7b12a30d7ec",
+    "receivables": "cf28ee019febbf4467cf41abc1862597dd2a2c11768db1672747e20f49fe9660",
+    "payments": "1d977220dd9ad0a7f48b8977485e8a321f5eee119acb4c24c8337130ca1fcdf1",
+    "events": "c5a91f1269b9b20254960c2821d04cb1016f1a1180bdd3cbb13906a3adb74429",
     "labels": "1eaea999c22c159297adf7da86c6a605fa139d3a42cd24c870041ede5a4c1802",
     "health": "77a98b8c76e6e1b7ad705ad3dbb61c5e232e4351d5b89b6f9ec03f721435da8b",
-    "outcomes": "444b7c536828bac64150ee39a1f36c99370f5b834ff477dd7787d57965b19bd3",
-    "analysis": "c296241715549db467ebc68dfcfcdd905cc2c70442921217e0cbaecb077e29a6",
+    "outcomes": "0f6b6ce49a2aa1684d20e5c07571d0bfd035f6c229322e1167cb99b4af76082d",
+    "analysis": "23b8fc06503430f4cb8c43f8fb807df5d775815c25bc79abedb13ff900e0ad41",
 }
 
 
