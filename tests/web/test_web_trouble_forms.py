@@ -128,6 +128,15 @@ def test_credit_note_and_disputes_raised_withdrawn_and_agreed(world: World) -> N
     tabs = Tabs(w, "A", "S0", "S1", "B")
     anchor = tabs.page("A", "/anchor")
     assert 'data-form="credit-note"' in anchor and 'data-form="raise-dispute"' in anchor
+    # Another anchor forges the anchor's forms: refused, nothing changes.
+    rows = w.rows()
+    refused(tabs.post("B", "/anchor/actions/credit_note", invoice_id=invoice["id"],
+                      credit_note_number="CN-X", amount="1.00", confirmed="yes"), 404,
+            "unknown_invoice")
+    refused(tabs.post("B", "/anchor/actions/raise_dispute", program_id=w.programs["P"],
+                      supplier_id=w.orgs["S0"], invoice_number="INV-X", amount="1.00",
+                      reason="forged"), 404, "unknown_program")
+    assert w.rows() == rows
     page = tabs.done("A", "/anchor/actions/credit_note", invoice_id=invoice["id"],
                      credit_note_number="CN-9", amount="1,234.56")
     assert "Credit note recorded" in page and "CN-9" in page and "1,234.56 EUR" in page
@@ -164,7 +173,7 @@ def test_credit_note_and_disputes_raised_withdrawn_and_agreed(world: World) -> N
 def test_the_funder_puts_back_and_the_seller_pays_from_the_page(world: World) -> None:
     w = world
     bought = _defaulted(w)
-    tabs = Tabs(w, "F", "G", "S0")
+    tabs = Tabs(w, "F", "G", "S0", "S1")
     funder = tabs.page("F", "/funder")
     assert 'data-form="put-back"' in funder and f'value="{bought}"' in funder
     rows = w.rows()
@@ -176,6 +185,12 @@ def test_the_funder_puts_back_and_the_seller_pays_from_the_page(world: World) ->
     [owed] = w.get("S0", "/v1/receivables", params={"status": "recourse_due"}).json()["data"]
     supplier = tabs.page("S0", "/supplier")
     assert 'data-form="pay-recourse"' in supplier and "Pay 10,000.00 EUR" in _text(supplier)
+    # Another supplier forges the payment: refused (its page has no recourse panel, yet the
+    # one line is shown), nothing changes.
+    rows = w.rows()
+    refused(tabs.post("S1", "/supplier/actions/pay_recourse", receivable_id=owed["id"]), 404,
+            "unknown_receivable")
+    assert w.rows() == rows
     page = tabs.done("S0", "/supplier/actions/pay_recourse", receivable_id=owed["id"])
     assert "Recourse obligation paid" in page
     assert _piece(w, "F", owed["id"])["status"] == "settled"
@@ -225,6 +240,13 @@ def test_the_operator_declares_a_default_by_two_users_records_a_recovery_and_clo
     asked = tabs.post("OP", "/auditor/actions/record_recovery", claim_id=claim,
                       amount="30,000.00", currency="EUR", source="the administrator")
     assert "Record 30,000.00 EUR recovered from the administrator" in _text(asked.text)
+    rows = w.rows()
+    refused(tabs.post("U", "/auditor/actions/record_recovery", claim_id=claim, amount="1.00",
+                      currency="EUR", source="forged", confirmed="yes"), 403, "role_required")
+    refused(tabs.post("OP", "/auditor/actions/record_recovery", claim_id=claim,
+                      amount="1.00", currency="XYZ", source="typo", confirmed="yes"), 400,
+            "unknown_currency")
+    assert w.rows() == rows
     page = tabs.done("OP", "/auditor/actions/record_recovery", claim_id=claim,
                      amount="30,000.00", currency="EUR", source="the administrator")
     assert "30,000.00 EUR from the administrator" in page
