@@ -25,9 +25,12 @@ def move_health(e: Economy, day: int) -> None:
         e.alive[firm] = False
         f = e.firms[firm]
         e.book.default_day[firm] = day
-        e.book.add_label("default", firm=firm, day=day,
-                         detail={"tier": f.tier, "kind": f.kind,
-                                 "health_mean": round(f.health_mean, 4)})
+        e.book.add_label(
+            "default",
+            firm=firm,
+            day=day,
+            detail={"tier": f.tier, "kind": f.kind, "health_mean": round(f.health_mean, 4)},
+        )
 
 
 def snapshot_health(e: Economy, day: int) -> None:
@@ -35,5 +38,4 @@ def snapshot_health(e: Economy, day: int) -> None:
     h = e.health.h
     stress = e.health.stress
     for i in range(len(e.firms)):
-        e.book.health.append(HealthSnapshot(i, day, float(h[i]), float(stress[i]),
-                                            not e.alive[i]))
+        e.book.health.append(HealthSnapshot(i, day, float(h[i]), float(stress[i]), not e.alive[i]))

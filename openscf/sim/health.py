@@ -29,8 +29,14 @@ def stress(h: float) -> float:
 class HealthProcess:
     """Vectorised weekly health for every firm; `step` returns the firms that defaulted."""
 
-    def __init__(self, rng: np.random.Generator, mean: np.ndarray, sigma: np.ndarray,
-                 industry: np.ndarray, n_industries: int) -> None:
+    def __init__(
+        self,
+        rng: np.random.Generator,
+        mean: np.ndarray,
+        sigma: np.ndarray,
+        industry: np.ndarray,
+        n_industries: int,
+    ) -> None:
         self.rng = rng
         self.mean = mean.astype(float)
         self.sigma = sigma.astype(float)
@@ -60,8 +66,11 @@ class HealthProcess:
         own = self.rng.normal(0.0, 1.0, n)
         jumps = (self.rng.random(n) < self.jump_rate) * self.rng.normal(-1.1, 0.4, n)
         noise = 0.45 * common + np.sqrt(1 - 0.45**2) * own
-        self.h += (self.kappa * (self.mean - self.h) * WEEK
-                   + self.sigma * np.sqrt(WEEK) * noise + jumps * (self.sigma > 0))
+        self.h += (
+            self.kappa * (self.mean - self.h) * WEEK
+            + self.sigma * np.sqrt(WEEK) * noise
+            + jumps * (self.sigma > 0)
+        )
         self._stress = 1.0 / (1.0 + np.exp(np.clip(2.2 * (self.h - 1.2), -50, 50)))
         fallen = np.flatnonzero(self.alive & (self.h < 0.0))
         self.alive[fallen] = False

@@ -34,12 +34,16 @@ def settle_maturities(e: Economy, day: int) -> None:
         if not e.alive[anchor]:
             e.agenda["mark_overdue"][day + 1].append(p)
             continue
-        late_share = (e.firms[anchor].late_share * e.config.anchor_lateness
-                      + 0.3 * e.health.stress_of(anchor))
+        late_share = e.firms[
+            anchor
+        ].late_share * e.config.anchor_lateness + 0.3 * e.health.stress_of(anchor)
         if rng.random() < late_share:
             u = rng.random()
-            lateness_days = int(rng.integers(1, 6)) if u < 0.7 else (
-                int(rng.integers(6, 26)) if u < 0.92 else int(rng.integers(31, 91)))
+            lateness_days = (
+                int(rng.integers(1, 6))
+                if u < 0.7
+                else (int(rng.integers(6, 26)) if u < 0.92 else int(rng.integers(31, 91)))
+            )
             e.agenda["settle_late"][e.weekday(day + lateness_days)].append(p)
             e.agenda["mark_overdue"][day + 1].append(p)
             continue
@@ -68,8 +72,15 @@ def _settle(e: Economy, day: int, pieces: list[int]) -> None:
             book.piece_is_encumbered[p] = 0
             holder = book.piece_holder[p]
             book.realise(book.piece_pays_for[p], book.piece_face_minor[p], day)
-            book.pay(day, book.piece_anchor[p], holder, book.piece_face_minor[p], kind,
-                     invoice=book.piece_pays_for[p], piece=p)
+            book.pay(
+                day,
+                book.piece_anchor[p],
+                holder,
+                book.piece_face_minor[p],
+                kind,
+                invoice=book.piece_pays_for[p],
+                piece=p,
+            )
 
 
 def _mark(e: Economy, day: int) -> None:
@@ -100,9 +111,16 @@ def close_books(e: Economy, end_day: int) -> None:
         if status in (LIVE, OVERDUE, DEFAULTED):
             anchor = book.piece_anchor[p]
             if e.alive[anchor]:
-                book.realise(book.piece_pays_for[p], book.piece_face_minor[p],
-                             book.piece_due_day[p])
+                book.realise(
+                    book.piece_pays_for[p], book.piece_face_minor[p], book.piece_due_day[p]
+                )
             elif status == DEFAULTED:
-                book.losses.append(Loss(end_day, book.piece_holder[p],
-                                        book.piece_face_minor[p], "anchor_defaulted",
-                                        book.piece_root_invoice[p]))
+                book.losses.append(
+                    Loss(
+                        end_day,
+                        book.piece_holder[p],
+                        book.piece_face_minor[p],
+                        "anchor_defaulted",
+                        book.piece_root_invoice[p],
+                    )
+                )
