@@ -23,6 +23,9 @@ class SimConfig:
     fraud:         scales every injected fraud rate (0 turns fraud off).
     anchor_lateness: scales how often anchors pay receivables late at maturity.
     batch_size:    platform commands per transaction.
+    anchor_default: one anchor's health declines until it defaults within the trading
+                   months (always so from 1,000 firms on): the operator declares it in
+                   default, the administrator pays recoveries months later.
     """
 
     firms: int = 200
@@ -37,6 +40,7 @@ class SimConfig:
     anchor_lateness: float = 1.0
     batch_size: int = 4000
     currency: str = "EUR"
+    anchor_default: bool = False
 
     def __post_init__(self) -> None:
         if self.firms < 12:

@@ -3,8 +3,8 @@ health falls below zero defaults for good, and the ledger records the day and a 
 
 What a default does elsewhere is the other mechanisms' business: a defaulted firm neither
 orders, delivers, confirms nor settles, its buyers' invoices to it go unpaid
-(`trade.payable_minor`) and its anchor's outstanding pieces become losses
-(`settlement.close_books`).
+(`trade.payable_minor`) and a defaulted anchor is declared in default on the platform,
+its outstanding pieces joining a claim that recovers part of them (`recovery.py`).
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ def move_health(e: Economy, day: int) -> None:
         e.book.add_label("default", firm=firm, day=day,
                          detail={"tier": f.tier, "kind": f.kind,
                                  "health_mean": round(f.health_mean, 4)})
+        if f.kind == "anchor":
+            e.agenda["declare_default"][day].append(firm)
 
 
 def snapshot_health(e: Economy, day: int) -> None:

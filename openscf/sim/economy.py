@@ -14,8 +14,10 @@ mechanisms in a fixed order each day. Each mechanism is one module:
 - `transfer.py`: suppliers pay their own suppliers with pieces, down the tiers;
 - `finance.py`: holders sell pieces to funders (request, competing offers, acceptance of
   the best), anchors offer early payment;
-- `settlement.py`: at maturity the anchor settles every live piece, or pays late
-  (overdue, then defaulted); at the end, what is still outstanding;
+- `settlement.py`: at maturity the anchor settles every live piece, or pays late, in
+  part first when stressed (overdue, then defaulted); at the end, what is outstanding;
+- `recovery.py`: a defaulted anchor is declared in default on the platform (operator
+  maker-checker); the administrator's recoveries come months later, then the claim closes;
 - `onboarding.py`: the network's registration on the platform before day one;
 - `ledger.py`: the simulator's own books (struct of arrays) and the ground truth.
 
@@ -43,6 +45,7 @@ from openscf.sim import (
     finance,
     fraud,
     onboarding,
+    recovery,
     settlement,
     trade,
     transfer,
@@ -63,7 +66,8 @@ OPERATOR_NAME = "openscf simulated network operator"
 # the mechanism that owns it.
 AGENDA = ("deliver", "confirm", "pay_in_cash", "pay_with_receivable", "sell",
           "offer_early_payment", "dilute", "settle_late", "mark_overdue", "mark_defaulted",
-          "present_duplicate", "present_phantom")
+          "present_duplicate", "present_phantom", "declare_default", "recover",
+          "close_claim")
 
 
 @dataclass
@@ -111,6 +115,14 @@ class Economy:
                                     np.array([f.health_mean for f in self.firms]), sigma,
                                     industry, len(INDUSTRIES))
         self.alive = [True] * n
+        # From 1,000 firms on (or when asked) one anchor is failing: it defaults about
+        # half-way through the trading months.
+        self.failing_anchor = -1
+        if config.anchor_default or config.firms >= 1000:
+            self.failing_anchor = self.world.anchors[-1]
+            weak = self.firms[self.failing_anchor]
+            weak.late_share = max(weak.late_share, 0.12)
+            self.health.decline(self.failing_anchor, self.trading_days / 7 * 0.5)
         self.program_sets = [frozenset(f.programs) for f in self.firms]
         # The pieces each firm may hold (stale entries are dropped when found).
         self.holdings: list[list[int]] = [[] for _ in range(n)]
@@ -197,6 +209,7 @@ class Economy:
             self.date_of(day), datetime.min.time(), UTC) + timedelta(hours=9))
         if day % 7 == 0:
             defaults.move_health(self, day)
+        recovery.work_claims(self, day)
         if day % 30 == 0:
             defaults.snapshot_health(self, day)
         is_working_day = (self.start.weekday() + day) % 7 < 5

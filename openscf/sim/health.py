@@ -41,6 +41,8 @@ class HealthProcess:
         self.alive = np.ones(len(mean), dtype=bool)
         self.jump_rate = 0.0025  # per week: about one firm in eight a year
         self._stress = 1.0 / (1.0 + np.exp(np.clip(2.2 * (self.h - 1.2), -50, 50)))
+        # A firm in decline loses this much health a week on top of its process.
+        self.drift = np.zeros(len(mean))
 
     @property
     def stress(self) -> np.ndarray:
@@ -54,6 +56,12 @@ class HealthProcess:
         """A known hit to one firm's health (used by bust-out fraud after a volume jump)."""
         self.h[firm] -= size
 
+    def decline(self, firm: int, weeks: float) -> None:
+        """Firm `firm` is failing: its prospects are gone (its long-run mean falls below
+        zero) and it loses health steadily, so that it defaults in about `weeks` weeks."""
+        self.mean[firm] = -1.0
+        self.drift[firm] = -max(0.1, float(self.h[firm]) + 0.3) / max(1.0, weeks)
+
     def step(self) -> list[int]:
         n = len(self.h)
         common = self.rng.normal(0.0, 1.0, self.n_industries)[self.industry]
@@ -61,7 +69,7 @@ class HealthProcess:
         jumps = (self.rng.random(n) < self.jump_rate) * self.rng.normal(-1.1, 0.4, n)
         noise = 0.45 * common + np.sqrt(1 - 0.45**2) * own
         self.h += (self.kappa * (self.mean - self.h) * WEEK
-                   + self.sigma * np.sqrt(WEEK) * noise + jumps * (self.sigma > 0))
+                   + self.sigma * np.sqrt(WEEK) * noise + jumps * (self.sigma > 0) + self.drift)
         self._stress = 1.0 / (1.0 + np.exp(np.clip(2.2 * (self.h - 1.2), -50, 50)))
         fallen = np.flatnonzero(self.alive & (self.h < 0.0))
         self.alive[fallen] = False

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from openscf.domain import commands as c
 from openscf.domain.ids import tagged_id
 from openscf.sim.confirmation import APPROVAL_THRESHOLD_MINOR, program_id
+from openscf.sim.recovery import risk_officer
 from openscf.sim.settlement import DEFAULT_AFTER_DAYS
 from openscf.sim.world import iban_for
 
@@ -27,7 +28,10 @@ def onboard(e: Economy) -> None:
     p = e.platform
     op = p.bootstrap(e.operator_name)
     e.operator_user = op
-    items: list[tuple[str, c.Command]] = []
+    # The operator's second user requests declarations of default, which its first (the
+    # admin, a checker) approves: an approver may not be a user its maker created.
+    items: list[tuple[str, c.Command]] = [(op, c.AddUser(
+        p.operator_org, "operator risk officer", ("maker",), user_id=risk_officer(e)))]
     for f in e.firms:
         roles = ("anchor",) if f.kind == "anchor" else (
             ("funder",) if f.kind == "funder" else ("supplier",))

@@ -66,14 +66,14 @@ def test_two_runs_with_the_same_seed_write_identical_exports(tmp_path: Path) -> 
 GOLDEN_DIGESTS = {
     "firms": "542644a206ed91d1d48fb714f1fd17bd7f3cdc9bc961fa007b035e7e06427276",
     "orders": "e250393f972480178bdb86f2bcb7597608b99783bbd22ef045d40a296a87472d",
-    "invoices": "bf2cdeed3b36055c48e312be364d319b087fb23a92299c261c464b12da0bc64a",
-    "receivables": "9eb8e2abb1fa5e94644f56ce2bd3b44840cd6ce93b1c6d340ca7d0e9875ec59f",
-    "payments": "ab09052b319ce46911e6da51baed00accfc7c15cc81b4ac3800e5254cc6b871c",
-    "events": "69e66104382643d2eff4311f64318e11fc31ce9d2ed2d19c5630b7b12a30d7ec",
+    "invoices": "f6ab851608566ee5e35619af785fb68cf31f710d2d24786808257cbf56196090",
+    "receivables": "5e47e088b6689258a28602d19ab17391c0029c16f6d166aaca3d28e8231d3027",
+    "payments": "30ae1b397a31e4d5adff0d5651a91e26cbb515b2be759af3a5882eb993c4b13c",
+    "events": "c774fdd737dc64688f867163b6b82a4fb3942b9df56558f384f531403393c645",
     "labels": "1eaea999c22c159297adf7da86c6a605fa139d3a42cd24c870041ede5a4c1802",
-    "health": "77a98b8c76e6e1b7ad705ad3dbb61c5e232e4351d5b89b6f9ec03f721435da8b",
-    "outcomes": "444b7c536828bac64150ee39a1f36c99370f5b834ff477dd7787d57965b19bd3",
-    "analysis": "c296241715549db467ebc68dfcfcdd905cc2c70442921217e0cbaecb077e29a6",
+    "health": "1f9183325ec205981199c89007be628ed5bc3f9eac0198755e1da761615fcfbb",
+    "outcomes": "bb8e52ca8187331954412f077909c31e462ceeeb2a97ee340cccda8d551dd619",
+    "analysis": "247fb13fc9cde84f8d199ed0b953c6094e59746b93235233ee86fb5ebef7a34b",
 }
 
 

@@ -1,0 +1,91 @@
+"""When trade goes wrong in the simulated economy: partial payments, an anchor's default
+declared on the platform, recoveries and the closed claim's loss given default."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from openscf.sim.config import SimConfig
+from openscf.sim.run import SimulationResult, simulate
+
+from .conftest import Simulated
+
+# 1,000 firms: one anchor fails half-way through the two trading months; the clock runs
+# on until its administrator has paid and the claim is closed.
+THOUSAND = SimConfig(firms=1000, months=2, seed=3, run_off=True)
+
+
+@pytest.fixture(scope="module")
+def thousand(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, SimulationResult]:
+    out = tmp_path_factory.mktemp("thousand") / "out"
+    return out, simulate(THOUSAND, out)
+
+
+def _types(out: Path) -> Counter[str]:
+    return Counter(r["type"] for r in pq.read_table(out / "events.parquet").to_pylist())
+
+
+def test_an_anchor_of_a_thousand_firm_economy_defaults_and_its_claim_closes(
+        thousand: tuple[Path, SimulationResult]) -> None:
+    out, result = thousand
+    assert result.replay_ok is True, result.violations
+    accepted = result.analysis["platform"]["accepted"]
+    for op in ("RequestObligorDefault", "ApproveObligorDefault", "RecordRecovery",
+               "CloseDefaultClaim"):
+        assert accepted.get(op, 0) >= 1, op
+    types = _types(out)
+    assert types["ObligorDefaulted"] >= 1
+    assert types["RecoveryDistributed"] >= 1
+    assert types["DefaultClaimClosed"] >= 1
+    labels = pq.read_table(out / "labels.parquet").to_pylist()
+    declared = [x for x in labels if x["label"] == "default_declared"]
+    assert declared and all(x["variant"] == "insolvency" for x in declared)
+    closed = [x for x in labels if x["label"] == "default_claim_closed"]
+    assert closed
+    for x in closed:
+        lgd = json.loads(x["detail"])["loss_given_default"]
+        assert 0 < lgd < 1
+
+
+def test_the_claims_losses_in_the_books_equal_exposure_less_recoveries(
+        thousand: tuple[Path, SimulationResult]) -> None:
+    out, _ = thousand
+    labels = pq.read_table(out / "labels.parquet").to_pylist()
+    payments = pq.read_table(out / "payments.parquet").to_pylist()
+    declared = sum(x["amount_minor"] for x in labels if x["label"] == "default_declared")
+    recovered = sum(x["amount_minor"] for x in labels if x["label"] == "recovery")
+    paid_back = sum(p["amount_minor"] for p in payments if p["kind"] == "recovery")
+    lost = sum(x["amount_minor"] for x in labels
+               if x["label"] == "loss" and x["variant"] == "anchor_defaulted")
+    assert recovered == paid_back > 0
+    assert declared == recovered + lost
+
+
+def test_stressed_anchors_pay_part_at_maturity_and_the_rest_later(
+        simulated: Simulated) -> None:
+    accepted = simulated.result.analysis["platform"]["accepted"]
+    assert accepted.get("RecordPayment", 0) >= 1
+    payments = simulated.table("payments")
+    partial = {p["receivable_id"] for p in payments if p["kind"] == "partial_payment"}
+    assert partial
+    completed = {p["receivable_id"] for p in payments if p["kind"] == "late_settlement"}
+    assert partial & completed, "a piece paid in part is settled late for the rest"
+
+
+def test_the_books_losses_equal_what_the_platform_wrote_off(
+        thousand: tuple[Path, SimulationResult]) -> None:
+    out, _ = thousand
+    closed = [json.loads(r["body"])["data"] for r in
+              pq.read_table(out / "events.parquet").to_pylist()
+              if r["type"] == "DefaultClaimClosed"]
+    labels = pq.read_table(out / "labels.parquet").to_pylist()
+    booked = sum(x["amount_minor"] for x in labels if x["label"] == "default_claim_closed")
+    assert closed
+    assert sum(sum(d["losses_minor"]) for d in closed) == booked
+    assert sum(sum(d["exposures_minor"]) for d in closed) == sum(
+        x["amount_minor"] for x in labels if x["label"] == "default_declared")
