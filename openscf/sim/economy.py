@@ -115,6 +115,7 @@ class Economy:
                                     np.array([f.health_mean for f in self.firms]), sigma,
                                     industry, len(INDUSTRIES))
         self.alive = [True] * n
+        self.contagion_day: dict[int, int] = {}  # firm -> when a buyer's default hit it
         # From 1,000 firms on (or when asked) one anchor is failing: it defaults about
         # half-way through the trading months.
         self.failing_anchor = -1

@@ -65,15 +65,15 @@ def test_two_runs_with_the_same_seed_write_identical_exports(tmp_path: Path) -> 
 # them in the same commit and says so.
 GOLDEN_DIGESTS = {
     "firms": "542644a206ed91d1d48fb714f1fd17bd7f3cdc9bc961fa007b035e7e06427276",
-    "orders": "e250393f972480178bdb86f2bcb7597608b99783bbd22ef045d40a296a87472d",
-    "invoices": "f6ab851608566ee5e35619af785fb68cf31f710d2d24786808257cbf56196090",
-    "receivables": "5e47e088b6689258a28602d19ab17391c0029c16f6d166aaca3d28e8231d3027",
-    "payments": "30ae1b397a31e4d5adff0d5651a91e26cbb515b2be759af3a5882eb993c4b13c",
-    "events": "c774fdd737dc64688f867163b6b82a4fb3942b9df56558f384f531403393c645",
-    "labels": "1eaea999c22c159297adf7da86c6a605fa139d3a42cd24c870041ede5a4c1802",
-    "health": "1f9183325ec205981199c89007be628ed5bc3f9eac0198755e1da761615fcfbb",
-    "outcomes": "bb8e52ca8187331954412f077909c31e462ceeeb2a97ee340cccda8d551dd619",
-    "analysis": "247fb13fc9cde84f8d199ed0b953c6094e59746b93235233ee86fb5ebef7a34b",
+    "orders": "8f6ddd2a1103eaaf8745ccba570bf3f5c20a933d1deb7d92988b185c8542798c",
+    "invoices": "42d515b5c7b5db9725494dbdb3f588bc846061bd79adea0b37b7029feabd452f",
+    "receivables": "a133c4ce44d24d60f891f19c0dfd1f5ef15ee2e8e7696329cd12ad90837d8fd1",
+    "payments": "d2475b0032bb9049741c8090dd41e91a7e94d41c8a3dc6440026dce7c33c30ac",
+    "events": "df5e4b349e1c538f2ed7b4dcf49c42a3d9bd1a477a0766cd46d8fb2328a90d47",
+    "labels": "29dbdbbae10a1172ce559e900f6fb970077544d8243e5d3d5aefd1afc0156100",
+    "health": "6d1bec19aa5aa6f7f596fea05319dfcb68d67c39dee655a26cdcd77be3398798",
+    "outcomes": "f0471ac72489869fc3444fca64f6dec289967ce5b4431d4b78029f40167d4f82",
+    "analysis": "3691076dd6800f51103339010cb722b4970c940a20b504ea40038360c571d676",
 }
 
 

@@ -89,3 +89,29 @@ def test_the_books_losses_equal_what_the_platform_wrote_off(
     assert sum(sum(d["losses_minor"]) for d in closed) == booked
     assert sum(sum(d["exposures_minor"]) for d in closed) == sum(
         x["amount_minor"] for x in labels if x["label"] == "default_declared")
+
+
+def test_a_defaulted_anchor_hurts_its_suppliers_health_and_defaults_spread(
+        thousand: tuple[Path, SimulationResult]) -> None:
+    """Its suppliers (tier 1, in its program) lose health over the month of its default
+    more than the other tier-1 suppliers do; some defaults are labelled contagion."""
+    out, _ = thousand
+    labels = pq.read_table(out / "labels.parquet").to_pylist()
+    firms = pq.read_table(out / "firms.parquet").to_pylist()
+    health = pq.read_table(out / "health.parquet").to_pylist()
+    declared = next(x for x in labels if x["label"] == "default_declared")
+    program = f"prg_{declared['org_id'][4:]}.scf"
+    causes = Counter(x["variant"] for x in labels if x["label"] == "default")
+    assert causes["contagion"] >= 1 and causes["own_health"] >= 1
+    before = max(r["on"] for r in health if r["on"] <= declared["on"])
+    after = min(r["on"] for r in health if r["on"] > declared["on"])
+    h = {(r["org_id"], r["on"]): r["health"] for r in health}
+    tier1 = [f for f in firms if f["kind"] == "supplier" and f["tier"] == 1]
+    exposed = [f["org_id"] for f in tier1 if program in (f["programs"] or [])]
+    others = [f["org_id"] for f in tier1 if program not in (f["programs"] or [])]
+    assert len(exposed) >= 20 and len(others) >= 20
+
+    def mean_change(group: list[str]) -> float:
+        return sum(h[o, after] - h[o, before] for o in group) / len(group)
+
+    assert mean_change(exposed) < mean_change(others) - 0.1
