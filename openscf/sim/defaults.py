@@ -48,10 +48,12 @@ def move_health(e: Economy, day: int) -> None:
 
 
 def default_cause(e: Economy, firm: int, day: int) -> str:
-    """Why the firm fell: a bust-out after fraud, a buyer's default (contagion), or its
-    own health."""
+    """Why the firm fell: a bust-out after fraud, a put-back it could not pay (recourse),
+    a buyer's default (contagion), or its own health."""
     if firm in e.fraud_plan.busted:
         return "bust_out"
+    if firm in e.recourse_failed:
+        return "recourse"
     hit = e.contagion_day.get(firm)
     if hit is not None and day - hit <= CONTAGION_DAYS:
         return "contagion"

@@ -67,7 +67,7 @@ OPERATOR_NAME = "openscf simulated network operator"
 AGENDA = ("deliver", "confirm", "pay_in_cash", "pay_with_receivable", "sell",
           "offer_early_payment", "dilute", "settle_late", "mark_overdue", "mark_defaulted",
           "present_duplicate", "present_phantom", "declare_default", "recover",
-          "close_claim")
+          "close_claim", "put_back", "pay_recourse")
 
 
 @dataclass
@@ -116,6 +116,8 @@ class Economy:
                                     industry, len(INDUSTRIES))
         self.alive = [True] * n
         self.contagion_day: dict[int, int] = {}  # firm -> when a buyer's default hit it
+        self.recourse_failed: set[int] = set()  # sellers that could not pay a put-back
+        self.seller_by_namespace: dict[str, int] = {}
         # From 1,000 firms on (or when asked) one anchor is failing: it defaults about
         # half-way through the trading months.
         self.failing_anchor = -1
@@ -181,6 +183,10 @@ class Economy:
     def return_goods(self, invoice: int, day: int) -> None:
         """See `dilution.return_goods`."""
         dilution.return_goods(self, invoice, day)
+
+    def has_recourse(self, anchor: int) -> bool:
+        """Every other anchor's program finances with recourse (the failing one's too)."""
+        return self.world.anchors.index(anchor) % 2 == 1 or anchor == self.failing_anchor
 
     def setup(self) -> None:
         """Register the network on the platform (see `onboarding.py`)."""

@@ -21,8 +21,11 @@ __all__ = ["CHANNELS", "INVOICE_KINDS", "PIECE_STATUS", "Ledger", "scale_minor"]
 # Piece statuses, mirroring the platform's (plus NEVER_ISSUED: an id the platform refused).
 LIVE, SPLIT, TRANSFERRED, SETTLED, PAID_EARLY, CANCELLED, OVERDUE, DEFAULTED, NEVER_ISSUED = (
     range(9))
+# A financed piece of a defaulted anchor put back to its seller, in a program with
+# recourse: PUT_BACK retires it, RECOURSE_DUE is what the seller then owes the funder.
+PUT_BACK, RECOURSE_DUE = 9, 10
 PIECE_STATUS = ("live", "split", "transferred", "settled", "paid_early", "cancelled",
-                "overdue", "defaulted", "never_issued")
+                "overdue", "defaulted", "never_issued", "put_back", "recourse_due")
 
 # How an invoice was (to be) paid.
 CASH, CONFIRMED, BY_RECEIVABLE, REFUSED_CASH, REJECTED, UNPAID, CREDITED_IN_FULL, PENDING = (

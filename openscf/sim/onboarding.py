@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from openscf.domain import commands as c
 from openscf.domain.ids import tagged_id
 from openscf.sim.confirmation import APPROVAL_THRESHOLD_MINOR, program_id
-from openscf.sim.recovery import risk_officer
+from openscf.sim.recovery import RECOURSE_DAYS, risk_officer
 from openscf.sim.settlement import DEFAULT_AFTER_DAYS
 from openscf.sim.world import iban_for
 
@@ -77,7 +77,8 @@ def onboard(e: Economy) -> None:
             funder_limit_minor=_round_up(limit * 2 // 5, 1_000_000_00),
             day_count="ACT/360", calendar="TARGET",
             approval_threshold_minor=APPROVAL_THRESHOLD_MINOR,
-            default_after_days=DEFAULT_AFTER_DAYS, program_id=program_id(a))))
+            default_after_days=DEFAULT_AFTER_DAYS, program_id=program_id(a),
+            recourse=e.has_recourse(a), recourse_days=RECOURSE_DAYS)))
         for funder in e.world.program_funders[a]:
             items.append((f.maker, c.AddFunder(program_id(a), e.firms[funder].org_id)))
     for s in e.world.suppliers:

@@ -7,6 +7,11 @@ per default (so the loss given default varies), in two parts months apart; then 
 operator closes the claim and what each piece still lacks is its holder's loss. The
 simulator mirrors the platform's pro rata sharing (`openscf.domain.money.allocate`, by
 piece id) so its books equal the log.
+
+In a program with recourse, a funder holding a financed piece of the defaulted anchor
+puts it back to the seller (`PutBackReceivable`): the seller takes its place in the
+claim and owes the funder what it lacks, which it pays (`PayRecourse`) within the
+recourse days, or, too weak to pay, defaults itself.
 """
 
 from __future__ import annotations
@@ -14,16 +19,28 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from openscf.domain import commands as c
-from openscf.domain.ids import tagged_id
+from openscf.domain.ids import namespace_of, tagged_id
 from openscf.domain.money import allocate
-from openscf.sim.ledger import DEFAULTED, LIVE, OVERDUE, Claim, Loss, scale_minor
+from openscf.sim.ledger import (
+    DEFAULTED,
+    LIVE,
+    OVERDUE,
+    PAYS_FOR_NOTHING,
+    PUT_BACK,
+    RECOURSE_DUE,
+    SETTLED,
+    Claim,
+    Loss,
+    scale_minor,
+)
 
 if TYPE_CHECKING:
     from openscf.sim.economy import Economy
 
-__all__ = ["CLOSE_AFTER_DAYS", "risk_officer", "work_claims"]
+__all__ = ["CLOSE_AFTER_DAYS", "RECOURSE_DAYS", "risk_officer", "work_claims"]
 
 CLOSE_AFTER_DAYS = 14  # after the final recovery, the operator closes the claim
+RECOURSE_DAYS = 30  # a seller pays a put-back piece within this many days
 
 
 def risk_officer(e: Economy) -> str:
@@ -40,6 +57,8 @@ def work_claims(e: Economy, day: int) -> None:
         _recover(e, day, claim, amount)
     for claim in e.agenda["close_claim"].pop(day, []):
         _close(e, day, claim)
+    _put_back(e, day, e.agenda["put_back"].pop(day, []))
+    _pay_recourse(e, day, e.agenda["pay_recourse"].pop(day, []))
 
 
 def _declare(e: Economy, firm: int, day: int) -> None:
@@ -69,6 +88,9 @@ def _declare(e: Economy, firm: int, day: int) -> None:
         book.piece_status[p] = DEFAULTED
         book.piece_is_encumbered[p] = 0
         book.piece_claim[p] = k
+        # A funder holding a financed piece of a program with recourse puts it back.
+        if e.firms[book.piece_holder[p]].kind == "funder" and e.has_recourse(firm):
+            e.agenda["put_back"][e.weekday(day + int(rng.integers(3, 15)))].append(p)
     book.add_label("default_declared", firm=firm, day=day, variant="insolvency",
                    amount_minor=sum(claim.exposure_minor),
                    detail={"claim_id": claim_id, "pieces": len(pieces),
@@ -123,3 +145,85 @@ def _close(e: Economy, day: int, k: int) -> None:
                    amount_minor=sum(claim.exposure_minor) - sum(claim.recovered_minor),
                    detail={"claim_id": claim.claim_id,
                            "loss_given_default": round(claim.loss_given_default(), 4)})
+
+
+def _seller_of(e: Economy, p: int) -> int:
+    """Who sold a funder's piece: the piece was created (named) by the seller's command
+    accepting the financing offer."""
+    if not e.seller_by_namespace:
+        e.seller_by_namespace.update(
+            {namespace_of(f.org_id): f.idx for f in e.firms})
+    return e.seller_by_namespace[e.book.piece_id[p][4:].rsplit(".", 1)[0]]
+
+
+def _put_back(e: Economy, day: int, pieces: list[int]) -> None:
+    """Funders put defaulted financed pieces back to their sellers, who then owe the
+    funder what the piece still lacks within `RECOURSE_DAYS`."""
+    book = e.book
+    items: list[tuple[str, c.Command]] = []
+    meta: list[tuple[int, int, int, int]] = []
+    for p in pieces:
+        k = book.piece_claim.get(p)
+        if book.piece_status[p] != DEFAULTED or k is None or book.claims[k].closed_day >= 0:
+            continue
+        claim = book.claims[k]
+        i = claim.pieces.index(p)
+        owed = claim.exposure_minor[i] - claim.recovered_minor[i]
+        if owed <= 0:
+            continue
+        funder, seller = book.piece_holder[p], _seller_of(e, p)
+        org = e.firms[funder].org_id
+        anchor, root = book.piece_anchor[p], book.piece_root_invoice[p]
+        due_day = e.weekday(day + RECOURSE_DAYS)
+        returned = book.add_piece(seller, anchor, book.piece_face_minor[p],
+                                  book.piece_due_day[p], PAYS_FOR_NOTHING, root,
+                                  creator_org_id=org)
+        recourse = book.add_piece(funder, seller, owed, due_day, PAYS_FOR_NOTHING, root,
+                                  creator_org_id=org)
+        items.append((e.firms[funder].maker, c.PutBackReceivable(
+            book.piece_id[p], book.piece_id[returned], book.piece_id[recourse])))
+        meta.append((p, returned, recourse, seller))
+    for (p, returned, recourse, seller), code in zip(meta, e.platform.run(items),
+                                                     strict=True):
+        if code is not None:
+            continue
+        k = book.piece_claim.pop(p)
+        claim = book.claims[k]
+        claim.pieces[claim.pieces.index(p)] = returned
+        book.piece_claim[returned] = k
+        book.piece_status[p] = PUT_BACK
+        book.piece_status[returned] = DEFAULTED
+        if p in book.piece_paid_minor:
+            book.piece_paid_minor[returned] = book.piece_paid_minor[p]
+        book.piece_status[recourse] = RECOURSE_DUE
+        book.add_label("put_back", firm=seller, piece=recourse, day=day,
+                       amount_minor=book.piece_face_minor[recourse],
+                       detail={"funder": e.firms[book.piece_holder[p]].org_id})
+        # The seller pays within the recourse days, if it can.
+        e.agenda["pay_recourse"][e.weekday(day + int(
+            e.rng_market.integers(2, RECOURSE_DAYS - 3)))].append(recourse)
+
+
+def _pay_recourse(e: Economy, day: int, pieces: list[int]) -> None:
+    """Sellers pay what they owe on put-back pieces; one too weak to pay defaults."""
+    book = e.book
+    items: list[tuple[str, c.Command]] = []
+    meta: list[int] = []
+    for p in pieces:
+        seller = book.piece_anchor[p]
+        if book.piece_status[p] != RECOURSE_DUE or not e.alive[seller]:
+            continue
+        if e.rng_market.random() < e.health.stress_of(seller):
+            # It cannot find the cash: its health collapses and it defaults next week.
+            e.health.shock(seller, float(e.health.h[seller]) + 0.1)
+            e.recourse_failed.add(seller)
+            continue
+        items.append((e.firms[seller].maker, c.PayRecourse(book.piece_id[p])))
+        meta.append(p)
+    for p, code in zip(meta, e.platform.run(items), strict=True):
+        if code is None:
+            seller, funder = book.piece_anchor[p], book.piece_holder[p]
+            book.piece_status[p] = SETTLED
+            book.pay(day, seller, funder, book.piece_face_minor[p], "recourse", piece=p)
+            # Paying costs the seller cash it needed: a hit to its health.
+            e.health.shock(seller, 0.2)

@@ -14,7 +14,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from openscf.domain import commands as c
-from openscf.sim.ledger import DEFAULTED, LIVE, OVERDUE, SETTLED, Loss, scale_minor
+from openscf.sim.ledger import (
+    DEFAULTED,
+    LIVE,
+    OVERDUE,
+    RECOURSE_DUE,
+    SETTLED,
+    Loss,
+    scale_minor,
+)
 
 if TYPE_CHECKING:
     from openscf.sim.economy import Economy
@@ -128,6 +136,10 @@ def close_books(e: Economy, end_day: int) -> None:
     book = e.book
     for p in range(len(book.piece_status)):
         status = book.piece_status[p]
+        if status == RECOURSE_DUE and not e.alive[book.piece_anchor[p]]:
+            # A put-back its seller never paid: the funder's loss after all.
+            book.losses.append(Loss(end_day, book.piece_holder[p], book.piece_face_minor[p],
+                                    "recourse_unpaid", book.piece_root_invoice[p]))
         if status in (LIVE, OVERDUE, DEFAULTED):
             anchor = book.piece_anchor[p]
             lost = book.outstanding_minor(p)

@@ -69,7 +69,7 @@ GOLDEN_DIGESTS = {
     "invoices": "42d515b5c7b5db9725494dbdb3f588bc846061bd79adea0b37b7029feabd452f",
     "receivables": "a133c4ce44d24d60f891f19c0dfd1f5ef15ee2e8e7696329cd12ad90837d8fd1",
     "payments": "d2475b0032bb9049741c8090dd41e91a7e94d41c8a3dc6440026dce7c33c30ac",
-    "events": "df5e4b349e1c538f2ed7b4dcf49c42a3d9bd1a477a0766cd46d8fb2328a90d47",
+    "events": "32d767cb55b801a08aa2d764d551d79449edb4cc8888f8d84d0b9f217afbe84a",
     "labels": "29dbdbbae10a1172ce559e900f6fb970077544d8243e5d3d5aefd1afc0156100",
     "health": "6d1bec19aa5aa6f7f596fea05319dfcb68d67c39dee655a26cdcd77be3398798",
     "outcomes": "f0471ac72489869fc3444fca64f6dec289967ce5b4431d4b78029f40167d4f82",

@@ -115,3 +115,20 @@ def test_a_defaulted_anchor_hurts_its_suppliers_health_and_defaults_spread(
         return sum(h[o, after] - h[o, before] for o in group) / len(group)
 
     assert mean_change(exposed) < mean_change(others) - 0.1
+
+
+def test_funders_put_back_pieces_in_recourse_programs_only_and_sellers_pay_or_default(
+        thousand: tuple[Path, SimulationResult]) -> None:
+    out, result = thousand
+    events = pq.read_table(out / "events.parquet").to_pylist()
+    data = [(r["type"], json.loads(r["body"])["data"]) for r in events]
+    created = {d["program_id"] for t, d in data if t == "ProgramCreated"}
+    with_recourse = {d["program_id"] for t, d in data if t == "ProgramRecourseSet"}
+    assert with_recourse and created - with_recourse, "both kinds of program exist"
+    put_back = [d for t, d in data if t == "ReceivablePutBack"]
+    assert put_back
+    assert all(d["program_id"] in with_recourse for d in put_back)
+    accepted = result.analysis["platform"]["accepted"]
+    labels = pq.read_table(out / "labels.parquet").to_pylist()
+    unpaid = sum(1 for x in labels if x["label"] == "loss" and x["variant"] == "recourse_unpaid")
+    assert accepted.get("PayRecourse", 0) + unpaid == len(put_back)
