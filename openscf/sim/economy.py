@@ -96,6 +96,8 @@ class Economy:
         self.rng_behaviour, self.rng_market = Draws(behaviour), Draws(market)
         self.world: World = build_world(config, self.rng_world)
         self.firms = self.world.firms
+        self.founded_on = _founding_dates(self.world, np.random.default_rng(
+            np.random.SeedSequence(config.seed).spawn(7)[6]))
         self.start = config.start
         self.trading_days = (_add_months(config.start, config.months) - config.start).days
         self.end_day = -1
@@ -244,6 +246,18 @@ class Economy:
         if self.due_pieces:
             last = max(last, max(self.due_pieces) + DEFAULT_AFTER_DAYS + 2)
         return last
+
+
+def _founding_dates(world: World, rng: np.random.Generator) -> list[date]:
+    """When each firm was founded (known from the start): anchors and funders decades
+    ago; suppliers younger, and the weaker the younger (young firms fail more often)."""
+    start = world.config.start
+    dates = []
+    for f in world.firms:
+        median_years = 40.0 if f.kind != "supplier" else 3.0 + 4.0 * max(0.0, f.health_mean)
+        years = max(0.3, float(rng.lognormal(np.log(median_years), 0.6)))
+        dates.append(start - timedelta(days=round(years * 365.25)))
+    return dates
 
 
 def _add_months(day: date, months: int) -> date:

@@ -59,7 +59,7 @@ _RECEIVABLE_AT_ISSUE = ("id", "program_id", "obligor_id", "supplier_id", "face_m
 OBSERVABLE: dict[str, dict[str, str]] = {
     "firms": dict.fromkeys(("org_id", "name", "kind", "tier", "industry", "country",
                             "annual_sales_minor", "ownership_group", "programs",
-                            "payment_terms_days"), START),
+                            "payment_terms_days", "founded_on"), START),
     "orders": dict.fromkeys(("order_id", "seller_id", "buyer_id", "ordered_on",
                              "amount_minor", "currency"), "ordered_on"),
     "invoices": {**dict.fromkeys(_AT_ISSUE, "issued_on"), "paid_on": "paid_on",
@@ -143,6 +143,7 @@ def _firms(e: Economy) -> pa.Table:
         "programs": [[program_id(p) for p in x.programs] for x in f],
         "payment_terms_days": pa.array([x.terms_days if x.kind == "anchor" else None
                                         for x in f], pa.int16()),
+        "founded_on": pa.array(e.founded_on, pa.date32()),
     })
 
 

@@ -132,3 +132,14 @@ def test_funders_put_back_pieces_in_recourse_programs_only_and_sellers_pay_or_de
     labels = pq.read_table(out / "labels.parquet").to_pylist()
     unpaid = sum(1 for x in labels if x["label"] == "loss" and x["variant"] == "recourse_unpaid")
     assert accepted.get("PayRecourse", 0) + unpaid == len(put_back)
+
+
+def test_every_firm_has_a_founding_date_before_the_start_and_anchors_are_older(
+        simulated: Simulated) -> None:
+    firms = simulated.table("firms")
+    start = min(r["on"] for r in simulated.table("health"))
+    assert all(f["founded_on"] is not None and f["founded_on"] < start for f in firms)
+    suppliers = sorted((f for f in firms if f["kind"] == "supplier"),
+                       key=lambda f: f["founded_on"])
+    anchors = [f for f in firms if f["kind"] == "anchor"]
+    assert min(a["founded_on"] for a in anchors) < suppliers[len(suppliers) // 2]["founded_on"]
