@@ -143,3 +143,19 @@ def test_every_firm_has_a_founding_date_before_the_start_and_anchors_are_older(
                        key=lambda f: f["founded_on"])
     anchors = [f for f in firms if f["kind"] == "anchor"]
     assert min(a["founded_on"] for a in anchors) < suppliers[len(suppliers) // 2]["founded_on"]
+
+
+def test_the_report_shows_defaults_by_cause_claims_with_lgd_and_fraud_by_type(
+        thousand: tuple[Path, SimulationResult]) -> None:
+    out, result = thousand
+    a = result.analysis
+    assert sum(a["defaults"]["by_cause"].values()) == len(a["defaults"]["anchors"]) + sum(
+        a["defaults"]["by_tier"])
+    assert any(k.startswith("anchor:") for k in a["defaults"]["by_tier_and_cause"])
+    claim = a["claims"]["claims"][0]
+    assert claim["closed_day"] >= 0 and 0 < claim["loss_given_default"] < 1
+    assert a["fraud_by_type"] and "default" not in a["fraud_by_type"]
+    html = (out / "report.html").read_text()
+    for text in ("defaults (tier: cause)", "fraud by type", "loss given default",
+                 claim["obligor"]):
+        assert text in html, text
