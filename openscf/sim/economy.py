@@ -18,7 +18,8 @@ mechanisms in a fixed order each day. Each mechanism is one module:
   part first when stressed (overdue, then defaulted); at the end, what is outstanding;
 - `recovery.py`: a defaulted anchor is declared in default on the platform (operator
   maker-checker); the administrator's recoveries come months later, then the claim closes;
-- `onboarding.py`: the network's registration on the platform before day one;
+- `onboarding.py`: the network's registration on the platform before day one, and the
+  suppliers that join the anchors' programs later, during the trading months;
 - `ledger.py`: the simulator's own books (struct of arrays) and the ground truth.
 
 Amounts are integer minor units; floats only drive the hidden random processes and are
@@ -67,7 +68,8 @@ OPERATOR_NAME = "openscf simulated network operator"
 AGENDA = ("deliver", "confirm", "pay_in_cash", "pay_with_receivable", "sell",
           "offer_early_payment", "dilute", "settle_late", "mark_overdue", "mark_defaulted",
           "present_duplicate", "present_phantom", "declare_default", "recover",
-          "close_claim", "put_back", "pay_recourse")
+          "close_claim", "put_back", "pay_recourse",
+          "join")
 
 
 @dataclass
@@ -140,6 +142,8 @@ class Economy:
                                                    config.start.year)
         self.links = trade.trade_links(self)
         self.fraud_plan = fraud.plan_fraud(self)
+        self.join_day = onboarding.plan_late_joiners(self, np.random.default_rng(
+            np.random.SeedSequence(config.seed).spawn(8)[7]))
 
     @property
     def phantom_firms(self) -> list[int]:
@@ -219,6 +223,7 @@ class Economy:
         if day % 7 == 0:
             defaults.move_health(self, day)
         recovery.work_claims(self, day)
+        onboarding.join_late(self, day)
         if day % 30 == 0:
             defaults.snapshot_health(self, day)
         is_working_day = (self.start.weekday() + day) % 7 < 5

@@ -57,9 +57,11 @@ ROW_DATE = {"firms": START, "orders": "ordered_on", "invoices": "issued_on",
 _RECEIVABLE_AT_ISSUE = ("id", "program_id", "obligor_id", "supplier_id", "face_minor",
                         "currency", "due_on", "issued_at", "invoice_id", "root_id", "parent_id")
 OBSERVABLE: dict[str, dict[str, str]] = {
-    "firms": dict.fromkeys(("org_id", "name", "kind", "tier", "industry", "country",
-                            "annual_sales_minor", "ownership_group", "programs",
-                            "payment_terms_days", "founded_on"), START),
+    "firms": {**dict.fromkeys(("org_id", "name", "kind", "tier", "industry", "country",
+                               "annual_sales_minor", "ownership_group",
+                               "payment_terms_days", "founded_on"), START),
+              # A supplier that joins the programs later is known as a member from then.
+              "programs": "joined_network_on", "joined_network_on": "joined_network_on"},
     "orders": dict.fromkeys(("order_id", "seller_id", "buyer_id", "ordered_on",
                              "amount_minor", "currency"), "ordered_on"),
     "invoices": {**dict.fromkeys(_AT_ISSUE, "issued_on"), "paid_on": "paid_on",
@@ -144,6 +146,9 @@ def _firms(e: Economy) -> pa.Table:
         "payment_terms_days": pa.array([x.terms_days if x.kind == "anchor" else None
                                         for x in f], pa.int16()),
         "founded_on": pa.array(e.founded_on, pa.date32()),
+        "joined_network_on": pa.array([
+            None if not x.programs else e.date_of(e.join_day.get(x.idx, 0)) for x in f],
+            pa.date32()),
     })
 
 

@@ -64,16 +64,16 @@ def test_two_runs_with_the_same_seed_write_identical_exports(tmp_path: Path) -> 
 # change that is meant to alter the simulated history (a new mechanism, a new draw) updates
 # them in the same commit and says so.
 GOLDEN_DIGESTS = {
-    "firms": "ea52e3914d3dbc569b2d5e982ed8b196b47ff21ebafcda7ab08e72fc3798bb87",
-    "orders": "8f6ddd2a1103eaaf8745ccba570bf3f5c20a933d1deb7d92988b185c8542798c",
-    "invoices": "42d515b5c7b5db9725494dbdb3f588bc846061bd79adea0b37b7029feabd452f",
-    "receivables": "a133c4ce44d24d60f891f19c0dfd1f5ef15ee2e8e7696329cd12ad90837d8fd1",
-    "payments": "d2475b0032bb9049741c8090dd41e91a7e94d41c8a3dc6440026dce7c33c30ac",
-    "events": "32d767cb55b801a08aa2d764d551d79449edb4cc8888f8d84d0b9f217afbe84a",
-    "labels": "29dbdbbae10a1172ce559e900f6fb970077544d8243e5d3d5aefd1afc0156100",
-    "health": "6d1bec19aa5aa6f7f596fea05319dfcb68d67c39dee655a26cdcd77be3398798",
-    "outcomes": "f0471ac72489869fc3444fca64f6dec289967ce5b4431d4b78029f40167d4f82",
-    "analysis": "1dfd311e2b4ec58bd427a5bc595b0286bcbf8dd0bdb9ae380699d83f036923a2",
+    "firms": "8efb91e627fd1edf371d62882ebbddaae5b83e47923c475a152788c96e55d69e",
+    "orders": "bf8b8778a22d4983ddc84db4dd4a4e04ce94b08f9c9b47f57778033c8ca3be7f",
+    "invoices": "a74701396e082b6542ca2648f2bcb2cf21e5f864bfa78b7a70c328c060dc1bf2",
+    "receivables": "609eda5bdf239a51c08592ad1e76b9561ba4b2881549bd2156df4e8db41e7bd3",
+    "payments": "97f679b49a222fd89909fe3c4a3dcf0be4f2f507c160a990157c083ca170de01",
+    "events": "c4e2b1f6cba0fb2bbe44f00d6d244bcc0b0b24b76ac80e975d02bcbd6b69f765",
+    "labels": "d25226d94cae3f2d00ef644577d1aa01acf2b351c5802623c83efd0fc4414804",
+    "health": "fd492569a560c87bfa3424193bc3a8d8a62ceaa4734beb6779f33761e0d125b1",
+    "outcomes": "8bae95ee8656bf7fcc9732b5ca96072ff6702b3e5f8aab154666435b3873b629",
+    "analysis": "77f4ea9d651a67a88272abf82818d3104bd79544fc988c4190ac498bba291abb",
 }
 
 

@@ -159,3 +159,24 @@ def test_the_report_shows_defaults_by_cause_claims_with_lgd_and_fraud_by_type(
     for text in ("defaults (tier: cause)", "fraud by type", "loss given default",
                  claim["obligor"]):
         assert text in html, text
+
+
+def test_some_suppliers_join_the_network_later_and_trade_through_it_only_from_then(
+        simulated: Simulated) -> None:
+    firms = simulated.table("firms")
+    start = min(r["on"] for r in simulated.table("health"))
+    late = {f["org_id"]: f["joined_network_on"] for f in firms
+            if f["joined_network_on"] is not None and f["joined_network_on"] > start}
+    assert late
+    assert all(f["joined_network_on"] is None for f in firms if not f["programs"])
+    onboarded = [json.loads(r["body"]) for r in simulated.table("events")
+                 if r["type"] == "SupplierOnboarded"]
+    when = {d["data"]["supplier_id"]: d["at"][:10] for d in onboarded}
+    assert all(when[org] == str(day) for org, day in late.items())
+    # Before it joined, nothing reached it through the network.
+    for r in simulated.table("receivables"):
+        if r["supplier_id"] in late:
+            assert str(r["issued_at"])[:10] >= str(late[r["supplier_id"]])
+    for pay in simulated.table("payments"):
+        if pay["kind"] == "receivable_transfer" and pay["payee_id"] in late:
+            assert pay["paid_on"] >= late[pay["payee_id"]]
