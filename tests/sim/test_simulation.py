@@ -105,7 +105,7 @@ def test_the_economy_uses_every_operation_of_the_platform(simulated: Simulated) 
                "OnboardSupplier", "ConfirmInvoice", "ApproveConfirmation",
                "TransferReceivable", "RequestFinancing", "OfferFinancing",
                "AcceptFinancingOffer", "OfferEarlyPayment", "AcceptEarlyPayment",
-               "SettleReceivable", "MarkOverdue", "RequestBankAccountChange",
+               "SettleReceivable", "RecordPayment", "MarkOverdue", "RequestBankAccountChange",
                "ApproveBankAccountChange"):
         assert accepted.get(op, 0) >= 1, op
 
