@@ -64,7 +64,8 @@ def credits(reads: ReadModel, caller: Caller, *, program_id: str | None = None,
 
 
 def credit(reads: ReadModel, caller: Caller, credit_id: str) -> Credit:
-    return _one(reads, t.credits, Credit, caller, credit_id, "credit")  # type: ignore[no-any-return]
+    found: Credit = _one(reads, t.credits, Credit, caller, credit_id, "credit")
+    return found
 
 
 def disputes(reads: ReadModel, caller: Caller, *, program_id: str | None = None,
@@ -77,8 +78,8 @@ def disputes(reads: ReadModel, caller: Caller, *, program_id: str | None = None,
 
 
 def dispute(reads: ReadModel, caller: Caller, dispute_id: str) -> Dispute:
-    return _one(reads, t.disputes, Dispute, caller, dispute_id,  # type: ignore[no-any-return]
-                "dispute")
+    found: Dispute = _one(reads, t.disputes, Dispute, caller, dispute_id, "dispute")
+    return found
 
 
 class DilutionLedger:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -20,6 +20,9 @@ from rich.progress import (
 from rich.table import Table
 
 from openscf.cli.common import fail, plain_console
+
+if TYPE_CHECKING:
+    from openscf.sim.run import SimulationResult
 
 __all__ = ["simulate"]
 
@@ -69,6 +72,10 @@ def simulate(
                                             "transaction.")] = 1000,
     verify: Annotated[bool, typer.Option("--verify/--no-verify", help="Replay the whole "
                                          "log at the end and check every invariant.")] = True,
+    seeds: Annotated[str | None, typer.Option(help="Run several seeds: a count N (seeds "
+                                              "SEED..SEED+N-1) or a list such as 1,2,3. "
+                                              "Each run goes to OUT/seed-S/; OUT/*.parquet "
+                                              "pools them with a seed column.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as one JSON "
                                           "object.")] = False,
 ) -> None:
@@ -77,17 +84,28 @@ def simulate(
     Anchors, suppliers in tiers and funders trade for MONTHS months; the platform is driven
     through its application layer only. Writes OUT/openscf.db, OUT/*.parquet (firms,
     orders, invoices, receivables, payments, events, labels, health, outcomes),
-    OUT/report.html and OUT/summary.json. Exits 2 if the invariant replay finds a violation.
+    OUT/report.html and OUT/summary.json. With --seeds, one such run per seed in OUT/seed-S/
+    and the pooled tables in OUT/*.parquet. Exits 2 if the invariant replay finds a
+    violation.
     """
     if out.exists() and not out.is_dir():
-        fail("not_a_directory", f"--out {out} is a file; give a folder for the results")
+        fail("not_a_directory", f"--out {out} is a file; give a folder for the results",
+             as_json)
+    run_seeds = None if seeds is None else _parse_seeds(seeds, seed, as_json)
     from openscf.sim.config import SimConfig
     from openscf.sim.run import simulate as run_simulation
+    from openscf.sim.run import simulate_seeds
 
     config = SimConfig(firms=firms, months=months, seed=seed, tiers=tiers, adoption=adoption,
                        fraud=fraud, run_off=run_off, batch_size=batch_size)
     columns = (SpinnerColumn(), TextColumn("{task.description:<36}"), BarColumn(),
                MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn())
+    if run_seeds is not None:
+        with Progress(*columns, console=Console(stderr=True), disable=as_json) as bars:
+            results = simulate_seeds(config, run_seeds, out, _RichProgress(bars),
+                                     verify=verify)
+        _report_seeds(results, out, as_json)
+        return
     with Progress(*columns, console=Console(stderr=True), disable=as_json) as bars:
         result = run_simulation(config, out, _RichProgress(bars), verify=verify)
     summary = result.to_dict()
@@ -109,4 +127,52 @@ def simulate(
         console.print(table)
         console.print(f"report: {out / 'report.html'}   database: {out / 'openscf.db'}")
     if result.replay_ok is False:
+        raise typer.Exit(2)
+
+
+MAX_SEEDS = 100
+
+
+def _parse_seeds(text: str, first: int, as_json: bool) -> list[int]:
+    """'3' is three seeds from --seed on; '1,2,3' (or '7,') names them."""
+    parts = [p.strip() for p in text.split(",") if p.strip()]
+    try:
+        numbers = [int(p) for p in parts]
+    except ValueError:
+        fail("invalid_seeds", f"--seeds {text!r} is neither a count such as 3 nor a list "
+             "such as 1,2,3", as_json)
+    if "," not in text and len(numbers) == 1:
+        if not 1 <= numbers[0] <= MAX_SEEDS:
+            fail("invalid_seeds", f"--seeds {text} runs 1..{MAX_SEEDS} seeds; give a count "
+                 "in that range or a list such as 1,2,3", as_json)
+        return list(range(first, first + numbers[0]))
+    if not numbers or len(set(numbers)) != len(numbers) or len(numbers) > MAX_SEEDS:
+        fail("invalid_seeds", f"--seeds {text!r} must list 1..{MAX_SEEDS} distinct seeds, "
+             "such as 1,2,3", as_json)
+    return numbers
+
+
+def _report_seeds(results: list[SimulationResult], out: Path, as_json: bool) -> None:
+    """One line per seed, then where the pooled tables are."""
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    if as_json:
+        print(json.dumps(summary, indent=2, default=str))
+    else:
+        table = Table(title=f"openscf simulate: {len(results)} seeds")
+        for column in ("seed", "invoices", "financings", "defaulted firms",
+                       "platform commands", "seconds", "replay"):
+            table.add_column(column, justify="right")
+        for r in results:
+            counts = r.analysis["counts"]
+            defaults = sum(r.analysis["defaults"]["by_tier"]) + len(
+                r.analysis["defaults"]["anchors"])
+            table.add_row(r.config["seed"], f"{counts['invoices']:,}",
+                          f"{counts['financings']:,}", f"{defaults:,}",
+                          f"{counts['platform_commands']:,}",
+                          f"{sum(r.seconds.values()):,.0f}",
+                          "-" if r.replay_ok is None else ("OK" if r.replay_ok else "FAILED"))
+        console.print(table)
+        console.print(f"pooled tables (with a seed column): {out}/*.parquet   "
+                      f"runs: {out}/seed-*/")
+    if any(r.replay_ok is False for r in results):
         raise typer.Exit(2)

@@ -23,6 +23,8 @@ class SimConfig:
     fraud:         scales every injected fraud rate (0 turns fraud off).
     anchor_lateness: scales how often anchors pay receivables late at maturity.
     batch_size:    platform commands per transaction.
+    base_rate_bps: the money-market reference rate in the first month, in basis points;
+                   it then follows a seeded mean-reverting path (see `pricing.py`).
     anchor_default: one anchor's health declines until it defaults within the trading
                    months (always so from 1,000 firms on): the operator declares it in
                    default, the administrator pays recoveries months later.
@@ -40,6 +42,7 @@ class SimConfig:
     anchor_lateness: float = 1.0
     batch_size: int = 4000
     currency: str = "EUR"
+    base_rate_bps: int = 225
     anchor_default: bool = False
 
     def __post_init__(self) -> None:
@@ -55,3 +58,5 @@ class SimConfig:
             raise ValueError("volume must be positive and fraud non-negative")
         if self.batch_size < 1:
             raise ValueError("batch_size must be positive")
+        if not 0 <= self.base_rate_bps <= 2000:
+            raise ValueError("base_rate_bps must be 0..2000 (basis points)")

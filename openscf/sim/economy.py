@@ -56,6 +56,7 @@ from openscf.sim.draws import Draws
 from openscf.sim.health import HealthProcess
 from openscf.sim.ledger import LIVE, Ledger
 from openscf.sim.platform import Platform
+from openscf.sim.pricing import Market, Pricing
 from openscf.sim.settlement import DEFAULT_AFTER_DAYS
 from openscf.sim.world import INDUSTRIES, World, build_world
 
@@ -86,7 +87,8 @@ class Economy:
                  progress: Callable[[str, int, int], None] | None = None,
                  on_commands: Callable[[int], None] | None = None,
                  on_day: Callable[[Economy, int], None] | None = None,
-                 operator_name: str = OPERATOR_NAME) -> None:
+                 operator_name: str = OPERATOR_NAME,
+                 pricing: Pricing | None = None) -> None:
         self.config = config
         self.operator_name = operator_name
         self.operator_user = ""
@@ -142,6 +144,8 @@ class Economy:
                                                    config.start.year)
         self.links = trade.trade_links(self)
         self.fraud_plan = fraud.plan_fraud(self)
+        # Funders' bids and anchors' early-payment rates (the seam for a credit model).
+        self.market = Market(self, pricing)
         self.join_day = onboarding.plan_late_joiners(self, np.random.default_rng(
             np.random.SeedSequence(config.seed).spawn(8)[7]))
 

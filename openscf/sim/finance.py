@@ -3,14 +3,17 @@
 A supplier holding a piece decides whether (and when) to sell it for cash: more often when
 it is small, stressed or was paid with the piece. On the day it sells, it may first split
 the piece and sell one part; it requests financing, one or two of the program's funders
-bid (a rate from the anchor's credit, the funder's margin and the tenor), and it accepts
-the best proceeds or withdraws. Separately, an anchor offers early payment on some
-confirmed pieces and a holder accepts, more likely when stressed.
+bid or pass, and it accepts the best proceeds or withdraws. Separately, an anchor offers
+early payment on some confirmed pieces and a holder accepts, more likely when stressed.
+
+Every rate comes from the economy's pricing functions (`pricing.py`: the seam for a
+credit model), asked with what the pricer could see that day; by default a funder's bid
+follows the base rate, the anchor's rating, its own margin, the tenor and the holder's
+observable history.
 """
 
 from __future__ import annotations
 
-import math
 from decimal import Decimal
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -30,10 +33,8 @@ from openscf.sim.ledger import (
 if TYPE_CHECKING:
     from openscf.sim.economy import Economy
 
-__all__ = ["BASE_RATE", "consider_selling", "offer_early_payments", "own_name_rate",
-           "sell_pieces"]
+__all__ = ["consider_selling", "offer_early_payments", "own_name_rate", "sell_pieces"]
 
-BASE_RATE = 0.0225  # a money-market reference rate (EUR, 2026)
 FEES_MINOR = 25_00  # what a fee-charging funder adds to each offer
 
 
@@ -53,19 +54,12 @@ def consider_selling(e: Economy, p: int, holder: int, day: int, eager: bool = Fa
         e.agenda["sell"][e.weekday(day + wait_days)].append((p, holder))
 
 
-def _offer_rate(e: Economy, anchor: int, funder: int, tenor_days: int) -> str:
-    h = float(e.firms[anchor].health_mean)
-    spread = 0.003 + 0.05 * math.exp(-1.2 * (h - 1.0))
-    rate = (BASE_RATE + spread + e.firms[funder].margin + 0.002 * tenor_days / 365
-            + float(e.rng_market.normal(0, 0.0006)))
-    return f"{max(0.005, rate):.4f}"
-
-
-def own_name_rate(e: Economy, firm: int) -> float:
+def own_name_rate(e: Economy, firm: int, day: int) -> float:
     """What the firm would pay to borrow on its own name (the comparison for the
-    report): money-market rate plus an SME spread by tier and by its health."""
+    report): today's base rate plus an SME spread by tier and by its health."""
     f = e.firms[firm]
-    return BASE_RATE + 0.025 + 0.008 * f.tier + 0.07 * e.health.stress_of(firm)
+    base = e.market.base_rate_bps(e, day) / 10_000
+    return base + 0.025 + 0.008 * f.tier + 0.07 * e.health.stress_of(firm)
 
 
 class _Bid(NamedTuple):
@@ -140,6 +134,8 @@ def _request_bid_accept(e: Economy, day: int, wanted: list[tuple[int, int]]) -> 
         req_meta.append((p, holder, request_id))
     offers: list[tuple[str, c.Command]] = []
     offer_meta: list[tuple[int, int, int, str, str, int, int]] = []
+    market = e.market
+    market.observe(e, day)
     for (p, holder, request_id), code in zip(req_meta, e.platform.run(requests),
                                              strict=True):
         if code is not None:
@@ -148,15 +144,19 @@ def _request_bid_accept(e: Economy, day: int, wanted: list[tuple[int, int]]) -> 
         anchor = book.piece_anchor[p]
         funders = e.world.program_funders[anchor]
         tenor_days = book.piece_due_day[p] - day
-        # One or two funders bid (more would only add commands, not realism).
+        # One or two funders are asked (more would only add commands, not realism).
         first = int(rng.integers(len(funders)))
         chosen = [funders[first]]
         if len(funders) > 1 and rng.random() < 0.3:
             chosen.append(funders[(first + 1 + int(rng.integers(len(funders) - 1)))
                                   % len(funders)])
         for funder in chosen:
+            rate = market.financing_rate(market.request(
+                e, "financing", day, holder, anchor, funder, book.piece_face_minor[p],
+                tenor_days))
+            if rate is None:
+                continue  # the funder passes
             offer_id = e.next_id("ofr", funder)
-            rate = _offer_rate(e, anchor, funder, tenor_days)
             fees = FEES_MINOR if funder % 2 else 0
             offers.append((e.firms[funder].maker, c.OfferFinancing(
                 request_id, rate, e.date_of(day), fees, offer_id)))
@@ -212,7 +212,7 @@ def _accept_best(e: Economy, day: int, req_meta: list[tuple[int, int, str]],
             book.financings.append(Financing(
                 day, p, holder, funder, book.piece_face_minor[p], offer.annual_rate,
                 offer.tenor_days, offer.discount_minor, offer.fees_minor, proceeds,
-                own_name_rate(e, holder)))
+                own_name_rate(e, holder, day)))
         else:
             withdraws.append((e.firms[offer.holder].maker,
                               c.WithdrawFinancingRequest(offer.request_id)))
@@ -231,13 +231,19 @@ def offer_early_payments(e: Economy, day: int) -> None:
     rng = e.rng_behaviour
     offers: list[tuple[str, c.Command]] = []
     meta: list[tuple[int, str, str, int]] = []
+    market = e.market
+    market.observe(e, day)
     for p in todo:
         anchor, holder = book.piece_anchor[p], book.piece_holder[p]
         if (book.piece_status[p] != LIVE or book.piece_is_encumbered[p]
                 or book.piece_due_day[p] - day < 10 or not e.alive[anchor]):
             continue
+        rate = market.early_payment_rate(market.request(
+            e, "early_payment", day, holder, anchor, anchor, book.piece_face_minor[p],
+            book.piece_due_day[p] - day))
+        if rate is None:
+            continue  # the anchor makes no offer on this piece
         offer_id = e.next_id("epo", anchor)
-        rate = f"{0.045 + 0.01 * (anchor % 3):.4f}"
         offers.append((e.firms[anchor].maker, c.OfferEarlyPayment(
             book.piece_id[p], rate, e.date_of(day), offer_id)))
         meta.append((p, offer_id, rate, holder))

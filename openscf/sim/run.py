@@ -4,6 +4,12 @@
 
 writes `out/openscf.db` (SQLite), `out/*.parquet`, `out/report.html` and
 `out/summary.json`, and returns the summary. Progress goes to an optional `Progress`.
+
+    results = simulate_seeds(config, [1, 2, 3], Path("out"))
+
+runs one economy per seed into `out/seed-1/`, `out/seed-2/`, ... and pools their tables
+into `out/*.parquet`, each with a leading `seed` column (ids repeat across seeds: a row is
+named by its seed and its id).
 """
 
 from __future__ import annotations
@@ -11,22 +17,27 @@ from __future__ import annotations
 import json
 import resource
 import time
-from dataclasses import asdict, dataclass, field
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 from sqlalchemy import Engine, event
 
 from openscf.domain.replay import replay
 from openscf.sim.analysis import analyse
 from openscf.sim.config import SimConfig
 from openscf.sim.economy import Economy
-from openscf.sim.export import export_all
+from openscf.sim.export import EXPORTS, export_all
+from openscf.sim.pricing import Pricing
 from openscf.sim.report import render_report
 from openscf.store import make_engine, migrate, sqlite_url
 from openscf.store.queries import iter_events
 
-__all__ = ["Progress", "SimulationResult", "simulate"]
+__all__ = ["Progress", "SimulationResult", "pool_tables", "seed_dir", "simulate",
+           "simulate_seeds"]
 
 
 class Progress(Protocol):
@@ -56,6 +67,8 @@ class SimulationResult:
     replay_events: int = 0
     violations: list[str] = field(default_factory=list)
     analysis: dict[str, Any] = field(default_factory=dict)
+    # The market's base rate by month (YYYY-MM -> basis points), as every pricer saw it.
+    base_rate_bps: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -79,8 +92,9 @@ def _big_page_cache(engine: Engine, mib: int) -> None:
 
 def simulate(config: SimConfig, out: Path, progress: Progress | None = None, *,
              verify: bool = True, export: bool = True,
-             cache_mib: int = 1024) -> SimulationResult:
-    """Run the economy on a fresh SQLite database in `out` and write its outputs."""
+             cache_mib: int = 1024, pricing: Pricing | None = None) -> SimulationResult:
+    """Run the economy on a fresh SQLite database in `out` and write its outputs.
+    `pricing` replaces the market's pricing functions (see `openscf.sim.pricing`)."""
     progress = progress or _Silent()
     out.mkdir(parents=True, exist_ok=True)
     db = out / "openscf.db"
@@ -107,7 +121,7 @@ def simulate(config: SimConfig, out: Path, progress: Progress | None = None, *,
             progress.stage(what, total)
         progress.update(done, total)
 
-    economy = Economy(engine, config, progress=on_progress)
+    economy = Economy(engine, config, progress=on_progress, pricing=pricing)
     lap("build_world")
     economy.run()
     lap("simulate")
@@ -127,6 +141,7 @@ def simulate(config: SimConfig, out: Path, progress: Progress | None = None, *,
         progress.update(1, 1)
         lap("replay")
     result.analysis = analyse(economy)
+    result.base_rate_bps = _base_rate_by_month(economy)
     if export:
         names = ["firms", "orders", "invoices", "payments", "labels", "health",
                  "receivables", "events"]
@@ -155,3 +170,65 @@ def simulate(config: SimConfig, out: Path, progress: Progress | None = None, *,
     (out / "summary.json").write_text(json.dumps(result.to_dict(), indent=2, default=str),
                                       encoding="utf-8")
     return result
+
+
+def _base_rate_by_month(economy: Economy) -> dict[str, int]:
+    months: dict[str, int] = {}
+    for day in range(0, max(economy.end_day, 1)):
+        d = economy.date_of(day)
+        key = f"{d.year}-{d.month:02d}"
+        if key not in months:
+            months[key] = economy.market.base_rate_bps(economy, day)
+    return months
+
+
+def seed_dir(out: Path, seed: int) -> Path:
+    """Where one seed's run of a multi-seed simulation writes its outputs."""
+    return out / f"seed-{seed}"
+
+
+def simulate_seeds(config: SimConfig, seeds: Sequence[int], out: Path,
+                   progress: Progress | None = None, *, verify: bool = True,
+                   pricing: Pricing | None = None) -> list[SimulationResult]:
+    """One run per seed (same config otherwise), one after the other into
+    `out/seed-N/`, then their tables pooled into `out/` with a `seed` column."""
+    if not seeds or len(set(seeds)) != len(seeds):
+        raise ValueError("give one or more distinct seeds")
+    results = []
+    for seed in seeds:
+        if progress is not None:
+            progress.stage(f"seed {seed}", None)
+        results.append(simulate(replace(config, seed=seed), seed_dir(out, seed), progress,
+                                verify=verify, pricing=pricing))
+    if progress is not None:
+        progress.stage("pooling the seeds' tables", len(EXPORTS))
+    rows = pool_tables(out, seeds, progress)
+    pooled = {"seeds": list(seeds), "pooled_rows": rows,
+              "runs": {str(r.config["seed"]): r.to_dict() for r in results}}
+    (out / "summary.json").write_text(json.dumps(pooled, indent=2, default=str),
+                                      encoding="utf-8")
+    return results
+
+
+def pool_tables(out: Path, seeds: Sequence[int], progress: Progress | None = None,
+                batch_rows: int = 100_000) -> dict[str, int]:
+    """Concatenate every seed's export tables into `out/NAME.parquet` with a leading
+    `seed` column, streamed batch by batch (the event logs are large)."""
+    rows: dict[str, int] = {}
+    for k, name in enumerate(EXPORTS):
+        files = [pq.ParquetFile(seed_dir(out, seed) / f"{name}.parquet") for seed in seeds]
+        # A column that is all null in one seed's table is typed null there: promote it.
+        schema = pa.unify_schemas([f.schema_arrow for f in files], promote_options="default")
+        pooled = pa.schema([pa.field("seed", pa.int32(), nullable=False), *schema])
+        total = 0
+        with pq.ParquetWriter(out / f"{name}.parquet", pooled, compression="zstd") as writer:
+            for seed, f in zip(seeds, files, strict=True):
+                for batch in f.iter_batches(batch_size=batch_rows):
+                    table = pa.Table.from_batches([batch]).cast(schema)
+                    seed_column = pa.array([seed] * table.num_rows, pa.int32())
+                    writer.write_table(table.add_column(0, pooled.field(0), seed_column))
+                    total += table.num_rows
+        rows[name] = total
+        if progress is not None:
+            progress.update(k + 1, len(EXPORTS))
+    return rows

@@ -69,6 +69,9 @@ class DbState:
         self._numbers: dict[tuple[str, str, str], str | None] = {}
         self._keys_loaded: set[str] = set()
         self._key_ids: dict[str, set[str]] = {}
+        # The offers seen on each financing request (read or written), so that listing a
+        # request's offers does not scan the whole map: a batch accepts many offers.
+        self._offer_ids: dict[str, set[str]] = {}
 
     # --- reads ---------------------------------------------------------------------
 
@@ -76,8 +79,11 @@ class DbState:
         sql = self.dialect.tables[cls]
         cache_key = (cls, tuple(values[i] for i in sql.key_positions))
         if cache_key not in self._dirty:
-            self._cache[cache_key] = values_to_record(cls, sql.columns, values)
+            record = values_to_record(cls, sql.columns, values)
+            self._cache[cache_key] = record
             self._versions[cache_key] = values[sql.version_position]
+            if cls is FinancingOffer:
+                self._offer_ids.setdefault(record.request_id, set()).add(record.id)
         return self._cache[cache_key]
 
     def _load(self, cls: type[Any], key: tuple[Any, ...]) -> Any:
@@ -155,10 +161,9 @@ class DbState:
                             + self.dialect.placeholders(1), (request_id,))
         for values in self.cursor.fetchall():
             self._remember_row(FinancingOffer, values)
-        found = [record for (cls, _), record in self._cache.items()
-                 if cls is FinancingOffer and record is not None
-                 and record.request_id == request_id]
-        return sorted(found, key=lambda o: o.id)
+        found = [self._cache[(FinancingOffer, (offer_id,))]
+                 for offer_id in self._offer_ids.get(request_id, ())]
+        return sorted((o for o in found if o is not None), key=lambda o: o.id)
 
     def early_payment_offer(self, offer_id: str) -> EarlyPaymentOffer | None:
         return self._load(EarlyPaymentOffer, (offer_id,))  # type: ignore[no-any-return]
@@ -265,6 +270,8 @@ class DbState:
         self._dirty[cache_key] = record
         if isinstance(record, OrgKey):
             self._key_ids.setdefault(record.org_id, set()).add(record.id)
+        if isinstance(record, FinancingOffer):
+            self._offer_ids.setdefault(record.request_id, set()).add(record.id)
         if isinstance(record, Invoice):
             natural = (record.anchor_id, record.supplier_id,
                        exact_invoice_number_key(record.number))

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Connection
 
@@ -147,8 +147,9 @@ class LogWriter:
         event_rows, ref_rows, leaf_hashes = self._event_rows(old_size + 1)
         if last is not None:
             self._check_extends_last_checkpoint(last.fetchone(), old_size, old_root)
-        tile_rows: list[tuple[int, int, int, bytes]] = [
-            tuple(w) for w in appender.extend(leaf_hashes)]  # type: ignore[misc]
+        # The appender yields (level, index, width, hashes) rows as plain tuples.
+        tile_rows = cast(list[tuple[int, int, int, bytes]],
+                         [tuple(w) for w in appender.extend(leaf_hashes)])
         assert appender.size == size
         new_root = appender.root()
         checkpoint_row = None

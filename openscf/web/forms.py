@@ -22,7 +22,7 @@ from decimal import Decimal
 
 from openscf.domain import commands as c
 from openscf.domain.errors import InvalidRequest
-from openscf.domain.money import format_amount, parse_amount
+from openscf.domain.money import check_currency, format_amount, parse_amount
 
 __all__ = ["ACTIONS", "ID", "Action", "Form"]
 
@@ -117,6 +117,34 @@ def ask_transfer(command: c.Command, currency: str, names: Names) -> str | None:
             f"{names(command.to_org_id)}?")
 
 
+def ask_payment(command: c.Command, currency: str) -> str | None:
+    assert isinstance(command, c.RecordPayment)
+    return (f"Pay {format_amount(command.amount_minor, currency)} of the piece to its holder "
+            "now?")
+
+
+def ask_credit_note(command: c.Command, currency: str) -> str | None:
+    assert isinstance(command, c.RecordCreditNote)
+    return (f"Record credit note {command.credit_note_number} for "
+            f"{format_amount(command.amount_minor, currency)}? It is netted against the "
+            "supplier's next confirmations.")
+
+
+def ask_recovery(command: c.Command) -> str | None:
+    assert isinstance(command, c.RecordRecovery)
+    return (f"Record {format_amount(command.amount_minor, command.currency)} recovered from "
+            f"{command.source} on the claim?")
+
+
+def optional_amount(form: Form, name: str, currency: str) -> int | None:
+    """An amount field a person may leave empty (then the command's default applies)."""
+    return amount(form, name, currency) if (form.get(name) or "").strip() else None
+
+
+def currency_of(form: Form, name: str) -> str:
+    return check_currency(text(form, name, "the currency").upper(), name)
+
+
 @dataclass(frozen=True)
 class Action:
     """A form: the role page it lives on, what it builds, and what success says.
@@ -187,4 +215,63 @@ ACTIONS: dict[str, Action] = {
             ident(f, "request_id", "the request"), rate(f, "annual_rate"),
             day(f, "value_date", "the value date"), fees(f, "fees", cur)),
         "Offer sent", "request_id"),
+    # When trade goes wrong. The domain decides who may act; the pages offer each form only
+    # where it applies.
+    "pay_part": Action(
+        "anchor",
+        lambda f, cur: c.RecordPayment(ident(f, "receivable_id", "the piece"),
+                                       amount(f, "amount", cur)),
+        "Payment recorded: what is left stays owed", "receivable_id",
+        ask=lambda cmd, cur, names: ask_payment(cmd, cur)),
+    "credit_note": Action(
+        "anchor",
+        lambda f, cur: c.RecordCreditNote(
+            ident(f, "invoice_id", "the invoice"),
+            text(f, "credit_note_number", "the credit note number"),
+            amount(f, "amount", cur)),
+        "Credit note recorded: netted against the supplier's next confirmations", "invoice_id",
+        ask=lambda cmd, cur, names: ask_credit_note(cmd, cur)),
+    "raise_dispute": Action(
+        "anchor",
+        lambda f, cur: c.RaiseDispute(
+            ident(f, "program_id", "the program"), ident(f, "supplier_id", "the supplier"),
+            text(f, "invoice_number", "the invoice number"), amount(f, "amount", cur),
+            text(f, "reason", "the reason")),
+        "Dispute raised", "invoice_number"),
+    "withdraw_dispute": Action(
+        "anchor",
+        lambda f, cur: c.ResolveDispute(ident(f, "dispute_id", "the dispute"), "withdrawn"),
+        "Dispute withdrawn", "dispute_id"),
+    "agree_dispute": Action(
+        "supplier",
+        lambda f, cur: c.ResolveDispute(ident(f, "dispute_id", "the dispute"), "agreed",
+                                        optional_amount(f, "amount", cur)),
+        "Dispute agreed: the anchor holds a credit for the agreed amount", "dispute_id"),
+    "pay_recourse": Action(
+        "supplier", lambda f, cur: c.PayRecourse(ident(f, "receivable_id", "the obligation")),
+        "Recourse obligation paid", "receivable_id"),
+    "put_back": Action(
+        "funder",
+        lambda f, cur: c.PutBackReceivable(ident(f, "receivable_id", "the piece")),
+        "Piece put back: the seller now owes you what you lacked on it", "receivable_id"),
+    "request_default": Action(
+        "auditor",
+        lambda f, cur: c.RequestObligorDefault(
+            ident(f, "obligor_id", "the obligor"), text(f, "reason", "the reason"),
+            (f.get("note") or "").strip()[:MAX_FIELD]),
+        "Default requested: a second operator user approves it", "obligor_id"),
+    "approve_default": Action(
+        "auditor",
+        lambda f, cur: c.ApproveObligorDefault(ident(f, "approval_id", "the approval")),
+        "Obligor declared in default: its pieces joined the claim", "approval_id"),
+    "record_recovery": Action(
+        "auditor",
+        lambda f, cur: c.RecordRecovery(
+            ident(f, "claim_id", "the claim"), amount(f, "amount", currency_of(f, "currency")),
+            currency_of(f, "currency"), text(f, "source", "where the money came from")),
+        "Recovery recorded: shared among the claim's pieces", "claim_id",
+        ask=lambda cmd, cur, names: ask_recovery(cmd)),
+    "close_claim": Action(
+        "auditor", lambda f, cur: c.CloseDefaultClaim(ident(f, "claim_id", "the claim")),
+        "Claim closed: what each piece still lacks is its holder's loss", "claim_id"),
 }

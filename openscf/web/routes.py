@@ -42,6 +42,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from openscf.app import dilution_reads
 from openscf.app.audit import audit, db_source
 from openscf.app.auth import AuthenticationFailed, Authenticator, LoginThrottled, Principal
 from openscf.app.clock import Clock
@@ -371,6 +372,10 @@ def _currency(dash: Dashboard, who: Principal, form: Form) -> str:
     if form.get("request_id"):
         request = dash.reads.financing_request(who, form["request_id"])
         return dash.reads.receivable(who, request.receivable_id).currency
+    if form.get("invoice_id"):
+        return dash.reads.invoice(who, form["invoice_id"]).currency
+    if form.get("dispute_id"):
+        return dilution_reads.dispute(dash.reads, who, form["dispute_id"]).currency
     return "EUR"
 
 
@@ -408,8 +413,8 @@ def _run_action(dash: Dashboard, who: Principal, name: str,
         return name, dash.reads.financing_request(who, offer.request_id).receivable_id
     if name == "transfer":
         return name, created.get("part_id") or form.get("receivable_id")
-    for key in ("new_receivable_id", "receivable_id", "request_id", "offer_id",
-                "approval_id"):
+    for key in ("new_receivable_id", "receivable_id", "recourse_id", "request_id", "offer_id",
+                "approval_id", "claim_id", "dispute_id", "credit_id"):
         value = created.get(key)
         if isinstance(value, str):
             return name, value
@@ -455,7 +460,10 @@ def _actions_of(role: str) -> Any:
     return actions
 
 
-for _role in ("anchor", "supplier", "funder"):
+# The auditor page is also the operator's: its trouble forms (declaring an obligor in
+# default, recoveries, closing a claim) are the operator's to use, and the domain refuses
+# them to an auditor.
+for _role in ("anchor", "supplier", "funder", "auditor"):
     router.add_api_route(f"/{_role}/actions/{{name}}", _actions_of(_role), methods=["POST"],
                          response_class=HTMLResponse)
 

@@ -10,12 +10,14 @@ Only what the read model lets the organisation see; amounts go through `views.mo
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
 from openscf.app import dilution_reads as dr
 from openscf.app.auth import Principal
 from openscf.app.queries import ReadModel
+from openscf.domain.errors import NotFound
 from openscf.domain.model import Credit, Dispute, Receivable
 from openscf.web import views
 
@@ -81,4 +83,55 @@ def trouble_view(reads: ReadModel, who: Principal, role: str) -> dict[str, Any]:
                           for k in credits]
         out["disputes"] = [DisputeRow(d, names.get(getattr(d, other), getattr(d, other)))
                            for d in disputes]
+    out.update(_forms(reads, who, role, names))
     return out
+
+
+def _forms(reads: ReadModel, who: Principal, role: str,
+           names: dict[str, str]) -> dict[str, Any]:
+    """What the role's trouble forms act on: each is offered only where it applies (the
+    domain still decides, and refuses anything else)."""
+    if role == "funder":
+        return {"put_back_candidates": _put_back_candidates(reads, who)}
+    if role == "anchor":
+        invoices = [i for i in views._all(reads.invoices, lambda i: i.id, caller=who)
+                    if i.anchor_id == who.org_id]
+        return {"credit_invoices": [(i, names.get(i.supplier_id, i.supplier_id))
+                                    for i in sorted(invoices, key=lambda i: i.number)]}
+    if role == "auditor" and who.has_role("operator"):
+        return _operator_forms(reads, who, names)
+    return {}
+
+
+def _put_back_candidates(reads: ReadModel, who: Principal) -> list[Receivable]:
+    """Defaulted pieces the funder holds in a program with recourse."""
+    out = []
+    for piece in _pieces(reads, who, "defaulted"):
+        if piece.holder_id != who.org_id or piece.obligor_id == who.org_id:
+            continue
+        try:
+            recourse = reads.program(who, piece.program_id).recourse
+        except NotFound:
+            continue
+        if recourse:
+            out.append(piece)
+    return out
+
+
+def _operator_forms(reads: ReadModel, who: Principal,
+                    names: dict[str, str]) -> dict[str, Any]:
+    """The operator's: obligors it may declare in default (those owing something) and the
+    default requests waiting for a second operator user."""
+    owing = {p.obligor_id for p in views._outstanding(reads, who) if p.claim_id is None}
+    pending = []
+    for a in views._all(reads.approvals, lambda a: a.id, caller=who, status="pending",
+                        kind="obligor_default"):
+        if a.org_id != who.org_id:
+            continue
+        payload = json.loads(a.payload_json)
+        pending.append({"id": a.id, "obligor": names.get(payload["obligor_id"],
+                                                         payload["obligor_id"]),
+                        "reason": payload["reason"].replace("_", " "),
+                        "note": payload.get("note", ""), "mine": a.maker_id == who.user_id})
+    return {"obligors": sorted(((o, names.get(o, o)) for o in owing), key=lambda x: x[1]),
+            "default_requests": pending, "operator": True}

@@ -58,22 +58,23 @@ def test_two_runs_with_the_same_seed_write_identical_exports(tmp_path: Path) -> 
 
 # A regression pin, not a statement of truth: the digests of the shared small run's exports
 # (and of its analysis) as the simulator wrote them once fraud stopped being given away by
-# artefacts, outcomes moved out of the observable tables and ids moved into each firm's
-# namespace (orders, health and the analysis equal the run before the ids moved: the
-# history is the same). A refactoring of the simulator must leave every one unchanged; a
-# change that is meant to alter the simulated history (a new mechanism, a new draw) updates
-# them in the same commit and says so.
+# artefacts, outcomes moved out of the observable tables, ids moved into each firm's
+# namespace, funders priced from what they could observe (the pricing functions of
+# `pricing.py`, a moving base rate) and trade went wrong in it (partial payments, anchor
+# default and recoveries, recourse, contagion, shocks, late joiners). A refactoring of the
+# simulator must leave every one unchanged; a change that is meant to alter the simulated
+# history (a new mechanism, a new draw) updates them in the same commit and says so.
 GOLDEN_DIGESTS = {
     "firms": "8efb91e627fd1edf371d62882ebbddaae5b83e47923c475a152788c96e55d69e",
     "orders": "bf8b8778a22d4983ddc84db4dd4a4e04ce94b08f9c9b47f57778033c8ca3be7f",
     "invoices": "a74701396e082b6542ca2648f2bcb2cf21e5f864bfa78b7a70c328c060dc1bf2",
-    "receivables": "609eda5bdf239a51c08592ad1e76b9561ba4b2881549bd2156df4e8db41e7bd3",
-    "payments": "97f679b49a222fd89909fe3c4a3dcf0be4f2f507c160a990157c083ca170de01",
-    "events": "c4e2b1f6cba0fb2bbe44f00d6d244bcc0b0b24b76ac80e975d02bcbd6b69f765",
+    "receivables": "39f3c6328888a92c37ffa77e8d6fe2c62cc026eb23c5d92d58522328968b5ed6",
+    "payments": "c698866de1cd68865c6284523bad2188b2e068c6510bddab107cec1bd94b322f",
+    "events": "7db87b1bb84ff0ad125d64414065a3db3e69eb4435bc99bc6bf99c13eea609d9",
     "labels": "d25226d94cae3f2d00ef644577d1aa01acf2b351c5802623c83efd0fc4414804",
     "health": "fd492569a560c87bfa3424193bc3a8d8a62ceaa4734beb6779f33761e0d125b1",
-    "outcomes": "8bae95ee8656bf7fcc9732b5ca96072ff6702b3e5f8aab154666435b3873b629",
-    "analysis": "77f4ea9d651a67a88272abf82818d3104bd79544fc988c4190ac498bba291abb",
+    "outcomes": "916121bb3a86fd1276fb99e85345fb56a39240bf88f661745e9a8fe6766c033d",
+    "analysis": "9e18557a25899d47b808bd5c6394a2d697d6ae3b1f02c7b080247c3ca9481c6f",
 }
 
 

@@ -193,7 +193,7 @@ def test_a_receivable_goes_from_confirmation_down_the_chain_to_financing_and_set
     site.advance_to(datetime(due.year, due.month, due.day, 9, tzinfo=UTC))
     anchor.go("/anchor")
     settle = row(anchor, "payables", receivable=sold)
-    assert "50,000.00 EUR" in settle.locator("button").inner_text()
+    assert "50,000.00 EUR" in settle.locator("button", has_text="Settle").inner_text()
     settle.locator("button", has_text="Settle").click()
     assert "Receivable settled" in anchor.flash()
     assert site.receivable(sold)["status"] == "settled"
