@@ -57,10 +57,16 @@ def fresh_engine(db: str, synchronous: str):  # type: ignore[no-untyped-def]
 def setup(engine, suppliers: int = 50):  # type: ignore[no-untyped-def]
     clock = FixedClock(START)
     svc = NetworkService(engine, clock, seed=1, checkpoint_interval_s=CHECKPOINT_INTERVAL_S)
-    net = standard_network(svc, suppliers=[f"S{i}" for i in range(suppliers)],
-                           anchor_name="Anchor", funder_name="Funder", program_name="bench",
-                           anchor_checker_and_viewer=False, limit_minor=UNLIMITED_MINOR,
-                           approval_threshold_minor=UNLIMITED_MINOR)
+    net = standard_network(
+        svc,
+        suppliers=[f"S{i}" for i in range(suppliers)],
+        anchor_name="Anchor",
+        funder_name="Funder",
+        program_name="bench",
+        anchor_checker_and_viewer=False,
+        limit_minor=UNLIMITED_MINOR,
+        approval_threshold_minor=UNLIMITED_MINOR,
+    )
     return svc, clock, net
 
 
@@ -72,12 +78,25 @@ def cycle_commands(i: int, tag: str, net):  # type: ignore[no-untyped-def]
     t2 = net.suppliers[(i + 1) % len(net.suppliers)]
     r, inv = (client_id(p, anchor.org_id, f"{tag}{i}{x}") for p, x in (("rcv", "r"), ("inv", "")))
     ofr = client_id("ofr", funder.org_id, f"{tag}{i}o")
-    a, b, a2, fin, b2 = (client_id(p, s.org_id, f"{tag}{i}{x}") for p, x in (
-        ("rcv", "a"), ("rcv", "b"), ("rcv", "a2"), ("fin", "f"), ("rcv", "b2")))
+    a, b, a2, fin, b2 = (
+        client_id(p, s.org_id, f"{tag}{i}{x}")
+        for p, x in (("rcv", "a"), ("rcv", "b"), ("rcv", "a2"), ("fin", "f"), ("rcv", "b2"))
+    )
     face = 10_000_00 + i
     cmds = [
-        (anchor.user_id, c.ConfirmInvoice(net.program_id, s.org_id, f"INV-{tag}{i}", face, "EUR",
-                                          DUE, invoice_id=inv, receivable_id=r)),
+        (
+            anchor.user_id,
+            c.ConfirmInvoice(
+                net.program_id,
+                s.org_id,
+                f"INV-{tag}{i}",
+                face,
+                "EUR",
+                DUE,
+                invoice_id=inv,
+                receivable_id=r,
+            ),
+        ),
         (s.user_id, c.SplitReceivable(r, (face // 2, face - face // 2), (a, b))),
         (s.user_id, c.TransferReceivable(a, t2.org_id, new_receivable_id=a2)),
         (s.user_id, c.RequestFinancing(b, fin)),
@@ -108,42 +127,59 @@ def run(db: str, cycles: int, batch: int, synchronous: str) -> list[dict[str, ob
                 svc.handle(user, cmd)
         else:
             for k in range(0, len(work), batch):
-                svc.handle_batch(work[k:k + batch])
+                svc.handle_batch(work[k : k + batch])
             clock.set(datetime(2026, 4, 30, 10, tzinfo=UTC))
             for k in range(0, len(settle_cmds), batch):
-                svc.handle_batch(settle_cmds[k:k + batch])
+                svc.handle_batch(settle_cmds[k : k + batch])
         svc.sign_checkpoint()  # every command is covered by a signed checkpoint
         elapsed = time.perf_counter() - started
         with engine.connect() as conn:
             check = replay(iter_events(conn))
         engine.dispose()
-        results.append({
-            "db": "sqlite" if db == "sqlite" else "postgresql", "mode": mode,
-            "per_transaction": 1 if mode == "single" else batch,
-            "synchronous": synchronous if db == "sqlite" else "on (synchronous_commit)",
-            "checkpoint_interval_s": CHECKPOINT_INTERVAL_S,
-            "commands": n, "seconds": round(elapsed, 3),
-            "commands_per_s": round(n / elapsed), "invariants_ok": check.ok,
-        })
+        results.append(
+            {
+                "db": "sqlite" if db == "sqlite" else "postgresql",
+                "mode": mode,
+                "per_transaction": 1 if mode == "single" else batch,
+                "synchronous": synchronous if db == "sqlite" else "on (synchronous_commit)",
+                "checkpoint_interval_s": CHECKPOINT_INTERVAL_S,
+                "commands": n,
+                "seconds": round(elapsed, 3),
+                "commands_per_s": round(n / elapsed),
+                "invariants_ok": check.ok,
+            }
+        )
         print(json.dumps(results[-1]), flush=True)
     return results
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--db", default="sqlite", help="'sqlite' (temp file) or a URL")
     parser.add_argument("--cycles", type=int, default=1500, help="cycles of 8 commands")
     parser.add_argument("--batch", type=int, default=1000, help="commands per batch")
-    parser.add_argument("--checkpoint-interval", type=float, default=0.0,
-                        help="seconds between signed checkpoints (0: every commit)")
-    parser.add_argument("--synchronous", default="NORMAL", choices=["NORMAL", "FULL"],
-                        help="SQLite durability: NORMAL (WAL, crash-safe) or FULL (fsync)")
+    parser.add_argument(
+        "--checkpoint-interval",
+        type=float,
+        default=0.0,
+        help="seconds between signed checkpoints (0: every commit)",
+    )
+    parser.add_argument(
+        "--synchronous",
+        default="NORMAL",
+        choices=["NORMAL", "FULL"],
+        help="SQLite durability: NORMAL (WAL, crash-safe) or FULL (fsync)",
+    )
     args = parser.parse_args()
     global CHECKPOINT_INTERVAL_S
     CHECKPOINT_INTERVAL_S = args.checkpoint_interval
-    print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-          f"Python {platform.python_version()}", flush=True)
+    print(
+        f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}",
+        flush=True,
+    )
     run(args.db, args.cycles, args.batch, args.synchronous)
 
 

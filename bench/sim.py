@@ -40,15 +40,17 @@ class _Lines:
 
     def stage(self, name: str, total: int | None) -> None:
         self.name = name
-        print(f"# {time.perf_counter() - self.started:7.1f}s  {name}", file=sys.stderr,
-              flush=True)
+        print(f"# {time.perf_counter() - self.started:7.1f}s  {name}", file=sys.stderr, flush=True)
 
     def update(self, done: int, total: int | None = None) -> None:
         now = time.perf_counter()
         if now - self.last > 30:
             self.last = now
-            print(f"# {now - self.started:7.1f}s  {self.name}: {done}/{total}",
-                  file=sys.stderr, flush=True)
+            print(
+                f"# {now - self.started:7.1f}s  {self.name}: {done}/{total}",
+                file=sys.stderr,
+                flush=True,
+            )
 
 
 def machine() -> str:
@@ -67,24 +69,27 @@ def machine() -> str:
     except (OSError, ValueError, IndexError):
         pass
     affinity = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else "?"
-    return (f"{cpu}, {os.cpu_count()} cores ({affinity} usable by this process){mem}, "
-            f"Python {platform.python_version()}, SQLite")
+    return (
+        f"{cpu}, {os.cpu_count()} cores ({affinity} usable by this process){mem}, "
+        f"Python {platform.python_version()}, SQLite"
+    )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--firms", type=int, default=10_000, help="firms in the economy")
     parser.add_argument("--months", type=int, default=24, help="months of trading")
     parser.add_argument("--seed", type=int, default=1, help="random seed")
     parser.add_argument("--batch", type=int, default=1000, help="commands per transaction")
-    parser.add_argument("--out", type=Path, default=None,
-                        help="output directory (default: a fresh temporary one)")
+    parser.add_argument(
+        "--out", type=Path, default=None, help="output directory (default: a fresh temporary one)"
+    )
     parser.add_argument("--no-verify", action="store_true", help="skip the invariant replay")
     args = parser.parse_args()
     out = args.out or Path(tempfile.mkdtemp(prefix="openscf-sim-bench-"))
-    config = SimConfig(firms=args.firms, months=args.months, seed=args.seed,
-                       batch_size=args.batch)
+    config = SimConfig(firms=args.firms, months=args.months, seed=args.seed, batch_size=args.batch)
     print(f"# {machine()}", flush=True)
     load_before = os.getloadavg()
     started = time.perf_counter()
@@ -102,28 +107,39 @@ def main() -> None:
     db_size = sum(p.stat().st_size for p in out.glob("openscf.db*"))
     parquet = sum(p.stat().st_size for p in out.glob("*.parquet"))
     record = {
-        "firms": args.firms, "months": args.months, "seed": args.seed,
-        "batch": args.batch, "seconds_total": round(total, 1),
-        "cpu_seconds": round(cpu, 1), "user_seconds": round(usage.ru_utime, 1),
+        "firms": args.firms,
+        "months": args.months,
+        "seed": args.seed,
+        "batch": args.batch,
+        "seconds_total": round(total, 1),
+        "cpu_seconds": round(cpu, 1),
+        "user_seconds": round(usage.ru_utime, 1),
         "sys_seconds": round(usage.ru_stime, 1),
         "load_average_1min": [round(load_before[0], 1), round(load_after[0], 1)],
-        "seconds_by_stage": result.seconds, "peak_rss_mib": round(peak),
-        "orders": counts["orders"], "invoices": counts["invoices"],
+        "seconds_by_stage": result.seconds,
+        "peak_rss_mib": round(peak),
+        "orders": counts["orders"],
+        "invoices": counts["invoices"],
         "receivable_pieces": counts["receivable_pieces"],
         "financings": counts["financings"],
         "defaulted_suppliers_by_tier": defaults["by_tier"],
         "defaulted_anchors": len(defaults["anchors"]),
         "platform_commands": counts["platform_commands"],
         "commands_per_s_in_simulate": round(counts["platform_commands"] / simulate_s)
-        if simulate_s else None,
-        "events": result.rows.get("events"), "replay_ok": result.replay_ok,
-        "database_mib": round(db_size / 2**20), "parquet_mib": round(parquet / 2**20),
+        if simulate_s
+        else None,
+        "events": result.rows.get("events"),
+        "replay_ok": result.replay_ok,
+        "database_mib": round(db_size / 2**20),
+        "parquet_mib": round(parquet / 2**20),
         "out": str(out),
     }
     print(json.dumps(record), flush=True)
-    print(f"| {args.firms:,} x {args.months} | {record['invoices']:,} | "
-          f"{record['platform_commands']:,} | {record['events']:,} | "
-          f"{total:,.0f} s ({cpu:,.0f} s CPU) | {peak:,.0f} MiB | {result.replay_ok} |")
+    print(
+        f"| {args.firms:,} x {args.months} | {record['invoices']:,} | "
+        f"{record['platform_commands']:,} | {record['events']:,} | "
+        f"{total:,.0f} s ({cpu:,.0f} s CPU) | {peak:,.0f} MiB | {result.replay_ok} |"
+    )
 
 
 if __name__ == "__main__":

@@ -37,32 +37,39 @@ def defaults_by_tier(config: SimConfig) -> tuple[int, list[int], int]:
     firms = economy.firms
     fallen = economy.book.default_day
     anchors = sum(1 for f in fallen if firms[f].kind == "anchor")
-    tiers = [sum(1 for f in fallen if firms[f].tier == t and firms[f].kind == "supplier")
-             for t in range(1, config.tiers + 1)]
+    tiers = [
+        sum(1 for f in fallen if firms[f].tier == t and firms[f].kind == "supplier")
+        for t in range(1, config.tiers + 1)
+    ]
     return anchors, tiers, sum(len(m) for m in economy.world.tiers.values())
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--sizes", default=DEFAULT_SIZES, help="FIRMSxMONTHS, comma-separated")
     parser.add_argument("--seeds", default="1,2,3", help="seeds, comma-separated")
     args = parser.parse_args()
     seeds = [int(s) for s in args.seeds.split(",")]
-    print("| firms x months | suppliers | defaulted by tier (1 / 2 / 3), mean over seeds "
-          "| defaulted firms per seed | anchors defaulted |")
+    print(
+        "| firms x months | suppliers | defaulted by tier (1 / 2 / 3), mean over seeds "
+        "| defaulted firms per seed | anchors defaulted |"
+    )
     print("|---|---|---|---|---|")
     for size in args.sizes.split(","):
         firms, months = (int(x) for x in size.split("x"))
-        runs = [defaults_by_tier(SimConfig(firms=firms, months=months, seed=s))
-                for s in seeds]
+        runs = [defaults_by_tier(SimConfig(firms=firms, months=months, seed=s)) for s in seeds]
         n_tiers = len(runs[0][1])
         mean = [sum(r[1][t] for r in runs) / len(runs) for t in range(n_tiers)]
         totals = [sum(r[1]) + r[0] for r in runs]
-        print(f"| {firms:,} x {months} | {runs[0][2]:,} | "
-              f"{' / '.join(f'{m:,.0f}' for m in mean)} | "
-              f"{', '.join(f'{t:,}' for t in totals)} | "
-              f"{', '.join(str(r[0]) for r in runs)} |", flush=True)
+        print(
+            f"| {firms:,} x {months} | {runs[0][2]:,} | "
+            f"{' / '.join(f'{m:,.0f}' for m in mean)} | "
+            f"{', '.join(f'{t:,}' for t in totals)} | "
+            f"{', '.join(str(r[0]) for r in runs)} |",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

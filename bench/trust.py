@@ -49,10 +49,14 @@ def openscf_store(path: Path, size: int) -> tuple[float, bytes]:
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
-    conn.execute("CREATE TABLE log_tiles (level INTEGER, idx INTEGER, width INTEGER, "
-                 "hashes BLOB, PRIMARY KEY (level, idx)) WITHOUT ROWID")
-    upsert = ("INSERT INTO log_tiles VALUES (?, ?, ?, ?) ON CONFLICT (level, idx) DO UPDATE "
-              "SET width = excluded.width, hashes = excluded.hashes")
+    conn.execute(
+        "CREATE TABLE log_tiles (level INTEGER, idx INTEGER, width INTEGER, "
+        "hashes BLOB, PRIMARY KEY (level, idx)) WITHOUT ROWID"
+    )
+    upsert = (
+        "INSERT INTO log_tiles VALUES (?, ?, ?, ?) ON CONFLICT (level, idx) DO UPDATE "
+        "SET width = excluded.width, hashes = excluded.hashes"
+    )
     appender = TileAppender()
     started = time.perf_counter()
     for start in range(0, size, BATCH):
@@ -99,8 +103,12 @@ def openscf_proofs(path: Path, size: int, samples: int) -> dict[str, float]:
         verify_consistency(old, size, old_root, root, proof)
         cver += time.perf_counter() - t0
     conn.close()
-    return {"inclusion_gen_ms": gen / samples * 1e3, "inclusion_verify_ms": ver / samples * 1e3,
-            "consistency_gen_ms": cgen / samples * 1e3, "consistency_verify_ms": cver / 4 * 1e3}
+    return {
+        "inclusion_gen_ms": gen / samples * 1e3,
+        "inclusion_verify_ms": ver / samples * 1e3,
+        "consistency_gen_ms": cgen / samples * 1e3,
+        "consistency_verify_ms": cver / 4 * 1e3,
+    }
 
 
 def _root_at(get_tile, size: int) -> bytes:  # type: ignore[no-untyped-def]
@@ -109,8 +117,7 @@ def _root_at(get_tile, size: int) -> bytes:  # type: ignore[no-untyped-def]
     return root_from_nodes(size, node_getter(get_tile))
 
 
-def pymerkle_runs(size: int, samples: int, workdir: Path,
-                  inmemory_max: int) -> dict[str, float]:
+def pymerkle_runs(size: int, samples: int, workdir: Path, inmemory_max: int) -> dict[str, float]:
     from pymerkle import InmemoryTree, SqliteTree
     from pymerkle import verify_consistency as pm_verify_consistency
     from pymerkle import verify_inclusion as pm_verify_inclusion
@@ -148,10 +155,14 @@ def pymerkle_runs(size: int, samples: int, workdir: Path,
             pm_verify_consistency(st.get_root(old), root, cproof)
             cgen += t1 - t0
             cver += time.perf_counter() - t1
-        out.update({"sqlite_inclusion_gen_ms": gen / samples * 1e3,
-                    "sqlite_inclusion_verify_ms": ver / samples * 1e3,
-                    "sqlite_consistency_gen_ms": cgen / samples * 1e3,
-                    "sqlite_consistency_verify_ms": cver / samples * 1e3})
+        out.update(
+            {
+                "sqlite_inclusion_gen_ms": gen / samples * 1e3,
+                "sqlite_inclusion_verify_ms": ver / samples * 1e3,
+                "sqlite_consistency_gen_ms": cgen / samples * 1e3,
+                "sqlite_consistency_verify_ms": cver / samples * 1e3,
+            }
+        )
     path.unlink(missing_ok=True)
     return out
 
@@ -169,33 +180,42 @@ def audit_rate(cycles: int) -> dict[str, float]:
         work.extend(cmds)
         settle.extend(live)
     for k in range(0, len(work), 1000):
-        svc.handle_batch(work[k:k + 1000])
+        svc.handle_batch(work[k : k + 1000])
     from datetime import UTC, datetime
 
     from openscf.domain import commands as c
+
     clock.set(datetime(2026, 4, 30, 10, tzinfo=UTC))
     items = [(net.anchor.user_id, c.SettleReceivable(p)) for p in settle]
     for k in range(0, len(items), 1000):
-        svc.handle_batch(items[k:k + 1000])
+        svc.handle_batch(items[k : k + 1000])
     report = audit(db_source(engine))
     assert report.ok, report.findings[:3]
-    return {"events": report.events, "signatures": report.signatures_checked,
-            "seconds": report.seconds, "events_per_s": report.events / report.seconds}
+    return {
+        "events": report.events,
+        "signatures": report.signatures_checked,
+        "seconds": report.seconds,
+        "events_per_s": report.events / report.seconds,
+    }
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--sizes", default="1000000,10000000")
     parser.add_argument("--samples", type=int, default=500)
-    parser.add_argument("--pymerkle-max", type=int, default=10_000_000,
-                        help="largest size to run pymerkle at")
+    parser.add_argument(
+        "--pymerkle-max", type=int, default=10_000_000, help="largest size to run pymerkle at"
+    )
     parser.add_argument("--pymerkle-inmemory-max", type=int, default=1_000_000)
     parser.add_argument("--audit-cycles", type=int, default=3000)
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "out" / "trust.json")
     args = parser.parse_args()
-    machine = (f"{platform.machine()}, {os.cpu_count()} cores, Python "
-               f"{platform.python_version()}, SQLite {sqlite3.sqlite_version}")
+    machine = (
+        f"{platform.machine()}, {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}, SQLite {sqlite3.sqlite_version}"
+    )
     print(f"# {machine}", flush=True)
     results: dict[str, object] = {"machine": machine}
     workdir = Path(tempfile.mkdtemp(prefix="openscf-trust-bench-"))

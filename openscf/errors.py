@@ -136,8 +136,12 @@ class OpenSCFError(Exception):
 
     def to_dict(self) -> dict[str, str | None]:
         """The error as the API shows a caller's error (a system error is never shown)."""
-        return {"type": http_answer(self).type, "code": self.code, "message": self.message,
-                "param": self.param}
+        return {
+            "type": http_answer(self).type,
+            "code": self.code,
+            "message": self.message,
+            "param": self.param,
+        }
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(code={self.code!r}, message={self.message!r})"
@@ -189,9 +193,11 @@ class LoginThrottled(OpenSCFError):
     code = "too_many_failed_logins"
 
     def __init__(self, retry_after_seconds: int) -> None:
-        super().__init__(type(self).code,
-                         f"too many failed logins; try again in {retry_after_seconds} s",
-                         "login")
+        super().__init__(
+            type(self).code,
+            f"too many failed logins; try again in {retry_after_seconds} s",
+            "login",
+        )
         self.retry_after_seconds = retry_after_seconds
 
 
@@ -249,5 +255,7 @@ def http_answer(error: BaseException | type[BaseException]) -> HttpAnswer:
 def internal_error_message(incident: str) -> str:
     """What a client is told about an error on the system's side: whose fault it is, what
     to do, and the incident id that finds the server's log record."""
-    return (f"something went wrong on the server's side, not with your request; retry "
-            f"later, or contact the operator and quote incident {incident}")
+    return (
+        f"something went wrong on the server's side, not with your request; retry "
+        f"later, or contact the operator and quote incident {incident}"
+    )

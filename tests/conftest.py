@@ -51,9 +51,11 @@ def conformance_root() -> Path:
 
 def conformance_missing(path: Path) -> str:
     """The failure message for a corpus file or folder that is not there."""
-    return (f"conformance file or folder {path} is missing: the repository carries the "
-            "corpus in tests/conformance (restore it with git, or unset "
-            "OPENSCF_CONFORMANCE_DIR if it points at an incomplete copy)")
+    return (
+        f"conformance file or folder {path} is missing: the repository carries the "
+        "corpus in tests/conformance (restore it with git, or unset "
+        "OPENSCF_CONFORMANCE_DIR if it points at an incomplete copy)"
+    )
 
 
 def conformance_file(relative: str) -> Path:
@@ -87,6 +89,8 @@ def rules_dir(tmp_path_factory: pytest.TempPathFactory, einvoice: Path) -> Path:
     data_dir = tmp_path_factory.mktemp("openscf-data")
     install_rules(einvoice, data_dir)
     return data_dir
+
+
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
@@ -104,8 +108,10 @@ def db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     if request.param == "sqlite":
         return sqlite_url(tmp_path_factory.mktemp("db") / "openscf.db")
     if not PG_URL:
-        pytest.skip("PostgreSQL variant: set OPENSCF_TEST_DATABASE_URL "
-                    "(e.g. postgresql://postgres@127.0.0.1:5432/test) to run it")
+        pytest.skip(
+            "PostgreSQL variant: set OPENSCF_TEST_DATABASE_URL "
+            "(e.g. postgresql://postgres@127.0.0.1:5432/test) to run it"
+        )
     reset_postgres(PG_URL)
     return PG_URL
 
@@ -135,11 +141,26 @@ class Net:
     viewer: str
     program_id: str
 
-    def confirm(self, amount_minor: int = 100_000_00, supplier: int = 0,
-                due: date = date(2026, 5, 29), **kw: object) -> str:
-        out = self.svc.handle(self.anchor_user, c.ConfirmInvoice(
-            self.program_id, self.suppliers[supplier], kw.pop("number", None)  # type: ignore
-            or self.svc.ids.new("inv"), amount_minor, "EUR", due, **kw))  # type: ignore[arg-type]
+    def confirm(
+        self,
+        amount_minor: int = 100_000_00,
+        supplier: int = 0,
+        due: date = date(2026, 5, 29),
+        **kw: object,
+    ) -> str:
+        out = self.svc.handle(
+            self.anchor_user,
+            c.ConfirmInvoice(
+                self.program_id,
+                self.suppliers[supplier],
+                kw.pop("number", None)  # type: ignore
+                or self.svc.ids.new("inv"),
+                amount_minor,
+                "EUR",
+                due,
+                **kw,
+            ),
+        )  # type: ignore[arg-type]
         return str(out.created["receivable_id"])
 
 
@@ -148,10 +169,20 @@ def build_net(engine: Engine, threshold: int = 10**12) -> Net:
     svc = NetworkService(engine, clock, seed=7)
     n = standard_network(svc, approval_threshold_minor=threshold)
     assert n.anchor_checker is not None and n.anchor_viewer is not None
-    return Net(svc, clock, n.operator_user, n.anchor.org_id, n.anchor.user_id,
-               n.anchor_checker, n.funder.org_id, n.funder.user_id,
-               [s.org_id for s in n.suppliers], [s.user_id for s in n.suppliers],
-               n.anchor_viewer, n.program_id)
+    return Net(
+        svc,
+        clock,
+        n.operator_user,
+        n.anchor.org_id,
+        n.anchor.user_id,
+        n.anchor_checker,
+        n.funder.org_id,
+        n.funder.user_id,
+        [s.org_id for s in n.suppliers],
+        [s.user_id for s in n.suppliers],
+        n.anchor_viewer,
+        n.program_id,
+    )
 
 
 @pytest.fixture

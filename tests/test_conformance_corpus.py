@@ -23,16 +23,22 @@ def _manifest(root: Path) -> dict[str, str]:
 def test_the_repository_carries_every_corpus_file_unchanged():
     manifest = _manifest(CORPUS_IN_REPOSITORY)
     assert len(manifest) > 300, "the manifest lists the whole corpus"
-    changed = [name for name, digest in manifest.items()
-               if not (CORPUS_IN_REPOSITORY / name).is_file()
-               or hashlib.sha256((CORPUS_IN_REPOSITORY / name).read_bytes()).hexdigest() != digest]
+    changed = [
+        name
+        for name, digest in manifest.items()
+        if not (CORPUS_IN_REPOSITORY / name).is_file()
+        or hashlib.sha256((CORPUS_IN_REPOSITORY / name).read_bytes()).hexdigest() != digest
+    ]
     assert changed == []
 
 
 def test_the_corpus_copy_holds_nothing_the_manifest_does_not_name():
     manifest = _manifest(CORPUS_IN_REPOSITORY)
-    present = {p.relative_to(CORPUS_IN_REPOSITORY).as_posix()
-               for p in CORPUS_IN_REPOSITORY.rglob("*") if p.is_file()}
+    present = {
+        p.relative_to(CORPUS_IN_REPOSITORY).as_posix()
+        for p in CORPUS_IN_REPOSITORY.rglob("*")
+        if p.is_file()
+    }
     assert present - set(manifest) == {"MANIFEST.sha256"}
 
 

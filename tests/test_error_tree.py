@@ -22,8 +22,10 @@ from openscf.errors import (
     http_answer,
 )
 
-LINE = re.compile(r"^    (?P<branch>(?:[│ ]   )*(?:[├└]── )?)(?P<name>[A-Za-z]+) +"
-                  r"(?P<fault>caller|system) (?P<status>\d{3})(?: +(?P<code>[a-z_]+))?$")
+LINE = re.compile(
+    r"^    (?P<branch>(?:[│ ]   )*(?:[├└]── )?)(?P<name>[A-Za-z]+) +"
+    r"(?P<fault>caller|system) (?P<status>\d{3})(?: +(?P<code>[a-z_]+))?$"
+)
 
 
 @dataclass(frozen=True)
@@ -44,8 +46,16 @@ def drawing() -> list[Drawn]:
         if found is None:
             continue
         depth = len(found["branch"]) // 4
-        rows.append(Drawn(depth, found["name"], found["fault"], int(found["status"]),
-                          found["code"], last_at_depth.get(depth - 1)))
+        rows.append(
+            Drawn(
+                depth,
+                found["name"],
+                found["fault"],
+                int(found["status"]),
+                found["code"],
+                last_at_depth.get(depth - 1),
+            )
+        )
         last_at_depth[depth] = found["name"]
     return rows
 
@@ -108,8 +118,14 @@ def test_an_exception_outside_the_tree_is_the_systems_500(error: Exception) -> N
 
 def test_the_log_fork_and_trust_errors_are_the_systems_never_a_4xx() -> None:
     classes = existing()
-    for name in ("LogIntegrityError", "ForkDetected", "MasterKeyError", "TrustError",
-                 "RootMismatchError", "CanonicalEncodingError"):
+    for name in (
+        "LogIntegrityError",
+        "ForkDetected",
+        "MasterKeyError",
+        "TrustError",
+        "RootMismatchError",
+        "CanonicalEncodingError",
+    ):
         assert http_answer(classes[name]).status == 500, name
         assert classes[name].__mro__[1:].count(OpenSCFError) == 1
 
@@ -120,8 +136,11 @@ def test_trust_errors_stay_value_errors_for_callers_that_catch_those() -> None:
     error = RootMismatchError("the roots differ", expected=b"a", calculated=b"b")
     assert isinstance(error, ValueError) and isinstance(error, TrustError)
     assert isinstance(error, OpenSCFError)
-    assert (error.code, error.message, str(error)) == ("root_mismatch", "the roots differ",
-                                                       "the roots differ")
+    assert (error.code, error.message, str(error)) == (
+        "root_mismatch",
+        "the roots differ",
+        "the roots differ",
+    )
 
 
 def test_importing_the_root_loads_nothing_else() -> None:
@@ -137,6 +156,7 @@ def test_importing_the_root_loads_nothing_else() -> None:
         "print(','.join(sorted(m for m in sys.modules if m.startswith('openscf.')"
         " and m != 'openscf.errors')))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True).stdout.splitlines()
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.splitlines()
     assert out == ["", ""]

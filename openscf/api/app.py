@@ -62,15 +62,19 @@ Authenticate with an API key (`Authorization: Bearer sk_...`) or a browser sessi
 """
 
 
-def create_app(engine: Database, clock: Clock | None = None, *,
-               service: NetworkService | None = None,
-               authenticator: Authenticator | None = None,
-               max_body_bytes: int = MAX_BODY_BYTES,
-               body_timeout_seconds: float = BODY_TIMEOUT_SECONDS,
-               docs: bool = False,
-               secure_cookies: bool = True,
-               session_ttl: timedelta = timedelta(hours=8),
-               auth_cache_seconds: float = 0.0) -> FastAPI:
+def create_app(
+    engine: Database,
+    clock: Clock | None = None,
+    *,
+    service: NetworkService | None = None,
+    authenticator: Authenticator | None = None,
+    max_body_bytes: int = MAX_BODY_BYTES,
+    body_timeout_seconds: float = BODY_TIMEOUT_SECONDS,
+    docs: bool = False,
+    secure_cookies: bool = True,
+    session_ttl: timedelta = timedelta(hours=8),
+    auth_cache_seconds: float = 0.0,
+) -> FastAPI:
     """The API over one database. `clock` drives command time and session expiry.
 
     Every request checks its key or session in the database, so a revocation is refused
@@ -83,26 +87,55 @@ def create_app(engine: Database, clock: Clock | None = None, *,
     reader = read_engine_for(engine)
     svc = Services(
         service=service or NetworkService(engine, clock),
-        auth=authenticator or Authenticator(engine, clock, read_engine=reader,
-                                            session_ttl=session_ttl,
-                                            cache_seconds=auth_cache_seconds),
+        auth=authenticator
+        or Authenticator(
+            engine,
+            clock,
+            read_engine=reader,
+            session_ttl=session_ttl,
+            cache_seconds=auth_cache_seconds,
+        ),
         reads=ReadModel(reader),
         secure_cookies=secure_cookies,
     )
-    app = FastAPI(title="openscf", version=API_VERSION, description=DESCRIPTION,
-                  openapi_url=None, docs_url=None, redoc_url=None)
+    app = FastAPI(
+        title="openscf",
+        version=API_VERSION,
+        description=DESCRIPTION,
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+    )
     app.state.openscf = svc
     mount_openapi(app, OPENAPI_URL)
     if docs:
         mount_docs(app)
     install_error_handlers(app)
-    for module in (identity, programs, receivables, trouble, events, log, keys, documents,
-                   recovery):
+    for module in (
+        identity,
+        programs,
+        receivables,
+        trouble,
+        events,
+        log,
+        keys,
+        documents,
+        recovery,
+    ):
         app.include_router(module.router, prefix="/v1")
     # The dashboard is served by the same process; the layer contract lets the API mount
     # openscf.web but never the reverse.
-    web.mount(app, engine=engine, service=svc.service, authenticator=svc.auth,
-              reads=svc.reads, secure_cookies=secure_cookies)
-    app.add_middleware(BodyLimitMiddleware, max_body_bytes=max_body_bytes,
-                       body_timeout_seconds=body_timeout_seconds)
+    web.mount(
+        app,
+        engine=engine,
+        service=svc.service,
+        authenticator=svc.auth,
+        reads=svc.reads,
+        secure_cookies=secure_cookies,
+    )
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_body_bytes=max_body_bytes,
+        body_timeout_seconds=body_timeout_seconds,
+    )
     return app

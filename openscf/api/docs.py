@@ -24,8 +24,10 @@ from openscf.web.routes import SECURITY_HEADERS
 __all__ = ["DOCS_PATH", "mount_docs", "mount_openapi", "swagger_ui_dir"]
 
 DOCS_PATH = "/v1/docs"
-ASSETS = {"swagger-ui.css": "text/css; charset=utf-8",
-          "swagger-ui-bundle.js": "text/javascript; charset=utf-8"}
+ASSETS = {
+    "swagger-ui.css": "text/css; charset=utf-8",
+    "swagger-ui-bundle.js": "text/javascript; charset=utf-8",
+}
 
 PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>openscf API</title>
@@ -64,18 +66,24 @@ def mount_docs(app: FastAPI) -> bool:
 
     @app.get(f"{DOCS_PATH}/start.js", include_in_schema=False)
     def docs_start() -> Response:
-        return Response(START, media_type="text/javascript; charset=utf-8",
-                        headers=SECURITY_HEADERS)
+        return Response(
+            START, media_type="text/javascript; charset=utf-8", headers=SECURITY_HEADERS
+        )
 
     for name, media in ASSETS.items():
-        app.add_api_route(f"{DOCS_PATH}/assets/{name}", _asset(folder / name, media),
-                          methods=["GET"], include_in_schema=False)
+        app.add_api_route(
+            f"{DOCS_PATH}/assets/{name}",
+            _asset(folder / name, media),
+            methods=["GET"],
+            include_in_schema=False,
+        )
     return True
 
 
 def _asset(path: Path, media: str) -> Callable[[], Response]:
     def asset() -> Response:
         return FileResponse(path, media_type=media, headers=SECURITY_HEADERS)
+
     return asset
 
 

@@ -66,8 +66,11 @@ def error_response(error: OpenSCFError, status: int | None = None) -> JSONRespon
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     if isinstance(error, LoginThrottled):
         headers = {"Retry-After": str(error.retry_after_seconds)}
-    return JSONResponse(error_body(answer.type, error.code, error.message, error.param),
-                        status_code=status, headers=headers)
+    return JSONResponse(
+        error_body(answer.type, error.code, error.message, error.param),
+        status_code=status,
+        headers=headers,
+    )
 
 
 def _param(loc: tuple[Any, ...]) -> str | None:
@@ -110,8 +113,7 @@ def _validation_error(exc: RequestValidationError) -> JSONResponse:
         message = f"{param or 'the body'}: {first.get('msg', 'invalid')}"
     if len(errors) > 1:
         message += f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
-    return JSONResponse(error_body("invalid_request_error", code, message, param),
-                        status_code=400)
+    return JSONResponse(error_body("invalid_request_error", code, message, param), status_code=400)
 
 
 # A person who mistypes a dashboard address gets a page, not the API's JSON error.
@@ -139,8 +141,9 @@ again, contact the operator of this network and quote incident
 
 
 def _wants_a_page(request: Request) -> bool:
-    return (not request.url.path.startswith("/v1")
-            and "text/html" in request.headers.get("accept", ""))
+    return not request.url.path.startswith("/v1") and "text/html" in request.headers.get(
+        "accept", ""
+    )
 
 
 def _dashboard_page(request: Request) -> bool:
@@ -154,17 +157,25 @@ def internal_error_response(request: Request, exc: BaseException) -> Response:
     incident = secrets.token_hex(6)
     code = exc.code if isinstance(exc, OpenSCFError) else type(exc).__name__
     # Method and path only: the query string, the body and the headers may hold secrets.
-    log.error("internal error, incident %s, on %s %s: %s", incident, request.method,
-              request.url.path, code, exc_info=(type(exc), exc, exc.__traceback__))
+    log.error(
+        "internal error, incident %s, on %s %s: %s",
+        incident,
+        request.method,
+        request.url.path,
+        code,
+        exc_info=(type(exc), exc, exc.__traceback__),
+    )
     if _dashboard_page(request):
         from openscf.web.routes import SECURITY_HEADERS  # the dashboard's own
 
-        return HTMLResponse(SERVER_ERROR_PAGE.format(incident=incident), status_code=500,
-                            headers=SECURITY_HEADERS)
+        return HTMLResponse(
+            SERVER_ERROR_PAGE.format(incident=incident), status_code=500, headers=SECURITY_HEADERS
+        )
     internal = STATUS_TABLE[OpenSCFError]
-    return JSONResponse(error_body(internal.type, INTERNAL_ERROR_CODE,
-                                   internal_error_message(incident)),
-                        status_code=internal.status)
+    return JSONResponse(
+        error_body(internal.type, INTERNAL_ERROR_CODE, internal_error_message(incident)),
+        status_code=internal.status,
+    )
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -186,15 +197,22 @@ def install_error_handlers(app: FastAPI) -> None:
 
             return HTMLResponse(NOT_FOUND_PAGE, status_code=404, headers=SECURITY_HEADERS)
         if status == 404:
-            body = error_body("not_found_error", "unknown_route",
-                              "no such endpoint; see /v1/openapi.json")
+            body = error_body(
+                "not_found_error", "unknown_route", "no such endpoint; see /v1/openapi.json"
+            )
         elif status == 405:
-            body = error_body("invalid_request_error", "method_not_allowed",
-                              "this endpoint does not take that method")
+            body = error_body(
+                "invalid_request_error",
+                "method_not_allowed",
+                "this endpoint does not take that method",
+            )
         elif status < 500:
             # FastAPI raises 400 for a body it cannot parse (deep nesting, bad encoding).
-            body = error_body("invalid_request_error", "invalid_body",
-                              str(exc.detail) if exc.detail else "the request is malformed")
+            body = error_body(
+                "invalid_request_error",
+                "invalid_body",
+                str(exc.detail) if exc.detail else "the request is malformed",
+            )
         else:  # pragma: no cover - nothing in openscf raises an HTTP 5xx on purpose
             return internal_error_response(request, exc)
         return JSONResponse(body, status_code=status, headers=getattr(exc, "headers", None))

@@ -66,18 +66,38 @@ def _duplicate_key(body: bytes) -> str | None:
 
 
 async def _reply(send: Send, status: int, code: str, message: str) -> None:
-    body = json.dumps({"error": {"type": "invalid_request_error", "code": code,
-                                 "message": message, "param": None}}).encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"),
-                            (b"content-length", str(len(body)).encode()),
-                            (b"connection", b"close")]})
+    body = json.dumps(
+        {
+            "error": {
+                "type": "invalid_request_error",
+                "code": code,
+                "message": message,
+                "param": None,
+            }
+        }
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
 class BodyLimitMiddleware:
-    def __init__(self, app: ASGIApp, max_body_bytes: int = 1 << 20,
-                 json_prefix: str = "/v1/", body_timeout_seconds: float = 30.0) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_body_bytes: int = 1 << 20,
+        json_prefix: str = "/v1/",
+        body_timeout_seconds: float = 30.0,
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.json_prefix = json_prefix
@@ -107,9 +127,13 @@ class BodyLimitMiddleware:
             try:
                 message = await asyncio.wait_for(receive(), deadline - time.monotonic())
             except TimeoutError:
-                await _reply(send, 408, "body_timeout",
-                             f"the body did not arrive within {self.body_timeout_seconds:g} "
-                             "seconds; send it in one go")
+                await _reply(
+                    send,
+                    408,
+                    "body_timeout",
+                    f"the body did not arrive within {self.body_timeout_seconds:g} "
+                    "seconds; send it in one go",
+                )
                 return
             if message["type"] == "http.disconnect":
                 return
@@ -125,8 +149,12 @@ class BodyLimitMiddleware:
             content_type = headers.get(b"content-type", b"").decode("latin-1")
             media = content_type.split(";", 1)[0].strip().lower()
             if media not in _JSON_TYPES:
-                await _reply(send, 415, "unsupported_media_type",
-                             "send the body as JSON with Content-Type: application/json")
+                await _reply(
+                    send,
+                    415,
+                    "unsupported_media_type",
+                    "send the body as JSON with Content-Type: application/json",
+                )
                 return
             duplicate = _duplicate_key(body)
             if duplicate is not None:

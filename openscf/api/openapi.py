@@ -1,6 +1,6 @@
 """The OpenAPI document, generated from the code and committed as `docs/openapi.json`.
 
-    .venv/bin/python -m openscf.api.openapi docs/openapi.json
+.venv/bin/python -m openscf.api.openapi docs/openapi.json
 """
 
 from __future__ import annotations

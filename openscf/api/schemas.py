@@ -31,8 +31,10 @@ def id_pattern(prefix: str) -> str:
     return rf"^{prefix}_{ID_BODY}$"
 
 
-ID_PATTERNS = {p: id_pattern(p) for p in
-               ("org", "usr", "prg", "inv", "rcv", "fin", "ofr", "epo", "apr", "evt", "akey")}
+ID_PATTERNS = {
+    p: id_pattern(p)
+    for p in ("org", "usr", "prg", "inv", "rcv", "fin", "ofr", "epo", "apr", "evt", "akey")
+}
 
 
 def _printable(value: str) -> str:
@@ -61,8 +63,14 @@ Password = Annotated[StrictStr, Field(min_length=1, max_length=1024), _Printable
 Amount = Annotated[StrictInt, Field(gt=0, le=MAX_AMOUNT_MINOR, description="minor units")]
 Fees = Annotated[StrictInt, Field(ge=0, le=MAX_AMOUNT_MINOR, description="minor units")]
 Currency = Annotated[StrictStr, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217")]
-Rate = Annotated[StrictStr, Field(pattern=r"^[0-9]{1,3}(\.[0-9]{1,12})?$", max_length=16,
-                                  description="annual rate as a decimal, e.g. \"0.0415\"")]
+Rate = Annotated[
+    StrictStr,
+    Field(
+        pattern=r"^[0-9]{1,3}(\.[0-9]{1,12})?$",
+        max_length=16,
+        description='annual rate as a decimal, e.g. "0.0415"',
+    ),
+]
 PlainDate = Annotated[date, BeforeValidator(_plain_date)]
 Role = Literal["anchor", "supplier", "funder", "auditor", "operator"]
 Permission = Literal["maker", "checker", "viewer", "admin"]
@@ -112,8 +120,7 @@ class GrantPermissionIn(Strict):
 
 
 class CreateApiKey(Strict):
-    user_id: UserId | None = Field(
-        default=None, description="whose key; default: the caller")
+    user_id: UserId | None = Field(default=None, description="whose key; default: the caller")
     name: ShortName = "default"
 
 
@@ -144,10 +151,13 @@ class CreateProgram(Strict):
     default_after_days: Annotated[StrictInt, Field(ge=0, le=365)] = 30
     id: ProgramId | None = None
     recourse: StrictBool = Field(
-        False, description="with recourse, the funder of a defaulted piece may put it back "
-                           "to the seller; without (the default), the funder keeps the loss")
+        False,
+        description="with recourse, the funder of a defaulted piece may put it back "
+        "to the seller; without (the default), the funder keeps the loss",
+    )
     recourse_days: Annotated[StrictInt, Field(ge=1, le=365)] = Field(
-        30, description="with recourse: days the seller has to pay a put-back piece")
+        30, description="with recourse: days the seller has to pay a put-back piece"
+    )
 
 
 class AddFunder(Strict):
@@ -172,14 +182,14 @@ class Confirm(Strict):
 
 class Split(Strict):
     amounts_minor: list[Amount] = Field(min_length=2, max_length=1000)
-    piece_ids: list[ReceivableId] | None = Field(
-        default=None, min_length=2, max_length=1000)
+    piece_ids: list[ReceivableId] | None = Field(default=None, min_length=2, max_length=1000)
 
 
 class Transfer(Strict):
     to_org_id: OrgId
     amount_minor: Amount | None = Field(
-        default=None, description="less than the face: only this much moves")
+        default=None, description="less than the face: only this much moves"
+    )
     new_receivable_id: ReceivableId | None = None
     part_id: ReceivableId | None = None
     remainder_id: ReceivableId | None = None
@@ -241,12 +251,15 @@ class OrganisationOut(BaseModel):
     roles: list[str]
     country: str
     lei: str | None
-    iban: str | None = Field(description="shown to the organisation itself, the operator "
-                                          "and auditors")
+    iban: str | None = Field(
+        description="shown to the organisation itself, the operator and auditors"
+    )
     bic: str | None
     custody_disabled: bool = Field(
-        False, description="true: the organisation switched custody off; the server signs "
-        "nothing for it, only keys it holds itself do")
+        False,
+        description="true: the organisation switched custody off; the server signs "
+        "nothing for it, only keys it holds itself do",
+    )
 
 
 class UserOut(BaseModel):
@@ -268,8 +281,10 @@ class ApiKeyOut(BaseModel):
     created_at: str
     revoked_at: str | None
     origin_key_id: str | None = Field(
-        default=None, description="the API key whose request created this key (directly or "
-                                  "through a session opened with it)")
+        default=None,
+        description="the API key whose request created this key (directly or "
+        "through a session opened with it)",
+    )
     secret: str | None = Field(description="the key itself: in the creation response only")
 
 
@@ -281,8 +296,9 @@ class SessionOut(BaseModel):
     org_id: str
     roles: list[str]
     permissions: list[str]
-    csrf_token: str | None = Field(description="echo in X-CSRF-Token on cookie-authenticated "
-                                               "POST and DELETE requests")
+    csrf_token: str | None = Field(
+        description="echo in X-CSRF-Token on cookie-authenticated POST and DELETE requests"
+    )
     expires_at: str | None
 
 
@@ -294,8 +310,9 @@ class SessionRecordOut(BaseModel):
     user_id: str
     org_id: str
     opened_with: Literal["password", "api_key"]
-    api_key_id: str | None = Field(description="the API key the session was opened with; "
-                                               "revoking it ends the session")
+    api_key_id: str | None = Field(
+        description="the API key the session was opened with; revoking it ends the session"
+    )
     address: str | None
     created_at: str
     expires_at: str
@@ -314,9 +331,11 @@ class AuthEventOut(BaseModel):
     object: Literal["auth_event"]
     id: str
     occurred_at: str
-    kind: str = Field(description="login_failed, login_throttled, login_succeeded, "
-                                  "api_key_created, api_key_revoked, session_ended, "
-                                  "user_disabled, user_enabled")
+    kind: str = Field(
+        description="login_failed, login_throttled, login_succeeded, "
+        "api_key_created, api_key_revoked, session_ended, "
+        "user_disabled, user_enabled"
+    )
     org_id: str | None
     user_id: str | None
     actor_id: str | None
@@ -386,8 +405,9 @@ class PermissionGrantOut(BaseModel):
     user_id: str
     permission: str
     status: Literal["pending", "granted"]
-    approval_id: str | None = Field(description="for 'checker': the approval a second, "
-                                                "existing checker must give")
+    approval_id: str | None = Field(
+        description="for 'checker': the approval a second, existing checker must give"
+    )
 
 
 class ApprovalOut(BaseModel):
@@ -488,10 +508,13 @@ class EventOut(BaseModel):
     occurred_at: str
     data: dict[str, Any]
     key_id: str | None = Field(
-        None, description="the signing key behind the event (null: unsigned legacy event)")
+        None, description="the signing key behind the event (null: unsigned legacy event)"
+    )
     custodial: bool | None = Field(
-        None, description="true: signed by a custodial key the server holds on the "
-        "organisation's behalf; false: by a key the organisation holds itself")
+        None,
+        description="true: signed by a custodial key the server holds on the "
+        "organisation's behalf; false: by a key the organisation holds itself",
+    )
 
 
 # --- recourse and dilution ----------------------------------------------------------------
@@ -502,16 +525,19 @@ DisputeId = Annotated[StrictStr, Field(pattern=r"^dsp_[A-Za-z0-9][A-Za-z0-9_.-]{
 
 class PutBack(Strict):
     returned_receivable_id: ReceivableId | None = Field(
-        None, description="the piece the seller now holds (the claim on the anchor)")
+        None, description="the piece the seller now holds (the claim on the anchor)"
+    )
     recourse_id: ReceivableId | None = Field(
-        None, description="the seller's obligation to pay the funder what it still lacked")
+        None, description="the seller's obligation to pay the funder what it still lacked"
+    )
 
 
 class PutBackOut(BaseModel):
     object: Literal["put_back"]
     id: str = Field(description="the piece that was put back")
     returned_receivable_id: str = Field(
-        description="the claim on the anchor, now held (and seen) by the seller")
+        description="the claim on the anchor, now held (and seen) by the seller"
+    )
     recourse_obligation: ReceivableOut
 
 
@@ -532,11 +558,14 @@ class RaiseDispute(Strict):
 
 class ResolveDispute(Strict):
     outcome: Literal["agreed", "withdrawn"] = Field(
-        description="agreed: by the supplier; withdrawn: by the anchor")
+        description="agreed: by the supplier; withdrawn: by the anchor"
+    )
     amount_minor: Amount | None = Field(
-        None, description="agreed: at most the disputed amount (default: all of it)")
+        None, description="agreed: at most the disputed amount (default: all of it)"
+    )
     credit_id: CreditId | None = Field(
-        None, description="the credit an agreed dispute on a confirmed invoice opens")
+        None, description="the credit an agreed dispute on a confirmed invoice opens"
+    )
 
 
 class CreditOut(BaseModel):
@@ -569,6 +598,8 @@ class DisputeOut(BaseModel):
     status: Literal["open", "agreed", "withdrawn"]
     agreed_minor: int
     credit_id: str | None
+
+
 # --- when trade goes wrong: partial payment, obligor default and recovery ---------------
 
 ClaimId = Annotated[StrictStr, Field(pattern=r"^dfl_[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]

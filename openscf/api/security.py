@@ -43,11 +43,16 @@ __all__ = [
 SESSION_COOKIE = "openscf_session"
 CSRF_COOKIE = "openscf_csrf"
 
-bearer_scheme = HTTPBearer(auto_error=False, scheme_name="apiKey",
-                           description="An API key: `Authorization: Bearer sk_...`")
-cookie_scheme = APIKeyCookie(name=SESSION_COOKIE, auto_error=False, scheme_name="session",
-                             description="A browser session (POST /v1/sessions); state "
-                                         "changes need the X-CSRF-Token header too")
+bearer_scheme = HTTPBearer(
+    auto_error=False, scheme_name="apiKey", description="An API key: `Authorization: Bearer sk_...`"
+)
+cookie_scheme = APIKeyCookie(
+    name=SESSION_COOKIE,
+    auto_error=False,
+    scheme_name="session",
+    description="A browser session (POST /v1/sessions); state "
+    "changes need the X-CSRF-Token header too",
+)
 
 
 @dataclass
@@ -82,24 +87,35 @@ def current_principal(
     if bearer is not None:
         return svc.auth.authenticate_api_key(bearer.credentials)
     if request.headers.get("authorization"):
-        raise AuthenticationFailed("invalid_authorization",
-                                   "use `Authorization: Bearer <API key>`")
+        raise AuthenticationFailed("invalid_authorization", "use `Authorization: Bearer <API key>`")
     if session:
         return svc.auth.authenticate_session(session)
-    raise AuthenticationFailed("authentication_required",
-                               "send an API key (Authorization: Bearer sk_...) or log in")
-
+    raise AuthenticationFailed(
+        "authentication_required", "send an API key (Authorization: Bearer sk_...) or log in"
+    )
 
 
 Caller = Annotated[Principal, Depends(current_principal)]
 
-IdempotencyKey = Annotated[str | None, Header(
-    alias="Idempotency-Key", min_length=1, max_length=200, pattern=r"^[\x21-\x7e]+$",
-    description="Retrying a POST with the same key returns the first response; the same "
-                "key with a different body is refused (409 idempotency_key_reused).")]
-CsrfToken = Annotated[str | None, Header(
-    alias="X-CSRF-Token", max_length=200,
-    description="The session's CSRF token; needed when authenticated by the session cookie")]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=200,
+        pattern=r"^[\x21-\x7e]+$",
+        description="Retrying a POST with the same key returns the first response; the same "
+        "key with a different body is refused (409 idempotency_key_reused).",
+    ),
+]
+CsrfToken = Annotated[
+    str | None,
+    Header(
+        alias="X-CSRF-Token",
+        max_length=200,
+        description="The session's CSRF token; needed when authenticated by the session cookie",
+    ),
+]
 
 
 @dataclass
@@ -111,8 +127,13 @@ class Mutation:
     svc: Services
     response: Response
 
-    def run(self, command: Any, *, guard: Callable[[], bool] | None = None,
-            hidden: tuple[str, str, str] | None = None) -> Outcome:
+    def run(
+        self,
+        command: Any,
+        *,
+        guard: Callable[[], bool] | None = None,
+        hidden: tuple[str, str, str] | None = None,
+    ) -> Outcome:
         """Run a command as the caller. If `guard()` says the caller may not even see the
         record the command names, answer *not found* and submit nothing: before the command
         runs, and again if it is refused (the record may have moved out of sight meanwhile),
@@ -127,12 +148,10 @@ class Mutation:
         if guard is not None and hidden is not None and not guard():
             raise not_found()
         try:
-            outcome = self.svc.writer.submit(self.principal.user_id, command,
-                                             self.idempotency_key)
+            outcome = self.svc.writer.submit(self.principal.user_id, command, self.idempotency_key)
         except OpenSCFError as exc:
             # Only a refusal is hidden; an error on the system's side stays a 500.
-            if (exc.fault == "caller" and guard is not None and hidden is not None
-                    and not guard()):
+            if exc.fault == "caller" and guard is not None and hidden is not None and not guard():
                 raise not_found() from exc
             raise
         self.response.headers["OpenSCF-Events"] = ",".join(e["id"] for e in outcome.events)
@@ -156,17 +175,31 @@ def mutation(
 Mutate = Annotated[Mutation, Depends(mutation)]
 
 
-def set_session_cookies(response: Response, session: NewSession, *, secure: bool,
-                        max_age: int) -> None:
+def set_session_cookies(
+    response: Response, session: NewSession, *, secure: bool, max_age: int
+) -> None:
     """The session id (HttpOnly) and the CSRF token (readable by the page's scripts, for
     htmx or fetch to echo in X-CSRF-Token). Both Secure and SameSite=Lax."""
-    response.set_cookie(SESSION_COOKIE, session.session_id, max_age=max_age, path="/",
-                        secure=secure, httponly=True, samesite="lax")
-    response.set_cookie(CSRF_COOKIE, session.principal.csrf_token or "", max_age=max_age,
-                        path="/", secure=secure, httponly=False, samesite="lax")
+    response.set_cookie(
+        SESSION_COOKIE,
+        session.session_id,
+        max_age=max_age,
+        path="/",
+        secure=secure,
+        httponly=True,
+        samesite="lax",
+    )
+    response.set_cookie(
+        CSRF_COOKIE,
+        session.principal.csrf_token or "",
+        max_age=max_age,
+        path="/",
+        secure=secure,
+        httponly=False,
+        samesite="lax",
+    )
 
 
 def clear_session_cookies(response: Response, *, secure: bool) -> None:
     for name, http_only in ((SESSION_COOKIE, True), (CSRF_COOKIE, False)):
-        response.delete_cookie(name, path="/", secure=secure, httponly=http_only,
-                               samesite="lax")
+        response.delete_cookie(name, path="/", secure=secure, httponly=http_only, samesite="lax")

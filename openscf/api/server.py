@@ -36,8 +36,13 @@ from uvicorn.protocols.http.auto import AutoHTTPProtocol
 from openscf.api.app import BODY_TIMEOUT_SECONDS, create_app
 from openscf.store import database_url, make_engine
 
-__all__ = ["KEEP_ALIVE_SECONDS", "PROTOCOL", "HeaderDeadlineProtocol", "ShiftedClock",
-           "app_from_env"]
+__all__ = [
+    "KEEP_ALIVE_SECONDS",
+    "PROTOCOL",
+    "HeaderDeadlineProtocol",
+    "ShiftedClock",
+    "app_from_env",
+]
 
 KEEP_ALIVE_SECONDS = 5
 HEADER_TIMEOUT_SECONDS = 10.0
@@ -107,7 +112,10 @@ def app_from_env() -> FastAPI:
     secure = os.environ.get("OPENSCF_SECURE_COOKIES", "1") != "0"
     start = os.environ.get("OPENSCF_CLOCK_START")
     clock = ShiftedClock(datetime.fromisoformat(start.replace("Z", "+00:00"))) if start else None
-    return create_app(engine, clock, secure_cookies=secure,
-                      body_timeout_seconds=_seconds("OPENSCF_BODY_TIMEOUT_SECONDS",
-                                                    BODY_TIMEOUT_SECONDS),
-                      docs=os.environ.get("OPENSCF_DOCS", "0") == "1")
+    return create_app(
+        engine,
+        clock,
+        secure_cookies=secure,
+        body_timeout_seconds=_seconds("OPENSCF_BODY_TIMEOUT_SECONDS", BODY_TIMEOUT_SECONDS),
+        docs=os.environ.get("OPENSCF_DOCS", "0") == "1",
+    )

@@ -51,8 +51,12 @@ class GroupCommitter:
         self.batches = 0
         self.commands = 0
 
-    def submit(self, user_id: str, command: Any, idempotency_key: str | None = None,
-               ) -> Outcome:
+    def submit(
+        self,
+        user_id: str,
+        command: Any,
+        idempotency_key: str | None = None,
+    ) -> Outcome:
         """Run one command (in some batch) and return its outcome or raise its error."""
         self._ensure_thread()
         item = _Item(user_id, command, idempotency_key)
@@ -64,8 +68,9 @@ class GroupCommitter:
             return
         with self._start:
             if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._loop, name="openscf-writer",
-                                                daemon=True)
+                self._thread = threading.Thread(
+                    target=self._loop, name="openscf-writer", daemon=True
+                )
                 self._thread.start()
 
     def _loop(self) -> None:
@@ -103,7 +108,10 @@ class GroupCommitter:
                         item.future.set_result(result)
         for item in keyed:
             try:
-                item.future.set_result(self.service.handle(
-                    item.user_id, item.command, idempotency_key=item.idempotency_key))
+                item.future.set_result(
+                    self.service.handle(
+                        item.user_id, item.command, idempotency_key=item.idempotency_key
+                    )
+                )
             except Exception as exc:
                 item.future.set_exception(exc)

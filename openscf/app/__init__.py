@@ -13,5 +13,12 @@ from openscf.app.clock import Clock, FixedClock, IdFactory, SystemClock
 from openscf.app.policy import authorize
 from openscf.app.service import NetworkService, Outcome
 
-__all__ = ["Clock", "FixedClock", "IdFactory", "NetworkService", "Outcome", "SystemClock",
-           "authorize"]
+__all__ = [
+    "Clock",
+    "FixedClock",
+    "IdFactory",
+    "NetworkService",
+    "Outcome",
+    "SystemClock",
+    "authorize",
+]

@@ -90,9 +90,13 @@ class AuditReport:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "ok": self.ok, "events": self.events, "checkpoints": self.checkpoints,
-            "cosignatures": self.cosignatures, "signatures_checked": self.signatures_checked,
-            "receivables": self.receivables, "seconds": round(self.seconds, 3),
+            "ok": self.ok,
+            "events": self.events,
+            "checkpoints": self.checkpoints,
+            "cosignatures": self.cosignatures,
+            "signatures_checked": self.signatures_checked,
+            "receivables": self.receivables,
+            "seconds": round(self.seconds, 3),
             "signed_by": {org: dict(counts) for org, counts in sorted(self.signed_by.items())},
             "events_per_second": round(self.events / self.seconds) if self.seconds else None,
             "first_finding": str(self.findings[0]) if self.findings else None,
@@ -120,51 +124,79 @@ def db_source(engine: Engine) -> LogSource:
         ident = conn.execute(select(t.log_identity.c.origin, t.log_identity.c.vkey)).first()
         if ident is None:
             raise InvalidRequest("no_log", "this database has no log (was it bootstrapped?)")
-        checkpoints = [(int(s), n) for s, n in conn.execute(
-            select(t.checkpoints.c.size, t.checkpoints.c.note).order_by(t.checkpoints.c.size))]
-        cosigs = [(int(s), w, line) for s, w, line in conn.execute(
-            select(t.cosignatures.c.size, t.cosignatures.c.witness, t.cosignatures.c.line))]
+        checkpoints = [
+            (int(s), n)
+            for s, n in conn.execute(
+                select(t.checkpoints.c.size, t.checkpoints.c.note).order_by(t.checkpoints.c.size)
+            )
+        ]
+        cosigs = [
+            (int(s), w, line)
+            for s, w, line in conn.execute(
+                select(t.cosignatures.c.size, t.cosignatures.c.witness, t.cosignatures.c.line)
+            )
+        ]
         witnesses = dict(conn.execute(select(t.witnesses.c.name, t.witnesses.c.vkey)).all())
-        receivables = {r.id: r for r in (row_to_record(Receivable, row) for row in
-                                         conn.execute(select(t.receivables)))}
-        exposures = {row.key: int(row.outstanding_minor) for row in
-                     conn.execute(select(t.exposures))}
-        keys = {k.id: k for k in (row_to_record(OrgKey, row) for row in
-                                  conn.execute(select(t.org_keys)))}
+        receivables = {
+            r.id: r
+            for r in (row_to_record(Receivable, row) for row in conn.execute(select(t.receivables)))
+        }
+        exposures = {
+            row.key: int(row.outstanding_minor) for row in conn.execute(select(t.exposures))
+        }
+        keys = {
+            k.id: k
+            for k in (row_to_record(OrgKey, row) for row in conn.execute(select(t.org_keys)))
+        }
 
     def events() -> Iterator[tuple[int, bytes]]:
         with engine.connect() as conn:
             for rows in iter_event_bodies(conn):
                 yield from rows
-    return LogSource(ident[0], ident[1], events, checkpoints, cosigs, witnesses, receivables,
-                     exposures, keys)
+
+    return LogSource(
+        ident[0], ident[1], events, checkpoints, cosigs, witnesses, receivables, exposures, keys
+    )
 
 
 def export_source(directory: Path) -> LogSource:
     """Read an export written by `openscf export` (format: docs/export-format.md)."""
     meta = json.loads((directory / "log.json").read_text())
     checkpoints = [(int(c["size"]), c["note"]) for c in _jsonl(directory / "checkpoints.jsonl")]
-    cosigs = [(int(c["size"]), c["witness"], c["line"])
-              for c in _jsonl(directory / "cosignatures.jsonl")]
+    cosigs = [
+        (int(c["size"]), c["witness"], c["line"]) for c in _jsonl(directory / "cosignatures.jsonl")
+    ]
     witnesses = json.loads((directory / "witnesses.json").read_text())
     state_dir = directory / "state"
     receivables = exposures = None
     if state_dir.is_dir():
         from openscf.store.mapping import values_to_record
+
         receivables = {}
         for row in _jsonl(state_dir / "receivables.jsonl"):
             columns = tuple(row)
             record = values_to_record(Receivable, columns, tuple(row.values()))
             receivables[record.id] = record
-        exposures = {k: int(v) for k, v in
-                     json.loads((state_dir / "exposures.json").read_text()).items()}
+        exposures = {
+            k: int(v) for k, v in json.loads((state_dir / "exposures.json").read_text()).items()
+        }
 
     def events() -> Iterator[tuple[int, bytes]]:
         with (directory / "events.jsonl").open("rb") as handle:
             for number, line in enumerate(handle, start=1):
                 yield number, line.rstrip(b"\n")
-    return LogSource(meta["origin"], meta["vkey"], events, checkpoints, cosigs, witnesses,
-                     receivables, exposures, None)
+
+    return LogSource(
+        meta["origin"],
+        meta["vkey"],
+        events,
+        checkpoints,
+        cosigs,
+        witnesses,
+        receivables,
+        exposures,
+        None,
+    )
 
 
 def _jsonl(path: Path) -> Iterator[dict[str, Any]]:
@@ -199,33 +231,57 @@ class _Auditor:
             # The genesis events register the operator's key they are signed with.
             for e in genesis:
                 if isinstance(e.event, ev.KeyRegistered) and e.event.key_id == auth.key_id:
-                    key = OrgKey(e.event.key_id, e.event.org_id, e.event.public_key,
-                                 e.event.custodial, e.occurred_at)
+                    key = OrgKey(
+                        e.event.key_id,
+                        e.event.org_id,
+                        e.event.public_key,
+                        e.event.custodial,
+                        e.occurred_at,
+                    )
         if key is None or key.org_id != record.org_id:
-            self.find(record.seq, record.id, "unknown_key",
-                      f"{record.org_id} had no key {auth.key_id}")
+            self.find(
+                record.seq, record.id, "unknown_key", f"{record.org_id} had no key {auth.key_id}"
+            )
             return
         org = self.replayer.state.organisation(record.org_id)
         if (auth.custodial or key.custodial) and org is not None and org.custody_disabled:
-            self.find(record.seq, record.id, "custody_disabled",
-                      f"{record.org_id} switched custody off, yet a custodial key "
-                      f"{auth.key_id} signed for it")
+            self.find(
+                record.seq,
+                record.id,
+                "custody_disabled",
+                f"{record.org_id} switched custody off, yet a custodial key "
+                f"{auth.key_id} signed for it",
+            )
         if not key.in_force_at(record.occurred_at):
-            self.find(record.seq, record.id, "key_not_in_force",
-                      f"key {auth.key_id} was not in force at {record.occurred_at.isoformat()}")
+            self.find(
+                record.seq,
+                record.id,
+                "key_not_in_force",
+                f"key {auth.key_id} was not in force at {record.occurred_at.isoformat()}",
+            )
             return
         if key.custodial != auth.custodial:
-            self.find(record.seq, record.id, "custody_mislabelled",
-                      "the event misstates whether the server held the key")
+            self.find(
+                record.seq,
+                record.id,
+                "custody_mislabelled",
+                "the event misstates whether the server held the key",
+            )
         triple = (auth.key_id, auth.signature, auth.request)
         if triple not in self.verified:
             try:
-                verify_signature(decode_public_key(key.public_key),
-                                 REQUEST_SIGNING_CONTEXT + auth.request.encode(),
-                                 base64.b64decode(auth.signature, validate=True))
+                verify_signature(
+                    decode_public_key(key.public_key),
+                    REQUEST_SIGNING_CONTEXT + auth.request.encode(),
+                    base64.b64decode(auth.signature, validate=True),
+                )
             except (TrustError, ValueError):
-                self.find(record.seq, record.id, "invalid_signature",
-                          f"the signature by {auth.key_id} does not verify")
+                self.find(
+                    record.seq,
+                    record.id,
+                    "invalid_signature",
+                    f"the signature by {auth.key_id} does not verify",
+                )
                 return
             self.verified.add(triple)
             self.report.signatures_checked += 1
@@ -248,8 +304,12 @@ class _Auditor:
             return
         if kind == "Bootstrap":
             if first.seq != 1:
-                self.find(first.seq, first.id, "late_bootstrap",
-                          "only the log's first events may bootstrap the network")
+                self.find(
+                    first.seq,
+                    first.id,
+                    "late_bootstrap",
+                    "only the log's first events may bootstrap the network",
+                )
             return
         try:
             command = command_from_data(kind, request["data"])
@@ -257,21 +317,37 @@ class _Auditor:
                 # The network fills in no id of a request a client signed itself: every
                 # id it creates was the client's choice, so lies in its namespace.
                 check_client_ids(command, first.org_id)
-            expected = decide(self.replayer.state, Actor(first.org_id, first.actor_id),
-                              command, first.occurred_at.date())
+            expected = decide(
+                self.replayer.state,
+                Actor(first.org_id, first.actor_id),
+                command,
+                first.occurred_at.date(),
+            )
         except OpenSCFError as exc:
-            self.find(first.seq, first.id, "not_derivable",
-                      f"the signed {kind} is refused by the rules ({exc.code}: {exc.message})")
+            self.find(
+                first.seq,
+                first.id,
+                "not_derivable",
+                f"the signed {kind} is refused by the rules ({exc.code}: {exc.message})",
+            )
             return
         except (AssertionError, KeyError, TypeError, ValueError) as exc:
-            self.find(first.seq, first.id, "not_derivable",
-                      f"the signed {kind} cannot be decided on the replayed state: {exc!r}")
+            self.find(
+                first.seq,
+                first.id,
+                "not_derivable",
+                f"the signed {kind} cannot be decided on the replayed state: {exc!r}",
+            )
             return
         actual = [r.event for r in group]
         if expected != actual:
-            self.find(first.seq, first.id, "events_differ_from_request",
-                      f"the signed {kind} decides {[e.TYPE for e in expected]} with other "
-                      "content than the events logged")
+            self.find(
+                first.seq,
+                first.id,
+                "events_differ_from_request",
+                f"the signed {kind} decides {[e.TYPE for e in expected]} with other "
+                "content than the events logged",
+            )
 
     def _flush_group(self) -> None:
         group, self.pending = self.pending, []
@@ -307,8 +383,11 @@ class _Auditor:
                 self.find(seq, None, "undecodable_event", f"not a canonical event: {exc}")
                 continue
             self.report.events += 1
-            if self.pending and (record.auth is None or self.pending[0].auth is None
-                                 or record.auth.request != self.pending[0].auth.request):
+            if self.pending and (
+                record.auth is None
+                or self.pending[0].auth is None
+                or record.auth.request != self.pending[0].auth.request
+            ):
                 self._flush_group()
             self.pending.append(record)
             if seq in checkpoints:
@@ -317,8 +396,12 @@ class _Auditor:
         self._flush_group()
         last = max(checkpoints, default=0)
         if last > tree.size:
-            self.find(None, None, "events_missing",
-                      f"the log holds {tree.size} events but a checkpoint signs {last}")
+            self.find(
+                None,
+                None,
+                "events_missing",
+                f"the log holds {tree.size} events but a checkpoint signs {last}",
+            )
         self._check_cosignatures(checkpoints)
         result = self.replayer.finish()
         for violation in result.violations:
@@ -329,19 +412,25 @@ class _Auditor:
         self.report.seconds = time.perf_counter() - started
         return self.report
 
-    def _check_checkpoint(self, size: int, note: str, root: bytes,
-                          verifier: Ed25519NoteVerifier) -> None:
+    def _check_checkpoint(
+        self, size: int, note: str, root: bytes, verifier: Ed25519NoteVerifier
+    ) -> None:
         self.report.checkpoints += 1
         try:
-            checkpoint = open_checkpoint(note.encode(), verifier,
-                                         origin=self.source.origin).checkpoint
+            checkpoint = open_checkpoint(
+                note.encode(), verifier, origin=self.source.origin
+            ).checkpoint
         except TrustError as exc:
             self.find(size, None, "bad_checkpoint", f"checkpoint {size}: {exc}")
             return
         if checkpoint.size != size or checkpoint.root_hash != root:
-            self.find(size, None, "root_mismatch",
-                      f"the events up to {size} hash to another root than the signed "
-                      "checkpoint: an event was changed, removed, added or reordered")
+            self.find(
+                size,
+                None,
+                "root_mismatch",
+                f"the events up to {size} hash to another root than the signed "
+                "checkpoint: an event was changed, removed, added or reordered",
+            )
 
     def _check_cosignatures(self, checkpoints: dict[int, str]) -> None:
         for size, witness, line in self.source.cosignatures:
@@ -356,8 +445,9 @@ class _Auditor:
                 sig = parse_signature_line(line)
                 verify_cosignature(text, parse_cosignature(sig), verifier)
             except (TrustError, ValueError) as exc:
-                self.find(None, None, "bad_cosignature",
-                          f"cosignature of {witness} on size {size}: {exc}")
+                self.find(
+                    None, None, "bad_cosignature", f"cosignature of {witness} on size {size}: {exc}"
+                )
 
     def _compare_state(self) -> None:
         state = self.replayer.state
@@ -366,10 +456,14 @@ class _Auditor:
             self.report.receivables = len(stored)
             for rid in sorted(set(stored) | set(state.receivables)):
                 if stored.get(rid) != state.receivables.get(rid):
-                    self.find(None, None, "state_mismatch",
-                              f"receivable {rid} in the state tables differs from the replay "
-                              f"(stored {_brief(stored.get(rid))}, replayed "
-                              f"{_brief(state.receivables.get(rid))})")
+                    self.find(
+                        None,
+                        None,
+                        "state_mismatch",
+                        f"receivable {rid} in the state tables differs from the replay "
+                        f"(stored {_brief(stored.get(rid))}, replayed "
+                        f"{_brief(state.receivables.get(rid))})",
+                    )
         if self.source.exposures is not None:
             mine = {k: v for k, v in state.exposures.items() if v}
             theirs = {k: v for k, v in self.source.exposures.items() if v}
@@ -382,10 +476,11 @@ class _Auditor:
 def _brief(piece: Receivable | None) -> str:
     if piece is None:
         return "absent"
-    return (f"holder {piece.holder_id}, face {format_amount(piece.face_minor, piece.currency)}, "
-            f"{piece.status}")
+    return (
+        f"holder {piece.holder_id}, face {format_amount(piece.face_minor, piece.currency)}, "
+        f"{piece.status}"
+    )
 
 
 def audit(source: LogSource) -> AuditReport:
     return _Auditor(source).run()
-

@@ -25,13 +25,20 @@ def _full(caller: Caller) -> bool:
     return bool(FULL_READERS & set(caller.roles))
 
 
-def _listing(reads: ReadModel, table: Any, cls: type[Any], caller: Caller,
-             filters: dict[str, str | None], limit: int,
-             starting_after: str | None) -> Page[Any]:
+def _listing(
+    reads: ReadModel,
+    table: Any,
+    cls: type[Any],
+    caller: Caller,
+    filters: dict[str, str | None],
+    limit: int,
+    starting_after: str | None,
+) -> Page[Any]:
     query = select(table)
     if not _full(caller):
-        query = query.where(or_(table.c.anchor_id == caller.org_id,
-                                table.c.supplier_id == caller.org_id))
+        query = query.where(
+            or_(table.c.anchor_id == caller.org_id, table.c.supplier_id == caller.org_id)
+        )
     for name, value in filters.items():
         if value:
             query = query.where(table.c[name] == value)
@@ -43,24 +50,39 @@ def _listing(reads: ReadModel, table: Any, cls: type[Any], caller: Caller,
     return Page(items[:limit], len(items) > limit)
 
 
-def _one(reads: ReadModel, table: Any, cls: type[Any], caller: Caller, record_id: str,
-         kind: str) -> Any:
+def _one(
+    reads: ReadModel, table: Any, cls: type[Any], caller: Caller, record_id: str, kind: str
+) -> Any:
     with reads.engine.connect() as conn:
         row = conn.execute(select(table).where(table.c.id == record_id)).first()
     record = None if row is None else row_to_record(cls, row)
-    if record is None or not (_full(caller) or caller.org_id in (record.anchor_id,
-                                                                  record.supplier_id)):
+    if record is None or not (
+        _full(caller) or caller.org_id in (record.anchor_id, record.supplier_id)
+    ):
         raise NotFound(f"unknown_{kind}", f"no {kind} {record_id!r}", f"{kind}_id")
     return record
 
 
-def credits(reads: ReadModel, caller: Caller, *, program_id: str | None = None,
-            supplier_id: str | None = None, status: str | None = None, limit: int = 20,
-            starting_after: str | None = None) -> Page[Credit]:
+def credits(
+    reads: ReadModel,
+    caller: Caller,
+    *,
+    program_id: str | None = None,
+    supplier_id: str | None = None,
+    status: str | None = None,
+    limit: int = 20,
+    starting_after: str | None = None,
+) -> Page[Credit]:
     """Credits the caller holds (anchor) or that are held against it (supplier)."""
-    return _listing(reads, t.credits, Credit, caller,
-                    {"program_id": program_id, "supplier_id": supplier_id, "status": status},
-                    limit, starting_after)
+    return _listing(
+        reads,
+        t.credits,
+        Credit,
+        caller,
+        {"program_id": program_id, "supplier_id": supplier_id, "status": status},
+        limit,
+        starting_after,
+    )
 
 
 def credit(reads: ReadModel, caller: Caller, credit_id: str) -> Credit:
@@ -68,13 +90,26 @@ def credit(reads: ReadModel, caller: Caller, credit_id: str) -> Credit:
     return found
 
 
-def disputes(reads: ReadModel, caller: Caller, *, program_id: str | None = None,
-             supplier_id: str | None = None, status: str | None = None, limit: int = 20,
-             starting_after: str | None = None) -> Page[Dispute]:
+def disputes(
+    reads: ReadModel,
+    caller: Caller,
+    *,
+    program_id: str | None = None,
+    supplier_id: str | None = None,
+    status: str | None = None,
+    limit: int = 20,
+    starting_after: str | None = None,
+) -> Page[Dispute]:
     """Disputes the caller raised (anchor) or that concern its invoices (supplier)."""
-    return _listing(reads, t.disputes, Dispute, caller,
-                    {"program_id": program_id, "supplier_id": supplier_id, "status": status},
-                    limit, starting_after)
+    return _listing(
+        reads,
+        t.disputes,
+        Dispute,
+        caller,
+        {"program_id": program_id, "supplier_id": supplier_id, "status": status},
+        limit,
+        starting_after,
+    )
 
 
 def dispute(reads: ReadModel, caller: Caller, dispute_id: str) -> Dispute:

@@ -51,10 +51,11 @@ class MasterKey:
             except ValueError:
                 raise MasterKeyError("OPENSCF_MASTER_KEY is not base64 of 32 bytes") from None
         if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
-            path = Path(url[len("sqlite:///"):] + ".key")
+            path = Path(url[len("sqlite:///") :] + ".key")
         else:
             base = os.environ.get("OPENSCF_DATA_DIR") or str(
-                Path.home() / ".local" / "share" / "openscf")
+                Path.home() / ".local" / "share" / "openscf"
+            )
             path = Path(base) / "master.key"
         return cls.from_file(path)
 

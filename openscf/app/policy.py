@@ -85,7 +85,11 @@ def authorize(user: User | None, org: Organisation | None, command: object) -> N
             f"{type(command).__name__} needs the {permission!r} permission; {user.id} has "
             f"{', '.join(user.permissions) or 'none'}",
         )
-    if isinstance(command, c.AddUser) and command.org_id != org.id and "operator" not in (
-            org.roles):
-        raise PermissionDenied("wrong_organisation", "admins add users to their own organisation",
-                               "org_id")
+    if (
+        isinstance(command, c.AddUser)
+        and command.org_id != org.id
+        and "operator" not in (org.roles)
+    ):
+        raise PermissionDenied(
+            "wrong_organisation", "admins add users to their own organisation", "org_id"
+        )

@@ -85,8 +85,7 @@ from openscf.store import tables as t
 from openscf.store.mapping import row_to_record
 from openscf.trust.canonical import decode_canonical
 
-__all__ = ["Caller", "Database", "Ledger", "LogOverview", "Page", "ReadModel",
-           "read_engine_for"]
+__all__ = ["Caller", "Database", "Ledger", "LogOverview", "Page", "ReadModel", "read_engine_for"]
 
 # The database as the adapters hold it: an opaque handle they pass to the app layer (the
 # service, the read model, the ledger), never a thing they query.
@@ -115,8 +114,7 @@ def read_engine_for(engine: Engine) -> Engine:
     the connection is also query_only. On PostgreSQL, the engine itself."""
     if engine.dialect.name != "sqlite":
         return engine
-    reader = create_engine(engine.url, connect_args={"check_same_thread": False,
-                                                     "timeout": 30})
+    reader = create_engine(engine.url, connect_args={"check_same_thread": False, "timeout": 30})
 
     @event.listens_for(reader, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -172,17 +170,22 @@ class ReadModel:
         anchored: set[str] = set()
         funded: set[str] = set()
         for pid, anchor, funders in conn.execute(
-                select(t.programs.c.id, t.programs.c.anchor_id, t.programs.c.funder_ids)):
+            select(t.programs.c.id, t.programs.c.anchor_id, t.programs.c.funder_ids)
+        ):
             if anchor == org_id:
                 anchored.add(pid)
             if org_id in json.loads(funders):
                 funded.add(pid)
-        onboarded = set(conn.execute(select(t.relationships.c.program_id).where(
-            t.relationships.c.supplier_id == org_id)).scalars())
+        onboarded = set(
+            conn.execute(
+                select(t.relationships.c.program_id).where(t.relationships.c.supplier_id == org_id)
+            ).scalars()
+        )
         return anchored, funded, onboarded
 
-    def _list(self, query: Select[Any], cls: type[Any], key: Any, limit: int,
-              starting_after: str | None) -> Page[Any]:
+    def _list(
+        self, query: Select[Any], cls: type[Any], key: Any, limit: int, starting_after: str | None
+    ) -> Page[Any]:
         query = query.order_by(key).limit(limit + 1)
         if starting_after:
             query = query.where(key > starting_after)
@@ -200,8 +203,14 @@ class ReadModel:
             return org
         return Organisation(org.id, org.name, org.roles, org.country, org.lei, None, None)
 
-    def organisations(self, caller: Caller, *, role: str | None = None, limit: int = 20,
-                      starting_after: str | None = None) -> Page[Organisation]:
+    def organisations(
+        self,
+        caller: Caller,
+        *,
+        role: str | None = None,
+        limit: int = 20,
+        starting_after: str | None = None,
+    ) -> Page[Organisation]:
         query = select(t.organisations)
         if role:
             query = query.where(t.organisations.c.roles.contains(f'"{role}"'))
@@ -215,8 +224,14 @@ class ReadModel:
             raise _not_found("organisation", org_id, "org_id")
         return self.redact(caller, org)
 
-    def users(self, caller: Caller, *, org_id: str | None = None, limit: int = 20,
-              starting_after: str | None = None) -> Page[User]:
+    def users(
+        self,
+        caller: Caller,
+        *,
+        org_id: str | None = None,
+        limit: int = 20,
+        starting_after: str | None = None,
+    ) -> Page[User]:
         query = select(t.users)
         if not self._full(caller):
             query = query.where(t.users.c.org_id == caller.org_id)
@@ -233,8 +248,9 @@ class ReadModel:
 
     # --- programs and relationships ---------------------------------------------------
 
-    def programs(self, caller: Caller, *, limit: int = 20,
-                 starting_after: str | None = None) -> Page[Program]:
+    def programs(
+        self, caller: Caller, *, limit: int = 20, starting_after: str | None = None
+    ) -> Page[Program]:
         query = select(t.programs)
         if not self._full(caller):
             with self.engine.connect() as conn:
@@ -246,44 +262,71 @@ class ReadModel:
         with self.engine.connect() as conn:
             program = self._one(conn, t.programs, Program, program_id)
             visible = program is not None and (
-                self._full(caller) or program.anchor_id == caller.org_id
+                self._full(caller)
+                or program.anchor_id == caller.org_id
                 or caller.org_id in program.funder_ids
-                or conn.execute(select(t.relationships.c.supplier_id).where(and_(
-                    t.relationships.c.program_id == program_id,
-                    t.relationships.c.supplier_id == caller.org_id))).first() is not None)
+                or conn.execute(
+                    select(t.relationships.c.supplier_id).where(
+                        and_(
+                            t.relationships.c.program_id == program_id,
+                            t.relationships.c.supplier_id == caller.org_id,
+                        )
+                    )
+                ).first()
+                is not None
+            )
         if not visible:
             raise _not_found("program", program_id, "program_id")
         assert program is not None
         return program  # type: ignore[no-any-return]
 
-    def relationships(self, caller: Caller, program_id: str, *, limit: int = 20,
-                      starting_after: str | None = None,
-                      supplier_id: str | None = None) -> Page[Relationship]:
+    def relationships(
+        self,
+        caller: Caller,
+        program_id: str,
+        *,
+        limit: int = 20,
+        starting_after: str | None = None,
+        supplier_id: str | None = None,
+    ) -> Page[Relationship]:
         program = self.program(caller, program_id)
         query = select(t.relationships).where(t.relationships.c.program_id == program_id)
         if supplier_id:
             query = query.where(t.relationships.c.supplier_id == supplier_id)
-        if not (self._full(caller) or program.anchor_id == caller.org_id
-                or caller.org_id in program.funder_ids):
+        if not (
+            self._full(caller)
+            or program.anchor_id == caller.org_id
+            or caller.org_id in program.funder_ids
+        ):
             query = query.where(t.relationships.c.supplier_id == caller.org_id)
-        return self._list(query, Relationship, t.relationships.c.supplier_id, limit,
-                          starting_after)
+        return self._list(query, Relationship, t.relationships.c.supplier_id, limit, starting_after)
 
     def relationship(self, caller: Caller, program_id: str, supplier_id: str) -> Relationship:
-        page = self.relationships(caller, program_id, limit=1,
-                                  starting_after=None, supplier_id=supplier_id)
+        page = self.relationships(
+            caller, program_id, limit=1, starting_after=None, supplier_id=supplier_id
+        )
         if not page.data:
             raise _not_found("program_supplier", supplier_id, "supplier_id")
         return page.data[0]
 
     # --- invoices and approvals ---------------------------------------------------------
 
-    def invoices(self, caller: Caller, *, program_id: str | None = None, limit: int = 20,
-                 starting_after: str | None = None) -> Page[Invoice]:
+    def invoices(
+        self,
+        caller: Caller,
+        *,
+        program_id: str | None = None,
+        limit: int = 20,
+        starting_after: str | None = None,
+    ) -> Page[Invoice]:
         query = select(t.invoices)
         if not self._full(caller):
-            query = query.where(or_(t.invoices.c.anchor_id == caller.org_id,
-                                    t.invoices.c.supplier_id == caller.org_id))
+            query = query.where(
+                or_(
+                    t.invoices.c.anchor_id == caller.org_id,
+                    t.invoices.c.supplier_id == caller.org_id,
+                )
+            )
         if program_id:
             query = query.where(t.invoices.c.program_id == program_id)
         return self._list(query, Invoice, t.invoices.c.id, limit, starting_after)
@@ -292,13 +335,22 @@ class ReadModel:
         with self.engine.connect() as conn:
             invoice = self._one(conn, t.invoices, Invoice, invoice_id)
         if invoice is None or not (
-                self._full(caller) or caller.org_id in (invoice.anchor_id, invoice.supplier_id)
-                or self.can_see_receivable(caller, invoice.receivable_id)):
+            self._full(caller)
+            or caller.org_id in (invoice.anchor_id, invoice.supplier_id)
+            or self.can_see_receivable(caller, invoice.receivable_id)
+        ):
             raise _not_found("invoice", invoice_id, "invoice_id")
         return invoice  # type: ignore[no-any-return]
 
-    def approvals(self, caller: Caller, *, status: str | None = None, kind: str | None = None,
-                  limit: int = 20, starting_after: str | None = None) -> Page[Approval]:
+    def approvals(
+        self,
+        caller: Caller,
+        *,
+        status: str | None = None,
+        kind: str | None = None,
+        limit: int = 20,
+        starting_after: str | None = None,
+    ) -> Page[Approval]:
         query = select(t.approvals)
         if not self._full(caller):
             query = query.where(t.approvals.c.org_id == caller.org_id)
@@ -317,16 +369,24 @@ class ReadModel:
 
     # --- receivables ------------------------------------------------------------------
 
-    def receivables(self, caller: Caller, *, status: str | None = None,
-                    holder_id: str | None = None, program_id: str | None = None,
-                    limit: int = 20, starting_after: str | None = None) -> Page[Receivable]:
+    def receivables(
+        self,
+        caller: Caller,
+        *,
+        status: str | None = None,
+        holder_id: str | None = None,
+        program_id: str | None = None,
+        limit: int = 20,
+        starting_after: str | None = None,
+    ) -> Page[Receivable]:
         """Pieces the caller owes (anchor) or holds or held (anyone); everything for
         operator and auditor. Ancestors are reached one by one (`receivable`)."""
         r = t.receivables
         query = select(r)
         if not self._full(caller):
-            query = query.where(or_(r.c.holder_id == caller.org_id,
-                                    r.c.obligor_id == caller.org_id))
+            query = query.where(
+                or_(r.c.holder_id == caller.org_id, r.c.obligor_id == caller.org_id)
+            )
         if status:
             query = query.where(r.c.status == status)
         if holder_id:
@@ -340,9 +400,14 @@ class ReadModel:
         if self._full(caller) or org in (piece.obligor_id, piece.holder_id):
             return True
         # Up the chain: is this piece an ancestor of one the caller holds or held?
-        family = {row[0]: row[1:] for row in conn.execute(
-            select(t.receivables.c.id, t.receivables.c.parent_id, t.receivables.c.holder_id)
-            .where(t.receivables.c.root_id == piece.root_id))}
+        family = {
+            row[0]: row[1:]
+            for row in conn.execute(
+                select(
+                    t.receivables.c.id, t.receivables.c.parent_id, t.receivables.c.holder_id
+                ).where(t.receivables.c.root_id == piece.root_id)
+            )
+        }
         for pid, (_, holder) in family.items():
             if holder != org:
                 continue
@@ -352,11 +417,18 @@ class ReadModel:
                     return True
                 current = family[current][0] if current in family else None
         # A funder of the program sees the pieces put up for financing there.
-        program = conn.execute(select(t.programs.c.funder_ids).where(
-            t.programs.c.id == piece.program_id)).scalar()
+        program = conn.execute(
+            select(t.programs.c.funder_ids).where(t.programs.c.id == piece.program_id)
+        ).scalar()
         if program is not None and org in json.loads(program):
-            return conn.execute(select(t.financing_requests.c.id).where(
-                t.financing_requests.c.receivable_id == piece.id).limit(1)).first() is not None
+            return (
+                conn.execute(
+                    select(t.financing_requests.c.id)
+                    .where(t.financing_requests.c.receivable_id == piece.id)
+                    .limit(1)
+                ).first()
+                is not None
+            )
         return False
 
     def can_see_receivable(self, caller: Caller, receivable_id: str) -> bool:
@@ -378,8 +450,11 @@ class ReadModel:
         with self.engine.connect() as conn:
             rows = conn.execute(select(t.receivables).where(t.receivables.c.id.in_(list(ids))))
             found = {p.id: p for p in (row_to_record(Receivable, r) for r in rows)}
-            return [found[i] for i in ids if i in found
-                    and self._receivable_visible(conn, caller, found[i])]
+            return [
+                found[i]
+                for i in ids
+                if i in found and self._receivable_visible(conn, caller, found[i])
+            ]
 
     def chain_of_custody(self, caller: Caller, receivable_id: str) -> list[EventRecord]:
         """Every event on the piece's ancestry, from the anchor's confirmation on."""
@@ -389,16 +464,26 @@ class ReadModel:
             current: str | None = receivable_id
             while current is not None and len(ancestry) < 10_000:
                 ancestry.append(current)
-                current = conn.execute(select(t.receivables.c.parent_id).where(
-                    t.receivables.c.id == current)).scalar()
-            seqs = select(t.event_refs.c.seq).where(and_(
-                t.event_refs.c.ref.in_(ancestry), t.event_refs.c.kind == "rcv"))
-            rows = conn.execute(select(t.events.c.seq, t.events.c.body).where(
-                t.events.c.seq.in_(seqs)).order_by(t.events.c.seq)).all()
+                current = conn.execute(
+                    select(t.receivables.c.parent_id).where(t.receivables.c.id == current)
+                ).scalar()
+            seqs = select(t.event_refs.c.seq).where(
+                and_(t.event_refs.c.ref.in_(ancestry), t.event_refs.c.kind == "rcv")
+            )
+            rows = conn.execute(
+                select(t.events.c.seq, t.events.c.body)
+                .where(t.events.c.seq.in_(seqs))
+                .order_by(t.events.c.seq)
+            ).all()
         records = [record_from_data(decode_canonical(bytes(body)), seq) for seq, body in rows]
-        return [r for r in records if not isinstance(
-                    r.event, FinancingOffered | FinancingOfferAccepted | FinancingOfferDeclined)
-                or self.may_see_offer(caller, r.event.funder_id, r.event.holder_id)]
+        return [
+            r
+            for r in records
+            if not isinstance(
+                r.event, FinancingOffered | FinancingOfferAccepted | FinancingOfferDeclined
+            )
+            or self.may_see_offer(caller, r.event.funder_id, r.event.holder_id)
+        ]
 
     # --- financing --------------------------------------------------------------------
 
@@ -416,32 +501,51 @@ class ReadModel:
         o, f = t.financing_offers, t.financing_requests
         return or_(o.c.funder_id == caller.org_id, f.c.holder_id == caller.org_id)
 
-    def _seal(self, conn: Any, caller: Caller,
-              requests: list[FinancingRequest]) -> list[FinancingRequest]:
+    def _seal(
+        self, conn: Any, caller: Caller, requests: list[FinancingRequest]
+    ) -> list[FinancingRequest]:
         """Requests with `accepted_offer_id` left out where the caller may not see that
         offer."""
         accepted = [r.accepted_offer_id for r in requests if r.accepted_offer_id]
         if not accepted or self._full(caller):
             return requests
-        funders = dict(conn.execute(select(t.financing_offers.c.id,
-                                           t.financing_offers.c.funder_id).where(
-            t.financing_offers.c.id.in_(accepted))).all())
-        return [r if r.accepted_offer_id is None or self.may_see_offer(
-                    caller, funders.get(r.accepted_offer_id, ""), r.holder_id)
-                else replace(r, accepted_offer_id=None) for r in requests]
+        funders = dict(
+            conn.execute(
+                select(t.financing_offers.c.id, t.financing_offers.c.funder_id).where(
+                    t.financing_offers.c.id.in_(accepted)
+                )
+            ).all()
+        )
+        return [
+            r
+            if r.accepted_offer_id is None
+            or self.may_see_offer(caller, funders.get(r.accepted_offer_id, ""), r.holder_id)
+            else replace(r, accepted_offer_id=None)
+            for r in requests
+        ]
 
-    def financing_requests(self, caller: Caller, *, status: str | None = None,
-                           program_id: str | None = None, receivable_id: str | None = None,
-                           limit: int = 20,
-                           starting_after: str | None = None) -> Page[FinancingRequest]:
+    def financing_requests(
+        self,
+        caller: Caller,
+        *,
+        status: str | None = None,
+        program_id: str | None = None,
+        receivable_id: str | None = None,
+        limit: int = 20,
+        starting_after: str | None = None,
+    ) -> Page[FinancingRequest]:
         f = t.financing_requests
         query = select(f)
         if not self._full(caller):
             with self.engine.connect() as conn:
                 anchored, funded, _ = self._program_ties(conn, caller.org_id)
             programs = sorted(anchored | funded)
-            query = query.where(or_(f.c.holder_id == caller.org_id,
-                                    f.c.program_id.in_(programs) if programs else false()))
+            query = query.where(
+                or_(
+                    f.c.holder_id == caller.org_id,
+                    f.c.program_id.in_(programs) if programs else false(),
+                )
+            )
         if status:
             query = query.where(f.c.status == status)
         if program_id:
@@ -469,14 +573,22 @@ class ReadModel:
 
     def _offers_query(self, conn: Any, caller: Caller) -> Select[Any]:
         o, f = t.financing_offers, t.financing_requests
-        return select(o, t.receivables.c.currency).join(f, f.c.id == o.c.request_id).join(
-            t.receivables, t.receivables.c.id == f.c.receivable_id).where(
-            self._offer_clause(caller))
+        return (
+            select(o, t.receivables.c.currency)
+            .join(f, f.c.id == o.c.request_id)
+            .join(t.receivables, t.receivables.c.id == f.c.receivable_id)
+            .where(self._offer_clause(caller))
+        )
 
-    def financing_offers(self, caller: Caller, *, request_id: str | None = None,
-                         status: str | None = None, limit: int = 20,
-                         starting_after: str | None = None,
-                         ) -> Page[tuple[FinancingOffer, str]]:
+    def financing_offers(
+        self,
+        caller: Caller,
+        *,
+        request_id: str | None = None,
+        status: str | None = None,
+        limit: int = 20,
+        starting_after: str | None = None,
+    ) -> Page[tuple[FinancingOffer, str]]:
         """Offers with their currency (`may_see_offer`): the holder that asked sees every
         offer on its request; a funder only its own."""
         o = t.financing_offers
@@ -491,13 +603,13 @@ class ReadModel:
             if starting_after:
                 query = query.where(o.c.id > starting_after)
             rows = conn.execute(query.order_by(o.c.id).limit(limit + 1)).all()
-        return _page([(row_to_record(FinancingOffer, r), r._mapping["currency"])
-                      for r in rows], limit)
+        return _page(
+            [(row_to_record(FinancingOffer, r), r._mapping["currency"]) for r in rows], limit
+        )
 
     def financing_offer(self, caller: Caller, offer_id: str) -> tuple[FinancingOffer, str]:
         with self.engine.connect() as conn:
-            query = self._offers_query(conn, caller).where(
-                t.financing_offers.c.id == offer_id)
+            query = self._offers_query(conn, caller).where(t.financing_offers.c.id == offer_id)
             row = conn.execute(query).first()
         if row is None:
             raise _not_found("financing_offer", offer_id, "offer_id")
@@ -506,16 +618,23 @@ class ReadModel:
     def _early_query(self, caller: Caller) -> Select[Any]:
         e, r = t.early_payment_offers, t.receivables
         query = select(e, r.c.currency, r.c.holder_id.label("holder_id")).join(
-            r, r.c.id == e.c.receivable_id)
+            r, r.c.id == e.c.receivable_id
+        )
         if not self._full(caller):
-            query = query.where(or_(e.c.obligor_id == caller.org_id,
-                                    r.c.holder_id == caller.org_id))
+            query = query.where(
+                or_(e.c.obligor_id == caller.org_id, r.c.holder_id == caller.org_id)
+            )
         return query
 
-    def early_payment_offers(self, caller: Caller, *, status: str | None = None,
-                             receivable_id: str | None = None, limit: int = 20,
-                             starting_after: str | None = None,
-                             ) -> Page[tuple[EarlyPaymentOffer, str, str]]:
+    def early_payment_offers(
+        self,
+        caller: Caller,
+        *,
+        status: str | None = None,
+        receivable_id: str | None = None,
+        limit: int = 20,
+        starting_after: str | None = None,
+    ) -> Page[tuple[EarlyPaymentOffer, str, str]]:
         """Offers with the piece's currency and holder."""
         e = t.early_payment_offers
         query = self._early_query(caller)
@@ -527,38 +646,57 @@ class ReadModel:
             query = query.where(e.c.id > starting_after)
         with self.engine.connect() as conn:
             rows = conn.execute(query.order_by(e.c.id).limit(limit + 1)).all()
-        return _page([(row_to_record(EarlyPaymentOffer, r), r._mapping["currency"],
-                       r._mapping["holder_id"]) for r in rows], limit)
+        return _page(
+            [
+                (
+                    row_to_record(EarlyPaymentOffer, r),
+                    r._mapping["currency"],
+                    r._mapping["holder_id"],
+                )
+                for r in rows
+            ],
+            limit,
+        )
 
-    def early_payment_offer(self, caller: Caller,
-                            offer_id: str) -> tuple[EarlyPaymentOffer, str, str]:
+    def early_payment_offer(
+        self, caller: Caller, offer_id: str
+    ) -> tuple[EarlyPaymentOffer, str, str]:
         query = self._early_query(caller).where(t.early_payment_offers.c.id == offer_id)
         with self.engine.connect() as conn:
             row = conn.execute(query).first()
         if row is None:
             raise _not_found("early_payment_offer", offer_id, "offer_id")
-        return (row_to_record(EarlyPaymentOffer, row), row._mapping["currency"],
-                row._mapping["holder_id"])
+        return (
+            row_to_record(EarlyPaymentOffer, row),
+            row._mapping["currency"],
+            row._mapping["holder_id"],
+        )
 
     # --- events -----------------------------------------------------------------------
 
     def _event_query(self, caller: Caller) -> Select[Any]:
         query = select(t.events.c.seq, t.events.c.body)
         if not self._full(caller):
-            query = query.where(t.events.c.seq.in_(
-                select(t.event_refs.c.seq).where(and_(t.event_refs.c.ref == caller.org_id,
-                                                      t.event_refs.c.kind == "org"))))
+            query = query.where(
+                t.events.c.seq.in_(
+                    select(t.event_refs.c.seq).where(
+                        and_(t.event_refs.c.ref == caller.org_id, t.event_refs.c.kind == "org")
+                    )
+                )
+            )
         return query
 
-    def events(self, caller: Caller, *, after_seq: int = 0, event_type: str | None = None,
-               limit: int = 20) -> Page[EventRecord]:
+    def events(
+        self, caller: Caller, *, after_seq: int = 0, event_type: str | None = None, limit: int = 20
+    ) -> Page[EventRecord]:
         query = self._event_query(caller).where(t.events.c.seq > after_seq)
         if event_type:
             query = query.where(t.events.c.type == event_type)
         with self.engine.connect() as conn:
             rows = conn.execute(query.order_by(t.events.c.seq).limit(limit + 1)).all()
-        return _page([record_from_data(decode_canonical(bytes(body)), seq)
-                      for seq, body in rows], limit)
+        return _page(
+            [record_from_data(decode_canonical(bytes(body)), seq) for seq, body in rows], limit
+        )
 
     def event(self, caller: Caller, event_id: str) -> EventRecord:
         with self.engine.connect() as conn:
@@ -581,8 +719,9 @@ class ReadModel:
             everything = q.load_exposures(conn)
         return {k: v for k, v in everything.items() if k.split(":")[1] in ids}
 
-    def accepted_deals(self, caller: Caller, program_ids: Iterable[str], since: date,
-                       until: date) -> list[tuple[str, str, str, str, int, int]]:
+    def accepted_deals(
+        self, caller: Caller, program_ids: Iterable[str], since: date, until: date
+    ) -> list[tuple[str, str, str, str, int, int]]:
         """(program, obligor, seller, annual rate, fees, face) of every financing offer
         accepted in these programs with a value date in [since, until]: raw material for
         aggregates only (a caller is shown medians, never one deal)."""
@@ -599,8 +738,7 @@ class ReadModel:
         with self.engine.connect() as conn:
             return q.invoice_numbers(conn, ids)
 
-    def events_on_pieces(self, caller: Caller, receivable_ids: Sequence[str]
-                         ) -> list[EventRecord]:
+    def events_on_pieces(self, caller: Caller, receivable_ids: Sequence[str]) -> list[EventRecord]:
         """Every event naming one of these pieces, in log order, for the pieces the caller
         may see (the others are left out, as if they did not exist)."""
         if not receivable_ids:
@@ -609,8 +747,7 @@ class ReadModel:
         with self.engine.connect() as conn:
             return q.events_on_receivables(conn, visible)
 
-    def program_members(self, caller: Caller, program_ids: Iterable[str]
-                        ) -> list[tuple[str, str]]:
+    def program_members(self, caller: Caller, program_ids: Iterable[str]) -> list[tuple[str, str]]:
         """(program, supplier) of every supplier onboarded in these programs."""
         ids = sorted(set(program_ids))
         if not ids:
@@ -644,9 +781,15 @@ class ReadModel:
                 origin: str | None = trustlog.log_identity(conn).origin
             except NotFound:
                 origin = None
-            return LogOverview(q.log_size(conn), head, q.checkpoint_history(conn),
-                               trustlog.cosignatures(conn), q.witness_rows(conn),
-                               q.count_events_by_type(conn), origin)
+            return LogOverview(
+                q.log_size(conn),
+                head,
+                q.checkpoint_history(conn),
+                trustlog.cosignatures(conn),
+                q.witness_rows(conn),
+                q.count_events_by_type(conn),
+                origin,
+            )
 
 
 class Ledger:
@@ -669,12 +812,14 @@ class Ledger:
         with self.engine.connect() as conn:
             return q.log_size(conn)
 
-    def receivables(self, *, holder_id: str | None = None, status: str | None = None,
-                    limit: int = 100) -> list[Receivable]:
+    def receivables(
+        self, *, holder_id: str | None = None, status: str | None = None, limit: int = 100
+    ) -> list[Receivable]:
         """Pieces oldest first (in the order the log created them)."""
         with self.engine.connect() as conn:
-            return q.list_receivables(conn, holder_id=holder_id, status=status, limit=limit,
-                                      oldest_first=True)
+            return q.list_receivables(
+                conn, holder_id=holder_id, status=status, limit=limit, oldest_first=True
+            )
 
     def receivable(self, receivable_id: str) -> Receivable | None:
         with self.engine.connect() as conn:
@@ -684,14 +829,16 @@ class Ledger:
         with self.engine.connect() as conn:
             return q.chain_of_custody(conn, receivable_id)
 
-    def auth_events(self, *, limit: int, org_id: str | None = None,
-                    kind: str | None = None) -> list[dict[str, Any]]:
+    def auth_events(
+        self, *, limit: int, org_id: str | None = None, kind: str | None = None
+    ) -> list[dict[str, Any]]:
         """The newest `limit` entries of the security audit trail, oldest first."""
         with self.engine.connect() as conn:
             return q.auth_events(conn, limit=limit, org_id=org_id, kind=kind)
 
-    def checkpoints(self, limit: int) -> tuple[trustlog.LogIdentity,
-                                               list[tuple[int, bytes, Any, list[str]]]]:
+    def checkpoints(
+        self, limit: int
+    ) -> tuple[trustlog.LogIdentity, list[tuple[int, bytes, Any, list[str]]]]:
         """The log's identity and its newest `limit` checkpoints, newest first, as
         (size, root, signed at, the witnesses that cosigned it)."""
         with self.engine.connect() as conn:

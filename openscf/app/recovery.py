@@ -42,16 +42,31 @@ class ClaimView:
         c = self.claim
         totals: dict[str, dict[str, int]] = {}
         for line in self.pieces:
-            sums = totals.setdefault(line["currency"], {
-                "exposure_minor": 0, "recovered_minor": 0, "outstanding_minor": 0,
-                "loss_minor": 0})
+            sums = totals.setdefault(
+                line["currency"],
+                {
+                    "exposure_minor": 0,
+                    "recovered_minor": 0,
+                    "outstanding_minor": 0,
+                    "loss_minor": 0,
+                },
+            )
             for key in sums:
                 sums[key] += line[key] or 0
-        return {"object": "default_claim", "id": c.id, "obligor_id": c.obligor_id,
-                "status": c.status, "reason": c.reason, "declared_on": c.declared_on.isoformat(),
-                "approval_id": c.approval_id, **self.declared_by,
-                "totals": [{"currency": ccy, **sums} for ccy, sums in sorted(totals.items())],
-                "pieces": self.pieces, "recoveries": self.recoveries, "programs": self.programs}
+        return {
+            "object": "default_claim",
+            "id": c.id,
+            "obligor_id": c.obligor_id,
+            "status": c.status,
+            "reason": c.reason,
+            "declared_on": c.declared_on.isoformat(),
+            "approval_id": c.approval_id,
+            **self.declared_by,
+            "totals": [{"currency": ccy, **sums} for ccy, sums in sorted(totals.items())],
+            "pieces": self.pieces,
+            "recoveries": self.recoveries,
+            "programs": self.programs,
+        }
 
 
 class ClaimReads:
@@ -60,8 +75,9 @@ class ClaimReads:
     def __init__(self, reads: ReadModel) -> None:
         self.reads = reads
 
-    def _visible_lines(self, caller: Caller, claim: DefaultClaim,
-                       pieces: list[Receivable]) -> list[Receivable] | None:
+    def _visible_lines(
+        self, caller: Caller, claim: DefaultClaim, pieces: list[Receivable]
+    ) -> list[Receivable] | None:
         """The pieces the caller may see in the claim; None: not the claim at all."""
         if ReadModel._full(caller) or caller.org_id == claim.obligor_id:
             return pieces
@@ -69,8 +85,11 @@ class ClaimReads:
         return own or None
 
     def _events(self, conn: Any, claim_id: str) -> list[ev.EventRecord]:
-        rows = conn.execute(select(t.events.c.seq, t.events.c.body).where(
-            t.events.c.type.in_(_CLAIM_EVENTS)).order_by(t.events.c.seq))
+        rows = conn.execute(
+            select(t.events.c.seq, t.events.c.body)
+            .where(t.events.c.type.in_(_CLAIM_EVENTS))
+            .order_by(t.events.c.seq)
+        )
         found = []
         for seq, body in rows:
             record = record_from_data(decode_canonical(bytes(body)), seq)
@@ -79,8 +98,9 @@ class ClaimReads:
         return found
 
     def _view(self, conn: Any, caller: Caller, claim: DefaultClaim) -> ClaimView | None:
-        rows = conn.execute(select(t.receivables).where(
-            t.receivables.c.id.in_(list(claim.piece_ids))))
+        rows = conn.execute(
+            select(t.receivables).where(t.receivables.c.id.in_(list(claim.piece_ids)))
+        )
         pieces = sorted((row_to_record(Receivable, r) for r in rows), key=lambda p: p.id)
         lines = self._visible_lines(caller, claim, pieces)
         if lines is None:
@@ -97,47 +117,80 @@ class ClaimReads:
                 # Whoever sees the whole claim sees every share, also those paid on a piece
                 # that was put back to its seller since (it left the claim's piece list).
                 full = len(seen) == len(pieces)
-                shares = [{"receivable_id": pid, "holder_id": holder, "amount_minor": share}
-                          for pid, holder, share in zip(e.piece_ids, e.holder_ids,
-                                                        e.shares_minor, strict=True)
-                          if full or pid in seen]
-                view.recoveries.append({
-                    "event_id": record.id, "at": format_instant(record.occurred_at),
-                    "source": e.source, "currency": e.currency,
-                    "amount_minor": e.amount_minor if full else sum(
-                        s["amount_minor"] for s in shares), "shares": shares})
+                shares = [
+                    {"receivable_id": pid, "holder_id": holder, "amount_minor": share}
+                    for pid, holder, share in zip(
+                        e.piece_ids, e.holder_ids, e.shares_minor, strict=True
+                    )
+                    if full or pid in seen
+                ]
+                view.recoveries.append(
+                    {
+                        "event_id": record.id,
+                        "at": format_instant(record.occurred_at),
+                        "source": e.source,
+                        "currency": e.currency,
+                        "amount_minor": e.amount_minor
+                        if full
+                        else sum(s["amount_minor"] for s in shares),
+                        "shares": shares,
+                    }
+                )
             elif isinstance(e, ev.DefaultClaimClosed):
                 losses = dict(zip(e.piece_ids, e.losses_minor, strict=True))
                 if len(seen) == len(pieces):
                     currency_of = {p.program_id: p.currency for p in pieces}
                     view.programs = [
-                        {"program_id": pid, "currency": currency_of[pid],
-                         "exposure_minor": exp, "loss_minor": loss, "lgd_bps": lgd}
+                        {
+                            "program_id": pid,
+                            "currency": currency_of[pid],
+                            "exposure_minor": exp,
+                            "loss_minor": loss,
+                            "lgd_bps": lgd,
+                        }
                         for pid, exp, loss, lgd in zip(
-                            e.program_ids, e.program_exposures_minor, e.program_losses_minor,
-                            e.program_lgd_bps, strict=True)]
+                            e.program_ids,
+                            e.program_exposures_minor,
+                            e.program_losses_minor,
+                            e.program_lgd_bps,
+                            strict=True,
+                        )
+                    ]
         for p in lines:
-            view.pieces.append({
-                "receivable_id": p.id, "program_id": p.program_id, "holder_id": p.holder_id,
-                "currency": p.currency, "face_minor": p.face_minor, "paid_minor": p.paid_minor,
-                "exposure_minor": p.face_minor - p.paid_minor,
-                "recovered_minor": p.recovered_minor, "outstanding_minor": p.outstanding_minor,
-                "loss_minor": losses.get(p.id), "status": p.status})
+            view.pieces.append(
+                {
+                    "receivable_id": p.id,
+                    "program_id": p.program_id,
+                    "holder_id": p.holder_id,
+                    "currency": p.currency,
+                    "face_minor": p.face_minor,
+                    "paid_minor": p.paid_minor,
+                    "exposure_minor": p.face_minor - p.paid_minor,
+                    "recovered_minor": p.recovered_minor,
+                    "outstanding_minor": p.outstanding_minor,
+                    "loss_minor": losses.get(p.id),
+                    "status": p.status,
+                }
+            )
         return view
 
     def claims(self, caller: Caller) -> list[ClaimView]:
         with self.reads.engine.connect() as conn:
-            claims = [row_to_record(DefaultClaim, r) for r in conn.execute(
-                select(t.default_claims).order_by(t.default_claims.c.id))]
+            claims = [
+                row_to_record(DefaultClaim, r)
+                for r in conn.execute(select(t.default_claims).order_by(t.default_claims.c.id))
+            ]
             views = [self._view(conn, caller, claim) for claim in claims]
         return [v for v in views if v is not None]
 
     def claim(self, caller: Caller, claim_id: str) -> ClaimView:
         with self.reads.engine.connect() as conn:
-            row = conn.execute(select(t.default_claims).where(
-                t.default_claims.c.id == claim_id)).first()
-            view = None if row is None else self._view(conn, caller,
-                                                       row_to_record(DefaultClaim, row))
+            row = conn.execute(
+                select(t.default_claims).where(t.default_claims.c.id == claim_id)
+            ).first()
+            view = (
+                None if row is None else self._view(conn, caller, row_to_record(DefaultClaim, row))
+            )
         if view is None:
             raise NotFound("unknown_claim", f"no default claim {claim_id!r}", "claim_id")
         return view

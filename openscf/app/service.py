@@ -103,8 +103,11 @@ class Outcome:
             event["seq"] = seq_of[event["id"]]
 
     def to_json(self) -> str:
-        data: dict[str, Any] = {"command": self.command, "created": self.created,
-                                "events": self.events}
+        data: dict[str, Any] = {
+            "command": self.command,
+            "created": self.created,
+            "events": self.events,
+        }
         if self.retired is not None:
             data["retired"] = self.retired
         return json.dumps(data, sort_keys=True)
@@ -112,8 +115,13 @@ class Outcome:
     @classmethod
     def from_json(cls, text: str) -> Outcome:
         data = json.loads(text)
-        return cls(data["command"], data["created"], data["events"], replayed=True,
-                   retired=data.get("retired"))
+        return cls(
+            data["command"],
+            data["created"],
+            data["events"],
+            replayed=True,
+            retired=data.get("retired"),
+        )
 
 
 def _retired_piece(state: State, command: c.Command) -> dict[str, Any] | None:
@@ -124,9 +132,13 @@ def _retired_piece(state: State, command: c.Command) -> dict[str, Any] | None:
     piece = state.receivable(command.receivable_id)
     assert piece is not None, "decide accepted a transfer of a piece it did not find"
     moved = piece.face_minor if command.amount_minor is None else command.amount_minor
-    return {"receivable_id": piece.id, "face_minor": piece.face_minor,
-            "currency": piece.currency, "amount_minor": moved,
-            "partial": moved < piece.face_minor}
+    return {
+        "receivable_id": piece.id,
+        "face_minor": piece.face_minor,
+        "currency": piece.currency,
+        "amount_minor": moved,
+        "partial": moved < piece.face_minor,
+    }
 
 
 class NetworkService:
@@ -141,11 +153,17 @@ class NetworkService:
     do with their signed tree heads; `sign_checkpoint()` closes the gap on demand.
     """
 
-    def __init__(self, engine: Engine, clock: Clock | None = None, *,
-                 seed: int | None = None, master_key: MasterKey | None = None,
-                 checkpoint_every_commit: bool = True,
-                 checkpoint_interval_s: float = 0.0,
-                 log_origin: str = "openscf.example/log") -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        clock: Clock | None = None,
+        *,
+        seed: int | None = None,
+        master_key: MasterKey | None = None,
+        checkpoint_every_commit: bool = True,
+        checkpoint_interval_s: float = 0.0,
+        log_origin: str = "openscf.example/log",
+    ) -> None:
         self.engine = engine
         self.clock = clock or SystemClock()
         self.ids = IdFactory(self.clock, seed)
@@ -178,27 +196,30 @@ class NetworkService:
         if signer is None:
             sealed = uow.sealed_secret(key_id)
             if sealed is None:
-                raise PermissionDenied("signature_required",
-                                       f"the server holds no secret for key {key_id}")
+                raise PermissionDenied(
+                    "signature_required", f"the server holds no secret for key {key_id}"
+                )
             signer = SigningKey(self.master_key.unseal(key_id, sealed))
             self._signers[key_id] = signer
         return signer
 
-    def _custodial_auth(self, uow: UnitOfWork, org_id: str, request: str,
-                        now: datetime) -> Auth:
+    def _custodial_auth(self, uow: UnitOfWork, org_id: str, request: str, now: datetime) -> Auth:
         org = uow.state.organisation(org_id)
         if org is not None and org.custody_disabled:
             raise PermissionDenied(
                 "custody_disabled",
                 f"{org_id} switched custody off: the server signs nothing for it; send the "
                 "request signed with its own key (openscf client or POST /v1/signed_requests)",
-                None)
+                None,
+            )
         keys = [k for k in uow.state.org_keys(org_id) if k.custodial and k.in_force_at(now)]
         if not keys:
             raise PermissionDenied(
                 "signature_required",
                 f"{org_id} holds its own signing key: send the request signed "
-                "(openscf client or API) rather than asking the server to sign", None)
+                "(openscf client or API) rather than asking the server to sign",
+                None,
+            )
         key = keys[-1]
         signature = self._signer(uow, key.id).sign(REQUEST_SIGNING_CONTEXT + request.encode())
         return Auth(key.id, True, request, base64.b64encode(signature).decode())
@@ -216,6 +237,7 @@ class NetworkService:
         def sign(size: int, root: bytes) -> tuple[str, str]:
             note = sign_checkpoint(Checkpoint(signer.name, size, root), [signer])
             return note.decode(), format_instant(self.clock.now())
+
         return sign
 
     def _load_log_signer(self) -> Ed25519NoteSigner:
@@ -223,16 +245,20 @@ class NetworkService:
             with self.engine.connect() as conn:
                 origin, sealed = log_identity_and_secret(conn)
             self._log_signer = Ed25519NoteSigner(
-                origin, SigningKey(self.master_key.unseal(LOG_KEY_ID, sealed)))
+                origin, SigningKey(self.master_key.unseal(LOG_KEY_ID, sealed))
+            )
         return self._log_signer
 
     def sign_checkpoint(self) -> int:
         """Sign a checkpoint for the log as it stands (when not signing every commit)."""
         signer = self._load_log_signer()
         with unit_of_work(self.engine) as uow:
-            return uow.checkpoint_now(lambda size, root: (
-                sign_checkpoint(Checkpoint(signer.name, size, root), [signer]).decode(),
-                format_instant(self.clock.now())))
+            return uow.checkpoint_now(
+                lambda size, root: (
+                    sign_checkpoint(Checkpoint(signer.name, size, root), [signer]).decode(),
+                    format_instant(self.clock.now()),
+                )
+            )
 
     # --- ids and idempotency ---------------------------------------------------------
 
@@ -246,7 +272,8 @@ class NetworkService:
         command = fill_missing_ids(command, self.ids)
         secrets: dict[str, bytes] = {}
         wants_key = (isinstance(command, c.RegisterOrganisation) and command.custodial_key) or (
-            isinstance(command, c.RegisterKey) and command.custodial)
+            isinstance(command, c.RegisterKey) and command.custodial
+        )
         if wants_key and command.public_key is None:
             seed = self._new_seed()
             secrets[command.key_id] = seed
@@ -254,8 +281,9 @@ class NetworkService:
         return command, supplied, secrets
 
     @staticmethod
-    def _idempotency_key(org_id: str, command: object, supplied: list[str],
-                         explicit: str | None) -> str | None:
+    def _idempotency_key(
+        org_id: str, command: object, supplied: list[str], explicit: str | None
+    ) -> str | None:
         if explicit is not None:
             return f"{org_id}:key:{explicit}"
         if supplied:
@@ -266,15 +294,24 @@ class NetworkService:
     def _request_hash(user_id: str, command: c.Command) -> str:
         # Plain sorted JSON, not the canonical encoding: the request may still hold values
         # the domain will refuse (an amount past 2^63-1), and hashing must not fail first.
-        payload = {"type": type(command).__name__, "user": user_id,
-                   "data": c.command_to_data(command)}
+        payload = {
+            "type": type(command).__name__,
+            "user": user_id,
+            "data": c.command_to_data(command),
+        }
         text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
         return hashlib.sha256(text.encode()).hexdigest()
 
     # --- the command pipeline --------------------------------------------------------
 
-    def _run(self, uow: UnitOfWork, user_id: str, command: Any,
-             idempotency_key: str | None, signed: Auth | None = None) -> Outcome:
+    def _run(
+        self,
+        uow: UnitOfWork,
+        user_id: str,
+        command: Any,
+        idempotency_key: str | None,
+        signed: Auth | None = None,
+    ) -> Outcome:
         state = uow.state
         user, org = state.actor(user_id)
         authorize(user, org, command)
@@ -283,8 +320,11 @@ class NetworkService:
         check_client_ids(command, org.id)  # before any lookup: see check_client_ids
         command, supplied, secrets = self._fill_ids(command)
         if signed is not None and (secrets or supplied != created_ids(command)):
-            raise InvalidRequest("missing_id", "a signed request names every id it creates, "
-                                 "so that the signature covers them", None)
+            raise InvalidRequest(
+                "missing_id",
+                "a signed request names every id it creates, so that the signature covers them",
+                None,
+            )
         key = self._idempotency_key(org.id, command, supplied, idempotency_key)
         if key is not None:
             previous = uow.idempotent_response(key)
@@ -306,13 +346,16 @@ class NetworkService:
         if signed is not None:
             auth = signed
         else:
-            auth = self._custodial_auth(uow, org.id, request_text(command, org.id, user.id, now),
-                                        now)
+            auth = self._custodial_auth(
+                uow, org.id, request_text(command, org.id, user.id, now), now
+            )
         for key_id, seed in secrets.items():
             uow.store_secret(key_id, self.master_key.seal(key_id, seed))
             self._signers[key_id] = SigningKey(seed)
-        records = [EventRecord(self.ids.new("evt"), org.id, user.id, now, event, None, auth)
-                   for event in events]
+        records = [
+            EventRecord(self.ids.new("evt"), org.id, user.id, now, event, None, auth)
+            for event in events
+        ]
         retired = _retired_piece(state, command)
         for record in records:
             apply(state, record)
@@ -321,7 +364,8 @@ class NetworkService:
         if isinstance(command, c.SplitReceivable):
             created["piece_ids"] = list(command.piece_ids or ())
         outcome = Outcome(
-            type(command).__name__, created,
+            type(command).__name__,
+            created,
             [{"seq": None, "id": r.id, "type": r.event.TYPE} for r in records],
             retired=retired,
         )
@@ -335,8 +379,12 @@ class NetworkService:
         exclusive: it waits for the log head before reading, so no other command can
         commit between its reads and its commit, and it cannot lose again (a conflict the
         client did not cause is never returned to it)."""
-        return unit_of_work(self.engine, optimistic_ids=optimistic, exclusive=not optimistic,
-                            checkpoint_signer=self._checkpoint_signer())
+        return unit_of_work(
+            self.engine,
+            optimistic_ids=optimistic,
+            exclusive=not optimistic,
+            checkpoint_signer=self._checkpoint_signer(),
+        )
 
     def _retrying(self, work: Any) -> Any:
         """Run `work(optimistic)`; after a lost race, again, exclusively (see
@@ -363,8 +411,7 @@ class NetworkService:
         for user_id, command in items:
             org_id = org_of[user_id]
             supplied = created_ids(command)
-            key = None if org_id is None else self._idempotency_key(org_id, command, supplied,
-                                                                     None)
+            key = None if org_id is None else self._idempotency_key(org_id, command, supplied, None)
             if key is not None:
                 keys.append(key)
         return keys
@@ -377,15 +424,18 @@ class NetworkService:
             if not outcome.replayed:
                 outcome.assign_seqs(seq_of)
 
-    def handle(self, user_id: str, command: c.Command, *,
-               idempotency_key: str | None = None) -> Outcome:
+    def handle(
+        self, user_id: str, command: c.Command, *, idempotency_key: str | None = None
+    ) -> Outcome:
         """Run one command in its own transaction."""
+
         def work(optimistic: bool) -> Outcome:
             with self._unit_of_work(optimistic) as uow:
                 outcome = self._run(uow, user_id, command, idempotency_key)
             # The block's end wrote the log: the events now have their sequence numbers.
             self._number([outcome], uow)
             return outcome
+
         result: Outcome = self._retrying(work)
         return result
 
@@ -394,8 +444,9 @@ class NetworkService:
         results = self.handle_many(items, stop_on_error=True)
         return [r for r in results if isinstance(r, Outcome)]
 
-    def handle_many(self, items: Sequence[tuple[str, c.Command]], *,
-                    stop_on_error: bool = False) -> list[Outcome | OpenSCFError]:
+    def handle_many(
+        self, items: Sequence[tuple[str, c.Command]], *, stop_on_error: bool = False
+    ) -> list[Outcome | OpenSCFError]:
         """Run many commands in one transaction, each seeing the ones before it.
 
         With `stop_on_error`, the first refusal aborts the whole transaction (and is
@@ -403,6 +454,7 @@ class NetworkService:
         anything is written) and its error takes its place in the result list, so a
         caller such as the simulator can push thousands of commands per commit.
         """
+
         def work(optimistic: bool) -> list[Outcome | OpenSCFError]:
             with self._unit_of_work(optimistic) as uow:
                 uow.state.prefetch(_mentioned_ids(items))
@@ -421,11 +473,13 @@ class NetworkService:
                         results.append(exc)
             self._number([r for r in results if isinstance(r, Outcome)], uow)
             return results
+
         result: list[Outcome | OpenSCFError] = self._retrying(work)
         return result
 
-    def handle_signed(self, request: str, key_id: str, signature: str, *,
-                      idempotency_key: str | None = None) -> Outcome:
+    def handle_signed(
+        self, request: str, key_id: str, signature: str, *, idempotency_key: str | None = None
+    ) -> Outcome:
         """Run a request the acting organisation signed itself (client-side keys).
 
         `request` is the canonical envelope text (see `request_text`); `signature` is the
@@ -440,28 +494,40 @@ class NetworkService:
                 now = self.clock.now()
                 user, _org = uow.state.actor(user_id)
                 if user is None or user.org_id != org_id:
-                    raise PermissionDenied("unknown_user",
-                                           "the request's actor is not a user of its org", None)
+                    raise PermissionDenied(
+                        "unknown_user", "the request's actor is not a user of its org", None
+                    )
                 key = uow.state.org_key(key_id)
                 if key is None or key.org_id != org_id:
-                    raise PermissionDenied("unknown_key", f"{org_id} has no key {key_id!r}",
-                                           "key_id")
+                    raise PermissionDenied(
+                        "unknown_key", f"{org_id} has no key {key_id!r}", "key_id"
+                    )
                 if not key.in_force_at(now):
-                    raise PermissionDenied("key_not_in_force",
-                                           f"key {key_id} is revoked or was rotated out",
-                                           "key_id")
+                    raise PermissionDenied(
+                        "key_not_in_force", f"key {key_id} is revoked or was rotated out", "key_id"
+                    )
                 try:
-                    verify_signature(decode_public_key(key.public_key),
-                                     REQUEST_SIGNING_CONTEXT + request.encode(),
-                                     base64.b64decode(signature, validate=True))
+                    verify_signature(
+                        decode_public_key(key.public_key),
+                        REQUEST_SIGNING_CONTEXT + request.encode(),
+                        base64.b64decode(signature, validate=True),
+                    )
                 except (TrustError, ValueError):
-                    raise PermissionDenied("invalid_signature",
-                                           "the signature does not verify with the key",
-                                           "signature") from None
-                outcome = self._run(uow, user_id, command, idempotency_key,
-                                    Auth(key_id, key.custodial, request, signature))
+                    raise PermissionDenied(
+                        "invalid_signature",
+                        "the signature does not verify with the key",
+                        "signature",
+                    ) from None
+                outcome = self._run(
+                    uow,
+                    user_id,
+                    command,
+                    idempotency_key,
+                    Auth(key_id, key.custodial, request, signature),
+                )
             self._number([outcome], uow)
             return outcome
+
         result: Outcome = self._retrying(work)
         return result
 
@@ -474,22 +540,26 @@ class NetworkService:
         For use cases that store their own rows (trade documents, bank entries) and run
         commands on them: rows and commands (through `run_in`) commit together, or none.
         """
+
         def attempt(optimistic: bool) -> T:
             with self._unit_of_work(optimistic) as uow:
                 result = work(uow)
             return result
+
         result: T = self._retrying(attempt)
         return result
 
-    def run_in(self, uow: UnitOfWork, user_id: str, command: c.Command,
-               idempotency_key: str | None = None) -> Outcome:
+    def run_in(
+        self, uow: UnitOfWork, user_id: str, command: c.Command, idempotency_key: str | None = None
+    ) -> Outcome:
         """Run one command inside a unit of work opened by `transaction`: authorised,
         decided, signed (custodially) and logged exactly as `handle` does. The outcome's
         events carry no sequence numbers (they are assigned when the block commits)."""
         return self._run(uow, user_id, command, idempotency_key)
 
-    def bootstrap_operator(self, name: str = "openscf network operator",
-                           country: str = "DE") -> tuple[str, str]:
+    def bootstrap_operator(
+        self, name: str = "openscf network operator", country: str = "DE"
+    ) -> tuple[str, str]:
         """Create the operator organisation, its first admin, its custodial key and the
         log's own signing key, on an empty network. The genesis events are signed by the
         operator's new key; everything after them is checked against keys they register.
@@ -499,12 +569,22 @@ class NetworkService:
         operator_key = SigningKey(operator_seed)
         log_signer = Ed25519NoteSigner(self.log_origin, SigningKey(log_seed))
         now = self.clock.now()
-        request = canonical_bytes({
-            "v": EVENT_ENCODING_VERSION, "type": "Bootstrap", "org": org_id, "actor": user_id,
-            "at": format_instant(now),
-            "data": {"name": name, "country": country, "key_id": key_id,
-                     "log_origin": self.log_origin, "log_vkey": log_signer.verifier().vkey},
-        }).decode()
+        request = canonical_bytes(
+            {
+                "v": EVENT_ENCODING_VERSION,
+                "type": "Bootstrap",
+                "org": org_id,
+                "actor": user_id,
+                "at": format_instant(now),
+                "data": {
+                    "name": name,
+                    "country": country,
+                    "key_id": key_id,
+                    "log_origin": self.log_origin,
+                    "log_vkey": log_signer.verifier().vkey,
+                },
+            }
+        ).decode()
         signature = operator_key.sign(REQUEST_SIGNING_CONTEXT + request.encode())
         auth = Auth(key_id, True, request, base64.b64encode(signature).decode())
         events = [
@@ -516,14 +596,17 @@ class NetworkService:
         def sign(size: int, root: bytes) -> tuple[str, str]:
             note = sign_checkpoint(Checkpoint(log_signer.name, size, root), [log_signer])
             return note.decode(), format_instant(now)
+
         with unit_of_work(self.engine, checkpoint_signer=sign) as uow:
             if log_size(uow.connection) != 0:
                 raise Conflict("already_bootstrapped", "the network already has history")
             uow.set_log_identity(self.log_origin, log_signer.verifier().vkey)
             uow.store_secret(key_id, self.master_key.seal(key_id, operator_seed))
             uow.store_secret(LOG_KEY_ID, self.master_key.seal(LOG_KEY_ID, log_seed))
-            records = [EventRecord(self.ids.new("evt"), org_id, user_id, now, e, None, auth)
-                       for e in events]
+            records = [
+                EventRecord(self.ids.new("evt"), org_id, user_id, now, e, None, auth)
+                for e in events
+            ]
             for record in records:
                 apply(uow.state, record)
             uow.append(records)
@@ -536,18 +619,26 @@ def _replayed(previous: tuple[str, str], request_hash: str) -> Outcome:
     """The stored answer to an identical request; a different request under the same
     key is refused."""
     if previous[0] != request_hash:
-        raise Conflict("idempotency_key_reused",
-                       "this id or Idempotency-Key was already used for a different request",
-                       "idempotency_key")
+        raise Conflict(
+            "idempotency_key_reused",
+            "this id or Idempotency-Key was already used for a different request",
+            "idempotency_key",
+        )
     return Outcome.from_json(previous[1])
 
 
 def request_text(command: c.Command, org_id: str, user_id: str, at: datetime) -> str:
     """The canonical envelope an organisation signs to ask for `command`."""
-    return canonical_bytes({
-        "v": EVENT_ENCODING_VERSION, "type": type(command).__name__, "org": org_id,
-        "actor": user_id, "at": format_instant(at), "data": c.command_to_data(command),
-    }).decode()
+    return canonical_bytes(
+        {
+            "v": EVENT_ENCODING_VERSION,
+            "type": type(command).__name__,
+            "org": org_id,
+            "actor": user_id,
+            "at": format_instant(at),
+            "data": c.command_to_data(command),
+        }
+    ).decode()
 
 
 REQUEST_MAX_SKEW = timedelta(minutes=5)
@@ -563,12 +654,17 @@ def parse_request(request: str, now: datetime) -> tuple[c.Command, str, str, dat
         command = c.command_from_data(data["type"], data["data"])
         org_id, user_id = data["org"], data["actor"]
     except (TrustError, KeyError, TypeError, ValueError):
-        raise InvalidRequest("invalid_request_envelope",
-                             "the signed request is not a canonical openscf envelope",
-                             "request") from None
+        raise InvalidRequest(
+            "invalid_request_envelope",
+            "the signed request is not a canonical openscf envelope",
+            "request",
+        ) from None
     if abs(now - at) > REQUEST_MAX_SKEW:
-        raise InvalidRequest("stale_request", "the request was signed more than five minutes "
-                             "from the server's time; sign it again", "request")
+        raise InvalidRequest(
+            "stale_request",
+            "the request was signed more than five minutes from the server's time; sign it again",
+            "request",
+        )
     return command, org_id, user_id, at
 
 
@@ -590,10 +686,17 @@ def check_client_ids(command: Any, org_id: str) -> None:
     a client signed itself, whose ids the network never fills in.
     """
     creates = CREATES.get(type(command), {})
-    if isinstance(command, c.RegisterOrganisation) and command.key_id is not None and (
-            command.org_id is None):
-        raise InvalidRequest("missing_id", "a chosen key_id lives in the new organisation's "
-                             "namespace: choose its org_id too, or leave key_id out", "key_id")
+    if (
+        isinstance(command, c.RegisterOrganisation)
+        and command.key_id is not None
+        and (command.org_id is None)
+    ):
+        raise InvalidRequest(
+            "missing_id",
+            "a chosen key_id lives in the new organisation's "
+            "namespace: choose its org_id too, or leave key_id out",
+            "key_id",
+        )
     namespace = id_namespace(command, org_id)
     for name, prefix in creates.items():
         value = getattr(command, name)
@@ -610,17 +713,24 @@ def fill_missing_ids(command: Any, ids: IdFactory, org_id: str | None = None) ->
     The network mints untagged ids; a client (`org_id` given) mints them in its own
     namespace, with a fresh ULID as its key.
     """
+
     def new(prefix: str) -> str:
         minted = ids.new(prefix)
         if org_id is None or prefix == "org":
             return minted
         return tagged_id(prefix, id_namespace(command, org_id), minted[len(prefix) + 1 :])
 
-    changes: dict[str, Any] = {"org_id": new("org")} if (
-        isinstance(command, c.RegisterOrganisation) and command.org_id is None) else {}
+    changes: dict[str, Any] = (
+        {"org_id": new("org")}
+        if (isinstance(command, c.RegisterOrganisation) and command.org_id is None)
+        else {}
+    )
     command = replace(command, **changes) if changes else command
-    changes = {name: new(prefix) for name, prefix in CREATES.get(type(command), {}).items()
-               if getattr(command, name) is None}
+    changes = {
+        name: new(prefix)
+        for name, prefix in CREATES.get(type(command), {}).items()
+        if getattr(command, name) is None
+    }
     if isinstance(command, c.SplitReceivable) and command.piece_ids is None:
         changes["piece_ids"] = tuple(new("rcv") for _ in command.amounts_minor)
     return replace(command, **changes) if changes else command

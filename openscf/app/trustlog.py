@@ -92,12 +92,12 @@ def node_getter(conn: Connection):  # type: ignore[no-untyped-def]
         if value is None:
             raise NotFound("missing_tile", f"the log has no tile at level {level} index {index}")
         return bytes(value)
+
     return tiles.node_getter(get_tile)
 
 
 def latest_checkpoint(conn: Connection) -> SignedHead:
-    row = conn.execute(select(t.checkpoints).order_by(t.checkpoints.c.size.desc()).limit(1)
-                       ).first()
+    row = conn.execute(select(t.checkpoints).order_by(t.checkpoints.c.size.desc()).limit(1)).first()
     if row is None:
         raise NotFound("no_checkpoint", "the log has no signed checkpoint yet")
     return SignedHead(row.size, bytes(row.root), row.note, row.signed_at)
@@ -113,8 +113,7 @@ def checkpoint_at(conn: Connection, size: int) -> SignedHead:
 def inclusion_proof(conn: Connection, seq: int, size: int) -> list[bytes]:
     """Proof that event `seq` (1-based) is leaf seq-1 of the tree of `size` leaves."""
     if not 1 <= seq <= size:
-        raise InvalidRequest("seq_out_of_range", f"event {seq} is not in a tree of {size}",
-                             "seq")
+        raise InvalidRequest("seq_out_of_range", f"event {seq} is not in a tree of {size}", "seq")
     return inclusion_proof_from_nodes(seq - 1, size, node_getter(conn))
 
 
@@ -125,28 +124,37 @@ def consistency_proof(conn: Connection, old_size: int, new_size: int) -> list[by
 
 
 def _sees_everything(conn: Connection, org_id: str) -> bool:
-    roles = conn.execute(select(t.organisations.c.roles).where(t.organisations.c.id == org_id)
-                         ).scalar()
+    roles = conn.execute(
+        select(t.organisations.c.roles).where(t.organisations.c.id == org_id)
+    ).scalar()
     if roles is None:
         raise PermissionDenied("unknown_organisation", f"no organisation {org_id!r}")
     return bool({"auditor", "operator"} & set(json.loads(roles)))
 
 
-def disclosed_events(conn: Connection, org_id: str, *, after_seq: int = 0,
-                     limit: int = 100) -> Iterator[DisclosedEvent]:
+def disclosed_events(
+    conn: Connection, org_id: str, *, after_seq: int = 0, limit: int = 100
+) -> Iterator[DisclosedEvent]:
     """The events `org_id` may see, each with an inclusion proof against the latest
     signed checkpoint (events after it are withheld until a checkpoint covers them)."""
     head = latest_checkpoint(conn)
     query = select(t.events.c.seq, t.events.c.body, t.events.c.leaf_hash).where(
-        t.events.c.seq > after_seq, t.events.c.seq <= head.size)
+        t.events.c.seq > after_seq, t.events.c.seq <= head.size
+    )
     if not _sees_everything(conn, org_id):
         visible = select(t.event_refs.c.seq).where(
-            and_(t.event_refs.c.ref == org_id, t.event_refs.c.kind == "org"))
+            and_(t.event_refs.c.ref == org_id, t.event_refs.c.kind == "org")
+        )
         query = query.where(t.events.c.seq.in_(visible))
     get = node_getter(conn)
     for seq, body, leaf in conn.execute(query.order_by(t.events.c.seq).limit(limit)):
-        yield DisclosedEvent(seq, bytes(body), bytes(leaf),
-                             inclusion_proof_from_nodes(seq - 1, head.size, get), head.size)
+        yield DisclosedEvent(
+            seq,
+            bytes(body),
+            bytes(leaf),
+            inclusion_proof_from_nodes(seq - 1, head.size, get),
+            head.size,
+        )
 
 
 # --- witnesses -----------------------------------------------------------------------
@@ -155,19 +163,25 @@ def disclosed_events(conn: Connection, org_id: str, *, after_seq: int = 0,
 def register_witness(engine: Engine, name: str, org_id: str, vkey: str, now: datetime) -> None:
     """Record a witness's cosignature verifier key. A funder or an auditor may witness."""
     with engine.begin() as conn:
-        roles = conn.execute(select(t.organisations.c.roles)
-                             .where(t.organisations.c.id == org_id)).scalar()
+        roles = conn.execute(
+            select(t.organisations.c.roles).where(t.organisations.c.id == org_id)
+        ).scalar()
         if roles is None or not {"funder", "auditor"} & set(json.loads(roles)):
-            raise PermissionDenied("not_a_witness_role",
-                                   "witnesses are funders or auditors", "org_id")
-        existing = conn.execute(select(t.witnesses.c.vkey).where(t.witnesses.c.name == name)
-                                ).scalar()
+            raise PermissionDenied(
+                "not_a_witness_role", "witnesses are funders or auditors", "org_id"
+            )
+        existing = conn.execute(
+            select(t.witnesses.c.vkey).where(t.witnesses.c.name == name)
+        ).scalar()
         if existing is not None:
             if existing != vkey:
                 raise Conflict("witness_name_taken", f"witness {name!r} has another key", "name")
             return
-        conn.execute(insert(t.witnesses).values(name=name, org_id=org_id, vkey=vkey,
-                                                registered_at=format_instant(now)))
+        conn.execute(
+            insert(t.witnesses).values(
+                name=name, org_id=org_id, vkey=vkey, registered_at=format_instant(now)
+            )
+        )
 
 
 def witnesses(conn: Connection) -> dict[str, CosignatureVerifier]:
@@ -190,20 +204,38 @@ def add_cosignature(engine: Engine, size: int, cosignature: Cosignature) -> None
             verify_cosignature(checkpoint, cosignature, verifier)
         except TrustError as exc:
             raise PermissionDenied("invalid_cosignature", str(exc)) from None
-        exists = conn.execute(select(t.cosignatures.c.size).where(
-            t.cosignatures.c.size == size, t.cosignatures.c.witness == cosignature.name)).first()
+        exists = conn.execute(
+            select(t.cosignatures.c.size).where(
+                t.cosignatures.c.size == size, t.cosignatures.c.witness == cosignature.name
+            )
+        ).first()
         if exists is None:
-            conn.execute(insert(t.cosignatures).values(
-                size=size, witness=cosignature.name, key_id=f"{cosignature.key_id:08x}",
-                timestamp=cosignature.timestamp, line=cosignature.line()))
+            conn.execute(
+                insert(t.cosignatures).values(
+                    size=size,
+                    witness=cosignature.name,
+                    key_id=f"{cosignature.key_id:08x}",
+                    timestamp=cosignature.timestamp,
+                    line=cosignature.line(),
+                )
+            )
 
 
 def cosignatures(conn: Connection) -> list[dict[str, object]]:
     """Which witness cosigned which tree size, and when."""
-    rows = conn.execute(select(t.cosignatures).order_by(t.cosignatures.c.size,
-                                                        t.cosignatures.c.witness))
-    return [{"size": r.size, "witness": r.witness, "key_id": r.key_id,
-             "timestamp": r.timestamp, "line": r.line} for r in rows]
+    rows = conn.execute(
+        select(t.cosignatures).order_by(t.cosignatures.c.size, t.cosignatures.c.witness)
+    )
+    return [
+        {
+            "size": r.size,
+            "witness": r.witness,
+            "key_id": r.key_id,
+            "timestamp": r.timestamp,
+            "line": r.line,
+        }
+        for r in rows
+    ]
 
 
 def b64(data: bytes) -> str:
@@ -260,21 +292,21 @@ class LogReader:
         with self.engine.connect() as conn:
             return witness_owner(conn, name)
 
-    def inclusion(self, seq: int, tree_size: int | None) -> tuple[int, bytes, bytes,
-                                                                   list[bytes]]:
+    def inclusion(self, seq: int, tree_size: int | None) -> tuple[int, bytes, bytes, list[bytes]]:
         """(tree size, event bytes, leaf hash, proof) of the event at `seq` in the tree of
         `tree_size` leaves (default: the latest signed checkpoint's)."""
         with self.engine.connect() as conn:
             size = tree_size or latest_checkpoint(conn).size
             if seq > size:
-                raise InvalidRequest("event_not_yet_covered",
-                                     f"event {seq} is not in a tree of {size} leaves; ask for "
-                                     "a later checkpoint", "tree_size")
+                raise InvalidRequest(
+                    "event_not_yet_covered",
+                    f"event {seq} is not in a tree of {size} leaves; ask for a later checkpoint",
+                    "tree_size",
+                )
             body, leaf = event_leaf(conn, seq)
             logged = events_logged(conn)
             if size > logged:
-                raise InvalidRequest("tree_too_large", f"the log has {logged} leaves",
-                                     "tree_size")
+                raise InvalidRequest("tree_too_large", f"the log has {logged} leaves", "tree_size")
             return size, body, leaf, inclusion_proof(conn, seq, size)
 
     def consistency(self, first: int, second: int) -> list[bytes]:

@@ -70,15 +70,17 @@ def _save_state(path: Path, state: dict[str, object]) -> None:
     os.replace(tmp, path)  # atomic: a crash never leaves a half-written state
 
 
-def run_witness(engine: Engine, state_path: Path, name: str, org_id: str,
-                now: datetime) -> WitnessResult:
+def run_witness(
+    engine: Engine, state_path: Path, name: str, org_id: str, now: datetime
+) -> WitnessResult:
     state = _load_state(state_path)
     if "seed" not in state:
         state["seed"] = base64.b64encode(os.urandom(32)).decode()
         state["name"] = name
     if state.get("name") != name:
-        raise InvalidRequest("witness_name_mismatch",
-                             f"{state_path} belongs to witness {state.get('name')!r}")
+        raise InvalidRequest(
+            "witness_name_mismatch", f"{state_path} belongs to witness {state.get('name')!r}"
+        )
     signer = CosignatureSigner(name, SigningKey(base64.b64decode(str(state["seed"]))))
     vkey = signer.verifier().vkey
     trustlog.register_witness(engine, name, org_id, vkey, now)
@@ -87,8 +89,9 @@ def run_witness(engine: Engine, state_path: Path, name: str, org_id: str,
         identity = trustlog.log_identity(conn)
         pinned = state.setdefault("log_vkey", identity.vkey)
         if pinned != identity.vkey:
-            raise ForkDetected("the log now presents a different signing key than the one "
-                               "this witness pinned")
+            raise ForkDetected(
+                "the log now presents a different signing key than the one this witness pinned"
+            )
         head = trustlog.latest_checkpoint(conn)
         try:
             checkpoint = open_checkpoint(head.note.encode(), identity.verifier()).checkpoint
@@ -105,17 +108,22 @@ def run_witness(engine: Engine, state_path: Path, name: str, org_id: str,
         if old_size and checkpoint.size > old_size:
             try:
                 proof = trustlog.consistency_proof(conn, old_size, checkpoint.size)
-                verify_consistency(old_size, checkpoint.size, old_root, checkpoint.root_hash,
-                                   proof)
+                verify_consistency(old_size, checkpoint.size, old_root, checkpoint.root_hash, proof)
             except (TrustError, OpenSCFError) as exc:
                 raise ForkDetected(
                     f"the tree of size {checkpoint.size} does not extend the tree of size "
-                    f"{old_size} this witness cosigned: {exc}") from None
+                    f"{old_size} this witness cosigned: {exc}"
+                ) from None
 
     cosignature = signer.cosign(checkpoint, int(now.timestamp()))
     trustlog.add_cosignature(engine, checkpoint.size, cosignature)
     state["size"] = checkpoint.size
     state["root"] = base64.b64encode(checkpoint.root_hash).decode()
     _save_state(state_path, state)
-    return WitnessResult(name, checkpoint.size, old_size, True,
-                         f"cosigned size {checkpoint.size} (consistent with {old_size})")
+    return WitnessResult(
+        name,
+        checkpoint.size,
+        old_size,
+        True,
+        f"cosigned size {checkpoint.size} (consistent with {old_size})",
+    )

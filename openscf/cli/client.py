@@ -18,8 +18,11 @@ keys_app = typer.Typer(help="Client-side signing keys.", no_args_is_help=True)
 
 
 @keys_app.command("generate")
-def generate(out: Annotated[Path, typer.Option(help="Where to write the private key "
-                                                    "(created with mode 0600).")]) -> None:
+def generate(
+    out: Annotated[
+        Path, typer.Option(help="Where to write the private key (created with mode 0600).")
+    ],
+) -> None:
     """Create an Ed25519 key that never leaves this machine; prints the public key to
     register with `RegisterKey` (by your admin, or the operator for your first key)."""
     try:
@@ -49,17 +52,25 @@ def submit(
         try:
             signer = RequestSigner.from_file(key_file, key_id)
         except (ValueError, UnicodeDecodeError):
-            fail("invalid_key_file", f"--key-file {key_file} is not a private key; give the "
-                 "file `openscf keys generate` wrote")
+            fail(
+                "invalid_key_file",
+                f"--key-file {key_file} is not a private key; give the "
+                "file `openscf keys generate` wrote",
+            )
         signed = signer.sign(parsed, org, user)
         outcome = NetworkService(open_database(db)).handle_signed(
-            signed.request, signed.key_id, signed.signature)
+            signed.request, signed.key_id, signed.signature
+        )
     except json.JSONDecodeError as exc:
         fail("invalid_json", f"DATA is not a JSON object: {exc}")
     except OpenSCFError as exc:
         fail(exc.code, exc.message)
-    print(json.dumps({"command": outcome.command, "created": outcome.created,
-                      "events": outcome.events}, indent=2))
+    print(
+        json.dumps(
+            {"command": outcome.command, "created": outcome.created, "events": outcome.events},
+            indent=2,
+        )
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -33,9 +33,21 @@ from openscf.documents.errors import DocumentError
 from openscf.domain.errors import OpenSCFError
 from openscf.store import database_url, is_initialised, make_engine
 
-__all__ = ["EXIT_FOUND_BAD", "EXIT_MISTAKE", "DbOption", "JsonOption", "OpenSCFGroup",
-           "check_choice", "connect_database", "describe_error", "fail", "open_database",
-           "plain_console", "print_error", "show_url"]
+__all__ = [
+    "EXIT_FOUND_BAD",
+    "EXIT_MISTAKE",
+    "DbOption",
+    "JsonOption",
+    "OpenSCFGroup",
+    "check_choice",
+    "connect_database",
+    "describe_error",
+    "fail",
+    "open_database",
+    "plain_console",
+    "print_error",
+    "show_url",
+]
 
 EXIT_FOUND_BAD = 1
 EXIT_MISTAKE = 2
@@ -52,19 +64,20 @@ def plain_console(*, stderr: bool = False) -> Console:
 
 DbOption = Annotated[
     str | None,
-    typer.Option("--db", help="SQLite file path or database URL (default: "
-                 "$OPENSCF_DATABASE_URL, else ./openscf.db)."),
+    typer.Option(
+        "--db",
+        help="SQLite file path or database URL (default: "
+        "$OPENSCF_DATABASE_URL, else ./openscf.db).",
+    ),
 ]
-JsonOption = Annotated[
-    bool, typer.Option("--json", help="Print one JSON object instead of text.")
-]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of text.")]
 
 _SUPPORTED = ("sqlite", "postgresql")
 
 
 def _one_line(message: str, limit: int = 400) -> str:
     line = re.sub(r"\s+", " ", message).strip()
-    return line if len(line) <= limit else line[:limit - 3] + "..."
+    return line if len(line) <= limit else line[: limit - 3] + "..."
 
 
 def print_error(code: str, message: str, as_json: bool = False) -> None:
@@ -72,24 +85,22 @@ def print_error(code: str, message: str, as_json: bool = False) -> None:
     if as_json:
         print(json.dumps({"error": {"code": code, "message": message}}))
     else:
-        _err.print(Text.assemble(("error", "bold red"), f" ({code}): {message}"),
-                   soft_wrap=True)
+        _err.print(Text.assemble(("error", "bold red"), f" ({code}): {message}"), soft_wrap=True)
 
 
-def fail(code: str, message: str, as_json: bool = False,
-         exit_code: int = EXIT_MISTAKE) -> NoReturn:
+def fail(code: str, message: str, as_json: bool = False, exit_code: int = EXIT_MISTAKE) -> NoReturn:
     """Print the error as one line (one JSON object for scripts) and exit (2: a mistake to
     correct; 1 only for 'checked and found bad')."""
     print_error(code, message, as_json)
     raise typer.Exit(exit_code)
 
 
-def check_choice(option: str, value: str | None, allowed: tuple[str, ...],
-                 as_json: bool = False) -> None:
+def check_choice(
+    option: str, value: str | None, allowed: tuple[str, ...], as_json: bool = False
+) -> None:
     """Refuse a filter value that can match nothing, listing the ones that can."""
     if value is not None and value not in allowed:
-        fail("unknown_value", f"{option} {value!r} is not one of {', '.join(allowed)}",
-             as_json)
+        fail("unknown_value", f"{option} {value!r} is not one of {', '.join(allowed)}", as_json)
 
 
 def show_url(url: str) -> str:
@@ -108,8 +119,7 @@ def _reason(exc: BaseException) -> str:
     return _one_line(text, 200)
 
 
-def connect_database(db: str | None, *, create: bool = False, as_json: bool = False
-                     ) -> Engine:
+def connect_database(db: str | None, *, create: bool = False, as_json: bool = False) -> Engine:
     """An engine on the database named by --db / $OPENSCF_DATABASE_URL that answered a
     connection; otherwise one line saying what is wrong and what to do, exit 2. With
     create=False a missing SQLite file is an error rather than a new empty database."""
@@ -120,37 +130,65 @@ def connect_database(db: str | None, *, create: bool = False, as_json: bool = Fa
         parsed = make_url(url)
     except ArgumentError:
         masked = re.sub(r"(//[^/@:]*:)[^@/]*@", r"\1***@", url)
-        fail("invalid_database_url", f"{where} {masked!r} is not a database URL; give a SQLite "
-             "file path with --db, or a URL such as sqlite:///openscf.db or "
-             "postgresql://user@host:5432/name", as_json)
+        fail(
+            "invalid_database_url",
+            f"{where} {masked!r} is not a database URL; give a SQLite "
+            "file path with --db, or a URL such as sqlite:///openscf.db or "
+            "postgresql://user@host:5432/name",
+            as_json,
+        )
     backend = parsed.get_backend_name()
     shown = show_url(url)
     if backend not in _SUPPORTED:
-        fail("unsupported_database", f"{where} {shown!r}: {backend!r} databases are not "
-             "supported; use a SQLite file path or a postgresql:// URL", as_json)
+        fail(
+            "unsupported_database",
+            f"{where} {shown!r}: {backend!r} databases are not "
+            "supported; use a SQLite file path or a postgresql:// URL",
+            as_json,
+        )
     if backend == "sqlite":
         path = Path(parsed.database or "")
         if not parsed.database or parsed.database == ":memory:":
-            fail("invalid_database_url", f"{where} {shown!r} names no database file; give a "
-                 "file path", as_json)
+            fail(
+                "invalid_database_url",
+                f"{where} {shown!r} names no database file; give a file path",
+                as_json,
+            )
         if path.is_dir():
-            fail("database_is_directory", f"{path} is a directory, not a database file; "
-                 "give a file path such as " + str(path / "openscf.db"), as_json)
+            fail(
+                "database_is_directory",
+                f"{path} is a directory, not a database file; "
+                "give a file path such as " + str(path / "openscf.db"),
+                as_json,
+            )
         if not path.exists() and not create:
-            fail("no_database", f"no database at {path}; run `openscf demo --db {path}` "
-                 "first, or give the right --db", as_json)
+            fail(
+                "no_database",
+                f"no database at {path}; run `openscf demo --db {path}` "
+                "first, or give the right --db",
+                as_json,
+            )
         if create and not path.parent.is_dir():
-            fail("no_such_directory", f"cannot create {path}: the folder {path.parent} does "
-                 "not exist", as_json)
+            fail(
+                "no_such_directory",
+                f"cannot create {path}: the folder {path.parent} does not exist",
+                as_json,
+            )
     try:
         engine = make_engine(url)
         with engine.connect():
             pass
     except (SQLAlchemyError, ImportError) as exc:
-        hint = ("give the path of an openscf database file" if backend == "sqlite" else
-                "is the server running, does the database exist?")
-        fail("database_unreachable", f"cannot open the database {shown}: {_reason(exc)}; "
-             f"check {where} ({hint})", as_json)
+        hint = (
+            "give the path of an openscf database file"
+            if backend == "sqlite"
+            else "is the server running, does the database exist?"
+        )
+        fail(
+            "database_unreachable",
+            f"cannot open the database {shown}: {_reason(exc)}; check {where} ({hint})",
+            as_json,
+        )
     return engine
 
 
@@ -160,11 +198,18 @@ def open_database(db: str | None, *, as_json: bool = False) -> Engine:
     try:
         initialised = is_initialised(engine)
     except SQLAlchemyError as exc:
-        fail("database_unreachable", f"cannot read {show_url(database_url(db))}: "
-             f"{_reason(exc)}", as_json)
+        fail(
+            "database_unreachable",
+            f"cannot read {show_url(database_url(db))}: {_reason(exc)}",
+            as_json,
+        )
     if not initialised:
-        fail("not_initialised", f"{show_url(database_url(db))} is not an openscf database "
-             "(no log); run `openscf demo` or `openscf serve` on it first", as_json)
+        fail(
+            "not_initialised",
+            f"{show_url(database_url(db))} is not an openscf database "
+            "(no log); run `openscf demo` or `openscf serve` on it first",
+            as_json,
+        )
     return engine
 
 
@@ -179,14 +224,16 @@ def describe_error(exc: BaseException) -> tuple[str, str]:
     if isinstance(exc, OpenSCFError):  # the one tree (openscf.errors), trust's errors too
         return exc.code, exc.message
     if isinstance(exc, SQLAlchemyError):
-        return "database_error", (f"the database refused: {_reason(exc)}; check --db / "
-                                  "OPENSCF_DATABASE_URL")
+        return "database_error", (
+            f"the database refused: {_reason(exc)}; check --db / OPENSCF_DATABASE_URL"
+        )
     if isinstance(exc, OSError) and exc.strerror and exc.filename:
         return "io_error", f"{exc.strerror}: {exc.filename}"
     if isinstance(exc, OSError):
         return "io_error", str(exc)
-    return "internal_error", (f"internal error: {type(exc).__name__}: {exc} (run with "
-                              "OPENSCF_DEBUG=1 for the traceback)")
+    return "internal_error", (
+        f"internal error: {type(exc).__name__}: {exc} (run with OPENSCF_DEBUG=1 for the traceback)"
+    )
 
 
 def _callers(exc: BaseException) -> bool:
@@ -221,8 +268,9 @@ def errors_as_one_line(as_json: bool, command_path: str = "openscf") -> Iterator
 class OpenSCFGroup(TyperGroup):
     """The root `openscf` group: every command runs inside `errors_as_one_line`."""
 
-    def make_context(self, info_name: str | None, args: list[str],
-                     parent: Any = None, **extra: Any) -> Any:
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any
+    ) -> Any:
         as_json = "--json" in args
         with errors_as_one_line(as_json, info_name or "openscf"):
             ctx = super().make_context(info_name, args, parent=parent, **extra)
@@ -233,4 +281,3 @@ class OpenSCFGroup(TyperGroup):
         as_json = bool(ctx.meta.get("openscf.json"))
         with errors_as_one_line(as_json, ctx.command_path):
             return super().invoke(ctx)
-

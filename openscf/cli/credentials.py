@@ -23,8 +23,9 @@ from openscf.domain.errors import OpenSCFError
 __all__ = ["register"]
 
 console = plain_console()
-api_keys_app = typer.Typer(help="API keys of users, on the server's database.",
-                           no_args_is_help=True)
+api_keys_app = typer.Typer(
+    help="API keys of users, on the server's database.", no_args_is_help=True
+)
 
 
 @api_keys_app.command("issue")
@@ -44,8 +45,17 @@ def issue(
         fail(exc.code, exc.message, as_json)
     key = created.key
     if as_json:
-        print(json.dumps({"id": key.id, "user_id": key.user_id, "org_id": key.org_id,
-                          "name": key.name, "secret": created.secret}))
+        print(
+            json.dumps(
+                {
+                    "id": key.id,
+                    "user_id": key.user_id,
+                    "org_id": key.org_id,
+                    "name": key.name,
+                    "secret": created.secret,
+                }
+            )
+        )
         return
     console.print(f"API key {key.id} for {key.user_id} ({key.org_id}); shown once, store it:")
     print(f"  {created.secret}", flush=True)  # never wrapped by the terminal width
@@ -65,13 +75,35 @@ def auth_events(
         print(json.dumps({"object": "list", "data": rows}))
         return
     table = Table(title=f"auth events (newest {limit})")
-    for col in ("occurred_at", "kind", "org_id", "user_id", "actor_id", "address", "login",
-                "credential_id", "detail"):
+    for col in (
+        "occurred_at",
+        "kind",
+        "org_id",
+        "user_id",
+        "actor_id",
+        "address",
+        "login",
+        "credential_id",
+        "detail",
+    ):
         table.add_column(col)
     for row in rows:
-        table.add_row(*(str(row[c] or "") for c in (
-            "occurred_at", "kind", "org_id", "user_id", "actor_id", "address", "login",
-            "credential_id", "detail")))
+        table.add_row(
+            *(
+                str(row[c] or "")
+                for c in (
+                    "occurred_at",
+                    "kind",
+                    "org_id",
+                    "user_id",
+                    "actor_id",
+                    "address",
+                    "login",
+                    "credential_id",
+                    "detail",
+                )
+            )
+        )
     console.print(table)
 
 

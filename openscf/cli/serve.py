@@ -31,9 +31,17 @@ DEFAULT_PORT = 8000
 AUDITOR_NAME = "Prüfwerk Audit GmbH"
 
 
-def _run(url: str, host: str, port: int, *, access_log: bool = True,
-         secure_cookies: bool = True, clock_start: str | None = None, workers: int = 1,
-         docs: bool = False) -> None:
+def _run(
+    url: str,
+    host: str,
+    port: int,
+    *,
+    access_log: bool = True,
+    secure_cookies: bool = True,
+    clock_start: str | None = None,
+    workers: int = 1,
+    docs: bool = False,
+) -> None:
     """uvicorn with the API's factory, named rather than imported (sibling adapters).
     Timeouts: idle keep-alive 5 s; a request's headers within 10 s
     (OPENSCF_HEADER_TIMEOUT_SECONDS), its body within 30 s (OPENSCF_BODY_TIMEOUT_SECONDS);
@@ -45,10 +53,18 @@ def _run(url: str, host: str, port: int, *, access_log: bool = True,
     os.environ["OPENSCF_DOCS"] = "1" if docs else "0"
     if clock_start:
         os.environ["OPENSCF_CLOCK_START"] = clock_start
-    uvicorn.run("openscf.api.server:app_from_env", factory=True, host=host, port=port,
-                access_log=access_log, log_level="info", server_header=False,
-                workers=workers, timeout_keep_alive=5,
-                http="openscf.api.server:HeaderDeadlineProtocol")
+    uvicorn.run(
+        "openscf.api.server:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        access_log=access_log,
+        log_level="info",
+        server_header=False,
+        workers=workers,
+        timeout_keep_alive=5,
+        http="openscf.api.server:HeaderDeadlineProtocol",
+    )
 
 
 def _bootstrap(engine: Database) -> None:
@@ -60,29 +76,59 @@ def _bootstrap(engine: Database) -> None:
         return
     _, user_id = NetworkService(engine).bootstrap_operator()
     key = Authenticator(engine).issue_api_key(user_id, "operator bootstrap")
-    console.print(Text("new network", style="bold"),
-                  ": operator admin API key (shown once, store it):", sep="")
+    console.print(
+        Text("new network", style="bold"),
+        ": operator admin API key (shown once, store it):",
+        sep="",
+    )
     print(f"  {key.secret}", flush=True)  # whole: never wrapped by the terminal width
 
 
 def serve(
-    db: Annotated[str | None, typer.Option("--db", help="SQLite file path or database URL "
-                                           "(default: $OPENSCF_DATABASE_URL, else "
-                                           "./openscf.db).")] = None,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            help="SQLite file path or database URL "
+            "(default: $OPENSCF_DATABASE_URL, else "
+            "./openscf.db).",
+        ),
+    ] = None,
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = DEFAULT_HOST,
     port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = DEFAULT_PORT,
     access_log: Annotated[bool, typer.Option(help="Log one line per request.")] = True,
-    insecure_cookies: Annotated[bool, typer.Option(
-        "--insecure-cookies", help="Session cookies without the Secure flag (plain HTTP "
-        "on a host other than localhost; never in production).")] = False,
-    clock_start: Annotated[str | None, typer.Option(
-        "--clock-start", help="Start the server's clock at this RFC 3339 instant (demos, "
-        "benchmarks and browser tests that must reach a maturity date).")] = None,
-    workers: Annotated[int, typer.Option(min=1, max=64, help="Server processes (each "
-                                         "commits in groups; the database orders them).")] = 1,
-    docs: Annotated[bool, typer.Option(
-        "--docs", help="Serve the Swagger UI at /v1/docs (needs the optional "
-        "swagger-ui-py package: pip install 'openscf[docs]').")] = False,
+    insecure_cookies: Annotated[
+        bool,
+        typer.Option(
+            "--insecure-cookies",
+            help="Session cookies without the Secure flag (plain HTTP "
+            "on a host other than localhost; never in production).",
+        ),
+    ] = False,
+    clock_start: Annotated[
+        str | None,
+        typer.Option(
+            "--clock-start",
+            help="Start the server's clock at this RFC 3339 instant (demos, "
+            "benchmarks and browser tests that must reach a maturity date).",
+        ),
+    ] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Server processes (each commits in groups; the database orders them).",
+        ),
+    ] = 1,
+    docs: Annotated[
+        bool,
+        typer.Option(
+            "--docs",
+            help="Serve the Swagger UI at /v1/docs (needs the optional "
+            "swagger-ui-py package: pip install 'openscf[docs]').",
+        ),
+    ] = False,
 ) -> None:
     """Serve the REST API under /v1 (OpenAPI at /v1/openapi.json; docs UI with --docs)."""
     if clock_start:
@@ -92,18 +138,30 @@ def serve(
             if datetime.fromisoformat(clock_start.replace("Z", "+00:00")).tzinfo is None:
                 raise ValueError("no time zone")
         except ValueError as exc:
-            raise typer.BadParameter(f"not an RFC 3339 instant with a zone: {exc}",
-                                     param_hint="--clock-start") from None
+            raise typer.BadParameter(
+                f"not an RFC 3339 instant with a zone: {exc}", param_hint="--clock-start"
+            ) from None
     engine = connect_database(db, create=True)
     url = engine.url.render_as_string(hide_password=False)
     migrate(engine)
     _bootstrap(engine)
-    where = f"docs: http://{host}:{port}/v1/docs" if docs else \
-        f"OpenAPI: http://{host}:{port}/v1/openapi.json"
+    where = (
+        f"docs: http://{host}:{port}/v1/docs"
+        if docs
+        else f"OpenAPI: http://{host}:{port}/v1/openapi.json"
+    )
     console.print(f"openscf API on http://{host}:{port}/v1  ({where})  database: {show_url(url)}")
     engine.dispose()
-    _run(url, host, port, access_log=access_log, secure_cookies=not insecure_cookies,
-         clock_start=clock_start, workers=workers, docs=docs)
+    _run(
+        url,
+        host,
+        port,
+        access_log=access_log,
+        secure_cookies=not insecure_cookies,
+        clock_start=clock_start,
+        workers=workers,
+        docs=docs,
+    )
 
 
 @dataclass(frozen=True)
@@ -131,19 +189,23 @@ def _pick_demo_users(engine: Database) -> list[tuple[str, str, str, str]]:
 
     def maker(org_id: str) -> str:
         found = users.get(org_id, [])
-        best = [u for u, p in found if "maker" in p and "admin" in p] or [
-            u for u, p in found if "maker" in p] or [u for u, _ in found]
+        best = (
+            [u for u, p in found if "maker" in p and "admin" in p]
+            or [u for u, p in found if "maker" in p]
+            or [u for u, _ in found]
+        )
         return best[0]
 
     def checker(org_id: str, not_user: str) -> str | None:
         found = [u for u, p in users.get(org_id, []) if "checker" in p and u != not_user]
         return found[0] if found else None
 
-    by_role = {role: [o for o, roles in orgs if role in roles]
-               for role in ("operator", "anchor", "supplier", "funder", "auditor")}
+    by_role = {
+        role: [o for o, roles in orgs if role in roles]
+        for role in ("operator", "anchor", "supplier", "funder", "auditor")
+    }
     picks: list[tuple[str, str, str, str]] = []
-    picks.append(("operator", "operator", by_role["operator"][0],
-                  maker(by_role["operator"][0])))
+    picks.append(("operator", "operator", by_role["operator"][0], maker(by_role["operator"][0])))
     anchor = anchor or (by_role["anchor"] or [None])[0]
     if anchor:
         anchor_maker = maker(anchor)
@@ -165,8 +227,10 @@ def _pick_demo_users(engine: Database) -> list[tuple[str, str, str, str]]:
     return picks
 
 
-def seed_demo_logins(engine: Database, cast: Mapping[str, Mapping[str, Any]] | None = None,
-                     ) -> list[DemoLogin]:
+def seed_demo_logins(
+    engine: Database,
+    cast: Mapping[str, Mapping[str, Any]] | None = None,
+) -> list[DemoLogin]:
     """After `run_demo`: register an auditor, and give one user per role a login, a
     password (`demo-<login>`) and a fresh API key.
 
@@ -182,18 +246,27 @@ def seed_demo_logins(engine: Database, cast: Mapping[str, Mapping[str, Any]] | N
     picks = _pick_demo_users(engine)
     if not any(role == "auditor" for _, role, _, _ in picks):
         operator_user = picks[0][3]
-        org = svc.handle(operator_user, c.RegisterOrganisation(
-            name=AUDITOR_NAME, roles=("auditor",), country="DE")).created["org_id"]
+        org = svc.handle(
+            operator_user,
+            c.RegisterOrganisation(name=AUDITOR_NAME, roles=("auditor",), country="DE"),
+        ).created["org_id"]
         svc.handle(operator_user, c.AddUser(org, "Prüfwerk auditor", ("viewer", "admin")))
         picks = _pick_demo_users(engine)
     # The dashboard has no operator page: the operator's browser shows the auditor's.
-    hints = {"operator": "the log in the browser; organisations at /v1/organisations",
-             "auditor": "check the log's signed checkpoint; replay it with openscf audit"}
+    hints = {
+        "operator": "the log in the browser; organisations at /v1/organisations",
+        "auditor": "check the log's signed checkpoint; replay it with openscf audit",
+    }
     if cast:
-        story = [(login, str(who["role"]), str(who["org_id"]), str(who["user_id"]))
-                 for login, who in cast.items()]
-        picks = [p for p in picks if p[1] == "operator"] + story + [
-            p for p in picks if p[1] == "auditor"]
+        story = [
+            (login, str(who["role"]), str(who["org_id"]), str(who["user_id"]))
+            for login, who in cast.items()
+        ]
+        picks = (
+            [p for p in picks if p[1] == "operator"]
+            + story
+            + [p for p in picks if p[1] == "auditor"]
+        )
         hints.update({login: str(who.get("try", "")) for login, who in cast.items()})
     names = Ledger(engine).organisation_names()
     logins = []
@@ -202,8 +275,18 @@ def seed_demo_logins(engine: Database, cast: Mapping[str, Mapping[str, Any]] | N
         auth.set_password(user_id, login, password)
         key = auth.issue_api_key(user_id, f"demo {login}")
         assert key.secret is not None
-        logins.append(DemoLogin(role, login, password, key.secret, user_id, org_id,
-                                names.get(org_id, org_id), hints.get(login, "")))
+        logins.append(
+            DemoLogin(
+                role,
+                login,
+                password,
+                key.secret,
+                user_id,
+                org_id,
+                names.get(org_id, org_id),
+                hints.get(login, ""),
+            )
+        )
     return logins
 
 
@@ -212,8 +295,9 @@ def print_logins(address: str, logins: list[DemoLogin]) -> None:
     for col in ("role", "login", "password", "organisation", "try first"):
         # What a person types is never wrapped nor cut short, whatever the terminal's width.
         typed = [getattr(e, col) for e in logins] if col in ("login", "password") else []
-        table.add_column(col, no_wrap=bool(typed), overflow="fold",
-                         min_width=max(map(len, typed), default=None))
+        table.add_column(
+            col, no_wrap=bool(typed), overflow="fold", min_width=max(map(len, typed), default=None)
+        )
     for entry in logins:
         table.add_row(entry.role, entry.login, entry.password, entry.organisation, entry.hint)
     console.print(table)
@@ -234,8 +318,10 @@ def serve_demo(engine: Database, cast: Mapping[str, Mapping[str, Any]] | None = 
     address = f"http://{host}:{port}"
     console.rule(Text("openscf demo: serving", style="bold"))
     print_logins(address, logins)
-    console.print(f"open {address}/ in a browser, or the API at {address}/v1 "
-                  f"(OpenAPI {address}/v1/openapi.json); Ctrl-C stops")
+    console.print(
+        f"open {address}/ in a browser, or the API at {address}/v1 "
+        f"(OpenAPI {address}/v1/openapi.json); Ctrl-C stops"
+    )
     url = engine.url.render_as_string(hide_password=False)
     engine.dispose()
     _run(url, host, port)

@@ -30,11 +30,18 @@ from openscf.domain.errors import OpenSCFError
 console = plain_console()
 err = plain_console(stderr=True)
 
+
 def audit(
     db: DbOption = None,
-    export_dir: Annotated[Path | None, typer.Option(
-        "--export", help="Audit an export directory (openscf export) instead of a database.",
-        exists=True, file_okay=False)] = None,
+    export_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--export",
+            help="Audit an export directory (openscf export) instead of a database.",
+            exists=True,
+            file_okay=False,
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Verify the whole log independently: leaf hashes and roots against every signed
@@ -57,16 +64,20 @@ def audit(
     if as_json:
         print(json.dumps(summary, indent=2))
     elif report.ok:
-        console.print(Text("audit OK", style="bold green"),
+        console.print(
+            Text("audit OK", style="bold green"),
             f": {report.events} events, {report.checkpoints} signed "
             f"checkpoints, {report.cosignatures} cosignatures, {report.signatures_checked} "
             f"request signatures, {report.receivables} receivables match the replay "
-            f"({summary['events_per_second']} events/s)")
+            f"({summary['events_per_second']} events/s)",
+        )
         _print_custody(report.signed_by, names)
     else:
-        console.print(Text("audit FAILED", style="bold red"),
-                      f": {len(report.findings)} findings; first: {report.findings[0]}",
-                      sep="")
+        console.print(
+            Text("audit FAILED", style="bold red"),
+            f": {len(report.findings)} findings; first: {report.findings[0]}",
+            sep="",
+        )
         for finding in report.findings[1:10]:
             console.print(f"  {finding}")
     if not report.ok:
@@ -75,29 +86,36 @@ def audit(
 
 def _export_source(directory: Path, as_json: bool) -> LogSource:
     """The export in DIRECTORY, or one line: not an export (2), or an unreadable one (1)."""
-    missing = [name for name in ("log.json", "events.jsonl")
-               if not (directory / name).is_file()]
+    missing = [name for name in ("log.json", "events.jsonl") if not (directory / name).is_file()]
     if missing:
-        fail("not_an_export", f"{directory} is not an openscf export (no "
-             f"{' or '.join(missing)}); give the folder `openscf export --out DIR` wrote",
-             as_json)
+        fail(
+            "not_an_export",
+            f"{directory} is not an openscf export (no "
+            f"{' or '.join(missing)}); give the folder `openscf export --out DIR` wrote",
+            as_json,
+        )
     try:
         return export_source(directory)
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        fail("unreadable_export", f"the export in {directory} cannot be read: "
-             f"{type(exc).__name__}: {exc}", as_json, exit_code=EXIT_FOUND_BAD)
+        fail(
+            "unreadable_export",
+            f"the export in {directory} cannot be read: {type(exc).__name__}: {exc}",
+            as_json,
+            exit_code=EXIT_FOUND_BAD,
+        )
 
 
 def _print_custody(signed_by: dict[str, dict[str, int]], names: dict[str, str]) -> None:
     """Who signed each organisation's events: the server (custodial) or the organisation."""
     custodial = sum(c["custodial"] for c in signed_by.values())
     own = sum(c["own_key"] for c in signed_by.values())
-    console.print(f"signatures: {custodial} by custodial keys the server holds, {own} by "
-                  f"keys organisations hold themselves, across {len(signed_by)} organisations")
+    console.print(
+        f"signatures: {custodial} by custodial keys the server holds, {own} by "
+        f"keys organisations hold themselves, across {len(signed_by)} organisations"
+    )
     for org_id, counts in sorted(signed_by.items())[:20]:
         who = f"{names[org_id]} ({org_id})" if org_id in names else org_id
-        console.print(f"  {who}: {counts['custodial']} custodial, {counts['own_key']} "
-                      "own key")
+        console.print(f"  {who}: {counts['custodial']} custodial, {counts['own_key']} own key")
     if len(signed_by) > 20:
         console.print(f"  ... and {len(signed_by) - 20} more (--json lists them all)")
 
@@ -130,16 +148,20 @@ def export(
     if as_json:
         print(json.dumps({"out": str(out), **counts}))
     else:
-        console.print(f"exported {counts['events']} events, {counts['checkpoints']} "
-                      f"checkpoints, {counts['cosignatures']} cosignatures and "
-                      f"{counts['receivables']} receivables to {out}")
+        console.print(
+            f"exported {counts['events']} events, {counts['checkpoints']} "
+            f"checkpoints, {counts['cosignatures']} cosignatures and "
+            f"{counts['receivables']} receivables to {out}"
+        )
 
 
 def witness(
     name: Annotated[str, typer.Option(help="This witness's name (a key name: no spaces).")],
     org: Annotated[str, typer.Option(help="The funder or auditor organisation running it.")],
-    state: Annotated[Path, typer.Option(help="This witness's own state file (its key and "
-                                             "the last head it cosigned).")],
+    state: Annotated[
+        Path,
+        typer.Option(help="This witness's own state file (its key and the last head it cosigned)."),
+    ],
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -152,18 +174,30 @@ def witness(
         if as_json:
             print(json.dumps({"cosigned": False, "code": exc.code, "message": exc.message}))
         else:
-            err.print(Text.assemble(("FORK DETECTED", "bold red"), f": {exc.message}"),
-                      soft_wrap=True)
+            err.print(
+                Text.assemble(("FORK DETECTED", "bold red"), f": {exc.message}"), soft_wrap=True
+            )
         raise typer.Exit(2) from None
     except OpenSCFError as exc:
         fail(exc.code, exc.message, as_json)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        fail("unreadable_witness_state", f"--state {state} is not a witness state file "
-             f"({exc}); give this witness's own state file, or a new path to start one",
-             as_json)
+        fail(
+            "unreadable_witness_state",
+            f"--state {state} is not a witness state file "
+            f"({exc}); give this witness's own state file, or a new path to start one",
+            as_json,
+        )
     if as_json:
-        print(json.dumps({"cosigned": result.cosigned, "size": result.size,
-                          "previous_size": result.previous_size, "witness": result.name}))
+        print(
+            json.dumps(
+                {
+                    "cosigned": result.cosigned,
+                    "size": result.size,
+                    "previous_size": result.previous_size,
+                    "witness": result.name,
+                }
+            )
+        )
     else:
         console.print(f"witness {result.name}: {result.message}")
 
@@ -187,17 +221,24 @@ def checkpoints(
 
     engine = open_database(db, as_json=as_json)
     identity, rows = Ledger(engine).checkpoints(limit)
-    data = [{"size": s, "root": trustlog.b64(r), "signed_at": at, "witnesses": witnesses}
-            for s, r, at, witnesses in rows]
+    data = [
+        {"size": s, "root": trustlog.b64(r), "signed_at": at, "witnesses": witnesses}
+        for s, r, at, witnesses in rows
+    ]
     if as_json:
-        print(json.dumps({"origin": identity.origin, "vkey": identity.vkey,
-                          "checkpoints": data}, indent=2))
+        print(
+            json.dumps(
+                {"origin": identity.origin, "vkey": identity.vkey, "checkpoints": data}, indent=2
+            )
+        )
         return
     console.print(f"log {identity.origin}  (verifier key {identity.vkey})")
     for item in data:
         witnessed = ", ".join(item["witnesses"]) or "no witness yet"
-        console.print(f"  size {item['size']:>8}  root {item['root']}  {item['signed_at']}  "
-                      f"[{witnessed}]", soft_wrap=True)
+        console.print(
+            f"  size {item['size']:>8}  root {item['root']}  {item['signed_at']}  [{witnessed}]",
+            soft_wrap=True,
+        )
 
 
 def register(app: typer.Typer) -> None:

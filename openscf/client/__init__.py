@@ -81,8 +81,9 @@ class RequestSigner:
     def public_key(self) -> str:
         return encode_public_key(self._key.public_key)
 
-    def sign(self, command: c.Command, org_id: str, user_id: str,
-             at: datetime | None = None) -> SignedRequest:
+    def sign(
+        self, command: c.Command, org_id: str, user_id: str, at: datetime | None = None
+    ) -> SignedRequest:
         command = complete_ids(command, org_id)
         request = request_text(command, org_id, user_id, at or datetime.now(UTC))
         signature = self._key.sign(REQUEST_SIGNING_CONTEXT + request.encode())
@@ -92,18 +93,28 @@ class RequestSigner:
 class Client:
     """HTTP client for the REST API's signed-request endpoint."""
 
-    def __init__(self, base_url: str, api_key: str, signer: RequestSigner, org_id: str,
-                 user_id: str, *, timeout_s: float = 10.0) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        signer: RequestSigner,
+        org_id: str,
+        user_id: str,
+        *,
+        timeout_s: float = 10.0,
+    ) -> None:
         import httpx
 
-        self._http = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout_s,
-                                  headers={"Authorization": f"Bearer {api_key}"})
+        self._http = httpx.Client(
+            base_url=base_url.rstrip("/"),
+            timeout=timeout_s,
+            headers={"Authorization": f"Bearer {api_key}"},
+        )
         self.signer, self.org_id, self.user_id = signer, org_id, user_id
 
     def submit(self, command: c.Command, idempotency_key: str | None = None) -> Any:
         signed = self.signer.sign(command, self.org_id, self.user_id)
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
-        response = self._http.post("/v1/signed_requests", json=signed.to_json(),
-                                   headers=headers)
+        response = self._http.post("/v1/signed_requests", json=signed.to_json(), headers=headers)
         response.raise_for_status()
         return response.json()

@@ -44,27 +44,40 @@ class BookedPayment:
     bank_reference: str
 
 
-def execute_pain001(data: bytes, source: str = "pain.001", *,
-                    reference_prefix: str = "BANK") -> list[BookedPayment]:
+def execute_pain001(
+    data: bytes, source: str = "pain.001", *, reference_prefix: str = "BANK"
+) -> list[BookedPayment]:
     """The debit bookings a bank makes for a pain.001.001.09 file, in file order."""
     root = parse_xml(data, source)
     if root.tag != f"{{{PAIN001_NAMESPACE}}}Document":
-        raise UnknownDocumentTypeError("not a pain.001.001.09 document", source=source,
-                                       line=root.sourceline, element=str(root.tag))
+        raise UnknownDocumentTypeError(
+            "not a pain.001.001.09 document",
+            source=source,
+            line=root.sourceline,
+            element=str(root.tag),
+        )
     ns = {"p": PAIN001_NAMESPACE}
     out: list[BookedPayment] = []
     for block in root.iterfind("p:CstmrCdtTrfInitn/p:PmtInf", ns):
         iban = block.findtext("p:DbtrAcct/p:Id/p:IBAN", namespaces=ns)
         day_text = block.findtext("p:ReqdExctnDt/p:Dt", namespaces=ns)
         if not iban or not day_text:
-            raise InvalidValueError("a payment block names no debtor IBAN or execution date",
-                                    source=source, line=block.sourceline, element="PmtInf")
+            raise InvalidValueError(
+                "a payment block names no debtor IBAN or execution date",
+                source=source,
+                line=block.sourceline,
+                element="PmtInf",
+            )
         day = date.fromisoformat(day_text)
         for tx in block.iterfind("p:CdtTrfTxInf", ns):
             amount = tx.find("p:Amt/p:InstdAmt", ns)
             if amount is None:
-                raise InvalidValueError("a transaction has no amount", source=source,
-                                        line=tx.sourceline, element="CdtTrfTxInf")
+                raise InvalidValueError(
+                    "a transaction has no amount",
+                    source=source,
+                    line=tx.sourceline,
+                    element="CdtTrfTxInf",
+                )
             currency = amount.get("Ccy") or ""
             try:
                 amount_minor = parse_document_amount(amount.text or "", currency)
@@ -72,23 +85,25 @@ def execute_pain001(data: bytes, source: str = "pain.001", *,
                 error = from_money_error(exc, "InstdAmt")
                 error.source, error.line = source, amount.sourceline
                 raise error from None
-            out.append(BookedPayment(
-                debtor_iban=iban,
-                amount_minor=amount_minor,
-                currency=currency,
-                booking_date=day,
-                end_to_end_id=tx.findtext("p:PmtId/p:EndToEndId", namespaces=ns),
-                creditor_reference=tx.findtext("p:RmtInf/p:Strd/p:CdtrRefInf/p:Ref",
-                                               namespaces=ns),
-                creditor_name=tx.findtext("p:Cdtr/p:Nm", namespaces=ns),
-                creditor_iban=tx.findtext("p:CdtrAcct/p:Id/p:IBAN", namespaces=ns),
-                bank_reference=f"{reference_prefix}-{len(out) + 1:06d}",
-            ))
+            out.append(
+                BookedPayment(
+                    debtor_iban=iban,
+                    amount_minor=amount_minor,
+                    currency=currency,
+                    booking_date=day,
+                    end_to_end_id=tx.findtext("p:PmtId/p:EndToEndId", namespaces=ns),
+                    creditor_reference=tx.findtext(
+                        "p:RmtInf/p:Strd/p:CdtrRefInf/p:Ref", namespaces=ns
+                    ),
+                    creditor_name=tx.findtext("p:Cdtr/p:Nm", namespaces=ns),
+                    creditor_iban=tx.findtext("p:CdtrAcct/p:Id/p:IBAN", namespaces=ns),
+                    bank_reference=f"{reference_prefix}-{len(out) + 1:06d}",
+                )
+            )
     return out
 
 
-def _sub(parent: etree._Element, tag: str, text: str | None = None,
-         **attrs: str) -> etree._Element:
+def _sub(parent: etree._Element, tag: str, text: str | None = None, **attrs: str) -> etree._Element:
     el = etree.SubElement(parent, f"{{{CAMT053_NAMESPACE}}}{tag}", attrs)
     if text is not None:
         el.text = text
@@ -99,13 +114,21 @@ def _dated(parent: etree._Element, tag: str, day: date) -> None:
     _sub(_sub(parent, tag), "Dt", day.isoformat())
 
 
-def write_camt053(account_iban: str, currency: str, payments: Iterable[BookedPayment], *,
-                  statement_date: date, opening_minor: int = 0, message_id: str = "STMT-1",
-                  created_at: datetime | None = None) -> bytes:
+def write_camt053(
+    account_iban: str,
+    currency: str,
+    payments: Iterable[BookedPayment],
+    *,
+    statement_date: date,
+    opening_minor: int = 0,
+    message_id: str = "STMT-1",
+    created_at: datetime | None = None,
+) -> bytes:
     """A camt.053.001.08 statement of one account with the given debits booked on it."""
     booked: Sequence[BookedPayment] = [p for p in payments if p.debtor_iban == account_iban]
-    created = (created_at or datetime.combine(statement_date, datetime.min.time(),
-                                              tzinfo=UTC)).replace(microsecond=0)
+    created = (
+        created_at or datetime.combine(statement_date, datetime.min.time(), tzinfo=UTC)
+    ).replace(microsecond=0)
     root = etree.Element(f"{{{CAMT053_NAMESPACE}}}Document", nsmap={None: CAMT053_NAMESPACE})
     body = _sub(root, "BkToCstmrStmt")
     header = _sub(body, "GrpHdr")
@@ -126,8 +149,9 @@ def write_camt053(account_iban: str, currency: str, payments: Iterable[BookedPay
         _dated(balance, "Dt", statement_date)
     for payment in booked:
         entry = _sub(stmt, "Ntry")
-        _sub(entry, "Amt", format_minor(payment.amount_minor, payment.currency),
-             Ccy=payment.currency)
+        _sub(
+            entry, "Amt", format_minor(payment.amount_minor, payment.currency), Ccy=payment.currency
+        )
         _sub(entry, "CdtDbtInd", "DBIT")
         _sub(_sub(entry, "Sts"), "Cd", "BOOK")
         _dated(entry, "BookgDt", payment.booking_date)
@@ -142,8 +166,7 @@ def write_camt053(account_iban: str, currency: str, payments: Iterable[BookedPay
         refs = _sub(tx, "Refs")
         _sub(refs, "AcctSvcrRef", payment.bank_reference)
         _sub(refs, "EndToEndId", payment.end_to_end_id or "NOTPROVIDED")
-        _sub(tx, "Amt", format_minor(payment.amount_minor, payment.currency),
-             Ccy=payment.currency)
+        _sub(tx, "Amt", format_minor(payment.amount_minor, payment.currency), Ccy=payment.currency)
         _sub(tx, "CdtDbtInd", "DBIT")
         if payment.creditor_name or payment.creditor_iban:
             parties = _sub(tx, "RltdPties")

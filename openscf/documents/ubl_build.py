@@ -35,8 +35,7 @@ NS_CBC = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
 NS_INVOICE = "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
 NS_ORDER = "urn:oasis:names:specification:ubl:schema:xsd:Order-2"
 NS_DESPATCH = "urn:oasis:names:specification:ubl:schema:xsd:DespatchAdvice-2"
-BILLING_CUSTOMIZATION = (
-    "urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0")
+BILLING_CUSTOMIZATION = "urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0"
 BILLING_PROFILE = "urn:fdc:peppol.eu:2017:poacc:billing:01:1.0"
 ORDER_CUSTOMIZATION = "urn:fdc:peppol.eu:poacc:trns:order:3"
 ORDER_PROFILE = "urn:fdc:peppol.eu:poacc:bis:order_only:3"
@@ -91,8 +90,7 @@ def _q(ns: str, tag: str) -> str:
     return f"{{{ns}}}{tag}"
 
 
-def _cbc(parent: etree._Element, tag: str, text: str | None = None,
-         **attrs: str) -> etree._Element:
+def _cbc(parent: etree._Element, tag: str, text: str | None = None, **attrs: str) -> etree._Element:
     el = etree.SubElement(parent, _q(NS_CBC, tag), attrs)
     if text is not None:
         el.text = text
@@ -125,8 +123,9 @@ def _decimal(value: Decimal) -> str:
     return text if text not in ("-0", "") else "0"
 
 
-def _party(parent: etree._Element, party: TradeParty, *, tax: bool, legal: bool,
-           endpoint: bool) -> None:
+def _party(
+    parent: etree._Element, party: TradeParty, *, tax: bool, legal: bool, endpoint: bool
+) -> None:
     el = _cac(parent, "Party")
     if endpoint and party.lei:
         _cbc(el, "EndpointID", party.lei, schemeID=LEI_SCHEME)
@@ -160,8 +159,14 @@ def _xml(root: etree._Element) -> bytes:
     return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
 
 
-def build_order(order_id: str, issue_date: date, buyer: TradeParty, seller: TradeParty,
-                lines: Sequence[TradeLine], currency: str = "EUR") -> bytes:
+def build_order(
+    order_id: str,
+    issue_date: date,
+    buyer: TradeParty,
+    seller: TradeParty,
+    lines: Sequence[TradeLine],
+    currency: str = "EUR",
+) -> bytes:
     """A Peppol BIS 3 Order (UBL 2.1) from the buyer to the seller."""
     root = _root(NS_ORDER, "Order")
     _cbc(root, "CustomizationID", ORDER_CUSTOMIZATION)
@@ -180,8 +185,7 @@ def build_order(order_id: str, issue_date: date, buyer: TradeParty, seller: Trad
         _cbc(item, "ID", line.line_id)
         _cbc(item, "Quantity", _decimal(line.quantity), unitCode=line.unit_code)
         _amount(item, "LineExtensionAmount", line_net_minor(line, currency), currency)
-        _cbc(_cac(item, "Price"), "PriceAmount", _decimal(line.unit_price),
-             currencyID=currency)
+        _cbc(_cac(item, "Price"), "PriceAmount", _decimal(line.unit_price), currencyID=currency)
         described = _cac(item, "Item")
         _cbc(described, "Name", line.description)
         _cbc(_cac(described, "SellersItemIdentification"), "ID", line.item_id)
@@ -189,9 +193,14 @@ def build_order(order_id: str, issue_date: date, buyer: TradeParty, seller: Trad
     return _xml(root)
 
 
-def build_despatch_advice(despatch_id: str, issue_date: date, order_id: str,
-                          seller: TradeParty, buyer: TradeParty,
-                          lines: Sequence[Delivered]) -> bytes:
+def build_despatch_advice(
+    despatch_id: str,
+    issue_date: date,
+    order_id: str,
+    seller: TradeParty,
+    buyer: TradeParty,
+    lines: Sequence[Delivered],
+) -> bytes:
     """A Peppol BIS 3 DespatchAdvice: what the seller sent against the order."""
     root = _root(NS_DESPATCH, "DespatchAdvice")
     _cbc(root, "CustomizationID", DESPATCH_CUSTOMIZATION)
@@ -212,9 +221,18 @@ def build_despatch_advice(despatch_id: str, issue_date: date, order_id: str,
     return _xml(root)
 
 
-def build_invoice(number: str, issue_date: date, due_date: date, seller: TradeParty,
-                  buyer: TradeParty, lines: Sequence[TradeLine], currency: str = "EUR", *,
-                  order_id: str | None = None, despatch_id: str | None = None) -> bytes:
+def build_invoice(
+    number: str,
+    issue_date: date,
+    due_date: date,
+    seller: TradeParty,
+    buyer: TradeParty,
+    lines: Sequence[TradeLine],
+    currency: str = "EUR",
+    *,
+    order_id: str | None = None,
+    despatch_id: str | None = None,
+) -> bytes:
     """A Peppol BIS Billing 3.0 Invoice (UBL 2.1, EN 16931), standard-rated VAT.
 
     Line nets are quantity x price; VAT per rate is rounded half up on the rate's taxable
@@ -249,9 +267,12 @@ def build_invoice(number: str, issue_date: date, due_date: date, seller: TradePa
     by_rate: dict[Decimal, int] = {}
     for line, net in zip(lines, nets, strict=True):
         by_rate[line.vat_rate] = by_rate.get(line.vat_rate, 0) + net
-    taxes = {rate: _to_minor(Decimal(taxable) * rate / Decimal(100)
-                             / (Decimal(10) ** exponent(currency)), currency)
-             for rate, taxable in by_rate.items()}
+    taxes = {
+        rate: _to_minor(
+            Decimal(taxable) * rate / Decimal(100) / (Decimal(10) ** exponent(currency)), currency
+        )
+        for rate, taxable in by_rate.items()
+    }
     total_tax = sum(taxes.values())
     tax_total = _cac(root, "TaxTotal")
     _amount(tax_total, "TaxAmount", total_tax, currency)

@@ -150,14 +150,17 @@ _UNNAMED = "not binding: the stylesheet reported this without a rule id"
 
 def _claimed_profile(root: etree._Element) -> str:
     """BT-24 of a CII document, lower-cased ('' when absent)."""
-    el = root.find(cii.path("rsm:ExchangedDocumentContext",
-                            "ram:GuidelineSpecifiedDocumentContextParameter", "ram:ID"))
+    el = root.find(
+        cii.path(
+            "rsm:ExchangedDocumentContext",
+            "ram:GuidelineSpecifiedDocumentContextParameter",
+            "ram:ID",
+        )
+    )
     return (el.text or "").strip().lower() if el is not None else ""
 
 
-def _only_what_the_document_claims(
-    root: etree._Element, official: list[Finding]
-) -> list[Finding]:
+def _only_what_the_document_claims(root: etree._Element, official: list[Finding]) -> list[Finding]:
     """Findings of the official stage that bind this document stay fatal; the rest are
     reported as warnings, saying why.
 
@@ -168,7 +171,8 @@ def _only_what_the_document_claims(
     a document on its own, whatever the syntax.
     """
     claims_profile = detect_syntax(root) != "cii" or any(
-        marker in _claimed_profile(root) for marker in _PROFILE_MARKERS)
+        marker in _claimed_profile(root) for marker in _PROFILE_MARKERS
+    )
     out = []
     for f in official:
         if f.severity == "fatal" and f.rule_id == "schematron":

@@ -133,8 +133,9 @@ def party_id_at(el: etree._Element | None) -> PartyId | None:
     return PartyId(value, el.get("schemeID"))
 
 
-def amount_minor_at(el: etree._Element | None, currency: str, source: str, *,
-                    required: str | None = None) -> int:
+def amount_minor_at(
+    el: etree._Element | None, currency: str, source: str, *, required: str | None = None
+) -> int:
     """An amount element's value in minor units (0 when absent and not `required`).
 
     Errors name the file, line and element (both UBL and CII read amounts this way).

@@ -98,8 +98,9 @@ def _(e: ev.UserAdded, state: State, record: ev.EventRecord) -> None:
     user = User(e.user_id, e.org_id, e.name, e.permissions, record.actor_id)
     if any(p in APPROVAL_PERMISSIONS for p in e.permissions):
         # Seeded by the operator at onboarding (decide allows nothing else).
-        user = replace(user, approver_since=record.occurred_at,
-                       approver_sponsors=(record.actor_id,))
+        user = replace(
+            user, approver_since=record.occurred_at, approver_sponsors=(record.actor_id,)
+        )
         _count_approver(state, e.org_id)
     state.put(user)
 
@@ -113,8 +114,17 @@ def _count_approver(state: State, org_id: str) -> None:
 @_apply.register
 def _(e: ev.BankAccountChangeRequested, state: State, record: ev.EventRecord) -> None:
     payload = json.dumps({"iban": e.iban, "bic": e.bic}, sort_keys=True)
-    state.put(Approval(e.approval_id, e.org_id, "bank_account", e.maker_id, "pending", payload,
-                       record.occurred_at))
+    state.put(
+        Approval(
+            e.approval_id,
+            e.org_id,
+            "bank_account",
+            e.maker_id,
+            "pending",
+            payload,
+            record.occurred_at,
+        )
+    )
 
 
 @_apply.register
@@ -130,11 +140,23 @@ def _(e: ev.BankAccountChanged, state: State, record: ev.EventRecord) -> None:
 
 @_apply.register
 def _(e: ev.ProgramCreated, state: State, record: ev.EventRecord) -> None:
-    state.put(Program(
-        e.program_id, e.anchor_id, e.name, e.currency, e.max_tenor_days, e.program_limit_minor,
-        e.supplier_limit_minor, e.funder_limit_minor, e.day_count, e.calendar,
-        e.approval_threshold_minor, e.default_after_days, (),
-    ))
+    state.put(
+        Program(
+            e.program_id,
+            e.anchor_id,
+            e.name,
+            e.currency,
+            e.max_tenor_days,
+            e.program_limit_minor,
+            e.supplier_limit_minor,
+            e.funder_limit_minor,
+            e.day_count,
+            e.calendar,
+            e.approval_threshold_minor,
+            e.default_after_days,
+            (),
+        )
+    )
     state.put(Exposure(exposure_key("program", e.program_id), 0))
 
 
@@ -152,27 +174,64 @@ def _(e: ev.SupplierOnboarded, state: State, record: ev.EventRecord) -> None:
 
 @_apply.register
 def _(e: ev.ConfirmationRequested, state: State, record: ev.EventRecord) -> None:
-    payload = json.dumps({
-        "program_id": e.program_id, "supplier_id": e.supplier_id, "invoice_id": e.invoice_id,
-        "invoice_number": e.invoice_number, "receivable_id": e.receivable_id,
-        "amount_minor": e.amount_minor, "currency": e.currency, "due_on": e.due_on.isoformat(),
-    }, sort_keys=True)
-    state.put(Approval(e.approval_id, e.anchor_id, "confirmation", e.maker_id, "pending", payload,
-                       record.occurred_at))
+    payload = json.dumps(
+        {
+            "program_id": e.program_id,
+            "supplier_id": e.supplier_id,
+            "invoice_id": e.invoice_id,
+            "invoice_number": e.invoice_number,
+            "receivable_id": e.receivable_id,
+            "amount_minor": e.amount_minor,
+            "currency": e.currency,
+            "due_on": e.due_on.isoformat(),
+        },
+        sort_keys=True,
+    )
+    state.put(
+        Approval(
+            e.approval_id,
+            e.anchor_id,
+            "confirmation",
+            e.maker_id,
+            "pending",
+            payload,
+            record.occurred_at,
+        )
+    )
 
 
 @_apply.register
 def _(e: ev.ReceivableIssued, state: State, record: ev.EventRecord) -> None:
-    state.put(Invoice(
-        e.invoice_id, e.program_id, e.obligor_id, e.supplier_id, e.invoice_number,
-        e.face_minor, e.currency, e.invoice_due_on, e.receivable_id,
-    ))
-    state.put(Receivable(
-        id=e.receivable_id, program_id=e.program_id, obligor_id=e.obligor_id,
-        supplier_id=e.supplier_id, holder_id=e.supplier_id, face_minor=e.face_minor,
-        currency=e.currency, due_on=e.due_on, issued_at=record.occurred_at,
-        invoice_id=e.invoice_id, root_id=e.receivable_id, parent_id=None, status="live",
-    ))
+    state.put(
+        Invoice(
+            e.invoice_id,
+            e.program_id,
+            e.obligor_id,
+            e.supplier_id,
+            e.invoice_number,
+            e.face_minor,
+            e.currency,
+            e.invoice_due_on,
+            e.receivable_id,
+        )
+    )
+    state.put(
+        Receivable(
+            id=e.receivable_id,
+            program_id=e.program_id,
+            obligor_id=e.obligor_id,
+            supplier_id=e.supplier_id,
+            holder_id=e.supplier_id,
+            face_minor=e.face_minor,
+            currency=e.currency,
+            due_on=e.due_on,
+            issued_at=record.occurred_at,
+            invoice_id=e.invoice_id,
+            root_id=e.receivable_id,
+            parent_id=None,
+            status="live",
+        )
+    )
     _bump(state, exposure_key("program", e.program_id), e.face_minor)
     _bump(state, exposure_key("supplier", e.program_id, e.supplier_id), e.face_minor)
     if e.approval_id is not None:
@@ -186,20 +245,34 @@ def _(e: ev.ReceivableSplit, state: State, record: ev.EventRecord) -> None:
     parent = _get(state, e.parent_id)
     state.put(replace(parent, status="split"))
     for piece_id, face in zip(e.piece_ids, e.faces_minor, strict=True):
-        state.put(replace(
-            parent, id=piece_id, face_minor=face, parent_id=parent.id, status="live",
-            issued_at=record.occurred_at, encumbrance=None,
-        ))
+        state.put(
+            replace(
+                parent,
+                id=piece_id,
+                face_minor=face,
+                parent_id=parent.id,
+                status="live",
+                issued_at=record.occurred_at,
+                encumbrance=None,
+            )
+        )
 
 
 @_apply.register
 def _(e: ev.ReceivableTransferred, state: State, record: ev.EventRecord) -> None:
     piece = _get(state, e.receivable_id)
     state.put(replace(piece, status="transferred", encumbrance=None))
-    state.put(replace(
-        piece, id=e.new_receivable_id, holder_id=e.to_org_id, parent_id=piece.id,
-        status="live", issued_at=record.occurred_at, encumbrance=None,
-    ))
+    state.put(
+        replace(
+            piece,
+            id=e.new_receivable_id,
+            holder_id=e.to_org_id,
+            parent_id=piece.id,
+            status="live",
+            issued_at=record.occurred_at,
+            encumbrance=None,
+        )
+    )
     _funder_delta(state, piece, e.from_org_id, -piece.face_minor)
     _funder_delta(state, piece, e.to_org_id, piece.face_minor)
 
@@ -213,10 +286,20 @@ def _(e: ev.FinancingRequested, state: State, record: ev.EventRecord) -> None:
 
 @_apply.register
 def _(e: ev.FinancingOffered, state: State, record: ev.EventRecord) -> None:
-    state.put(FinancingOffer(
-        e.offer_id, e.request_id, e.funder_id, e.annual_rate, e.fees_minor, e.value_date,
-        e.days, e.discount_minor, e.proceeds_minor, "open",
-    ))
+    state.put(
+        FinancingOffer(
+            e.offer_id,
+            e.request_id,
+            e.funder_id,
+            e.annual_rate,
+            e.fees_minor,
+            e.value_date,
+            e.days,
+            e.discount_minor,
+            e.proceeds_minor,
+            "open",
+        )
+    )
 
 
 @_apply.register
@@ -247,10 +330,19 @@ def _(e: ev.FinancingRequestWithdrawn, state: State, record: ev.EventRecord) -> 
 
 @_apply.register
 def _(e: ev.EarlyPaymentOffered, state: State, record: ev.EventRecord) -> None:
-    state.put(EarlyPaymentOffer(
-        e.offer_id, e.receivable_id, e.obligor_id, e.annual_rate, e.value_date, e.days,
-        e.discount_minor, e.amount_minor, "open",
-    ))
+    state.put(
+        EarlyPaymentOffer(
+            e.offer_id,
+            e.receivable_id,
+            e.obligor_id,
+            e.annual_rate,
+            e.value_date,
+            e.days,
+            e.discount_minor,
+            e.amount_minor,
+            "open",
+        )
+    )
 
 
 @_apply.register
@@ -286,19 +378,32 @@ def _(e: ev.ReceivableCancelled, state: State, record: ev.EventRecord) -> None:
     _pay_off(state, _get(state, e.receivable_id), "cancelled")
 
 
-
-
 # --- trade documents and payments ---------------------------------------------------
 
 
 @_apply.register
 def _(e: ev.MatchOverrideRequested, state: State, record: ev.EventRecord) -> None:
-    payload = json.dumps({
-        "program_id": e.program_id, "document_id": e.document_id,
-        "document_sha256": e.document_sha256, "reasons": list(e.reasons), "note": e.note,
-    }, sort_keys=True)
-    state.put(Approval(e.approval_id, e.anchor_id, "match_override", e.maker_id, "pending",
-                       payload, record.occurred_at))
+    payload = json.dumps(
+        {
+            "program_id": e.program_id,
+            "document_id": e.document_id,
+            "document_sha256": e.document_sha256,
+            "reasons": list(e.reasons),
+            "note": e.note,
+        },
+        sort_keys=True,
+    )
+    state.put(
+        Approval(
+            e.approval_id,
+            e.anchor_id,
+            "match_override",
+            e.maker_id,
+            "pending",
+            payload,
+            record.occurred_at,
+        )
+    )
 
 
 @_apply.register
@@ -325,8 +430,17 @@ def _(e: ev.PaymentReconciled, state: State, record: ev.EventRecord) -> None:
 @_apply.register
 def _(e: ev.PermissionGrantRequested, state: State, record: ev.EventRecord) -> None:
     payload = json.dumps({"user_id": e.user_id, "permission": e.permission}, sort_keys=True)
-    state.put(Approval(e.approval_id, e.org_id, "permission_grant", e.maker_id, "pending",
-                       payload, record.occurred_at))
+    state.put(
+        Approval(
+            e.approval_id,
+            e.org_id,
+            "permission_grant",
+            e.maker_id,
+            "pending",
+            payload,
+            record.occurred_at,
+        )
+    )
 
 
 @_apply.register
@@ -335,10 +449,12 @@ def _(e: ev.PermissionGranted, state: State, record: ev.EventRecord) -> None:
     assert user is not None
     user = replace(user, permissions=tuple(sorted({*user.permissions, e.permission})))
     if e.permission in APPROVAL_PERMISSIONS:
-        sponsors = (e.requested_by,) if e.approved_by is None else (e.requested_by,
-                                                                     e.approved_by)
-        user = replace(user, approver_since=record.occurred_at,
-                       approver_sponsors=tuple(sorted({*user.approver_sponsors, *sponsors})))
+        sponsors = (e.requested_by,) if e.approved_by is None else (e.requested_by, e.approved_by)
+        user = replace(
+            user,
+            approver_since=record.occurred_at,
+            approver_sponsors=tuple(sorted({*user.approver_sponsors, *sponsors})),
+        )
         _count_approver(state, e.org_id)
     state.put(user)
     if e.approval_id is not None:

@@ -83,4 +83,3 @@ def year_fraction(start: date, end: date, day_count: DayCount) -> tuple[int, int
     days = (end - start).days
     assert days >= 0, "period end before start"
     return days, DAY_COUNT_BASIS[day_count]
-

@@ -402,6 +402,8 @@ class ResolveDispute:
     outcome: str
     amount_minor: int | None = None
     credit_id: str | None = None
+
+
 # --- when trade goes wrong: partial payment, obligor default and recovery ---------------
 # The rules are in openscf.domain.recovery.
 
@@ -505,19 +507,49 @@ Command = (
 COMMAND_TYPES: dict[str, type[Command]] = {
     cls.__name__: cls
     for cls in (
-        RegisterOrganisation, RegisterKey, RevokeKey, AddUser, RequestBankAccountChange,
-        ApproveBankAccountChange, CreateProgram, AddFunder, OnboardSupplier, ConfirmInvoice,
-        ApproveConfirmation, SplitReceivable, TransferReceivable, RequestFinancing,
-        OfferFinancing, AcceptFinancingOffer, WithdrawFinancingRequest, OfferEarlyPayment,
-        AcceptEarlyPayment, SettleReceivable, MarkOverdue, MarkDefaulted, CancelReceivable,
+        RegisterOrganisation,
+        RegisterKey,
+        RevokeKey,
+        AddUser,
+        RequestBankAccountChange,
+        ApproveBankAccountChange,
+        CreateProgram,
+        AddFunder,
+        OnboardSupplier,
+        ConfirmInvoice,
+        ApproveConfirmation,
+        SplitReceivable,
+        TransferReceivable,
+        RequestFinancing,
+        OfferFinancing,
+        AcceptFinancingOffer,
+        WithdrawFinancingRequest,
+        OfferEarlyPayment,
+        AcceptEarlyPayment,
+        SettleReceivable,
+        MarkOverdue,
+        MarkDefaulted,
+        CancelReceivable,
         # trade documents and payments
-        RequestMatchOverride, ApproveMatchOverride, ConfirmTradeInvoice, ReconcilePayment,
+        RequestMatchOverride,
+        ApproveMatchOverride,
+        ConfirmTradeInvoice,
+        ReconcilePayment,
         # separation of duties and custody
-        GrantPermission, ApprovePermissionGrant, DisableCustody,
+        GrantPermission,
+        ApprovePermissionGrant,
+        DisableCustody,
         # recourse and dilution
-        PutBackReceivable, PayRecourse, RecordCreditNote, RaiseDispute, ResolveDispute,
+        PutBackReceivable,
+        PayRecourse,
+        RecordCreditNote,
+        RaiseDispute,
+        ResolveDispute,
         # when trade goes wrong
-        RecordPayment, RequestObligorDefault, ApproveObligorDefault, RecordRecovery,
+        RecordPayment,
+        RequestObligorDefault,
+        ApproveObligorDefault,
+        RecordRecovery,
         CloseDefaultClaim,
     )
 }
@@ -557,8 +589,9 @@ def command_from_data(type_name: str, data: dict[str, Any]) -> Command:
     hints, names = _shape(cls)
     unknown = set(data) - names
     if unknown:
-        raise InvalidRequest("unknown_field", f"unknown fields {sorted(unknown)}",
-                             sorted(unknown)[0])
+        raise InvalidRequest(
+            "unknown_field", f"unknown fields {sorted(unknown)}", sorted(unknown)[0]
+        )
     kwargs: dict[str, Any] = {}
     for name, value in data.items():
         hint = hints[name]

@@ -77,8 +77,17 @@ class Event:
     TYPE: ClassVar[str]
 
     def parties(self) -> tuple[str, ...]:
-        names = ("org_id", "anchor_id", "supplier_id", "funder_id", "holder_id", "obligor_id",
-                 "from_org_id", "to_org_id", "payee_id")
+        names = (
+            "org_id",
+            "anchor_id",
+            "supplier_id",
+            "funder_id",
+            "holder_id",
+            "obligor_id",
+            "from_org_id",
+            "to_org_id",
+            "payee_id",
+        )
         found = {getattr(self, n) for n in names if getattr(self, n, None)}
         return tuple(sorted(found))
 
@@ -578,6 +587,8 @@ class CreditNetted(Event):
     receivable_id: str
     amount_minor: int
     currency: str
+
+
 # --- when trade goes wrong: partial payment, obligor default and recovery ---------------
 
 
@@ -682,22 +693,51 @@ class DefaultClaimClosed(_ManyHolders):
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.TYPE: cls
     for cls in (
-        OrganisationRegistered, KeyRegistered, KeyRevoked, UserAdded,
-        BankAccountChangeRequested, BankAccountChanged,
-        ProgramCreated, FunderAdded, SupplierOnboarded, ConfirmationRequested,
-        ReceivableIssued, ReceivableSplit, ReceivableTransferred, FinancingRequested,
-        FinancingOffered, FinancingOfferAccepted, FinancingRequestWithdrawn,
-        EarlyPaymentOffered, ReceivablePaidEarly, ReceivableSettled, ReceivableOverdue,
-        ReceivableDefaulted, ReceivableCancelled,
+        OrganisationRegistered,
+        KeyRegistered,
+        KeyRevoked,
+        UserAdded,
+        BankAccountChangeRequested,
+        BankAccountChanged,
+        ProgramCreated,
+        FunderAdded,
+        SupplierOnboarded,
+        ConfirmationRequested,
+        ReceivableIssued,
+        ReceivableSplit,
+        ReceivableTransferred,
+        FinancingRequested,
+        FinancingOffered,
+        FinancingOfferAccepted,
+        FinancingRequestWithdrawn,
+        EarlyPaymentOffered,
+        ReceivablePaidEarly,
+        ReceivableSettled,
+        ReceivableOverdue,
+        ReceivableDefaulted,
+        ReceivableCancelled,
         # trade documents and payments
-        MatchOverrideRequested, MatchOverrideApproved, TradeDocumentLinked, PaymentReconciled,
+        MatchOverrideRequested,
+        MatchOverrideApproved,
+        TradeDocumentLinked,
+        PaymentReconciled,
         # separation of duties and custody
-        FinancingOfferDeclined, PermissionGrantRequested, PermissionGranted, CustodyDisabled,
+        FinancingOfferDeclined,
+        PermissionGrantRequested,
+        PermissionGranted,
+        CustodyDisabled,
         # recourse and dilution
-        ProgramRecourseSet, ReceivablePutBack, CreditNoteRecorded, DisputeRaised,
-        DisputeResolved, CreditNetted,
+        ProgramRecourseSet,
+        ReceivablePutBack,
+        CreditNoteRecorded,
+        DisputeRaised,
+        DisputeResolved,
+        CreditNetted,
         # when trade goes wrong
-        ReceivablePartlyPaid, ObligorDefaultRequested, ObligorDefaulted, RecoveryDistributed,
+        ReceivablePartlyPaid,
+        ObligorDefaultRequested,
+        ObligorDefaulted,
+        RecoveryDistributed,
         DefaultClaimClosed,
     )
 }
@@ -789,8 +829,10 @@ def _codec(cls: type[Event]) -> list[tuple[str, Encoder, Encoder]]:
 
 def record_to_data(record: EventRecord) -> dict[str, Any]:
     """The signed content of an event: everything but the log's sequence number."""
-    body = {name: to_data(getattr(record.event, name)) for name, to_data, _ in _codec(
-        type(record.event))}
+    body = {
+        name: to_data(getattr(record.event, name))
+        for name, to_data, _ in _codec(type(record.event))
+    }
     data = {
         "v": EVENT_ENCODING_VERSION,
         "id": record.id,
@@ -802,8 +844,12 @@ def record_to_data(record: EventRecord) -> dict[str, Any]:
     }
     if record.auth is not None:
         a = record.auth
-        data["auth"] = {"key": a.key_id, "custodial": a.custodial, "request": a.request,
-                        "sig": a.signature}
+        data["auth"] = {
+            "key": a.key_id,
+            "custodial": a.custodial,
+            "request": a.request,
+            "sig": a.signature,
+        }
     return data
 
 
@@ -823,6 +869,7 @@ def record_from_data(data: dict[str, Any], seq: int | None = None) -> EventRecor
         occurred_at=parse_instant(data["at"]),
         event=cls(**kwargs),
         seq=seq,
-        auth=None if auth is None else Auth(auth["key"], bool(auth["custodial"]),
-                                            auth["request"], auth["sig"]),
+        auth=None
+        if auth is None
+        else Auth(auth["key"], bool(auth["custodial"]), auth["request"], auth["sig"]),
     )

@@ -19,9 +19,20 @@ import re
 
 from openscf.domain.errors import InvalidRequest
 
-__all__ = ["MAX_ORG_BODY", "PREFIXES", "check_client_id", "check_id", "check_new_id",
-           "check_org_id", "in_namespace", "is_id", "is_minted", "make_id", "namespace_of",
-           "tagged_id"]
+__all__ = [
+    "MAX_ORG_BODY",
+    "PREFIXES",
+    "check_client_id",
+    "check_id",
+    "check_new_id",
+    "check_org_id",
+    "in_namespace",
+    "is_id",
+    "is_minted",
+    "make_id",
+    "namespace_of",
+    "tagged_id",
+]
 
 PREFIXES = {
     "org": "organisation",
@@ -56,8 +67,9 @@ def make_id(prefix: str, unix_ms: int, entropy: bytes) -> str:
     assert 0 <= unix_ms < 2**48 and len(entropy) == 10
     value = (unix_ms << 80) | int.from_bytes(entropy, "big")
     # 130 bits: two leading zero bits then 26 groups of five, most significant first.
-    return prefix + "_" + "".join(
-        [_ALPHABET[(value >> shift) & 31] for shift in range(125, -1, -5)])
+    return (
+        prefix + "_" + "".join([_ALPHABET[(value >> shift) & 31] for shift in range(125, -1, -5)])
+    )
 
 
 def is_id(prefix: str, text: object) -> bool:
@@ -108,7 +120,9 @@ def check_org_id(text: object, param: str = "org_id") -> str:
         raise InvalidRequest(
             "invalid_id",
             f"{param} must be 'org_' followed by 1-{MAX_ORG_BODY} letters, digits, '_' or "
-            f"'-' (no '.': it tags the organisation's ids), got {text!r}", param)
+            f"'-' (no '.': it tags the organisation's ids), got {text!r}",
+            param,
+        )
     return org_id
 
 
@@ -145,4 +159,6 @@ def _untagged(prefix: str, value: str, param: str, org_id: str) -> InvalidReques
     return InvalidRequest(
         "invalid_id",
         f"{param} must start with '{head}' followed by 1-{room} letters, digits, '.', '_' "
-        f"or '-' of your own, or be left out and the network picks one; got {value!r}", param)
+        f"or '-' of your own, or be left out and the network picks one; got {value!r}",
+        param,
+    )

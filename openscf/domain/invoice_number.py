@@ -31,16 +31,43 @@ _NOT_ALNUM = re.compile(r"[^0-9A-Z]+")
 # Upper-case Cyrillic and Greek letters drawn like a Latin capital (after NFKC and
 # upper-casing). A fraudster re-submitting "INV-1" with a Cyrillic I (U+0406) changes
 # the bytes, not the look; the loose key sees through it.
-_LOOK_ALIKES = str.maketrans({
-    # Cyrillic
-    "\u0410": "A", "\u0412": "B", "\u0415": "E", "\u041a": "K", "\u041c": "M", "\u041d": "H",
-    "\u041e": "O", "\u0420": "P", "\u0421": "C", "\u0422": "T", "\u0425": "X", "\u0423": "Y",
-    "\u0406": "I", "\u0408": "J", "\u0405": "S", "\u04c0": "I", "\u0417": "3",
-    # Greek
-    "\u0391": "A", "\u0392": "B", "\u0395": "E", "\u0396": "Z", "\u0397": "H", "\u0399": "I",
-    "\u039a": "K", "\u039c": "M", "\u039d": "N", "\u039f": "O", "\u03a1": "P", "\u03a4": "T",
-    "\u03a5": "Y", "\u03a7": "X",
-})
+_LOOK_ALIKES = str.maketrans(
+    {
+        # Cyrillic
+        "\u0410": "A",
+        "\u0412": "B",
+        "\u0415": "E",
+        "\u041a": "K",
+        "\u041c": "M",
+        "\u041d": "H",
+        "\u041e": "O",
+        "\u0420": "P",
+        "\u0421": "C",
+        "\u0422": "T",
+        "\u0425": "X",
+        "\u0423": "Y",
+        "\u0406": "I",
+        "\u0408": "J",
+        "\u0405": "S",
+        "\u04c0": "I",
+        "\u0417": "3",
+        # Greek
+        "\u0391": "A",
+        "\u0392": "B",
+        "\u0395": "E",
+        "\u0396": "Z",
+        "\u0397": "H",
+        "\u0399": "I",
+        "\u039a": "K",
+        "\u039c": "M",
+        "\u039d": "N",
+        "\u039f": "O",
+        "\u03a1": "P",
+        "\u03a4": "T",
+        "\u03a5": "Y",
+        "\u03a7": "X",
+    }
+)
 
 
 def exact_invoice_number_key(number: str) -> str:

@@ -71,9 +71,19 @@ APPROVAL_PERMISSIONS = ("checker",)
 ONBOARDING_APPROVERS = 2
 
 # The statuses of each record, as types: a status outside its set is a type error.
-ReceivableStatus = Literal["live", "split", "transferred", "settled", "paid_early",
-                           "cancelled", "overdue", "defaulted", "put_back", "recourse_due",
-                           "written_off"]
+ReceivableStatus = Literal[
+    "live",
+    "split",
+    "transferred",
+    "settled",
+    "paid_early",
+    "cancelled",
+    "overdue",
+    "defaulted",
+    "put_back",
+    "recourse_due",
+    "written_off",
+]
 FinancingRequestStatus = Literal["open", "accepted", "withdrawn"]
 FinancingOfferStatus = Literal["open", "accepted", "declined"]
 EarlyPaymentOfferStatus = Literal["open", "accepted"]

@@ -169,14 +169,16 @@ def parse_amount(text: str, currency: str, param: str = "amount") -> int:
     raw = text.strip() if isinstance(text, str) else ""
     shown = raw if len(raw) <= 40 else raw[:37] + "..."
     if raw.startswith("-"):
-        raise InvalidRequest("invalid_amount", f"the amount must be above zero, not {shown!r}",
-                             param)
+        raise InvalidRequest(
+            "invalid_amount", f"the amount must be above zero, not {shown!r}", param
+        )
     match = _TYPED.fullmatch(raw) if len(raw) <= _MAX_TEXT else None
     if match is None:
         raise InvalidRequest(
             "invalid_amount",
             f"{shown!r} is not a decimal amount: type {TYPED_FORMAT}, e.g. {example}",
-            param)
+            param,
+        )
     decimals: str = match.group(1) or ""
     if len(decimals) > exp:
         has = f"{exp} decimals" if exp else "no decimals"
@@ -184,15 +186,18 @@ def parse_amount(text: str, currency: str, param: str = "amount") -> int:
             "too_many_decimals",
             f"{currency} amounts have {has}; {shown!r} has {len(decimals)} "
             f"(type {TYPED_FORMAT}, e.g. {example})",
-            param)
+            param,
+        )
     whole: str = match.group(0).partition(".")[0].replace(",", "")
     minor: int = int(whole) * 10**exp + int(decimals.ljust(exp, "0") or "0")
     if minor == 0:
-        raise InvalidRequest("invalid_amount", f"the amount must be above zero, not {shown!r}",
-                             param)
+        raise InvalidRequest(
+            "invalid_amount", f"the amount must be above zero, not {shown!r}", param
+        )
     if minor > MAX_AMOUNT_MINOR:
-        raise InvalidRequest("amount_too_large",
-                             f"{shown!r} is too large for an amount in {currency}", param)
+        raise InvalidRequest(
+            "amount_too_large", f"{shown!r} is too large for an amount in {currency}", param
+        )
     return minor
 
 
@@ -242,8 +247,9 @@ def parse_document_amount(text: str, currency: str, param: str = "amount") -> in
     try:
         value = parse_decimal(text, param)
     except InvalidRequest as exc:
-        raise InvalidRequest("invalid_amount", f"{exc.message} (an amount such as 1234.56)",
-                             param) from None
+        raise InvalidRequest(
+            "invalid_amount", f"{exc.message} (an amount such as 1234.56)", param
+        ) from None
     return decimal_to_minor(value, currency, param)
 
 

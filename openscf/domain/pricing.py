@@ -1,7 +1,7 @@
 """Pricing arithmetic: discounts, proceeds and rates. Rates are Decimal, never float.
 
-    discount = face x annual rate x days / basis      (rounded half-even to the minor unit)
-    proceeds = face - discount - fees
+discount = face x annual rate x days / basis      (rounded half-even to the minor unit)
+proceeds = face - discount - fees
 """
 
 from __future__ import annotations

@@ -58,8 +58,11 @@ def recourse_events(cmd: c.CreateProgram, program_id: str, anchor_id: str) -> li
     if not cmd.recourse:
         return []
     if not isinstance(cmd.recourse_days, int) or not 1 <= cmd.recourse_days <= MAX_RECOURSE_DAYS:
-        raise InvalidRequest("invalid_recourse_days",
-                             f"recourse_days must be 1..{MAX_RECOURSE_DAYS}", "recourse_days")
+        raise InvalidRequest(
+            "invalid_recourse_days",
+            f"recourse_days must be 1..{MAX_RECOURSE_DAYS}",
+            "recourse_days",
+        )
     return [ev.ProgramRecourseSet(program_id, anchor_id, cmd.recourse_days)]
 
 
@@ -80,54 +83,92 @@ def seller_of(state: State, piece: Receivable) -> str | None:
 def _(cmd: c.PutBackReceivable, state: State, actor: Actor, today: date) -> list[ev.Event]:
     piece = _piece(state, cmd.receivable_id)
     if piece.holder_id != actor.org_id:
-        raise PermissionDenied("not_holder", f"only the holder of {piece.id} can put it back",
-                               "receivable_id")
+        raise PermissionDenied(
+            "not_holder", f"only the holder of {piece.id} can put it back", "receivable_id"
+        )
     program = _program(state, piece.program_id)
     if actor.org_id not in program.funder_ids:
-        raise PermissionDenied("not_program_funder",
-                               f"only a funder of {program.id} puts a piece back", "receivable_id")
+        raise PermissionDenied(
+            "not_program_funder",
+            f"only a funder of {program.id} puts a piece back",
+            "receivable_id",
+        )
     if not program.recourse:
-        raise Conflict("without_recourse",
-                       f"{program.id} finances without recourse: the funder keeps the loss of "
-                       f"{piece.id}; there is no one to put it back to", "receivable_id")
+        raise Conflict(
+            "without_recourse",
+            f"{program.id} finances without recourse: the funder keeps the loss of "
+            f"{piece.id}; there is no one to put it back to",
+            "receivable_id",
+        )
     if piece.status != "defaulted":
-        raise Conflict("receivable_not_defaulted",
-                       f"{piece.id} is {piece.status}; only a defaulted piece is put back",
-                       "receivable_id")
+        raise Conflict(
+            "receivable_not_defaulted",
+            f"{piece.id} is {piece.status}; only a defaulted piece is put back",
+            "receivable_id",
+        )
     seller = seller_of(state, piece)
     if seller is None:
-        raise Conflict("not_financed",
-                       f"{actor.org_id} did not buy {piece.id} from anyone; nothing to put back",
-                       "receivable_id")
+        raise Conflict(
+            "not_financed",
+            f"{actor.org_id} did not buy {piece.id} from anyone; nothing to put back",
+            "receivable_id",
+        )
     if piece.outstanding_minor <= 0:
-        raise Conflict("nothing_owed",
-                       f"recoveries on {piece.claim_id} paid all of {piece.id}; nothing to put "
-                       "back", "receivable_id")
+        raise Conflict(
+            "nothing_owed",
+            f"recoveries on {piece.claim_id} paid all of {piece.id}; nothing to put back",
+            "receivable_id",
+        )
     returned_id = _new_id(state, actor, "rcv", cmd.returned_receivable_id, "returned_receivable_id")
     recourse_id = _new_id(state, actor, "rcv", cmd.recourse_id, "recourse_id")
     if returned_id == recourse_id:
-        raise InvalidRequest("duplicate_ids", "returned_receivable_id and recourse_id differ",
-                             "recourse_id")
+        raise InvalidRequest(
+            "duplicate_ids", "returned_receivable_id and recourse_id differ", "recourse_id"
+        )
     due_on = modified_following(today + timedelta(days=program.recourse_days), program.calendar)
-    return [ev.ReceivablePutBack(piece.id, returned_id, recourse_id, program.id, actor.org_id,
-                                 seller, piece.obligor_id, piece.face_minor,
-                                 piece.outstanding_minor, piece.currency, due_on)]
+    return [
+        ev.ReceivablePutBack(
+            piece.id,
+            returned_id,
+            recourse_id,
+            program.id,
+            actor.org_id,
+            seller,
+            piece.obligor_id,
+            piece.face_minor,
+            piece.outstanding_minor,
+            piece.currency,
+            due_on,
+        )
+    ]
 
 
 @_decide.register
 def _(cmd: c.PayRecourse, state: State, actor: Actor, today: date) -> list[ev.Event]:
     piece = _piece(state, cmd.receivable_id)
     if piece.obligor_id != actor.org_id:
-        raise PermissionDenied("not_obligor",
-                               f"only {piece.obligor_id}, which owes {piece.id}, pays it",
-                               "receivable_id")
+        raise PermissionDenied(
+            "not_obligor",
+            f"only {piece.obligor_id}, which owes {piece.id}, pays it",
+            "receivable_id",
+        )
     if piece.status != RECOURSE_DUE:
-        raise Conflict("not_recourse_due",
-                       f"{piece.id} is {piece.status}, not a recourse obligation still due; "
-                       "the anchor settles its receivables with SettleReceivable",
-                       "receivable_id")
-    return [ev.ReceivableSettled(piece.id, piece.obligor_id, piece.holder_id,
-                                 piece.outstanding_minor, piece.currency, today)]
+        raise Conflict(
+            "not_recourse_due",
+            f"{piece.id} is {piece.status}, not a recourse obligation still due; "
+            "the anchor settles its receivables with SettleReceivable",
+            "receivable_id",
+        )
+    return [
+        ev.ReceivableSettled(
+            piece.id,
+            piece.obligor_id,
+            piece.holder_id,
+            piece.outstanding_minor,
+            piece.currency,
+            today,
+        )
+    ]
 
 
 @_apply.register
@@ -143,29 +184,52 @@ def _(e: ev.ReceivablePutBack, state: State, record: ev.EventRecord) -> None:
     # The retired piece leaves its default claim: the returned piece takes its place there.
     state.put(replace(piece, status="put_back", encumbrance=None, claim_id=None))
     # The returned piece keeps what was paid and recovered on it, and its default claim.
-    state.put(replace(piece, id=e.returned_receivable_id, holder_id=e.seller_id,
-                      parent_id=piece.id, status="defaulted", issued_at=record.occurred_at,
-                      encumbrance=None))
+    state.put(
+        replace(
+            piece,
+            id=e.returned_receivable_id,
+            holder_id=e.seller_id,
+            parent_id=piece.id,
+            status="defaulted",
+            issued_at=record.occurred_at,
+            encumbrance=None,
+        )
+    )
     if piece.claim_id is not None:
         claim = state.default_claim(piece.claim_id)
         assert claim is not None, piece.claim_id
         state.put(_in_place_of(claim, piece.id, e.returned_receivable_id))
     _funder_delta(state, piece, e.funder_id, -piece.face_minor)
     _funder_delta(state, piece, e.seller_id, piece.face_minor)
-    state.put(Receivable(
-        id=e.recourse_id, program_id=piece.program_id, obligor_id=e.seller_id,
-        supplier_id=piece.supplier_id, holder_id=e.funder_id, face_minor=e.owed_minor,
-        currency=e.currency, due_on=e.due_on, issued_at=record.occurred_at,
-        invoice_id=piece.invoice_id, root_id=e.recourse_id, parent_id=piece.id,
-        status=RECOURSE_DUE))
+    state.put(
+        Receivable(
+            id=e.recourse_id,
+            program_id=piece.program_id,
+            obligor_id=e.seller_id,
+            supplier_id=piece.supplier_id,
+            holder_id=e.funder_id,
+            face_minor=e.owed_minor,
+            currency=e.currency,
+            due_on=e.due_on,
+            issued_at=record.occurred_at,
+            invoice_id=piece.invoice_id,
+            root_id=e.recourse_id,
+            parent_id=piece.id,
+            status=RECOURSE_DUE,
+        )
+    )
 
 
 def _in_place_of(claim: DefaultClaim, old_id: str, new_id: str) -> DefaultClaim:
     """The claim with `new_id` where it listed `old_id` (its pieces stay in id order, the
     order recoveries are shared in)."""
     assert old_id in claim.piece_ids, (claim.id, old_id)
-    return replace(claim, piece_ids=tuple(sorted(
-        new_id if piece_id == old_id else piece_id for piece_id in claim.piece_ids)))
+    return replace(
+        claim,
+        piece_ids=tuple(
+            sorted(new_id if piece_id == old_id else piece_id for piece_id in claim.piece_ids)
+        ),
+    )
 
 
 def check_event(state: InMemoryState, record: ev.EventRecord) -> str | None:
@@ -184,8 +248,11 @@ def check_event(state: InMemoryState, record: ev.EventRecord) -> str | None:
     if piece is None:
         return f"unknown receivable {e.receivable_id}"
     program = state.programs[piece.program_id]
-    if record.org_id != piece.holder_id or e.funder_id != piece.holder_id or (
-            piece.holder_id not in program.funder_ids):
+    if (
+        record.org_id != piece.holder_id
+        or e.funder_id != piece.holder_id
+        or (piece.holder_id not in program.funder_ids)
+    ):
         return f"{record.org_id} put back {piece.id} held by {piece.holder_id}"
     if not program.recourse:
         return f"{piece.id} put back in {program.id}, which finances without recourse"
@@ -194,8 +261,12 @@ def check_event(state: InMemoryState, record: ev.EventRecord) -> str | None:
     if e.seller_id != seller_of(state, piece):
         return f"{piece.id} put back to {e.seller_id}, who did not sell it"
     if (e.face_minor, e.owed_minor, e.currency, e.obligor_id, e.program_id) != (
-            piece.face_minor, piece.outstanding_minor, piece.currency, piece.obligor_id,
-            piece.program_id) or e.owed_minor <= 0:
+        piece.face_minor,
+        piece.outstanding_minor,
+        piece.currency,
+        piece.obligor_id,
+        piece.program_id,
+    ) or e.owed_minor <= 0:
         return f"the put-back of {piece.id} does not match the piece"
     for new_id in (e.returned_receivable_id, e.recourse_id):
         if new_id in state.receivables:
@@ -217,8 +288,10 @@ def conservation(state: InMemoryState) -> list[str]:
             continue
         found = obligations.get(piece.id, [])
         if len(found) != 1 or found[0].face_minor != piece.outstanding_minor:
-            out.append(f"{piece.id} was put back but its recourse obligations "
-                       f"{[p.id for p in found]} do not owe what it lacked")
+            out.append(
+                f"{piece.id} was put back but its recourse obligations "
+                f"{[p.id for p in found]} do not owe what it lacked"
+            )
     for parent_id, found in obligations.items():
         parent = state.receivables.get(parent_id)
         if parent is None or parent.status != "put_back":

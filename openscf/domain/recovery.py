@@ -51,15 +51,25 @@ from openscf.domain.model import OUTSTANDING, Approval, DefaultClaim, Receivable
 from openscf.domain.money import allocate, check_amount, check_currency, format_amount
 from openscf.domain.state import State
 
-__all__ = ["DEFAULT_REASONS", "check_event", "loss_given_default_bps", "pieces_past_grace",
-           "recovery_shares"]
+__all__ = [
+    "DEFAULT_REASONS",
+    "check_event",
+    "loss_given_default_bps",
+    "pieces_past_grace",
+    "recovery_shares",
+]
 
 DEFAULT_REASONS = ("insolvency", "past_due")
 
-USER_PERMISSION.update({
-    c.RecordPayment: "maker", c.RequestObligorDefault: "maker",
-    c.ApproveObligorDefault: "checker", c.RecordRecovery: "maker", c.CloseDefaultClaim: "maker",
-})
+USER_PERMISSION.update(
+    {
+        c.RecordPayment: "maker",
+        c.RequestObligorDefault: "maker",
+        c.ApproveObligorDefault: "checker",
+        c.RecordRecovery: "maker",
+        c.CloseDefaultClaim: "maker",
+    }
+)
 SETTLED_CONSUMED = ("split", "transferred")
 
 
@@ -70,7 +80,8 @@ def recovery_shares(amount_minor: int, pieces: list[Receivable]) -> list[int]:
     assert [p.id for p in pieces] == sorted(p.id for p in pieces)
     shares = allocate(amount_minor, [p.outstanding_minor for p in pieces])
     assert all(0 <= s <= p.outstanding_minor for s, p in zip(shares, pieces, strict=True)) or (
-        amount_minor > sum(p.outstanding_minor for p in pieces))
+        amount_minor > sum(p.outstanding_minor for p in pieces)
+    )
     return shares
 
 
@@ -96,20 +107,26 @@ def pieces_past_grace(state: State, obligor_id: str, today: date) -> list[Receiv
 def _payable(piece: Receivable, what: str) -> None:
     """The piece is owed, and by its obligor rather than through a default claim."""
     if piece.status not in OUTSTANDING:
-        code = "receivable_consumed" if piece.status in SETTLED_CONSUMED else (
-            "receivable_not_live")
+        code = (
+            "receivable_consumed" if piece.status in SETTLED_CONSUMED else ("receivable_not_live")
+        )
         raise Conflict(code, f"{piece.id} is {piece.status}; nothing to {what}", "receivable_id")
     if piece.claim_id is not None:
-        raise Conflict("in_default_claim",
-                       f"{piece.id} belongs to default claim {piece.claim_id}: money for it "
-                       "is recorded as a recovery on the claim", "receivable_id")
+        raise Conflict(
+            "in_default_claim",
+            f"{piece.id} belongs to default claim {piece.claim_id}: money for it "
+            "is recorded as a recovery on the claim",
+            "receivable_id",
+        )
 
 
 def _withdraw_encumbrance(state: State, piece: Receivable, reason: str) -> list[ev.Event]:
     if piece.encumbrance is None:
         return []
-    return [ev.FinancingRequestWithdrawn(piece.encumbrance, piece.id, piece.holder_id, reason),
-            *_decline_open_offers(state, piece.encumbrance, piece, reason)]
+    return [
+        ev.FinancingRequestWithdrawn(piece.encumbrance, piece.id, piece.holder_id, reason),
+        *_decline_open_offers(state, piece.encumbrance, piece, reason),
+    ]
 
 
 @_decide.register
@@ -118,24 +135,40 @@ def _(cmd: c.RecordPayment, state: State, actor: Actor, today: date) -> list[ev.
     _obligor_only(piece, actor, "pay")
     _payable(piece, "pay")
     if today < piece.due_on:
-        raise Conflict("not_yet_due",
-                       f"{piece.id} matures on {piece.due_on}; pay early with an offer instead",
-                       "receivable_id")
+        raise Conflict(
+            "not_yet_due",
+            f"{piece.id} matures on {piece.due_on}; pay early with an offer instead",
+            "receivable_id",
+        )
     check_amount(cmd.amount_minor)
     owed = piece.outstanding_minor
     if cmd.amount_minor > owed:
-        raise InvalidRequest("payment_exceeds_outstanding",
-                             f"{piece.id} lacks {format_amount(owed, piece.currency)}; pay at "
-                             "most that", "amount_minor")
+        raise InvalidRequest(
+            "payment_exceeds_outstanding",
+            f"{piece.id} lacks {format_amount(owed, piece.currency)}; pay at most that",
+            "amount_minor",
+        )
     out = _withdraw_encumbrance(state, piece, "the receivable matured and was paid")
     if cmd.amount_minor == owed:
-        out.append(ev.ReceivableSettled(piece.id, piece.obligor_id, piece.holder_id, owed,
-                                        piece.currency, today))
+        out.append(
+            ev.ReceivableSettled(
+                piece.id, piece.obligor_id, piece.holder_id, owed, piece.currency, today
+            )
+        )
         return out
     paid = piece.paid_minor + cmd.amount_minor
-    out.append(ev.ReceivablePartlyPaid(piece.id, piece.obligor_id, piece.holder_id,
-                                       cmd.amount_minor, paid, piece.face_minor - paid,
-                                       piece.currency, today))
+    out.append(
+        ev.ReceivablePartlyPaid(
+            piece.id,
+            piece.obligor_id,
+            piece.holder_id,
+            cmd.amount_minor,
+            paid,
+            piece.face_minor - paid,
+            piece.currency,
+            today,
+        )
+    )
     return out
 
 
@@ -151,22 +184,29 @@ def _(e: ev.ReceivablePartlyPaid, state: State, record: ev.EventRecord) -> None:
 def _not_in_default(state: State, obligor_id: str) -> None:
     obligor = _org(state, obligor_id, "obligor_id")
     if obligor.default_claim_id is not None:
-        raise Conflict("obligor_in_default",
-                       f"{obligor_id} is already in default (claim {obligor.default_claim_id})",
-                       "obligor_id")
+        raise Conflict(
+            "obligor_in_default",
+            f"{obligor_id} is already in default (claim {obligor.default_claim_id})",
+            "obligor_id",
+        )
 
 
 def _grounds(state: State, obligor_id: str, reason: str, today: date) -> None:
     if reason not in DEFAULT_REASONS:
-        raise InvalidRequest("invalid_default_reason",
-                             f"reason is one of {', '.join(DEFAULT_REASONS)}", "reason")
+        raise InvalidRequest(
+            "invalid_default_reason", f"reason is one of {', '.join(DEFAULT_REASONS)}", "reason"
+        )
     if not state.outstanding_of(obligor_id):
-        raise Conflict("nothing_outstanding", f"{obligor_id} owes no outstanding piece",
-                       "obligor_id")
+        raise Conflict(
+            "nothing_outstanding", f"{obligor_id} owes no outstanding piece", "obligor_id"
+        )
     if reason == "past_due" and not pieces_past_grace(state, obligor_id, today):
-        raise Conflict("no_piece_past_grace",
-                       f"no piece {obligor_id} owes is past its program's default_after_days; "
-                       "declare an insolvency instead, or wait", "reason")
+        raise Conflict(
+            "no_piece_past_grace",
+            f"no piece {obligor_id} owes is past its program's default_after_days; "
+            "declare an insolvency instead, or wait",
+            "reason",
+        )
 
 
 @_decide.register
@@ -175,12 +215,22 @@ def _(cmd: c.RequestObligorDefault, state: State, actor: Actor, today: date) -> 
     _not_in_default(state, cmd.obligor_id)
     _grounds(state, cmd.obligor_id, cmd.reason, today)
     if cmd.approval_id is None or cmd.claim_id is None:
-        raise InvalidRequest("missing_id", "name the approval_id and claim_id the request "
-                             "creates", "approval_id")
+        raise InvalidRequest(
+            "missing_id", "name the approval_id and claim_id the request creates", "approval_id"
+        )
     approval_id = _new_id(state, actor, "apr", cmd.approval_id, "approval_id")
     claim_id = _new_id(state, actor, "dfl", cmd.claim_id, "claim_id")
-    return [ev.ObligorDefaultRequested(approval_id, actor.org_id, actor.user_id, cmd.obligor_id,
-                                       claim_id, cmd.reason, cmd.note.strip()[:500])]
+    return [
+        ev.ObligorDefaultRequested(
+            approval_id,
+            actor.org_id,
+            actor.user_id,
+            cmd.obligor_id,
+            claim_id,
+            cmd.reason,
+            cmd.note.strip()[:500],
+        )
+    ]
 
 
 @_decide.register
@@ -197,25 +247,51 @@ def _(cmd: c.ApproveObligorDefault, state: State, actor: Actor, today: date) -> 
     out: list[ev.Event] = []
     for piece in pieces:
         out.extend(_withdraw_encumbrance(state, piece, "the obligor was declared in default"))
-    out.append(ev.ObligorDefaulted(
-        claim_id, actor.org_id, obligor_id, reason, cmd.approval_id, approval.maker_id,
-        actor.user_id, today, tuple(p.id for p in pieces), tuple(p.holder_id for p in pieces),
-        tuple(p.outstanding_minor for p in pieces), tuple(p.currency for p in pieces)))
+    out.append(
+        ev.ObligorDefaulted(
+            claim_id,
+            actor.org_id,
+            obligor_id,
+            reason,
+            cmd.approval_id,
+            approval.maker_id,
+            actor.user_id,
+            today,
+            tuple(p.id for p in pieces),
+            tuple(p.holder_id for p in pieces),
+            tuple(p.outstanding_minor for p in pieces),
+            tuple(p.currency for p in pieces),
+        )
+    )
     return out
 
 
 @_apply.register
 def _(e: ev.ObligorDefaultRequested, state: State, record: ev.EventRecord) -> None:
-    payload = json.dumps({"obligor_id": e.obligor_id, "claim_id": e.claim_id,
-                          "reason": e.reason, "note": e.note}, sort_keys=True)
-    state.put(Approval(e.approval_id, e.org_id, "obligor_default", e.maker_id, "pending",
-                       payload, record.occurred_at))
+    payload = json.dumps(
+        {"obligor_id": e.obligor_id, "claim_id": e.claim_id, "reason": e.reason, "note": e.note},
+        sort_keys=True,
+    )
+    state.put(
+        Approval(
+            e.approval_id,
+            e.org_id,
+            "obligor_default",
+            e.maker_id,
+            "pending",
+            payload,
+            record.occurred_at,
+        )
+    )
 
 
 @_apply.register
 def _(e: ev.ObligorDefaulted, state: State, record: ev.EventRecord) -> None:
-    state.put(DefaultClaim(e.claim_id, e.obligor_id, "open", e.reason, e.as_of, e.piece_ids,
-                           e.approval_id))
+    state.put(
+        DefaultClaim(
+            e.claim_id, e.obligor_id, "open", e.reason, e.as_of, e.piece_ids, e.approval_id
+        )
+    )
     obligor = state.organisation(e.obligor_id)
     approval = state.approval(e.approval_id)
     assert obligor is not None and approval is not None
@@ -234,8 +310,7 @@ def _open_claim(state: State, claim_id: str) -> DefaultClaim:
     if claim is None:
         raise NotFound("unknown_claim", f"no default claim {claim_id!r}", "claim_id")
     if claim.status != "open":
-        raise Conflict("claim_closed", f"{claim_id} is closed; it takes no more money",
-                       "claim_id")
+        raise Conflict("claim_closed", f"{claim_id} is closed; it takes no more money", "claim_id")
     return claim
 
 
@@ -251,22 +326,44 @@ def _(cmd: c.RecordRecovery, state: State, actor: Actor, today: date) -> list[ev
     check_amount(cmd.amount_minor)
     source = cmd.source.strip()
     if not source or len(source) > 200:
-        raise InvalidRequest("invalid_source", "say where the money came from (1-200 "
-                             "characters: the administrator, an insurer, a guarantor)", "source")
-    lacking = [p for p in _claim_pieces(state, claim)
-               if p.currency == cmd.currency and p.outstanding_minor > 0]
+        raise InvalidRequest(
+            "invalid_source",
+            "say where the money came from (1-200 "
+            "characters: the administrator, an insurer, a guarantor)",
+            "source",
+        )
+    lacking = [
+        p
+        for p in _claim_pieces(state, claim)
+        if p.currency == cmd.currency and p.outstanding_minor > 0
+    ]
     if not lacking:
-        raise Conflict("nothing_to_recover",
-                       f"no piece of {claim.id} lacks money in {cmd.currency}", "currency")
+        raise Conflict(
+            "nothing_to_recover",
+            f"no piece of {claim.id} lacks money in {cmd.currency}",
+            "currency",
+        )
     owed = sum(p.outstanding_minor for p in lacking)
     if cmd.amount_minor > owed:
-        raise InvalidRequest("recovery_exceeds_claim",
-                             f"{claim.id} lacks {format_amount(owed, cmd.currency)}; recover at "
-                             "most that", "amount_minor")
+        raise InvalidRequest(
+            "recovery_exceeds_claim",
+            f"{claim.id} lacks {format_amount(owed, cmd.currency)}; recover at most that",
+            "amount_minor",
+        )
     shares = recovery_shares(cmd.amount_minor, lacking)
-    return [ev.RecoveryDistributed(
-        claim.id, actor.org_id, claim.obligor_id, source, cmd.amount_minor, cmd.currency,
-        tuple(p.id for p in lacking), tuple(p.holder_id for p in lacking), tuple(shares))]
+    return [
+        ev.RecoveryDistributed(
+            claim.id,
+            actor.org_id,
+            claim.obligor_id,
+            source,
+            cmd.amount_minor,
+            cmd.currency,
+            tuple(p.id for p in lacking),
+            tuple(p.holder_id for p in lacking),
+            tuple(shares),
+        )
+    ]
 
 
 @_apply.register
@@ -276,8 +373,9 @@ def _(e: ev.RecoveryDistributed, state: State, record: ev.EventRecord) -> None:
         state.put(replace(piece, recovered_minor=piece.recovered_minor + share))
 
 
-def closing_event(claim: DefaultClaim, pieces: list[Receivable],
-                  org_id: str) -> ev.DefaultClaimClosed:
+def closing_event(
+    claim: DefaultClaim, pieces: list[Receivable], org_id: str
+) -> ev.DefaultClaimClosed:
     """The losses of a claim as they stand: per piece, and per program."""
     exposures = [p.face_minor - p.paid_minor for p in pieces]
     losses = [p.outstanding_minor for p in pieces]
@@ -287,11 +385,19 @@ def closing_event(claim: DefaultClaim, pieces: list[Receivable],
         by_program[piece.program_id][1] += loss
     programs = sorted(by_program)
     return ev.DefaultClaimClosed(
-        claim.id, org_id, claim.obligor_id, tuple(p.id for p in pieces),
-        tuple(p.holder_id for p in pieces), tuple(exposures),
-        tuple(p.recovered_minor for p in pieces), tuple(losses), tuple(programs),
-        tuple(by_program[p][0] for p in programs), tuple(by_program[p][1] for p in programs),
-        tuple(loss_given_default_bps(by_program[p][1], by_program[p][0]) for p in programs))
+        claim.id,
+        org_id,
+        claim.obligor_id,
+        tuple(p.id for p in pieces),
+        tuple(p.holder_id for p in pieces),
+        tuple(exposures),
+        tuple(p.recovered_minor for p in pieces),
+        tuple(losses),
+        tuple(programs),
+        tuple(by_program[p][0] for p in programs),
+        tuple(by_program[p][1] for p in programs),
+        tuple(loss_given_default_bps(by_program[p][1], by_program[p][0]) for p in programs),
+    )
 
 
 @_decide.register
@@ -341,9 +447,15 @@ def _check_defaulted(state: State, e: ev.ObligorDefaulted, org: str) -> str | No
     if not _is_operator(state, org):
         return f"{org} declared {e.obligor_id} in default, not the operator"
     approval = state.approval(e.approval_id)
-    if approval is None or approval.kind != "obligor_default" or (
-            approval.status != "pending" or approval.org_id != org
-            or approval.maker_id != e.requested_by):
+    if (
+        approval is None
+        or approval.kind != "obligor_default"
+        or (
+            approval.status != "pending"
+            or approval.org_id != org
+            or approval.maker_id != e.requested_by
+        )
+    ):
         return f"default of {e.obligor_id} without its pending request {e.approval_id}"
     payload = json.loads(approval.payload_json)
     if (payload["obligor_id"], payload["claim_id"]) != (e.obligor_id, e.claim_id):
@@ -354,9 +466,11 @@ def _check_defaulted(state: State, e: ev.ObligorDefaulted, org: str) -> str | No
     if obligor is None or obligor.default_claim_id is not None:
         return f"{e.obligor_id} is unknown or already in default"
     owed = state.outstanding_of(e.obligor_id)
-    if (tuple(p.id for p in owed), tuple(p.holder_id for p in owed),
-            tuple(p.outstanding_minor for p in owed)) != (
-            e.piece_ids, e.holder_ids, e.outstanding_minor):
+    if (
+        tuple(p.id for p in owed),
+        tuple(p.holder_id for p in owed),
+        tuple(p.outstanding_minor for p in owed),
+    ) != (e.piece_ids, e.holder_ids, e.outstanding_minor):
         return f"default of {e.obligor_id} does not list exactly the pieces it owed"
     return None
 
@@ -367,12 +481,18 @@ def _check_recovery(state: State, e: ev.RecoveryDistributed, org: str) -> str | 
     claim = state.default_claim(e.claim_id)
     if claim is None or claim.status != "open":
         return f"recovery on {e.claim_id}, which is not an open claim"
-    lacking = [p for p in (state.receivable(i) for i in sorted(claim.piece_ids))
-               if p is not None and p.currency == e.currency and p.outstanding_minor > 0]
+    lacking = [
+        p
+        for p in (state.receivable(i) for i in sorted(claim.piece_ids))
+        if p is not None and p.currency == e.currency and p.outstanding_minor > 0
+    ]
     if not lacking or not 0 < e.amount_minor <= sum(p.outstanding_minor for p in lacking):
         return f"recovery on {e.claim_id} exceeds what it lacks"
-    expected = (tuple(p.id for p in lacking), tuple(p.holder_id for p in lacking),
-                tuple(recovery_shares(e.amount_minor, lacking)))
+    expected = (
+        tuple(p.id for p in lacking),
+        tuple(p.holder_id for p in lacking),
+        tuple(recovery_shares(e.amount_minor, lacking)),
+    )
     if (e.piece_ids, e.holder_ids, e.shares_minor) != expected:
         return f"recovery on {e.claim_id} is not shared pro rata to its holders"
     return None

@@ -55,8 +55,9 @@ class ReplayResult:
         return not self.violations
 
 
-def _piece_problem(state: InMemoryState, receivable_id: str, actor_org: str,
-                   must_be: str) -> str | None:
+def _piece_problem(
+    state: InMemoryState, receivable_id: str, actor_org: str, must_be: str
+) -> str | None:
     piece = state.receivable(receivable_id)
     if piece is None:
         return f"unknown receivable {receivable_id}"
@@ -92,7 +93,8 @@ def _check(state: InMemoryState, record: ev.EventRecord) -> str | None:
         if not 0 < e.face_minor <= MAX_AMOUNT_MINOR or e.currency != program.currency:
             return "bad face or currency"
         if state.invoice_by_number(e.obligor_id, e.supplier_id, e.invoice_number) or (
-                e.invoice_id in state.invoices):
+            e.invoice_id in state.invoices
+        ):
             return f"invoice {e.invoice_number} already backs a receivable"
         if (e.due_on - record.occurred_at.date()).days > program.max_tenor_days:
             return "maximum tenor exceeded"
@@ -125,18 +127,20 @@ def _check(state: InMemoryState, record: ev.EventRecord) -> str | None:
             # The holder accepts; the obligor must have made the offer it accepts.
             offer = state.early_payment_offer(e.offer_id)
             if org != paid.holder_id or offer is None or offer.obligor_id != paid.obligor_id:
-                return f"early payment of {e.receivable_id} not offered by its obligor " \
-                       "and accepted by its holder"
+                return (
+                    f"early payment of {e.receivable_id} not offered by its obligor "
+                    "and accepted by its holder"
+                )
         elif org != paid.obligor_id:
             return f"{org} paid or cancelled {e.receivable_id} owed by {paid.obligor_id}"
-        allowed = {*OUTSTANDING, RECOURSE_DUE} if isinstance(e, ev.ReceivableSettled) else {
-            "live"}
+        allowed = {*OUTSTANDING, RECOURSE_DUE} if isinstance(e, ev.ReceivableSettled) else {"live"}
         if paid.status not in allowed:
             return f"{e.receivable_id} is {paid.status}"
         if isinstance(e, ev.ReceivableSettled) and e.amount_minor != paid.outstanding_minor:
             return "settlement differs from what was owed"
         if isinstance(e, ev.ReceivableCancelled) and (
-                paid.parent_id is not None or paid.holder_id != paid.supplier_id):
+            paid.parent_id is not None or paid.holder_id != paid.supplier_id
+        ):
             return "cancelled after the supplier passed it on"
         return None
     if isinstance(e, ev.FinancingOfferAccepted):
@@ -145,10 +149,13 @@ def _check(state: InMemoryState, record: ev.EventRecord) -> str | None:
             return "financing accepted by someone other than the holder"
     if isinstance(e, ev.ReceivableOverdue | ev.ReceivableDefaulted):
         marked, acting = state.receivable(e.receivable_id), state.organisation(org)
-        if marked is None or (org != marked.obligor_id and (
-                acting is None or "operator" not in acting.roles)):
-            return f"{org} marked {e.receivable_id} {e.TYPE[10:].lower()}, neither its " \
-                   "obligor nor the operator"
+        if marked is None or (
+            org != marked.obligor_id and (acting is None or "operator" not in acting.roles)
+        ):
+            return (
+                f"{org} marked {e.receivable_id} {e.TYPE[10:].lower()}, neither its "
+                "obligor nor the operator"
+            )
     return recourse.check_event(state, record) or dilution.check_event(state, record)
 
 
@@ -166,14 +173,14 @@ def _limits(state: InMemoryState, record: ev.EventRecord) -> str | None:
         piece = state.receivables[e.new_receivable_id]
         program = state.programs[piece.program_id]
         key = exposure_key("funder", program.id, e.to_org_id)
-        if e.to_org_id in program.funder_ids and (
-                state.exposure(key) > program.funder_limit_minor):
+        if e.to_org_id in program.funder_ids and (state.exposure(key) > program.funder_limit_minor):
             return f"funder limit exceeded ({key})"
     return None
 
 
-def recount_exposures(receivables: Iterable[Receivable],
-                      funders_of: dict[str, tuple[str, ...]]) -> dict[str, int]:
+def recount_exposures(
+    receivables: Iterable[Receivable], funders_of: dict[str, tuple[str, ...]]
+) -> dict[str, int]:
     """Exposure counters recomputed from scratch from the outstanding pieces."""
     totals: dict[str, int] = defaultdict(int)
     for piece in receivables:
@@ -190,26 +197,43 @@ def _conservation(state: InMemoryState) -> list[Violation]:
     """For every root: outstanding pieces + paid pieces == face, or cancelled whole."""
     accounted: dict[str, int] = defaultdict(int)
     for piece in state.receivables.values():
-        if piece.status in OUTSTANDING or piece.status in ("settled", "paid_early", "cancelled",
-                                                           "written_off"):
+        if piece.status in OUTSTANDING or piece.status in (
+            "settled",
+            "paid_early",
+            "cancelled",
+            "written_off",
+        ):
             accounted[piece.root_id] += piece.face_minor
     out = []
     for piece in state.receivables.values():
         # Money in: what the obligor paid and what was recovered never exceed the face,
         # and a settled piece was paid exactly its face.
         if not 0 <= piece.paid_minor + piece.recovered_minor <= piece.face_minor or (
-                piece.status == "settled" and piece.paid_minor != piece.face_minor):
-            out.append(Violation(None, None, "paid_beyond_face",
-                                 f"{piece.id} was paid "
-                                 f"{format_amount(piece.paid_minor, piece.currency)} and recovered "
-                                 f"{format_amount(piece.recovered_minor, piece.currency)} "
-                                 f"on a face of {format_amount(piece.face_minor, piece.currency)}"))
+            piece.status == "settled" and piece.paid_minor != piece.face_minor
+        ):
+            out.append(
+                Violation(
+                    None,
+                    None,
+                    "paid_beyond_face",
+                    f"{piece.id} was paid "
+                    f"{format_amount(piece.paid_minor, piece.currency)} and recovered "
+                    f"{format_amount(piece.recovered_minor, piece.currency)} "
+                    f"on a face of {format_amount(piece.face_minor, piece.currency)}",
+                )
+            )
     for piece in state.receivables.values():
         if piece.parent_id is None and accounted[piece.id] != piece.face_minor:
-            out.append(Violation(None, None, "pieces_do_not_sum",
-                                 f"pieces of {piece.id} account for "
-                                 f"{format_amount(accounted[piece.id], piece.currency)}, "
-                                 f"face is {format_amount(piece.face_minor, piece.currency)}"))
+            out.append(
+                Violation(
+                    None,
+                    None,
+                    "pieces_do_not_sum",
+                    f"pieces of {piece.id} account for "
+                    f"{format_amount(accounted[piece.id], piece.currency)}, "
+                    f"face is {format_amount(piece.face_minor, piece.currency)}",
+                )
+            )
     return out
 
 
@@ -227,8 +251,14 @@ class Replayer:
         self.result.events += 1
         if record.seq is not None:
             if record.seq != self._last_seq + 1:
-                found.append(Violation(record.seq, record.id, "sequence_gap",
-                                       f"sequence {record.seq} after {self._last_seq}"))
+                found.append(
+                    Violation(
+                        record.seq,
+                        record.id,
+                        "sequence_gap",
+                        f"sequence {record.seq} after {self._last_seq}",
+                    )
+                )
             self._last_seq = record.seq
         problem = _check(self.state, record)
         if problem is not None:
@@ -239,8 +269,14 @@ class Replayer:
             except (AssertionError, KeyError) as exc:
                 # The history refers to what is not there (a broken or forged log): report
                 # it and carry on judging the rest.
-                found.append(Violation(record.seq, record.id, "unapplicable_event",
-                                       f"the event cannot apply to the state: {exc!r}"))
+                found.append(
+                    Violation(
+                        record.seq,
+                        record.id,
+                        "unapplicable_event",
+                        f"the event cannot apply to the state: {exc!r}",
+                    )
+                )
                 self.result.violations.extend(found)
                 return found
             problem = _limits(self.state, record)
@@ -255,14 +291,20 @@ class Replayer:
         self.result.violations.extend(_conservation(state))
         self.result.violations.extend(
             Violation(None, None, "money_not_conserved", problem)
-            for problem in (*recourse.conservation(state), *dilution.conservation(state)))
+            for problem in (*recourse.conservation(state), *dilution.conservation(state))
+        )
         funders = {p.id: p.funder_ids for p in state.programs.values()}
         recount = recount_exposures(state.receivables.values(), funders)
         for key, used in state.exposures.items():
             if used != recount.get(key, 0):
-                self.result.violations.append(Violation(
-                    None, None, "exposure_mismatch",
-                    f"{key}: counter {used}, recount {recount.get(key, 0)}"))
+                self.result.violations.append(
+                    Violation(
+                        None,
+                        None,
+                        "exposure_mismatch",
+                        f"{key}: counter {used}, recount {recount.get(key, 0)}",
+                    )
+                )
         return self.result
 
 

@@ -66,6 +66,7 @@ class State(Protocol):
     def financing_offers_of(self, request_id: str) -> list[FinancingOffer]:
         """Every offer made on the request, in id order."""
         ...
+
     def early_payment_offer(self, offer_id: str) -> EarlyPaymentOffer | None: ...
     def approval(self, approval_id: str) -> Approval | None: ...
     def org_key(self, key_id: str) -> OrgKey | None: ...
@@ -76,20 +77,24 @@ class State(Protocol):
         """Every piece the obligor still owes (status live, overdue or defaulted), in id
         order."""
         ...
+
     def id_taken(self, prefix: str, record_id: str) -> bool:
         """Does `record_id` already name a record? (A store may answer from its unique
         constraints at commit instead, retrying the command if it was wrong.)"""
         ...
+
     # Recourse and dilution.
     def credit(self, credit_id: str) -> Credit | None: ...
     def credits_of(self, program_id: str, supplier_id: str) -> list[Credit]:
         """Every credit the program's anchor holds against the supplier, oldest first
         (by `recorded_on`, then id): the order in which they are netted."""
         ...
+
     def dispute(self, dispute_id: str) -> Dispute | None: ...
     def open_dispute(self, anchor_id: str, supplier_id: str, number: str) -> Dispute | None:
         """The open dispute on the supplier's invoice with this number, if any."""
         ...
+
     def put(self, record: Record) -> None: ...
 
 
@@ -142,8 +147,10 @@ class InMemoryState:
         return self.financing_offers.get(offer_id)
 
     def financing_offers_of(self, request_id: str) -> list[FinancingOffer]:
-        return sorted((o for o in self.financing_offers.values() if o.request_id == request_id),
-                      key=lambda o: o.id)
+        return sorted(
+            (o for o in self.financing_offers.values() if o.request_id == request_id),
+            key=lambda o: o.id,
+        )
 
     def early_payment_offer(self, offer_id: str) -> EarlyPaymentOffer | None:
         return self.early_payment_offers.get(offer_id)
@@ -161,38 +168,65 @@ class InMemoryState:
         return self.default_claims.get(claim_id)
 
     def outstanding_of(self, obligor_id: str) -> list[Receivable]:
-        return sorted((r for r in self.receivables.values()
-                       if r.obligor_id == obligor_id and r.status in OUTSTANDING),
-                      key=lambda r: r.id)
+        return sorted(
+            (
+                r
+                for r in self.receivables.values()
+                if r.obligor_id == obligor_id and r.status in OUTSTANDING
+            ),
+            key=lambda r: r.id,
+        )
 
     def org_keys(self, org_id: str) -> list[OrgKey]:
-        return sorted((k for k in self.keys.values() if k.org_id == org_id),
-                      key=lambda k: (k.valid_from, k.id))
+        return sorted(
+            (k for k in self.keys.values() if k.org_id == org_id),
+            key=lambda k: (k.valid_from, k.id),
+        )
 
     def credit(self, credit_id: str) -> Credit | None:
         return self.credits.get(credit_id)
 
     def credits_of(self, program_id: str, supplier_id: str) -> list[Credit]:
-        return sorted((k for k in self.credits.values()
-                       if k.program_id == program_id and k.supplier_id == supplier_id),
-                      key=lambda k: (k.recorded_on, k.id))
+        return sorted(
+            (
+                k
+                for k in self.credits.values()
+                if k.program_id == program_id and k.supplier_id == supplier_id
+            ),
+            key=lambda k: (k.recorded_on, k.id),
+        )
 
     def dispute(self, dispute_id: str) -> Dispute | None:
         return self.disputes.get(dispute_id)
 
     def open_dispute(self, anchor_id: str, supplier_id: str, number: str) -> Dispute | None:
         key = exact_invoice_number_key(number)
-        return next((d for d in sorted(self.disputes.values(), key=lambda d: d.id)
-                     if d.anchor_id == anchor_id and d.supplier_id == supplier_id
-                     and d.number_key == key and d.status == "open"), None)
+        return next(
+            (
+                d
+                for d in sorted(self.disputes.values(), key=lambda d: d.id)
+                if d.anchor_id == anchor_id
+                and d.supplier_id == supplier_id
+                and d.number_key == key
+                and d.status == "open"
+            ),
+            None,
+        )
 
     def id_taken(self, prefix: str, record_id: str) -> bool:
         table: dict[str, object] = {
-            "rcv": self.receivables, "fin": self.financing_requests,
-            "ofr": self.financing_offers, "epo": self.early_payment_offers,
-            "apr": self.approvals, "org": self.organisations, "usr": self.users,
-            "prg": self.programs, "inv": self.invoices, "key": self.keys,
-            "crd": self.credits, "dsp": self.disputes,
+            "rcv": self.receivables,
+            "fin": self.financing_requests,
+            "ofr": self.financing_offers,
+            "epo": self.early_payment_offers,
+            "apr": self.approvals,
+            "org": self.organisations,
+            "usr": self.users,
+            "prg": self.programs,
+            "inv": self.invoices,
+            "key": self.keys,
+            "crd": self.credits,
+            "dsp": self.disputes,
             "dfl": self.default_claims,
         }[prefix]  # type: ignore[assignment]
         assert isinstance(table, dict)

@@ -63,7 +63,10 @@ def check_name(name: str, what: str = "a name", param: str = "name") -> str:
     for position, ch in enumerate(normal, 1):
         if unicodedata.category(ch) in _REFUSED_CATEGORIES or ch in _INVISIBLE_LETTERS:
             raise InvalidRequest(
-                "invalid_name", f"{what}'s name contains the invisible or direction-changing "
+                "invalid_name",
+                f"{what}'s name contains the invisible or direction-changing "
                 f"character U+{ord(ch):04X} at position {position}; type the name as it "
-                "reads", param)
+                "reads",
+                param,
+            )
     return normal

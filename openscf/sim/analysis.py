@@ -18,8 +18,15 @@ from openscf.sim.world import Firm
 __all__ = ["NOT_FRAUD", "analyse"]
 
 # Ground-truth labels that are not fraud: defaults, their claims, shocks.
-NOT_FRAUD = ("default", "default_declared", "recovery", "default_claim_closed", "put_back",
-             "economy_shock", "industry_shock")
+NOT_FRAUD = (
+    "default",
+    "default_declared",
+    "recovery",
+    "default_claim_closed",
+    "put_back",
+    "economy_shock",
+    "industry_shock",
+)
 
 
 def _tier_name(firm: Firm) -> str:
@@ -39,8 +46,9 @@ def analyse(e: Economy) -> dict[str, Any]:
     tier_of = np.array([f.tier for f in firms], dtype=np.int64)
     seller = np.asarray(b.invoice_seller, dtype=np.int64)
     buyer = np.asarray(b.invoice_buyer, dtype=np.int64)
-    amount = (np.asarray(b.invoice_amount_minor, dtype=np.int64)
-              - np.asarray(b.invoice_credit_minor, dtype=np.int64))
+    amount = np.asarray(b.invoice_amount_minor, dtype=np.int64) - np.asarray(
+        b.invoice_credit_minor, dtype=np.int64
+    )
     kind = np.frombuffer(bytes(b.invoice_kind), dtype=np.uint8)
     channel = np.frombuffer(bytes(b.invoice_channel), dtype=np.uint8)
     issue = np.asarray(b.invoice_issue_day, dtype=np.int64)
@@ -71,8 +79,10 @@ def analyse(e: Economy) -> dict[str, Any]:
         total = sum(w for _, w in pairs)
         return None if not total else sum(v * w for v, w in pairs) / total
 
-    rates = {"network": [wavg(rate_net[t]) for t in tiers],
-             "own_name": [wavg(rate_own[t]) for t in tiers]}
+    rates = {
+        "network": [wavg(rate_net[t]) for t in tiers],
+        "own_name": [wavg(rate_own[t]) for t in tiers],
+    }
 
     # Days from invoice to cash: what happened, against the buyer's cash behaviour.
     with_net: list[float | None] = []
@@ -104,8 +114,9 @@ def analyse(e: Economy) -> dict[str, Any]:
     months = sorted(m for m, n in in_horizon.items() if n >= 15)
     month_of_day = {d: _month_key(e, d) for d in range(0, e.end_day + 1)}
     monthly: dict[str, dict[str, int]] = {m: defaultdict(int) for m in months}
-    for d, t, a in zip(issue[trade].tolist(), stier[trade].tolist(), amount[trade].tolist(),
-                       strict=True):
+    for d, t, a in zip(
+        issue[trade].tolist(), stier[trade].tolist(), amount[trade].tolist(), strict=True
+    ):
         key = month_of_day.get(d)
         if key in monthly:
             monthly[key][f"tier {t}"] += a
@@ -139,12 +150,13 @@ def analyse(e: Economy) -> dict[str, Any]:
     if len(suppliers) >= 5:
         ordered = sorted(suppliers, key=lambda s: start_health[s])
         for q in range(5):
-            part = ordered[q * len(ordered) // 5:(q + 1) * len(ordered) // 5]
+            part = ordered[q * len(ordered) // 5 : (q + 1) * len(ordered) // 5]
             quintiles.append(sum(1 for s in part if s in b.default_day) / max(1, len(part)))
 
     refusals = Counter({f"{cmd}: {code}": n for (cmd, code), n in e.platform.refused.items()})
-    fraud = Counter(f"{x['label']} ({x['outcome'] or 'n/a'})" for x in b.labels
-                    if x["label"] not in NOT_FRAUD)
+    fraud = Counter(
+        f"{x['label']} ({x['outcome'] or 'n/a'})" for x in b.labels if x["label"] not in NOT_FRAUD
+    )
     fraud_by_type = Counter(x["label"] for x in b.labels if x["label"] not in NOT_FRAUD)
     causes: Counter[str] = Counter()
     by_tier_and_cause: Counter[str] = Counter()
@@ -153,46 +165,72 @@ def analyse(e: Economy) -> dict[str, Any]:
             causes[x["variant"]] += 1
             by_tier_and_cause[f"{_tier_name(firms[x['firm']])}: {x['variant']}"] += 1
     claims: list[dict[str, Any]] = [
-        {"obligor": firms[k.obligor].org_id, "declared_day": k.day, "pieces": len(k.pieces),
-         "exposure_minor": sum(k.exposure_minor), "recovered_minor": sum(k.recovered_minor),
-         "closed_day": k.closed_day, "loss_given_default": round(k.loss_given_default(), 4)}
-        for k in b.claims]
+        {
+            "obligor": firms[k.obligor].org_id,
+            "declared_day": k.day,
+            "pieces": len(k.pieces),
+            "exposure_minor": sum(k.exposure_minor),
+            "recovered_minor": sum(k.recovered_minor),
+            "closed_day": k.closed_day,
+            "loss_given_default": round(k.loss_given_default(), 4),
+        }
+        for k in b.claims
+    ]
     exposure = sum(sum(k.exposure_minor) for k in b.claims)
     recovered = sum(sum(k.recovered_minor) for k in b.claims)
     return {
         "tiers": [f"tier {t}" for t in tiers],
-        "firms": {"total": len(firms), "anchors": len(e.world.anchors),
-                  "funders": len(e.world.funders),
-                  "suppliers_by_tier": [n_by_tier[t] for t in tiers],
-                  "network_members_by_tier": [sum(1 for s in e.world.tiers[t]
-                                                  if firms[s].programs) for t in tiers]},
-        "counts": {"orders": len(b.order_seller), "invoices": len(b.invoice_seller),
-                   "receivable_pieces": sum(1 for s in b.piece_status if s != NEVER_ISSUED),
-                   "financings": len(b.financings), "early_payments": len(b.early_payments),
-                   "payments": len(b.payment_day), "days": e.stats.days,
-                   "platform_commands": e.platform.commands},
+        "firms": {
+            "total": len(firms),
+            "anchors": len(e.world.anchors),
+            "funders": len(e.world.funders),
+            "suppliers_by_tier": [n_by_tier[t] for t in tiers],
+            "network_members_by_tier": [
+                sum(1 for s in e.world.tiers[t] if firms[s].programs) for t in tiers
+            ],
+        },
+        "counts": {
+            "orders": len(b.order_seller),
+            "invoices": len(b.invoice_seller),
+            "receivable_pieces": sum(1 for s in b.piece_status if s != NEVER_ISSUED),
+            "financings": len(b.financings),
+            "early_payments": len(b.early_payments),
+            "payments": len(b.payment_day),
+            "days": e.stats.days,
+            "platform_commands": e.platform.commands,
+        },
         "volume_minor": volume,
         "rates": rates,
-        "days_to_cash": {"with_network": with_net, "without_network": without,
-                         "members_with_network": members_with,
-                         "members_without_network": members_without},
+        "days_to_cash": {
+            "with_network": with_net,
+            "without_network": without,
+            "members_with_network": members_with,
+            "members_without_network": members_without,
+        },
         "monthly_minor": {m: dict(v) for m, v in monthly.items()},
-        "defaults": {"by_tier": [defaults_by_tier[t] for t in tiers],
-                     "rate_by_tier": [defaults_by_tier[t] / max(1, n_by_tier[t])
-                                      for t in tiers],
-                     "anchors": anchor_defaults,
-                     "rate_by_start_health_quintile": quintiles,
-                     "by_cause": dict(sorted(causes.items())),
-                     "by_tier_and_cause": dict(sorted(by_tier_and_cause.items()))},
-        "claims": {"claims": claims, "exposure_minor": exposure,
-                   "recovered_minor": recovered,
-                   "loss_given_default": (round(1 - recovered / exposure, 4) if exposure
-                                          else None)},
+        "defaults": {
+            "by_tier": [defaults_by_tier[t] for t in tiers],
+            "rate_by_tier": [defaults_by_tier[t] / max(1, n_by_tier[t]) for t in tiers],
+            "anchors": anchor_defaults,
+            "rate_by_start_health_quintile": quintiles,
+            "by_cause": dict(sorted(causes.items())),
+            "by_tier_and_cause": dict(sorted(by_tier_and_cause.items())),
+        },
+        "claims": {
+            "claims": claims,
+            "exposure_minor": exposure,
+            "recovered_minor": recovered,
+            "loss_given_default": (round(1 - recovered / exposure, 4) if exposure else None),
+        },
         "fraud_by_type": dict(sorted(fraud_by_type.items())),
-        "losses_minor": {"by_kind": dict(losses_by_kind),
-                         "by_tier": [losses_by_tier[t] for t in tiers],
-                         "avoided_by_tier": [avoided[t] for t in tiers]},
-        "platform": {"accepted": dict(sorted(e.platform.accepted.items())),
-                     "refused": dict(sorted(refusals.items()))},
+        "losses_minor": {
+            "by_kind": dict(losses_by_kind),
+            "by_tier": [losses_by_tier[t] for t in tiers],
+            "avoided_by_tier": [avoided[t] for t in tiers],
+        },
+        "platform": {
+            "accepted": dict(sorted(e.platform.accepted.items())),
+            "refused": dict(sorted(refusals.items())),
+        },
         "labels": dict(sorted(fraud.items())),
     }

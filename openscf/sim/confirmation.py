@@ -52,15 +52,28 @@ def confirm_invoices(e: Economy, day: int) -> None:
             due_day = day + MIN_TENOR_DAYS
             book.invoice_due_day[i] = due_day
         anchor_firm = e.firms[anchor]
-        p = book.add_piece(seller, anchor, net, e.maturity(due_day), i, i,
-                           creator_org_id=anchor_firm.org_id)
+        p = book.add_piece(
+            seller, anchor, net, e.maturity(due_day), i, i, creator_org_id=anchor_firm.org_id
+        )
         needs_checker = net > APPROVAL_THRESHOLD_MINOR
-        items.append((anchor_firm.maker, c.ConfirmInvoice(
-            program_id(anchor), e.firms[seller].org_id, book.invoice_number[i], net,
-            e.config.currency, e.date_of(due_day), invoice_id=e.invoice_id(i),
-            receivable_id=book.piece_id[p],
-            approval_id=tagged_id("apr", anchor_firm.org_id, str(i)) if needs_checker
-            else None)))
+        items.append(
+            (
+                anchor_firm.maker,
+                c.ConfirmInvoice(
+                    program_id(anchor),
+                    e.firms[seller].org_id,
+                    book.invoice_number[i],
+                    net,
+                    e.config.currency,
+                    e.date_of(due_day),
+                    invoice_id=e.invoice_id(i),
+                    receivable_id=book.piece_id[p],
+                    approval_id=tagged_id("apr", anchor_firm.org_id, str(i))
+                    if needs_checker
+                    else None,
+                ),
+            )
+        )
         meta.append((i, p, needs_checker))
     codes = e.platform.run(items)
     approvals: list[tuple[str, c.Command]] = []
@@ -71,8 +84,9 @@ def confirm_invoices(e: Economy, day: int) -> None:
             continue
         if needs_checker:
             buyer = e.firms[book.invoice_buyer[i]]
-            approvals.append((buyer.checker or "", c.ApproveConfirmation(
-                tagged_id("apr", buyer.org_id, str(i)))))
+            approvals.append(
+                (buyer.checker or "", c.ApproveConfirmation(tagged_id("apr", buyer.org_id, str(i))))
+            )
             approved.append((i, p))
         else:
             _confirmed(e, i, p, day)

@@ -32,15 +32,22 @@ def move_health(e: Economy, day: int) -> None:
     shocks = len(e.health.shocks)
     fallen = e.health.step()
     for _week, industry in e.health.shocks[shocks:]:
-        e.book.add_label("economy_shock" if industry < 0 else "industry_shock", day=day,
-                         variant="" if industry < 0 else INDUSTRIES[industry])
+        e.book.add_label(
+            "economy_shock" if industry < 0 else "industry_shock",
+            day=day,
+            variant="" if industry < 0 else INDUSTRIES[industry],
+        )
     for firm in fallen:
         e.alive[firm] = False
         f = e.firms[firm]
         e.book.default_day[firm] = day
-        e.book.add_label("default", firm=firm, day=day, variant=default_cause(e, firm, day),
-                         detail={"tier": f.tier, "kind": f.kind,
-                                 "health_mean": round(f.health_mean, 4)})
+        e.book.add_label(
+            "default",
+            firm=firm,
+            day=day,
+            variant=default_cause(e, firm, day),
+            detail={"tier": f.tier, "kind": f.kind, "health_mean": round(f.health_mean, 4)},
+        )
         if f.kind == "anchor":
             e.agenda["declare_default"][day].append(firm)
     for firm in fallen:
@@ -76,5 +83,4 @@ def snapshot_health(e: Economy, day: int) -> None:
     h = e.health.h
     stress = e.health.stress
     for i in range(len(e.firms)):
-        e.book.health.append(HealthSnapshot(i, day, float(h[i]), float(stress[i]),
-                                            not e.alive[i]))
+        e.book.health.append(HealthSnapshot(i, day, float(h[i]), float(stress[i]), not e.alive[i]))

@@ -56,8 +56,16 @@ __all__ = ["DEMO_CONFIG", "OPERATOR_NAME", "DemoResult", "demo_start_date", "run
 HISTORY_DAYS = 400
 
 OPERATOR_NAME = "openscf demo operator"
-DEMO_CONFIG = SimConfig(firms=36, months=3, seed=20260105, start=date(2026, 1, 5),
-                        run_off=True, fraud=1.0, anchor_lateness=6.0, batch_size=1000)
+DEMO_CONFIG = SimConfig(
+    firms=36,
+    months=3,
+    seed=20260105,
+    start=date(2026, 1, 5),
+    run_off=True,
+    fraud=1.0,
+    anchor_lateness=6.0,
+    batch_size=1000,
+)
 PROBE_DAY = 38  # a Thursday, with pieces in every state to try wrong things on
 SHOWN = 12  # financings listed in the summary (the operation counts give the totals)
 
@@ -109,8 +117,7 @@ class _Probes:
         try:
             e.platform.service.handle(user, command)
         except OpenSCFError as exc:
-            self.result.rejected.append({"attempt": why, "code": exc.code,
-                                         "message": exc.message})
+            self.result.rejected.append({"attempt": why, "code": exc.code, "message": exc.message})
             self.result.operations["rejected"] += 1
         else:  # pragma: no cover - the demo's own consistency check
             raise AssertionError(f"the network accepted: {why}")
@@ -125,12 +132,20 @@ class _Probes:
             return
         self.done = True
         b = e.book
-        live = [p for p in range(len(b.piece_status)) if b.piece_status[p] == LIVE
-                and e.firms[b.piece_holder[p]].kind == "supplier" and not b.piece_is_encumbered[p]
-                and b.piece_due_day[p] > day + 5]
-        moved = [p for p in range(len(b.piece_status))
-                 if b.piece_status[p] in (SPLIT, TRANSFERRED)
-                 and e.firms[b.piece_holder[p]].kind == "supplier"]
+        live = [
+            p
+            for p in range(len(b.piece_status))
+            if b.piece_status[p] == LIVE
+            and e.firms[b.piece_holder[p]].kind == "supplier"
+            and not b.piece_is_encumbered[p]
+            and b.piece_due_day[p] > day + 5
+        ]
+        moved = [
+            p
+            for p in range(len(b.piece_status))
+            if b.piece_status[p] in (SPLIT, TRANSFERRED)
+            and e.firms[b.piece_holder[p]].kind == "supplier"
+        ]
         confirmed = [i for i in range(len(b.invoice_piece)) if b.invoice_piece[i] >= 0]
         if not (live and moved and confirmed):  # pragma: no cover - seed-dependent
             raise AssertionError("the demo economy is too small to show refusals")
@@ -143,16 +158,30 @@ class _Probes:
         buyer = e.firms[b.invoice_buyer[invoice]]
         today = e.date_of(day)
         # A large confirmation waits for a second user; its maker may not approve it.
-        large_id, approval_id = (tagged_id(prefix, anchor.org_id, "demo-large")
-                                 for prefix in ("rcv", "apr"))
-        e.platform.service.handle(anchor.maker, c.ConfirmInvoice(
-            program_id(anchor.idx), holder.org_id, "DEMO-LARGE-1",
-            APPROVAL_THRESHOLD_MINOR + 1_000_00, "EUR", today + timedelta(days=60),
-            invoice_id=tagged_id("inv", anchor.org_id, "demo-large"), receivable_id=large_id,
-            approval_id=approval_id))
+        large_id, approval_id = (
+            tagged_id(prefix, anchor.org_id, "demo-large") for prefix in ("rcv", "apr")
+        )
+        e.platform.service.handle(
+            anchor.maker,
+            c.ConfirmInvoice(
+                program_id(anchor.idx),
+                holder.org_id,
+                "DEMO-LARGE-1",
+                APPROVAL_THRESHOLD_MINOR + 1_000_00,
+                "EUR",
+                today + timedelta(days=60),
+                invoice_id=tagged_id("inv", anchor.org_id, "demo-large"),
+                receivable_id=large_id,
+                approval_id=approval_id,
+            ),
+        )
         self.result.operations["ConfirmationRequested"] += 1
-        self.refused(e, anchor.maker, c.ApproveConfirmation(approval_id),
-                     "the maker approves its own large confirmation")
+        self.refused(
+            e,
+            anchor.maker,
+            c.ApproveConfirmation(approval_id),
+            "the maker approves its own large confirmation",
+        )
         # Its checker approves it (so no stale approval waits in the queue of today).
         assert anchor.checker is not None
         e.platform.service.handle(anchor.checker, c.ApproveConfirmation(approval_id))
@@ -161,33 +190,82 @@ class _Probes:
             large = uow.state.receivable(large_id)
             assert large is not None
             self.large = (anchor.maker, large.due_on, large_id)
-        self.refused(e, buyer.maker, c.ConfirmInvoice(
-            program_id(buyer.idx), seller.org_id, b.invoice_number[invoice], 10_00, "EUR",
-            today + timedelta(days=30)), "the same invoice confirmed twice")
-        self.refused(e, buyer.maker, c.ConfirmInvoice(
-            program_id(buyer.idx), seller.org_id, "DEMO-FAR-1", 10_00, "EUR",
-            today + timedelta(days=400)), "a maturity past the program's maximum tenor")
-        self.refused(e, e.firms[b.piece_holder[old]].maker, c.TransferReceivable(
-            b.piece_id[old], other.org_id), "moving a piece that was already consumed")
-        self.refused(e, other.maker, c.TransferReceivable(b.piece_id[piece], holder.org_id),
-                     "a supplier moving a piece it does not hold")
-        self.refused(e, holder.maker, c.SplitReceivable(b.piece_id[piece], (1, 1)),
-                     "split pieces that do not sum to the face")
-        self.refused(e, anchor.maker, c.SettleReceivable(b.piece_id[piece]),
-                     "settling before maturity")
-        self.refused(e, holder.maker, c.SettleReceivable(b.piece_id[piece]),
-                     "settlement by someone other than the obligor")
+        self.refused(
+            e,
+            buyer.maker,
+            c.ConfirmInvoice(
+                program_id(buyer.idx),
+                seller.org_id,
+                b.invoice_number[invoice],
+                10_00,
+                "EUR",
+                today + timedelta(days=30),
+            ),
+            "the same invoice confirmed twice",
+        )
+        self.refused(
+            e,
+            buyer.maker,
+            c.ConfirmInvoice(
+                program_id(buyer.idx),
+                seller.org_id,
+                "DEMO-FAR-1",
+                10_00,
+                "EUR",
+                today + timedelta(days=400),
+            ),
+            "a maturity past the program's maximum tenor",
+        )
+        self.refused(
+            e,
+            e.firms[b.piece_holder[old]].maker,
+            c.TransferReceivable(b.piece_id[old], other.org_id),
+            "moving a piece that was already consumed",
+        )
+        self.refused(
+            e,
+            other.maker,
+            c.TransferReceivable(b.piece_id[piece], holder.org_id),
+            "a supplier moving a piece it does not hold",
+        )
+        self.refused(
+            e,
+            holder.maker,
+            c.SplitReceivable(b.piece_id[piece], (1, 1)),
+            "split pieces that do not sum to the face",
+        )
+        self.refused(
+            e, anchor.maker, c.SettleReceivable(b.piece_id[piece]), "settling before maturity"
+        )
+        self.refused(
+            e,
+            holder.maker,
+            c.SettleReceivable(b.piece_id[piece]),
+            "settlement by someone other than the obligor",
+        )
         # And one delivery comes back in full: the anchor will cancel its receivable.
-        whole = next((i for i in confirmed if b.piece_status[b.invoice_piece[i]] == LIVE
-                      and b.piece_holder[b.invoice_piece[i]] == b.invoice_seller[i]
-                      and not b.piece_is_encumbered[b.invoice_piece[i]]
-                      and b.piece_due_day[b.invoice_piece[i]] > day + 5), None)
+        whole = next(
+            (
+                i
+                for i in confirmed
+                if b.piece_status[b.invoice_piece[i]] == LIVE
+                and b.piece_holder[b.invoice_piece[i]] == b.invoice_seller[i]
+                and not b.piece_is_encumbered[b.invoice_piece[i]]
+                and b.piece_due_day[b.invoice_piece[i]] > day + 5
+            ),
+            None,
+        )
         if whole is not None:
             e.return_goods(whole, day)
 
 
-def run_demo(engine: Engine, progress: Callable[[str], None] = lambda _: None, *,
-             files_dir: Path | None = None, today: date | None = None) -> DemoResult:
+def run_demo(
+    engine: Engine,
+    progress: Callable[[str], None] = lambda _: None,
+    *,
+    files_dir: Path | None = None,
+    today: date | None = None,
+) -> DemoResult:
     """Run the demo economy on an empty, migrated database.
 
     With `files_dir`, the trade leg follows: an anchor's invoices arrive as UBL documents
@@ -210,27 +288,40 @@ def run_demo(engine: Engine, progress: Callable[[str], None] = lambda _: None, *
             last["what"] = what
             progress(what)
 
-    economy = Economy(engine, replace(DEMO_CONFIG, start=demo_start_date(today)),
-                      progress=on_progress, on_day=probes, operator_name=OPERATOR_NAME)
+    economy = Economy(
+        engine,
+        replace(DEMO_CONFIG, start=demo_start_date(today)),
+        progress=on_progress,
+        on_day=probes,
+        operator_name=OPERATOR_NAME,
+    )
     economy.run()
     # The run-off's last days may be quiet on the platform (cash paid off it): the next
     # chapter starts the day after the last event.
     with engine.connect() as conn:
-        last_event = parse_instant(conn.execute(select(func.max(t.events.c.occurred_at))
-                                                ).scalar_one())
-    economy.platform.clock.set(datetime.combine(last_event.date() + timedelta(days=1),
-                                                time(9, 0), tzinfo=UTC))
+        last_event = parse_instant(
+            conn.execute(select(func.max(t.events.c.occurred_at))).scalar_one()
+        )
+    economy.platform.clock.set(
+        datetime.combine(last_event.date() + timedelta(days=1), time(9, 0), tzinfo=UTC)
+    )
     if files_dir is not None:
         from openscf.sim.trade_demo import run_trade_demo
 
         # It moves the clock on to the trades' maturity.
-        trade = run_trade_demo(engine, economy.platform.service, out_dir=files_dir,
-                               operator_user=economy.operator_user, progress=progress)
+        trade = run_trade_demo(
+            engine,
+            economy.platform.service,
+            out_dir=files_dir,
+            operator_user=economy.operator_user,
+            progress=progress,
+        )
         result.trade = trade.to_dict()
         if not trade.ok:
             result.violations.append("trade_leg_incomplete: not every payment reconciled")
-    result.today = run_today_story(engine, economy, today, files_dir=files_dir,
-                                   progress=progress).to_dict()
+    result.today = run_today_story(
+        engine, economy, today, files_dir=files_dir, progress=progress
+    ).to_dict()
     progress("checking the invariants")
     summary = _summarise(economy, engine, result)
     if result.trade and not result.trade.get("ok"):
@@ -245,29 +336,50 @@ def _summarise(e: Economy, engine: Engine, result: DemoResult) -> DemoResult:
     # Refusals by the platform during the simulation itself (duplicate invoices, limits):
     # one line per kind, with how often it happened.
     for (command, code), n in sorted(e.platform.refused.items()):
-        result.rejected.append({
-            "attempt": f"in the simulation: {command} ({n}x)", "code": code,
-            "message": e.platform.examples[(command, code)]})
+        result.rejected.append(
+            {
+                "attempt": f"in the simulation: {command} ({n}x)",
+                "code": code,
+                "message": e.platform.examples[(command, code)],
+            }
+        )
         result.operations["rejected"] += n
-    for day, _p, holder, funder, face, rate, days, discount, fees, proceeds, _own in (
-            b.financings[:SHOWN]):
-        result.financings.append({
-            "holder": e.firms[holder].name, "funder": e.firms[funder].name,
-            "face": format_minor(face, "EUR"), "annual_rate": rate, "days": days,
-            "discount": format_minor(discount, "EUR"), "fees": format_minor(fees, "EUR"),
-            "proceeds": format_minor(proceeds, "EUR"), "value_date": e.date_of(day).isoformat()})
+    for day, _p, holder, funder, face, rate, days, discount, fees, proceeds, _own in b.financings[
+        :SHOWN
+    ]:
+        result.financings.append(
+            {
+                "holder": e.firms[holder].name,
+                "funder": e.firms[funder].name,
+                "face": format_minor(face, "EUR"),
+                "annual_rate": rate,
+                "days": days,
+                "discount": format_minor(discount, "EUR"),
+                "fees": format_minor(fees, "EUR"),
+                "proceeds": format_minor(proceeds, "EUR"),
+                "value_date": e.date_of(day).isoformat(),
+            }
+        )
     for _day, _p, holder, _anchor, face, rate, days, discount in b.early_payments:
-        result.early_payments.append({
-            "supplier": e.firms[holder].name, "annual_rate": rate, "days": days,
-            "discount": format_minor(discount, "EUR"),
-            "paid": format_minor(face - discount, "EUR")})
+        result.early_payments.append(
+            {
+                "supplier": e.firms[holder].name,
+                "annual_rate": rate,
+                "days": days,
+                "discount": format_minor(discount, "EUR"),
+                "paid": format_minor(face - discount, "EUR"),
+            }
+        )
     for k in range(len(b.payment_day)):
         if b.payment_kind[k] in ("settlement", "late_settlement"):
-            result.settlements.append({
-                "receivable_id": b.piece_id[b.payment_piece[k]],
-                "payee": e.firms[b.payment_payee[k]].name,
-                "amount": format_minor(b.payment_amount_minor[k], "EUR"),
-                "value_date": e.date_of(b.payment_day[k]).isoformat()})
+            result.settlements.append(
+                {
+                    "receivable_id": b.piece_id[b.payment_piece[k]],
+                    "payee": e.firms[b.payment_payee[k]].name,
+                    "amount": format_minor(b.payment_amount_minor[k], "EUR"),
+                    "value_date": e.date_of(b.payment_day[k]).isoformat(),
+                }
+            )
     with engine.connect() as conn:
         check = replay(iter_events(conn))
         stored = {r.id: r for r in stored_receivables(conn)}
@@ -282,7 +394,8 @@ def _summarise(e: Economy, engine: Engine, result: DemoResult) -> DemoResult:
         if stored != check.state.receivables:
             result.violations.append("state_mismatch: stored receivables differ from replay")
         if {k: v for k, v in exposures.items() if v} != {
-                k: v for k, v in check.state.exposures.items() if v}:
+            k: v for k, v in check.state.exposures.items() if v
+        }:
             result.violations.append("state_mismatch: stored exposures differ from replay")
         result.invariants_ok = not result.violations
         by_holder: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
@@ -293,9 +406,14 @@ def _summarise(e: Economy, engine: Engine, result: DemoResult) -> DemoResult:
                 entry[1] += r.face_minor
                 entry[2] += r.face_minor if r.status in ("live", "overdue", "defaulted") else 0
         result.holders = [
-            {"holder": names.get(h, h), "pieces": n, "face_held": format_minor(total, "EUR"),
-             "outstanding": format_minor(out, "EUR")}
-            for h, (n, total, out) in sorted(by_holder.items(), key=lambda kv: -kv[1][1])]
+            {
+                "holder": names.get(h, h),
+                "pieces": n,
+                "face_held": format_minor(total, "EUR"),
+                "outstanding": format_minor(out, "EUR"),
+            }
+            for h, (n, total, out) in sorted(by_holder.items(), key=lambda kv: -kv[1][1])
+        ]
         result.operations["events_logged"] = sum(count_events_by_type(conn).values())
     return result
 

@@ -40,11 +40,22 @@ def dilute(e: Economy, day: int) -> None:
         anchor, seller = book.invoice_buyer[i], book.invoice_seller[i]
         face = book.piece_face_minor[p]
         is_whole = is_all_returned or rng.random() < 0.15
-        if (is_whole and book.piece_status[p] == LIVE and book.piece_holder[p] == seller
-                and not book.piece_is_encumbered[p] and book.piece_due_day[p] > day
-                and e.alive[anchor]):
-            items.append((e.firms[anchor].maker, c.CancelReceivable(
-                book.piece_id[p], "goods returned in full; credit note issued")))
+        if (
+            is_whole
+            and book.piece_status[p] == LIVE
+            and book.piece_holder[p] == seller
+            and not book.piece_is_encumbered[p]
+            and book.piece_due_day[p] > day
+            and e.alive[anchor]
+        ):
+            items.append(
+                (
+                    e.firms[anchor].maker,
+                    c.CancelReceivable(
+                        book.piece_id[p], "goods returned in full; credit note issued"
+                    ),
+                )
+            )
             cancels.append(i)
             continue
         credit = scale_minor(face, float(rng.uniform(0.05, 0.3)))
@@ -58,5 +69,11 @@ def dilute(e: Economy, day: int) -> None:
             book.piece_status[p] = CANCELLED
             book.invoice_credit_minor[i] = book.invoice_amount_minor[i]
             book.invoice_channel[i] = CREDITED_IN_FULL
-            book.pay(day, book.invoice_seller[i], book.invoice_buyer[i],
-                     book.piece_face_minor[p], "credit_note", invoice=i)
+            book.pay(
+                day,
+                book.invoice_seller[i],
+                book.invoice_buyer[i],
+                book.piece_face_minor[p],
+                "credit_note",
+                invoice=i,
+            )

@@ -66,11 +66,26 @@ OPERATOR_NAME = "openscf simulated network operator"
 
 # The agenda: actions scheduled for a day, by kind. Each list is consumed on its day by
 # the mechanism that owns it.
-AGENDA = ("deliver", "confirm", "pay_in_cash", "pay_with_receivable", "sell",
-          "offer_early_payment", "dilute", "settle_late", "mark_overdue", "mark_defaulted",
-          "present_duplicate", "present_phantom", "declare_default", "recover",
-          "close_claim", "put_back", "pay_recourse",
-          "join")
+AGENDA = (
+    "deliver",
+    "confirm",
+    "pay_in_cash",
+    "pay_with_receivable",
+    "sell",
+    "offer_early_payment",
+    "dilute",
+    "settle_late",
+    "mark_overdue",
+    "mark_defaulted",
+    "present_duplicate",
+    "present_phantom",
+    "declare_default",
+    "recover",
+    "close_claim",
+    "put_back",
+    "pay_recourse",
+    "join",
+)
 
 
 @dataclass
@@ -83,43 +98,56 @@ class Stats:
 class Economy:
     """Builds the world, then runs it day by day against a platform on `engine`."""
 
-    def __init__(self, engine: Engine, config: SimConfig,
-                 progress: Callable[[str, int, int], None] | None = None,
-                 on_commands: Callable[[int], None] | None = None,
-                 on_day: Callable[[Economy, int], None] | None = None,
-                 operator_name: str = OPERATOR_NAME,
-                 pricing: Pricing | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        config: SimConfig,
+        progress: Callable[[str, int, int], None] | None = None,
+        on_commands: Callable[[int], None] | None = None,
+        on_day: Callable[[Economy, int], None] | None = None,
+        operator_name: str = OPERATOR_NAME,
+        pricing: Pricing | None = None,
+    ) -> None:
         self.config = config
         self.operator_name = operator_name
         self.operator_user = ""
         self.on_day = on_day
         seeds = np.random.SeedSequence(config.seed).spawn(6)
-        self.rng_world, self.rng_orders, self.rng_health, behaviour, self.rng_fraud, \
-            market = (np.random.default_rng(s) for s in seeds)
+        self.rng_world, self.rng_orders, self.rng_health, behaviour, self.rng_fraud, market = (
+            np.random.default_rng(s) for s in seeds
+        )
         # Per-invoice and per-piece decisions: scalar draws, pre-drawn in blocks.
         self.rng_behaviour, self.rng_market = Draws(behaviour), Draws(market)
         self.world: World = build_world(config, self.rng_world)
         self.firms = self.world.firms
-        self.founded_on = _founding_dates(self.world, np.random.default_rng(
-            np.random.SeedSequence(config.seed).spawn(7)[6]))
+        self.founded_on = _founding_dates(
+            self.world, np.random.default_rng(np.random.SeedSequence(config.seed).spawn(7)[6])
+        )
         self.start = config.start
         self.trading_days = (_add_months(config.start, config.months) - config.start).days
         self.end_day = -1
-        start_at = datetime(config.start.year, config.start.month, config.start.day, 8,
-                            tzinfo=UTC)
-        self.platform = Platform(engine, start_at, config.seed, config.batch_size,
-                                 on_commands)
+        start_at = datetime(config.start.year, config.start.month, config.start.day, 8, tzinfo=UTC)
+        self.platform = Platform(engine, start_at, config.seed, config.batch_size, on_commands)
         self.progress = progress or (lambda _what, _done, _total: None)
         self.book = Ledger()
         self.stats = Stats()
         n = len(self.firms)
-        sigma = np.array([0.85 if f.kind == "supplier" else (0.3 if f.kind == "anchor" else 0.0)
-                          for f in self.firms])
-        industry = np.array([INDUSTRIES.index(f.industry) if f.industry in INDUSTRIES else 0
-                             for f in self.firms])
-        self.health = HealthProcess(self.rng_health,
-                                    np.array([f.health_mean for f in self.firms]), sigma,
-                                    industry, len(INDUSTRIES))
+        sigma = np.array(
+            [
+                0.85 if f.kind == "supplier" else (0.3 if f.kind == "anchor" else 0.0)
+                for f in self.firms
+            ]
+        )
+        industry = np.array(
+            [INDUSTRIES.index(f.industry) if f.industry in INDUSTRIES else 0 for f in self.firms]
+        )
+        self.health = HealthProcess(
+            self.rng_health,
+            np.array([f.health_mean for f in self.firms]),
+            sigma,
+            industry,
+            len(INDUSTRIES),
+        )
         self.alive = [True] * n
         self.contagion_day: dict[int, int] = {}  # firm -> when a buyer's default hit it
         self.recourse_failed: set[int] = set()  # sellers that could not pay a put-back
@@ -135,19 +163,20 @@ class Economy:
         self.program_sets = [frozenset(f.programs) for f in self.firms]
         # The pieces each firm may hold (stale entries are dropped when found).
         self.holdings: list[list[int]] = [[] for _ in range(n)]
-        self.agenda: dict[str, defaultdict[int, list[Any]]] = {
-            k: defaultdict(list) for k in AGENDA}
+        self.agenda: dict[str, defaultdict[int, list[Any]]] = {k: defaultdict(list) for k in AGENDA}
         self.due_pieces: defaultdict[int, list[int]] = defaultdict(list)
         self._maturity: dict[int, int] = {}
         self._ids = {"fin": 0, "ofr": 0, "epo": 0}
-        self.numbering = trade.Numbering.for_firms([f.name for f in self.firms], config.seed,
-                                                   config.start.year)
+        self.numbering = trade.Numbering.for_firms(
+            [f.name for f in self.firms], config.seed, config.start.year
+        )
         self.links = trade.trade_links(self)
         self.fraud_plan = fraud.plan_fraud(self)
         # Funders' bids and anchors' early-payment rates (the seam for a credit model).
         self.market = Market(self, pricing)
-        self.join_day = onboarding.plan_late_joiners(self, np.random.default_rng(
-            np.random.SeedSequence(config.seed).spawn(8)[7]))
+        self.join_day = onboarding.plan_late_joiners(
+            self, np.random.default_rng(np.random.SeedSequence(config.seed).spawn(8)[7])
+        )
 
     @property
     def phantom_firms(self) -> list[int]:
@@ -222,8 +251,9 @@ class Economy:
 
     def _run_day(self, day: int) -> None:
         """One day: the order of the steps is part of the history (same seed, same run)."""
-        self.platform.clock.set(datetime.combine(
-            self.date_of(day), datetime.min.time(), UTC) + timedelta(hours=9))
+        self.platform.clock.set(
+            datetime.combine(self.date_of(day), datetime.min.time(), UTC) + timedelta(hours=9)
+        )
         if day % 7 == 0:
             defaults.move_health(self, day)
         recovery.work_claims(self, day)

@@ -38,8 +38,9 @@ __all__ = ["consider_selling", "offer_early_payments", "own_name_rate", "sell_pi
 FEES_MINOR = 25_00  # what a fee-charging funder adds to each offer
 
 
-def consider_selling(e: Economy, p: int, holder: int, day: int, eager: bool = False,
-                     as_payment: bool = False) -> None:
+def consider_selling(
+    e: Economy, p: int, holder: int, day: int, eager: bool = False, as_payment: bool = False
+) -> None:
     """The holder decides whether (and when) to sell the piece for cash. A small firm
     paid with a receivable usually needs the cash, not a claim months away."""
     f = e.firms[holder]
@@ -88,9 +89,14 @@ def sell_pieces(e: Economy, day: int) -> None:
     splits: list[tuple[str, c.Command]] = []
     split_meta: list[tuple[int, int, int, int]] = []
     for p, holder in todo:
-        if (p in seen or book.piece_status[p] != LIVE or book.piece_holder[p] != holder
-                or book.piece_is_encumbered[p] or book.piece_due_day[p] - day < 10
-                or not e.alive[book.piece_anchor[p]]):
+        if (
+            p in seen
+            or book.piece_status[p] != LIVE
+            or book.piece_holder[p] != holder
+            or book.piece_is_encumbered[p]
+            or book.piece_due_day[p] - day < 10
+            or not e.alive[book.piece_anchor[p]]
+        ):
             continue
         seen.add(p)
         face = book.piece_face_minor[p]
@@ -100,12 +106,20 @@ def sell_pieces(e: Economy, day: int) -> None:
             pays_for, root = book.piece_pays_for[p], book.piece_root_invoice[p]
             anchor, due_day = book.piece_anchor[p], book.piece_due_day[p]
             creator = e.firms[holder].org_id
-            a = book.add_piece(holder, anchor, part, due_day, pays_for, root,
-                               creator_org_id=creator)
-            b = book.add_piece(holder, anchor, face - part, due_day, pays_for, root,
-                               creator_org_id=creator)
-            splits.append((e.firms[holder].maker, c.SplitReceivable(
-                book.piece_id[p], (part, face - part), (book.piece_id[a], book.piece_id[b]))))
+            a = book.add_piece(
+                holder, anchor, part, due_day, pays_for, root, creator_org_id=creator
+            )
+            b = book.add_piece(
+                holder, anchor, face - part, due_day, pays_for, root, creator_org_id=creator
+            )
+            splits.append(
+                (
+                    e.firms[holder].maker,
+                    c.SplitReceivable(
+                        book.piece_id[p], (part, face - part), (book.piece_id[a], book.piece_id[b])
+                    ),
+                )
+            )
             split_meta.append((p, a, b, holder))
             continue
         wanted.append((p, holder))
@@ -129,15 +143,13 @@ def _request_bid_accept(e: Economy, day: int, wanted: list[tuple[int, int]]) -> 
     req_meta: list[tuple[int, int, str]] = []
     for p, holder in wanted:
         request_id = e.next_id("fin", holder)
-        requests.append((e.firms[holder].maker, c.RequestFinancing(book.piece_id[p],
-                                                                   request_id)))
+        requests.append((e.firms[holder].maker, c.RequestFinancing(book.piece_id[p], request_id)))
         req_meta.append((p, holder, request_id))
     offers: list[tuple[str, c.Command]] = []
     offer_meta: list[tuple[int, int, int, str, str, int, int]] = []
     market = e.market
     market.observe(e, day)
-    for (p, holder, request_id), code in zip(req_meta, e.platform.run(requests),
-                                             strict=True):
+    for (p, holder, request_id), code in zip(req_meta, e.platform.run(requests), strict=True):
         if code is not None:
             continue
         book.piece_is_encumbered[p] = 1
@@ -148,22 +160,35 @@ def _request_bid_accept(e: Economy, day: int, wanted: list[tuple[int, int]]) -> 
         first = int(rng.integers(len(funders)))
         chosen = [funders[first]]
         if len(funders) > 1 and rng.random() < 0.3:
-            chosen.append(funders[(first + 1 + int(rng.integers(len(funders) - 1)))
-                                  % len(funders)])
+            chosen.append(funders[(first + 1 + int(rng.integers(len(funders) - 1))) % len(funders)])
         for funder in chosen:
-            rate = market.financing_rate(market.request(
-                e, "financing", day, holder, anchor, funder, book.piece_face_minor[p],
-                tenor_days))
+            rate = market.financing_rate(
+                market.request(
+                    e,
+                    "financing",
+                    day,
+                    holder,
+                    anchor,
+                    funder,
+                    book.piece_face_minor[p],
+                    tenor_days,
+                )
+            )
             if rate is None:
                 continue  # the funder passes
             offer_id = e.next_id("ofr", funder)
             fees = FEES_MINOR if funder % 2 else 0
-            offers.append((e.firms[funder].maker, c.OfferFinancing(
-                request_id, rate, e.date_of(day), fees, offer_id)))
+            offers.append(
+                (
+                    e.firms[funder].maker,
+                    c.OfferFinancing(request_id, rate, e.date_of(day), fees, offer_id),
+                )
+            )
             offer_meta.append((p, holder, funder, request_id, offer_id, fees, tenor_days))
     best: dict[int, _Bid] = {}
     for (p, holder, funder, request_id, offer_id, fees, tenor_days), code, (_, cmd) in zip(
-            offer_meta, e.platform.run(offers), offers, strict=True):
+        offer_meta, e.platform.run(offers), offers, strict=True
+    ):
         if code is not None:
             continue
         assert isinstance(cmd, c.OfferFinancing)
@@ -172,13 +197,23 @@ def _request_bid_accept(e: Economy, day: int, wanted: list[tuple[int, int]]) -> 
         proceeds = face - discount - fees
         current = best.get(p)
         if current is None or proceeds > current.proceeds_minor:
-            best[p] = _Bid(holder, funder, request_id, offer_id, fees, discount, proceeds,
-                           tenor_days, cmd.annual_rate)
+            best[p] = _Bid(
+                holder,
+                funder,
+                request_id,
+                offer_id,
+                fees,
+                discount,
+                proceeds,
+                tenor_days,
+                cmd.annual_rate,
+            )
     _accept_best(e, day, req_meta, best)
 
 
-def _accept_best(e: Economy, day: int, req_meta: list[tuple[int, int, str]],
-                 best: dict[int, _Bid]) -> None:
+def _accept_best(
+    e: Economy, day: int, req_meta: list[tuple[int, int, str]], best: dict[int, _Bid]
+) -> None:
     book = e.book
     accepts: list[tuple[str, c.Command]] = []
     acc_meta: list[tuple[int, int, _Bid]] = []
@@ -193,12 +228,21 @@ def _accept_best(e: Economy, day: int, req_meta: list[tuple[int, int, str]],
             withdrawn.append(p)
             continue
         # Accepting transfers the piece to the funder as a new one.
-        new = book.add_piece(offer.funder, book.piece_anchor[p], book.piece_face_minor[p],
-                             book.piece_due_day[p], PAYS_FOR_NOTHING,
-                             book.piece_root_invoice[p],
-                             creator_org_id=e.firms[holder].org_id)
-        accepts.append((e.firms[holder].maker, c.AcceptFinancingOffer(
-            offer.offer_id, new_receivable_id=book.piece_id[new])))
+        new = book.add_piece(
+            offer.funder,
+            book.piece_anchor[p],
+            book.piece_face_minor[p],
+            book.piece_due_day[p],
+            PAYS_FOR_NOTHING,
+            book.piece_root_invoice[p],
+            creator_org_id=e.firms[holder].org_id,
+        )
+        accepts.append(
+            (
+                e.firms[holder].maker,
+                c.AcceptFinancingOffer(offer.offer_id, new_receivable_id=book.piece_id[new]),
+            )
+        )
         acc_meta.append((p, new, offer))
     for (p, new, offer), code in zip(acc_meta, e.platform.run(accepts), strict=True):
         if code is None:
@@ -207,15 +251,34 @@ def _accept_best(e: Economy, day: int, req_meta: list[tuple[int, int, str]],
             book.piece_is_encumbered[p] = 0
             e.activate(new)
             book.realise(book.piece_pays_for[p], proceeds, day)
-            book.pay(day, funder, holder, proceeds, "financing",
-                     invoice=book.piece_pays_for[p], piece=new)
-            book.financings.append(Financing(
-                day, p, holder, funder, book.piece_face_minor[p], offer.annual_rate,
-                offer.tenor_days, offer.discount_minor, offer.fees_minor, proceeds,
-                own_name_rate(e, holder, day)))
+            book.pay(
+                day,
+                funder,
+                holder,
+                proceeds,
+                "financing",
+                invoice=book.piece_pays_for[p],
+                piece=new,
+            )
+            book.financings.append(
+                Financing(
+                    day,
+                    p,
+                    holder,
+                    funder,
+                    book.piece_face_minor[p],
+                    offer.annual_rate,
+                    offer.tenor_days,
+                    offer.discount_minor,
+                    offer.fees_minor,
+                    proceeds,
+                    own_name_rate(e, holder, day),
+                )
+            )
         else:
-            withdraws.append((e.firms[offer.holder].maker,
-                              c.WithdrawFinancingRequest(offer.request_id)))
+            withdraws.append(
+                (e.firms[offer.holder].maker, c.WithdrawFinancingRequest(offer.request_id))
+            )
             withdrawn.append(p)
     for p, code in zip(withdrawn, e.platform.run(withdraws), strict=True):
         if code is None:
@@ -235,17 +298,34 @@ def offer_early_payments(e: Economy, day: int) -> None:
     market.observe(e, day)
     for p in todo:
         anchor, holder = book.piece_anchor[p], book.piece_holder[p]
-        if (book.piece_status[p] != LIVE or book.piece_is_encumbered[p]
-                or book.piece_due_day[p] - day < 10 or not e.alive[anchor]):
+        if (
+            book.piece_status[p] != LIVE
+            or book.piece_is_encumbered[p]
+            or book.piece_due_day[p] - day < 10
+            or not e.alive[anchor]
+        ):
             continue
-        rate = market.early_payment_rate(market.request(
-            e, "early_payment", day, holder, anchor, anchor, book.piece_face_minor[p],
-            book.piece_due_day[p] - day))
+        rate = market.early_payment_rate(
+            market.request(
+                e,
+                "early_payment",
+                day,
+                holder,
+                anchor,
+                anchor,
+                book.piece_face_minor[p],
+                book.piece_due_day[p] - day,
+            )
+        )
         if rate is None:
             continue  # the anchor makes no offer on this piece
         offer_id = e.next_id("epo", anchor)
-        offers.append((e.firms[anchor].maker, c.OfferEarlyPayment(
-            book.piece_id[p], rate, e.date_of(day), offer_id)))
+        offers.append(
+            (
+                e.firms[anchor].maker,
+                c.OfferEarlyPayment(book.piece_id[p], rate, e.date_of(day), offer_id),
+            )
+        )
         meta.append((p, offer_id, rate, holder))
     accepts: list[tuple[str, c.Command]] = []
     acc_meta: list[tuple[int, str, int]] = []
@@ -263,7 +343,15 @@ def offer_early_payments(e: Economy, day: int) -> None:
             amount = face - discount
             book.piece_status[p] = PAID_EARLY
             book.realise(book.piece_pays_for[p], amount, day)
-            book.pay(day, book.piece_anchor[p], holder, amount, "early_payment",
-                     invoice=book.piece_pays_for[p], piece=p)
-            book.early_payments.append(EarlyPayment(
-                day, p, holder, book.piece_anchor[p], face, rate, tenor_days, discount))
+            book.pay(
+                day,
+                book.piece_anchor[p],
+                holder,
+                amount,
+                "early_payment",
+                invoice=book.piece_pays_for[p],
+                piece=p,
+            )
+            book.early_payments.append(
+                EarlyPayment(day, p, holder, book.piece_anchor[p], face, rate, tenor_days, discount)
+            )

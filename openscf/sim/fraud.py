@@ -52,9 +52,18 @@ from openscf.sim.ledger import (
 if TYPE_CHECKING:
     from openscf.sim.economy import Economy
 
-__all__ = ["FraudPlan", "billed_minor", "bust_out", "label_volume_jump",
-           "maybe_present_again", "note_delivery", "plan_fraud", "present_fraud", "presentations",
-           "trade_in_rings"]
+__all__ = [
+    "FraudPlan",
+    "billed_minor",
+    "bust_out",
+    "label_volume_jump",
+    "maybe_present_again",
+    "note_delivery",
+    "plan_fraud",
+    "present_fraud",
+    "presentations",
+    "trade_in_rings",
+]
 
 
 @dataclass(frozen=True)
@@ -96,8 +105,9 @@ def _cases(e: Economy, per_1000_supplier_years: float) -> int:
     cfg = e.config
     if cfg.fraud <= 0:
         return 0
-    expected = (len(e.world.suppliers) / 1000 * e.trading_days / 365
-                * per_1000_supplier_years * cfg.fraud)
+    expected = (
+        len(e.world.suppliers) / 1000 * e.trading_days / 365 * per_1000_supplier_years * cfg.fraud
+    )
     return max(1, round(expected))
 
 
@@ -122,12 +132,19 @@ def plan_fraud(e: Economy) -> FraudPlan:
     for s in rng.choice(suppliers, size=min(n_jumps, len(suppliers)), replace=False):
         first_day = int(rng.integers(min(20, horizon // 3), max(21, horizon * 2 // 3)))
         length_days = int(rng.integers(21, 50))
-        plan.volume_jumps[int(s)] = VolumeJump(first_day, first_day + length_days,
-                                               float(rng.uniform(1.5, 4.0)))
+        plan.volume_jumps[int(s)] = VolumeJump(
+            first_day, first_day + length_days, float(rng.uniform(1.5, 4.0))
+        )
         _plan_bust_out(e, plan, int(s), first_day + length_days, "volume_jump")
     n_phantom = min(_cases(e, PHANTOM_FIRMS_PER_1000_SUPPLIER_YEARS), len(members1))
-    picks: list[int] = [int(k) for k in rng.choice(
-        len(members1), size=min(n_phantom, len(members1)), replace=False)] if members1 else []
+    picks: list[int] = (
+        [
+            int(k)
+            for k in rng.choice(len(members1), size=min(n_phantom, len(members1)), replace=False)
+        ]
+        if members1
+        else []
+    )
     for k in picks:
         firm = members1[int(k)]
         plan.phantom_firms.append(firm)
@@ -144,21 +161,29 @@ def plan_fraud(e: Economy) -> FraudPlan:
             slot = len(plan.fake_orders)
             plan.fake_orders.append([firm, buyer, amount, -1])
             plan.fake_order_days.setdefault(
-                e.weekday(max(0, day - int(rng.integers(5, 30)))), []).append(slot)
+                e.weekday(max(0, day - int(rng.integers(5, 30)))), []
+            ).append(slot)
             e.agenda["present_phantom"][e.weekday(day)].append(slot)
             day += int(rng.integers(5, 15))
         _plan_bust_out(e, plan, firm, day, "phantom_invoice")
     for ring_id, ring in enumerate(e.world.rings):
         _order_for_next_round(e, plan, ring, 0, 0)
         groups = {e.firms[m].group for m in ring}
-        e.book.add_label("circular_trading_ring", firm=ring[0], ring=ring_id,
-                         detail={"members": [e.firms[m].org_id for m in ring],
-                                 "common_ownership": len(groups) == 1 and -1 not in groups})
+        e.book.add_label(
+            "circular_trading_ring",
+            firm=ring[0],
+            ring=ring_id,
+            detail={
+                "members": [e.firms[m].org_id for m in ring],
+                "common_ownership": len(groups) == 1 and -1 not in groups,
+            },
+        )
     return plan
 
 
-def note_delivery(e: Economy, seller: int, buyer: int, order: int, ordered_minor: int,
-                  day: int) -> None:
+def note_delivery(
+    e: Economy, seller: int, buyer: int, order: int, ordered_minor: int, day: int
+) -> None:
     """Remember the last delivery on a link (what a duplicate will quote)."""
     e.fraud_plan.last_delivery[(seller, buyer)] = (order, ordered_minor, day)
 
@@ -174,15 +199,18 @@ def bust_out(e: Economy, day: int) -> None:
         e.fraud_plan.busted.add(firm)
 
 
-def _order_for_next_round(e: Economy, plan: FraudPlan, ring: list[int], amount_minor: int,
-                          day: int) -> None:
+def _order_for_next_round(
+    e: Economy, plan: FraudPlan, ring: list[int], amount_minor: int, day: int
+) -> None:
     """The fake orders a ring's next round of invoices will quote, entered today: one per
     hop (the circle always runs in the ring's order)."""
     for payer, payee in pairwise([*ring, ring[0]]):
-        base = amount_minor or max(1000_00, round(float(
-            e.links.order_value_eur[e.firms[payee].customers[0]]) * 100))
+        base = amount_minor or max(
+            1000_00, round(float(e.links.order_value_eur[e.firms[payee].customers[0]]) * 100)
+        )
         plan.ring_orders[(payee, payer)] = e.book.add_order(
-            payee, payer, day, scale_minor(base, e.rng_fraud.uniform(0.9, 1.1)))
+            payee, payer, day, scale_minor(base, e.rng_fraud.uniform(0.9, 1.1))
+        )
 
 
 def _enter_fake_orders(e: Economy, day: int) -> None:
@@ -202,14 +230,20 @@ def billed_minor(e: Economy, seller: int, delivered_minor: int, day: int) -> int
     return delivered_minor
 
 
-def label_volume_jump(e: Economy, seller: int, invoice: int, day: int,
-                      excess_minor: int) -> None:
+def label_volume_jump(e: Economy, seller: int, invoice: int, day: int, excess_minor: int) -> None:
     jump = e.fraud_plan.volume_jumps.get(seller)
-    e.book.add_label("volume_jump", firm=seller, invoice=invoice, day=day,
-                     amount_minor=excess_minor,
-                     detail={"factor": round(jump.factor, 2) if jump else 1.0,
-                             "window_start": jump.first_day if jump else -1,
-                             "window_end": jump.end_day if jump else -1})
+    e.book.add_label(
+        "volume_jump",
+        firm=seller,
+        invoice=invoice,
+        day=day,
+        amount_minor=excess_minor,
+        detail={
+            "factor": round(jump.factor, 2) if jump else 1.0,
+            "window_start": jump.first_day if jump else -1,
+            "window_end": jump.end_day if jump else -1,
+        },
+    )
 
 
 def present_fraud(e: Economy, day: int) -> None:
@@ -226,13 +260,16 @@ def presentations(e: Economy, day: int) -> list[Callable[[], None]]:
     if day >= e.trading_days or (e.start.weekday() + day) % 7 >= 5:
         return []
     todo: list[Callable[[], None]] = [
-        partial(_present_phantom, e, slot, day)
-        for slot in e.agenda["present_phantom"].pop(day, [])]
-    todo += [partial(_present_duplicate, e, original, variant, fake, day)
-             for original, variant, fake in e.agenda["present_duplicate"].pop(day, [])]
+        partial(_present_phantom, e, slot, day) for slot in e.agenda["present_phantom"].pop(day, [])
+    ]
+    todo += [
+        partial(_present_duplicate, e, original, variant, fake, day)
+        for original, variant, fake in e.agenda["present_duplicate"].pop(day, [])
+    ]
     if day % 10 == 3:
-        todo += [partial(_issue_ring_round, e, ring_id, day)
-                 for ring_id in range(len(e.world.rings))]
+        todo += [
+            partial(_issue_ring_round, e, ring_id, day) for ring_id in range(len(e.world.rings))
+        ]
     return todo
 
 
@@ -242,12 +279,16 @@ def _present_phantom(e: Economy, slot: int, day: int) -> None:
     if not e.alive[firm] or order < 0:
         return
     delivered = max(0, day - int(e.rng_fraud.integers(0, 4)))
-    invoice = trade.issue_invoice(e, firm, buyer, order, amount, amount, day, delivered,
-                                  PHANTOM)
-    book.add_label("phantom_invoice", firm=firm, invoice=invoice, day=day,
-                   amount_minor=amount, detail={"fabricated_order": f"ord_{order}"},
-                   outcome="rejected_by_buyer" if book.invoice_channel[invoice] == REJECTED
-                   else "presented")
+    invoice = trade.issue_invoice(e, firm, buyer, order, amount, amount, day, delivered, PHANTOM)
+    book.add_label(
+        "phantom_invoice",
+        firm=firm,
+        invoice=invoice,
+        day=day,
+        amount_minor=amount,
+        detail={"fabricated_order": f"ord_{order}"},
+        outcome="rejected_by_buyer" if book.invoice_channel[invoice] == REJECTED else "presented",
+    )
 
 
 def _present_duplicate(e: Economy, original: int, variant: str, fake: int, day: int) -> None:
@@ -267,16 +308,24 @@ def _present_duplicate(e: Economy, original: int, variant: str, fake: int, day: 
         # A fake order entered when the duplicate was planned (or, if the link's only
         # later delivery was the rest of the original's order, today).
         order = fake if fake >= 0 else book.add_order(seller, buyer, day, amount)
-        ordered, delivered = amount, max(book.order_day[order], day - int(
-            e.rng_fraud.integers(0, 4)))
-    invoice = trade.issue_invoice(e, seller, buyer, order, ordered, amount, day,
-                                  delivered, DUPLICATE, number=number)
-    book.add_label("duplicate_invoice", firm=seller, invoice=invoice, related=original,
-                   day=day, variant=variant,
-                   detail={"fabricated_order": f"ord_{order}"} if fabricated else None,
-                   amount_minor=book.invoice_amount_minor[original],
-                   outcome="presented" if e.firms[buyer].kind == "anchor"
-                   else "off_platform")
+        ordered, delivered = (
+            amount,
+            max(book.order_day[order], day - int(e.rng_fraud.integers(0, 4))),
+        )
+    invoice = trade.issue_invoice(
+        e, seller, buyer, order, ordered, amount, day, delivered, DUPLICATE, number=number
+    )
+    book.add_label(
+        "duplicate_invoice",
+        firm=seller,
+        invoice=invoice,
+        related=original,
+        day=day,
+        variant=variant,
+        detail={"fabricated_order": f"ord_{order}"} if fabricated else None,
+        amount_minor=book.invoice_amount_minor[original],
+        outcome="presented" if e.firms[buyer].kind == "anchor" else "off_platform",
+    )
 
 
 def _presented_number(e: Economy, number: str, variant: str) -> str:
@@ -292,8 +341,7 @@ def _presented_number(e: Economy, number: str, variant: str) -> str:
     return number + ("-1", "A", "/1")[choice]
 
 
-def maybe_present_again(e: Economy, invoice: int, day: int,
-                        base: float = DUPLICATE_RATE) -> None:
+def maybe_present_again(e: Economy, invoice: int, day: int, base: float = DUPLICATE_RATE) -> None:
     """After an invoice is accepted, the seller may present it again (fraud)."""
     rate = base * e.config.fraud
     if rate <= 0 or e.rng_fraud.random() >= rate:
@@ -303,10 +351,14 @@ def maybe_present_again(e: Economy, invoice: int, day: int,
     seller, buyer = book.invoice_seller[invoice], book.invoice_buyer[invoice]
     last = e.fraud_plan.last_delivery.get((seller, buyer))
     # It will quote another order of the link; if there is none yet, a fake one entered now.
-    fake = -1 if last is not None and last[0] != book.invoice_order[invoice] else (
-        book.add_order(seller, buyer, day, book.invoice_amount_minor[invoice]))
+    fake = (
+        -1
+        if last is not None and last[0] != book.invoice_order[invoice]
+        else (book.add_order(seller, buyer, day, book.invoice_amount_minor[invoice]))
+    )
     e.agenda["present_duplicate"][e.weekday(day + int(e.rng_fraud.integers(3, 20)))].append(
-        (invoice, variant, fake))
+        (invoice, variant, fake)
+    )
 
 
 def _issue_ring_round(e: Economy, ring_id: int, day: int) -> None:
@@ -319,8 +371,10 @@ def _issue_ring_round(e: Economy, ring_id: int, day: int) -> None:
     program = set.intersection(*(set(e.firms[m].programs) for m in ring))
     if not program:
         return
-    usable = [(k, transfer.usable_piece(e, m, frozenset(program), 1, day + 10))
-              for k, m in enumerate(ring)]
+    usable = [
+        (k, transfer.usable_piece(e, m, frozenset(program), 1, day + 10))
+        for k, m in enumerate(ring)
+    ]
     holding = [(k, p) for k, p in usable if p >= 0]
     if not holding:
         return
@@ -336,10 +390,25 @@ def _issue_ring_round(e: Economy, ring_id: int, day: int) -> None:
         billed = scale_minor(amount, e.rng_fraud.uniform(1.0, 1.12))
         fake = e.fraud_plan.ring_orders[(payee, payer)]
         invoice = trade.issue_invoice(
-            e, payee, payer, fake, book.order_amount_minor[fake], billed, day,
-            max(book.order_day[fake], day - int(e.rng_fraud.integers(0, 4))), RING)
-        book.add_label("circular_trading", firm=payee, invoice=invoice, day=day,
-                       ring=ring_id, amount_minor=amount, outcome="issued")
+            e,
+            payee,
+            payer,
+            fake,
+            book.order_amount_minor[fake],
+            billed,
+            day,
+            max(book.order_day[fake], day - int(e.rng_fraud.integers(0, 4))),
+            RING,
+        )
+        book.add_label(
+            "circular_trading",
+            firm=payee,
+            invoice=invoice,
+            day=day,
+            ring=ring_id,
+            amount_minor=amount,
+            outcome="issued",
+        )
         invoices.append(invoice)
     e.fraud_plan.ring_rounds.append((ring_id, p, circle, invoices))
     _order_for_next_round(e, e.fraud_plan, ring, amount, day)
@@ -356,8 +425,11 @@ def trade_in_rings(e: Economy, day: int) -> None:
     items: list[tuple[str, c.Command]] = []
     plans = []
     for _ring_id, p, circle, invoices in rounds:
-        if book.piece_status[p] != LIVE or book.piece_holder[p] != circle[0] or (
-                book.piece_is_encumbered[p]):
+        if (
+            book.piece_status[p] != LIVE
+            or book.piece_holder[p] != circle[0]
+            or (book.piece_is_encumbered[p])
+        ):
             for invoice in invoices:
                 for label in book.labels_for_invoice(invoice):
                     label["outcome"] = "piece_gone"
@@ -365,13 +437,25 @@ def trade_in_rings(e: Economy, day: int) -> None:
         hops = []
         current = p
         for (payer, payee), invoice in zip(pairwise(circle), invoices, strict=True):
-            new = book.add_piece(payee, book.piece_anchor[p], book.piece_face_minor[p],
-                                 book.piece_due_day[p], PAYS_FOR_NOTHING,
-                                 book.piece_root_invoice[p],
-                                 creator_org_id=e.firms[payer].org_id)
-            items.append((e.firms[payer].maker, c.TransferReceivable(
-                book.piece_id[current], e.firms[payee].org_id,
-                new_receivable_id=book.piece_id[new])))
+            new = book.add_piece(
+                payee,
+                book.piece_anchor[p],
+                book.piece_face_minor[p],
+                book.piece_due_day[p],
+                PAYS_FOR_NOTHING,
+                book.piece_root_invoice[p],
+                creator_org_id=e.firms[payer].org_id,
+            )
+            items.append(
+                (
+                    e.firms[payer].maker,
+                    c.TransferReceivable(
+                        book.piece_id[current],
+                        e.firms[payee].org_id,
+                        new_receivable_id=book.piece_id[new],
+                    ),
+                )
+            )
             hops.append((current, new, invoice))
             for label in book.labels_for_invoice(invoice):
                 label["piece"] = new
@@ -388,13 +472,22 @@ def trade_in_rings(e: Economy, day: int) -> None:
             if code is None and ok:
                 book.invoice_channel[invoice] = BY_RECEIVABLE
                 book.invoice_paid_day[invoice] = day
-                transfer.record_transfer(e, current, new, -1, -1,  # a whole transfer
-                                         book.piece_face_minor[current], day, invoice)
+                transfer.record_transfer(
+                    e,
+                    current,
+                    new,
+                    -1,
+                    -1,  # a whole transfer
+                    book.piece_face_minor[current],
+                    day,
+                    invoice,
+                )
             else:
                 ok = False
                 book.invoice_channel[invoice] = PENDING
                 for label in book.labels_for_invoice(invoice):
                     label["outcome"] = f"refused:{code}"
         if ok:
-            finance.consider_selling(e, hops[-1][1], book.piece_holder[hops[-1][1]], day,
-                                     eager=True)
+            finance.consider_selling(
+                e, hops[-1][1], book.piece_holder[hops[-1][1]], day, eager=True
+            )

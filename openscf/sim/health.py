@@ -30,8 +30,14 @@ def stress(h: float) -> float:
 class HealthProcess:
     """Vectorised weekly health for every firm; `step` returns the firms that defaulted."""
 
-    def __init__(self, rng: np.random.Generator, mean: np.ndarray, sigma: np.ndarray,
-                 industry: np.ndarray, n_industries: int) -> None:
+    def __init__(
+        self,
+        rng: np.random.Generator,
+        mean: np.ndarray,
+        sigma: np.ndarray,
+        industry: np.ndarray,
+        n_industries: int,
+    ) -> None:
         self.rng = rng
         self.mean = mean.astype(float)
         self.sigma = sigma.astype(float)
@@ -81,8 +87,12 @@ class HealthProcess:
         self.shocks.extend((self.weeks, int(k)) for k in np.flatnonzero(crises))
         self.weeks += 1
         self.h -= hit
-        self.h += (self.kappa * (self.mean - self.h) * WEEK
-                   + self.sigma * np.sqrt(WEEK) * noise + jumps * (self.sigma > 0) + self.drift)
+        self.h += (
+            self.kappa * (self.mean - self.h) * WEEK
+            + self.sigma * np.sqrt(WEEK) * noise
+            + jumps * (self.sigma > 0)
+            + self.drift
+        )
         self._stress = 1.0 / (1.0 + np.exp(np.clip(2.2 * (self.h - 1.2), -50, 50)))
         fallen = np.flatnonzero(self.alive & (self.h < 0.0))
         self.alive[fallen] = False

@@ -19,19 +19,38 @@ from openscf.domain.ids import tagged_id
 __all__ = ["CHANNELS", "INVOICE_KINDS", "PIECE_STATUS", "Ledger", "scale_minor"]
 
 # Piece statuses, mirroring the platform's (plus NEVER_ISSUED: an id the platform refused).
-LIVE, SPLIT, TRANSFERRED, SETTLED, PAID_EARLY, CANCELLED, OVERDUE, DEFAULTED, NEVER_ISSUED = (
-    range(9))
+LIVE, SPLIT, TRANSFERRED, SETTLED, PAID_EARLY, CANCELLED, OVERDUE, DEFAULTED, NEVER_ISSUED = range(
+    9
+)
 # A financed piece of a defaulted anchor put back to its seller, in a program with
 # recourse: PUT_BACK retires it, RECOURSE_DUE is what the seller then owes the funder.
 PUT_BACK, RECOURSE_DUE = 9, 10
-PIECE_STATUS = ("live", "split", "transferred", "settled", "paid_early", "cancelled",
-                "overdue", "defaulted", "never_issued", "put_back", "recourse_due")
+PIECE_STATUS = (
+    "live",
+    "split",
+    "transferred",
+    "settled",
+    "paid_early",
+    "cancelled",
+    "overdue",
+    "defaulted",
+    "never_issued",
+    "put_back",
+    "recourse_due",
+)
 
 # How an invoice was (to be) paid.
-CASH, CONFIRMED, BY_RECEIVABLE, REFUSED_CASH, REJECTED, UNPAID, CREDITED_IN_FULL, PENDING = (
-    range(8))
-CHANNELS = ("cash", "confirmed", "paid_with_receivable", "refused_then_cash",
-            "rejected_by_buyer", "unpaid_buyer_defaulted", "credited_in_full", "pending")
+CASH, CONFIRMED, BY_RECEIVABLE, REFUSED_CASH, REJECTED, UNPAID, CREDITED_IN_FULL, PENDING = range(8)
+CHANNELS = (
+    "cash",
+    "confirmed",
+    "paid_with_receivable",
+    "refused_then_cash",
+    "rejected_by_buyer",
+    "unpaid_buyer_defaulted",
+    "credited_in_full",
+    "pending",
+)
 # What an invoice is: real trade or one of the fraud kinds.
 TRADE, DUPLICATE, PHANTOM, RING = range(4)
 INVOICE_KINDS = ("trade", "duplicate", "phantom", "ring")
@@ -187,8 +206,17 @@ class Ledger:
         self.order_amount_minor.append(amount_minor)
         return order
 
-    def add_piece(self, holder: int, anchor: int, face_minor: int, due_day: int,
-                  pays_for: int, root_invoice: int, *, creator_org_id: str) -> int:
+    def add_piece(
+        self,
+        holder: int,
+        anchor: int,
+        face_minor: int,
+        due_day: int,
+        pays_for: int,
+        root_invoice: int,
+        *,
+        creator_org_id: str,
+    ) -> int:
         """A piece the platform is about to be asked to create (NEVER_ISSUED until then),
         named in the namespace of `creator_org_id`, whose command creates it."""
         p = len(self.piece_holder)
@@ -203,8 +231,16 @@ class Ledger:
         self.piece_is_encumbered.append(0)
         return p
 
-    def pay(self, day: int, payer: int, payee: int, amount_minor: int, kind: str,
-            invoice: int = -1, piece: int = -1) -> None:
+    def pay(
+        self,
+        day: int,
+        payer: int,
+        payee: int,
+        amount_minor: int,
+        kind: str,
+        invoice: int = -1,
+        piece: int = -1,
+    ) -> None:
         self.payment_day.append(day)
         self.payment_payer.append(payer)
         self.payment_payee.append(payee)
@@ -217,13 +253,34 @@ class Ledger:
         """What piece p's obligor still owes of it (its face less its partial payments)."""
         return self.piece_face_minor[p] - self.piece_paid_minor.get(p, 0)
 
-    def add_label(self, label: str, *, firm: int = -1, invoice: int = -1, piece: int = -1,
-                  related: int = -1, day: int = -1, ring: int = -1, variant: str = "",
-                  outcome: str = "", amount_minor: int = 0,
-                  detail: dict[str, Any] | None = None) -> None:
-        entry = {"label": label, "firm": firm, "invoice": invoice, "piece": piece,
-                 "related_invoice": related, "day": day, "ring": ring, "variant": variant,
-                 "outcome": outcome, "amount_minor": amount_minor, "detail": detail or {}}
+    def add_label(
+        self,
+        label: str,
+        *,
+        firm: int = -1,
+        invoice: int = -1,
+        piece: int = -1,
+        related: int = -1,
+        day: int = -1,
+        ring: int = -1,
+        variant: str = "",
+        outcome: str = "",
+        amount_minor: int = 0,
+        detail: dict[str, Any] | None = None,
+    ) -> None:
+        entry = {
+            "label": label,
+            "firm": firm,
+            "invoice": invoice,
+            "piece": piece,
+            "related_invoice": related,
+            "day": day,
+            "ring": ring,
+            "variant": variant,
+            "outcome": outcome,
+            "amount_minor": amount_minor,
+            "detail": detail or {},
+        }
         self.labels.append(entry)
         if invoice >= 0:
             self.labels_by_invoice.setdefault(invoice, []).append(entry)
@@ -261,15 +318,17 @@ class Ledger:
             nets = [self.net_minor(i) for i in invoices]
             total, given = sum(nets), 0
             for k, (i, net) in enumerate(zip(invoices, nets, strict=True)):
-                share = (amount_minor - given if k == len(invoices) - 1
-                         else amount_minor * net // total)
+                share = (
+                    amount_minor - given if k == len(invoices) - 1 else amount_minor * net // total
+                )
                 given += share
                 self.invoice_realised_minor[i] += share
                 self.invoice_realised_minor_days[i] += share * (day - self.invoice_issue_day[i])
             return
         self.invoice_realised_minor[pays_for] += amount_minor
         self.invoice_realised_minor_days[pays_for] += amount_minor * (
-            day - self.invoice_issue_day[pays_for])
+            day - self.invoice_issue_day[pays_for]
+        )
 
 
 def scale_minor(amount_minor: int, factor: float) -> int:

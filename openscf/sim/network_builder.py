@@ -27,8 +27,16 @@ from openscf.app import NetworkService
 from openscf.domain import commands as c
 from openscf.domain.ids import tagged_id
 
-__all__ = ["BIC", "IBAN", "UNLIMITED_MINOR", "Firm", "NetworkBuilder", "StandardNetwork",
-           "client_id", "standard_network"]
+__all__ = [
+    "BIC",
+    "IBAN",
+    "UNLIMITED_MINOR",
+    "Firm",
+    "NetworkBuilder",
+    "StandardNetwork",
+    "client_id",
+    "standard_network",
+]
 
 # A valid German account, shared by every firm that does not need one of its own.
 IBAN = "DE89370400440532013000"
@@ -84,25 +92,45 @@ class NetworkBuilder:
     def _created(self, user_id: str, command: c.Command, field: str) -> str:
         return str(self.service.handle(user_id, command).created[field])
 
-    def organisation(self, name: str, roles: tuple[str, ...], *, iban: str | None = IBAN,
-                     bic: str | None = BIC, lei: str | None = None,
-                     custodial_key: bool = True) -> str:
+    def organisation(
+        self,
+        name: str,
+        roles: tuple[str, ...],
+        *,
+        iban: str | None = IBAN,
+        bic: str | None = BIC,
+        lei: str | None = None,
+        custodial_key: bool = True,
+    ) -> str:
         """A registered organisation without users; its id."""
-        return self._created(self.operator_user, c.RegisterOrganisation(
-            name, roles, "DE", lei=lei, iban=iban, bic=bic, custodial_key=custodial_key),
-            "org_id")
+        return self._created(
+            self.operator_user,
+            c.RegisterOrganisation(
+                name, roles, "DE", lei=lei, iban=iban, bic=bic, custodial_key=custodial_key
+            ),
+            "org_id",
+        )
 
     def user(self, org_id: str, name: str, permissions: tuple[str, ...]) -> str:
         """A user of `org_id`, added by the operator; its id."""
-        return self._created(self.operator_user, c.AddUser(org_id, name, permissions),
-                             "user_id")
+        return self._created(self.operator_user, c.AddUser(org_id, name, permissions), "user_id")
 
-    def firm(self, name: str, roles: tuple[str, ...], *, user_name: str | None = None,
-             permissions: tuple[str, ...] = FIRST_USER_PERMISSIONS, iban: str | None = IBAN,
-             bic: str | None = BIC, lei: str | None = None, custodial_key: bool = True) -> Firm:
+    def firm(
+        self,
+        name: str,
+        roles: tuple[str, ...],
+        *,
+        user_name: str | None = None,
+        permissions: tuple[str, ...] = FIRST_USER_PERMISSIONS,
+        iban: str | None = IBAN,
+        bic: str | None = BIC,
+        lei: str | None = None,
+        custodial_key: bool = True,
+    ) -> Firm:
         """An organisation and its first user (named after the firm unless `user_name`)."""
-        org_id = self.organisation(name, roles, iban=iban, bic=bic, lei=lei,
-                                   custodial_key=custodial_key)
+        org_id = self.organisation(
+            name, roles, iban=iban, bic=bic, lei=lei, custodial_key=custodial_key
+        )
         return Firm(org_id, self.user(org_id, user_name or name, permissions))
 
     def anchor(self, name: str, **firm: Any) -> Firm:
@@ -118,18 +146,33 @@ class NetworkBuilder:
         """Register an organisation's own public key; the key id."""
         return self._created(self.operator_user, c.RegisterKey(org_id, public_key), "key_id")
 
-    def program(self, anchor: Firm, name: str = "P", *, funders: Iterable[Firm | str] = (),
-                suppliers: Iterable[Firm | str] = (), max_tenor_days: int = 180,
-                program_limit_minor: int = PROGRAM_LIMIT_MINOR,
-                supplier_limit_minor: int = PARTY_LIMIT_MINOR,
-                funder_limit_minor: int = PARTY_LIMIT_MINOR,
-                approval_threshold_minor: int = APPROVAL_THRESHOLD_MINOR,
-                ) -> str:
+    def program(
+        self,
+        anchor: Firm,
+        name: str = "P",
+        *,
+        funders: Iterable[Firm | str] = (),
+        suppliers: Iterable[Firm | str] = (),
+        max_tenor_days: int = 180,
+        program_limit_minor: int = PROGRAM_LIMIT_MINOR,
+        supplier_limit_minor: int = PARTY_LIMIT_MINOR,
+        funder_limit_minor: int = PARTY_LIMIT_MINOR,
+        approval_threshold_minor: int = APPROVAL_THRESHOLD_MINOR,
+    ) -> str:
         """A EUR program of `anchor`'s, with its funders added and suppliers onboarded."""
-        program_id = self._created(anchor.user_id, c.CreateProgram(
-            name, "EUR", max_tenor_days, program_limit_minor, supplier_limit_minor,
-            funder_limit_minor, approval_threshold_minor=approval_threshold_minor),
-            "program_id")
+        program_id = self._created(
+            anchor.user_id,
+            c.CreateProgram(
+                name,
+                "EUR",
+                max_tenor_days,
+                program_limit_minor,
+                supplier_limit_minor,
+                funder_limit_minor,
+                approval_threshold_minor=approval_threshold_minor,
+            ),
+            "program_id",
+        )
         for funder in funders:
             self.service.handle(anchor.user_id, c.AddFunder(program_id, _org(funder)))
         for supplier in suppliers:
@@ -144,11 +187,17 @@ def _org(firm: Firm | str) -> str:
     return firm.org_id if isinstance(firm, Firm) else firm
 
 
-def standard_network(service: NetworkService, *, suppliers: int | Sequence[str] = 3,
-                     anchor_name: str = "Anchor AG", funder_name: str = "Bank AG",
-                     program_name: str = "P", anchor_checker_and_viewer: bool = True,
-                     limit_minor: int | None = None,
-                     approval_threshold_minor: int = APPROVAL_THRESHOLD_MINOR) -> StandardNetwork:
+def standard_network(
+    service: NetworkService,
+    *,
+    suppliers: int | Sequence[str] = 3,
+    anchor_name: str = "Anchor AG",
+    funder_name: str = "Bank AG",
+    program_name: str = "P",
+    anchor_checker_and_viewer: bool = True,
+    limit_minor: int | None = None,
+    approval_threshold_minor: int = APPROVAL_THRESHOLD_MINOR,
+) -> StandardNetwork:
     """Operator, anchor (with a checker and a viewer unless told not to), one funder and
     `suppliers` (a count, or their names), and the anchor's program holding them all.
 
@@ -164,10 +213,15 @@ def standard_network(service: NetworkService, *, suppliers: int | Sequence[str] 
     names = [f"Supplier {i}" for i in range(suppliers)] if isinstance(suppliers, int) else suppliers
     firms = tuple(builder.supplier(name) for name in names)
     program_id = builder.program(
-        anchor, program_name, funders=[funder], suppliers=firms,
+        anchor,
+        program_name,
+        funders=[funder],
+        suppliers=firms,
         program_limit_minor=limit_minor or PROGRAM_LIMIT_MINOR,
         supplier_limit_minor=limit_minor or PARTY_LIMIT_MINOR,
         funder_limit_minor=limit_minor or PARTY_LIMIT_MINOR,
-        approval_threshold_minor=approval_threshold_minor)
-    return StandardNetwork(builder.operator_user, anchor, checker, viewer, funder, firms,
-                           program_id)
+        approval_threshold_minor=approval_threshold_minor,
+    )
+    return StandardNetwork(
+        builder.operator_user, anchor, checker, viewer, funder, firms, program_id
+    )

@@ -24,8 +24,14 @@ __all__ = ["Platform"]
 class Platform:
     """Runs commands in batches and counts what was accepted and what was refused."""
 
-    def __init__(self, engine: Engine, start: datetime, seed: int, batch_size: int,
-                 on_commands: Callable[[int], None] | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        start: datetime,
+        seed: int,
+        batch_size: int,
+        on_commands: Callable[[int], None] | None = None,
+    ) -> None:
         self.clock = FixedClock(start)
         self.service = NetworkService(engine, self.clock, seed=seed)
         self.batch_size = batch_size
@@ -44,9 +50,8 @@ class Platform:
         """Run `items` in order; return None for each accepted command, else its code."""
         codes: list[str | None] = []
         for k in range(0, len(items), self.batch_size):
-            chunk = items[k:k + self.batch_size]
-            for (_, command), result in zip(chunk, self.service.handle_many(chunk),
-                                            strict=True):
+            chunk = items[k : k + self.batch_size]
+            for (_, command), result in zip(chunk, self.service.handle_many(chunk), strict=True):
                 name = type(command).__name__
                 if isinstance(result, OpenSCFError):
                     self.refused[(name, result.code)] += 1

@@ -33,9 +33,17 @@ import numpy as np
 if TYPE_CHECKING:
     from openscf.sim.economy import Economy
 
-__all__ = ["BaseRatePath", "Market", "Pricing", "PricingFunction", "PricingRequest",
-           "bps_to_rate", "default_early_payment_rate", "default_financing_rate",
-           "obligor_rating"]
+__all__ = [
+    "BaseRatePath",
+    "Market",
+    "Pricing",
+    "PricingFunction",
+    "PricingRequest",
+    "bps_to_rate",
+    "default_early_payment_rate",
+    "default_financing_rate",
+    "obligor_rating",
+]
 
 MAX_RATE_BPS = 10_000  # the platform refuses an annual rate above 100 %
 # How fast the holder's recent history forgets: weights halve every this many days.
@@ -91,11 +99,19 @@ def default_financing_rate(request: PricingRequest) -> int | None:
     disputes = (request.holder_recent_dispute_share * n + 0.03 * thin_file) / (n + thin_file)
     if n >= 8 and late >= 0.5:
         return None
-    holder_bps = (1200 * max(0.0, late - 0.07) + 2000 * max(0.0, disputes - 0.025)
-                  + 25 * (request.holder_tier - 1)
-                  + (40 if request.holder_days_observed < 60 else 0))
-    rate = (request.base_rate_bps + RATING_SPREAD_BPS[request.obligor_rating]
-            + request.pricer_margin_bps + 20 * request.tenor_days / 365 + holder_bps)
+    holder_bps = (
+        1200 * max(0.0, late - 0.07)
+        + 2000 * max(0.0, disputes - 0.025)
+        + 25 * (request.holder_tier - 1)
+        + (40 if request.holder_days_observed < 60 else 0)
+    )
+    rate = (
+        request.base_rate_bps
+        + RATING_SPREAD_BPS[request.obligor_rating]
+        + request.pricer_margin_bps
+        + 20 * request.tenor_days / 365
+        + holder_bps
+    )
     return max(1, min(MAX_RATE_BPS, round(rate)))
 
 
@@ -103,8 +119,11 @@ def default_early_payment_rate(request: PricingRequest) -> int | None:
     """An anchor's early-payment offer: what the cash costs it (base rate plus its own
     spread) plus its margin. The holder's history does not matter: the anchor pays its own
     debt early."""
-    rate = (request.base_rate_bps + RATING_SPREAD_BPS[request.obligor_rating]
-            + request.pricer_margin_bps)
+    rate = (
+        request.base_rate_bps
+        + RATING_SPREAD_BPS[request.obligor_rating]
+        + request.pricer_margin_bps
+    )
     return max(1, min(MAX_RATE_BPS, rate))
 
 
@@ -119,8 +138,10 @@ class Pricing:
 def bps_to_rate(bps: int, who: str = "pricing function") -> str:
     """Whole basis points as the platform's exact decimal rate: 345 -> '0.0345'."""
     if isinstance(bps, bool) or not isinstance(bps, int) or not 1 <= bps <= MAX_RATE_BPS:
-        raise ValueError(f"the {who} returned {bps!r}; return whole basis points "
-                         f"1..{MAX_RATE_BPS} (an int) or None to pass")
+        raise ValueError(
+            f"the {who} returned {bps!r}; return whole basis points "
+            f"1..{MAX_RATE_BPS} (an int) or None to pass"
+        )
     return f"{bps // 10_000}.{bps % 10_000:04d}"
 
 
@@ -140,8 +161,14 @@ class BaseRatePath:
     """The money-market reference rate: a seeded mean-reverting walk in monthly steps,
     in whole basis points. Drawn from its own stream, so it never shifts other draws."""
 
-    def __init__(self, seed: int, start_bps: int = 225, mean_bps: int = 250,
-                 reversion: float = 0.15, monthly_sd_bps: float = 12.0) -> None:
+    def __init__(
+        self,
+        seed: int,
+        start_bps: int = 225,
+        mean_bps: int = 250,
+        reversion: float = 0.15,
+        monthly_sd_bps: float = 12.0,
+    ) -> None:
         self._rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(101,)))
         self._mean, self._reversion, self._sd = float(mean_bps), reversion, monthly_sd_bps
         self._level = float(start_bps)
@@ -150,8 +177,9 @@ class BaseRatePath:
     def month(self, k: int) -> int:
         """The rate in month k of the run (0 is the first month)."""
         while len(self.path_bps) <= k:
-            self._level += (self._reversion * (self._mean - self._level)
-                            + self._sd * float(self._rng.standard_normal()))
+            self._level += self._reversion * (self._mean - self._level) + self._sd * float(
+                self._rng.standard_normal()
+            )
             self._level = max(0.0, self._level)
             self.path_bps.append(round(self._level))
         return self.path_bps[k]
@@ -163,11 +191,11 @@ class Market:
 
     def __init__(self, e: Economy, pricing: Pricing | None = None) -> None:
         self.pricing = pricing or Pricing()
-        self.base = BaseRatePath(e.config.seed, start_bps=e.config.base_rate_bps,
-                                 mean_bps=e.config.base_rate_bps + 25)
+        self.base = BaseRatePath(
+            e.config.seed, start_bps=e.config.base_rate_bps, mean_bps=e.config.base_rate_bps + 25
+        )
         n = len(e.firms)
-        self.rating = [obligor_rating(f.health_mean) if f.kind == "anchor" else ""
-                       for f in e.firms]
+        self.rating = [obligor_rating(f.health_mean) if f.kind == "anchor" else "" for f in e.firms]
         self.margin_bps = [self._margin_bps(e, k) for k in range(n)]
         self.sales_minor = [round(f.sales_eur) * 100 for f in e.firms]
         self.invoices = np.zeros(n, dtype=np.int64)
@@ -222,16 +250,32 @@ class Market:
             self.first_day[first < never] = first[first < never]
         self._seen = end
 
-    def request(self, e: Economy, kind: str, day: int, holder: int, obligor: int,
-                pricer: int, face_minor: int, tenor_days: int) -> PricingRequest:
+    def request(
+        self,
+        e: Economy,
+        kind: str,
+        day: int,
+        holder: int,
+        obligor: int,
+        pricer: int,
+        face_minor: int,
+        tenor_days: int,
+    ) -> PricingRequest:
         """Today's pricing request for a piece (call `observe` for the day first)."""
         f = e.firms[holder]
         recent_n = float(self.recent[0, holder])
         first = int(self.first_day[holder])
         return PricingRequest(
-            kind=kind, on=e.date_of(day), day=day, base_rate_bps=self.base_rate_bps(e, day),
-            face_minor=face_minor, tenor_days=tenor_days, obligor_id=e.firms[obligor].org_id,
-            obligor_rating=self.rating[obligor], holder_id=f.org_id, holder_tier=f.tier,
+            kind=kind,
+            on=e.date_of(day),
+            day=day,
+            base_rate_bps=self.base_rate_bps(e, day),
+            face_minor=face_minor,
+            tenor_days=tenor_days,
+            obligor_id=e.firms[obligor].org_id,
+            obligor_rating=self.rating[obligor],
+            holder_id=f.org_id,
+            holder_tier=f.tier,
             holder_annual_sales_minor=self.sales_minor[holder],
             holder_days_observed=day - first if first >= 0 else 0,
             holder_invoices=int(self.invoices[holder]),
@@ -239,10 +283,14 @@ class Market:
             holder_disputes=int(self.disputes[holder]),
             holder_recent_invoices=recent_n,
             holder_recent_late_share=float(self.recent[1, holder]) / recent_n
-            if recent_n > 0 else 0.0,
+            if recent_n > 0
+            else 0.0,
             holder_recent_dispute_share=float(self.recent[2, holder]) / recent_n
-            if recent_n > 0 else 0.0,
-            pricer_id=e.firms[pricer].org_id, pricer_margin_bps=self.margin_bps[pricer])
+            if recent_n > 0
+            else 0.0,
+            pricer_id=e.firms[pricer].org_id,
+            pricer_margin_bps=self.margin_bps[pricer],
+        )
 
     def financing_rate(self, request: PricingRequest) -> str | None:
         """The funder's bid as the platform's decimal rate, or None if it passes."""

@@ -63,26 +63,45 @@ def work_claims(e: Economy, day: int) -> None:
 
 def _declare(e: Economy, firm: int, day: int) -> None:
     book = e.book
-    pieces = [p for p in range(len(book.piece_status))
-              if book.piece_anchor[p] == firm and book.piece_status[p] in (LIVE, OVERDUE,
-                                                                           DEFAULTED)]
+    pieces = [
+        p
+        for p in range(len(book.piece_status))
+        if book.piece_anchor[p] == firm and book.piece_status[p] in (LIVE, OVERDUE, DEFAULTED)
+    ]
     if not pieces:
         return
     k = len(book.claims)
     op = e.platform.operator_org
     approval_id, claim_id = tagged_id("apr", op, f"dfl{k}"), tagged_id("dfl", op, str(k))
-    codes = e.platform.run([
-        (risk_officer(e), c.RequestObligorDefault(
-            e.firms[firm].org_id, "insolvency", "the administrator was appointed",
-            approval_id=approval_id, claim_id=claim_id)),
-        (e.operator_user, c.ApproveObligorDefault(approval_id))])
+    codes = e.platform.run(
+        [
+            (
+                risk_officer(e),
+                c.RequestObligorDefault(
+                    e.firms[firm].org_id,
+                    "insolvency",
+                    "the administrator was appointed",
+                    approval_id=approval_id,
+                    claim_id=claim_id,
+                ),
+            ),
+            (e.operator_user, c.ApproveObligorDefault(approval_id)),
+        ]
+    )
     if any(code is not None for code in codes):
         return
     rng = e.rng_market
     # Recovery rates of senior unsecured trade claims: wide, centred near 40 per cent.
     rate = float(rng.uniform(0.05, 0.75))
-    claim = Claim(claim_id, firm, day, pieces, [book.outstanding_minor(p) for p in pieces],
-                  rate, [0] * len(pieces))
+    claim = Claim(
+        claim_id,
+        firm,
+        day,
+        pieces,
+        [book.outstanding_minor(p) for p in pieces],
+        rate,
+        [0] * len(pieces),
+    )
     book.claims.append(claim)
     for p in pieces:
         book.piece_status[p] = DEFAULTED
@@ -91,10 +110,14 @@ def _declare(e: Economy, firm: int, day: int) -> None:
         # A funder holding a financed piece of a program with recourse puts it back.
         if e.firms[book.piece_holder[p]].kind == "funder" and e.has_recourse(firm):
             e.agenda["put_back"][e.weekday(day + int(rng.integers(3, 15)))].append(p)
-    book.add_label("default_declared", firm=firm, day=day, variant="insolvency",
-                   amount_minor=sum(claim.exposure_minor),
-                   detail={"claim_id": claim_id, "pieces": len(pieces),
-                           "recovery_rate": round(rate, 4)})
+    book.add_label(
+        "default_declared",
+        firm=firm,
+        day=day,
+        variant="insolvency",
+        amount_minor=sum(claim.exposure_minor),
+        detail={"claim_id": claim_id, "pieces": len(pieces), "recovery_rate": round(rate, 4)},
+    )
     total = scale_minor(sum(claim.exposure_minor), rate)
     first = scale_minor(total, float(rng.uniform(0.4, 0.7)))
     first_day = e.weekday(day + int(rng.integers(45, 91)))
@@ -107,14 +130,25 @@ def _declare(e: Economy, firm: int, day: int) -> None:
 def _recover(e: Economy, day: int, k: int, amount_minor: int) -> None:
     book = e.book
     claim = book.claims[k]
-    lacking = sorted((book.piece_id[p], i) for i, p in enumerate(claim.pieces)
-                     if claim.exposure_minor[i] > claim.recovered_minor[i])
+    lacking = sorted(
+        (book.piece_id[p], i)
+        for i, p in enumerate(claim.pieces)
+        if claim.exposure_minor[i] > claim.recovered_minor[i]
+    )
     owed = [claim.exposure_minor[i] - claim.recovered_minor[i] for _, i in lacking]
     amount_minor = min(amount_minor, sum(owed))
     if amount_minor <= 0:
         return
-    code, = e.platform.run([(e.operator_user, c.RecordRecovery(
-        claim.claim_id, amount_minor, e.config.currency, "the anchor's administrator"))])
+    (code,) = e.platform.run(
+        [
+            (
+                e.operator_user,
+                c.RecordRecovery(
+                    claim.claim_id, amount_minor, e.config.currency, "the anchor's administrator"
+                ),
+            )
+        ]
+    )
     if code is not None:
         return
     for (_, i), share in zip(lacking, allocate(amount_minor, owed), strict=True):
@@ -123,36 +157,56 @@ def _recover(e: Economy, day: int, k: int, amount_minor: int) -> None:
         p = claim.pieces[i]
         claim.recovered_minor[i] += share
         book.realise(book.piece_pays_for[p], share, day)
-        book.pay(day, claim.obligor, book.piece_holder[p], share, "recovery",
-                 invoice=book.piece_pays_for[p], piece=p)
-    book.add_label("recovery", firm=claim.obligor, day=day, amount_minor=amount_minor,
-                   detail={"claim_id": claim.claim_id})
+        book.pay(
+            day,
+            claim.obligor,
+            book.piece_holder[p],
+            share,
+            "recovery",
+            invoice=book.piece_pays_for[p],
+            piece=p,
+        )
+    book.add_label(
+        "recovery",
+        firm=claim.obligor,
+        day=day,
+        amount_minor=amount_minor,
+        detail={"claim_id": claim.claim_id},
+    )
 
 
 def _close(e: Economy, day: int, k: int) -> None:
     book = e.book
     claim = book.claims[k]
-    code, = e.platform.run([(e.operator_user, c.CloseDefaultClaim(claim.claim_id))])
+    (code,) = e.platform.run([(e.operator_user, c.CloseDefaultClaim(claim.claim_id))])
     if code is not None:
         return
     claim.closed_day = day
     for i, p in enumerate(claim.pieces):
         lost = claim.exposure_minor[i] - claim.recovered_minor[i]
         if lost > 0:
-            book.losses.append(Loss(day, book.piece_holder[p], lost, "anchor_defaulted",
-                                    book.piece_root_invoice[p]))
-    book.add_label("default_claim_closed", firm=claim.obligor, day=day,
-                   amount_minor=sum(claim.exposure_minor) - sum(claim.recovered_minor),
-                   detail={"claim_id": claim.claim_id,
-                           "loss_given_default": round(claim.loss_given_default(), 4)})
+            book.losses.append(
+                Loss(
+                    day, book.piece_holder[p], lost, "anchor_defaulted", book.piece_root_invoice[p]
+                )
+            )
+    book.add_label(
+        "default_claim_closed",
+        firm=claim.obligor,
+        day=day,
+        amount_minor=sum(claim.exposure_minor) - sum(claim.recovered_minor),
+        detail={
+            "claim_id": claim.claim_id,
+            "loss_given_default": round(claim.loss_given_default(), 4),
+        },
+    )
 
 
 def _seller_of(e: Economy, p: int) -> int:
     """Who sold a funder's piece: the piece was created (named) by the seller's command
     accepting the financing offer."""
     if not e.seller_by_namespace:
-        e.seller_by_namespace.update(
-            {namespace_of(f.org_id): f.idx for f in e.firms})
+        e.seller_by_namespace.update({namespace_of(f.org_id): f.idx for f in e.firms})
     return e.seller_by_namespace[e.book.piece_id[p][4:].rsplit(".", 1)[0]]
 
 
@@ -175,16 +229,28 @@ def _put_back(e: Economy, day: int, pieces: list[int]) -> None:
         org = e.firms[funder].org_id
         anchor, root = book.piece_anchor[p], book.piece_root_invoice[p]
         due_day = e.weekday(day + RECOURSE_DAYS)
-        returned = book.add_piece(seller, anchor, book.piece_face_minor[p],
-                                  book.piece_due_day[p], PAYS_FOR_NOTHING, root,
-                                  creator_org_id=org)
-        recourse = book.add_piece(funder, seller, owed, due_day, PAYS_FOR_NOTHING, root,
-                                  creator_org_id=org)
-        items.append((e.firms[funder].maker, c.PutBackReceivable(
-            book.piece_id[p], book.piece_id[returned], book.piece_id[recourse])))
+        returned = book.add_piece(
+            seller,
+            anchor,
+            book.piece_face_minor[p],
+            book.piece_due_day[p],
+            PAYS_FOR_NOTHING,
+            root,
+            creator_org_id=org,
+        )
+        recourse = book.add_piece(
+            funder, seller, owed, due_day, PAYS_FOR_NOTHING, root, creator_org_id=org
+        )
+        items.append(
+            (
+                e.firms[funder].maker,
+                c.PutBackReceivable(
+                    book.piece_id[p], book.piece_id[returned], book.piece_id[recourse]
+                ),
+            )
+        )
         meta.append((p, returned, recourse, seller))
-    for (p, returned, recourse, seller), code in zip(meta, e.platform.run(items),
-                                                     strict=True):
+    for (p, returned, recourse, seller), code in zip(meta, e.platform.run(items), strict=True):
         if code is not None:
             continue
         k = book.piece_claim.pop(p)
@@ -196,12 +262,18 @@ def _put_back(e: Economy, day: int, pieces: list[int]) -> None:
         if p in book.piece_paid_minor:
             book.piece_paid_minor[returned] = book.piece_paid_minor[p]
         book.piece_status[recourse] = RECOURSE_DUE
-        book.add_label("put_back", firm=seller, piece=recourse, day=day,
-                       amount_minor=book.piece_face_minor[recourse],
-                       detail={"funder": e.firms[book.piece_holder[p]].org_id})
+        book.add_label(
+            "put_back",
+            firm=seller,
+            piece=recourse,
+            day=day,
+            amount_minor=book.piece_face_minor[recourse],
+            detail={"funder": e.firms[book.piece_holder[p]].org_id},
+        )
         # The seller pays within the recourse days, if it can.
-        e.agenda["pay_recourse"][e.weekday(day + int(
-            e.rng_market.integers(2, RECOURSE_DAYS - 3)))].append(recourse)
+        e.agenda["pay_recourse"][
+            e.weekday(day + int(e.rng_market.integers(2, RECOURSE_DAYS - 3)))
+        ].append(recourse)
 
 
 def _pay_recourse(e: Economy, day: int, pieces: list[int]) -> None:

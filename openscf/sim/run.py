@@ -36,8 +36,7 @@ from openscf.sim.report import render_report
 from openscf.store import make_engine, migrate, sqlite_url
 from openscf.store.queries import iter_events
 
-__all__ = ["Progress", "SimulationResult", "pool_tables", "seed_dir", "simulate",
-           "simulate_seeds"]
+__all__ = ["Progress", "SimulationResult", "pool_tables", "seed_dir", "simulate", "simulate_seeds"]
 
 
 class Progress(Protocol):
@@ -83,6 +82,7 @@ def _big_page_cache(engine: Engine, mib: int) -> None:
     """A simulation writes gigabytes through one connection: a page cache of `mib` MiB
     (instead of the store's default) keeps the hot B-tree pages of the growing tables in
     memory. A connection setting only; nothing is written outside the app layer."""
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
@@ -90,9 +90,16 @@ def _big_page_cache(engine: Engine, mib: int) -> None:
         cursor.close()
 
 
-def simulate(config: SimConfig, out: Path, progress: Progress | None = None, *,
-             verify: bool = True, export: bool = True,
-             cache_mib: int = 1024, pricing: Pricing | None = None) -> SimulationResult:
+def simulate(
+    config: SimConfig,
+    out: Path,
+    progress: Progress | None = None,
+    *,
+    verify: bool = True,
+    export: bool = True,
+    cache_mib: int = 1024,
+    pricing: Pricing | None = None,
+) -> SimulationResult:
     """Run the economy on a fresh SQLite database in `out` and write its outputs.
     `pricing` replaces the market's pricing functions (see `openscf.sim.pricing`)."""
     progress = progress or _Silent()
@@ -103,8 +110,7 @@ def simulate(config: SimConfig, out: Path, progress: Progress | None = None, *,
     engine = make_engine(sqlite_url(db))
     _big_page_cache(engine, cache_mib)
     migrate(engine)
-    result = SimulationResult(config={k: str(v) for k, v in asdict(config).items()},
-                              out=str(out))
+    result = SimulationResult(config={k: str(v) for k, v in asdict(config).items()}, out=str(out))
     clock = time.perf_counter()
 
     def lap(name: str) -> None:
@@ -143,8 +149,16 @@ def simulate(config: SimConfig, out: Path, progress: Progress | None = None, *,
     result.analysis = analyse(economy)
     result.base_rate_bps = _base_rate_by_month(economy)
     if export:
-        names = ["firms", "orders", "invoices", "payments", "labels", "health",
-                 "receivables", "events"]
+        names = [
+            "firms",
+            "orders",
+            "invoices",
+            "payments",
+            "labels",
+            "health",
+            "receivables",
+            "events",
+        ]
         progress.stage("writing Parquet exports", len(names))
         done = {"n": 0}
 
@@ -155,20 +169,31 @@ def simulate(config: SimConfig, out: Path, progress: Progress | None = None, *,
         result.rows = export_all(economy, engine, out, exported)
         lap("export")
         progress.stage("writing the report", 1)
-        subtitle = (f"{config.firms:,} firms, {config.months} months from "
-                    f"{config.start.isoformat()}, seed {config.seed}; "
-                    f"{result.analysis['counts']['platform_commands']:,} platform commands"
-                    + ("" if result.replay_ok is None else
-                       f"; invariant replay {'OK' if result.replay_ok else 'FAILED'}"))
-        (out / "report.html").write_text(render_report(
-            result.analysis, title="openscf simulated supply-chain finance network",
-            subtitle=subtitle), encoding="utf-8")
+        subtitle = (
+            f"{config.firms:,} firms, {config.months} months from "
+            f"{config.start.isoformat()}, seed {config.seed}; "
+            f"{result.analysis['counts']['platform_commands']:,} platform commands"
+            + (
+                ""
+                if result.replay_ok is None
+                else f"; invariant replay {'OK' if result.replay_ok else 'FAILED'}"
+            )
+        )
+        (out / "report.html").write_text(
+            render_report(
+                result.analysis,
+                title="openscf simulated supply-chain finance network",
+                subtitle=subtitle,
+            ),
+            encoding="utf-8",
+        )
         progress.update(1, 1)
         lap("report")
     engine.dispose()
     result.peak_rss_mib = round(_peak_rss_mib(), 1)
-    (out / "summary.json").write_text(json.dumps(result.to_dict(), indent=2, default=str),
-                                      encoding="utf-8")
+    (out / "summary.json").write_text(
+        json.dumps(result.to_dict(), indent=2, default=str), encoding="utf-8"
+    )
     return result
 
 
@@ -187,9 +212,15 @@ def seed_dir(out: Path, seed: int) -> Path:
     return out / f"seed-{seed}"
 
 
-def simulate_seeds(config: SimConfig, seeds: Sequence[int], out: Path,
-                   progress: Progress | None = None, *, verify: bool = True,
-                   pricing: Pricing | None = None) -> list[SimulationResult]:
+def simulate_seeds(
+    config: SimConfig,
+    seeds: Sequence[int],
+    out: Path,
+    progress: Progress | None = None,
+    *,
+    verify: bool = True,
+    pricing: Pricing | None = None,
+) -> list[SimulationResult]:
     """One run per seed (same config otherwise), one after the other into
     `out/seed-N/`, then their tables pooled into `out/` with a `seed` column."""
     if not seeds or len(set(seeds)) != len(seeds):
@@ -198,20 +229,30 @@ def simulate_seeds(config: SimConfig, seeds: Sequence[int], out: Path,
     for seed in seeds:
         if progress is not None:
             progress.stage(f"seed {seed}", None)
-        results.append(simulate(replace(config, seed=seed), seed_dir(out, seed), progress,
-                                verify=verify, pricing=pricing))
+        results.append(
+            simulate(
+                replace(config, seed=seed),
+                seed_dir(out, seed),
+                progress,
+                verify=verify,
+                pricing=pricing,
+            )
+        )
     if progress is not None:
         progress.stage("pooling the seeds' tables", len(EXPORTS))
     rows = pool_tables(out, seeds, progress)
-    pooled = {"seeds": list(seeds), "pooled_rows": rows,
-              "runs": {str(r.config["seed"]): r.to_dict() for r in results}}
-    (out / "summary.json").write_text(json.dumps(pooled, indent=2, default=str),
-                                      encoding="utf-8")
+    pooled = {
+        "seeds": list(seeds),
+        "pooled_rows": rows,
+        "runs": {str(r.config["seed"]): r.to_dict() for r in results},
+    }
+    (out / "summary.json").write_text(json.dumps(pooled, indent=2, default=str), encoding="utf-8")
     return results
 
 
-def pool_tables(out: Path, seeds: Sequence[int], progress: Progress | None = None,
-                batch_rows: int = 100_000) -> dict[str, int]:
+def pool_tables(
+    out: Path, seeds: Sequence[int], progress: Progress | None = None, batch_rows: int = 100_000
+) -> dict[str, int]:
     """Concatenate every seed's export tables into `out/NAME.parquet` with a leading
     `seed` column, streamed batch by batch (the event logs are large)."""
     rows: dict[str, int] = {}

@@ -45,15 +45,19 @@ def settle_maturities(e: Economy, day: int) -> None:
         if not e.alive[anchor]:
             e.agenda["mark_overdue"][day + 1].append(p)
             continue
-        late_share = (e.firms[anchor].late_share * e.config.anchor_lateness
-                      + 0.3 * e.health.stress_of(anchor))
+        late_share = e.firms[
+            anchor
+        ].late_share * e.config.anchor_lateness + 0.3 * e.health.stress_of(anchor)
         if rng.random() < late_share:
             # Short of cash, a stressed anchor pays what it can now and the rest later.
             if rng.random() < 0.15 + 0.7 * e.health.stress_of(anchor):
                 partly.append(p)
             u = rng.random()
-            lateness_days = int(rng.integers(1, 6)) if u < 0.7 else (
-                int(rng.integers(6, 26)) if u < 0.92 else int(rng.integers(31, 91)))
+            lateness_days = (
+                int(rng.integers(1, 6))
+                if u < 0.7
+                else (int(rng.integers(6, 26)) if u < 0.92 else int(rng.integers(31, 91)))
+            )
             e.agenda["settle_late"][e.weekday(day + lateness_days)].append(p)
             e.agenda["mark_overdue"][day + 1].append(p)
             continue
@@ -74,16 +78,22 @@ def _pay_in_part(e: Economy, day: int, pieces: list[int]) -> None:
         part = scale_minor(owed, float(e.rng_behaviour.uniform(0.3, 0.8)))
         if not 0 < part < owed:
             continue
-        items.append((e.firms[book.piece_anchor[p]].maker,
-                      c.RecordPayment(book.piece_id[p], part)))
+        items.append((e.firms[book.piece_anchor[p]].maker, c.RecordPayment(book.piece_id[p], part)))
         meta.append((p, part))
     for (p, part), code in zip(meta, e.platform.run(items), strict=True):
         if code is None:
             book.piece_paid_minor[p] = book.piece_paid_minor.get(p, 0) + part
             book.piece_is_encumbered[p] = 0
             book.realise(book.piece_pays_for[p], part, day)
-            book.pay(day, book.piece_anchor[p], book.piece_holder[p], part, "partial_payment",
-                     invoice=book.piece_pays_for[p], piece=p)
+            book.pay(
+                day,
+                book.piece_anchor[p],
+                book.piece_holder[p],
+                part,
+                "partial_payment",
+                invoice=book.piece_pays_for[p],
+                piece=p,
+            )
 
 
 def _settle(e: Economy, day: int, pieces: list[int]) -> None:
@@ -106,8 +116,15 @@ def _settle(e: Economy, day: int, pieces: list[int]) -> None:
             holder = book.piece_holder[p]
             rest = book.outstanding_minor(p)
             book.realise(book.piece_pays_for[p], rest, day)
-            book.pay(day, book.piece_anchor[p], holder, rest, kind,
-                     invoice=book.piece_pays_for[p], piece=p)
+            book.pay(
+                day,
+                book.piece_anchor[p],
+                holder,
+                rest,
+                kind,
+                invoice=book.piece_pays_for[p],
+                piece=p,
+            )
 
 
 def _mark(e: Economy, day: int) -> None:
@@ -138,8 +155,15 @@ def close_books(e: Economy, end_day: int) -> None:
         status = book.piece_status[p]
         if status == RECOURSE_DUE and not e.alive[book.piece_anchor[p]]:
             # A put-back its seller never paid: the funder's loss after all.
-            book.losses.append(Loss(end_day, book.piece_holder[p], book.piece_face_minor[p],
-                                    "recourse_unpaid", book.piece_root_invoice[p]))
+            book.losses.append(
+                Loss(
+                    end_day,
+                    book.piece_holder[p],
+                    book.piece_face_minor[p],
+                    "recourse_unpaid",
+                    book.piece_root_invoice[p],
+                )
+            )
         if status in (LIVE, OVERDUE, DEFAULTED):
             anchor = book.piece_anchor[p]
             lost = book.outstanding_minor(p)
@@ -153,5 +177,12 @@ def close_books(e: Economy, end_day: int) -> None:
             if e.alive[anchor]:
                 book.realise(book.piece_pays_for[p], lost, book.piece_due_day[p])
             elif status == DEFAULTED and lost > 0:
-                book.losses.append(Loss(end_day, book.piece_holder[p], lost,
-                                        "anchor_defaulted", book.piece_root_invoice[p]))
+                book.losses.append(
+                    Loss(
+                        end_day,
+                        book.piece_holder[p],
+                        lost,
+                        "anchor_defaulted",
+                        book.piece_root_invoice[p],
+                    )
+                )

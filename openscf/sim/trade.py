@@ -39,8 +39,16 @@ from openscf.sim.world import INDUSTRIES, MEDIAN_SALES
 if TYPE_CHECKING:
     from openscf.sim.economy import Economy
 
-__all__ = ["Links", "Numbering", "deliver", "issue_invoice", "pay_in_cash", "payable_minor",
-           "place_orders", "trade_links"]
+__all__ = [
+    "Links",
+    "Numbering",
+    "deliver",
+    "issue_invoice",
+    "pay_in_cash",
+    "payable_minor",
+    "place_orders",
+    "trade_links",
+]
 
 WORKING_DAYS_PER_YEAR = 260.0
 NEW_CONTRACTS_PER_LINK_YEAR = 0.04
@@ -70,9 +78,18 @@ class Links:
 
 # Invoice number formats, as firms' ERPs write them: {p} the firm's prefix, {y} the year,
 # {yy} its last two digits, {m} the month, {n} the firm's own sequence number.
-NUMBER_FORMATS = ("{p}-{y}-{n:05d}", "{yy}{n:06d}", "RE{y}/{n:04d}", "{p}{n:07d}",
-                  "INV-{n}", "{n:08d}", "{y}{m:02d}-{n:04d}", "{p}/{yy}/{n:05d}",
-                  "F{yy}-{n:06d}", "{p} {n}")
+NUMBER_FORMATS = (
+    "{p}-{y}-{n:05d}",
+    "{yy}{n:06d}",
+    "RE{y}/{n:04d}",
+    "{p}{n:07d}",
+    "INV-{n}",
+    "{n:08d}",
+    "{y}{m:02d}-{n:04d}",
+    "{p}/{yy}/{n:05d}",
+    "F{yy}-{n:06d}",
+    "{p} {n}",
+)
 NUMBERING_STREAM = 7_919
 
 
@@ -98,9 +115,13 @@ class Numbering:
             width = int(rng.integers(2, 5))
             prefixes.append("".join(letters[:width]) or "INV")
         starts = rng.integers(1, 10 ** rng.integers(2, 5, n))
-        return cls(formats, prefixes, [int(x) for x in starts],
-                   [("{y}" in f or "{yy}" in f) and bool(rng.random() < 0.5)
-                    for f in formats], [first_year] * n)
+        return cls(
+            formats,
+            prefixes,
+            [int(x) for x in starts],
+            [("{y}" in f or "{yy}" in f) and bool(rng.random() < 0.5) for f in formats],
+            [first_year] * n,
+        )
 
     def next(self, seller: int, on: date, rng: Draws) -> str:
         if on.year != self.year[seller]:
@@ -108,18 +129,28 @@ class Numbering:
             if self.restarts_yearly[seller]:
                 self.sequence[seller] = 0
         self.sequence[seller] += rng.geometric(0.6)
-        return self.formats[seller].format(p=self.prefixes[seller], y=on.year,
-                                           yy=f"{on.year % 100:02d}", m=on.month,
-                                           n=self.sequence[seller])
+        return self.formats[seller].format(
+            p=self.prefixes[seller],
+            y=on.year,
+            yy=f"{on.year % 100:02d}",
+            m=on.month,
+            n=self.sequence[seller],
+        )
 
 
 def trade_links(e: Economy) -> Links:
     """How often and how much each link orders, from its seller's size and its share."""
     w = e.world
     # Orders per year per supplier grow slowly with size (big firms send bigger invoices).
-    per_year = np.array([
-        min(1200.0, 90.0 * (f.sales_eur / MEDIAN_SALES.get(f.tier, 1e6)) ** 0.4)
-        * e.config.volume if f.kind == "supplier" else 0.0 for f in e.firms])
+    per_year = np.array(
+        [
+            min(1200.0, 90.0 * (f.sales_eur / MEDIAN_SALES.get(f.tier, 1e6)) ** 0.4)
+            * e.config.volume
+            if f.kind == "supplier"
+            else 0.0
+            for f in e.firms
+        ]
+    )
     seller = np.array(w.link_seller, dtype=np.int64)
     buyer = np.array(w.link_buyer, dtype=np.int64)
     share = np.array(w.link_share)
@@ -130,21 +161,30 @@ def trade_links(e: Economy) -> Links:
     rng = np.random.default_rng([e.config.seed, NEW_CONTRACT_STREAM])
     n = len(seller)
     has_contract = rng.random(n) < NEW_CONTRACTS_PER_LINK_YEAR * e.trading_days / 365
-    contract_day = np.where(has_contract, rng.integers(0, max(1, e.trading_days), n),
-                            np.iinfo(np.int64).max)
+    contract_day = np.where(
+        has_contract, rng.integers(0, max(1, e.trading_days), n), np.iinfo(np.int64).max
+    )
     contract_factor = rng.uniform(1.8, 4.0, n)
     for li in np.flatnonzero(has_contract).tolist():
-        e.book.add_label("new_contract", firm=int(seller[li]), day=int(contract_day[li]),
-                         detail={"buyer": e.firms[int(buyer[li])].org_id,
-                                 "factor": round(float(contract_factor[li]), 2)})
+        e.book.add_label(
+            "new_contract",
+            firm=int(seller[li]),
+            day=int(contract_day[li]),
+            detail={
+                "buyer": e.firms[int(buyer[li])].org_id,
+                "factor": round(float(contract_factor[li]), 2),
+            },
+        )
     return Links(
-        seller=seller, buyer=buyer,
+        seller=seller,
+        buyer=buyer,
         # Orders arrive on working days only.
         orders_per_day=per_year[seller] * share / WORKING_DAYS_PER_YEAR,
         order_value_eur=sales[seller] / np.maximum(per_year[seller], 1.0),
-        industry=np.array([INDUSTRIES.index(e.firms[s].industry) for s in seller],
-                          dtype=np.int64),
-        contract_day=contract_day, contract_factor=contract_factor)
+        industry=np.array([INDUSTRIES.index(e.firms[s].industry) for s in seller], dtype=np.int64),
+        contract_day=contract_day,
+        contract_factor=contract_factor,
+    )
 
 
 def season(e: Economy, day: int) -> np.ndarray:
@@ -171,18 +211,26 @@ def place_orders(e: Economy, day: int) -> None:
     stress = e.health.stress
     alive = e.health.alive
     # Buyers move orders away from failing suppliers; stressed buyers order less.
-    orders_expected = (links.orders_per_day * demand[links.industry]
-                       * np.where(day >= links.contract_day, links.contract_factor, 1.0)
-                       * (1.0 - 0.5 * stress[links.seller]) * (1.0 - 0.3 * stress[links.buyer])
-                       * alive[links.seller] * alive[links.buyer])
+    orders_expected = (
+        links.orders_per_day
+        * demand[links.industry]
+        * np.where(day >= links.contract_day, links.contract_factor, 1.0)
+        * (1.0 - 0.5 * stress[links.seller])
+        * (1.0 - 0.3 * stress[links.buyer])
+        * alive[links.seller]
+        * alive[links.buyer]
+    )
     counts = rng.poisson(orders_expected)
     ordering = np.flatnonzero(counts)
     if len(ordering) == 0:
         return
     order_link = np.repeat(ordering, counts[ordering])  # the link of each order today
     n = len(order_link)
-    size_eur = links.order_value_eur[order_link] * demand[links.industry[order_link]] * (
-        rng.lognormal(-0.125, 0.5, n))
+    size_eur = (
+        links.order_value_eur[order_link]
+        * demand[links.industry[order_link]]
+        * (rng.lognormal(-0.125, 0.5, n))
+    )
     lead_days = np.maximum(1, np.rint(rng.lognormal(np.log(12), 0.4, n))).astype(np.int64)
     u_late, u_partial = rng.random(n), rng.random(n)
     delay = rng.geometric(0.25, n)
@@ -202,7 +250,8 @@ def place_orders(e: Economy, day: int) -> None:
             first = int(amount * float(first_share[k]))
             deliveries[e.weekday(when)].append((order, first, first, is_late, True, -1))
             deliveries[e.weekday(when + int(rest_after_days[k]))].append(
-                (order, amount - first, amount - first, True, True, -1))
+                (order, amount - first, amount - first, True, True, -1)
+            )
         else:
             deliveries[e.weekday(when)].append((order, amount, amount, is_late, False, -1))
     e.stats.orders += n
@@ -235,17 +284,39 @@ def deliver(e: Economy, day: int) -> None:
             elif u < EXTRAS_SHARE + BIG_EXTRAS_SHARE:
                 billed = scale_minor(amount, rng.uniform(1.01, 1.2))
         on = day if delivered_day < 0 else delivered_day
-        invoice = issue_invoice(e, seller, buyer, order, ordered, billed, day, on, TRADE,
-                                is_late=is_late, is_partial=is_partial)
+        invoice = issue_invoice(
+            e,
+            seller,
+            buyer,
+            order,
+            ordered,
+            billed,
+            day,
+            on,
+            TRADE,
+            is_late=is_late,
+            is_partial=is_partial,
+        )
         fraud.note_delivery(e, seller, buyer, order, ordered, on)
         if is_jump:
             fraud.label_volume_jump(e, seller, invoice, day, billed - amount)
 
 
-def issue_invoice(e: Economy, seller: int, buyer: int, order: int, ordered_minor: int,
-                  amount_minor: int, day: int, delivery_day: int, kind: int, *,
-                  is_late: bool = False, is_partial: bool = False,
-                  number: str | None = None) -> int:
+def issue_invoice(
+    e: Economy,
+    seller: int,
+    buyer: int,
+    order: int,
+    ordered_minor: int,
+    amount_minor: int,
+    day: int,
+    delivery_day: int,
+    kind: int,
+    *,
+    is_late: bool = False,
+    is_partial: bool = False,
+    number: str | None = None,
+) -> int:
     """Record an invoice and schedule how it will be paid."""
     book = e.book
     rng = e.rng_behaviour
@@ -280,13 +351,19 @@ def issue_invoice(e: Economy, seller: int, buyer: int, order: int, ordered_minor
     # Without the network: the buyer pays cash at the due date plus its usual delay.
     buyer_stress = e.health.stress_of(buyer)
     if buyer_firm.kind == "anchor":
-        lateness_days = int(rng.geometric(1 / (6 + 25 * buyer_stress))) if rng.random() < (
-            buyer_firm.late_share * 4 + buyer_stress) else 0
+        lateness_days = (
+            int(rng.geometric(1 / (6 + 25 * buyer_stress)))
+            if rng.random() < (buyer_firm.late_share * 4 + buyer_stress)
+            else 0
+        )
     else:
         # European B2B reality: about half of invoices are paid late, by around two
         # weeks on average, and much later by a buyer in trouble.
-        lateness_days = int(rng.geometric(1 / (12 + 45 * buyer_stress))) if rng.random() < (
-            0.45 + 0.5 * buyer_stress) else 0
+        lateness_days = (
+            int(rng.geometric(1 / (12 + 45 * buyer_stress)))
+            if rng.random() < (0.45 + 0.5 * buyer_stress)
+            else 0
+        )
     cash_day = e.weekday(due_day + lateness_days)
     book.invoice_cash_day.append(cash_day)
     # Disputes (quality, quantity, price) end in a credit note some weeks later.
@@ -311,8 +388,10 @@ def issue_invoice(e: Economy, seller: int, buyer: int, order: int, ordered_minor
             if book.invoice_credit_minor[i] >= amount_minor:
                 book.invoice_channel[i] = CREDITED_IN_FULL
             elif (kind == PHANTOM and rng.random() < 0.6) or (
-                    kind == TRADE and not is_disputed and rng.random() < (
-                        GENUINE_REJECTION_RATE + 0.04 * seller_stress)):
+                kind == TRADE
+                and not is_disputed
+                and rng.random() < (GENUINE_REJECTION_RATE + 0.04 * seller_stress)
+            ):
                 # The anchor's three-way match caught a phantom, or the goods or the price
                 # are disputed: rejected, and a genuine one is invoiced again, corrected.
                 book.invoice_channel[i] = REJECTED
@@ -320,11 +399,17 @@ def issue_invoice(e: Economy, seller: int, buyer: int, order: int, ordered_minor
                 book.invoice_rejected_day[i] = rejected_day
                 if kind == TRADE:
                     e.agenda["deliver"][e.weekday(rejected_day + int(rng.integers(2, 15)))].append(
-                        (order, scale_minor(ordered_minor, rng.uniform(0.85, 1.0)),
-                         ordered_minor, is_late, is_partial, delivery_day))
+                        (
+                            order,
+                            scale_minor(ordered_minor, rng.uniform(0.85, 1.0)),
+                            ordered_minor,
+                            is_late,
+                            is_partial,
+                            delivery_day,
+                        )
+                    )
             else:
-                wait_days = int(rng.integers(2, 9)) if kind == TRADE else int(
-                    rng.integers(1, 4))
+                wait_days = int(rng.integers(2, 9)) if kind == TRADE else int(rng.integers(1, 4))
                 e.agenda["confirm"][e.weekday(settled_day + wait_days)].append(i)
             return i
         book.invoice_channel.append(CASH)

@@ -21,54 +21,93 @@ if TYPE_CHECKING:
 __all__ = ["pay_with_receivables", "record_transfer", "usable_piece"]
 
 
-def usable_piece(e: Economy, holder: int, programs: frozenset[int], amount_minor: int,
-                 day: int) -> int:
+def usable_piece(
+    e: Economy, holder: int, programs: frozenset[int], amount_minor: int, day: int
+) -> int:
     """A live piece the holder may pass to a recipient in `programs`, worth >= amount."""
     book = e.book
     held = e.holdings[holder]
     k = 0
     while k < len(held):
         p = held[k]
-        if book.piece_status[p] != LIVE or book.piece_holder[p] != holder or (
-                book.piece_due_day[p] <= day):
+        if (
+            book.piece_status[p] != LIVE
+            or book.piece_holder[p] != holder
+            or (book.piece_due_day[p] <= day)
+        ):
             held[k] = held[-1]  # drop a stale entry (order does not matter)
             held.pop()
             continue
-        if not book.piece_is_encumbered[p] and book.piece_due_day[p] > day + 5 and \
-                book.piece_face_minor[p] >= amount_minor and \
-                book.piece_anchor[p] in programs and e.alive[book.piece_anchor[p]]:
+        if (
+            not book.piece_is_encumbered[p]
+            and book.piece_due_day[p] > day + 5
+            and book.piece_face_minor[p] >= amount_minor
+            and book.piece_anchor[p] in programs
+            and e.alive[book.piece_anchor[p]]
+        ):
             return p
         k += 1
     return -1
 
 
-def queue_transfer(e: Economy, items: list[tuple[str, c.Command]], payer: int, payee: int,
-                   p: int, amount_minor: int) -> tuple[int, int, int]:
+def queue_transfer(
+    e: Economy,
+    items: list[tuple[str, c.Command]],
+    payer: int,
+    payee: int,
+    p: int,
+    amount_minor: int,
+) -> tuple[int, int, int]:
     """Queue a (partial) transfer of piece p; return (new piece, part, remainder), part and
     remainder -1 for a whole transfer."""
     book = e.book
     anchor, due_day = book.piece_anchor[p], book.piece_due_day[p]
     root = book.piece_root_invoice[p]
     creator = e.firms[payer].org_id
-    new = book.add_piece(payee, anchor, amount_minor, due_day, PAYS_FOR_NOTHING, root,
-                         creator_org_id=creator)
+    new = book.add_piece(
+        payee, anchor, amount_minor, due_day, PAYS_FOR_NOTHING, root, creator_org_id=creator
+    )
     if amount_minor == book.piece_face_minor[p]:
-        items.append((e.firms[payer].maker, c.TransferReceivable(
-            book.piece_id[p], e.firms[payee].org_id, new_receivable_id=book.piece_id[new])))
+        items.append(
+            (
+                e.firms[payer].maker,
+                c.TransferReceivable(
+                    book.piece_id[p], e.firms[payee].org_id, new_receivable_id=book.piece_id[new]
+                ),
+            )
+        )
         return new, -1, -1
-    part = book.add_piece(payer, anchor, amount_minor, due_day, PAYS_FOR_NOTHING, root,
-                          creator_org_id=creator)
-    rest = book.add_piece(payer, anchor, book.piece_face_minor[p] - amount_minor, due_day,
-                          book.piece_pays_for[p], root, creator_org_id=creator)
-    items.append((e.firms[payer].maker, c.TransferReceivable(
-        book.piece_id[p], e.firms[payee].org_id, amount_minor,
-        new_receivable_id=book.piece_id[new], part_id=book.piece_id[part],
-        remainder_id=book.piece_id[rest])))
+    part = book.add_piece(
+        payer, anchor, amount_minor, due_day, PAYS_FOR_NOTHING, root, creator_org_id=creator
+    )
+    rest = book.add_piece(
+        payer,
+        anchor,
+        book.piece_face_minor[p] - amount_minor,
+        due_day,
+        book.piece_pays_for[p],
+        root,
+        creator_org_id=creator,
+    )
+    items.append(
+        (
+            e.firms[payer].maker,
+            c.TransferReceivable(
+                book.piece_id[p],
+                e.firms[payee].org_id,
+                amount_minor,
+                new_receivable_id=book.piece_id[new],
+                part_id=book.piece_id[part],
+                remainder_id=book.piece_id[rest],
+            ),
+        )
+    )
     return new, part, rest
 
 
-def record_transfer(e: Economy, p: int, new: int, part: int, rest: int, amount_minor: int,
-                    day: int, pays_for: int) -> None:
+def record_transfer(
+    e: Economy, p: int, new: int, part: int, rest: int, amount_minor: int, day: int, pays_for: int
+) -> None:
     """The platform accepted a transfer queued by `queue_transfer`: a partial one split p
     into part (transferred to become `new`) and rest (kept by the payer)."""
     book = e.book
@@ -84,8 +123,15 @@ def record_transfer(e: Economy, p: int, new: int, part: int, rest: int, amount_m
     paid = book.invoices_paid_by(pays_for)
     for i in paid:
         share = amount_minor if len(paid) == 1 else book.net_minor(i)
-        book.pay(day, book.piece_holder[p], book.piece_holder[new], share,
-                 "receivable_transfer", invoice=i, piece=new)
+        book.pay(
+            day,
+            book.piece_holder[p],
+            book.piece_holder[new],
+            share,
+            "receivable_transfer",
+            invoice=i,
+            piece=new,
+        )
 
 
 def pay_with_receivables(e: Economy, day: int) -> None:
@@ -120,22 +166,21 @@ def pay_with_receivables(e: Economy, day: int) -> None:
             reserved.add(p)
             new, part, rest = queue_transfer(e, items, buyer, seller, p, amount)
             meta.append((group, p, new, part, rest, amount))
-    for (group, p, new, part, rest, amount), code in zip(meta, e.platform.run(items),
-                                                          strict=True):
+    for (group, p, new, part, rest, amount), code in zip(meta, e.platform.run(items), strict=True):
         if code is None:
             record_transfer(e, p, new, part, rest, amount, day, book.pays_for_run(group))
             for i in group:
                 book.invoice_paid_day[i] = day
-            finance.consider_selling(e, new, book.invoice_seller[group[0]], day,
-                                     as_payment=True)
+            finance.consider_selling(e, new, book.invoice_seller[group[0]], day, as_payment=True)
         else:
             for i in group:
                 book.invoice_channel[i] = CASH
                 e.agenda["pay_in_cash"][max(day + 1, book.invoice_cash_day[i])].append(i)
 
 
-def _piece_for(e: Economy, buyer: int, seller: int, amount_minor: int, day: int,
-               reserved: set[int]) -> int:
+def _piece_for(
+    e: Economy, buyer: int, seller: int, amount_minor: int, day: int, reserved: set[int]
+) -> int:
     if not e.alive[seller]:
         return -1
     p = usable_piece(e, buyer, e.program_sets[seller], amount_minor, day)

@@ -29,43 +29,162 @@ INDUSTRIES = ("automotive", "electronics", "food", "retail", "machinery")
 
 # What each industry's anchor is called and what its suppliers make, tier by tier (deeper
 # tiers make simpler things: parts, then materials, then services and raw inputs).
-_ANCHOR_WORD = {"automotive": "Automotive", "electronics": "Electronics", "food": "Foods",
-                "retail": "Retail", "machinery": "Maschinenbau"}
-_TRADE = {
-    "automotive": ("Drivetrain", "Sitzsysteme", "Stahlguss", "Kabelwerk", "Gummiwerk",
-                   "Schrauben", "Draht", "Lacke", "Zerspanung", "Platinen"),
-    "electronics": ("Components", "PCB", "Connectors", "Displays", "Sensors", "Plastics",
-                    "Metalworks", "Coatings", "Wafer Services", "Assembly"),
-    "food": ("Dairy", "Bakery Supplies", "Packaging", "Farms", "Mills", "Cold Chain",
-             "Ingredients", "Bottling", "Labels", "Produce"),
-    "retail": ("Apparel", "Home Goods", "Textiles", "Cartons", "Logistics", "Toys",
-               "Footwear", "Printing", "Fixtures", "Cosmetics"),
-    "machinery": ("Hydraulics", "Gears", "Castings", "Bearings", "Controls", "Welding",
-                  "Forgings", "Tooling", "Springs", "Machining"),
+_ANCHOR_WORD = {
+    "automotive": "Automotive",
+    "electronics": "Electronics",
+    "food": "Foods",
+    "retail": "Retail",
+    "machinery": "Maschinenbau",
 }
-_SURNAMES = ("Kessler", "Lindner", "Hofmann", "Brandt", "Vogel", "Schulz", "Roth", "Weber",
-             "Krause", "Fischer", "Neumann", "Wolf", "Becker", "Schmitt", "Lange", "Koch",
-             "Jung", "Bauer", "Richter", "Klein", "Meyer", "Wagner", "Huber", "Maier",
-             "de Vries", "Jansen", "Bakker", "Visser", "Smit", "Mulder", "Gruber", "Pichler",
-             "Moser", "Steiner", "Nowak", "Kowalski", "Wojcik", "Kaminski", "Lewandowski",
-             "Zielinski", "Berger", "Frank", "Keller", "Sommer", "Hartmann", "Kaiser",
-             "Peters", "Dekker", "Brouwer", "Hendriks")
+_TRADE = {
+    "automotive": (
+        "Drivetrain",
+        "Sitzsysteme",
+        "Stahlguss",
+        "Kabelwerk",
+        "Gummiwerk",
+        "Schrauben",
+        "Draht",
+        "Lacke",
+        "Zerspanung",
+        "Platinen",
+    ),
+    "electronics": (
+        "Components",
+        "PCB",
+        "Connectors",
+        "Displays",
+        "Sensors",
+        "Plastics",
+        "Metalworks",
+        "Coatings",
+        "Wafer Services",
+        "Assembly",
+    ),
+    "food": (
+        "Dairy",
+        "Bakery Supplies",
+        "Packaging",
+        "Farms",
+        "Mills",
+        "Cold Chain",
+        "Ingredients",
+        "Bottling",
+        "Labels",
+        "Produce",
+    ),
+    "retail": (
+        "Apparel",
+        "Home Goods",
+        "Textiles",
+        "Cartons",
+        "Logistics",
+        "Toys",
+        "Footwear",
+        "Printing",
+        "Fixtures",
+        "Cosmetics",
+    ),
+    "machinery": (
+        "Hydraulics",
+        "Gears",
+        "Castings",
+        "Bearings",
+        "Controls",
+        "Welding",
+        "Forgings",
+        "Tooling",
+        "Springs",
+        "Machining",
+    ),
+}
+_SURNAMES = (
+    "Kessler",
+    "Lindner",
+    "Hofmann",
+    "Brandt",
+    "Vogel",
+    "Schulz",
+    "Roth",
+    "Weber",
+    "Krause",
+    "Fischer",
+    "Neumann",
+    "Wolf",
+    "Becker",
+    "Schmitt",
+    "Lange",
+    "Koch",
+    "Jung",
+    "Bauer",
+    "Richter",
+    "Klein",
+    "Meyer",
+    "Wagner",
+    "Huber",
+    "Maier",
+    "de Vries",
+    "Jansen",
+    "Bakker",
+    "Visser",
+    "Smit",
+    "Mulder",
+    "Gruber",
+    "Pichler",
+    "Moser",
+    "Steiner",
+    "Nowak",
+    "Kowalski",
+    "Wojcik",
+    "Kaminski",
+    "Lewandowski",
+    "Zielinski",
+    "Berger",
+    "Frank",
+    "Keller",
+    "Sommer",
+    "Hartmann",
+    "Kaiser",
+    "Peters",
+    "Dekker",
+    "Brouwer",
+    "Hendriks",
+)
 # Countries with their IBAN layout: (bank code, BIC, account digits); legal forms.
 _COUNTRIES = {
-    "DE": ([("37040044", "COBADEFFXXX"), ("50070010", "DEUTDEFFXXX"),
-            ("70020270", "HYVEDEMMXXX")], 10, ("GmbH", "GmbH & Co. KG", "KG", "e.K.")),
-    "NL": ([("INGB", "INGBNL2AXXX"), ("RABO", "RABONL2UXXX"), ("ABNA", "ABNANL2AXXX")], 10,
-           ("B.V.",)),
-    "AT": ([("12000", "BKAUATWWXXX"), ("31000", "RZBAATWWXXX"), ("20111", "GIBAATWWXXX")],
-           11, ("GmbH", "KG")),
-    "PL": ([("10201026", "BPKOPLPWXXX"), ("11602202", "BIGBPLPWXXX"),
-            ("10501445", "INGBPLPWXXX")], 16, ("Sp. z o.o.", "S.A.")),
+    "DE": (
+        [("37040044", "COBADEFFXXX"), ("50070010", "DEUTDEFFXXX"), ("70020270", "HYVEDEMMXXX")],
+        10,
+        ("GmbH", "GmbH & Co. KG", "KG", "e.K."),
+    ),
+    "NL": (
+        [("INGB", "INGBNL2AXXX"), ("RABO", "RABONL2UXXX"), ("ABNA", "ABNANL2AXXX")],
+        10,
+        ("B.V.",),
+    ),
+    "AT": (
+        [("12000", "BKAUATWWXXX"), ("31000", "RZBAATWWXXX"), ("20111", "GIBAATWWXXX")],
+        11,
+        ("GmbH", "KG"),
+    ),
+    "PL": (
+        [("10201026", "BPKOPLPWXXX"), ("11602202", "BIGBPLPWXXX"), ("10501445", "INGBPLPWXXX")],
+        16,
+        ("Sp. z o.o.", "S.A."),
+    ),
 }
 _COUNTRY_ORDER = ("DE", "NL", "AT", "PL")
 _COUNTRY_WEIGHTS = (0.55, 0.17, 0.13, 0.15)
-_FUNDERS = ("Hansa Bank AG", "Rhein Factoring GmbH", "Noord Trade Finance N.V.",
-            "Alpen Kreditbank AG", "Baltic Receivables Fund S.A.", "Main Capital Partners KG",
-            "Danube Invoice Finance GmbH", "Elbe Supply Chain Fund")
+_FUNDERS = (
+    "Hansa Bank AG",
+    "Rhein Factoring GmbH",
+    "Noord Trade Finance N.V.",
+    "Alpen Kreditbank AG",
+    "Baltic Receivables Fund S.A.",
+    "Main Capital Partners KG",
+    "Danube Invoice Finance GmbH",
+    "Elbe Supply Chain Fund",
+)
 
 # Median annual sales (EUR) by supplier tier; Pareto tails above it.
 MEDIAN_SALES = {1: 12e6, 2: 4e6, 3: 1.2e6, 4: 0.6e6, 5: 0.4e6, 6: 0.3e6}
@@ -133,7 +252,7 @@ def _counts(config: SimConfig) -> tuple[int, int, list[int]]:
     funders = min(6, max(2, n // 2000 + 2))
     anchors = min(40, max(2, round(n * 0.002)))
     suppliers = n - funders - anchors
-    weights = np.array([1.6 ** k for k in range(config.tiers)])
+    weights = np.array([1.6**k for k in range(config.tiers)])
     raw = suppliers * weights / weights.sum()
     per_tier = [max(1, int(x)) for x in raw]
     per_tier[-1] += suppliers - sum(per_tier)
@@ -148,14 +267,25 @@ def build_world(config: SimConfig, rng: np.random.Generator) -> World:
     firms: list[Firm] = []
     account = iter(range(100_000, 10**9))
 
-    def new_firm(kind: str, tier: int, industry: str, name: str, country: str,
-                 sales: float) -> Firm:
+    def new_firm(
+        kind: str, tier: int, industry: str, name: str, country: str, sales: float
+    ) -> Firm:
         banks = _COUNTRIES[country][0]
         bank, bic = banks[int(rng.integers(len(banks)))]
         idx = len(firms)
-        firm = Firm(idx=idx, kind=kind, tier=tier, industry=industry, name=name,
-                    country=country, iban=iban_for(country, bank, next(account)), bic=bic,
-                    sales_eur=sales, org_id=f"org_sim{idx:05d}", maker=f"usr_sim{idx:05d}.m")
+        firm = Firm(
+            idx=idx,
+            kind=kind,
+            tier=tier,
+            industry=industry,
+            name=name,
+            country=country,
+            iban=iban_for(country, bank, next(account)),
+            bic=bic,
+            sales_eur=sales,
+            org_id=f"org_sim{idx:05d}",
+            maker=f"usr_sim{idx:05d}.m",
+        )
         firms.append(firm)
         return firm
 
@@ -164,8 +294,14 @@ def build_world(config: SimConfig, rng: np.random.Generator) -> World:
         industry = INDUSTRIES[a % len(INDUSTRIES)]
         surname = _SURNAMES[(7 * a + 3) % len(_SURNAMES)]
         suffix = "AG" if a % 3 else "SE"
-        firm = new_firm("anchor", 0, industry, f"{surname} {_ANCHOR_WORD[industry]} {suffix}",
-                        "DE", float(rng.lognormal(np.log(4e9), 0.6)))
+        firm = new_firm(
+            "anchor",
+            0,
+            industry,
+            f"{surname} {_ANCHOR_WORD[industry]} {suffix}",
+            "DE",
+            float(rng.lognormal(np.log(4e9), 0.6)),
+        )
         firm.checker = f"usr_sim{firm.idx:05d}.c"
         # Large buyers stretch terms (the reason supply-chain finance exists) and mostly pay
         # on time; one anchor in five is weaker (rated BB, not A), pays late more often and
@@ -178,8 +314,15 @@ def build_world(config: SimConfig, rng: np.random.Generator) -> World:
 
     funders: list[int] = []
     for f in range(n_funders):
-        firm = new_firm("funder", -1, "finance", _FUNDERS[f % len(_FUNDERS)] + (
-            f" {f // len(_FUNDERS) + 1}" if f >= len(_FUNDERS) else ""), "DE", 0.0)
+        firm = new_firm(
+            "funder",
+            -1,
+            "finance",
+            _FUNDERS[f % len(_FUNDERS)]
+            + (f" {f // len(_FUNDERS) + 1}" if f >= len(_FUNDERS) else ""),
+            "DE",
+            0.0,
+        )
         firm.health_mean = 5.0
         # Each funder prices at its own margin over the anchor's credit spread (bp/100).
         firm.margin = float(rng.uniform(0.0035, 0.0120))
@@ -236,15 +379,20 @@ def build_world(config: SimConfig, rng: np.random.Generator) -> World:
             link(seller, chosen)
             trades = _TRADE[seller.industry]
             seller.name = seller.name.replace(
-                "{trade}", trades[(tier * 3 + int(rng.integers(4))) % len(trades)])
+                "{trade}", trades[(tier * 3 + int(rng.integers(4))) % len(trades)]
+            )
 
     # Financial health: bigger and higher-tier firms are healthier on average.
     for tier, members in tiers.items():
         median = MEDIAN_SALES[tier]
         for s in members:
             firm = firms[s]
-            firm.health_mean = float(2.6 - 0.25 * (tier - 1) + 0.25 * np.log(
-                firm.sales_eur / median) + rng.normal(0, 0.45))
+            firm.health_mean = float(
+                2.6
+                - 0.25 * (tier - 1)
+                + 0.25 * np.log(firm.sales_eur / median)
+                + rng.normal(0, 0.45)
+            )
 
     # Ownership groups: related firms in one industry, across all tiers. Group numbers are
     # a random permutation per seed (a group's number says nothing about what it does).
@@ -299,23 +447,44 @@ def build_world(config: SimConfig, rng: np.random.Generator) -> World:
         start = k % len(funders)
         program_funders[a] = [funders[(start + j) % len(funders)] for j in range(count)]
 
-    return World(config=config, firms=firms, anchors=anchors, funders=funders, tiers=tiers,
-                 link_seller=link_seller, link_buyer=link_buyer, link_share=link_share,
-                 groups=groups, rings=rings, program_funders=program_funders)
+    return World(
+        config=config,
+        firms=firms,
+        anchors=anchors,
+        funders=funders,
+        tiers=tiers,
+        link_seller=link_seller,
+        link_buyer=link_buyer,
+        link_share=link_share,
+        groups=groups,
+        rings=rings,
+        program_funders=program_funders,
+    )
 
 
 # Circular-trading rings per 1,000 suppliers and year (at fraud = 1).
 RINGS_PER_1000_SUPPLIER_YEARS = 1.0
 
 
-def _pick_rings(config: SimConfig, rng: np.random.Generator, firms: list[Firm],
-                tiers: dict[int, list[int]], groups: list[list[int]]) -> list[list[int]]:
+def _pick_rings(
+    config: SimConfig,
+    rng: np.random.Generator,
+    firms: list[Firm],
+    tiers: dict[int, list[int]],
+    groups: list[list[int]],
+) -> list[list[int]]:
     """Circular-trading rings of three or four network members in one program: about half
     an ownership group (related firms), the rest firms with nothing in common but an anchor
     (a ring recruited by a broker). Members come from every tier, like the network's."""
     suppliers = [s for t in sorted(tiers) for s in tiers[t]]
-    expected = (len(suppliers) / 1000 * config.months / 12 * RINGS_PER_1000_SUPPLIER_YEARS
-                * min(config.fraud, 3.0))
+    expected = (
+        len(suppliers)
+        / 1000
+        * config.months
+        / 12
+        * RINGS_PER_1000_SUPPLIER_YEARS
+        * min(config.fraud, 3.0)
+    )
     n_rings = max(1, round(expected)) if config.fraud > 0 else 0
     rings: list[list[int]] = []
     used: set[int] = set()
@@ -355,9 +524,14 @@ def _pick_rings(config: SimConfig, rng: np.random.Generator, firms: list[Firm],
     return rings
 
 
-def _add_trade_cycles(rng: np.random.Generator, firms: list[Firm],
-                      tiers: dict[int, list[int]], groups: list[list[int]],
-                      link_buyer: list[int], link: Callable[..., None]) -> None:
+def _add_trade_cycles(
+    rng: np.random.Generator,
+    firms: list[Firm],
+    tiers: dict[int, list[int]],
+    groups: list[list[int]],
+    link_buyer: list[int],
+    link: Callable[..., None],
+) -> None:
     """Legitimate cycles in trade: some suppliers' customers sell back to them (scrap,
     tooling, materials on consignment), and some related firms trade in a circle inside
     their group (intra-group supply), so a cycle of invoices is no fraud by itself."""

@@ -37,7 +37,7 @@ def _normalise(url: str) -> str:
     # psycopg 3 is the PostgreSQL driver; accept the plain scheme users type.
     for plain in ("postgresql://", "postgres://"):
         if url.startswith(plain):
-            return "postgresql+psycopg://" + url[len(plain):]
+            return "postgresql+psycopg://" + url[len(plain) :]
     return url
 
 
@@ -53,8 +53,9 @@ def make_engine(url: str, *, synchronous: str = "NORMAL", **kwargs: Any) -> Engi
     # exception's text, so a logged traceback of a failed statement cannot leak them.
     kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False,
-                                                  "timeout": 30}, **kwargs)
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs
+        )
 
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -74,8 +74,8 @@ class Dialect:
         # SQLite's write transactions are exclusive anyway (BEGIN IMMEDIATE); PostgreSQL
         # needs the log head's row lock taken before the first read.
         self.lock_log_head = (
-            "SELECT size FROM log_head WHERE id = 1 FOR UPDATE" if name == "postgresql"
-            else None)
+            "SELECT size FROM log_head WHERE id = 1 FOR UPDATE" if name == "postgresql" else None
+        )
         self.tables = {cls: _table_sql(table, self.mark) for cls, table in TABLE_OF.items()}
         self._record_sql()
         self._log_sql()
@@ -84,44 +84,50 @@ class Dialect:
         m = self.mark
         self.invoice_by_number = (
             f"SELECT {', '.join(self.tables[Invoice].columns)} FROM invoices "
-            f"WHERE anchor_id = {m} AND supplier_id = {m} AND number_key = {m}")
+            f"WHERE anchor_id = {m} AND supplier_id = {m} AND number_key = {m}"
+        )
         u, o = self.tables[User].columns, self.tables[Organisation].columns
         self.actor = (
             f"SELECT {', '.join('u.' + c for c in u)}, {', '.join('o.' + c for c in o)} "
-            f"FROM users u JOIN organisations o ON o.id = u.org_id WHERE u.id = {m}")
+            f"FROM users u JOIN organisations o ON o.id = u.org_id WHERE u.id = {m}"
+        )
         self.idempotency_get = f"SELECT request_hash, response FROM idempotency WHERE key = {m}"
         self.idempotency_in = "SELECT key, request_hash, response FROM idempotency WHERE key IN "
         self.idempotency_put = f"INSERT INTO idempotency VALUES ({m}, {m}, {m}, {m})"
         self.sealed_secret = f"SELECT sealed FROM custodial_secrets WHERE key_id = {m}"
-        self.insert_secret = (
-            f"INSERT INTO custodial_secrets (key_id, sealed) VALUES ({m}, {m})")
+        self.insert_secret = f"INSERT INTO custodial_secrets (key_id, sealed) VALUES ({m}, {m})"
         self.credits_of = (
             f"SELECT {', '.join(self.tables[Credit].columns)} FROM credits "
-            f"WHERE program_id = {m} AND supplier_id = {m}")
+            f"WHERE program_id = {m} AND supplier_id = {m}"
+        )
         self.open_disputes = (
             f"SELECT {', '.join(self.tables[Dispute].columns)} FROM disputes "
             f"WHERE anchor_id = {m} AND supplier_id = {m} AND number_key = {m} "
-            "AND status = 'open'")
+            "AND status = 'open'"
+        )
 
     def _log_sql(self) -> None:
         m = self.mark
         self.log_head = "SELECT size, root FROM log_head WHERE id = 1"
         self.advance_log = (
-            f"UPDATE log_head SET size = size + {m} WHERE id = 1 RETURNING size, root")
+            f"UPDATE log_head SET size = size + {m} WHERE id = 1 RETURNING size, root"
+        )
         self.set_root = f"UPDATE log_head SET root = {m} WHERE id = 1"
-        self.set_log_identity = (
-            f"INSERT INTO log_identity (id, origin, vkey) VALUES (1, {m}, {m})")
+        self.set_log_identity = f"INSERT INTO log_identity (id, origin, vkey) VALUES (1, {m}, {m})"
         self.get_tile = f"SELECT hashes FROM log_tiles WHERE level = {m} AND idx = {m}"
         self.put_tile = (
             f"INSERT INTO log_tiles (level, idx, width, hashes) VALUES ({m}, {m}, {m}, {m}) "
             "ON CONFLICT (level, idx) DO UPDATE SET width = excluded.width, "
-            "hashes = excluded.hashes")
+            "hashes = excluded.hashes"
+        )
         self.last_checkpoint = "SELECT size, root FROM checkpoints ORDER BY size DESC LIMIT 1"
         self.insert_checkpoint = (
-            f"INSERT INTO checkpoints (size, root, note, signed_at) VALUES ({m}, {m}, {m}, {m})")
+            f"INSERT INTO checkpoints (size, root, note, signed_at) VALUES ({m}, {m}, {m}, {m})"
+        )
         self.insert_event = (
             f"INSERT INTO events (seq, id, type, org_id, actor_id, occurred_at, body, leaf_hash) "
-            f"VALUES ({m}, {m}, {m}, {m}, {m}, {m}, {m}, {m})")
+            f"VALUES ({m}, {m}, {m}, {m}, {m}, {m}, {m}, {m})"
+        )
         self.insert_ref = f"INSERT INTO event_refs (ref, seq, kind) VALUES ({m}, {m}, {m})"
 
     @classmethod
@@ -147,5 +153,14 @@ def lost_race(exc: BaseException) -> bool:
     out, PostgreSQL chose it as a deadlock victim or failed to serialise it, or another
     transaction created the same row."""
     message = str(exc).lower()
-    return any(word in message for word in ("locked", "deadlock", "serializ", "unique",
-                                            "duplicate key", "constraint failed"))
+    return any(
+        word in message
+        for word in (
+            "locked",
+            "deadlock",
+            "serializ",
+            "unique",
+            "duplicate key",
+            "constraint failed",
+        )
+    )

@@ -45,9 +45,19 @@ __all__ = ["DbState"]
 
 _MISSING = object()
 _PREFIX_TABLE: dict[str, type[Any]] = {
-    "org": Organisation, "usr": User, "prg": Program, "inv": Invoice, "rcv": Receivable,
-    "fin": FinancingRequest, "ofr": FinancingOffer, "epo": EarlyPaymentOffer, "apr": Approval,
-    "key": OrgKey, "dfl": DefaultClaim, "crd": Credit, "dsp": Dispute,
+    "org": Organisation,
+    "usr": User,
+    "prg": Program,
+    "inv": Invoice,
+    "rcv": Receivable,
+    "fin": FinancingRequest,
+    "ofr": FinancingOffer,
+    "epo": EarlyPaymentOffer,
+    "apr": Approval,
+    "key": OrgKey,
+    "dfl": DefaultClaim,
+    "crd": Credit,
+    "dsp": Dispute,
 }
 
 
@@ -112,9 +122,10 @@ class DbState:
             sql = self.dialect.tables[cls]
             ordered = sorted(wanted)
             for start in range(0, len(ordered), 500):
-                chunk = ordered[start:start + 500]
-                self.cursor.execute(sql.select_in_prefix + self.dialect.placeholders(len(chunk)),
-                                    chunk)
+                chunk = ordered[start : start + 500]
+                self.cursor.execute(
+                    sql.select_in_prefix + self.dialect.placeholders(len(chunk)), chunk
+                )
                 for values in self.cursor.fetchall():
                     self._remember_row(cls, values)
             for value in ordered:
@@ -140,8 +151,9 @@ class DbState:
         if natural not in self._numbers:
             self.cursor.execute(self.dialect.invoice_by_number, natural)
             values = self.cursor.fetchone()
-            self._numbers[natural] = None if values is None else (
-                self._remember_row(Invoice, values).id)
+            self._numbers[natural] = (
+                None if values is None else (self._remember_row(Invoice, values).id)
+            )
         invoice_id = self._numbers[natural]
         return None if invoice_id is None else self.invoice(invoice_id)
 
@@ -157,12 +169,17 @@ class DbState:
     def financing_offers_of(self, request_id: str) -> list[FinancingOffer]:
         """Every offer on the request: the stored rows, and this transaction's own."""
         sql = self.dialect.tables[FinancingOffer]
-        self.cursor.execute(sql.select_in_prefix.replace(" id IN ", " request_id IN ")
-                            + self.dialect.placeholders(1), (request_id,))
+        self.cursor.execute(
+            sql.select_in_prefix.replace(" id IN ", " request_id IN ")
+            + self.dialect.placeholders(1),
+            (request_id,),
+        )
         for values in self.cursor.fetchall():
             self._remember_row(FinancingOffer, values)
-        found = [self._cache[(FinancingOffer, (offer_id,))]
-                 for offer_id in self._offer_ids.get(request_id, ())]
+        found = [
+            self._cache[(FinancingOffer, (offer_id,))]
+            for offer_id in self._offer_ids.get(request_id, ())
+        ]
         return sorted((o for o in found if o is not None), key=lambda o: o.id)
 
     def early_payment_offer(self, offer_id: str) -> EarlyPaymentOffer | None:
@@ -178,8 +195,11 @@ class DbState:
         """Every key of the organisation (read once per transaction, then the map)."""
         if org_id not in self._keys_loaded:
             sql = self.dialect.tables[OrgKey]
-            self.cursor.execute(sql.select_in_prefix.replace(" id IN ", " org_id IN ")
-                                + self.dialect.placeholders(1), (org_id,))
+            self.cursor.execute(
+                sql.select_in_prefix.replace(" id IN ", " org_id IN ")
+                + self.dialect.placeholders(1),
+                (org_id,),
+            )
             for values in self.cursor.fetchall():
                 key = self._remember_row(OrgKey, values)
                 self._key_ids.setdefault(org_id, set()).add(key.id)
@@ -198,9 +218,14 @@ class DbState:
         self.cursor.execute(self.dialect.credits_of, (program_id, supplier_id))
         for values in self.cursor.fetchall():
             self._remember_row(Credit, values)
-        found = [record for (cls, _), record in self._cache.items()
-                 if cls is Credit and record is not None and record.program_id == program_id
-                 and record.supplier_id == supplier_id]
+        found = [
+            record
+            for (cls, _), record in self._cache.items()
+            if cls is Credit
+            and record is not None
+            and record.program_id == program_id
+            and record.supplier_id == supplier_id
+        ]
         return sorted(found, key=lambda k: (k.recorded_on, k.id))
 
     def dispute(self, dispute_id: str) -> Dispute | None:
@@ -211,10 +236,18 @@ class DbState:
         self.cursor.execute(self.dialect.open_disputes, (anchor_id, supplier_id, key))
         for values in self.cursor.fetchall():
             self._remember_row(Dispute, values)
-        found = sorted((record for (cls, _), record in self._cache.items()
-                        if cls is Dispute and record is not None and record.status == "open"
-                        and (record.anchor_id, record.supplier_id, record.number_key) == (
-                            anchor_id, supplier_id, key)), key=lambda d: d.id)
+        found = sorted(
+            (
+                record
+                for (cls, _), record in self._cache.items()
+                if cls is Dispute
+                and record is not None
+                and record.status == "open"
+                and (record.anchor_id, record.supplier_id, record.number_key)
+                == (anchor_id, supplier_id, key)
+            ),
+            key=lambda d: d.id,
+        )
         return found[0] if found else None
 
     def outstanding_of(self, obligor_id: str) -> list[Receivable]:
@@ -222,14 +255,22 @@ class DbState:
         sql = self.dialect.tables[Receivable]
         statuses = sorted(OUTSTANDING)
         self.cursor.execute(
-            sql.select_in_prefix.replace(" id IN ", " obligor_id = " + self.dialect.mark
-                                         + " AND status IN ")
-            + self.dialect.placeholders(len(statuses)), (obligor_id, *statuses))
+            sql.select_in_prefix.replace(
+                " id IN ", " obligor_id = " + self.dialect.mark + " AND status IN "
+            )
+            + self.dialect.placeholders(len(statuses)),
+            (obligor_id, *statuses),
+        )
         for values in self.cursor.fetchall():
             self._remember_row(Receivable, values)
-        found = [record for (cls, _), record in self._cache.items()
-                 if cls is Receivable and record is not None
-                 and record.obligor_id == obligor_id and record.status in OUTSTANDING]
+        found = [
+            record
+            for (cls, _), record in self._cache.items()
+            if cls is Receivable
+            and record is not None
+            and record.obligor_id == obligor_id
+            and record.status in OUTSTANDING
+        ]
         return sorted(found, key=lambda r: r.id)
 
     def exposure(self, key: str) -> int:
@@ -273,8 +314,11 @@ class DbState:
         if isinstance(record, FinancingOffer):
             self._offer_ids.setdefault(record.request_id, set()).add(record.id)
         if isinstance(record, Invoice):
-            natural = (record.anchor_id, record.supplier_id,
-                       exact_invoice_number_key(record.number))
+            natural = (
+                record.anchor_id,
+                record.supplier_id,
+                exact_invoice_number_key(record.number),
+            )
             self._numbers[natural] = record.id
 
     def _row(self, record: Record) -> dict[str, Any]:

@@ -79,8 +79,13 @@ class LogRows:
 class LogWriter:
     """The log's append path within one transaction."""
 
-    def __init__(self, connection: Connection, cursor: Any, dialect: Dialect,
-                 checkpoint_signer: CheckpointSigner | None = None) -> None:
+    def __init__(
+        self,
+        connection: Connection,
+        cursor: Any,
+        dialect: Dialect,
+        checkpoint_signer: CheckpointSigner | None = None,
+    ) -> None:
         self.connection = connection
         self.cursor = cursor
         self.dialect = dialect
@@ -148,8 +153,9 @@ class LogWriter:
         if last is not None:
             self._check_extends_last_checkpoint(last.fetchone(), old_size, old_root)
         # The appender yields (level, index, width, hashes) rows as plain tuples.
-        tile_rows = cast(list[tuple[int, int, int, bytes]],
-                         [tuple(w) for w in appender.extend(leaf_hashes)])
+        tile_rows = cast(
+            list[tuple[int, int, int, bytes]], [tuple(w) for w in appender.extend(leaf_hashes)]
+        )
         assert appender.size == size
         new_root = appender.root()
         checkpoint_row = None
@@ -171,8 +177,9 @@ class LogWriter:
         if rows.refs:
             cur.executemany(d.insert_ref, rows.refs)
 
-    def _event_rows(self, first: int) -> tuple[list[tuple[Any, ...]],
-                                               list[tuple[str, int, str]], list[bytes]]:
+    def _event_rows(
+        self, first: int
+    ) -> tuple[list[tuple[Any, ...]], list[tuple[str, int, str]], list[bytes]]:
         event_rows: list[tuple[Any, ...]] = []
         ref_rows: list[tuple[str, int, str]] = []
         leaf_hashes: list[bytes] = []
@@ -181,12 +188,25 @@ class LogWriter:
             body = canonical_bytes(record_to_data(record))
             leaf = hash_leaf(body)
             leaf_hashes.append(leaf)
-            event_rows.append((seq, record.id, record.event.TYPE, record.org_id, record.actor_id,
-                               format_instant(record.occurred_at), body, leaf))
+            event_rows.append(
+                (
+                    seq,
+                    record.id,
+                    record.event.TYPE,
+                    record.org_id,
+                    record.actor_id,
+                    format_instant(record.occurred_at),
+                    body,
+                    leaf,
+                )
+            )
             ref_rows.extend((org, seq, "org") for org in record.event.parties())
             ref_rows.extend((rid, seq, "rcv") for rid in dict.fromkeys(record.event.subjects()))
-            self._logged.append(EventRecord(record.id, record.org_id, record.actor_id,
-                                            record.occurred_at, record.event, seq))
+            self._logged.append(
+                EventRecord(
+                    record.id, record.org_id, record.actor_id, record.occurred_at, record.event, seq
+                )
+            )
         self._pending = []
         return event_rows, ref_rows, leaf_hashes
 
@@ -214,15 +234,17 @@ class LogWriter:
         if appender.root() != old_root:
             raise LogIntegrityError(
                 f"the stored nodes of the log give a different root at size {old_size} than "
-                "the log head records: the log storage was changed")
+                "the log head records: the log storage was changed"
+            )
         return appender
 
     def _remember_appender(self, appender: TileAppender, root: bytes) -> None:
         # A copy: the caller's appender may go on changing; the cache must not.
         _APPENDERS[self._cache_key()] = (appender.size, root, appender.copy())
 
-    def _check_extends_last_checkpoint(self, last: tuple[int, bytes] | None, old_size: int,
-                                       old_root: bytes) -> None:
+    def _check_extends_last_checkpoint(
+        self, last: tuple[int, bytes] | None, old_size: int, old_root: bytes
+    ) -> None:
         """Refuse to sign unless the tree being extended is consistent with the last
         checkpoint the operator signed: the operator never signs two inconsistent heads."""
         if last is None:
@@ -230,11 +252,14 @@ class LogWriter:
         size0, root0 = last[0], bytes(last[1])
         if size0 > old_size:
             raise LogIntegrityError(
-                f"the last checkpoint covers {size0} events but the log holds {old_size}")
+                f"the last checkpoint covers {size0} events but the log holds {old_size}"
+            )
         if size0 == old_size:
             if root0 != old_root:
-                raise LogIntegrityError(f"the log's root at size {old_size} differs from the "
-                                        "signed checkpoint: refusing to sign a fork")
+                raise LogIntegrityError(
+                    f"the log's root at size {old_size} differs from the "
+                    "signed checkpoint: refusing to sign a fork"
+                )
             return
         if size0 == 0:
             return
@@ -244,4 +269,5 @@ class LogWriter:
         except TrustError as exc:
             raise LogIntegrityError(
                 f"the log at size {old_size} is not an extension of the checkpoint at size "
-                f"{size0}: refusing to sign ({exc})") from None
+                f"{size0}: refusing to sign ({exc})"
+            ) from None

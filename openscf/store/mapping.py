@@ -35,8 +35,7 @@ from openscf.domain.model import (
 from openscf.domain.state import Record
 from openscf.store import tables as t
 
-__all__ = ["KEY_OF", "TABLE_OF", "key_of", "record_to_row",
-           "row_to_record", "values_to_record"]
+__all__ = ["KEY_OF", "TABLE_OF", "key_of", "record_to_row", "row_to_record", "values_to_record"]
 
 TABLE_OF: dict[type[Any], Table] = {
     Organisation: t.organisations,
@@ -61,8 +60,14 @@ KEY_OF: dict[type[Any], tuple[str, ...]] = {
 }
 
 _TUPLE_FIELDS = {"roles", "permissions", "funder_ids", "approver_sponsors", "piece_ids"}
-_INSTANT_FIELDS = {"issued_at", "valid_from", "rotated_at", "revoked_at", "approver_since",
-                   "requested_at"}
+_INSTANT_FIELDS = {
+    "issued_at",
+    "valid_from",
+    "rotated_at",
+    "revoked_at",
+    "approver_since",
+    "requested_at",
+}
 _BOOL_FIELDS = {"custodial", "custody_disabled", "recourse"}
 
 

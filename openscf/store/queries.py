@@ -47,17 +47,25 @@ __all__ = [
 CHUNK = 500  # ids per IN (...) list: well under every dialect's bound-parameter limit
 
 
-def list_receivables(conn: Connection, *, holder_id: str | None = None,
-                     status: str | None = None, program_id: str | None = None,
-                     limit: int = 100, starting_after: str | None = None,
-                     oldest_first: bool = False) -> list[Receivable]:
+def list_receivables(
+    conn: Connection,
+    *,
+    holder_id: str | None = None,
+    status: str | None = None,
+    program_id: str | None = None,
+    limit: int = 100,
+    starting_after: str | None = None,
+    oldest_first: bool = False,
+) -> list[Receivable]:
     """Pieces by id; with oldest_first, in log order: by the sequence number of the event
     that created each piece (pieces of one split in id order)."""
     query = select(t.receivables).order_by(t.receivables.c.id).limit(limit)
     if oldest_first:
-        created = (select(func.min(t.event_refs.c.seq))
-                   .where(t.event_refs.c.ref == t.receivables.c.id,
-                          t.event_refs.c.kind == "rcv").scalar_subquery())
+        created = (
+            select(func.min(t.event_refs.c.seq))
+            .where(t.event_refs.c.ref == t.receivables.c.id, t.event_refs.c.kind == "rcv")
+            .scalar_subquery()
+        )
         query = select(t.receivables).order_by(created, t.receivables.c.id).limit(limit)
     if holder_id:
         query = query.where(t.receivables.c.holder_id == holder_id)
@@ -100,8 +108,9 @@ LOG_KEY_ID = "log"
 def log_identity_and_secret(conn: Connection) -> tuple[str, bytes]:
     """The log's origin and the sealed seed of its checkpoint-signing key."""
     row = conn.execute(select(t.log_identity.c.origin)).first()
-    sealed = conn.execute(select(t.custodial_secrets.c.sealed)
-                          .where(t.custodial_secrets.c.key_id == LOG_KEY_ID)).scalar()
+    sealed = conn.execute(
+        select(t.custodial_secrets.c.sealed).where(t.custodial_secrets.c.key_id == LOG_KEY_ID)
+    ).scalar()
     if row is None or sealed is None:
         raise LookupError("this database has no log identity: was it bootstrapped?")
     return row[0], bytes(sealed)
@@ -111,26 +120,32 @@ def log_size(conn: Connection) -> int:
     return int(conn.execute(select(t.log_head.c.size)).scalar_one())
 
 
-def iter_event_bodies(conn: Connection, *, after_seq: int = 0,
-                      batch: int = 20000) -> Iterator[list[tuple[int, bytes]]]:
+def iter_event_bodies(
+    conn: Connection, *, after_seq: int = 0, batch: int = 20000
+) -> Iterator[list[tuple[int, bytes]]]:
     """The stored (seq, canonical bytes) of every event in log order, in batches."""
     last = after_seq
     while True:
         rows = conn.execute(
-            select(t.events.c.seq, t.events.c.body).where(t.events.c.seq > last)
-            .order_by(t.events.c.seq).limit(batch)
+            select(t.events.c.seq, t.events.c.body)
+            .where(t.events.c.seq > last)
+            .order_by(t.events.c.seq)
+            .limit(batch)
         ).all()
         if not rows:
             return
         # SQLite stores whatever type it is given: a tamperer may have written text into
         # the blob column. Read it as bytes either way (the hashes will tell).
-        yield [(int(seq), body.encode() if isinstance(body, str) else bytes(body))
-               for seq, body in rows]
+        yield [
+            (int(seq), body.encode() if isinstance(body, str) else bytes(body))
+            for seq, body in rows
+        ]
         last = rows[-1][0]
 
 
-def iter_events(conn: Connection, *, after_seq: int = 0,
-                batch: int = 5000) -> Iterator[EventRecord]:
+def iter_events(
+    conn: Connection, *, after_seq: int = 0, batch: int = 5000
+) -> Iterator[EventRecord]:
     """Every event in log order, decoded from its stored canonical bytes."""
     for rows in iter_event_bodies(conn, after_seq=after_seq, batch=batch):
         for seq, body in rows:
@@ -148,8 +163,9 @@ def chain_of_custody(conn: Connection, receivable_id: str) -> list[dict[str, Any
     current: str | None = receivable_id
     while current is not None:
         row = conn.execute(
-            select(t.receivables.c.id, t.receivables.c.parent_id)
-            .where(t.receivables.c.id == current)
+            select(t.receivables.c.id, t.receivables.c.parent_id).where(
+                t.receivables.c.id == current
+            )
         ).first()
         if row is None:
             break
@@ -159,15 +175,23 @@ def chain_of_custody(conn: Connection, receivable_id: str) -> list[dict[str, Any
         return []
     seqs = select(t.event_refs.c.seq).where(t.event_refs.c.ref.in_(ancestry))
     rows = conn.execute(
-        select(t.events.c.seq, t.events.c.body).where(t.events.c.seq.in_(seqs))
+        select(t.events.c.seq, t.events.c.body)
+        .where(t.events.c.seq.in_(seqs))
         .order_by(t.events.c.seq)
     )
     chain = []
     for seq, body in rows:
         record = record_from_data(decode_canonical(bytes(body)), seq)
-        chain.append({"seq": seq, "type": record.event.TYPE, "org_id": record.org_id,
-                      "actor_id": record.actor_id, "occurred_at": record.occurred_at,
-                      "event": record.event})
+        chain.append(
+            {
+                "seq": seq,
+                "type": record.event.TYPE,
+                "org_id": record.org_id,
+                "actor_id": record.actor_id,
+                "occurred_at": record.occurred_at,
+                "event": record.event,
+            }
+        )
     return chain
 
 
@@ -185,34 +209,49 @@ def events_logged(conn: Connection) -> int:
 
 def event_leaf(conn: Connection, seq: int) -> tuple[bytes, bytes]:
     """(canonical body, leaf hash) of the event at `seq`."""
-    body, leaf = conn.execute(select(t.events.c.body, t.events.c.leaf_hash).where(
-        t.events.c.seq == seq)).one()
+    body, leaf = conn.execute(
+        select(t.events.c.body, t.events.c.leaf_hash).where(t.events.c.seq == seq)
+    ).one()
     return bytes(body), bytes(leaf)
 
 
 def checkpoint_history(conn: Connection) -> list[tuple[int, Any]]:
     """(size, signed_at) of every signed checkpoint, oldest first."""
-    return [(int(size), at) for size, at in conn.execute(
-        select(t.checkpoints.c.size, t.checkpoints.c.signed_at).order_by(t.checkpoints.c.size))]
+    return [
+        (int(size), at)
+        for size, at in conn.execute(
+            select(t.checkpoints.c.size, t.checkpoints.c.signed_at).order_by(t.checkpoints.c.size)
+        )
+    ]
 
 
 def newest_checkpoints(conn: Connection, limit: int) -> list[tuple[int, bytes, Any]]:
     """(size, root, signed_at) of the newest `limit` signed checkpoints, newest first."""
-    return [(int(size), bytes(root), at) for size, root, at in conn.execute(
-        select(t.checkpoints.c.size, t.checkpoints.c.root, t.checkpoints.c.signed_at)
-        .order_by(t.checkpoints.c.size.desc()).limit(limit))]
+    return [
+        (int(size), bytes(root), at)
+        for size, root, at in conn.execute(
+            select(t.checkpoints.c.size, t.checkpoints.c.root, t.checkpoints.c.signed_at)
+            .order_by(t.checkpoints.c.size.desc())
+            .limit(limit)
+        )
+    ]
 
 
 def witness_rows(conn: Connection) -> list[tuple[str, str, Any]]:
     """(name, org id, registered at) of every registered witness."""
-    return [tuple(row) for row in conn.execute(select(
-        t.witnesses.c.name, t.witnesses.c.org_id, t.witnesses.c.registered_at))]
+    return [
+        tuple(row)
+        for row in conn.execute(
+            select(t.witnesses.c.name, t.witnesses.c.org_id, t.witnesses.c.registered_at)
+        )
+    ]
 
 
 def witness_owner(conn: Connection, name: str) -> str | None:
     """The organisation that registered the witness `name`, or None."""
-    owner: str | None = conn.execute(select(t.witnesses.c.org_id).where(
-        t.witnesses.c.name == name)).scalar()
+    owner: str | None = conn.execute(
+        select(t.witnesses.c.org_id).where(t.witnesses.c.name == name)
+    ).scalar()
     return owner
 
 
@@ -221,8 +260,11 @@ def witness_owner(conn: Connection, name: str) -> str | None:
 
 def org_keys(conn: Connection, org_id: str) -> list[dict[str, Any]]:
     """An organisation's signing keys, in the order they came into force."""
-    rows = conn.execute(select(t.org_keys).where(t.org_keys.c.org_id == org_id)
-                        .order_by(t.org_keys.c.valid_from, t.org_keys.c.id))
+    rows = conn.execute(
+        select(t.org_keys)
+        .where(t.org_keys.c.org_id == org_id)
+        .order_by(t.org_keys.c.valid_from, t.org_keys.c.id)
+    )
     return [dict(row._mapping) for row in rows]
 
 
@@ -231,8 +273,9 @@ def org_key(conn: Connection, key_id: str) -> dict[str, Any] | None:
     return None if row is None else dict(row._mapping)
 
 
-def auth_events(conn: Connection, *, limit: int, org_id: str | None = None,
-                kind: str | None = None) -> list[dict[str, Any]]:
+def auth_events(
+    conn: Connection, *, limit: int, org_id: str | None = None, kind: str | None = None
+) -> list[dict[str, Any]]:
     """The newest `limit` security audit entries (logins, keys, sessions), oldest first."""
     query = select(t.auth_events).order_by(t.auth_events.c.id.desc()).limit(limit)
     if org_id:
@@ -245,16 +288,30 @@ def auth_events(conn: Connection, *, limit: int, org_id: str | None = None,
 # --- what the dashboard adds to pieces -------------------------------------------------------
 
 
-def accepted_deals(conn: Connection, program_ids: Sequence[str], since: date,
-                   until: date) -> list[tuple[str, str, str, str, int, int]]:
+def accepted_deals(
+    conn: Connection, program_ids: Sequence[str], since: date, until: date
+) -> list[tuple[str, str, str, str, int, int]]:
     """(program, obligor, seller, annual rate, fees, face) of each financing offer accepted
     in these programs with a value date in [since, until]."""
     o, f, r = t.financing_offers, t.financing_requests, t.receivables
-    query = (select(f.c.program_id, r.c.obligor_id, f.c.holder_id, o.c.annual_rate,
-                    o.c.fees_minor, r.c.face_minor)
-             .join(f, f.c.id == o.c.request_id).join(r, r.c.id == f.c.receivable_id)
-             .where(o.c.status == "accepted", f.c.program_id.in_(list(program_ids)),
-                    o.c.value_date >= since, o.c.value_date <= until))
+    query = (
+        select(
+            f.c.program_id,
+            r.c.obligor_id,
+            f.c.holder_id,
+            o.c.annual_rate,
+            o.c.fees_minor,
+            r.c.face_minor,
+        )
+        .join(f, f.c.id == o.c.request_id)
+        .join(r, r.c.id == f.c.receivable_id)
+        .where(
+            o.c.status == "accepted",
+            f.c.program_id.in_(list(program_ids)),
+            o.c.value_date >= since,
+            o.c.value_date <= until,
+        )
+    )
     return [tuple(row) for row in conn.execute(query)]
 
 
@@ -263,8 +320,13 @@ def invoice_numbers(conn: Connection, invoice_ids: Sequence[str]) -> dict[str, s
     ids = list(invoice_ids)
     numbers: dict[str, str] = {}
     for i in range(0, len(ids), CHUNK):
-        numbers.update(conn.execute(select(t.invoices.c.id, t.invoices.c.number).where(
-            t.invoices.c.id.in_(ids[i:i + CHUNK]))).all())
+        numbers.update(
+            conn.execute(
+                select(t.invoices.c.id, t.invoices.c.number).where(
+                    t.invoices.c.id.in_(ids[i : i + CHUNK])
+                )
+            ).all()
+        )
     return numbers
 
 
@@ -272,18 +334,27 @@ def events_on_receivables(conn: Connection, receivable_ids: Sequence[str]) -> li
     """Every event naming one of these pieces, in log order."""
     if not receivable_ids:
         return []
-    seqs = select(t.event_refs.c.seq).where(t.event_refs.c.ref.in_(list(receivable_ids)),
-                                            t.event_refs.c.kind == "rcv")
-    rows = conn.execute(select(t.events.c.seq, t.events.c.body).where(
-        t.events.c.seq.in_(seqs)).order_by(t.events.c.seq)).all()
+    seqs = select(t.event_refs.c.seq).where(
+        t.event_refs.c.ref.in_(list(receivable_ids)), t.event_refs.c.kind == "rcv"
+    )
+    rows = conn.execute(
+        select(t.events.c.seq, t.events.c.body)
+        .where(t.events.c.seq.in_(seqs))
+        .order_by(t.events.c.seq)
+    ).all()
     return [record_from_data(decode_canonical(bytes(body)), seq) for seq, body in rows]
 
 
 def program_members(conn: Connection, program_ids: Sequence[str]) -> list[tuple[str, str]]:
     """(program, supplier) of every supplier onboarded in these programs."""
-    return [tuple(row) for row in conn.execute(select(
-        t.relationships.c.program_id, t.relationships.c.supplier_id).where(
-        t.relationships.c.program_id.in_(list(program_ids))))]
+    return [
+        tuple(row)
+        for row in conn.execute(
+            select(t.relationships.c.program_id, t.relationships.c.supplier_id).where(
+                t.relationships.c.program_id.in_(list(program_ids))
+            )
+        )
+    ]
 
 
 # --- who is who on a demo network ------------------------------------------------------------
@@ -293,17 +364,27 @@ def demo_cast(conn: Connection) -> dict[str, Any]:
     """What picking one demo login per role needs: organisations with their roles, users
     with their permissions (by organisation), the first program's anchor, suppliers by
     invoices issued (most first) and every organisation that holds or held a piece."""
-    orgs = [(oid, tuple(json.loads(roles))) for oid, roles in conn.execute(
-        select(t.organisations.c.id, t.organisations.c.roles).order_by(t.organisations.c.id))]
+    orgs = [
+        (oid, tuple(json.loads(roles)))
+        for oid, roles in conn.execute(
+            select(t.organisations.c.id, t.organisations.c.roles).order_by(t.organisations.c.id)
+        )
+    ]
     users: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
-    for uid, oid, perms in conn.execute(select(
-            t.users.c.id, t.users.c.org_id, t.users.c.permissions).order_by(t.users.c.id)):
+    for uid, oid, perms in conn.execute(
+        select(t.users.c.id, t.users.c.org_id, t.users.c.permissions).order_by(t.users.c.id)
+    ):
         users.setdefault(oid, []).append((uid, tuple(json.loads(perms))))
-    anchor = conn.execute(select(t.programs.c.anchor_id).order_by(t.programs.c.id)
-                          ).scalars().first()
-    issuers = [row[0] for row in conn.execute(
-        select(t.invoices.c.supplier_id, func.count()).group_by(t.invoices.c.supplier_id)
-        .order_by(func.count().desc(), t.invoices.c.supplier_id))]
+    anchor = (
+        conn.execute(select(t.programs.c.anchor_id).order_by(t.programs.c.id)).scalars().first()
+    )
+    issuers = [
+        row[0]
+        for row in conn.execute(
+            select(t.invoices.c.supplier_id, func.count())
+            .group_by(t.invoices.c.supplier_id)
+            .order_by(func.count().desc(), t.invoices.c.supplier_id)
+        )
+    ]
     holders = set(conn.execute(select(t.receivables.c.holder_id).distinct()).scalars())
-    return {"orgs": orgs, "users": users, "anchor": anchor, "issuers": issuers,
-            "holders": holders}
+    return {"orgs": orgs, "users": users, "anchor": anchor, "issuers": issuers, "holders": holders}

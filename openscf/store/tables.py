@@ -50,7 +50,9 @@ def _version() -> Column[int]:
 
 
 organisations = Table(
-    "organisations", metadata, _id(),
+    "organisations",
+    metadata,
+    _id(),
     Column("name", String(200), nullable=False),
     Column("roles", Text, nullable=False),
     Column("country", String(2), nullable=False),
@@ -67,7 +69,9 @@ organisations = Table(
 )
 
 users = Table(
-    "users", metadata, _id(),
+    "users",
+    metadata,
+    _id(),
     Column("org_id", String(80), nullable=False, index=True),
     Column("name", String(200), nullable=False),
     Column("permissions", Text, nullable=False),
@@ -80,7 +84,9 @@ users = Table(
 )
 
 programs = Table(
-    "programs", metadata, _id(),
+    "programs",
+    metadata,
+    _id(),
     Column("anchor_id", String(80), nullable=False, index=True),
     Column("name", String(200), nullable=False),
     Column("currency", String(3), nullable=False),
@@ -101,7 +107,8 @@ programs = Table(
 )
 
 relationships = Table(
-    "relationships", metadata,
+    "relationships",
+    metadata,
     Column("program_id", String(80), primary_key=True),
     Column("supplier_id", String(80), primary_key=True),
     Column("onboarded_on", Date, nullable=False),
@@ -110,7 +117,9 @@ relationships = Table(
 )
 
 invoices = Table(
-    "invoices", metadata, _id(),
+    "invoices",
+    metadata,
+    _id(),
     Column("program_id", String(80), nullable=False),
     Column("anchor_id", String(80), nullable=False),
     Column("supplier_id", String(80), nullable=False),
@@ -127,7 +136,9 @@ invoices = Table(
 )
 
 receivables = Table(
-    "receivables", metadata, _id(),
+    "receivables",
+    metadata,
+    _id(),
     Column("program_id", String(80), nullable=False),
     Column("obligor_id", String(80), nullable=False),
     Column("supplier_id", String(80), nullable=False),
@@ -155,7 +166,9 @@ receivables = Table(
 
 # An obligor's default claim: the pieces it owed when declared in default (migration 0006).
 default_claims = Table(
-    "default_claims", metadata, _id(),
+    "default_claims",
+    metadata,
+    _id(),
     Column("obligor_id", String(80), nullable=False, unique=True),
     Column("status", String(16), nullable=False),
     Column("reason", String(16), nullable=False),
@@ -169,7 +182,9 @@ default_claims = Table(
 # Dilution after confirmation (migration 0007): credits the anchor holds against a
 # supplier, and disputes on a supplier's invoices.
 credits = Table(
-    "credits", metadata, _id(),
+    "credits",
+    metadata,
+    _id(),
     Column("program_id", String(80), nullable=False),
     Column("anchor_id", String(80), nullable=False),
     Column("supplier_id", String(80), nullable=False),
@@ -188,7 +203,9 @@ credits = Table(
 )
 
 disputes = Table(
-    "disputes", metadata, _id(),
+    "disputes",
+    metadata,
+    _id(),
     Column("program_id", String(80), nullable=False),
     Column("anchor_id", String(80), nullable=False),
     Column("supplier_id", String(80), nullable=False),
@@ -207,7 +224,9 @@ disputes = Table(
 )
 
 financing_requests = Table(
-    "financing_requests", metadata, _id(),
+    "financing_requests",
+    metadata,
+    _id(),
     Column("program_id", String(80), nullable=False),
     Column("receivable_id", String(80), nullable=False, index=True),
     Column("holder_id", String(80), nullable=False),
@@ -218,7 +237,9 @@ financing_requests = Table(
 )
 
 financing_offers = Table(
-    "financing_offers", metadata, _id(),
+    "financing_offers",
+    metadata,
+    _id(),
     Column("request_id", String(80), nullable=False, index=True),
     Column("funder_id", String(80), nullable=False),
     Column("annual_rate", String(32), nullable=False),
@@ -233,7 +254,9 @@ financing_offers = Table(
 )
 
 early_payment_offers = Table(
-    "early_payment_offers", metadata, _id(),
+    "early_payment_offers",
+    metadata,
+    _id(),
     Column("receivable_id", String(80), nullable=False, index=True),
     Column("obligor_id", String(80), nullable=False),
     Column("annual_rate", String(32), nullable=False),
@@ -247,7 +270,9 @@ early_payment_offers = Table(
 )
 
 approvals = Table(
-    "approvals", metadata, _id(),
+    "approvals",
+    metadata,
+    _id(),
     Column("org_id", String(80), nullable=False, index=True),
     Column("kind", String(20), nullable=False),
     Column("maker_id", String(80), nullable=False),
@@ -259,7 +284,8 @@ approvals = Table(
 )
 
 exposures = Table(
-    "exposures", metadata,
+    "exposures",
+    metadata,
     Column("key", String(200), primary_key=True),
     Column("outstanding_minor", BigInteger, nullable=False),
     _version(),
@@ -270,7 +296,8 @@ exposures = Table(
 # --- the event log -------------------------------------------------------------------
 
 events = Table(
-    "events", metadata,
+    "events",
+    metadata,
     Column("seq", BigInteger, primary_key=True, autoincrement=False),
     Column("id", String(80), nullable=False, unique=True),
     Column("type", String(40), nullable=False),
@@ -287,7 +314,8 @@ events = Table(
 # Who is party to which event ("org", org id) and which receivables it touches ("rcv",
 # receivable id): one index table, so a command's commit touches one b-tree for both.
 event_refs = Table(
-    "event_refs", metadata,
+    "event_refs",
+    metadata,
     Column("ref", String(80), primary_key=True),
     Column("seq", BigInteger, primary_key=True),
     Column("kind", String(3), nullable=False),
@@ -297,7 +325,8 @@ event_refs = Table(
 # One row: the log's size and root. Appending takes its row lock, so appends are
 # serialised and sequence numbers have no gaps (the sequencer of DESIGN.md).
 log_head = Table(
-    "log_head", metadata,
+    "log_head",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("size", BigInteger, nullable=False),
     Column("root", LargeBinary),
@@ -307,7 +336,8 @@ log_head = Table(
 # (level, idx) holds `width` (<= 256) hashes of perfect subtrees of height 8*level. Full
 # tiles never change; the last tile of each level grows. A proof reads a few tiles.
 log_tiles = Table(
-    "log_tiles", metadata,
+    "log_tiles",
+    metadata,
     Column("level", Integer, primary_key=True, autoincrement=False),
     Column("idx", BigInteger, primary_key=True, autoincrement=False),
     Column("width", Integer, nullable=False),
@@ -317,7 +347,8 @@ log_tiles = Table(
 
 # The operator's signed checkpoints (C2SP tlog-checkpoint in a C2SP signed note).
 checkpoints = Table(
-    "checkpoints", metadata,
+    "checkpoints",
+    metadata,
     Column("size", BigInteger, primary_key=True, autoincrement=False),
     Column("root", LargeBinary, nullable=False),
     Column("note", Text, nullable=False),
@@ -326,7 +357,8 @@ checkpoints = Table(
 
 # Witnesses' timestamped cosignatures (C2SP tlog-cosignature) on checkpoints.
 cosignatures = Table(
-    "cosignatures", metadata,
+    "cosignatures",
+    metadata,
     Column("size", BigInteger, primary_key=True, autoincrement=False),
     Column("witness", String(200), primary_key=True),
     Column("key_id", String(8), nullable=False),
@@ -337,7 +369,8 @@ cosignatures = Table(
 
 # Witnesses known to the log: a funder or an auditor with a cosigning key.
 witnesses = Table(
-    "witnesses", metadata,
+    "witnesses",
+    metadata,
     Column("name", String(200), primary_key=True),
     Column("org_id", String(80), nullable=False),
     Column("vkey", Text, nullable=False),
@@ -347,7 +380,8 @@ witnesses = Table(
 
 # The log's own identity: its origin line and the operator's note verifier key.
 log_identity = Table(
-    "log_identity", metadata,
+    "log_identity",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("origin", String(200), nullable=False),
     Column("vkey", Text, nullable=False),
@@ -356,7 +390,8 @@ log_identity = Table(
 # Organisations' Ed25519 public keys with their validity windows (projected from the
 # KeyRegistered / KeyRevoked events, which the auditor replays).
 org_keys = Table(
-    "org_keys", metadata,
+    "org_keys",
+    metadata,
     Column("id", String(80), primary_key=True),
     Column("org_id", String(80), nullable=False, index=True),
     Column("public_key", String(100), nullable=False),
@@ -371,14 +406,16 @@ org_keys = Table(
 # Private halves of custodial keys (the server signs for organisations that chose it),
 # sealed with AES-GCM under the deployment's master key; never logged, never exported.
 custodial_secrets = Table(
-    "custodial_secrets", metadata,
+    "custodial_secrets",
+    metadata,
     Column("key_id", String(80), primary_key=True),
     Column("sealed", LargeBinary, nullable=False),
     **ROWLESS,
 )
 
 idempotency = Table(
-    "idempotency", metadata,
+    "idempotency",
+    metadata,
     Column("key", String(300), primary_key=True),
     Column("request_hash", String(64), nullable=False),
     Column("response", Text, nullable=False),
@@ -393,7 +430,9 @@ idempotency = Table(
 # API keys: one user each, shown once at creation, revocable. `prefix` is the visible
 # start of the key (e.g. "sk_3fa9c2d1") so a person can tell keys apart in a list.
 api_keys = Table(
-    "api_keys", metadata, _id(),
+    "api_keys",
+    metadata,
+    _id(),
     Column("user_id", String(80), nullable=False, index=True),
     Column("org_id", String(80), nullable=False),
     Column("name", String(100), nullable=False),
@@ -414,7 +453,8 @@ api_keys = Table(
 # Browser sessions: the cookie holds a random id; the row holds its SHA-256, the CSRF
 # synchronizer token and the expiry.
 auth_sessions = Table(
-    "auth_sessions", metadata,
+    "auth_sessions",
+    metadata,
     Column("id_hash", String(64), primary_key=True),
     Column("user_id", String(80), nullable=False, index=True),
     Column("csrf_token", String(64), nullable=False),
@@ -430,7 +470,8 @@ auth_sessions = Table(
 
 # Password logins (the demo's users): scrypt hashes, never the password.
 user_passwords = Table(
-    "user_passwords", metadata,
+    "user_passwords",
+    metadata,
     Column("login", String(64), primary_key=True),
     Column("user_id", String(80), nullable=False, unique=True),
     Column("scrypt_hash", String(128), nullable=False),
@@ -442,7 +483,8 @@ user_passwords = Table(
 
 # Users an admin disabled: no login, no key, no session while a row is here.
 disabled_users = Table(
-    "disabled_users", metadata,
+    "disabled_users",
+    metadata,
     Column("user_id", String(80), primary_key=True),
     Column("org_id", String(80), nullable=False),
     Column("disabled_by", String(80), nullable=False),
@@ -453,7 +495,8 @@ disabled_users = Table(
 # Failed password logins per scope ("login:<name>" or "address:<ip>"), shared by every
 # worker: after a few failures the scope is locked until `locked_until` (backoff).
 login_throttles = Table(
-    "login_throttles", metadata,
+    "login_throttles",
+    metadata,
     Column("scope", String(200), primary_key=True),
     Column("failures", Integer, nullable=False),
     Column("last_failure_at", String(32), nullable=False),
@@ -464,7 +507,9 @@ login_throttles = Table(
 # The security audit trail of credentials: logins (failed, succeeded, throttled), keys
 # minted and revoked, users disabled, sessions ended. Never a password, key or cookie.
 auth_events = Table(
-    "auth_events", metadata, _id(),
+    "auth_events",
+    metadata,
+    _id(),
     Column("occurred_at", String(32), nullable=False),
     Column("kind", String(40), nullable=False),
     Column("org_id", String(80), index=True),
@@ -486,7 +531,9 @@ auth_events = Table(
 # receipt advices, ERP payables rows. `counterparty` is the seller's org id when known
 # (else its identifier as written): one seller's number is imported once per importer.
 trade_documents = Table(
-    "trade_documents", metadata, _id(),
+    "trade_documents",
+    metadata,
+    _id(),
     Column("org_id", String(80), nullable=False),
     Column("kind", String(20), nullable=False),
     Column("number", String(200), nullable=False),
@@ -515,8 +562,9 @@ trade_documents = Table(
     Column("receivable_id", String(80)),
     Column("imported_by", String(80), nullable=False),
     Column("imported_at", String(32), nullable=False),
-    UniqueConstraint("org_id", "kind", "counterparty", "number_key",
-                     name="uq_trade_documents_number"),
+    UniqueConstraint(
+        "org_id", "kind", "counterparty", "number_key", name="uq_trade_documents_number"
+    ),
     Index("ix_trade_documents_order", "org_id", "order_ref"),
     **ROWLESS,
 )
@@ -524,7 +572,8 @@ trade_documents = Table(
 # The duplicate-financing registry: one canonical invoice fingerprint (openscf.documents.
 # fingerprint) once on the network, held by the primary key.
 invoice_fingerprints = Table(
-    "invoice_fingerprints", metadata,
+    "invoice_fingerprints",
+    metadata,
     Column("fingerprint", String(64), primary_key=True),
     Column("document_id", String(80), nullable=False, unique=True),
     Column("seller_key", String(200), nullable=False),
@@ -540,7 +589,8 @@ invoice_fingerprints = Table(
 
 # Keyed (HMAC) fingerprints imported from other platforms or a registry.
 external_fingerprints = Table(
-    "external_fingerprints", metadata,
+    "external_fingerprints",
+    metadata,
     Column("key_id", String(64), primary_key=True),
     Column("fingerprint", String(64), primary_key=True),
     Column("source", String(500), nullable=False),
@@ -550,7 +600,8 @@ external_fingerprints = Table(
 
 # Three-way match tolerances per program (basis points).
 match_tolerances = Table(
-    "match_tolerances", metadata,
+    "match_tolerances",
+    metadata,
     Column("program_id", String(80), primary_key=True),
     Column("price_bps", Integer, nullable=False),
     Column("quantity_bps", Integer, nullable=False),
@@ -562,7 +613,8 @@ match_tolerances = Table(
 # Payments out (pain.001): `id` is the EndToEndId. One instruction per settled piece or
 # accepted financing offer (`subject_id`); `status` sent -> reconciled.
 payment_instructions = Table(
-    "payment_instructions", metadata,
+    "payment_instructions",
+    metadata,
     Column("id", String(35), primary_key=True),
     Column("kind", String(16), nullable=False),
     Column("subject_id", String(80), nullable=False),
@@ -593,7 +645,9 @@ payment_instructions = Table(
 
 # Statements in (camt.052/053/054), each file once (`sha256`), and every item read.
 bank_statements = Table(
-    "bank_statements", metadata, _id(),
+    "bank_statements",
+    metadata,
+    _id(),
     Column("message_id", String(140), nullable=False),
     Column("message_type", String(10), nullable=False),
     Column("version", String(10)),
@@ -608,7 +662,8 @@ bank_statements = Table(
 )
 
 bank_entries = Table(
-    "bank_entries", metadata,
+    "bank_entries",
+    metadata,
     Column("statement_id", String(80), primary_key=True),
     Column("idx", Integer, primary_key=True, autoincrement=False),
     Column("account", String(34), nullable=False),

@@ -55,62 +55,97 @@ class TradeDocuments:
 
     def user_permissions(self, org_id: str) -> list[tuple[str, list[str]]]:
         """(user id, permissions) of an organisation's users, by id."""
-        return [(str(uid), json.loads(perms)) for uid, perms in self.conn.execute(
-            select(t.users.c.id, t.users.c.permissions).where(t.users.c.org_id == org_id)
-            .order_by(t.users.c.id))]
+        return [
+            (str(uid), json.loads(perms))
+            for uid, perms in self.conn.execute(
+                select(t.users.c.id, t.users.c.permissions)
+                .where(t.users.c.org_id == org_id)
+                .order_by(t.users.c.id)
+            )
+        ]
 
     def invoice_exists(self, invoice_id: str) -> bool:
-        return self.conn.execute(select(t.invoices.c.id).where(
-            t.invoices.c.id == invoice_id)).first() is not None
+        return (
+            self.conn.execute(select(t.invoices.c.id).where(t.invoices.c.id == invoice_id)).first()
+            is not None
+        )
 
     def events_of_type(self, event_type: str) -> list[Event]:
         """Every logged event of this type, in log order."""
-        rows = self.conn.execute(select(t.events.c.seq, t.events.c.body).where(
-            t.events.c.type == event_type).order_by(t.events.c.seq))
-        return [record_from_data(decode_canonical(bytes(body)), seq).event
-                for seq, body in rows]
+        rows = self.conn.execute(
+            select(t.events.c.seq, t.events.c.body)
+            .where(t.events.c.type == event_type)
+            .order_by(t.events.c.seq)
+        )
+        return [record_from_data(decode_canonical(bytes(body)), seq).event for seq, body in rows]
 
     def offer_value_date(self, offer_id: str) -> date | None:
-        row = self.conn.execute(select(t.financing_offers.c.value_date).where(
-            t.financing_offers.c.id == offer_id)).first()
+        row = self.conn.execute(
+            select(t.financing_offers.c.value_date).where(t.financing_offers.c.id == offer_id)
+        ).first()
         return None if row is None else _day(row[0])
 
     def receivable_currency(self, receivable_id: str) -> str:
-        return str(self.conn.execute(select(t.receivables.c.currency).where(
-            t.receivables.c.id == receivable_id)).scalar_one())
+        return str(
+            self.conn.execute(
+                select(t.receivables.c.currency).where(t.receivables.c.id == receivable_id)
+            ).scalar_one()
+        )
 
     def approved_overrides(self, org_id: str) -> list[tuple[str, dict[str, Any]]]:
         """(approval id, payload) of the organisation's approved match overrides, by id."""
-        rows = self.conn.execute(select(t.approvals.c.id, t.approvals.c.payload_json).where(
-            t.approvals.c.org_id == org_id, t.approvals.c.kind == "match_override",
-            t.approvals.c.status == "approved").order_by(t.approvals.c.id))
+        rows = self.conn.execute(
+            select(t.approvals.c.id, t.approvals.c.payload_json)
+            .where(
+                t.approvals.c.org_id == org_id,
+                t.approvals.c.kind == "match_override",
+                t.approvals.c.status == "approved",
+            )
+            .order_by(t.approvals.c.id)
+        )
         return [(str(approval_id), json.loads(payload)) for approval_id, payload in rows]
 
     # --- match tolerances ----------------------------------------------------------------
 
     def tolerance(self, program_id: str) -> tuple[int, int] | None:
         """(price bps, quantity bps) set for the program, or None."""
-        row = self.conn.execute(select(t.match_tolerances).where(
-            t.match_tolerances.c.program_id == program_id)).first()
+        row = self.conn.execute(
+            select(t.match_tolerances).where(t.match_tolerances.c.program_id == program_id)
+        ).first()
         return None if row is None else (int(row.price_bps), int(row.quantity_bps))
 
-    def replace_tolerance(self, program_id: str, *, price_bps: int, quantity_bps: int,
-                          set_by: str, set_at: str) -> None:
-        self.conn.execute(t.match_tolerances.delete().where(
-            t.match_tolerances.c.program_id == program_id))
-        self.conn.execute(insert(t.match_tolerances).values(
-            program_id=program_id, price_bps=price_bps, quantity_bps=quantity_bps,
-            set_by=set_by, set_at=set_at))
+    def replace_tolerance(
+        self, program_id: str, *, price_bps: int, quantity_bps: int, set_by: str, set_at: str
+    ) -> None:
+        self.conn.execute(
+            t.match_tolerances.delete().where(t.match_tolerances.c.program_id == program_id)
+        )
+        self.conn.execute(
+            insert(t.match_tolerances).values(
+                program_id=program_id,
+                price_bps=price_bps,
+                quantity_bps=quantity_bps,
+                set_by=set_by,
+                set_at=set_at,
+            )
+        )
 
     # --- documents -----------------------------------------------------------------------
 
     def document(self, document_id: str) -> Row | None:
-        row = self.conn.execute(select(t.trade_documents).where(
-            t.trade_documents.c.id == document_id)).first()
+        row = self.conn.execute(
+            select(t.trade_documents).where(t.trade_documents.c.id == document_id)
+        ).first()
         return None if row is None else dict(row._mapping)
 
-    def documents(self, *, org_id: str | None = None, kind: str | None = None,
-                  status: str | None = None, limit: int = 100) -> list[Row]:
+    def documents(
+        self,
+        *,
+        org_id: str | None = None,
+        kind: str | None = None,
+        status: str | None = None,
+        limit: int = 100,
+    ) -> list[Row]:
         docs = t.trade_documents
         query = select(docs).order_by(docs.c.id).limit(limit)
         if org_id:
@@ -121,24 +156,33 @@ class TradeDocuments:
             query = query.where(docs.c.status == status)
         return [dict(row._mapping) for row in self.conn.execute(query)]
 
-    def document_id_by_number(self, org_id: str, kind: str, counterparty: str,
-                              number_key: str) -> str | None:
+    def document_id_by_number(
+        self, org_id: str, kind: str, counterparty: str, number_key: str
+    ) -> str | None:
         """The document of this kind and number already imported from the counterparty."""
         docs = t.trade_documents
-        found: str | None = self.conn.execute(select(docs.c.id).where(
-            docs.c.org_id == org_id, docs.c.kind == kind, docs.c.counterparty == counterparty,
-            docs.c.number_key == number_key)).scalar()
+        found: str | None = self.conn.execute(
+            select(docs.c.id).where(
+                docs.c.org_id == org_id,
+                docs.c.kind == kind,
+                docs.c.counterparty == counterparty,
+                docs.c.number_key == number_key,
+            )
+        ).scalar()
         return found
 
     def order(self, org_id: str, number_key: str) -> Row | None:
         docs = t.trade_documents
-        row = self.conn.execute(select(docs).where(
-            docs.c.org_id == org_id, docs.c.kind == "order",
-            docs.c.number_key == number_key)).first()
+        row = self.conn.execute(
+            select(docs).where(
+                docs.c.org_id == org_id, docs.c.kind == "order", docs.c.number_key == number_key
+            )
+        ).first()
         return None if row is None else dict(row._mapping)
 
-    def on_order(self, org_id: str, order_key: str, *, kind: str | None = None,
-                 status: str | None = None) -> list[Row]:
+    def on_order(
+        self, org_id: str, order_key: str, *, kind: str | None = None, status: str | None = None
+    ) -> list[Row]:
         """The documents that refer to an order (of one kind and status, if given)."""
         docs = t.trade_documents
         query = select(docs).where(docs.c.org_id == org_id, docs.c.order_ref == order_key)
@@ -153,20 +197,24 @@ class TradeDocuments:
             self.conn.execute(insert(t.trade_documents), list(rows))
 
     def update_document(self, document_id: str, **values: Any) -> None:
-        self.conn.execute(update(t.trade_documents).where(
-            t.trade_documents.c.id == document_id).values(**values))
+        self.conn.execute(
+            update(t.trade_documents).where(t.trade_documents.c.id == document_id).values(**values)
+        )
 
     # --- the fingerprint registry --------------------------------------------------------
 
     def fingerprint_holder(self, fingerprint: str) -> str | None:
         """The document registered under this fingerprint, or None."""
-        found: str | None = self.conn.execute(select(
-            t.invoice_fingerprints.c.document_id).where(
-            t.invoice_fingerprints.c.fingerprint == fingerprint)).scalar()
+        found: str | None = self.conn.execute(
+            select(t.invoice_fingerprints.c.document_id).where(
+                t.invoice_fingerprints.c.fingerprint == fingerprint
+            )
+        ).scalar()
         return found
 
-    def fingerprints(self, *, seller_key: str | None = None,
-                     buyer_key: str | None = None) -> list[Row]:
+    def fingerprints(
+        self, *, seller_key: str | None = None, buyer_key: str | None = None
+    ) -> list[Row]:
         """Registered invoice fingerprints (of one seller and buyer, if given)."""
         fps = t.invoice_fingerprints
         query = select(fps)
@@ -182,13 +230,18 @@ class TradeDocuments:
 
     def external_fingerprint_known(self, key_id: str, fingerprint: str) -> bool:
         ext = t.external_fingerprints
-        return self.conn.execute(select(ext.c.key_id).where(
-            ext.c.key_id == key_id, ext.c.fingerprint == fingerprint)).scalar() is not None
+        return (
+            self.conn.execute(
+                select(ext.c.key_id).where(ext.c.key_id == key_id, ext.c.fingerprint == fingerprint)
+            ).scalar()
+            is not None
+        )
 
     def external_fingerprints(self, key_id: str) -> set[str]:
         ext = t.external_fingerprints
-        return set(self.conn.execute(select(ext.c.fingerprint).where(
-            ext.c.key_id == key_id)).scalars())
+        return set(
+            self.conn.execute(select(ext.c.fingerprint).where(ext.c.key_id == key_id)).scalars()
+        )
 
     def add_external_fingerprints(self, rows: Sequence[Row]) -> None:
         if rows:
@@ -215,26 +268,37 @@ class TradeDocuments:
     def sent_instructions(self, debtor_ibans: Sequence[str]) -> list[Row]:
         """Instructions sent (not yet reconciled) from these accounts."""
         pi = t.payment_instructions
-        return [_row(row, "value_date") for row in self.conn.execute(select(pi).where(
-            pi.c.status == "sent", pi.c.debtor_iban.in_(list(debtor_ibans)))).all()]
+        return [
+            _row(row, "value_date")
+            for row in self.conn.execute(
+                select(pi).where(pi.c.status == "sent", pi.c.debtor_iban.in_(list(debtor_ibans)))
+            ).all()
+        ]
 
     def mark_reconciled(self, instruction_id: str, **values: Any) -> None:
-        self.conn.execute(update(t.payment_instructions).where(
-            t.payment_instructions.c.id == instruction_id).values(
-            status="reconciled", **values))
+        self.conn.execute(
+            update(t.payment_instructions)
+            .where(t.payment_instructions.c.id == instruction_id)
+            .values(status="reconciled", **values)
+        )
 
     def settlement_status(self, receivable_id: str) -> str | None:
         """The status of the settlement instruction of a piece, or None."""
         pi = t.payment_instructions
-        row = self.conn.execute(select(pi.c.status).where(
-            pi.c.kind == "settlement", pi.c.subject_id == receivable_id)).first()
+        row = self.conn.execute(
+            select(pi.c.status).where(pi.c.kind == "settlement", pi.c.subject_id == receivable_id)
+        ).first()
         return None if row is None else str(row[0])
 
     # --- statements in -------------------------------------------------------------------
 
     def statement_imported(self, sha256: str) -> bool:
-        return self.conn.execute(select(t.bank_statements.c.id).where(
-            t.bank_statements.c.sha256 == sha256)).first() is not None
+        return (
+            self.conn.execute(
+                select(t.bank_statements.c.id).where(t.bank_statements.c.sha256 == sha256)
+            ).first()
+            is not None
+        )
 
     def add_statement(self, statement: Row, entries: Sequence[Row]) -> None:
         self.conn.execute(insert(t.bank_statements).values(**statement))

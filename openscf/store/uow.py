@@ -34,19 +34,29 @@ from openscf.store.log_writer import (
     forget_log_cache,
 )
 
-__all__ = ["CheckpointSigner", "DbState", "LogIntegrityError", "UnitOfWork", "forget_log_cache",
-           "unit_of_work"]
+__all__ = [
+    "CheckpointSigner",
+    "DbState",
+    "LogIntegrityError",
+    "UnitOfWork",
+    "forget_log_cache",
+    "unit_of_work",
+]
 
 
 class UnitOfWork:
     """One transaction: a DbState, the event log append, and idempotency records."""
 
-    def __init__(self, connection: Connection, *, optimistic_ids: bool = True,
-                 checkpoint_signer: CheckpointSigner | None = None) -> None:
+    def __init__(
+        self,
+        connection: Connection,
+        *,
+        optimistic_ids: bool = True,
+        checkpoint_signer: CheckpointSigner | None = None,
+    ) -> None:
         self.connection = connection
         self.state = DbState(connection, optimistic_ids=optimistic_ids)
-        self.log = LogWriter(connection, self.state.cursor, self.state.dialect,
-                             checkpoint_signer)
+        self.log = LogWriter(connection, self.state.cursor, self.state.dialect, checkpoint_signer)
         self._secrets: list[tuple[str, bytes]] = []
         self._remember: list[tuple[str, str, Any, str]] = []
         self._idempotency: dict[str, tuple[str, str] | None] = {}
@@ -85,7 +95,7 @@ class UnitOfWork:
         wanted = sorted({k for k in keys if k not in self._idempotency})
         d, cur = self.state.dialect, self.state.cursor
         for start in range(0, len(wanted), 500):
-            chunk = wanted[start:start + 500]
+            chunk = wanted[start : start + 500]
             cur.execute(d.idempotency_in + d.placeholders(len(chunk)), chunk)
             for key, request_hash, response in cur.fetchall():
                 self._idempotency[key] = (request_hash, response)
@@ -167,8 +177,13 @@ class UnitOfWork:
 
 
 @contextmanager
-def unit_of_work(engine: Engine, *, optimistic_ids: bool = True, exclusive: bool = False,
-                 checkpoint_signer: CheckpointSigner | None = None) -> Iterator[UnitOfWork]:
+def unit_of_work(
+    engine: Engine,
+    *,
+    optimistic_ids: bool = True,
+    exclusive: bool = False,
+    checkpoint_signer: CheckpointSigner | None = None,
+) -> Iterator[UnitOfWork]:
     """Commit when the block ends normally; roll back everything on any exception.
 
     exclusive: take the log head's row lock before the first read, so that no other
@@ -184,8 +199,9 @@ def unit_of_work(engine: Engine, *, optimistic_ids: bool = True, exclusive: bool
                 lock = Dialect.of(connection.dialect.name).lock_log_head
                 if exclusive and lock is not None:
                     connection.exec_driver_sql(lock)
-                uow = UnitOfWork(connection, optimistic_ids=optimistic_ids,
-                                 checkpoint_signer=checkpoint_signer)
+                uow = UnitOfWork(
+                    connection, optimistic_ids=optimistic_ids, checkpoint_signer=checkpoint_signer
+                )
                 yield uow
                 uow.flush()
     except (IntegrityError, OperationalError) as exc:

@@ -72,12 +72,14 @@ def _check(value: Any) -> None:
                     item.encode("utf-8")
                 except UnicodeEncodeError:
                     raise CanonicalEncodingError(
-                        f"a lone surrogate is not UTF-8 at {_where(trail)}") from None
+                        f"a lone surrogate is not UTF-8 at {_where(trail)}"
+                    ) from None
             continue
         if kind is int:
             if not _INT_MIN <= item <= _INT_MAX:
                 raise CanonicalEncodingError(
-                    f"integer out of signed 64-bit range at {_where(trail)}")
+                    f"integer out of signed 64-bit range at {_where(trail)}"
+                )
             continue
         if item is None or kind is bool:
             continue
@@ -87,17 +89,22 @@ def _check(value: Any) -> None:
             for key, sub in item.items():
                 if type(key) is not str:
                     raise CanonicalEncodingError(
-                        f"object key {key!r} at {_where(trail)} is not a string")
+                        f"object key {key!r} at {_where(trail)} is not a string"
+                    )
                 push((sub, (trail, key), depth + 1))
             continue
-        if kind is list or kind is tuple or (
-                isinstance(item, Sequence) and not isinstance(item, str | bytes | bytearray)):
+        if (
+            kind is list
+            or kind is tuple
+            or (isinstance(item, Sequence) and not isinstance(item, str | bytes | bytearray))
+        ):
             for index, sub in enumerate(item):
                 push((sub, (trail, index), depth + 1))
             continue
         if isinstance(item, float):
             raise CanonicalEncodingError(
-                f"floats are not allowed in canonical encoding at {_where(trail)}")
+                f"floats are not allowed in canonical encoding at {_where(trail)}"
+            )
         if isinstance(item, bool | int | str):  # subclasses: encode as their base value
             continue
         raise CanonicalEncodingError(

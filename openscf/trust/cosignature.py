@@ -136,7 +136,6 @@ class CosignatureVerifier(Ed25519KeyVerifier):
         verify_signature(self.public_key, cosigned_message(message, timestamp), signature[8:])
 
 
-
 class _TimestampedSigner:
     # A `NoteSigner` bound to one timestamp, so `sign_note` can add a cosignature.
     __slots__ = ("_signer", "_timestamp")

@@ -71,7 +71,7 @@ def subtree_hash(hashes: Sequence[bytes]) -> bytes:
 def _split(blob: bytes) -> list[bytes]:
     if len(blob) % HASH_SIZE:
         raise HashSizeError(f"a tile of {len(blob)} bytes is not a whole number of hashes")
-    return [blob[i:i + HASH_SIZE] for i in range(0, len(blob), HASH_SIZE)]
+    return [blob[i : i + HASH_SIZE] for i in range(0, len(blob), HASH_SIZE)]
 
 
 def _fold(hashes: Sequence[bytes]) -> bytes:
@@ -98,19 +98,24 @@ class TileAppender:
         self._partials: list[list[bytes]] = []
         levels = self.levels(size)
         if len(partials) != levels:
-            raise TreeSizeError(f"a tree of {size} leaves has {levels} tile levels, "
-                                f"got {len(partials)} partial tiles")
+            raise TreeSizeError(
+                f"a tree of {size} leaves has {levels} tile levels, "
+                f"got {len(partials)} partial tiles"
+            )
         for k, blob in enumerate(partials):
             hashes = _split(blob)
             if len(hashes) != (size >> (TILE_HEIGHT * k)) % TILE_WIDTH:
-                raise TreeSizeError(f"partial tile at level {k} has {len(hashes)} hashes, "
-                                    f"want {(size >> (TILE_HEIGHT * k)) % TILE_WIDTH}")
+                raise TreeSizeError(
+                    f"partial tile at level {k} has {len(hashes)} hashes, "
+                    f"want {(size >> (TILE_HEIGHT * k)) % TILE_WIDTH}"
+                )
             self._partials.append(hashes)
         # Per tile-level, the compact range of the partial tile's entries: (height, hash)
         # pairs of strictly decreasing height. Kept up to date on every append, so the
         # root costs O(log n) hashes instead of rehashing whole partial tiles.
         self._edges: list[list[tuple[int, bytes]]] = [
-            self._edge_of(tile) for tile in self._partials]
+            self._edge_of(tile) for tile in self._partials
+        ]
 
     @staticmethod
     def _edge_of(entries: Sequence[bytes]) -> list[tuple[int, bytes]]:
@@ -151,8 +156,9 @@ class TileAppender:
     @classmethod
     def from_tiles(cls, size: int, get_tile: TileGetter) -> TileAppender:
         """Resume by reading the partial tiles (O(log n) reads; empty ones are not read)."""
-        blobs = [get_tile(k, index) if width else b""
-                 for k, index, width in cls.partial_tiles(size)]
+        blobs = [
+            get_tile(k, index) if width else b"" for k, index, width in cls.partial_tiles(size)
+        ]
         return cls(size, blobs)
 
     @property
@@ -194,7 +200,7 @@ class TileAppender:
             if count - pos >= room:
                 # Bulk path: the chunk completes a leaf tile. Hash the whole tile in one
                 # go (255 hashes per 256 leaves) instead of carrying leaf by leaf.
-                full = tile + leaves[pos:pos + room]
+                full = tile + leaves[pos : pos + room]
                 touched[(0, index)] = b"".join(full)
                 self._size += room
                 pos += room
@@ -262,5 +268,6 @@ def node_getter(get_tile: TileGetter) -> Callable[[int, int], bytes]:
         offset = first % TILE_WIDTH
         if offset + (1 << r) > len(tile):
             raise TreeSizeError(f"node ({level}, {index}) is not complete in the stored tiles")
-        return subtree_hash(tile[offset:offset + (1 << r)])
+        return subtree_hash(tile[offset : offset + (1 << r)])
+
     return get_node

@@ -39,9 +39,16 @@ __all__ = ["mount"]
 STATIC = Path(__file__).parent / "static"
 
 
-def mount(app: FastAPI, *, engine: Database, service: NetworkService,
-          authenticator: Authenticator, reads: ReadModel, secure_cookies: bool = True,
-          **_ignored: Any) -> None:
+def mount(
+    app: FastAPI,
+    *,
+    engine: Database,
+    service: NetworkService,
+    authenticator: Authenticator,
+    reads: ReadModel,
+    secure_cookies: bool = True,
+    **_ignored: Any,
+) -> None:
     """Serve the dashboard from `app`: pages at the root, files under /static.
 
     `service` runs the forms' commands (its clock is the dashboard's "today"),
@@ -54,9 +61,15 @@ def mount(app: FastAPI, *, engine: Database, service: NetworkService,
     ttl = getattr(authenticator, "session_ttl", None)
     max_age = int(ttl.total_seconds()) if ttl is not None else 8 * 3600
     app.state.openscf_web = Dashboard(
-        engine=engine, service=service, auth=authenticator, reads=reads,
-        clock=service.clock, secure_cookies=secure_cookies, session_max_age=max_age,
-        env=make_environment())
+        engine=engine,
+        service=service,
+        auth=authenticator,
+        reads=reads,
+        clock=service.clock,
+        secure_cookies=secure_cookies,
+        session_max_age=max_age,
+        env=make_environment(),
+    )
     app.include_router(router)
     # The chart renderer takes about a second to start: start it now, off the request path.
     from openscf.web.charts import warm_up

@@ -45,8 +45,7 @@ __all__ = [
     "usage_chart",
 ]
 
-PALETTE = ("#1f6feb", "#e3801c", "#2da44e", "#8250df", "#cf222e", "#0a7e8c", "#bf8700",
-           "#6e7781")
+PALETTE = ("#1f6feb", "#e3801c", "#2da44e", "#8250df", "#cf222e", "#0a7e8c", "#bf8700", "#6e7781")
 Fmt = Callable[[float], str]
 WIDTH = 560
 MARK_ROLES = ("bar", "point", "arc")
@@ -58,14 +57,33 @@ CONFIG: dict[str, Any] = {
     "background": "#ffffff",
     "padding": {"left": 6, "right": 12, "top": 6, "bottom": 6},
     "view": {"stroke": None},
-    "title": {"fontSize": 13, "fontWeight": 600, "anchor": "start", "color": "#1f2328",
-              "offset": 8},
-    "axis": {"labelFontSize": 11, "titleFontSize": 11, "titleFontWeight": 600,
-             "labelColor": "#57606a", "titleColor": "#1f2328", "gridColor": "#eaeef2",
-             "domainColor": "#8c959f", "tickColor": "#8c959f", "labelLimit": 170,
-             "labelOverlap": "parity"},
-    "legend": {"labelFontSize": 11, "titleFontSize": 11, "labelLimit": 200,
-               "orient": "bottom", "direction": "horizontal", "columns": 3},
+    "title": {
+        "fontSize": 13,
+        "fontWeight": 600,
+        "anchor": "start",
+        "color": "#1f2328",
+        "offset": 8,
+    },
+    "axis": {
+        "labelFontSize": 11,
+        "titleFontSize": 11,
+        "titleFontWeight": 600,
+        "labelColor": "#57606a",
+        "titleColor": "#1f2328",
+        "gridColor": "#eaeef2",
+        "domainColor": "#8c959f",
+        "tickColor": "#8c959f",
+        "labelLimit": 170,
+        "labelOverlap": "parity",
+    },
+    "legend": {
+        "labelFontSize": 11,
+        "titleFontSize": 11,
+        "labelLimit": 200,
+        "orient": "bottom",
+        "direction": "horizontal",
+        "columns": 3,
+    },
     "range": {"category": list(PALETTE)},
 }
 
@@ -80,17 +98,19 @@ def _plain(value: float) -> str:
     return f"{value:,.0f}"
 
 
-def _empty(name: str, title: str, message: str, width: int = WIDTH,
-           height: int = 120) -> Markup:
-    return _svg([
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {width} '
-        f'{height}" width="100%" role="img" data-chart="{escape(name)}" data-empty="true" '
-        f'aria-label="{escape(title)}"><title>{escape(title)}</title>',
-        f'<text x="12" y="22" class="chart-title">{escape(title)}</text>',
-        f'<rect x="0.5" y="34.5" width="{width - 1}" height="{height - 35}" rx="6" '
-        'fill="#f6f8fa" stroke="#d0d7de"/>',
-        f'<text x="{width / 2}" y="{(height + 34) / 2 + 4}" text-anchor="middle" '
-        f'class="muted">{escape(message)}</text></svg>'])
+def _empty(name: str, title: str, message: str, width: int = WIDTH, height: int = 120) -> Markup:
+    return _svg(
+        [
+            f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {width} '
+            f'{height}" width="100%" role="img" data-chart="{escape(name)}" data-empty="true" '
+            f'aria-label="{escape(title)}"><title>{escape(title)}</title>',
+            f'<text x="12" y="22" class="chart-title">{escape(title)}</text>',
+            f'<rect x="0.5" y="34.5" width="{width - 1}" height="{height - 35}" rx="6" '
+            'fill="#f6f8fa" stroke="#d0d7de"/>',
+            f'<text x="{width / 2}" y="{(height + 34) / 2 + 4}" text-anchor="middle" '
+            f'class="muted">{escape(message)}</text></svg>',
+        ]
+    )
 
 
 @functools.lru_cache(maxsize=256)
@@ -108,22 +128,30 @@ def warm_up() -> None:
     bar_chart("warm-up", "warm-up", ["a"], [1.0], x_title="x", y_title="y")
 
 
-def render(name: str, title: str, spec: dict[str, Any],
-           values: dict[str, float] | None = None) -> Markup:
+def render(
+    name: str, title: str, spec: dict[str, Any], values: dict[str, float] | None = None
+) -> Markup:
     """Render a Vega-Lite specification to inline SVG named `name`. `values` maps a
     mark's description (its aria-label) to the number it draws (``data-value``)."""
-    full = {"$schema": "https://vega.github.io/schema/vega-lite/v5.json",
-            "title": {"text": title}, "config": CONFIG,
-            "autosize": {"type": "fit-x", "contains": "padding"}, "width": WIDTH, **spec}
+    full = {
+        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+        "title": {"text": title},
+        "config": CONFIG,
+        "autosize": {"type": "fit-x", "contains": "padding"},
+        "width": WIDTH,
+        **spec,
+    }
     svg = _to_svg(json.dumps(full, sort_keys=True, default=str))
     found = re.match(r'<svg [^>]*viewBox="0 0 ([\d.]+) ([\d.]+)"[^>]*>', svg)
     if found is None:  # pragma: no cover - the renderer always writes a viewBox
         raise RuntimeError("the chart renderer returned no SVG")
-    opening = (f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 '
-               f'{found.group(1)} {found.group(2)}" width="100%" role="img" '
-               f'data-chart="{escape(name)}" data-empty="false" aria-label="{escape(title)}">'
-               f"<title>{escape(title)}</title>")
-    body = svg[found.end():]
+    opening = (
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 '
+        f'{found.group(1)} {found.group(2)}" width="100%" role="img" '
+        f'data-chart="{escape(name)}" data-empty="false" aria-label="{escape(title)}">'
+        f"<title>{escape(title)}</title>"
+    )
+    body = svg[found.end() :]
     lookup = values or {}
 
     def tag(match: re.Match[str]) -> str:
@@ -133,8 +161,12 @@ def render(name: str, title: str, spec: dict[str, Any],
         return f"{match.group(1)}{extra}"
 
     roles = "|".join(MARK_ROLES)
-    body = re.sub(r'(<path aria-label="([^"]*)" role="graphics-symbol" '
-                  rf'aria-roledescription="(?:{roles})")', tag, body)
+    body = re.sub(
+        r'(<path aria-label="([^"]*)" role="graphics-symbol" '
+        rf'aria-roledescription="(?:{roles})")',
+        tag,
+        body,
+    )
     return Markup(opening + body)  # noqa: S704 - the renderer escapes every text it writes
 
 
@@ -142,85 +174,158 @@ def _money_axis(title: str) -> dict[str, Any]:
     return {"title": title, "format": ",.0f", "tickCount": 5}
 
 
-def bar_chart(name: str, title: str, labels: Sequence[str], values: Sequence[float], *,
-              x_title: str, y_title: str, fmt: Fmt = _plain,
-              empty: str = "nothing to show yet", highlight: int | None = None,
-              height: int = 200) -> Markup:
+def bar_chart(
+    name: str,
+    title: str,
+    labels: Sequence[str],
+    values: Sequence[float],
+    *,
+    x_title: str,
+    y_title: str,
+    fmt: Fmt = _plain,
+    empty: str = "nothing to show yet",
+    highlight: int | None = None,
+    height: int = 200,
+) -> Markup:
     """One vertical bar per label, in the order given; `fmt` writes a value exactly."""
     if not labels or not any(values):
         return _empty(name, title, empty)
-    rows = [{"label": label, "value": value, "text": f"{label}: {fmt(value)}",
-             "hl": "best" if highlight == i else "other"}
-            for i, (label, value) in enumerate(zip(labels, values, strict=True))]
+    rows = [
+        {
+            "label": label,
+            "value": value,
+            "text": f"{label}: {fmt(value)}",
+            "hl": "best" if highlight == i else "other",
+        }
+        for i, (label, value) in enumerate(zip(labels, values, strict=True))
+    ]
     angle = -40 if len(labels) > 6 else 0
     spec = {
-        "height": height, "data": {"values": rows},
+        "height": height,
+        "data": {"values": rows},
         "mark": {"type": "bar", "cornerRadiusEnd": 2},
         "encoding": {
-            "x": {"field": "label", "type": "nominal", "sort": None, "title": x_title,
-                  "axis": {"labelAngle": angle, "labelOverlap": True}},
+            "x": {
+                "field": "label",
+                "type": "nominal",
+                "sort": None,
+                "title": x_title,
+                "axis": {"labelAngle": angle, "labelOverlap": True},
+            },
             "y": {"field": "value", "type": "quantitative", "axis": _money_axis(y_title)},
-            "color": {"field": "hl", "type": "nominal", "legend": None,
-                      "scale": {"domain": ["other", "best"],
-                                "range": [PALETTE[0], PALETTE[1]]}},
+            "color": {
+                "field": "hl",
+                "type": "nominal",
+                "legend": None,
+                "scale": {"domain": ["other", "best"], "range": [PALETTE[0], PALETTE[1]]},
+            },
             "description": {"field": "text", "type": "nominal"},
         },
     }
     return render(name, title, spec, {r["text"]: r["value"] for r in rows})  # type: ignore[misc]
 
 
-def hbar_chart(name: str, title: str, labels: Sequence[str], values: Sequence[float], *,
-               x_title: str, y_title: str, fmt: Fmt = _plain,
-               empty: str = "nothing to show yet") -> Markup:
+def hbar_chart(
+    name: str,
+    title: str,
+    labels: Sequence[str],
+    values: Sequence[float],
+    *,
+    x_title: str,
+    y_title: str,
+    fmt: Fmt = _plain,
+    empty: str = "nothing to show yet",
+) -> Markup:
     """One horizontal bar per label, for long category names (event types, anchors)."""
     if not labels or not any(values):
         return _empty(name, title, empty)
-    rows = [{"label": label, "value": value, "text": f"{label}: {fmt(value)}",
-             "shown": fmt(value)} for label, value in zip(labels, values, strict=True)]
+    rows = [
+        {"label": label, "value": value, "text": f"{label}: {fmt(value)}", "shown": fmt(value)}
+        for label, value in zip(labels, values, strict=True)
+    ]
     base = {
         "y": {"field": "label", "type": "nominal", "sort": None, "title": y_title},
         "x": {"field": "value", "type": "quantitative", "axis": _money_axis(x_title)},
     }
     spec = {
-        "height": {"step": 22}, "data": {"values": rows},
+        "height": {"step": 22},
+        "data": {"values": rows},
         "layer": [
-            {"mark": {"type": "bar", "color": PALETTE[0], "cornerRadiusEnd": 2},
-             "encoding": {**base, "description": {"field": "text", "type": "nominal"}}},
+            {
+                "mark": {"type": "bar", "color": PALETTE[0], "cornerRadiusEnd": 2},
+                "encoding": {**base, "description": {"field": "text", "type": "nominal"}},
+            },
         ],
     }
     return render(name, title, spec, {r["text"]: r["value"] for r in rows})  # type: ignore[misc]
 
 
-def stacked_bar_chart(name: str, title: str, categories: Sequence[str],
-                      series: Sequence[tuple[str, Sequence[float]]], *, x_title: str,
-                      y_title: str, legend_title: str, fmt: Fmt = _plain,
-                      empty: str = "nothing to show yet", height: int = 200) -> Markup:
+def stacked_bar_chart(
+    name: str,
+    title: str,
+    categories: Sequence[str],
+    series: Sequence[tuple[str, Sequence[float]]],
+    *,
+    x_title: str,
+    y_title: str,
+    legend_title: str,
+    fmt: Fmt = _plain,
+    empty: str = "nothing to show yet",
+    height: int = 200,
+) -> Markup:
     """Bars per category, stacked by series (e.g. maturity buckets stacked by anchor)."""
-    rows = [{"category": category, "series": label, "value": values[i],
-             "text": f"{category}, {label}: {fmt(values[i])}"}
-            for label, values in series for i, category in enumerate(categories)
-            if values[i] > 0]
+    rows = [
+        {
+            "category": category,
+            "series": label,
+            "value": values[i],
+            "text": f"{category}, {label}: {fmt(values[i])}",
+        }
+        for label, values in series
+        for i, category in enumerate(categories)
+        if values[i] > 0
+    ]
     if not rows:
         return _empty(name, title, empty)
     spec = {
-        "height": height, "data": {"values": rows},
+        "height": height,
+        "data": {"values": rows},
         "mark": {"type": "bar"},
         "encoding": {
-            "x": {"field": "category", "type": "nominal", "sort": list(categories),
-                  "title": x_title, "axis": {"labelAngle": 0}},
-            "y": {"field": "value", "type": "quantitative", "stack": "zero",
-                  "axis": _money_axis(y_title)},
-            "color": {"field": "series", "type": "nominal", "title": legend_title,
-                      "sort": [s[0] for s in series]},
+            "x": {
+                "field": "category",
+                "type": "nominal",
+                "sort": list(categories),
+                "title": x_title,
+                "axis": {"labelAngle": 0},
+            },
+            "y": {
+                "field": "value",
+                "type": "quantitative",
+                "stack": "zero",
+                "axis": _money_axis(y_title),
+            },
+            "color": {
+                "field": "series",
+                "type": "nominal",
+                "title": legend_title,
+                "sort": [s[0] for s in series],
+            },
             "description": {"field": "text", "type": "nominal"},
         },
     }
     return render(name, title, spec, {r["text"]: r["value"] for r in rows})  # type: ignore[misc]
 
 
-def usage_chart(name: str, title: str, rows: Sequence[tuple[str, float, float]], *,
-                fmt: Fmt = _plain, empty: str = "no limits to show",
-                y_title: str = "limit") -> Markup:
+def usage_chart(
+    name: str,
+    title: str,
+    rows: Sequence[tuple[str, float, float]],
+    *,
+    fmt: Fmt = _plain,
+    empty: str = "no limits to show",
+    y_title: str = "limit",
+) -> Markup:
     """Horizontal bars: how much of each limit is used, in percent (label, used, limit);
     the label of each bar gives the amounts."""
     data: list[dict[str, Any]] = []
@@ -228,56 +333,117 @@ def usage_chart(name: str, title: str, rows: Sequence[tuple[str, float, float]],
         if limit <= 0:
             continue
         share = 100.0 * used / limit
-        data.append({"label": label, "share": share, "shown": f"{share:.1f} %",
-                     "band": "90 % or more" if share >= 90 else
-                     "70 to 90 %" if share >= 70 else "under 70 %",
-                     "text": f"{label}: {fmt(used)} of {fmt(limit)} ({share:.1f} %)",
-                     "used": used})
+        data.append(
+            {
+                "label": label,
+                "share": share,
+                "shown": f"{share:.1f} %",
+                "band": "90 % or more"
+                if share >= 90
+                else "70 to 90 %"
+                if share >= 70
+                else "under 70 %",
+                "text": f"{label}: {fmt(used)} of {fmt(limit)} ({share:.1f} %)",
+                "used": used,
+            }
+        )
     if not data:
         return _empty(name, title, empty)
     y = {"field": "label", "type": "nominal", "sort": None, "title": y_title}
     spec = {
-        "height": {"step": 26}, "data": {"values": data},
+        "height": {"step": 26},
+        "data": {"values": data},
         "layer": [
-            {"mark": {"type": "bar", "cornerRadiusEnd": 2},
-             "encoding": {
-                 "y": y,
-                 "x": {"field": "share", "type": "quantitative",
-                       "scale": {"domain": [0, max(100.0, max(d["share"] for d in data))]},
-                       "axis": {"title": "share of the limit used (%)", "format": ".0f",
-                                "values": [0, 25, 50, 75, 100]}},
-                 "color": {"field": "band", "type": "nominal", "legend": None,
-                           "scale": {"domain": ["under 70 %", "70 to 90 %", "90 % or more"],
-                                     "range": [PALETTE[2], PALETTE[1], PALETTE[4]]}},
-                 "description": {"field": "text", "type": "nominal"}}},
-            {"mark": {"type": "text", "align": "left", "dx": 4, "color": "#1f2328",
-                      "fontSize": 11},
-             "encoding": {"y": y, "x": {"field": "share", "type": "quantitative"},
-                          "text": {"field": "shown"}}},
+            {
+                "mark": {"type": "bar", "cornerRadiusEnd": 2},
+                "encoding": {
+                    "y": y,
+                    "x": {
+                        "field": "share",
+                        "type": "quantitative",
+                        "scale": {"domain": [0, max(100.0, max(d["share"] for d in data))]},
+                        "axis": {
+                            "title": "share of the limit used (%)",
+                            "format": ".0f",
+                            "values": [0, 25, 50, 75, 100],
+                        },
+                    },
+                    "color": {
+                        "field": "band",
+                        "type": "nominal",
+                        "legend": None,
+                        "scale": {
+                            "domain": ["under 70 %", "70 to 90 %", "90 % or more"],
+                            "range": [PALETTE[2], PALETTE[1], PALETTE[4]],
+                        },
+                    },
+                    "description": {"field": "text", "type": "nominal"},
+                },
+            },
+            {
+                "mark": {
+                    "type": "text",
+                    "align": "left",
+                    "dx": 4,
+                    "color": "#1f2328",
+                    "fontSize": 11,
+                },
+                "encoding": {
+                    "y": y,
+                    "x": {"field": "share", "type": "quantitative"},
+                    "text": {"field": "shown"},
+                },
+            },
         ],
     }
     return render(name, title, spec, {d["text"]: d["used"] for d in data})
 
 
-def line_chart(name: str, title: str, points: Sequence[tuple[date | datetime, float]], *,
-               x_title: str, y_title: str, fmt: Fmt = _plain,
-               empty: str = "nothing to show yet", step: bool = False,
-               money_axis: bool = True, height: int = 200) -> Markup:
+def line_chart(
+    name: str,
+    title: str,
+    points: Sequence[tuple[date | datetime, float]],
+    *,
+    x_title: str,
+    y_title: str,
+    fmt: Fmt = _plain,
+    empty: str = "nothing to show yet",
+    step: bool = False,
+    money_axis: bool = True,
+    height: int = 200,
+) -> Markup:
     """A line through (instant, value) points on a time axis."""
     if not points:
         return _empty(name, title, empty)
-    rows = [{"at": at.isoformat(), "value": value,
-             "text": f"{at.isoformat()[:16].replace('T', ' ')}: {fmt(value)}"}
-            for at, value in points]
-    axis = _money_axis(y_title) if money_axis else {"title": y_title, "format": ",d",
-                                                     "tickMinStep": 1, "tickCount": 5}
+    rows = [
+        {
+            "at": at.isoformat(),
+            "value": value,
+            "text": f"{at.isoformat()[:16].replace('T', ' ')}: {fmt(value)}",
+        }
+        for at, value in points
+    ]
+    axis = (
+        _money_axis(y_title)
+        if money_axis
+        else {"title": y_title, "format": ",d", "tickMinStep": 1, "tickCount": 5}
+    )
     spec = {
-        "height": height, "data": {"values": rows},
-        "mark": {"type": "line", "point": len(rows) <= 120,
-                 "interpolate": "step-after" if step else "linear", "color": PALETTE[0]},
+        "height": height,
+        "data": {"values": rows},
+        "mark": {
+            "type": "line",
+            "point": len(rows) <= 120,
+            "interpolate": "step-after" if step else "linear",
+            "color": PALETTE[0],
+        },
         "encoding": {
-            "x": {"field": "at", "type": "temporal", "title": x_title,
-                  "axis": {"tickCount": 6, "labelOverlap": True}},
+            "x": {
+                "field": "at",
+                "type": "temporal",
+                "title": x_title,
+                "axis": {"tickCount": 6, "labelOverlap": True},
+            },
             "y": {"field": "value", "type": "quantitative", "axis": axis},
             "description": {"field": "text", "type": "nominal"},
         },
@@ -309,9 +475,16 @@ class GraphEdge:
 
 
 EDGE_COLORS = {"split": PALETTE[6], "transfer": PALETTE[0], "financing": PALETTE[3]}
-STATUS_FILL = {"live": "#dafbe1", "settled": "#ddf4ff", "paid_early": "#ddf4ff",
-               "overdue": "#fff8c5", "defaulted": "#ffebe9", "cancelled": "#eaeef2",
-               "split": "#f6f8fa", "transferred": "#f6f8fa"}
+STATUS_FILL = {
+    "live": "#dafbe1",
+    "settled": "#ddf4ff",
+    "paid_early": "#ddf4ff",
+    "overdue": "#fff8c5",
+    "defaulted": "#ffebe9",
+    "cancelled": "#eaeef2",
+    "split": "#f6f8fa",
+    "transferred": "#f6f8fa",
+}
 
 
 NAME_CHARS = 27  # a node's name line at 12px in a 216px box, with room to spare
@@ -327,17 +500,18 @@ def fit_lines(text: str, width: int, most: int) -> list[str]:
         while rest and len(line) + 1 + len(rest[0]) <= width:
             line += " " + rest.pop(0)
         if len(line) > width:
-            rest.insert(0, line[width - 1:])
-            line = line[:width - 1]
+            rest.insert(0, line[width - 1 :])
+            line = line[: width - 1]
         lines.append(line)
     if rest and lines:
         last = lines[-1]
-        lines[-1] = (last if len(last) < width else last[:width - 1]) + "…"
+        lines[-1] = (last if len(last) < width else last[: width - 1]) + "…"
     return lines or [""]
 
 
-def custody_graph(name: str, title: str, nodes: Sequence[GraphNode],
-                  edges: Sequence[GraphEdge]) -> Markup:
+def custody_graph(
+    name: str, title: str, nodes: Sequence[GraphNode], edges: Sequence[GraphEdge]
+) -> Markup:
     """A left-to-right tree: the root piece on the left, each split or transfer one column
     further right. Nodes link to their own pages when `href` is set."""
     if not nodes:
@@ -373,10 +547,12 @@ def custody_graph(name: str, title: str, nodes: Sequence[GraphNode],
     width = int(pad * 2 + col_w * max(depth.values()) + box_w)
     height = int(pad * 2 + row_h * max(next_leaf[0] - 1, 0) + box_h)
     width, height = max(width, 300), max(height, 90)
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart custody" '
-             f'viewBox="0 0 {width} {height}" width="{width}" role="img" '
-             f'data-chart="{escape(name)}" data-empty="false" aria-label="{escape(title)}">',
-             f"<title>{escape(title)}</title>"]
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart custody" '
+        f'viewBox="0 0 {width} {height}" width="{width}" role="img" '
+        f'data-chart="{escape(name)}" data-empty="false" aria-label="{escape(title)}">',
+        f"<title>{escape(title)}</title>",
+    ]
 
     def pos(node: str) -> tuple[float, float]:
         return pad + col_w * depth[node], pad + row_h * row[node]
@@ -388,28 +564,36 @@ def custody_graph(name: str, title: str, nodes: Sequence[GraphNode],
         sx, sy, tx, ty = x1 + box_w, y1 + box_h / 2, x2, y2 + box_h / 2
         mid = (sx + tx) / 2
         color = EDGE_COLORS.get(e.label, PALETTE[7])
-        parts.append(f'<path class="edge" d="M{sx:.1f},{sy:.1f} C{mid:.1f},{sy:.1f} '
-                     f'{mid:.1f},{ty:.1f} {tx:.1f},{ty:.1f}" fill="none" stroke="{color}" '
-                     f'stroke-width="2" data-edge="{escape(e.label)}"><title>'
-                     f"{escape(e.label)}: {escape(e.source)} → {escape(e.target)}</title></path>")
-        parts.append(f'<text x="{mid:.1f}" y="{(sy + ty) / 2 - 4:.1f}" text-anchor="middle" '
-                     f'class="edge-label">{escape(e.label)}</text>')
+        parts.append(
+            f'<path class="edge" d="M{sx:.1f},{sy:.1f} C{mid:.1f},{sy:.1f} '
+            f'{mid:.1f},{ty:.1f} {tx:.1f},{ty:.1f}" fill="none" stroke="{color}" '
+            f'stroke-width="2" data-edge="{escape(e.label)}"><title>'
+            f"{escape(e.label)}: {escape(e.source)} → {escape(e.target)}</title></path>"
+        )
+        parts.append(
+            f'<text x="{mid:.1f}" y="{(sy + ty) / 2 - 4:.1f}" text-anchor="middle" '
+            f'class="edge-label">{escape(e.label)}</text>'
+        )
     for n in nodes:
         x, y = pos(n.id)
         fill = STATUS_FILL.get(n.status, "#ffffff")
         stroke, sw = ("#cf222e", 3) if n.focus else ("#57606a", 1)
         lines = fit_lines(n.holder, NAME_CHARS, 2)
-        box = (f'<rect class="mark node" x="{x:.1f}" y="{y:.1f}" width="{box_w}" '
-               f'height="{box_h}" rx="6" fill="{fill}" stroke="{stroke}" stroke-width="{sw}" '
-               f'data-value="{n.value}" data-node="{escape(n.id)}" '
-               f'data-status="{escape(n.status)}"><title>{escape(n.id)}: {escape(n.holder)}, '
-               f"{escape(n.amount)}, {escape(n.status)}</title></rect>"
-               + "".join(f'<text x="{x + 8:.1f}" y="{y + 16 + 14 * k:.1f}" '
-                         f'class="node-title">{escape(line)}</text>'
-                         for k, line in enumerate(lines))
-               + f'<text x="{x + 8:.1f}" y="{y + 50:.1f}" class="node-amount">'
-               f'{escape(n.amount)}</text><text x="{x + 8:.1f}" y="{y + 66:.1f}" '
-               f'class="node-meta">…{escape(n.id[-10:])} · {escape(n.status)}</text>')
+        box = (
+            f'<rect class="mark node" x="{x:.1f}" y="{y:.1f}" width="{box_w}" '
+            f'height="{box_h}" rx="6" fill="{fill}" stroke="{stroke}" stroke-width="{sw}" '
+            f'data-value="{n.value}" data-node="{escape(n.id)}" '
+            f'data-status="{escape(n.status)}"><title>{escape(n.id)}: {escape(n.holder)}, '
+            f"{escape(n.amount)}, {escape(n.status)}</title></rect>"
+            + "".join(
+                f'<text x="{x + 8:.1f}" y="{y + 16 + 14 * k:.1f}" '
+                f'class="node-title">{escape(line)}</text>'
+                for k, line in enumerate(lines)
+            )
+            + f'<text x="{x + 8:.1f}" y="{y + 50:.1f}" class="node-amount">'
+            f'{escape(n.amount)}</text><text x="{x + 8:.1f}" y="{y + 66:.1f}" '
+            f'class="node-meta">…{escape(n.id[-10:])} · {escape(n.status)}</text>'
+        )
         if n.href:
             box = f'<a href="{escape(n.href)}">{box}</a>'
         parts.append(box)

@@ -26,9 +26,14 @@ def _mine(piece: Receivable, who: Principal, role: str) -> bool:
 def recovery_view(reads: ReadModel, who: Principal, role: str) -> dict[str, Any]:
     """Partly paid pieces of the page's role (owed as anchor, held as supplier or funder,
     all for the auditor and operator), and the default claims the caller may see."""
-    partly = sorted((p for p in views._outstanding(reads, who)
-                     if p.paid_minor > 0 and p.claim_id is None and _mine(p, who, role)),
-                    key=lambda p: (p.due_on, p.id))
+    partly = sorted(
+        (
+            p
+            for p in views._outstanding(reads, who)
+            if p.paid_minor > 0 and p.claim_id is None and _mine(p, who, role)
+        ),
+        key=lambda p: (p.due_on, p.id),
+    )
     claims = [v.to_dict() for v in ClaimReads(reads).claims(who)]
     if role != "auditor":
         # A page shows the claims of its role: the anchor its own, holders theirs.

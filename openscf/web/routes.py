@@ -65,16 +65,15 @@ SESSION_COOKIE = "openscf_session"
 CSRF_COOKIE = "openscf_csrf"
 LOGIN_COOKIE = "openscf_login_csrf"
 ROLE_PAGES = ("anchor", "supplier", "funder", "auditor")
-ROLE_TITLES = {"anchor": "Anchor", "supplier": "Supplier", "funder": "Funder",
-               "auditor": "Auditor"}
+ROLE_TITLES = {"anchor": "Anchor", "supplier": "Supplier", "funder": "Funder", "auditor": "Auditor"}
 RECEIVABLE_ID = re.compile(r"^rcv_[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 HERE = Path(__file__).parent
 MAX_FORM_FIELDS = 40
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; "
-                               "img-src 'self' data:; connect-src 'self'; form-action 'self'; "
-                               "frame-ancestors 'none'; base-uri 'none'",
+    "img-src 'self' data:; connect-src 'self'; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'",
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "same-origin",
@@ -97,9 +96,13 @@ class Dashboard:
 
 
 def make_environment() -> Environment:
-    env = Environment(loader=FileSystemLoader(HERE / "templates"),
-                      autoescape=select_autoescape(default=True, default_for_string=True),
-                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env = Environment(
+        loader=FileSystemLoader(HERE / "templates"),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     env.filters["money"] = views.money  # every amount shown: openscf.domain.money.format_amount
     env.filters["rate"] = views.rate
     env.globals["exponents"] = CURRENCY_EXPONENTS
@@ -132,8 +135,9 @@ def _pages_of(who: Principal) -> list[str]:
     return pages
 
 
-def _render(request: Request, template: str, status: int = 200,
-            who: Principal | None = None, **context: Any) -> HTMLResponse:
+def _render(
+    request: Request, template: str, status: int = 200, who: Principal | None = None, **context: Any
+) -> HTMLResponse:
     dash = _dash(request)
     org_name = ""
     if who is not None:
@@ -142,12 +146,20 @@ def _render(request: Request, template: str, status: int = 200,
         except NotFound:  # pragma: no cover - a session outlives no organisation
             org_name = who.org_id
     html = dash.env.get_template(template).render(
-        who=who, org_name=org_name, pages=_pages_of(who) if who else [],
-        titles=ROLE_TITLES, csrf=who.csrf_token if who else "",
-        today=dash.clock.now().date(), error=context.pop("error", None),
-        done=context.pop("done", None), active=context.pop("active", ""),
+        who=who,
+        org_name=org_name,
+        pages=_pages_of(who) if who else [],
+        titles=ROLE_TITLES,
+        csrf=who.csrf_token if who else "",
+        today=dash.clock.now().date(),
+        error=context.pop("error", None),
+        done=context.pop("done", None),
+        active=context.pop("active", ""),
         step=context.pop("step", None),
-        form=context.pop("form", {}), report=context.pop("report", None), **context)
+        form=context.pop("form", {}),
+        report=context.pop("report", None),
+        **context,
+    )
     return HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
 
 
@@ -190,19 +202,34 @@ def home(request: Request) -> Response:
         return _redirect("/login")
     pages = _pages_of(who)
     if not pages:
-        return _render(request, "error.html", 403, who, title="No dashboard for this role",
-                       message="Your organisation has no role with a dashboard "
-                               "(anchor, supplier, funder or auditor).")
+        return _render(
+            request,
+            "error.html",
+            403,
+            who,
+            title="No dashboard for this role",
+            message="Your organisation has no role with a dashboard "
+            "(anchor, supplier, funder or auditor).",
+        )
     return _redirect(f"/{pages[0]}")
 
 
-def _login_page(request: Request, status: int = 200, message: str | None = None,
-                login: str = "") -> HTMLResponse:
+def _login_page(
+    request: Request, status: int = 200, message: str | None = None, login: str = ""
+) -> HTMLResponse:
     token = secrets.token_urlsafe(24)
-    response = _render(request, "login.html", status, None, login_token=token,
-                       login_error=message, login=login)
-    response.set_cookie(LOGIN_COOKIE, token, max_age=3600, path="/login",
-                        secure=_dash(request).secure_cookies, httponly=True, samesite="strict")
+    response = _render(
+        request, "login.html", status, None, login_token=token, login_error=message, login=login
+    )
+    response.set_cookie(
+        LOGIN_COOKIE,
+        token,
+        max_age=3600,
+        path="/login",
+        secure=_dash(request).secure_cookies,
+        httponly=True,
+        samesite="strict",
+    )
     return response
 
 
@@ -228,29 +255,51 @@ async def login(request: Request) -> Response:
     given = form.get("login_token", "")
     login_name = form.get("login", "")[:64]
     if not expected or not hmac.compare_digest(expected.encode(), given.encode()):
-        return _login_page(request, 403, "The login form expired; please try again.",
-                           login_name)
+        return _login_page(request, 403, "The login form expired; please try again.", login_name)
     dash = _dash(request)
     address = request.client.host if request.client else None
     try:
         session = await run_in_threadpool(
-            lambda: dash.auth.login_with_password(login_name, form.get("password", ""),
-                                                  address=address))
+            lambda: dash.auth.login_with_password(
+                login_name, form.get("password", ""), address=address
+            )
+        )
     except LoginThrottled as exc:
-        page = _login_page(request, 429, f"Too many failed logins; try again in "
-                           f"{exc.retry_after_seconds} seconds.", login_name)
+        page = _login_page(
+            request,
+            429,
+            f"Too many failed logins; try again in {exc.retry_after_seconds} seconds.",
+            login_name,
+        )
         page.headers["Retry-After"] = str(exc.retry_after_seconds)
         return page
     except AuthenticationFailed as exc:
-        message = ("This user is disabled; ask an admin of your organisation."
-                   if exc.code == "user_disabled" else "Wrong login or password.")
+        message = (
+            "This user is disabled; ask an admin of your organisation."
+            if exc.code == "user_disabled"
+            else "Wrong login or password."
+        )
         return _login_page(request, 401, message, login_name)
     response = _redirect("/")
     secure, age = dash.secure_cookies, dash.session_max_age
-    response.set_cookie(SESSION_COOKIE, session.session_id, max_age=age, path="/",
-                        secure=secure, httponly=True, samesite="lax")
-    response.set_cookie(CSRF_COOKIE, session.principal.csrf_token or "", max_age=age,
-                        path="/", secure=secure, httponly=False, samesite="lax")
+    response.set_cookie(
+        SESSION_COOKIE,
+        session.session_id,
+        max_age=age,
+        path="/",
+        secure=secure,
+        httponly=True,
+        samesite="lax",
+    )
+    response.set_cookie(
+        CSRF_COOKIE,
+        session.principal.csrf_token or "",
+        max_age=age,
+        path="/",
+        secure=secure,
+        httponly=False,
+        samesite="lax",
+    )
     response.delete_cookie(LOGIN_COOKIE, path="/login")
     return response
 
@@ -265,13 +314,20 @@ async def logout(request: Request) -> Response:
     try:
         dash.auth.check_csrf(who, form.get("csrf_token"))
     except PermissionDenied:
-        return _render(request, "error.html", 403, who, title="Log out failed",
-                       message="The form expired; reload the page and log out again.")
+        return _render(
+            request,
+            "error.html",
+            403,
+            who,
+            title="Log out failed",
+            message="The form expired; reload the page and log out again.",
+        )
     await run_in_threadpool(dash.auth.end_session, who)
     response = _redirect("/login")
     for name, http_only in ((SESSION_COOKIE, True), (CSRF_COOKIE, False)):
-        response.delete_cookie(name, path="/", secure=dash.secure_cookies, httponly=http_only,
-                               samesite="lax")
+        response.delete_cookie(
+            name, path="/", secure=dash.secure_cookies, httponly=http_only, samesite="lax"
+        )
     return response
 
 
@@ -305,16 +361,26 @@ def _trade_documents(dash: Dashboard, who: Principal) -> list[dict[str, Any]]:
 
     docs = TradeDesk(dash.service).documents(org_id=who.org_id, kind="invoice", limit=30)
     # An override of a failed match waits for a checker: say so, and where it is approved.
-    waiting = {json.loads(a.payload_json).get("document_id"): a.id for a in views._all(
-        dash.reads.approvals, lambda a: a.id, caller=who, status="pending",
-        kind="match_override")}
+    waiting = {
+        json.loads(a.payload_json).get("document_id"): a.id
+        for a in views._all(
+            dash.reads.approvals,
+            lambda a: a.id,
+            caller=who,
+            status="pending",
+            kind="match_override",
+        )
+    }
     for doc in docs:
         doc["override"] = waiting.get(doc.get("id"))
         findings = doc.get("findings") or []
         doc["fatal"] = [f for f in findings if f.get("severity") == "fatal"]
         lines = (doc.get("match") or {}).get("lines") or []
-        doc["issues"] = [f"line {ln.get('invoice_line_id')}: {ln.get('status')}" for ln in lines
-                         if ln.get("status") != "matched"]
+        doc["issues"] = [
+            f"line {ln.get('invoice_line_id')}: {ln.get('status')}"
+            for ln in lines
+            if ln.get("status") != "matched"
+        ]
     return docs
 
 
@@ -322,18 +388,22 @@ def _may_open(who: Principal, role: str) -> bool:
     return role in _pages_of(who)
 
 
-def _role_page(request: Request, who: Principal, role: str, status: int = 200,
-               **extra: Any) -> HTMLResponse:
+def _role_page(
+    request: Request, who: Principal, role: str, status: int = 200, **extra: Any
+) -> HTMLResponse:
     context = _role_context(_dash(request), who, role)
     context["trouble"] = trouble_view(_dash(request).reads, who, role)
     return _render(request, f"{role}.html", status, who, active=role, **context, **extra)
 
 
 DONE_MESSAGES = {name: action.done for name, action in ACTIONS.items()}
-DONE_MESSAGES["accept_offer"] = ("Offer accepted: the funder pays you the cash and now holds "
-                                  "the piece you sold")
-DONE_MESSAGES["confirm_pending"] = ("Above the approval threshold: the confirmation waits for "
-                                    "a second user (a checker) to approve it")
+DONE_MESSAGES["accept_offer"] = (
+    "Offer accepted: the funder pays you the cash and now holds the piece you sold"
+)
+DONE_MESSAGES["confirm_pending"] = (
+    "Above the approval threshold: the confirmation waits for "
+    "a second user (a checker) to approve it"
+)
 
 
 def _done_note(request: Request) -> str | None:
@@ -351,16 +421,22 @@ def _page(role: str) -> Any:
         if who is None:
             return _redirect("/login")
         if not _may_open(who, role):
-            return _render(request, "error.html", 403, who, title="Not your dashboard",
-                           message=f"This page is for organisations with the {role} role.")
+            return _render(
+                request,
+                "error.html",
+                403,
+                who,
+                title="Not your dashboard",
+                message=f"This page is for organisations with the {role} role.",
+            )
         return _role_page(request, who, role, done=_done_note(request))
+
     page.__name__ = f"{role}_page"
     return page
 
 
 for _role in ROLE_PAGES:
-    router.add_api_route(f"/{_role}", _page(_role), methods=["GET"],
-                         response_class=HTMLResponse)
+    router.add_api_route(f"/{_role}", _page(_role), methods=["GET"], response_class=HTMLResponse)
 
 
 def _currency(dash: Dashboard, who: Principal, form: Form) -> str:
@@ -385,11 +461,11 @@ def _org_name(dash: Dashboard, who: Principal) -> Any:
             return dash.reads.organisation(who, org_id).name
         except NotFound:
             return org_id
+
     return name
 
 
-def _run_action(dash: Dashboard, who: Principal, name: str,
-                form: Form) -> tuple[str, str | None]:
+def _run_action(dash: Dashboard, who: Principal, name: str, form: Form) -> tuple[str, str | None]:
     """Run the form's command as the user: (what to say, the id to name).
 
     When the form has a question not yet answered, nothing runs: ("ask", the question).
@@ -413,8 +489,17 @@ def _run_action(dash: Dashboard, who: Principal, name: str,
         return name, dash.reads.financing_request(who, offer.request_id).receivable_id
     if name == "transfer":
         return name, created.get("part_id") or form.get("receivable_id")
-    for key in ("new_receivable_id", "receivable_id", "recourse_id", "request_id", "offer_id",
-                "approval_id", "claim_id", "dispute_id", "credit_id"):
+    for key in (
+        "new_receivable_id",
+        "receivable_id",
+        "recourse_id",
+        "request_id",
+        "offer_id",
+        "approval_id",
+        "claim_id",
+        "dispute_id",
+        "credit_id",
+    ):
         value = created.get(key)
         if isinstance(value, str):
             return name, value
@@ -428,11 +513,23 @@ async def act(request: Request, role: str, name: str) -> Response:
         return _redirect("/login")
     action = ACTIONS.get(name)
     if action is None or action.role != role:
-        return _render(request, "error.html", 404, who, title="No such form",
-                       message="This form does not exist; go back to your dashboard.")
+        return _render(
+            request,
+            "error.html",
+            404,
+            who,
+            title="No such form",
+            message="This form does not exist; go back to your dashboard.",
+        )
     if not _may_open(who, role):
-        return _render(request, "error.html", 403, who, title="Not your dashboard",
-                       message=f"This page is for organisations with the {role} role.")
+        return _render(
+            request,
+            "error.html",
+            403,
+            who,
+            title="Not your dashboard",
+            message=f"This page is for organisations with the {role} role.",
+        )
     dash = _dash(request)
     try:
         dash.auth.check_csrf(who, form.get("csrf_token"))
@@ -440,11 +537,11 @@ async def act(request: Request, role: str, name: str) -> Response:
     except OpenSCFError as exc:
         if exc.fault == "system":
             raise  # not the person's to correct: the server's error page (openscf.api.errors)
-        shown = ShownError(name, form.get(action.target, "")[:80], exc.code, exc.message,
-                           exc.param)
+        shown = ShownError(name, form.get(action.target, "")[:80], exc.code, exc.message, exc.param)
         log.info("dashboard form %s refused for %s: %s", name, who.user_id, exc.code)
-        return await run_in_threadpool(_role_page, request, who, role,
-                                       http_answer(exc).status, error=shown, form=form)
+        return await run_in_threadpool(
+            _role_page, request, who, role, http_answer(exc).status, error=shown, form=form
+        )
     if done == "ask" and ref is not None:
         fields = [(k, v) for k, v in form.items() if k not in ("csrf_token", "confirmed")]
         step = Step(role, name, ref, fields)
@@ -456,6 +553,7 @@ async def act(request: Request, role: str, name: str) -> Response:
 def _actions_of(role: str) -> Any:
     async def actions(request: Request, name: str) -> Response:
         return await act(request, role, name)
+
     actions.__name__ = f"{role}_actions"
     return actions
 
@@ -464,8 +562,12 @@ def _actions_of(role: str) -> Any:
 # default, recoveries, closing a claim) are the operator's to use, and the domain refuses
 # them to an auditor.
 for _role in ("anchor", "supplier", "funder", "auditor"):
-    router.add_api_route(f"/{_role}/actions/{{name}}", _actions_of(_role), methods=["POST"],
-                         response_class=HTMLResponse)
+    router.add_api_route(
+        f"/{_role}/actions/{{name}}",
+        _actions_of(_role),
+        methods=["POST"],
+        response_class=HTMLResponse,
+    )
 
 
 # --- the auditor's verification and the chain of custody ---------------------------------------
@@ -480,14 +582,21 @@ async def verify(request: Request) -> Response:
     if who is None:
         return _redirect("/login")
     if not who.reads_everything:
-        return _render(request, "error.html", 403, who, title="Not your dashboard",
-                       message="Only auditors and the operator run the verification.")
+        return _render(
+            request,
+            "error.html",
+            403,
+            who,
+            title="Not your dashboard",
+            message="Only auditors and the operator run the verification.",
+        )
     dash = _dash(request)
     try:
         dash.auth.check_csrf(who, form.get("csrf_token"))
     except PermissionDenied as exc:
-        return _render(request, "error.html", 403, who, title="Verification not started",
-                       message=exc.message)
+        return _render(
+            request, "error.html", 403, who, title="Verification not started", message=exc.message
+        )
     report = await run_in_threadpool(audit, db_source(dash.engine))
     if request.headers.get("HX-Request") == "true":
         return _render(request, "_verification.html", 200, who, report=report)
@@ -502,8 +611,14 @@ def custody_lookup(request: Request, receivable_id: str = "") -> Response:
         return _redirect("/login")
     receivable_id = receivable_id.strip()
     if not RECEIVABLE_ID.match(receivable_id):
-        return _render(request, "error.html", 400, who, title="Not a receivable id",
-                       message="A receivable id looks like rcv_01J...; copy it from a table.")
+        return _render(
+            request,
+            "error.html",
+            400,
+            who,
+            title="Not a receivable id",
+            message="A receivable id looks like rcv_01J...; copy it from a table.",
+        )
     return _redirect(f"/receivables/{receivable_id}")
 
 
@@ -512,9 +627,14 @@ def receivable_page(request: Request, receivable_id: str) -> Response:
     who = _principal(request)
     if who is None:
         return _redirect("/login")
-    not_found = _render(request, "error.html", 404, who, title="Receivable not found",
-                        message="There is no receivable with this id that your "
-                                "organisation may see.")
+    not_found = _render(
+        request,
+        "error.html",
+        404,
+        who,
+        title="Receivable not found",
+        message="There is no receivable with this id that your organisation may see.",
+    )
     if not RECEIVABLE_ID.match(receivable_id):
         return not_found
     try:

@@ -119,12 +119,16 @@ def _main_currency(pieces: Iterable[Receivable], programs: Iterable[Program]) ->
     return next((p.currency for p in programs), "EUR")
 
 
-def _weekly(pieces: list[Receivable], today: date, currency: str,
-            weeks: int = 13) -> tuple[list[str], list[float]]:
+def _weekly(
+    pieces: list[Receivable], today: date, currency: str, weeks: int = 13
+) -> tuple[list[str], list[float]]:
     """Face due per week from this week on (overdue first, then later)."""
     monday = today - timedelta(days=today.weekday())
-    labels = ["overdue"] + [(monday + timedelta(weeks=i)).strftime("%d %b")
-                            for i in range(weeks)] + ["later"]
+    labels = (
+        ["overdue"]
+        + [(monday + timedelta(weeks=i)).strftime("%d %b") for i in range(weeks)]
+        + ["later"]
+    )
     values = [0.0] * len(labels)
     for p in pieces:
         if p.currency != currency:
@@ -139,8 +143,14 @@ def _weekly(pieces: list[Receivable], today: date, currency: str,
     return labels, values
 
 
-BUCKETS = (("overdue", -10**6, -1), ("0-30 days", 0, 30), ("31-60 days", 31, 60),
-           ("61-90 days", 61, 90), ("91-180 days", 91, 180), ("over 180 days", 181, 10**6))
+BUCKETS = (
+    ("overdue", -(10**6), -1),
+    ("0-30 days", 0, 30),
+    ("31-60 days", 31, 60),
+    ("61-90 days", 61, 90),
+    ("91-180 days", 91, 180),
+    ("over 180 days", 181, 10**6),
+)
 
 
 def bucket_of(due_on: date, today: date) -> str:
@@ -148,8 +158,9 @@ def bucket_of(due_on: date, today: date) -> str:
     return next(name for name, lo, hi in BUCKETS if lo <= days <= hi)
 
 
-def _by_bucket(pieces: list[Receivable], today: date,
-               currency: str) -> tuple[list[str], list[float]]:
+def _by_bucket(
+    pieces: list[Receivable], today: date, currency: str
+) -> tuple[list[str], list[float]]:
     totals: dict[str, float] = defaultdict(float)
     for p in pieces:
         if p.currency == currency:
@@ -194,15 +205,17 @@ class Indication:
         return self.discount_minor + self.fees_minor
 
 
-def market_rates(reads: ReadModel, who: Principal, program_ids: Iterable[str],
-                 today: date) -> dict[tuple[str, str], tuple[Decimal, Decimal, int]]:
+def market_rates(
+    reads: ReadModel, who: Principal, program_ids: Iterable[str], today: date
+) -> dict[tuple[str, str], tuple[Decimal, Decimal, int]]:
     """(program, obligor) -> (indicative rate, median fees as a share of face, deals):
     aggregates only, of programs the caller may see; a pair with too few deals or sellers
     is left out (its count of deals is still given, with rate -1)."""
     since = today - timedelta(days=PRICING_WINDOW_DAYS)
     deals: dict[tuple[str, str], list[tuple[str, Decimal, Decimal]]] = defaultdict(list)
     for program_id, obligor, seller, annual, fees, face in reads.accepted_deals(
-            who, program_ids, since, today):
+        who, program_ids, since, today
+    ):
         deals[(program_id, obligor)].append((seller, Decimal(annual), Decimal(fees) / face))
     out: dict[tuple[str, str], tuple[Decimal, Decimal, int]] = {}
     for key, found in deals.items():
@@ -216,20 +229,23 @@ def market_rates(reads: ReadModel, who: Principal, program_ids: Iterable[str],
     return out
 
 
-def indication(piece: Receivable, program: Program | None,
-               rates: dict[tuple[str, str], tuple[Decimal, Decimal, int]],
-               today: date) -> Indication:
+def indication(
+    piece: Receivable,
+    program: Program | None,
+    rates: dict[tuple[str, str], tuple[Decimal, Decimal, int]],
+    today: date,
+) -> Indication:
     found = rates.get((piece.program_id, piece.obligor_id))
     days = (piece.due_on - today).days
     if found is None or found[0] < 0 or program is None or days <= 0:
         deals = found[2] if found else 0
         return Indication(None, deals, max(days, 0), currency=piece.currency)
     annual, fee_share, deals = found
-    discount = discount_minor(piece.face_minor, annual, days,
-                              DAY_COUNT_BASIS[program.day_count])
+    discount = discount_minor(piece.face_minor, annual, days, DAY_COUNT_BASIS[program.day_count])
     fees = int((fee_share * piece.face_minor).to_integral_value())
-    return Indication(annual, deals, days, discount, fees,
-                      piece.face_minor - discount - fees, piece.currency)
+    return Indication(
+        annual, deals, days, discount, fees, piece.face_minor - discount - fees, piece.currency
+    )
 
 
 @dataclass(frozen=True)
@@ -242,15 +258,21 @@ class PieceInfo:
     debtor: str
 
 
-def piece_infos(reads: ReadModel, who: Principal, pieces: Iterable[Receivable],
-                names: dict[str, str]) -> dict[str, PieceInfo]:
+def piece_infos(
+    reads: ReadModel, who: Principal, pieces: Iterable[Receivable], names: dict[str, str]
+) -> dict[str, PieceInfo]:
     """For pieces the caller may see (they came through ReadModel): the invoice behind
     each (a piece's invoice is visible to whoever may see the piece)."""
     pieces = list(pieces)
     numbers = reads.invoice_numbers(who, pieces)
-    return {p.id: PieceInfo(numbers.get(p.invoice_id, "—"),
-                            names.get(p.supplier_id, p.supplier_id),
-                            names.get(p.obligor_id, p.obligor_id)) for p in pieces}
+    return {
+        p.id: PieceInfo(
+            numbers.get(p.invoice_id, "—"),
+            names.get(p.supplier_id, p.supplier_id),
+            names.get(p.obligor_id, p.obligor_id),
+        )
+        for p in pieces
+    }
 
 
 @dataclass
@@ -263,8 +285,9 @@ class Outcome:
     cash_minor: int | None = None
 
 
-def outcomes(reads: ReadModel, who: Principal, pieces: list[Receivable],
-             names: dict[str, str]) -> list[Outcome]:
+def outcomes(
+    reads: ReadModel, who: Principal, pieces: list[Receivable], names: dict[str, str]
+) -> list[Outcome]:
     """One line per retired piece: what happened to it, when, and the cash it brought.
     A sale's price shows only to whom `ReadModel.may_see_offer` shows the offer."""
     by_id = {p.id: p for p in pieces}
@@ -275,25 +298,34 @@ def outcomes(reads: ReadModel, who: Principal, pieces: list[Receivable],
             piece = by_id[e.receivable_id]
             verb = "sold to" if e.reason == "financing" else "passed to"
             previous = found.get(piece.id)
-            found[piece.id] = Outcome(piece, f"{verb} {names.get(e.to_org_id, e.to_org_id)}",
-                                      on, previous.cash_minor if previous else None)
+            found[piece.id] = Outcome(
+                piece,
+                f"{verb} {names.get(e.to_org_id, e.to_org_id)}",
+                on,
+                previous.cash_minor if previous else None,
+            )
         elif isinstance(e, ev.FinancingOfferAccepted) and e.receivable_id in by_id:
-            price = e.proceeds_minor if reads.may_see_offer(who, e.funder_id,
-                                                            e.holder_id) else None
-            found[e.receivable_id] = Outcome(by_id[e.receivable_id],
-                                             f"sold to {names.get(e.funder_id, e.funder_id)}",
-                                             on, price)
+            price = e.proceeds_minor if reads.may_see_offer(who, e.funder_id, e.holder_id) else None
+            found[e.receivable_id] = Outcome(
+                by_id[e.receivable_id], f"sold to {names.get(e.funder_id, e.funder_id)}", on, price
+            )
         elif isinstance(e, ev.ReceivableSplit) and e.parent_id in by_id:
             faces = " + ".join(money(f, by_id[e.parent_id].currency) for f in e.faces_minor)
             found[e.parent_id] = Outcome(by_id[e.parent_id], f"split into {faces}", on)
         elif isinstance(e, ev.ReceivableSettled) and e.receivable_id in by_id:
-            found[e.receivable_id] = Outcome(by_id[e.receivable_id], "paid at maturity by "
-                                             + names.get(e.obligor_id, e.obligor_id), on,
-                                             e.amount_minor)
+            found[e.receivable_id] = Outcome(
+                by_id[e.receivable_id],
+                "paid at maturity by " + names.get(e.obligor_id, e.obligor_id),
+                on,
+                e.amount_minor,
+            )
         elif isinstance(e, ev.ReceivablePaidEarly) and e.receivable_id in by_id:
-            found[e.receivable_id] = Outcome(by_id[e.receivable_id], "paid early by "
-                                             + names.get(e.obligor_id, e.obligor_id), on,
-                                             e.amount_minor)
+            found[e.receivable_id] = Outcome(
+                by_id[e.receivable_id],
+                "paid early by " + names.get(e.obligor_id, e.obligor_id),
+                on,
+                e.amount_minor,
+            )
         elif isinstance(e, ev.ReceivableDefaulted) and e.receivable_id in by_id:
             found[e.receivable_id] = Outcome(by_id[e.receivable_id], "defaulted: unpaid", on)
         elif isinstance(e, ev.ReceivableCancelled) and e.receivable_id in by_id:
@@ -303,8 +335,9 @@ def outcomes(reads: ReadModel, who: Principal, pieces: list[Receivable],
     return rows
 
 
-def _members(reads: ReadModel, who: Principal, programs: Iterable[Program],
-             names: dict[str, str]) -> dict[str, list[tuple[str, str]]]:
+def _members(
+    reads: ReadModel, who: Principal, programs: Iterable[Program], names: dict[str, str]
+) -> dict[str, list[tuple[str, str]]]:
     """Per program the caller is onboarded in: the other suppliers onboarded there, the
     only organisations a piece of that program can be passed to (the domain refuses a
     recipient that is not onboarded, since it could not be paid at maturity)."""
@@ -339,10 +372,13 @@ def _user_name(reads: ReadModel, who: Principal, user_id: str) -> str:
 
 def anchor_view(reads: ReadModel, who: Principal, today: date) -> dict[str, Any]:
     names = _names(reads, who)
-    programs = [p for p in _all(reads.programs, lambda p: p.id, caller=who)
-                if p.anchor_id == who.org_id]
-    owed = sorted((p for p in _outstanding(reads, who) if p.obligor_id == who.org_id),
-                  key=lambda p: (p.due_on, p.id))
+    programs = [
+        p for p in _all(reads.programs, lambda p: p.id, caller=who) if p.anchor_id == who.org_id
+    ]
+    owed = sorted(
+        (p for p in _outstanding(reads, who) if p.obligor_id == who.org_id),
+        key=lambda p: (p.due_on, p.id),
+    )
     currency = _main_currency(owed, programs)
     labels, values = _weekly(owed, today, currency)
     exposures = _exposures(reads, who, programs)
@@ -350,42 +386,69 @@ def anchor_view(reads: ReadModel, who: Principal, today: date) -> dict[str, Any]
     # The same figures as amounts: (what, used, limit) in minor units of the program.
     limits: list[tuple[Program, str, int, int]] = []
     for prog in programs:
-        rows = [(f"program {prog.name}", exposures.get(f"program:{prog.id}", 0),
-                 prog.program_limit_minor)]
+        rows = [
+            (
+                f"program {prog.name}",
+                exposures.get(f"program:{prog.id}", 0),
+                prog.program_limit_minor,
+            )
+        ]
         for funder in prog.funder_ids:
-            rows.append((f"funder {names.get(funder, funder)}",
-                         exposures.get(f"funder:{prog.id}:{funder}", 0),
-                         prog.funder_limit_minor))
-        top = sorted(((v, k.split(":")[2]) for k, v in exposures.items()
-                      if k.startswith(f"supplier:{prog.id}:") and v), reverse=True)[:5]
+            rows.append(
+                (
+                    f"funder {names.get(funder, funder)}",
+                    exposures.get(f"funder:{prog.id}:{funder}", 0),
+                    prog.funder_limit_minor,
+                )
+            )
+        top = sorted(
+            (
+                (v, k.split(":")[2])
+                for k, v in exposures.items()
+                if k.startswith(f"supplier:{prog.id}:") and v
+            ),
+            reverse=True,
+        )[:5]
         for used_minor, supplier in top:
-            rows.append((f"supplier {names.get(supplier, supplier)}", used_minor,
-                         prog.supplier_limit_minor))
+            rows.append(
+                (f"supplier {names.get(supplier, supplier)}", used_minor, prog.supplier_limit_minor)
+            )
         for label, used_minor, limit_minor in rows:
-            usage.append((label, major(used_minor, prog.currency),
-                          major(limit_minor, prog.currency)))
+            usage.append(
+                (label, major(used_minor, prog.currency), major(limit_minor, prog.currency))
+            )
             limits.append((prog, label, used_minor, limit_minor))
-    approvals = _all(reads.approvals, lambda a: a.id, caller=who, status="pending",
-                     kind="confirmation")
+    approvals = _all(
+        reads.approvals, lambda a: a.id, caller=who, status="pending", kind="confirmation"
+    )
     pending = []
     for a in approvals:
         data = json.loads(a.payload_json)
-        pending.append(PendingConfirmation(
-            a.id, _user_name(reads, who, a.maker_id),
-            names.get(data.get("supplier_id", ""), data.get("supplier_id", "")),
-            data.get("invoice_number", ""), money(int(data.get("amount_minor", 0)),
-                                                  data.get("currency", currency)),
-            data.get("due_on", ""), data.get("program_id", ""), a.maker_id == who.user_id))
+        pending.append(
+            PendingConfirmation(
+                a.id,
+                _user_name(reads, who, a.maker_id),
+                names.get(data.get("supplier_id", ""), data.get("supplier_id", "")),
+                data.get("invoice_number", ""),
+                money(int(data.get("amount_minor", 0)), data.get("currency", currency)),
+                data.get("due_on", ""),
+                data.get("program_id", ""),
+                a.maker_id == who.user_id,
+            )
+        )
     early: list[tuple[EarlyPaymentOffer, str, str]] = _all(
-        reads.early_payment_offers, lambda e: e[0].id, caller=who)
+        reads.early_payment_offers, lambda e: e[0].id, caller=who
+    )
     early = [e for e in early if e[0].obligor_id == who.org_id]
     early.sort(key=lambda e: e[0].id, reverse=True)
     suppliers: list[tuple[str, str, str]] = []
     for prog in programs:
-        for rel in _all(reads.relationships, lambda r: r.supplier_id, caller=who,
-                        program_id=prog.id):
-            suppliers.append((prog.id, rel.supplier_id, names.get(rel.supplier_id,
-                                                                  rel.supplier_id)))
+        for rel in _all(
+            reads.relationships, lambda r: r.supplier_id, caller=who, program_id=prog.id
+        ):
+            suppliers.append(
+                (prog.id, rel.supplier_id, names.get(rel.supplier_id, rel.supplier_id))
+            )
     suppliers.sort(key=lambda s: (s[0], s[2]))
     total = sum(p.face_minor for p in owed if p.currency == currency)
     shown = owed[:TABLE_ROWS]
@@ -418,12 +481,18 @@ def anchor_view(reads: ReadModel, who: Principal, today: date) -> dict[str, Any]
         "default_value_date": today.isoformat(),
         "charts": {
             "payables": charts.bar_chart(
-                "payables-by-due-date", "Payables by due date",
-                labels, values, x_title="week starting", y_title=f"face due ({currency})",
-                fmt=money_fmt(currency), empty="no outstanding payables"),
+                "payables-by-due-date",
+                "Payables by due date",
+                labels,
+                values,
+                x_title="week starting",
+                y_title=f"face due ({currency})",
+                fmt=money_fmt(currency),
+                empty="no outstanding payables",
+            ),
             "limits": charts.usage_chart(
-                "program-limits", "Program use against limits", usage,
-                fmt=money_fmt(currency)),
+                "program-limits", "Program use against limits", usage, fmt=money_fmt(currency)
+            ),
         },
     }
 
@@ -451,26 +520,28 @@ class OpenRequest:
 def supplier_view(reads: ReadModel, who: Principal, today: date) -> dict[str, Any]:
     names = _names(reads, who)
     mine = _all(reads.receivables, lambda r: r.id, caller=who, holder_id=who.org_id)
-    held = sorted((p for p in mine if p.status in OUTSTANDING),
-                  key=lambda p: (p.due_on, p.id))
+    held = sorted((p for p in mine if p.status in OUTSTANDING), key=lambda p: (p.due_on, p.id))
     retired = [p for p in mine if p.status not in OUTSTANDING]
     programs = _all(reads.programs, lambda p: p.id, caller=who)
     by_program = {p.id: p for p in programs}
     currency = _main_currency(held, programs)
     labels, values = _by_bucket(held, today, currency)
-    requests = [r for r in _all(reads.financing_requests, lambda r: r.id, caller=who,
-                                status="open") if r.holder_id == who.org_id]
-    pieces = {p.id: p for p in reads.receivables_by_id(who, [r.receivable_id
-                                                             for r in requests])}
+    requests = [
+        r
+        for r in _all(reads.financing_requests, lambda r: r.id, caller=who, status="open")
+        if r.holder_id == who.org_id
+    ]
+    pieces = {p.id: p for p in reads.receivables_by_id(who, [r.receivable_id for r in requests])}
     open_requests = []
     for r in requests:
         piece = pieces.get(r.receivable_id)
         offers: list[tuple[FinancingOffer, str]] = _all(
-            reads.financing_offers, lambda o: o[0].id, caller=who, request_id=r.id,
-            status="open")
+            reads.financing_offers, lambda o: o[0].id, caller=who, request_id=r.id, status="open"
+        )
         face = piece.face_minor if piece else 0
-        choices = [OfferChoice(o, names.get(o.funder_id, o.funder_id), cur, face)
-                   for o, cur in offers]
+        choices = [
+            OfferChoice(o, names.get(o.funder_id, o.funder_id), cur, face) for o, cur in offers
+        ]
         choices.sort(key=lambda c: -c.offer.proceeds_minor)
         if choices:
             choices[0].best = True
@@ -478,18 +549,25 @@ def supplier_view(reads: ReadModel, who: Principal, today: date) -> dict[str, An
         # The cash differs by little against the face, so the chart shows what differs:
         # what each offer costs (face - cash = discount + fees); the table shows the cash.
         chart = charts.bar_chart(
-            f"offers-{r.id}", "What each offer costs you (discount + fees)",
+            f"offers-{r.id}",
+            "What each offer costs you (discount + fees)",
             [c.funder for c in choices],
             [major(face - c.offer.proceeds_minor, cur) for c in choices],
-            x_title="funder", y_title=f"cost ({cur})", fmt=money_fmt(cur),
+            x_title="funder",
+            y_title=f"cost ({cur})",
+            fmt=money_fmt(cur),
             empty="no offers yet: funders of the program can bid",
-            highlight=0 if choices else None, height=160)
+            highlight=0 if choices else None,
+            height=160,
+        )
         open_requests.append(OpenRequest(r, piece, choices, chart))
-    early = [e for e in _all(reads.early_payment_offers, lambda e: e[0].id, caller=who,
-                             status="open") if e[2] == who.org_id and e[0].value_date >= today]
+    early = [
+        e
+        for e in _all(reads.early_payment_offers, lambda e: e[0].id, caller=who, status="open")
+        if e[2] == who.org_id and e[0].value_date >= today
+    ]
     members = _members(reads, who, programs, names)
-    recipients = {pid: [m for m in found if m[0] != who.org_id]
-                  for pid, found in members.items()}
+    recipients = {pid: [m for m in found if m[0] != who.org_id] for pid, found in members.items()}
     rates = market_rates(reads, who, by_program, today)
     shown = held[:TABLE_ROWS]
     history = outcomes(reads, who, retired, names)[:HISTORY_ROWS]
@@ -499,8 +577,9 @@ def supplier_view(reads: ReadModel, who: Principal, today: date) -> dict[str, An
         "held_count": len(held),
         "held_total": money(total, currency),
         "info": piece_infos(reads, who, shown + [o.piece for o in history], names),
-        "indications": {p.id: indication(p, by_program.get(p.program_id), rates, today)
-                        for p in shown},
+        "indications": {
+            p.id: indication(p, by_program.get(p.program_id), rates, today) for p in shown
+        },
         "pricing_min_deals": PRICING_MIN_DEALS,
         "pricing_window_days": PRICING_WINDOW_DAYS,
         "history": history,
@@ -512,9 +591,15 @@ def supplier_view(reads: ReadModel, who: Principal, today: date) -> dict[str, An
         "currency": currency,
         "charts": {
             "maturity": charts.bar_chart(
-                "receivables-by-maturity", "Your receivables by time to maturity",
-                labels, values, x_title="days to maturity", y_title=f"face ({currency})",
-                fmt=money_fmt(currency), empty="you hold no receivables yet"),
+                "receivables-by-maturity",
+                "Your receivables by time to maturity",
+                labels,
+                values,
+                x_title="days to maturity",
+                y_title=f"face ({currency})",
+                fmt=money_fmt(currency),
+                empty="you hold no receivables yet",
+            ),
         },
     }
 
@@ -546,33 +631,46 @@ class Holding:
 
 def funder_view(reads: ReadModel, who: Principal, today: date) -> dict[str, Any]:
     names = _names(reads, who)
-    programs = [p for p in _all(reads.programs, lambda p: p.id, caller=who)
-                if who.org_id in p.funder_ids]
+    programs = [
+        p for p in _all(reads.programs, lambda p: p.id, caller=who) if who.org_id in p.funder_ids
+    ]
     by_program = {p.id: p for p in programs}
     funded = {p.id for p in programs}
-    requests = [r for r in _all(reads.financing_requests, lambda r: r.id, caller=who,
-                                status="open") if r.program_id in funded]
-    pieces = {p.id: p for p in reads.receivables_by_id(who, [r.receivable_id
-                                                             for r in requests])}
+    requests = [
+        r
+        for r in _all(reads.financing_requests, lambda r: r.id, caller=who, status="open")
+        if r.program_id in funded
+    ]
+    pieces = {p.id: p for p in reads.receivables_by_id(who, [r.receivable_id for r in requests])}
     mine: list[tuple[FinancingOffer, str]] = _all(
-        reads.financing_offers, lambda o: o[0].id, caller=who)
+        reads.financing_offers, lambda o: o[0].id, caller=who
+    )
     mine = [o for o in mine if o[0].funder_id == who.org_id]
     by_request = {o.request_id: o for o, _ in mine if o.status == "open"}
     biddable = []
     for r in requests:
         piece = pieces.get(r.receivable_id)
         program = by_program.get(r.program_id)
-        biddable.append(Biddable(
-            r, piece, by_request.get(r.id), (piece.due_on - today).days if piece else 0,
-            DAY_COUNT_BASIS[program.day_count] if program else 360))
+        biddable.append(
+            Biddable(
+                r,
+                piece,
+                by_request.get(r.id),
+                (piece.due_on - today).days if piece else 0,
+                DAY_COUNT_BASIS[program.day_count] if program else 360,
+            )
+        )
     biddable.sort(key=lambda b: (b.my_offer is not None, b.request.id))
     owned = _all(reads.receivables, lambda r: r.id, caller=who, holder_id=who.org_id)
-    portfolio = sorted((p for p in owned if p.status in OUTSTANDING),
-                       key=lambda p: (p.due_on, p.id))
+    portfolio = sorted(
+        (p for p in owned if p.status in OUTSTANDING), key=lambda p: (p.due_on, p.id)
+    )
     # What each piece cost: the accepted offer on the request for its parent.
-    accepted_requests = {r.receivable_id: r for r in _all(
-        reads.financing_requests, lambda r: r.id, caller=who, status="accepted")
-        if r.program_id in funded}
+    accepted_requests = {
+        r.receivable_id: r
+        for r in _all(reads.financing_requests, lambda r: r.id, caller=who, status="accepted")
+        if r.program_id in funded
+    }
     offers_by_id = {o.id: o for o, _ in mine}
 
     def holding(p: Receivable) -> Holding:
@@ -583,11 +681,19 @@ def funder_view(reads: ReadModel, who: Principal, today: date) -> dict[str, Any]
         program = by_program.get(p.program_id)
         basis = DAY_COUNT_BASIS[program.day_count] if program else 365
         earned = p.face_minor - offer.proceeds_minor
-        annual = (Decimal(earned) * basis / (Decimal(offer.proceeds_minor) * offer.days)
-                  if offer.days else None)
-        return Holding(p, offer.proceeds_minor, offer.discount_minor, offer.annual_rate,
-                       annual.quantize(Decimal("0.0001")) if annual is not None else None,
-                       (p.due_on - today).days)
+        annual = (
+            Decimal(earned) * basis / (Decimal(offer.proceeds_minor) * offer.days)
+            if offer.days
+            else None
+        )
+        return Holding(
+            p,
+            offer.proceeds_minor,
+            offer.discount_minor,
+            offer.annual_rate,
+            annual.quantize(Decimal("0.0001")) if annual is not None else None,
+            (p.due_on - today).days,
+        )
 
     holdings = [holding(p) for p in portfolio[:TABLE_ROWS]]
     closed = [p for p in owned if p.status not in OUTSTANDING]
@@ -603,7 +709,8 @@ def funder_view(reads: ReadModel, who: Principal, today: date) -> dict[str, Any]
     for p in portfolio:
         if p.currency == currency:
             stacks[p.obligor_id][bucket_names.index(bucket_of(p.due_on, today))] += major(
-                p.face_minor, currency)
+                p.face_minor, currency
+            )
     used = [i for i, _ in enumerate(bucket_names) if any(s[i] for s in stacks.values())]
     by_anchor = [(names.get(a, a), sum(stacks[a])) for a in anchors]
     # Yield on the cash paid out: what the accepted offers earn over what they cost,
@@ -611,12 +718,23 @@ def funder_view(reads: ReadModel, who: Principal, today: date) -> dict[str, Any]
     accepted = [(o, cur) for o, cur in mine if o.status == "accepted"]
     earned = sum(o.discount_minor + o.fees_minor for o, cur in accepted if cur == currency)
     paid = sum(o.proceeds_minor for o, cur in accepted if cur == currency)
-    cash_days = sum(Decimal(o.proceeds_minor) * o.days for o, cur in accepted
-                    if cur == currency)
+    cash_days = sum(Decimal(o.proceeds_minor) * o.days for o, cur in accepted if cur == currency)
     annual: Decimal | None = (Decimal(earned) * 365 / cash_days) if cash_days else None
-    weighted_rate: Decimal | None = (sum(
-        (Decimal(o.annual_rate) * o.proceeds_minor for o, cur in accepted if cur == currency),
-        Decimal(0)) / paid) if paid else None
+    weighted_rate: Decimal | None = (
+        (
+            sum(
+                (
+                    Decimal(o.annual_rate) * o.proceeds_minor
+                    for o, cur in accepted
+                    if cur == currency
+                ),
+                Decimal(0),
+            )
+            / paid
+        )
+        if paid
+        else None
+    )
     deployed: dict[date, int] = defaultdict(int)
     for o, cur in accepted:
         if cur == currency:
@@ -626,10 +744,17 @@ def funder_view(reads: ReadModel, who: Principal, today: date) -> dict[str, Any]
         running += deployed[day]
         line_points.append((day, major(running, currency)))
     exposures = _exposures(reads, who, programs)
-    usage = [(f"{p.name}", major(exposures.get(f"funder:{p.id}:{who.org_id}", 0), p.currency),
-              major(p.funder_limit_minor, p.currency)) for p in programs]
-    limits = [(p, exposures.get(f"funder:{p.id}:{who.org_id}", 0), p.funder_limit_minor)
-              for p in programs]
+    usage = [
+        (
+            f"{p.name}",
+            major(exposures.get(f"funder:{p.id}:{who.org_id}", 0), p.currency),
+            major(p.funder_limit_minor, p.currency),
+        )
+        for p in programs
+    ]
+    limits = [
+        (p, exposures.get(f"funder:{p.id}:{who.org_id}", 0), p.funder_limit_minor) for p in programs
+    ]
     total = sum(p.face_minor for p in portfolio if p.currency == currency)
     return {
         "biddable": biddable,
@@ -650,23 +775,43 @@ def funder_view(reads: ReadModel, who: Principal, today: date) -> dict[str, Any]
         "default_value_date": today.isoformat(),
         "charts": {
             "buckets": charts.stacked_bar_chart(
-                "portfolio-by-maturity", "Portfolio by time to maturity and anchor",
+                "portfolio-by-maturity",
+                "Portfolio by time to maturity and anchor",
                 [bucket_names[i] for i in used],
                 [(names.get(a, a), [stacks[a][i] for i in used]) for a in anchors],
-                x_title="days to maturity", y_title=f"face ({currency})",
-                legend_title="owed by", fmt=money_fmt(currency),
-                empty="no receivables in your portfolio yet"),
+                x_title="days to maturity",
+                y_title=f"face ({currency})",
+                legend_title="owed by",
+                fmt=money_fmt(currency),
+                empty="no receivables in your portfolio yet",
+            ),
             "anchors": charts.hbar_chart(
-                "portfolio-by-anchor", "Portfolio by anchor (who owes it)",
-                [a for a, _ in by_anchor], [v for _, v in by_anchor],
-                x_title=f"face outstanding ({currency})", y_title="anchor",
-                fmt=money_fmt(currency), empty="no receivables in your portfolio yet"),
+                "portfolio-by-anchor",
+                "Portfolio by anchor (who owes it)",
+                [a for a, _ in by_anchor],
+                [v for _, v in by_anchor],
+                x_title=f"face outstanding ({currency})",
+                y_title="anchor",
+                fmt=money_fmt(currency),
+                empty="no receivables in your portfolio yet",
+            ),
             "deployed": charts.line_chart(
-                "cash-deployed", "Cash paid out for accepted offers, cumulative",
-                line_points, x_title="value date", y_title=f"cash paid ({currency})",
-                fmt=money_fmt(currency), step=True, empty="no accepted offers yet"),
-            "limits": charts.usage_chart("funder-limits", "Your exposure against your limit",
-                                         usage, fmt=money_fmt(currency), y_title="program"),
+                "cash-deployed",
+                "Cash paid out for accepted offers, cumulative",
+                line_points,
+                x_title="value date",
+                y_title=f"cash paid ({currency})",
+                fmt=money_fmt(currency),
+                step=True,
+                empty="no accepted offers yet",
+            ),
+            "limits": charts.usage_chart(
+                "funder-limits",
+                "Your exposure against your limit",
+                usage,
+                fmt=money_fmt(currency),
+                y_title="program",
+            ),
         },
     }
 
@@ -703,10 +848,10 @@ def auditor_view(reads: ReadModel, who: Principal) -> dict[str, Any]:
     recent_pieces: list[tuple[str, str, str]] = []
     for record in reversed(recent_events):
         rid = getattr(record.event, "new_receivable_id", None) or getattr(
-            record.event, "receivable_id", None)
+            record.event, "receivable_id", None
+        )
         if rid and rid not in {r[0] for r in recent_pieces}:
-            recent_pieces.append((rid, record.event.TYPE, names.get(record.org_id,
-                                                                    record.org_id)))
+            recent_pieces.append((rid, record.event.TYPE, names.get(record.org_id, record.org_id)))
     return {
         "size": size,
         "head": head,
@@ -719,14 +864,25 @@ def auditor_view(reads: ReadModel, who: Principal) -> dict[str, Any]:
         "recent_pieces": recent_pieces[:8],
         "charts": {
             "growth": charts.line_chart(
-                "log-growth", "Log size over time (at each signed checkpoint)",
-                [(_instant(at), float(s)) for s, at in sample], x_title="signed at (UTC)",
-                y_title="events in the log", fmt=_count, money_axis=False,
-                empty="no checkpoints yet"),
+                "log-growth",
+                "Log size over time (at each signed checkpoint)",
+                [(_instant(at), float(s)) for s, at in sample],
+                x_title="signed at (UTC)",
+                y_title="events in the log",
+                fmt=_count,
+                money_axis=False,
+                empty="no checkpoints yet",
+            ),
             "types": charts.hbar_chart(
-                "events-by-type", "Events in the log by type", [k for k, _ in types],
-                [float(v) for _, v in types], x_title="events", y_title="event type",
-                fmt=_count, empty="the log is empty"),
+                "events-by-type",
+                "Events in the log by type",
+                [k for k, _ in types],
+                [float(v) for _, v in types],
+                x_title="events",
+                y_title="event type",
+                fmt=_count,
+                empty="the log is empty",
+            ),
         },
     }
 
@@ -745,8 +901,9 @@ def receivable_view(reads: ReadModel, who: Principal, receivable_id: str) -> dic
     cur = piece.currency
 
     def node(rid: str, holder: str, face: int, status: str = "live") -> None:
-        nodes[rid] = charts.GraphNode(rid, names.get(holder, holder), money(face, cur), status,
-                                      face)
+        nodes[rid] = charts.GraphNode(
+            rid, names.get(holder, holder), money(face, cur), status, face
+        )
 
     def mark(rid: str, status: str) -> None:
         if rid in nodes:
@@ -757,8 +914,10 @@ def receivable_view(reads: ReadModel, who: Principal, receivable_id: str) -> dic
         e = record.event
         if isinstance(e, ev.ReceivableIssued):
             node(e.receivable_id, e.supplier_id, e.face_minor)
-            what = f"{names.get(e.obligor_id, e.obligor_id)} confirmed invoice " \
-                   f"{e.invoice_number}: {money(e.face_minor, e.currency)} due {e.due_on}"
+            what = (
+                f"{names.get(e.obligor_id, e.obligor_id)} confirmed invoice "
+                f"{e.invoice_number}: {money(e.face_minor, e.currency)} due {e.due_on}"
+            )
         elif isinstance(e, ev.ReceivableSplit):
             mark(e.parent_id, "split")
             for pid, face in zip(e.piece_ids, e.faces_minor, strict=True):
@@ -773,8 +932,10 @@ def receivable_view(reads: ReadModel, who: Principal, receivable_id: str) -> dic
             what = f"{money(e.face_minor, cur)} {verb} {names.get(e.to_org_id, e.to_org_id)}"
         elif isinstance(e, ev.ReceivableSettled):
             mark(e.receivable_id, "settled")
-            what = f"settled: {money(e.amount_minor, e.currency)} paid to " \
-                   f"{names.get(e.payee_id, e.payee_id)} on {e.value_date}"
+            what = (
+                f"settled: {money(e.amount_minor, e.currency)} paid to "
+                f"{names.get(e.payee_id, e.payee_id)} on {e.value_date}"
+            )
         elif isinstance(e, ev.ReceivablePaidEarly):
             mark(e.receivable_id, "paid_early")
             what = f"paid early: {money(e.amount_minor, cur)} on {e.value_date}"
@@ -785,28 +946,42 @@ def receivable_view(reads: ReadModel, who: Principal, receivable_id: str) -> dic
         elif isinstance(e, ev.EarlyPaymentOffered):
             what = f"early payment offered to {names.get(e.holder_id, e.holder_id)}"
             if who.org_id in (e.obligor_id, e.holder_id):  # its terms: to the two parties
-                what += f": {money(e.amount_minor, cur)} on {e.value_date} " \
-                        f"at {percent(e.annual_rate)}"
+                what += (
+                    f": {money(e.amount_minor, cur)} on {e.value_date} at {percent(e.annual_rate)}"
+                )
         elif isinstance(e, ev.PaymentReconciled):
             what = "payment confirmed by the bank statement"
         elif isinstance(e, ev.FinancingOffered):
-            what = f"offer by {names.get(e.funder_id, e.funder_id)} at " \
-                   f"{percent(e.annual_rate)}: {money(e.proceeds_minor, cur)} cash"
+            what = (
+                f"offer by {names.get(e.funder_id, e.funder_id)} at "
+                f"{percent(e.annual_rate)}: {money(e.proceeds_minor, cur)} cash"
+            )
         elif isinstance(e, ev.FinancingOfferAccepted):
-            what = f"offer accepted: {money(e.proceeds_minor, cur)} paid by " \
-                   f"{names.get(e.funder_id, e.funder_id)}"
+            what = (
+                f"offer accepted: {money(e.proceeds_minor, cur)} paid by "
+                f"{names.get(e.funder_id, e.funder_id)}"
+            )
         elif isinstance(e, ev.FinancingOfferDeclined):
             what = f"offer by {names.get(e.funder_id, e.funder_id)} declined: {e.reason}"
-        elif isinstance(e, ev.ReceivableCancelled | ev.ReceivableOverdue
-                        | ev.ReceivableDefaulted):
-            status = {"ReceivableCancelled": "cancelled", "ReceivableOverdue": "overdue",
-                      "ReceivableDefaulted": "defaulted"}[e.TYPE]
+        elif isinstance(e, ev.ReceivableCancelled | ev.ReceivableOverdue | ev.ReceivableDefaulted):
+            status = {
+                "ReceivableCancelled": "cancelled",
+                "ReceivableOverdue": "overdue",
+                "ReceivableDefaulted": "defaulted",
+            }[e.TYPE]
             mark(e.receivable_id, status)
             what = status
         else:
             what = ""
-        rows.append({"seq": record.seq, "at": record.occurred_at, "type": e.TYPE,
-                     "org": names.get(record.org_id, record.org_id), "what": what})
+        rows.append(
+            {
+                "seq": record.seq,
+                "at": record.occurred_at,
+                "type": e.TYPE,
+                "org": names.get(record.org_id, record.org_id),
+                "what": what,
+            }
+        )
     # Pieces the caller may open get links; the others are drawn from the events alone.
     visible = {p.id: p for p in reads.receivables_by_id(who, list(nodes))}
     for rid, n in nodes.items():
@@ -821,7 +996,7 @@ def receivable_view(reads: ReadModel, who: Principal, receivable_id: str) -> dic
         "info": piece_infos(reads, who, [piece], names)[piece.id],
         "outcome": outcomes(reads, who, [piece], names)[0] if retired else None,
         "events": rows,
-        "chart": charts.custody_graph("chain-of-custody",
-                                      f"Chain of custody of {piece.id}", list(nodes.values()),
-                                      edges),
+        "chart": charts.custody_graph(
+            "chain-of-custody", f"Chain of custody of {piece.id}", list(nodes.values()), edges
+        ),
     }

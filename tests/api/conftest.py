@@ -57,11 +57,23 @@ class World:
             return self.client.post(path, headers=headers, **kw)
         return self.client.post(path, headers=headers, json=body, **kw)
 
-    def confirm(self, amount: int = 100_000_00, supplier: str = "S0", who: str = "A",
-                program: str = "P", **extra: Any) -> dict[str, Any]:
-        body = {"program_id": self.programs[program], "supplier_id": self.orgs[supplier],
-                "invoice_number": extra.pop("number", None) or f"INV-{len(self.seen)}",
-                "amount_minor": amount, "currency": "EUR", "due_on": DUE, **extra}
+    def confirm(
+        self,
+        amount: int = 100_000_00,
+        supplier: str = "S0",
+        who: str = "A",
+        program: str = "P",
+        **extra: Any,
+    ) -> dict[str, Any]:
+        body = {
+            "program_id": self.programs[program],
+            "supplier_id": self.orgs[supplier],
+            "invoice_number": extra.pop("number", None) or f"INV-{len(self.seen)}",
+            "amount_minor": amount,
+            "currency": "EUR",
+            "due_on": DUE,
+            **extra,
+        }
         self.seen.append(body)
         r = self.post(who, "/v1/confirmations", body)
         assert r.status_code == 201, r.text
@@ -74,8 +86,10 @@ class World:
     def rows(self) -> dict[str, int]:
         """Row counts of every table: 'nothing changed' means these are equal."""
         with self.engine.connect() as conn:
-            return {tb.name: conn.execute(select(func.count()).select_from(tb)).scalar_one()
-                    for tb in t.metadata.sorted_tables}
+            return {
+                tb.name: conn.execute(select(func.count()).select_from(tb)).scalar_one()
+                for tb in t.metadata.sorted_tables
+            }
 
 
 def assert_error(response: Any, status: int, code: str | None = None) -> dict[str, Any]:
@@ -100,13 +114,32 @@ def build_world(engine: Engine) -> World:
     auditor = builder.firm("Audit GmbH", ("auditor",), permissions=("viewer",))
     q = builder.program(anchor_b, "Q", funders=[funder_g], suppliers=[supplier_t])
     s_viewer = builder.user(net.suppliers[0], "S0 viewer", ("viewer",))
-    users = {"A": net.anchor_user, "A_checker": net.anchor_checker, "A_viewer": net.viewer,
-             "F": net.funder_user, "S0": net.supplier_users[0], "S1": net.supplier_users[1],
-             "S2": net.supplier_users[2], "S0_viewer": s_viewer, "B": anchor_b.user_id,
-             "G": funder_g.user_id, "T": supplier_t.user_id, "U": auditor.user_id, "OP": op}
-    orgs = {"A": net.anchor, "F": net.funder, "S0": net.suppliers[0], "S1": net.suppliers[1],
-            "S2": net.suppliers[2], "B": anchor_b.org_id, "G": funder_g.org_id,
-            "T": supplier_t.org_id, "U": auditor.org_id}
+    users = {
+        "A": net.anchor_user,
+        "A_checker": net.anchor_checker,
+        "A_viewer": net.viewer,
+        "F": net.funder_user,
+        "S0": net.supplier_users[0],
+        "S1": net.supplier_users[1],
+        "S2": net.supplier_users[2],
+        "S0_viewer": s_viewer,
+        "B": anchor_b.user_id,
+        "G": funder_g.user_id,
+        "T": supplier_t.user_id,
+        "U": auditor.user_id,
+        "OP": op,
+    }
+    orgs = {
+        "A": net.anchor,
+        "F": net.funder,
+        "S0": net.suppliers[0],
+        "S1": net.suppliers[1],
+        "S2": net.suppliers[2],
+        "B": anchor_b.org_id,
+        "G": funder_g.org_id,
+        "T": supplier_t.org_id,
+        "U": auditor.org_id,
+    }
     app = create_app(engine, net.clock, service=svc, auth_cache_seconds=0)
     auth = app.state.openscf.auth
     keys = {}

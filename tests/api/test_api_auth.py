@@ -38,14 +38,15 @@ def test_a_new_api_key_is_shown_once_and_stored_only_as_its_hash(world: World) -
 
 
 def test_a_replayed_key_creation_does_not_show_the_key_again(world: World) -> None:
-    first = world.post("S0", "/v1/api_keys", {"name": "erp"},
-                       headers={"Idempotency-Key": "k1"})
-    again = world.post("S0", "/v1/api_keys", {"name": "erp"},
-                       headers={"Idempotency-Key": "k1"})
+    first = world.post("S0", "/v1/api_keys", {"name": "erp"}, headers={"Idempotency-Key": "k1"})
+    again = world.post("S0", "/v1/api_keys", {"name": "erp"}, headers={"Idempotency-Key": "k1"})
     assert again.status_code == 201 and again.json()["id"] == first.json()["id"]
     assert first.json()["secret"] and again.json()["secret"] is None
-    assert_error(world.post("S0", "/v1/api_keys", {"name": "other"},
-                            headers={"Idempotency-Key": "k1"}), 409, "idempotency_key_reused")
+    assert_error(
+        world.post("S0", "/v1/api_keys", {"name": "other"}, headers={"Idempotency-Key": "k1"}),
+        409,
+        "idempotency_key_reused",
+    )
 
 
 def test_a_revoked_key_is_refused_at_once(world: World) -> None:
@@ -58,18 +59,24 @@ def test_a_revoked_key_is_refused_at_once(world: World) -> None:
     rows = world.rows()
     rid = world.confirm()["receivable_id"]
     rows = world.rows()
-    assert_error(world.client.post(f"/v1/receivables/{rid}/split", json=_split_body(),
-                                   headers=headers), 401, "api_key_revoked")
+    assert_error(
+        world.client.post(f"/v1/receivables/{rid}/split", json=_split_body(), headers=headers),
+        401,
+        "api_key_revoked",
+    )
     assert world.rows() == rows
 
 
-@pytest.mark.parametrize("authorization", [
-    "Bearer sk_00000000_" + "A" * 43,           # well-formed, never issued
-    "Bearer sk_zzzz",                           # malformed
-    "Bearer " + "x" * 500,
-    "Basic dXNlcjpwYXNz",                      # wrong scheme
-    "Bearer",
-])
+@pytest.mark.parametrize(
+    "authorization",
+    [
+        "Bearer sk_00000000_" + "A" * 43,  # well-formed, never issued
+        "Bearer sk_zzzz",  # malformed
+        "Bearer " + "x" * 500,
+        "Basic dXNlcjpwYXNz",  # wrong scheme
+        "Bearer",
+    ],
+)
 def test_forged_or_malformed_credentials_are_a_401(world: World, authorization: str) -> None:
     rows = world.rows()
     r = world.client.post("/v1/confirmations", json={}, headers={"Authorization": authorization})
@@ -82,9 +89,11 @@ def test_forged_or_malformed_credentials_are_a_401(world: World, authorization: 
 def test_a_forged_key_with_a_real_prefix_is_refused(world: World) -> None:
     real = world.keys["S0"]
     forged = real[:-4] + ("AAAA" if not real.endswith("AAAA") else "BBBB")
-    assert_error(world.client.get("/v1/receivables",
-                                  headers={"Authorization": f"Bearer {forged}"}), 401,
-                 "invalid_api_key")
+    assert_error(
+        world.client.get("/v1/receivables", headers={"Authorization": f"Bearer {forged}"}),
+        401,
+        "invalid_api_key",
+    )
 
 
 def test_no_credentials_is_a_401(world: World) -> None:
@@ -94,17 +103,23 @@ def test_no_credentials_is_a_401(world: World) -> None:
 
 def test_keys_are_created_by_their_user_or_its_own_admins_only(world: World) -> None:
     # A supplier's admin may not create keys for another organisation's user ...
-    assert_error(world.post("S0", "/v1/api_keys", {"user_id": world.users["A"]}), 404,
-                 "unknown_user")
+    assert_error(
+        world.post("S0", "/v1/api_keys", {"user_id": world.users["A"]}), 404, "unknown_user"
+    )
     # ... nor may a viewer for a colleague; but for itself, yes.
-    assert_error(world.post("S0_viewer", "/v1/api_keys", {"user_id": world.users["S0"]}), 403,
-                 "permission_required")
+    assert_error(
+        world.post("S0_viewer", "/v1/api_keys", {"user_id": world.users["S0"]}),
+        403,
+        "permission_required",
+    )
     assert world.post("S0_viewer", "/v1/api_keys", {}).status_code == 201
     # An admin for a colleague; an operator admin not for another organisation's user.
-    assert world.post("S0", "/v1/api_keys", {"user_id": world.users["S0_viewer"]}
-                      ).status_code == 201
-    assert_error(world.post("OP", "/v1/api_keys", {"user_id": world.users["T"]}), 403,
-                 "permission_required")
+    assert (
+        world.post("S0", "/v1/api_keys", {"user_id": world.users["S0_viewer"]}).status_code == 201
+    )
+    assert_error(
+        world.post("OP", "/v1/api_keys", {"user_id": world.users["T"]}), 403, "permission_required"
+    )
     theirs = world.get("S0", "/v1/api_keys").json()["data"]
     assert {k["org_id"] for k in theirs} == {world.orgs["S0"]}
     other = world.get("A", "/v1/api_keys").json()["data"][0]["id"]
@@ -117,8 +132,9 @@ def test_keys_are_created_by_their_user_or_its_own_admins_only(world: World) -> 
 
 def _login(world: World, who: str = "S0") -> str:
     world.auth.set_password(world.users[who], who.lower(), f"password-{who}")
-    r = world.client.post("/v1/sessions", json={"login": who.lower(),
-                                                "password": f"password-{who}"})
+    r = world.client.post(
+        "/v1/sessions", json={"login": who.lower(), "password": f"password-{who}"}
+    )
     assert r.status_code == 201, r.text
     return str(r.json()["csrf_token"])
 
@@ -145,8 +161,10 @@ def test_a_password_login_sets_secure_http_only_same_site_cookies(world: World) 
 
 def test_a_wrong_password_or_unknown_login_is_a_401(world: World) -> None:
     world.auth.set_password(world.users["S0"], "s0", "correct horse")
-    for body in ({"login": "s0", "password": "wrong horse"},
-                 {"login": "nobody", "password": "correct horse"}):
+    for body in (
+        {"login": "s0", "password": "wrong horse"},
+        {"login": "nobody", "password": "correct horse"},
+    ):
         assert_error(world.client.post("/v1/sessions", json=body), 401, "invalid_login")
     assert_error(world.client.post("/v1/sessions", json={"login": "s0"}), 400)
     assert world.client.cookies.get("openscf_session") is None
@@ -164,9 +182,11 @@ def test_a_cookie_authenticated_post_needs_the_csrf_token(world: World) -> None:
     rows = world.rows()
     path = f"/v1/receivables/{rid}/split"
     assert_error(world.client.post(path, json=_split_body()), 403, "csrf_token_missing")
-    assert_error(world.client.post(path, json=_split_body(),
-                                   headers={"X-CSRF-Token": csrf[:-2] + "xx"}), 403,
-                 "csrf_token_invalid")
+    assert_error(
+        world.client.post(path, json=_split_body(), headers={"X-CSRF-Token": csrf[:-2] + "xx"}),
+        403,
+        "csrf_token_invalid",
+    )
     assert world.rows() == rows
     ok = world.client.post(path, json=_split_body(), headers={"X-CSRF-Token": csrf})
     assert ok.status_code == 200, ok.text
@@ -178,9 +198,13 @@ def test_the_csrf_token_of_one_session_does_not_work_for_another(world: World) -
     rid = world.confirm()["receivable_id"]
     other_csrf = _login(world, "S1")
     _login(world, "S0")
-    assert_error(world.client.post(f"/v1/receivables/{rid}/split", json=_split_body(),
-                                   headers={"X-CSRF-Token": other_csrf}), 403,
-                 "csrf_token_invalid")
+    assert_error(
+        world.client.post(
+            f"/v1/receivables/{rid}/split", json=_split_body(), headers={"X-CSRF-Token": other_csrf}
+        ),
+        403,
+        "csrf_token_invalid",
+    )
 
 
 def test_an_expired_session_is_a_401(world: World) -> None:
@@ -192,11 +216,15 @@ def test_an_expired_session_is_a_401(world: World) -> None:
 
 def test_a_forged_session_cookie_is_a_401(world: World) -> None:
     for forged in ("A" * 43, "not a session", ""):
-        assert_error(world.client.get("/v1/receivables",
-                                      headers={"Cookie": f"openscf_session={forged}"}), 401)
-    assert_error(world.client.get("/v1/receivables",
-                                  headers={"Cookie": "openscf_session=" + "A" * 43}), 401,
-                 "invalid_session")
+        assert_error(
+            world.client.get("/v1/receivables", headers={"Cookie": f"openscf_session={forged}"}),
+            401,
+        )
+    assert_error(
+        world.client.get("/v1/receivables", headers={"Cookie": "openscf_session=" + "A" * 43}),
+        401,
+        "invalid_session",
+    )
 
 
 def test_logging_out_ends_the_session_and_needs_the_csrf_token(world: World) -> None:
@@ -205,9 +233,11 @@ def test_logging_out_ends_the_session_and_needs_the_csrf_token(world: World) -> 
     session = world.client.cookies.get("openscf_session")
     r = world.client.delete("/v1/sessions/current", headers={"X-CSRF-Token": csrf})
     assert r.status_code == 200
-    assert_error(world.client.get("/v1/receivables",
-                                  headers={"Cookie": f"openscf_session={session}"}), 401,
-                 "invalid_session")
+    assert_error(
+        world.client.get("/v1/receivables", headers={"Cookie": f"openscf_session={session}"}),
+        401,
+        "invalid_session",
+    )
 
 
 def test_an_api_key_wins_over_a_cookie_and_needs_no_csrf_token(world: World) -> None:

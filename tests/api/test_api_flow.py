@@ -22,16 +22,23 @@ def _events(response: Any) -> list[str]:
     return [e for e in header.split(",") if e]
 
 
-def test_the_main_flow_runs_end_to_end_and_the_log_replays_to_the_same_state(
-        world: World) -> None:
+def test_the_main_flow_runs_end_to_end_and_the_log_replays_to_the_same_state(world: World) -> None:
     w = world
     start = w.log_size()
     logged: list[str] = []
 
-    r = w.post("A", "/v1/confirmations", {
-        "program_id": w.programs["P"], "supplier_id": w.orgs["S0"],
-        "invoice_number": "NW-1", "amount_minor": 100_000_00, "currency": "EUR",
-        "due_on": "2026-05-29"})
+    r = w.post(
+        "A",
+        "/v1/confirmations",
+        {
+            "program_id": w.programs["P"],
+            "supplier_id": w.orgs["S0"],
+            "invoice_number": "NW-1",
+            "amount_minor": 100_000_00,
+            "currency": "EUR",
+            "due_on": "2026-05-29",
+        },
+    )
     assert r.status_code == 201, r.text
     confirmation = r.json()
     assert confirmation["object"] == "confirmation"
@@ -47,8 +54,11 @@ def test_the_main_flow_runs_end_to_end_and_the_log_replays_to_the_same_state(
     assert all(p["parent_id"] == root and p["holder_id"] == w.orgs["S0"] for p in pieces)
     logged += _events(r)
 
-    r = w.post("S0", f"/v1/receivables/{pieces[0]['id']}/transfer",
-               {"to_org_id": w.orgs["S1"], "amount_minor": 20_000_00})
+    r = w.post(
+        "S0",
+        f"/v1/receivables/{pieces[0]['id']}/transfer",
+        {"to_org_id": w.orgs["S1"], "amount_minor": 20_000_00},
+    )
     assert r.status_code == 200, r.text
     transfer = r.json()
     assert transfer["object"] == "transfer" and transfer["amount_minor"] == 20_000_00
@@ -64,8 +74,11 @@ def test_the_main_flow_runs_end_to_end_and_the_log_replays_to_the_same_state(
     logged += _events(r)
 
     assert request["id"] in [x["id"] for x in w.get("F", "/v1/financing_requests").json()["data"]]
-    r = w.post("F", f"/v1/financing_requests/{request['id']}/offers",
-               {"annual_rate": "0.0415", "value_date": "2026-03-02", "fees_minor": 500})
+    r = w.post(
+        "F",
+        f"/v1/financing_requests/{request['id']}/offers",
+        {"annual_rate": "0.0415", "value_date": "2026-03-02", "fees_minor": 500},
+    )
     assert r.status_code == 201, r.text
     offer = r.json()
     assert offer["proceeds_minor"] == 20_000_00 - offer["discount_minor"] - 500
@@ -104,10 +117,19 @@ def test_the_main_flow_runs_end_to_end_and_the_log_replays_to_the_same_state(
 
 def test_a_large_confirmation_waits_for_a_second_user_of_the_anchor(world: World) -> None:
     w = world
-    r = w.post("A", "/v1/programs", {
-        "name": "guarded", "currency": "EUR", "max_tenor_days": 120,
-        "program_limit_minor": 10**10, "supplier_limit_minor": 10**9,
-        "funder_limit_minor": 10**9, "approval_threshold_minor": 1_000_00})
+    r = w.post(
+        "A",
+        "/v1/programs",
+        {
+            "name": "guarded",
+            "currency": "EUR",
+            "max_tenor_days": 120,
+            "program_limit_minor": 10**10,
+            "supplier_limit_minor": 10**9,
+            "funder_limit_minor": 10**9,
+            "approval_threshold_minor": 1_000_00,
+        },
+    )
     assert r.status_code == 201, r.text
     program = r.json()
     assert program["object"] == "program" and program["anchor_id"] == w.orgs["A"]
@@ -115,9 +137,18 @@ def test_a_large_confirmation_waits_for_a_second_user_of_the_anchor(world: World
     assert r.status_code == 201, r.text
     assert r.json()["supplier_id"] == w.orgs["S0"]
 
-    r = w.post("A", "/v1/confirmations", {
-        "program_id": program["id"], "supplier_id": w.orgs["S0"], "invoice_number": "BIG-1",
-        "amount_minor": 5_000_00, "currency": "EUR", "due_on": "2026-05-29"})
+    r = w.post(
+        "A",
+        "/v1/confirmations",
+        {
+            "program_id": program["id"],
+            "supplier_id": w.orgs["S0"],
+            "invoice_number": "BIG-1",
+            "amount_minor": 5_000_00,
+            "currency": "EUR",
+            "due_on": "2026-05-29",
+        },
+    )
     assert r.status_code == 201, r.text
     pending = r.json()
     assert pending["status"] == "pending_approval" and pending["approval_id"]
@@ -125,8 +156,9 @@ def test_a_large_confirmation_waits_for_a_second_user_of_the_anchor(world: World
 
     approvals = w.get("A_checker", "/v1/approvals", params={"status": "pending"}).json()
     assert [a["id"] for a in approvals["data"]] == [pending["approval_id"]]
-    assert_error(w.post("A", f"/v1/approvals/{pending['approval_id']}/approve"), 403,
-                 "permission_required")
+    assert_error(
+        w.post("A", f"/v1/approvals/{pending['approval_id']}/approve"), 403, "permission_required"
+    )
     r = w.post("A_checker", f"/v1/approvals/{pending['approval_id']}/approve")
     assert r.status_code == 200, r.text
     assert r.json()["status"] == "approved"
@@ -137,25 +169,33 @@ def test_a_large_confirmation_waits_for_a_second_user_of_the_anchor(world: World
 def test_early_payment_is_offered_by_the_anchor_and_taken_by_the_holder(world: World) -> None:
     w = world
     rid = w.confirm(50_000_00, supplier="S2")["receivable_id"]
-    r = w.post("A", "/v1/early_payment_offers",
-               {"receivable_id": rid, "annual_rate": "0.035", "value_date": "2026-03-02"})
+    r = w.post(
+        "A",
+        "/v1/early_payment_offers",
+        {"receivable_id": rid, "annual_rate": "0.035", "value_date": "2026-03-02"},
+    )
     assert r.status_code == 201, r.text
     offer = r.json()
     assert offer["holder_id"] == w.orgs["S2"] and offer["amount_minor"] < 50_000_00
     assert [o["id"] for o in w.get("S2", "/v1/early_payment_offers").json()["data"]] == [
-        offer["id"]]
+        offer["id"]
+    ]
     r = w.post("S2", f"/v1/early_payment_offers/{offer['id']}/accept")
     assert r.status_code == 200, r.text
     assert r.json()["status"] == "accepted"
     assert w.get("S2", f"/v1/receivables/{rid}").json()["status"] == "paid_early"
 
 
-def test_a_retry_with_the_same_idempotency_key_returns_the_first_response(
-        world: World) -> None:
+def test_a_retry_with_the_same_idempotency_key_returns_the_first_response(world: World) -> None:
     w = world
-    body = {"program_id": w.programs["P"], "supplier_id": w.orgs["S0"],
-            "invoice_number": "IDEM-1", "amount_minor": 1_000_00, "currency": "EUR",
-            "due_on": "2026-05-29"}
+    body = {
+        "program_id": w.programs["P"],
+        "supplier_id": w.orgs["S0"],
+        "invoice_number": "IDEM-1",
+        "amount_minor": 1_000_00,
+        "currency": "EUR",
+        "due_on": "2026-05-29",
+    }
     first = w.post("A", "/v1/confirmations", body, headers={"Idempotency-Key": "retry-1"})
     assert first.status_code == 201
     size = w.log_size()
@@ -167,34 +207,48 @@ def test_a_retry_with_the_same_idempotency_key_returns_the_first_response(
     assert w.log_size() == size
 
     rows = w.rows()
-    other = w.post("A", "/v1/confirmations", {**body, "amount_minor": 2_000_00},
-                   headers={"Idempotency-Key": "retry-1"})
+    other = w.post(
+        "A",
+        "/v1/confirmations",
+        {**body, "amount_minor": 2_000_00},
+        headers={"Idempotency-Key": "retry-1"},
+    )
     assert_error(other, 409, "idempotency_key_reused")
     assert w.rows() == rows
 
 
-def test_a_transfer_answers_from_its_outcome_and_a_retry_answers_the_same(
-        world: World) -> None:
+def test_a_transfer_answers_from_its_outcome_and_a_retry_answers_the_same(world: World) -> None:
     """A whole transfer moves the face and leaves no remainder; a partial one moves the
     amount asked and names the remainder; a retry with the same key gets the same body."""
     w = world
-    r = w.post("A", "/v1/confirmations", {
-        "program_id": w.programs["P"], "supplier_id": w.orgs["S0"],
-        "invoice_number": "XFER-1", "amount_minor": 50_000_00, "currency": "EUR",
-        "due_on": "2026-05-29"})
+    r = w.post(
+        "A",
+        "/v1/confirmations",
+        {
+            "program_id": w.programs["P"],
+            "supplier_id": w.orgs["S0"],
+            "invoice_number": "XFER-1",
+            "amount_minor": 50_000_00,
+            "currency": "EUR",
+            "due_on": "2026-05-29",
+        },
+    )
     assert r.status_code == 201, r.text
     root = r.json()["receivable_id"]
     r = w.post("S0", f"/v1/receivables/{root}/split", {"amounts_minor": [30_000_00, 20_000_00]})
     assert r.status_code == 200, r.text
     whole, part = r.json()["pieces"]
     for piece, body, key in (
-            (whole, {"to_org_id": w.orgs["S1"]}, "xfer-whole"),
-            (part, {"to_org_id": w.orgs["S1"], "amount_minor": 5_000_00}, "xfer-part")):
-        first = w.post("S0", f"/v1/receivables/{piece['id']}/transfer", body,
-                       headers={"Idempotency-Key": key})
+        (whole, {"to_org_id": w.orgs["S1"]}, "xfer-whole"),
+        (part, {"to_org_id": w.orgs["S1"], "amount_minor": 5_000_00}, "xfer-part"),
+    ):
+        first = w.post(
+            "S0", f"/v1/receivables/{piece['id']}/transfer", body, headers={"Idempotency-Key": key}
+        )
         assert first.status_code == 200, first.text
-        again = w.post("S0", f"/v1/receivables/{piece['id']}/transfer", body,
-                       headers={"Idempotency-Key": key})
+        again = w.post(
+            "S0", f"/v1/receivables/{piece['id']}/transfer", body, headers={"Idempotency-Key": key}
+        )
         assert again.status_code == 200 and again.json() == first.json()
         assert again.headers["Idempotent-Replayed"] == "true"
         moved = first.json()
@@ -224,12 +278,12 @@ def test_lists_page_with_limit_and_starting_after(world: World) -> None:
     first = w.get("S0", "/v1/receivables", params={"limit": 2}).json()
     assert first["object"] == "list" and first["has_more"] is True
     assert [p["id"] for p in first["data"]] == ids[:2]
-    rest = w.get("S0", "/v1/receivables",
-                 params={"limit": 10, "starting_after": ids[1]}).json()
+    rest = w.get("S0", "/v1/receivables", params={"limit": 10, "starting_after": ids[1]}).json()
     assert [p["id"] for p in rest["data"]] == ids[2:] and rest["has_more"] is False
     events = w.get("S0", "/v1/events", params={"limit": 3}).json()
-    more = w.get("S0", "/v1/events",
-                 params={"limit": 3, "starting_after": events["data"][-1]["id"]}).json()
+    more = w.get(
+        "S0", "/v1/events", params={"limit": 3, "starting_after": events["data"][-1]["id"]}
+    ).json()
     assert events["data"][-1]["seq"] < more["data"][0]["seq"]
 
 
@@ -240,9 +294,14 @@ def test_every_object_has_its_type_a_prefixed_id_and_rfc3339_instants(world: Wor
     assert piece["object"] == "receivable" and piece["id"].startswith("rcv_")
     assert RFC3339.match(piece["issued_at"])
     assert isinstance(piece["face_minor"], int) and piece["currency"] == "EUR"
-    for path, kind in [("/v1/organisations", "organisation"), ("/v1/users", "user"),
-                       ("/v1/programs", "program"), ("/v1/invoices", "invoice"),
-                       ("/v1/events", "event"), ("/v1/api_keys", "api_key")]:
+    for path, kind in [
+        ("/v1/organisations", "organisation"),
+        ("/v1/users", "user"),
+        ("/v1/programs", "program"),
+        ("/v1/invoices", "invoice"),
+        ("/v1/events", "event"),
+        ("/v1/api_keys", "api_key"),
+    ]:
         listing = w.get("A", path).json()
         assert listing["object"] == "list", path
         assert listing["data"] and all(o["object"] == kind for o in listing["data"]), path

@@ -19,24 +19,32 @@ from .conftest import TestClient, World, assert_error
 
 
 def _raw(world: World, who: str, path: str, text: str) -> object:
-    return world.client.post(path, content=text.encode(),
-                             headers=world.h(who, **{"Content-Type": "application/json"}))
+    return world.client.post(
+        path, content=text.encode(), headers=world.h(who, **{"Content-Type": "application/json"})
+    )
 
 
 def test_a_body_naming_a_key_twice_is_refused_rather_than_read_as_the_last_one(
-        world: World) -> None:
+    world: World,
+) -> None:
     piece = world.confirm(100_000_00)["receivable_id"]
     rows = world.rows()
     # A reviewer reading the first copy would approve a harmless split; the last one wins
     # in Python's parser.
     split = '{"amounts_minor": [50000000, 50000000], "amounts_minor": [1, 9999999]}'
-    error = assert_error(_raw(world, "S0", f"/v1/receivables/{piece}/split", split), 400,
-                         "invalid_json")
+    error = assert_error(
+        _raw(world, "S0", f"/v1/receivables/{piece}/split", split), 400, "invalid_json"
+    )
     assert "amounts_minor" in error["message"] and "twice" in error["message"]
     # Nested objects too, on another endpoint.
-    program = {"name": "dup", "currency": "EUR", "max_tenor_days": 120,
-               "program_limit_minor": 10**10, "supplier_limit_minor": 10**9,
-               "funder_limit_minor": 10**9}
+    program = {
+        "name": "dup",
+        "currency": "EUR",
+        "max_tenor_days": 120,
+        "program_limit_minor": 10**10,
+        "supplier_limit_minor": 10**9,
+        "funder_limit_minor": 10**9,
+    }
     text = json.dumps(program)[:-1] + ', "currency": "USD"}'
     assert_error(_raw(world, "A", "/v1/programs", text), 400, "invalid_json")
     assert world.rows() == rows
@@ -47,12 +55,18 @@ def test_a_body_naming_a_key_twice_is_refused_rather_than_read_as_the_last_one(
 def test_a_signed_request_naming_a_key_twice_is_refused(world: World) -> None:
     piece = world.confirm(supplier="S1")["receivable_id"]
     key = SigningKey.generate()
-    r = world.post("S1", "/v1/keys", {"org_id": world.orgs["S1"],
-                                      "public_key": encode_public_key(key.public_key)})
+    r = world.post(
+        "S1",
+        "/v1/keys",
+        {"org_id": world.orgs["S1"], "public_key": encode_public_key(key.public_key)},
+    )
     assert r.status_code == 201, r.text
     signed = RequestSigner(r.json()["id"], key).sign(
-        c.SplitReceivable(piece, (30_000_00, 70_000_00)), world.orgs["S1"],
-        world.users["S1"], world.net.clock.now())
+        c.SplitReceivable(piece, (30_000_00, 70_000_00)),
+        world.orgs["S1"],
+        world.users["S1"],
+        world.net.clock.now(),
+    )
     rows = world.rows()
     body = signed.to_json()
     # The outer body, with the key id twice ...
@@ -61,15 +75,17 @@ def test_a_signed_request_naming_a_key_twice_is_refused(world: World) -> None:
     # ... and the signed envelope inside, naming another actor first and S1 last.
     envelope = '{"actor": ' + json.dumps(world.users["S0"]) + ", " + body["request"][1:]
     assert json.loads(envelope)["actor"] == world.users["S1"]
-    error = assert_error(world.post("S1", "/v1/signed_requests",
-                                    {**body, "request": envelope}), 400, "invalid_json")
+    error = assert_error(
+        world.post("S1", "/v1/signed_requests", {**body, "request": envelope}), 400, "invalid_json"
+    )
     assert error["param"] == "request"
     assert world.rows() == rows
     assert world.post("S1", "/v1/signed_requests", body).status_code == 201
 
 
 def test_the_docs_ui_is_off_by_default_and_the_openapi_document_carries_the_headers(
-        world: World) -> None:
+    world: World,
+) -> None:
     assert_error(world.client.get("/v1/docs"), 404, "unknown_route")
     document = world.client.get("/v1/openapi.json")
     assert document.status_code == 200 and document.json()["openapi"].startswith("3.")
@@ -78,10 +94,13 @@ def test_the_docs_ui_is_off_by_default_and_the_openapi_document_carries_the_head
 
 
 def test_the_docs_ui_when_asked_for_loads_nothing_from_elsewhere_under_the_dashboard_csp(
-        engine: Engine) -> None:
+    engine: Engine,
+) -> None:
     if swagger_ui_dir() is None:
-        pytest.skip("the docs UI needs the swagger-ui-py package "
-                    "(pip install 'openscf[docs]'); it is not installed")
+        pytest.skip(
+            "the docs UI needs the swagger-ui-py package "
+            "(pip install 'openscf[docs]'); it is not installed"
+        )
     client = TestClient(create_app(engine, docs=True), base_url="https://testserver")
     page = client.get("/v1/docs")
     assert page.status_code == 200
@@ -98,19 +117,32 @@ def test_the_docs_ui_when_asked_for_loads_nothing_from_elsewhere_under_the_dashb
     client.close()
 
 
-def test_organisation_and_user_names_that_would_display_falsely_are_refused(
-        world: World) -> None:
+def test_organisation_and_user_names_that_would_display_falsely_are_refused(world: World) -> None:
     rows = world.rows()
     spoof = "Bank \u202eGA knaB"  # shows as "Bank Bank AG"
-    error = assert_error(world.post("OP", "/v1/organisations", {
-        "name": spoof, "roles": ["funder"], "country": "DE"}), 400, "invalid_name")
+    error = assert_error(
+        world.post(
+            "OP", "/v1/organisations", {"name": spoof, "roles": ["funder"], "country": "DE"}
+        ),
+        400,
+        "invalid_name",
+    )
     assert "U+202E" in error["message"]
-    assert_error(world.post("A", "/v1/users", {
-        "org_id": world.orgs["A"], "name": "ad\u200bmin", "permissions": ["viewer"]}), 400,
-        "invalid_name")
+    assert_error(
+        world.post(
+            "A",
+            "/v1/users",
+            {"org_id": world.orgs["A"], "name": "ad\u200bmin", "permissions": ["viewer"]},
+        ),
+        400,
+        "invalid_name",
+    )
     assert world.rows() == rows
     # Full-width letters are stored as the plain ones.
-    created = world.post("OP", "/v1/organisations", {
-        "name": "\uff21\uff43\uff4d\uff45 Bank", "roles": ["funder"], "country": "DE"})
+    created = world.post(
+        "OP",
+        "/v1/organisations",
+        {"name": "\uff21\uff43\uff4d\uff45 Bank", "roles": ["funder"], "country": "DE"},
+    )
     assert created.status_code == 201, created.text
     assert created.json()["name"] == "Acme Bank"

@@ -28,6 +28,7 @@ FAILURES: dict[str, Callable[[], Exception]] = {
 def _failing(error: Callable[[], Exception]) -> Callable[..., Any]:
     def handle(*_args: object, **_kwargs: object) -> Any:
         raise error()
+
     return handle
 
 
@@ -39,15 +40,23 @@ def _incident(text: str) -> str:
 
 @pytest.mark.parametrize("failure", list(FAILURES))
 def test_an_internal_error_is_a_500_with_the_error_shape_and_a_log_record(
-        world: World, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
-        failure: str) -> None:
+    world: World, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, failure: str
+) -> None:
     monkeypatch.setattr(world.net.svc, "handle", _failing(FAILURES[failure]))
-    body = {"program_id": world.programs["P"], "supplier_id": world.orgs["S0"],
-            "invoice_number": "INV-PRIVATE-4711", "amount_minor": 100_000_00,
-            "currency": "EUR", "due_on": DUE}
-    with (caplog.at_level(logging.ERROR, logger="openscf.api"),
-          TestClient(world.client.app, base_url="https://testserver",
-                     raise_server_exceptions=False) as client):
+    body = {
+        "program_id": world.programs["P"],
+        "supplier_id": world.orgs["S0"],
+        "invoice_number": "INV-PRIVATE-4711",
+        "amount_minor": 100_000_00,
+        "currency": "EUR",
+        "due_on": DUE,
+    }
+    with (
+        caplog.at_level(logging.ERROR, logger="openscf.api"),
+        TestClient(
+            world.client.app, base_url="https://testserver", raise_server_exceptions=False
+        ) as client,
+    ):
         response = client.post("/v1/confirmations", json=body, headers=world.h("A"))
     error = assert_error(response, 500, "internal_error")
     assert error["type"] == "api_error" and error["param"] is None
@@ -57,8 +66,9 @@ def test_an_internal_error_is_a_500_with_the_error_shape_and_a_log_record(
     assert "log_integrity_failure" not in response.text
     assert "fork_detected" not in response.text
     incident = _incident(error["message"])
-    (record,) = [r for r in caplog.records if r.name == "openscf.api"
-                 and r.levelno == logging.ERROR]
+    (record,) = [
+        r for r in caplog.records if r.name == "openscf.api" and r.levelno == logging.ERROR
+    ]
     assert incident in record.getMessage() and "POST /v1/confirmations" in record.getMessage()
     assert record.exc_info is not None and INTERNALS in str(record.exc_info[1])
     # Nothing of the request in the server's log: no body, no credential.
@@ -67,8 +77,8 @@ def test_an_internal_error_is_a_500_with_the_error_shape_and_a_log_record(
 
 
 def test_the_log_breaking_on_a_read_is_a_500_too(
-        world: World, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
-        ) -> None:
+    world: World, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     reads = world.client.app.state.openscf.reads  # type: ignore[attr-defined]
     monkeypatch.setattr(reads, "receivables", _failing(FAILURES["the log's integrity"]))
     with caplog.at_level(logging.ERROR, logger="openscf.api"):
@@ -79,7 +89,13 @@ def test_the_log_breaking_on_a_read_is_a_500_too(
 
 def test_a_refusal_is_still_the_callers_4xx(world: World) -> None:
     # The other side of the line: the request's own fault keeps its status and code.
-    body = {"program_id": world.programs["P"], "supplier_id": world.orgs["S0"],
-            "invoice_number": "X", "amount_minor": 100, "currency": "XYZ", "due_on": DUE}
+    body = {
+        "program_id": world.programs["P"],
+        "supplier_id": world.orgs["S0"],
+        "invoice_number": "X",
+        "amount_minor": 100,
+        "currency": "XYZ",
+        "due_on": DUE,
+    }
     error = assert_error(world.post("A", "/v1/confirmations", body), 400)
     assert error["type"] == "invalid_request_error"

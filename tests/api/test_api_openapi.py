@@ -13,13 +13,18 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "openapi.json"
 def test_the_committed_openapi_document_matches_the_code() -> None:
     assert DOC.exists(), f"docs/openapi.json is missing; generate it with: {REGENERATE}"
     assert DOC.read_text(encoding="utf-8") == openapi_text(), (
-        f"docs/openapi.json has drifted from the code; regenerate it with: {REGENERATE}")
+        f"docs/openapi.json has drifted from the code; regenerate it with: {REGENERATE}"
+    )
 
 
 def test_every_post_accepts_an_idempotency_key_and_documents_the_error_shape() -> None:
     document = openapi_document()
-    posts = [(path, op) for path, item in document["paths"].items()
-             for method, op in item.items() if method == "post"]
+    posts = [
+        (path, op)
+        for path, item in document["paths"].items()
+        for method, op in item.items()
+        if method == "post"
+    ]
     assert len(posts) >= 25
     for path, op in posts:
         headers = {p["name"] for p in op.get("parameters", []) if p["in"] == "header"}

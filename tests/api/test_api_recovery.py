@@ -18,9 +18,9 @@ def _at_maturity(world: World) -> str:
 
 def _second_operator_user(world: World) -> str:
     """A second operator user (the maker); the first approves what it asks."""
-    user = world.net.svc.handle(world.users["OP"], c.AddUser(
-        _op_org(world),
-        "operator clerk", ("maker", "checker"))).created["user_id"]
+    user = world.net.svc.handle(
+        world.users["OP"], c.AddUser(_op_org(world), "operator clerk", ("maker", "checker"))
+    ).created["user_id"]
     world.keys["OP2"] = world.auth.issue_api_key(user, "test OP2").secret
     return user  # type: ignore[no-any-return]
 
@@ -37,25 +37,32 @@ def test_an_obligor_pays_in_parts_and_others_cannot(world: World) -> None:
     assert r.status_code == 200, r.text
     body = r.json()
     assert (body["status"], body["paid_minor"], body["outstanding_minor"]) == (
-        "live", 30_000_00, 70_000_00)
-    again = world.post("A", path, {"amount_minor": 30_000_00},
-                       headers={"Idempotency-Key": "p-1"})
+        "live",
+        30_000_00,
+        70_000_00,
+    )
+    again = world.post("A", path, {"amount_minor": 30_000_00}, headers={"Idempotency-Key": "p-1"})
     assert again.headers.get("Idempotent-Replayed") == "true"
     assert again.json()["paid_minor"] == 30_000_00
     size = world.log_size()
     assert_error(world.post("B", path, {"amount_minor": 1}), 404, "unknown_receivable")
     assert_error(world.post("S0", path, {"amount_minor": 1}), 403, "role_required")
-    assert_error(world.post("A", path, {"amount_minor": 70_000_01}), 400,
-                 "payment_exceeds_outstanding")
+    assert_error(
+        world.post("A", path, {"amount_minor": 70_000_01}), 400, "payment_exceeds_outstanding"
+    )
     assert_error(world.post("A", path, {"amount_minor": 0}), 400)
     assert world.log_size() == size
     done = world.post("A", path, {"amount_minor": 70_000_00}).json()
     assert (done["status"], done["paid_minor"], done["outstanding_minor"]) == (
-        "settled", 100_000_00, 0)
+        "settled",
+        100_000_00,
+        0,
+    )
 
 
 def test_a_default_is_declared_by_two_operator_users_and_recoveries_reach_the_holders(
-        world: World) -> None:
+    world: World,
+) -> None:
     rid = _at_maturity(world)
     world.post("A", f"/v1/receivables/{rid}/payments", {"amount_minor": 40_000_00})
     _second_operator_user(world)
@@ -77,25 +84,46 @@ def test_a_default_is_declared_by_two_operator_users_and_recoveries_reach_the_ho
     recover = f"/v1/default_claims/{claim_id}/recoveries"
     money = {"amount_minor": 15_000_00, "currency": "EUR", "source": "the administrator"}
     assert_error(world.post("B", recover, money), 403, "role_required")
-    assert_error(world.post("OP", recover, {**money, "amount_minor": 60_000_01}), 400,
-                 "recovery_exceeds_claim")
+    assert_error(
+        world.post("OP", recover, {**money, "amount_minor": 60_000_01}),
+        400,
+        "recovery_exceeds_claim",
+    )
     view = world.post("OP", recover, money).json()
     assert view["recoveries"][0]["shares"] == [
-        {"receivable_id": rid, "holder_id": world.orgs["S0"], "amount_minor": 15_000_00}]
+        {"receivable_id": rid, "holder_id": world.orgs["S0"], "amount_minor": 15_000_00}
+    ]
     closed = world.post("OP", f"/v1/default_claims/{claim_id}/close").json()
     assert closed["status"] == "closed"
-    assert closed["programs"] == [{"program_id": world.programs["P"], "currency": "EUR",
-                                   "exposure_minor": 60_000_00, "loss_minor": 45_000_00,
-                                   "lgd_bps": 7_500}]
+    assert closed["programs"] == [
+        {
+            "program_id": world.programs["P"],
+            "currency": "EUR",
+            "exposure_minor": 60_000_00,
+            "loss_minor": 45_000_00,
+            "lgd_bps": 7_500,
+        }
+    ]
     mine = world.get("S0", f"/v1/default_claims/{claim_id}").json()
     assert [(p["receivable_id"], p["loss_minor"]) for p in mine["pieces"]] == [(rid, 45_000_00)]
-    assert mine["totals"] == [{"currency": "EUR", "exposure_minor": 60_000_00,
-                               "recovered_minor": 15_000_00, "outstanding_minor": 45_000_00,
-                               "loss_minor": 45_000_00}]
+    assert mine["totals"] == [
+        {
+            "currency": "EUR",
+            "exposure_minor": 60_000_00,
+            "recovered_minor": 15_000_00,
+            "outstanding_minor": 45_000_00,
+            "loss_minor": 45_000_00,
+        }
+    ]
     assert_error(world.post("OP", recover, money), 409, "claim_closed")
     assert world.get("S0", f"/v1/receivables/{rid}").json()["status"] == "written_off"
     # The obligor in default confirms nothing more.
-    body = {"program_id": world.programs["P"], "supplier_id": world.orgs["S0"],
-            "invoice_number": "AFTER-DEFAULT", "amount_minor": 1_00, "currency": "EUR",
-            "due_on": "2026-08-31"}
+    body = {
+        "program_id": world.programs["P"],
+        "supplier_id": world.orgs["S0"],
+        "invoice_number": "AFTER-DEFAULT",
+        "amount_minor": 1_00,
+        "currency": "EUR",
+        "due_on": "2026-08-31",
+    }
     assert_error(world.post("A", "/v1/confirmations", body), 409, "obligor_in_default")

@@ -52,7 +52,8 @@ def _second_funder(w: World) -> str:
     """Funder H joins program P beside F, with an API key of its own."""
     svc, op = w.net.svc, w.net.operator
     org = svc.handle(op, c.RegisterOrganisation("Third Bank AG", ("funder",), "DE")).created[
-        "org_id"]
+        "org_id"
+    ]
     user = svc.handle(op, c.AddUser(org, "H", ("admin", "maker"))).created["user_id"]
     svc.handle(w.users["A"], c.AddFunder(w.programs["P"], org))
     secret = w.auth.issue_api_key(user, "test H").secret
@@ -68,15 +69,20 @@ def test_the_losing_offers_are_declined_when_one_is_accepted(world: World) -> No
     request = w.post("S0", "/v1/financing_requests", {"receivable_id": rid}).json()["id"]
     offers = {}
     for who, rate in (("F", "0.05"), ("H", "0.06")):
-        r = w.post(who, f"/v1/financing_requests/{request}/offers",
-                   {"annual_rate": rate, "value_date": "2026-03-02"})
+        r = w.post(
+            who,
+            f"/v1/financing_requests/{request}/offers",
+            {"annual_rate": rate, "value_date": "2026-03-02"},
+        )
         assert r.status_code == 201, r.text
         offers[who] = r.json()["id"]
     r = w.post("S0", f"/v1/financing_offers/{offers['F']}/accept")
     assert r.status_code == 200, r.text
     assert len(r.headers["OpenSCF-Events"].split(",")) == 3  # accepted, transferred, declined
-    statuses = {o["id"]: o["status"] for o in w.get(
-        "S0", f"/v1/financing_requests/{request}/offers").json()["data"]}
+    statuses = {
+        o["id"]: o["status"]
+        for o in w.get("S0", f"/v1/financing_requests/{request}/offers").json()["data"]
+    }
     assert statuses == {offers["F"]: "accepted", offers["H"]: "declined"}
     # The losing funder sees its own offer declined.
     assert w.get("H", f"/v1/financing_offers/{offers['H']}").json()["status"] == "declined"
@@ -93,9 +99,15 @@ def test_probing_another_organisations_id_answers_as_for_an_unused_one(world: Wo
     rows = w.rows()
 
     def probe(receivable_id: str) -> dict[str, Any]:
-        body = {"program_id": w.programs["Q"], "supplier_id": w.orgs["T"],
-                "invoice_number": "PROBE-1", "amount_minor": 10_000_00, "currency": "EUR",
-                "due_on": "2026-05-29", "receivable_id": receivable_id}
+        body = {
+            "program_id": w.programs["Q"],
+            "supplier_id": w.orgs["T"],
+            "invoice_number": "PROBE-1",
+            "amount_minor": 10_000_00,
+            "currency": "EUR",
+            "due_on": "2026-05-29",
+            "receivable_id": receivable_id,
+        }
         return assert_error(w.post("B", "/v1/confirmations", body), 400, "invalid_id")
 
     on_used, on_unused = probe(used), probe(unused)
@@ -107,9 +119,25 @@ def test_probing_another_organisations_id_answers_as_for_an_unused_one(world: Wo
     assert w.rows() == rows
     # In its own namespace B may use the same key A did; `id_in_use` speaks of B's own ids.
     own = tag(w.orgs["B"], "rcv_erp-4711")
-    assert w.confirm(10_000_00, supplier="T", who="B", program="Q",
-                     receivable_id=own)["receivable_id"] == own
-    assert_error(w.post("B", "/v1/confirmations", {
-        "program_id": w.programs["Q"], "supplier_id": w.orgs["T"], "invoice_number": "OWN-2",
-        "amount_minor": 10_000_00, "currency": "EUR", "due_on": "2026-05-29",
-        "receivable_id": own, "invoice_id": tag(w.orgs["B"], "inv_2")}), 409, "id_in_use")
+    assert (
+        w.confirm(10_000_00, supplier="T", who="B", program="Q", receivable_id=own)["receivable_id"]
+        == own
+    )
+    assert_error(
+        w.post(
+            "B",
+            "/v1/confirmations",
+            {
+                "program_id": w.programs["Q"],
+                "supplier_id": w.orgs["T"],
+                "invoice_number": "OWN-2",
+                "amount_minor": 10_000_00,
+                "currency": "EUR",
+                "due_on": "2026-05-29",
+                "receivable_id": own,
+                "invoice_id": tag(w.orgs["B"], "inv_2"),
+            },
+        ),
+        409,
+        "id_in_use",
+    )

@@ -39,23 +39,29 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     engine.dispose()
 
 
-schema = schemathesis.openapi.from_dict(openapi_document(), config=SchemathesisConfig.from_dict(
-    {"generation": {"mode": "all", "max-examples": EXAMPLES_PER_OPERATION}}))
+schema = schemathesis.openapi.from_dict(
+    openapi_document(),
+    config=SchemathesisConfig.from_dict(
+        {"generation": {"mode": "all", "max-examples": EXAMPLES_PER_OPERATION}}
+    ),
+)
 
 
 @schema.parametrize()
-@settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None,
-          suppress_health_check=list(HealthCheck))
+@settings(
+    max_examples=EXAMPLES_PER_OPERATION, deadline=None, suppress_health_check=list(HealthCheck)
+)
 def test_no_generated_request_gets_a_server_error(case: Any, served: World) -> None:
-    kwargs = case.as_transport_kwargs(base_url="https://testserver",
-                                      headers={"Authorization": f"Bearer {served.keys['A']}"})
+    kwargs = case.as_transport_kwargs(
+        base_url="https://testserver", headers={"Authorization": f"Bearer {served.keys['A']}"}
+    )
     request = {k: kwargs[k] for k in ("method", "url", "params") if kwargs.get(k) is not None}
     # Generated header values may be any text: send them as raw bytes, as a client could.
-    headers = {k: v.encode() if isinstance(v, str) else v
-               for k, v in (kwargs.get("headers") or {}).items()}
+    headers = {
+        k: v.encode() if isinstance(v, str) else v for k, v in (kwargs.get("headers") or {}).items()
+    }
     if kwargs.get("cookies"):
-        headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in kwargs["cookies"].items()
-                                      ).encode()
+        headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in kwargs["cookies"].items()).encode()
     request["headers"] = headers
     if "json" in kwargs:
         request["json"] = kwargs["json"]

@@ -103,9 +103,12 @@ def test_the_default_password_cost_is_owasps() -> None:
     assert ScryptCost(n=2**17, r=8, p=1) == DEFAULT_PASSWORD_COST
     # The tests lower the cost for new hashes (tests/conftest.py); a fresh interpreter
     # shows what a server uses.
-    shown = subprocess.run([sys.executable, "-c", "from openscf.app import auth; "
-                            "print(auth.PASSWORD_COST.text)"], capture_output=True,
-                           text=True, check=True).stdout.strip()
+    shown = subprocess.run(
+        [sys.executable, "-c", "from openscf.app import auth; print(auth.PASSWORD_COST.text)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     assert shown == "scrypt:131072:8:1"
 
 
@@ -120,12 +123,20 @@ def test_a_hash_at_the_default_cost_stores_its_parameters_and_verifies(net: Net)
 
 def test_an_old_cheaper_hash_still_verifies_and_is_upgraded(net: Net) -> None:
     salt = secrets.token_bytes(16)
-    old = hashlib.scrypt(b"correct horse", salt=salt, n=2**14, r=8, p=1, dklen=32,
-                         maxmem=64 * 1024 * 1024).hex()
+    old = hashlib.scrypt(
+        b"correct horse", salt=salt, n=2**14, r=8, p=1, dklen=32, maxmem=64 * 1024 * 1024
+    ).hex()
     with net.svc.engine.begin() as conn:
-        conn.execute(insert(t.user_passwords).values(
-            login="s0", user_id=net.supplier_users[0], scrypt_hash=old, salt=salt.hex(),
-            params="scrypt:16384:8:1", created_at=format_instant(net.clock.now())))
+        conn.execute(
+            insert(t.user_passwords).values(
+                login="s0",
+                user_id=net.supplier_users[0],
+                scrypt_hash=old,
+                salt=salt.hex(),
+                params="scrypt:16384:8:1",
+                created_at=format_instant(net.clock.now()),
+            )
+        )
     auth = _auth(net, password_cost=ScryptCost(2**15, 8, 1))
     with pytest.raises(AuthenticationFailed):
         auth.check_password("s0", "wrong horse")
@@ -150,6 +161,10 @@ def test_a_login_that_cannot_exist_is_counted_by_its_hash_only(net: Net) -> None
     typed = "Correct Horse Battery!"  # a password typed into the login field
     assert _fail(auth, typed) == "invalid_login"
     with net.svc.engine.connect() as conn:
-        stored = [str(v) for table in (t.login_throttles, t.auth_events)
-                  for row in conn.execute(select(table)) for v in row]
+        stored = [
+            str(v)
+            for table in (t.login_throttles, t.auth_events)
+            for row in conn.execute(select(table))
+            for v in row
+        ]
     assert stored and not any(typed in v for v in stored)

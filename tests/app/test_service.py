@@ -23,8 +23,10 @@ DUE = date(2026, 5, 29)
 
 def _counts(engine: Engine) -> dict[str, int]:
     with engine.connect() as conn:
-        return {table.name: conn.execute(select(func.count()).select_from(table)).scalar_one()
-                for table in t.metadata.sorted_tables}
+        return {
+            table.name: conn.execute(select(func.count()).select_from(table)).scalar_one()
+            for table in t.metadata.sorted_tables
+        }
 
 
 def _replay_matches_store(engine: Engine) -> None:
@@ -33,7 +35,8 @@ def _replay_matches_store(engine: Engine) -> None:
         assert result.ok, result.violations
         assert {r.id: r for r in stored_receivables(conn)} == result.state.receivables
         assert {k: v for k, v in load_exposures(conn).items() if v} == {
-            k: v for k, v in result.state.exposures.items() if v}
+            k: v for k, v in result.state.exposures.items() if v
+        }
 
 
 def test_the_whole_life_cycle_runs_and_replays_to_the_stored_state(net: Net) -> None:
@@ -47,8 +50,10 @@ def test_the_whole_life_cycle_runs_and_replays_to_the_stored_state(net: Net) -> 
     req = svc.handle(s[1], c.RequestFinancing(p2)).created["request_id"]
     offer = svc.handle(net.funder_user, c.OfferFinancing(req, "0.05", net.clock.now().date()))
     svc.handle(s[1], c.AcceptFinancingOffer(offer.created["offer_id"]))
-    early = svc.handle(net.anchor_user, c.OfferEarlyPayment(
-        moved.created["remainder_id"], "0.03", net.clock.now().date()))
+    early = svc.handle(
+        net.anchor_user,
+        c.OfferEarlyPayment(moved.created["remainder_id"], "0.03", net.clock.now().date()),
+    )
     svc.handle(s[0], c.AcceptEarlyPayment(early.created["offer_id"]))
     net.clock.set(net.clock.now().replace(month=5, day=29))
     with unit_of_work(svc.engine) as uow:
@@ -63,15 +68,18 @@ def test_the_whole_life_cycle_runs_and_replays_to_the_stored_state(net: Net) -> 
 
 def test_a_viewer_may_not_act(net: Net) -> None:
     with pytest.raises(PermissionDenied) as info:
-        net.svc.handle(net.viewer, c.ConfirmInvoice(net.program_id, net.suppliers[0], "V-1",
-                                                    100, "EUR", DUE))
+        net.svc.handle(
+            net.viewer, c.ConfirmInvoice(net.program_id, net.suppliers[0], "V-1", 100, "EUR", DUE)
+        )
     assert info.value.code == "permission_required"
 
 
 def test_a_supplier_may_not_confirm(net: Net) -> None:
     with pytest.raises(PermissionDenied) as info:
-        net.svc.handle(net.supplier_users[0], c.ConfirmInvoice(
-            net.program_id, net.suppliers[0], "S-1", 100, "EUR", DUE))
+        net.svc.handle(
+            net.supplier_users[0],
+            c.ConfirmInvoice(net.program_id, net.suppliers[0], "S-1", 100, "EUR", DUE),
+        )
     assert info.value.code == "role_required"
 
 
@@ -88,8 +96,10 @@ def test_a_refused_command_writes_nothing(net: Net) -> None:
         (net.supplier_users[1], c.TransferReceivable(rid, net.suppliers[2])),  # not holder
         (net.supplier_users[0], c.SplitReceivable(rid, (1, 2))),  # does not sum
         (net.anchor_user, c.SettleReceivable(rid)),  # not yet due
-        (net.anchor_user, c.ConfirmInvoice(net.program_id, net.suppliers[0], "X", 2**63,
-                                           "EUR", DUE)),  # too large
+        (
+            net.anchor_user,
+            c.ConfirmInvoice(net.program_id, net.suppliers[0], "X", 2**63, "EUR", DUE),
+        ),  # too large
     ]
     for user, command in attempts:
         with pytest.raises(OpenSCFError):
@@ -98,9 +108,16 @@ def test_a_refused_command_writes_nothing(net: Net) -> None:
 
 
 def test_a_retried_create_with_the_same_id_returns_the_original(net: Net) -> None:
-    command = c.ConfirmInvoice(net.program_id, net.suppliers[0], "IDEM-1", 5_000_00, "EUR", DUE,
-                               invoice_id=tag(net.anchor, "inv_erp-4711"),
-                                   receivable_id=tag(net.anchor, "rcv_erp-4711"))
+    command = c.ConfirmInvoice(
+        net.program_id,
+        net.suppliers[0],
+        "IDEM-1",
+        5_000_00,
+        "EUR",
+        DUE,
+        invoice_id=tag(net.anchor, "inv_erp-4711"),
+        receivable_id=tag(net.anchor, "rcv_erp-4711"),
+    )
     first = net.svc.handle(net.anchor_user, command)
     size = log_size_of(net)
     again = net.svc.handle(net.anchor_user, command)
@@ -109,13 +126,33 @@ def test_a_retried_create_with_the_same_id_returns_the_original(net: Net) -> Non
 
 
 def test_a_reused_id_with_different_content_is_a_conflict(net: Net) -> None:
-    net.svc.handle(net.anchor_user, c.ConfirmInvoice(
-        net.program_id, net.suppliers[0], "IDEM-2", 5_000_00, "EUR", DUE,
-        invoice_id=tag(net.anchor, "inv_k"), receivable_id=tag(net.anchor, "rcv_k")))
+    net.svc.handle(
+        net.anchor_user,
+        c.ConfirmInvoice(
+            net.program_id,
+            net.suppliers[0],
+            "IDEM-2",
+            5_000_00,
+            "EUR",
+            DUE,
+            invoice_id=tag(net.anchor, "inv_k"),
+            receivable_id=tag(net.anchor, "rcv_k"),
+        ),
+    )
     with pytest.raises(Conflict) as info:
-        net.svc.handle(net.anchor_user, c.ConfirmInvoice(
-            net.program_id, net.suppliers[0], "IDEM-2", 6_000_00, "EUR", DUE,
-            invoice_id=tag(net.anchor, "inv_k"), receivable_id=tag(net.anchor, "rcv_k")))
+        net.svc.handle(
+            net.anchor_user,
+            c.ConfirmInvoice(
+                net.program_id,
+                net.suppliers[0],
+                "IDEM-2",
+                6_000_00,
+                "EUR",
+                DUE,
+                invoice_id=tag(net.anchor, "inv_k"),
+                receivable_id=tag(net.anchor, "rcv_k"),
+            ),
+        )
     assert info.value.code == "idempotency_key_reused"
 
 
@@ -126,8 +163,11 @@ def test_an_idempotency_key_makes_any_command_safe_to_retry(net: Net) -> None:
     again = net.svc.handle(net.supplier_users[0], command, idempotency_key="k-1")
     assert again.created == first.created
     with pytest.raises(Conflict) as info:
-        net.svc.handle(net.supplier_users[0], c.SplitReceivable(rid, (2, 100_000_00 - 2)),
-                       idempotency_key="k-1")
+        net.svc.handle(
+            net.supplier_users[0],
+            c.SplitReceivable(rid, (2, 100_000_00 - 2)),
+            idempotency_key="k-1",
+        )
     assert info.value.code == "idempotency_key_reused"
 
 
@@ -138,8 +178,10 @@ def log_size_of(net: Net) -> int:
 
 def test_maker_checker_on_a_large_confirmation(engine: Engine) -> None:
     net = build_net(engine, threshold=10_000_00)
-    out = net.svc.handle(net.anchor_user, c.ConfirmInvoice(
-        net.program_id, net.suppliers[0], "BIG", 50_000_00, "EUR", DUE))
+    out = net.svc.handle(
+        net.anchor_user,
+        c.ConfirmInvoice(net.program_id, net.suppliers[0], "BIG", 50_000_00, "EUR", DUE),
+    )
     assert out.events[0]["type"] == "ConfirmationRequested"
     approval = out.created["approval_id"]
     with pytest.raises(PermissionDenied) as info:
@@ -157,14 +199,22 @@ def test_a_batch_commits_all_or_nothing(net: Net) -> None:
     rid = net.confirm()
     before = _counts(net.svc.engine)
     with pytest.raises(OpenSCFError):
-        net.svc.handle_batch([
-            (net.supplier_users[0], c.SplitReceivable(rid, (50_000_00, 50_000_00))),
-            (net.supplier_users[0], c.TransferReceivable(rid, net.suppliers[1])),  # consumed
-        ])
+        net.svc.handle_batch(
+            [
+                (net.supplier_users[0], c.SplitReceivable(rid, (50_000_00, 50_000_00))),
+                (net.supplier_users[0], c.TransferReceivable(rid, net.suppliers[1])),  # consumed
+            ]
+        )
     assert _counts(net.svc.engine) == before
-    outs = net.svc.handle_batch([
-        (net.anchor_user, c.ConfirmInvoice(net.program_id, net.suppliers[1], f"B-{i}", 100,
-                                           "EUR", DUE)) for i in range(50)])
+    outs = net.svc.handle_batch(
+        [
+            (
+                net.anchor_user,
+                c.ConfirmInvoice(net.program_id, net.suppliers[1], f"B-{i}", 100, "EUR", DUE),
+            )
+            for i in range(50)
+        ]
+    )
     assert len(outs) == 50
     assert len({o.created["receivable_id"] for o in outs}) == 50
     assert _counts(net.svc.engine)["receivables"] == before["receivables"] + 50
@@ -179,12 +229,16 @@ def test_bootstrap_happens_once(net: Net) -> None:
 
 def test_many_commands_in_one_transaction_skip_the_refused_ones(net: Net) -> None:
     rid = net.confirm()
-    results = net.svc.handle_many([
-        (net.supplier_users[0], c.SplitReceivable(rid, (50_000_00, 50_000_00))),
-        (net.supplier_users[0], c.TransferReceivable(rid, net.suppliers[1])),  # consumed
-        (net.anchor_user, c.ConfirmInvoice(net.program_id, net.suppliers[1], "M-1", 100, "EUR",
-                                           DUE)),
-    ])
+    results = net.svc.handle_many(
+        [
+            (net.supplier_users[0], c.SplitReceivable(rid, (50_000_00, 50_000_00))),
+            (net.supplier_users[0], c.TransferReceivable(rid, net.suppliers[1])),  # consumed
+            (
+                net.anchor_user,
+                c.ConfirmInvoice(net.program_id, net.suppliers[1], "M-1", 100, "EUR", DUE),
+            ),
+        ]
+    )
     assert isinstance(results[1], Conflict) and results[1].code == "receivable_consumed"
     assert [type(r).__name__ for r in results] == ["Outcome", "Conflict", "Outcome"]
     _replay_matches_store(net.svc.engine)
@@ -207,8 +261,9 @@ def test_a_transaction_commits_its_commands_with_the_callers_work_or_not_at_all(
         pass
 
     def split_then_fail(uow):  # type: ignore[no-untyped-def]
-        out = net.svc.run_in(uow, net.supplier_users[0],
-                             c.SplitReceivable(rid, (40_000_00, 60_000_00)))
+        out = net.svc.run_in(
+            uow, net.supplier_users[0], c.SplitReceivable(rid, (40_000_00, 60_000_00))
+        )
         assert len(out.created["piece_ids"]) == 2
         raise Abandoned  # the caller's own work fails after the command ran
 
@@ -216,8 +271,11 @@ def test_a_transaction_commits_its_commands_with_the_callers_work_or_not_at_all(
         net.svc.transaction(split_then_fail)
     assert _counts(net.svc.engine) == before  # no event, no piece, no log leaf
 
-    out = net.svc.transaction(lambda uow: net.svc.run_in(
-        uow, net.supplier_users[0], c.SplitReceivable(rid, (40_000_00, 60_000_00))))
+    out = net.svc.transaction(
+        lambda uow: net.svc.run_in(
+            uow, net.supplier_users[0], c.SplitReceivable(rid, (40_000_00, 60_000_00))
+        )
+    )
     after = _counts(net.svc.engine)
     assert after["receivables"] == before["receivables"] + 2
     assert after["events"] == before["events"] + 1 and out.events[0]["type"] == "ReceivableSplit"

@@ -22,25 +22,43 @@ def test_the_demo_runs_every_operation_and_the_invariants_hold(tmp_path: Path) -
     summary = _demo(tmp_path / "demo.db")
     assert summary["invariants_ok"] is True and summary["violations"] == []
     ops = summary["operations"]
-    for op in ("ConfirmInvoice", "ApproveConfirmation", "SplitReceivable", "TransferReceivable",
-               "RequestFinancing", "OfferFinancing", "AcceptFinancingOffer",
-               "OfferEarlyPayment", "AcceptEarlyPayment", "SettleReceivable", "MarkOverdue",
-               "MarkDefaulted", "CancelReceivable", "ApproveBankAccountChange"):
+    for op in (
+        "ConfirmInvoice",
+        "ApproveConfirmation",
+        "SplitReceivable",
+        "TransferReceivable",
+        "RequestFinancing",
+        "OfferFinancing",
+        "AcceptFinancingOffer",
+        "OfferEarlyPayment",
+        "AcceptEarlyPayment",
+        "SettleReceivable",
+        "MarkOverdue",
+        "MarkDefaulted",
+        "CancelReceivable",
+        "ApproveBankAccountChange",
+    ):
         assert ops.get(op, 0) >= 1, op
     # The simulated demo economy: 36 firms (2 anchors, 2 funders, 32 suppliers) + operator,
     # and the trade leg's anchor, funder and three suppliers.
     assert summary["organisations"] == 37 + 5
     codes = {r["code"] for r in summary["rejected"]}
-    assert {"same_user_cannot_approve", "receivable_consumed", "not_holder",
-            "pieces_do_not_sum", "not_yet_due", "tenor_exceeded"} <= codes
+    assert {
+        "same_user_cannot_approve",
+        "receivable_consumed",
+        "not_holder",
+        "pieces_do_not_sum",
+        "not_yet_due",
+        "tenor_exceeded",
+    } <= codes
     trade = summary["trade"]
     assert trade["ok"] and trade["reconciled"] == trade["instructions"] > 0
-    assert {r["code"] for r in trade["refused"]} >= {"three_way_match_failed",
-                                                     "duplicate_invoice"}
+    assert {r["code"] for r in trade["refused"]} >= {"three_way_match_failed", "duplicate_invoice"}
     assert all(Path(name).name.startswith("pain001-") for name in trade["payment_files"])
     for f in summary["financings"]:
-        face, discount, fees, proceeds = (int(f[k].replace(".", "")) for k in
-                                          ("face", "discount", "fees", "proceeds"))
+        face, discount, fees, proceeds = (
+            int(f[k].replace(".", "")) for k in ("face", "discount", "fees", "proceeds")
+        )
         assert proceeds == face - discount - fees
 
 
@@ -61,16 +79,21 @@ def test_the_demo_refuses_to_overwrite_a_database_that_is_not_a_demo(tmp_path: P
 def test_receivables_list_and_show_trace_custody_from_confirmation(tmp_path: Path) -> None:
     db = tmp_path / "demo.db"
     _demo(db)
-    listed = runner.invoke(app, ["receivables", "list", "--db", str(db), "--json",
-                                 "--limit", "1000"])
+    listed = runner.invoke(
+        app, ["receivables", "list", "--db", str(db), "--json", "--limit", "1000"]
+    )
     assert listed.exit_code == 0
     data = json.loads(listed.stdout)
     assert data["object"] == "list"
-    financed = [r for r in data["data"] if r["parent_id"] and r["status"] == "settled"
-                and r["holder_id"] != r["supplier_id"]]
+    financed = [
+        r
+        for r in data["data"]
+        if r["parent_id"] and r["status"] == "settled" and r["holder_id"] != r["supplier_id"]
+    ]
     assert financed
-    shown = runner.invoke(app, ["receivables", "show", financed[0]["id"], "--db", str(db),
-                                "--json"])
+    shown = runner.invoke(
+        app, ["receivables", "show", financed[0]["id"], "--db", str(db), "--json"]
+    )
     assert shown.exit_code == 0, shown.output
     detail = json.loads(shown.stdout)
     chain = [step["type"] for step in detail["chain_of_custody"]]
@@ -94,8 +117,12 @@ def test_showing_an_unknown_receivable_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_every_command_has_help() -> None:
-    for args in (["--help"], ["demo", "--help"], ["receivables", "list", "--help"],
-                 ["receivables", "show", "--help"]):
+    for args in (
+        ["--help"],
+        ["demo", "--help"],
+        ["receivables", "list", "--help"],
+        ["receivables", "show", "--help"],
+    ):
         result = runner.invoke(app, args)
         assert result.exit_code == 0 and "Usage" in result.output
 
@@ -119,9 +146,11 @@ def test_a_tampered_demo_database_fails_the_audit_naming_the_event(tmp_path: Pat
     db = tmp_path / "demo.db"
     _demo(db)
     with sqlite3.connect(db) as conn:
-        conn.execute("UPDATE events SET body = replace(body, '\"face_minor\":', "
-                     "'\"face_minor\":1') WHERE seq = (SELECT min(seq) FROM events "
-                     "WHERE type = 'ReceivableIssued')")
+        conn.execute(
+            "UPDATE events SET body = replace(body, '\"face_minor\":', "
+            "'\"face_minor\":1') WHERE seq = (SELECT min(seq) FROM events "
+            "WHERE type = 'ReceivableIssued')"
+        )
     result = runner.invoke(app, ["audit", "--db", str(db), "--json"])
     assert result.exit_code == 1
     assert json.loads(result.stdout)["first_finding"].startswith("event ")
@@ -133,10 +162,24 @@ def test_anyone_can_list_checkpoints_and_who_cosigned_them(tmp_path: Path) -> No
     db = tmp_path / "demo.db"
     _demo(db)
     with sqlite3.connect(db) as conn:
-        funder = conn.execute("SELECT id FROM organisations WHERE roles LIKE '%funder%'"
-                              ).fetchone()[0]
-    witnessed = runner.invoke(app, ["witness", "--db", str(db), "--name", "w1", "--org", funder,
-                                    "--state", str(tmp_path / "w1.json"), "--json"])
+        funder = conn.execute(
+            "SELECT id FROM organisations WHERE roles LIKE '%funder%'"
+        ).fetchone()[0]
+    witnessed = runner.invoke(
+        app,
+        [
+            "witness",
+            "--db",
+            str(db),
+            "--name",
+            "w1",
+            "--org",
+            funder,
+            "--state",
+            str(tmp_path / "w1.json"),
+            "--json",
+        ],
+    )
     assert witnessed.exit_code == 0, witnessed.output
     size = json.loads(witnessed.stdout)["size"]
     listed = runner.invoke(app, ["checkpoints", "--db", str(db), "--json", "--limit", "2"])

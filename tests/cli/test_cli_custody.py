@@ -11,8 +11,7 @@ from openscf.cli import app
 from .test_cli import _demo, runner
 
 
-def test_the_audit_counts_custodial_and_own_key_signatures_per_organisation(
-        tmp_path: Path) -> None:
+def test_the_audit_counts_custodial_and_own_key_signatures_per_organisation(tmp_path: Path) -> None:
     db = tmp_path / "demo.db"
     _demo(db)
     report = json.loads(runner.invoke(app, ["audit", "--db", str(db), "--json"]).stdout)

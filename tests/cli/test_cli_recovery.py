@@ -35,23 +35,43 @@ def test_pay_in_parts_then_default_recover_and_close(engine: Engine, db_url: str
     code, out = _cli(db_url, "pay", rid, "lots", "--as", net.anchor_user)
     assert code == 2 and "invalid_amount" in out
 
-    op_org = net.svc.handle(net.operator, c.AddUser(  # a second operator user, the maker
-        _operator_org(engine), "clerk", ("maker", "checker"))).created["user_id"]
-    code, out = _cli(db_url, "defaults", "declare", net.anchor, "--as", op_org,
-                     "--reason", "bored")
+    op_org = net.svc.handle(
+        net.operator,
+        c.AddUser(  # a second operator user, the maker
+            _operator_org(engine), "clerk", ("maker", "checker")
+        ),
+    ).created["user_id"]
+    code, out = _cli(db_url, "defaults", "declare", net.anchor, "--as", op_org, "--reason", "bored")
     assert code == 2 and "unknown_value" in out
-    code, out = _cli(db_url, "defaults", "declare", net.anchor, "--as", op_org,
-                     "--note", "insolvency filed", "--json")
+    code, out = _cli(
+        db_url,
+        "defaults",
+        "declare",
+        net.anchor,
+        "--as",
+        op_org,
+        "--note",
+        "insolvency filed",
+        "--json",
+    )
     assert code == 0, out
     created = json.loads(out)["created"]
     code, out = _cli(db_url, "defaults", "approve", created["approval_id"], "--as", op_org)
     assert code == 2 and "same_user_cannot_approve" in out
-    code, out = _cli(db_url, "defaults", "approve", created["approval_id"], "--as",
-                     net.operator)
+    code, out = _cli(db_url, "defaults", "approve", created["approval_id"], "--as", net.operator)
     assert code == 0, out
     claim = created["claim_id"]
-    code, out = _cli(db_url, "defaults", "recover", claim, "10000.00", "--source", "insurer",
-                     "--as", net.operator)
+    code, out = _cli(
+        db_url,
+        "defaults",
+        "recover",
+        claim,
+        "10000.00",
+        "--source",
+        "insurer",
+        "--as",
+        net.operator,
+    )
     assert code == 0 and "recovered 10,000.00 EUR from insurer" in out
     code, out = _cli(db_url, "defaults", "close", claim, "--as", net.operator)
     assert code == 0 and "loss 60,000.00 EUR of 70,000.00 EUR" in out, out

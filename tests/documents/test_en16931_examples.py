@@ -524,16 +524,21 @@ def test_every_valid_cii_example_is_valid_with_every_stage_installed(
 ) -> None:
     report = validate_invoice(path.read_bytes(), str(path), data_dir=schematron_dir)
     assert report.stages_run == ("xsd", "en16931", "schematron")
-    assert report.valid, [(f.rule_id, f.message) for f in report.findings
-                          if f.severity == "fatal"]
+    assert report.valid, [(f.rule_id, f.message) for f in report.findings if f.severity == "fatal"]
 
 
 def _claim_profile(profile: str) -> Mutation:
     def apply(root: etree._Element) -> None:
-        el = root.find(cii.path("rsm:ExchangedDocumentContext",
-                                "ram:GuidelineSpecifiedDocumentContextParameter", "ram:ID"))
+        el = root.find(
+            cii.path(
+                "rsm:ExchangedDocumentContext",
+                "ram:GuidelineSpecifiedDocumentContextParameter",
+                "ram:ID",
+            )
+        )
         assert el is not None
         el.text = profile
+
     return apply
 
 
@@ -542,11 +547,14 @@ def test_a_factur_x_profile_check_binds_a_document_that_claims_factur_x(
 ) -> None:
     base = "en16931/cii/examples/CII_business_example_02.xml"
     plain = validate_invoice((einvoice / base).read_bytes(), data_dir=schematron_dir)
-    fx_as_warning = {f.rule_id for f in plain.findings
-                     if f.rule_id.startswith("FX-") and f.severity == "warning"}
+    fx_as_warning = {
+        f.rule_id for f in plain.findings if f.rule_id.startswith("FX-") and f.severity == "warning"
+    }
     assert fx_as_warning, "the Factur-X stylesheet reports its profile check on this example"
-    claimed = mutate((einvoice / base).read_bytes(), _claim_profile(
-        "urn:cen.eu:en16931:2017#conformant#urn:factur-x.eu:1p0:extended"))
+    claimed = mutate(
+        (einvoice / base).read_bytes(),
+        _claim_profile("urn:cen.eu:en16931:2017#conformant#urn:factur-x.eu:1p0:extended"),
+    )
     report = validate_invoice(claimed, data_dir=schematron_dir)
     assert not report.valid
     assert fx_as_warning & report.rule_ids()

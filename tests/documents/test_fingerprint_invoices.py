@@ -263,7 +263,9 @@ def test_a_large_index_finds_the_one_duplicate_among_twenty_thousand_invoices():
                 issue_date=start + timedelta(days=n % 365),
             ),
         )
-    assert all(index.check(key(f"X-{n}", seller_id=f"S{n % 200}", amount_minor=7))
-               == [] for n in range(200))
+    assert all(
+        index.check(key(f"X-{n}", seller_id=f"S{n % 200}", amount_minor=7)) == []
+        for n in range(200)
+    )
     hits = index.check(key("INV-000042", seller_id="S42", amount_minor=10_042))
     assert hits[0].existing_ref == "inv_42"

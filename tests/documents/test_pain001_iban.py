@@ -78,4 +78,3 @@ def test_every_created_rf_reference_validates_and_a_changed_digit_does_not(body)
     assert is_valid_rf_reference(ref)
     wrong = ref[:2] + f"{(int(ref[2:4]) + 1) % 100:02d}" + ref[4:]
     assert not is_valid_rf_reference(wrong)
-

@@ -39,7 +39,8 @@ def test_a_cii_invoice_in_an_unknown_currency_is_refused() -> None:
     data = conformance_file("einvoice/en16931/cii/examples/CII_example1.xml").read_bytes()
     assert b">EUR<" in data
     data = data.replace(b">EUR<", f">{UNKNOWN}<".encode()).replace(
-        b'"EUR"', f'"{UNKNOWN}"'.encode())
+        b'"EUR"', f'"{UNKNOWN}"'.encode()
+    )
     _refused(lambda: parse_invoice(data, "cii.xml"))
 
 
@@ -47,7 +48,8 @@ def test_an_order_in_an_unknown_currency_is_refused() -> None:
     data = conformance_file("einvoice/peppol-poacc3/Order_Example.xml").read_bytes()
     assert b'"NOK"' in data
     data = data.replace(b">NOK<", f">{UNKNOWN}<".encode()).replace(
-        b'"NOK"', f'"{UNKNOWN}"'.encode())
+        b'"NOK"', f'"{UNKNOWN}"'.encode()
+    )
     _refused(lambda: parse_order(data, "order.xml"))
 
 
@@ -64,27 +66,47 @@ def test_a_bank_statement_entry_in_an_unknown_currency_is_refused() -> None:
 
 
 def test_a_payables_row_in_an_unknown_currency_is_a_row_error() -> None:
-    data = ("invoice_number,invoice_date,due_date,currency,amount,supplier_id,order_number,"
-            f"disputed\nINV-1,2025-01-15,2025-03-16,{UNKNOWN},12500.00,SUP-001,,false\n")
+    data = (
+        "invoice_number,invoice_date,due_date,currency,amount,supplier_id,order_number,"
+        f"disputed\nINV-1,2025-01-15,2025-03-16,{UNKNOWN},12500.00,SUP-001,,false\n"
+    )
     result = parse_payables_csv(data.encode(), source="payables.csv")
     assert [(e.line, e.element, e.code) for e in result.errors] == [
-        (2, "currency", "invalid_currency")]
+        (2, "currency", "invalid_currency")
+    ]
     assert not result.ok
 
 
 def test_a_payment_file_in_an_unknown_currency_is_not_built() -> None:
     instruction = PaymentInstruction(
-        instruction_id="RCV-00001", debtor_name="Anchor AG",
-        debtor_iban="CH2909000000250094239", debtor_bic="POFICHBEXXX",
-        creditor_name="Supplier", creditor_iban="GB29NWBK60161331926819",
-        creditor_bic="NWBKGB2L", amount_minor=10_000, currency="EUR",
-        value_date=date(2025, 3, 3), creditor_reference=None, remittance_text="receivable 1")
-    build_pain001([instruction], message_id="MSG-1",
-                  created_at=datetime(2025, 3, 1, tzinfo=UTC), initiating_party="OpenSCF")
+        instruction_id="RCV-00001",
+        debtor_name="Anchor AG",
+        debtor_iban="CH2909000000250094239",
+        debtor_bic="POFICHBEXXX",
+        creditor_name="Supplier",
+        creditor_iban="GB29NWBK60161331926819",
+        creditor_bic="NWBKGB2L",
+        amount_minor=10_000,
+        currency="EUR",
+        value_date=date(2025, 3, 3),
+        creditor_reference=None,
+        remittance_text="receivable 1",
+    )
+    build_pain001(
+        [instruction],
+        message_id="MSG-1",
+        created_at=datetime(2025, 3, 1, tzinfo=UTC),
+        initiating_party="OpenSCF",
+    )
     unknown = replace(instruction, currency=UNKNOWN)
-    _refused(lambda: build_pain001([unknown], message_id="MSG-1",
-                                   created_at=datetime(2025, 3, 1, tzinfo=UTC),
-                                   initiating_party="OpenSCF"))
+    _refused(
+        lambda: build_pain001(
+            [unknown],
+            message_id="MSG-1",
+            created_at=datetime(2025, 3, 1, tzinfo=UTC),
+            initiating_party="OpenSCF",
+        )
+    )
 
 
 def test_a_document_error_is_the_callers_invalid_request() -> None:

@@ -33,12 +33,17 @@ class World:
     def __post_init__(self) -> None:
         """Genesis, as the app's bootstrap writes it: the operator and its first admin."""
         now = datetime(self.today.year, self.today.month, self.today.day, 9, tzinfo=UTC)
-        for event in (ev.OrganisationRegistered(OPERATOR.org_id, "Operator", ("operator",),
-                                                "DE", None, None, None),
-                      ev.UserAdded(OPERATOR.user_id, OPERATOR.org_id, "operator admin",
-                                   ("admin", "checker", "maker"))):
-            record = EventRecord(self.new("evt"), OPERATOR.org_id, OPERATOR.user_id, now,
-                                 event, len(self.log) + 1)
+        for event in (
+            ev.OrganisationRegistered(
+                OPERATOR.org_id, "Operator", ("operator",), "DE", None, None, None
+            ),
+            ev.UserAdded(
+                OPERATOR.user_id, OPERATOR.org_id, "operator admin", ("admin", "checker", "maker")
+            ),
+        ):
+            record = EventRecord(
+                self.new("evt"), OPERATOR.org_id, OPERATOR.user_id, now, event, len(self.log) + 1
+            )
             apply(self.state, record)
             self.log.append(record)
 
@@ -54,8 +59,9 @@ class World:
         now = datetime(self.today.year, self.today.month, self.today.day, 12, tzinfo=UTC)
         records = []
         for event in events:
-            record = EventRecord(self.new("evt"), actor.org_id, actor.user_id, now, event,
-                                 len(self.log) + 1)
+            record = EventRecord(
+                self.new("evt"), actor.org_id, actor.user_id, now, event, len(self.log) + 1
+            )
             apply(self.state, record)
             self.log.append(record)
             records.append(record)
@@ -65,19 +71,31 @@ class World:
         org_id, user_id = self.new("org"), self.new("usr")
         operator = OPERATOR
         public_key = encode_public_key(SigningKey.generate().public_key)
-        self.run(operator, c.RegisterOrganisation(name, roles, "DE", iban=IBAN if bank else None,
-                                                  bic=BIC if bank else None, org_id=org_id,
-                                                  key_id=self.new("key"),
-                                                  public_key=public_key))
-        self.run(operator, c.AddUser(org_id, name + " user", ("admin", "maker", "checker"),
-                                     user_id))
+        self.run(
+            operator,
+            c.RegisterOrganisation(
+                name,
+                roles,
+                "DE",
+                iban=IBAN if bank else None,
+                bic=BIC if bank else None,
+                org_id=org_id,
+                key_id=self.new("key"),
+                public_key=public_key,
+            ),
+        )
+        self.run(
+            operator, c.AddUser(org_id, name + " user", ("admin", "maker", "checker"), user_id)
+        )
         return Actor(org_id, user_id)
 
     def second_user(self, actor: Actor) -> Actor:
         user_id = self.new("usr")
         # The operator seeds the organisation's second approver (docs/security.md).
-        self.run(Actor("org_op", "usr_op"),
-                 c.AddUser(actor.org_id, "second", ("checker", "maker"), user_id))
+        self.run(
+            Actor("org_op", "usr_op"),
+            c.AddUser(actor.org_id, "second", ("checker", "maker"), user_id),
+        )
         return Actor(actor.org_id, user_id)
 
 
@@ -94,28 +112,61 @@ class Network:
     program_id: str
     receivable_id: str
 
-    def confirm(self, amount_minor: int = 100_000_00, due: date = date(2026, 5, 29),
-                supplier: Actor | None = None, number: str | None = None) -> str:
+    def confirm(
+        self,
+        amount_minor: int = 100_000_00,
+        due: date = date(2026, 5, 29),
+        supplier: Actor | None = None,
+        number: str | None = None,
+    ) -> str:
         w = self.world
         rid = w.new("rcv")
-        w.run(self.anchor, c.ConfirmInvoice(
-            self.program_id, (supplier or self.s1).org_id, number or w.new("INV"),
-            amount_minor, "EUR", due, invoice_id=w.new("inv"), receivable_id=rid,
-            approval_id=w.new("apr")))
+        w.run(
+            self.anchor,
+            c.ConfirmInvoice(
+                self.program_id,
+                (supplier or self.s1).org_id,
+                number or w.new("INV"),
+                amount_minor,
+                "EUR",
+                due,
+                invoice_id=w.new("inv"),
+                receivable_id=rid,
+                approval_id=w.new("apr"),
+            ),
+        )
         return rid
 
 
-def build_network(threshold: int = 10**12, supplier_limit: int = 10**9,
-                  funder_limit: int = 10**9, program_limit: int = 10**10,
-                  recourse: bool = False) -> Network:
+def build_network(
+    threshold: int = 10**12,
+    supplier_limit: int = 10**9,
+    funder_limit: int = 10**9,
+    program_limit: int = 10**10,
+    recourse: bool = False,
+) -> Network:
     w = World()
     anchor = w.org("Anchor AG", ("anchor",))
     funder = w.org("Bank AG", ("funder",))
     s1, s2, s3 = (w.org(f"Supplier {i}", ("supplier",)) for i in (1, 2, 3))
     program_id = w.new("prg")
-    w.run(anchor, c.CreateProgram("P", "EUR", 180, program_limit, supplier_limit, funder_limit,
-                                  "ACT/360", "TARGET", threshold, 30, program_id,
-                                  recourse=recourse))
+    w.run(
+        anchor,
+        c.CreateProgram(
+            "P",
+            "EUR",
+            180,
+            program_limit,
+            supplier_limit,
+            funder_limit,
+            "ACT/360",
+            "TARGET",
+            threshold,
+            30,
+            program_id,
+            recourse=recourse,
+        ),
+    )
     w.run(anchor, c.AddFunder(program_id, funder.org_id))
     for s in (s1, s2, s3):
         w.run(anchor, c.OnboardSupplier(program_id, s.org_id))

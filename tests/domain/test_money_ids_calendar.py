@@ -16,10 +16,15 @@ from openscf.domain.pricing import parse_rate
 from openscf.domain.validation import check_bic, check_iban, make_iban
 
 
-@pytest.mark.parametrize(("amount", "code"), [(0, "amount_not_positive"),
-                                              (-1, "amount_not_positive"),
-                                              (MAX_AMOUNT_MINOR + 1, "amount_too_large"),
-                                              (True, "invalid_amount")])
+@pytest.mark.parametrize(
+    ("amount", "code"),
+    [
+        (0, "amount_not_positive"),
+        (-1, "amount_not_positive"),
+        (MAX_AMOUNT_MINOR + 1, "amount_too_large"),
+        (True, "invalid_amount"),
+    ],
+)
 def test_amount_checks_name_the_problem(amount: int, code: str) -> None:
     with pytest.raises(InvalidRequest) as info:
         check_amount(amount)

@@ -18,25 +18,48 @@ def refusal(attempt) -> OpenSCFError:  # type: ignore[no-untyped-def]
 
 
 def test_pieces_that_do_not_sum_are_named_in_euros(net: Network) -> None:
-    error = refusal(lambda: net.world.run(net.s1, c.SplitReceivable(
-        net.receivable_id, (60_000_00, 30_000_00), (tag(net.s1, "rcv_1"), tag(net.s1, "rcv_2")))))
+    error = refusal(
+        lambda: net.world.run(
+            net.s1,
+            c.SplitReceivable(
+                net.receivable_id,
+                (60_000_00, 30_000_00),
+                (tag(net.s1, "rcv_1"), tag(net.s1, "rcv_2")),
+            ),
+        )
+    )
     assert isinstance(error, InvalidRequest) and error.code == "pieces_do_not_sum"
     assert error.message == "pieces sum to 90,000.00 EUR, the face is 100,000.00 EUR"
 
 
 def test_a_transfer_above_the_face_is_named_in_euros(net: Network) -> None:
-    error = refusal(lambda: net.world.run(net.s1, c.TransferReceivable(
-        net.receivable_id, net.s2.org_id, 100_000_01, tag(net.s1, "rcv_a"), tag(net.s1, "rcv_b"),
-        tag(net.s1, "rcv_c"))))
+    error = refusal(
+        lambda: net.world.run(
+            net.s1,
+            c.TransferReceivable(
+                net.receivable_id,
+                net.s2.org_id,
+                100_000_01,
+                tag(net.s1, "rcv_a"),
+                tag(net.s1, "rcv_b"),
+                tag(net.s1, "rcv_c"),
+            ),
+        )
+    )
     assert error.code == "amount_exceeds_face"
     assert "100,000.01 EUR" in error.message and "100,000.00 EUR" in error.message
 
 
 def test_fees_that_eat_the_face_are_named_in_euros(net: Network) -> None:
     net.world.run(net.s1, c.RequestFinancing(net.receivable_id, tag(net.s1, "fin_r")))
-    error = refusal(lambda: net.world.run(net.funder, c.OfferFinancing(
-        tag(net.s1, "fin_r"), "0.04", net.world.today, 100_000_00,
-        tag(net.funder, "ofr_x"))))
+    error = refusal(
+        lambda: net.world.run(
+            net.funder,
+            c.OfferFinancing(
+                tag(net.s1, "fin_r"), "0.04", net.world.today, 100_000_00, tag(net.funder, "ofr_x")
+            ),
+        )
+    )
     assert error.code == "proceeds_not_positive"
     assert "fees 100,000.00 EUR" in error.message and "face 100,000.00 EUR" in error.message
 

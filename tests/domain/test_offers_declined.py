@@ -33,8 +33,11 @@ def _bids(net: Network) -> tuple[str, list[str], Actor]:
 
 
 def _declined(records: list[ev.EventRecord]) -> dict[str, str]:
-    return {r.event.offer_id: r.event.reason for r in records
-            if isinstance(r.event, ev.FinancingOfferDeclined)}
+    return {
+        r.event.offer_id: r.event.reason
+        for r in records
+        if isinstance(r.event, ev.FinancingOfferDeclined)
+    }
 
 
 @pytest.fixture

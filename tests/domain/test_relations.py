@@ -49,12 +49,20 @@ def _pending(t: Two) -> str:
     """A's maker asks for a confirmation above a threshold: an approval for A's checker."""
     n, w = t.net, t.net.world
     prg = w.new("prg")
-    w.run(n.anchor, c.CreateProgram("guarded", "EUR", 180, 10**10, 10**9, 10**9,
-                                    approval_threshold_minor=0, program_id=prg))
+    w.run(
+        n.anchor,
+        c.CreateProgram(
+            "guarded", "EUR", 180, 10**10, 10**9, 10**9, approval_threshold_minor=0, program_id=prg
+        ),
+    )
     w.run(n.anchor, c.OnboardSupplier(prg, n.s1.org_id))
     approval = w.new("apr")
-    w.run(n.anchor, c.ConfirmInvoice(prg, n.s1.org_id, "INV-P", 1_000_00, "EUR", DUE,
-                                     w.new("inv"), w.new("rcv"), approval))
+    w.run(
+        n.anchor,
+        c.ConfirmInvoice(
+            prg, n.s1.org_id, "INV-P", 1_000_00, "EUR", DUE, w.new("inv"), w.new("rcv"), approval
+        ),
+    )
     return approval
 
 
@@ -66,29 +74,39 @@ def _request(t: Two) -> str:
 
 def _offer(t: Two) -> str:
     request, offer = _request(t), t.net.world.new("ofr")
-    t.net.world.run(t.net.funder, c.OfferFinancing(request, "0.05", t.net.world.today,
-                                                   offer_id=offer))
+    t.net.world.run(
+        t.net.funder, c.OfferFinancing(request, "0.05", t.net.world.today, offer_id=offer)
+    )
     return offer
 
 
 def _early_offer(t: Two) -> str:
     offer = t.net.world.new("epo")
-    t.net.world.run(t.net.anchor, c.OfferEarlyPayment(t.net.receivable_id, "0.05",
-                                                      t.net.world.today, offer))
+    t.net.world.run(
+        t.net.anchor, c.OfferEarlyPayment(t.net.receivable_id, "0.05", t.net.world.today, offer)
+    )
     return offer
 
 
 def _bank_change(t: Two) -> str:
     approval = t.net.world.new("apr")
-    t.net.world.run(t.net.anchor, c.RequestBankAccountChange(
-        t.net.anchor.org_id, "DE89370400440532013000", "COBADEFFXXX", approval))
+    t.net.world.run(
+        t.net.anchor,
+        c.RequestBankAccountChange(
+            t.net.anchor.org_id, "DE89370400440532013000", "COBADEFFXXX", approval
+        ),
+    )
     return approval
 
 
 def _match_override(t: Two) -> str:
     approval = t.net.world.new("apr")
-    t.net.world.run(t.net.anchor, c.RequestMatchOverride(
-        t.net.program_id, "doc_x", SHA, ("match:price_mismatch",), approval_id=approval))
+    t.net.world.run(
+        t.net.anchor,
+        c.RequestMatchOverride(
+            t.net.program_id, "doc_x", SHA, ("match:price_mismatch",), approval_id=approval
+        ),
+    )
     return approval
 
 
@@ -102,8 +120,10 @@ def _grant(t: Two) -> str:
 
 def _dispute(t: Two) -> str:
     dispute = t.net.world.new("dsp")
-    t.net.world.run(t.net.anchor, c.RaiseDispute(t.net.program_id, t.net.s1.org_id, "INV-D",
-                                                 1_00, "short delivery", dispute))
+    t.net.world.run(
+        t.net.anchor,
+        c.RaiseDispute(t.net.program_id, t.net.s1.org_id, "INV-D", 1_00, "short delivery", dispute),
+    )
     return dispute
 
 
@@ -122,119 +142,276 @@ def _overdue(t: Two) -> None:
 
 def _trade(t: Two, program_id: str) -> c.ConfirmTradeInvoice:
     n = t.net
-    return c.ConfirmTradeInvoice(program_id, "doc_x", n.s1.org_id, "INV-T", 1_000_00, "EUR",
-                                 DUE, SHA, SHA, "matched", invoice_id=tag(t.b, "inv_t"),
-                                 receivable_id=tag(t.b, "rcv_t"),
-                                 approval_id=tag(t.b, "apr_t"))
+    return c.ConfirmTradeInvoice(
+        program_id,
+        "doc_x",
+        n.s1.org_id,
+        "INV-T",
+        1_000_00,
+        "EUR",
+        DUE,
+        SHA,
+        SHA,
+        "matched",
+        invoice_id=tag(t.b, "inv_t"),
+        receivable_id=tag(t.b, "rcv_t"),
+        approval_id=tag(t.b, "apr_t"),
+    )
 
 
 # command type -> (who tries: the wrong organisation, how to build the command, code)
 Attempt = tuple[Callable[[Two], Actor], Callable[[Two], c.Command], str]
 OUTSIDERS: dict[str, Attempt] = {
-    "RegisterOrganisation": (lambda t: t.net.anchor, lambda t: c.RegisterOrganisation(
-        "Shell", ("supplier",), "DE", org_id="org_shell", custodial_key=False), "not_operator"),
-    "RegisterKey": (lambda t: t.b, lambda t: c.RegisterKey(
-        t.net.anchor.org_id, "ed25519:" + "A" * 43 + "=", key_id=tag(t.b, "key_x")),
-        "wrong_organisation"),
+    "RegisterOrganisation": (
+        lambda t: t.net.anchor,
+        lambda t: c.RegisterOrganisation(
+            "Shell", ("supplier",), "DE", org_id="org_shell", custodial_key=False
+        ),
+        "not_operator",
+    ),
+    "RegisterKey": (
+        lambda t: t.b,
+        lambda t: c.RegisterKey(
+            t.net.anchor.org_id, "ed25519:" + "A" * 43 + "=", key_id=tag(t.b, "key_x")
+        ),
+        "wrong_organisation",
+    ),
     "RevokeKey": (lambda t: t.b, lambda t: c.RevokeKey(_anchor_key(t)), "wrong_organisation"),
-    "AddUser": (lambda t: t.b, lambda t: c.AddUser(t.net.anchor.org_id, "planted",
-                                                   ("admin",), tag(t.b, "usr_x")),
-                "wrong_organisation"),
-    "RequestBankAccountChange": (lambda t: t.b, lambda t: c.RequestBankAccountChange(
-        t.net.anchor.org_id, "DE89370400440532013000", "COBADEFFXXX", tag(t.b, "apr_x")),
-        "wrong_organisation"),
-    "ApproveBankAccountChange": (lambda t: t.b, lambda t: c.ApproveBankAccountChange(
-        _bank_change(t)), "wrong_organisation"),
-    "CreateProgram": (lambda t: t.net.s1, lambda t: c.CreateProgram(
-        "mine", "EUR", 90, 1, 1, 1, program_id=tag(t.net.s1, "prg_x")), "not_anchor"),
-    "AddFunder": (lambda t: t.b, lambda t: c.AddFunder(t.net.program_id, t.g.org_id),
-                  "not_program_anchor"),
-    "OnboardSupplier": (lambda t: t.b, lambda t: c.OnboardSupplier(t.net.program_id,
-                                                                   t.net.s1.org_id),
-                        "not_program_anchor"),
-    "ConfirmInvoice": (lambda t: t.b, lambda t: c.ConfirmInvoice(
-        t.net.program_id, t.net.s1.org_id, "INV-B", 1_000_00, "EUR", DUE, tag(t.b, "inv_b"),
-        tag(t.b, "rcv_b"), tag(t.b, "apr_b")), "not_obligor"),
-    "ApproveConfirmation": (lambda t: t.b, lambda t: c.ApproveConfirmation(_pending(t)),
-                            "wrong_organisation"),
-    "SplitReceivable": (lambda t: t.net.s2, lambda t: c.SplitReceivable(
-        t.net.receivable_id, (1, t.net.world.state.receivables[t.net.receivable_id].face_minor
-                              - 1), (tag(t.net.s2, "rcv_x1"), tag(t.net.s2, "rcv_x2"))),
-        "not_holder"),
-    "TransferReceivable": (lambda t: t.net.s2, lambda t: c.TransferReceivable(
-        t.net.receivable_id, t.net.s2.org_id, new_receivable_id=tag(t.net.s2, "rcv_x")),
-        "not_holder"),
-    "RequestFinancing": (lambda t: t.net.s2, lambda t: c.RequestFinancing(
-        t.net.receivable_id, tag(t.net.s2, "fin_x")), "not_holder"),
-    "OfferFinancing": (lambda t: t.g, lambda t: c.OfferFinancing(
-        _request(t), "0.05", t.net.world.today, offer_id=tag(t.g, "ofr_x")),
-        "not_program_funder"),
-    "AcceptFinancingOffer": (lambda t: t.net.s2, lambda t: c.AcceptFinancingOffer(
-        _offer(t), tag(t.net.s2, "rcv_x")), "not_holder"),
-    "WithdrawFinancingRequest": (lambda t: t.net.s2, lambda t: c.WithdrawFinancingRequest(
-        _request(t)), "not_holder"),
-    "OfferEarlyPayment": (lambda t: t.b, lambda t: c.OfferEarlyPayment(
-        t.net.receivable_id, "0.05", t.net.world.today, tag(t.b, "epo_x")),
-        "not_obligor"),
-    "AcceptEarlyPayment": (lambda t: t.net.s2, lambda t: c.AcceptEarlyPayment(
-        _early_offer(t)), "not_holder"),
-    "SettleReceivable": (lambda t: t.b, lambda t: (_past_due(t), c.SettleReceivable(
-        t.net.receivable_id))[1], "not_obligor"),
-    "MarkOverdue": (lambda t: t.b, lambda t: (_past_due(t), c.MarkOverdue(
-        t.net.receivable_id))[1], "not_obligor"),
-    "MarkDefaulted": (lambda t: t.b, lambda t: (_overdue(t), c.MarkDefaulted(
-        t.net.receivable_id))[1], "not_obligor"),
-    "CancelReceivable": (lambda t: t.b, lambda t: c.CancelReceivable(t.net.receivable_id),
-                         "not_obligor"),
-    "RequestMatchOverride": (lambda t: t.b, lambda t: c.RequestMatchOverride(
-        t.net.program_id, "doc_x", SHA, ("match:price_mismatch",), approval_id=tag(t.b, "apr_x")),
-        "not_program_anchor"),
-    "ApproveMatchOverride": (lambda t: t.b, lambda t: c.ApproveMatchOverride(
-        _match_override(t)), "wrong_organisation"),
-    "ConfirmTradeInvoice": (lambda t: t.b, lambda t: _trade(t, t.net.program_id),
-                            "not_obligor"),
-    "GrantPermission": (lambda t: t.b, lambda t: c.GrantPermission(
-        t.net.anchor.user_id, "checker", tag(t.b, "apr_x")),
-        "wrong_organisation"),
-    "ApprovePermissionGrant": (lambda t: t.b, lambda t: c.ApprovePermissionGrant(_grant(t)),
-                               "wrong_organisation"),
-    "DisableCustody": (lambda t: t.b, lambda t: c.DisableCustody(t.net.anchor.org_id),
-                       "wrong_organisation"),
+    "AddUser": (
+        lambda t: t.b,
+        lambda t: c.AddUser(t.net.anchor.org_id, "planted", ("admin",), tag(t.b, "usr_x")),
+        "wrong_organisation",
+    ),
+    "RequestBankAccountChange": (
+        lambda t: t.b,
+        lambda t: c.RequestBankAccountChange(
+            t.net.anchor.org_id, "DE89370400440532013000", "COBADEFFXXX", tag(t.b, "apr_x")
+        ),
+        "wrong_organisation",
+    ),
+    "ApproveBankAccountChange": (
+        lambda t: t.b,
+        lambda t: c.ApproveBankAccountChange(_bank_change(t)),
+        "wrong_organisation",
+    ),
+    "CreateProgram": (
+        lambda t: t.net.s1,
+        lambda t: c.CreateProgram("mine", "EUR", 90, 1, 1, 1, program_id=tag(t.net.s1, "prg_x")),
+        "not_anchor",
+    ),
+    "AddFunder": (
+        lambda t: t.b,
+        lambda t: c.AddFunder(t.net.program_id, t.g.org_id),
+        "not_program_anchor",
+    ),
+    "OnboardSupplier": (
+        lambda t: t.b,
+        lambda t: c.OnboardSupplier(t.net.program_id, t.net.s1.org_id),
+        "not_program_anchor",
+    ),
+    "ConfirmInvoice": (
+        lambda t: t.b,
+        lambda t: c.ConfirmInvoice(
+            t.net.program_id,
+            t.net.s1.org_id,
+            "INV-B",
+            1_000_00,
+            "EUR",
+            DUE,
+            tag(t.b, "inv_b"),
+            tag(t.b, "rcv_b"),
+            tag(t.b, "apr_b"),
+        ),
+        "not_obligor",
+    ),
+    "ApproveConfirmation": (
+        lambda t: t.b,
+        lambda t: c.ApproveConfirmation(_pending(t)),
+        "wrong_organisation",
+    ),
+    "SplitReceivable": (
+        lambda t: t.net.s2,
+        lambda t: c.SplitReceivable(
+            t.net.receivable_id,
+            (1, t.net.world.state.receivables[t.net.receivable_id].face_minor - 1),
+            (tag(t.net.s2, "rcv_x1"), tag(t.net.s2, "rcv_x2")),
+        ),
+        "not_holder",
+    ),
+    "TransferReceivable": (
+        lambda t: t.net.s2,
+        lambda t: c.TransferReceivable(
+            t.net.receivable_id, t.net.s2.org_id, new_receivable_id=tag(t.net.s2, "rcv_x")
+        ),
+        "not_holder",
+    ),
+    "RequestFinancing": (
+        lambda t: t.net.s2,
+        lambda t: c.RequestFinancing(t.net.receivable_id, tag(t.net.s2, "fin_x")),
+        "not_holder",
+    ),
+    "OfferFinancing": (
+        lambda t: t.g,
+        lambda t: c.OfferFinancing(
+            _request(t), "0.05", t.net.world.today, offer_id=tag(t.g, "ofr_x")
+        ),
+        "not_program_funder",
+    ),
+    "AcceptFinancingOffer": (
+        lambda t: t.net.s2,
+        lambda t: c.AcceptFinancingOffer(_offer(t), tag(t.net.s2, "rcv_x")),
+        "not_holder",
+    ),
+    "WithdrawFinancingRequest": (
+        lambda t: t.net.s2,
+        lambda t: c.WithdrawFinancingRequest(_request(t)),
+        "not_holder",
+    ),
+    "OfferEarlyPayment": (
+        lambda t: t.b,
+        lambda t: c.OfferEarlyPayment(
+            t.net.receivable_id, "0.05", t.net.world.today, tag(t.b, "epo_x")
+        ),
+        "not_obligor",
+    ),
+    "AcceptEarlyPayment": (
+        lambda t: t.net.s2,
+        lambda t: c.AcceptEarlyPayment(_early_offer(t)),
+        "not_holder",
+    ),
+    "SettleReceivable": (
+        lambda t: t.b,
+        lambda t: (_past_due(t), c.SettleReceivable(t.net.receivable_id))[1],
+        "not_obligor",
+    ),
+    "MarkOverdue": (
+        lambda t: t.b,
+        lambda t: (_past_due(t), c.MarkOverdue(t.net.receivable_id))[1],
+        "not_obligor",
+    ),
+    "MarkDefaulted": (
+        lambda t: t.b,
+        lambda t: (_overdue(t), c.MarkDefaulted(t.net.receivable_id))[1],
+        "not_obligor",
+    ),
+    "CancelReceivable": (
+        lambda t: t.b,
+        lambda t: c.CancelReceivable(t.net.receivable_id),
+        "not_obligor",
+    ),
+    "RequestMatchOverride": (
+        lambda t: t.b,
+        lambda t: c.RequestMatchOverride(
+            t.net.program_id, "doc_x", SHA, ("match:price_mismatch",), approval_id=tag(t.b, "apr_x")
+        ),
+        "not_program_anchor",
+    ),
+    "ApproveMatchOverride": (
+        lambda t: t.b,
+        lambda t: c.ApproveMatchOverride(_match_override(t)),
+        "wrong_organisation",
+    ),
+    "ConfirmTradeInvoice": (lambda t: t.b, lambda t: _trade(t, t.net.program_id), "not_obligor"),
+    "GrantPermission": (
+        lambda t: t.b,
+        lambda t: c.GrantPermission(t.net.anchor.user_id, "checker", tag(t.b, "apr_x")),
+        "wrong_organisation",
+    ),
+    "ApprovePermissionGrant": (
+        lambda t: t.b,
+        lambda t: c.ApprovePermissionGrant(_grant(t)),
+        "wrong_organisation",
+    ),
+    "DisableCustody": (
+        lambda t: t.b,
+        lambda t: c.DisableCustody(t.net.anchor.org_id),
+        "wrong_organisation",
+    ),
     # recourse and dilution
-    "PutBackReceivable": (lambda t: t.g, lambda t: c.PutBackReceivable(
-        t.net.receivable_id, "rcv_x1", "rcv_x2"), "not_holder"),
-    "PayRecourse": (lambda t: t.net.s2, lambda t: c.PayRecourse(t.net.receivable_id),
-                    "not_obligor"),
-    "RecordCreditNote": (lambda t: t.b, lambda t: c.RecordCreditNote(
-        t.net.world.state.receivables[t.net.receivable_id].invoice_id, "CN-1", 1_00, "crd_x"),
-        "not_obligor"),
-    "RaiseDispute": (lambda t: t.b, lambda t: c.RaiseDispute(
-        t.net.program_id, t.net.s1.org_id, "INV-D", 1_00, "short delivery", "dsp_x"),
-        "not_program_anchor"),
-    "ResolveDispute": (lambda t: t.b, lambda t: c.ResolveDispute(_dispute(t), "withdrawn"),
-                       "not_dispute_party"),
-    "ReconcilePayment": (lambda t: t.net.anchor, lambda t: c.ReconcilePayment(
-        "PMT-1", "settlement", t.net.receivable_id, t.net.anchor.org_id, t.net.s1.org_id,
-        1, "EUR", DUE, DUE, "REF", "end_to_end_id"), "not_operator"),
+    "PutBackReceivable": (
+        lambda t: t.g,
+        lambda t: c.PutBackReceivable(t.net.receivable_id, "rcv_x1", "rcv_x2"),
+        "not_holder",
+    ),
+    "PayRecourse": (
+        lambda t: t.net.s2,
+        lambda t: c.PayRecourse(t.net.receivable_id),
+        "not_obligor",
+    ),
+    "RecordCreditNote": (
+        lambda t: t.b,
+        lambda t: c.RecordCreditNote(
+            t.net.world.state.receivables[t.net.receivable_id].invoice_id, "CN-1", 1_00, "crd_x"
+        ),
+        "not_obligor",
+    ),
+    "RaiseDispute": (
+        lambda t: t.b,
+        lambda t: c.RaiseDispute(
+            t.net.program_id, t.net.s1.org_id, "INV-D", 1_00, "short delivery", "dsp_x"
+        ),
+        "not_program_anchor",
+    ),
+    "ResolveDispute": (
+        lambda t: t.b,
+        lambda t: c.ResolveDispute(_dispute(t), "withdrawn"),
+        "not_dispute_party",
+    ),
+    "ReconcilePayment": (
+        lambda t: t.net.anchor,
+        lambda t: c.ReconcilePayment(
+            "PMT-1",
+            "settlement",
+            t.net.receivable_id,
+            t.net.anchor.org_id,
+            t.net.s1.org_id,
+            1,
+            "EUR",
+            DUE,
+            DUE,
+            "REF",
+            "end_to_end_id",
+        ),
+        "not_operator",
+    ),
     # when trade goes wrong
-    "RecordPayment": (lambda t: t.b, lambda t: (_past_due(t), c.RecordPayment(
-        t.net.receivable_id, 1_00))[1], "not_obligor"),
-    "RequestObligorDefault": (lambda t: t.net.s1, lambda t: c.RequestObligorDefault(
-        t.net.anchor.org_id, "insolvency", "", "apr_op.x", "dfl_op.x"), "not_operator"),
-    "ApproveObligorDefault": (lambda t: t.b, lambda t: c.ApproveObligorDefault(
-        _default_request(t)), "wrong_organisation"),
-    "RecordRecovery": (lambda t: t.net.s1, lambda t: c.RecordRecovery(
-        _claim(t), 1_00, "EUR", "the administrator"), "not_operator"),
-    "CloseDefaultClaim": (lambda t: t.net.s1, lambda t: c.CloseDefaultClaim(_claim(t)),
-                          "not_operator"),
+    "RecordPayment": (
+        lambda t: t.b,
+        lambda t: (_past_due(t), c.RecordPayment(t.net.receivable_id, 1_00))[1],
+        "not_obligor",
+    ),
+    "RequestObligorDefault": (
+        lambda t: t.net.s1,
+        lambda t: c.RequestObligorDefault(
+            t.net.anchor.org_id, "insolvency", "", "apr_op.x", "dfl_op.x"
+        ),
+        "not_operator",
+    ),
+    "ApproveObligorDefault": (
+        lambda t: t.b,
+        lambda t: c.ApproveObligorDefault(_default_request(t)),
+        "wrong_organisation",
+    ),
+    "RecordRecovery": (
+        lambda t: t.net.s1,
+        lambda t: c.RecordRecovery(_claim(t), 1_00, "EUR", "the administrator"),
+        "not_operator",
+    ),
+    "CloseDefaultClaim": (
+        lambda t: t.net.s1,
+        lambda t: c.CloseDefaultClaim(_claim(t)),
+        "not_operator",
+    ),
 }
 
 
 def _default_request(t: Two) -> str:
     """A second operator user asks for the anchor's default; the first may approve it."""
     maker = t.net.world.second_user(OPERATOR)
-    t.net.world.run(maker, c.RequestObligorDefault(t.net.anchor.org_id, "insolvency",
-                                                   "filed", "apr_op.d", "dfl_op.d"))
+    t.net.world.run(
+        maker,
+        c.RequestObligorDefault(t.net.anchor.org_id, "insolvency", "filed", "apr_op.d", "dfl_op.d"),
+    )
     return "apr_op.d"
 
 
@@ -266,33 +443,39 @@ def test_the_operator_may_mark_any_piece_overdue_and_defaulted(name: str, two: T
     if name == "MarkDefaulted":
         w.run(OPERATOR, c.MarkOverdue(rid))
     w.run(OPERATOR, c.COMMAND_TYPES[name](rid))  # type: ignore[call-arg]
-    assert w.state.receivables[rid].status == ("overdue" if name == "MarkOverdue"
-                                               else "defaulted")
+    assert w.state.receivables[rid].status == ("overdue" if name == "MarkOverdue" else "defaulted")
 
 
-def test_the_operator_adds_users_to_any_organisation_an_admin_only_to_its_own(
-        two: Two) -> None:
+def test_the_operator_adds_users_to_any_organisation_an_admin_only_to_its_own(two: Two) -> None:
     w, anchor = two.net.world, two.net.anchor
     w.run(OPERATOR, c.AddUser(anchor.org_id, "by operator", ("viewer",), tag(anchor, "usr_byop")))
     w.run(anchor, c.AddUser(anchor.org_id, "by admin", ("viewer",), tag(anchor, "usr_byadmin")))
-    assert {w.state.users[u].org_id for u in (tag(anchor, "usr_byop"),
-                                                  tag(anchor, "usr_byadmin"))} == {anchor.org_id}
+    assert {
+        w.state.users[u].org_id for u in (tag(anchor, "usr_byop"), tag(anchor, "usr_byadmin"))
+    } == {anchor.org_id}
 
 
-def test_a_user_acts_only_with_its_own_permission_and_for_its_own_organisation(
-        two: Two) -> None:
+def test_a_user_acts_only_with_its_own_permission_and_for_its_own_organisation(two: Two) -> None:
     w, n = two.net.world, two.net
     w.run(n.s1, c.AddUser(n.s1.org_id, "looker", ("viewer",), tag(n.s1, "usr_looker")))
     viewer = Actor(n.s1.org_id, tag(n.s1, "usr_looker"))
     with pytest.raises(PermissionDenied) as info:
-        w.run(viewer, c.SplitReceivable(n.receivable_id, (1, 99_999_99), (tag(n.s1, "rcv_v1"),
-                                                                   tag(n.s1, "rcv_v2"))))
+        w.run(
+            viewer,
+            c.SplitReceivable(
+                n.receivable_id, (1, 99_999_99), (tag(n.s1, "rcv_v1"), tag(n.s1, "rcv_v2"))
+            ),
+        )
     assert info.value.code == "permission_required"
     # A user of S2 cannot act in S1's name, even where S1 could.
     impostor = Actor(n.s1.org_id, n.s2.user_id)
     with pytest.raises(PermissionDenied) as info:
-        w.run(impostor, c.SplitReceivable(n.receivable_id, (1, 99_999_99),
-                                          (tag(n.s1, "rcv_i1"), tag(n.s1, "rcv_i2"))))
+        w.run(
+            impostor,
+            c.SplitReceivable(
+                n.receivable_id, (1, 99_999_99), (tag(n.s1, "rcv_i1"), tag(n.s1, "rcv_i2"))
+            ),
+        )
     assert info.value.code == "unknown_user"
 
 
@@ -320,6 +503,10 @@ def test_the_permission_table_in_the_docs_names_every_command() -> None:
 
 def test_decide_refuses_before_anything_when_the_user_is_unknown(two: Two) -> None:
     with pytest.raises(PermissionDenied) as info:
-        decide(two.net.world.state, Actor(two.net.anchor.org_id, "usr_nobody"),
-               c.MarkOverdue(two.net.receivable_id), DUE + timedelta(days=1))
+        decide(
+            two.net.world.state,
+            Actor(two.net.anchor.org_id, "usr_nobody"),
+            c.MarkOverdue(two.net.receivable_id),
+            DUE + timedelta(days=1),
+        )
     assert info.value.code == "unknown_user"

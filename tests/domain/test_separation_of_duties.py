@@ -29,8 +29,12 @@ def test_a_grant_waits_for_a_second_checker_and_records_who_sponsored_it() -> No
     w = World()
     admin = w.org("Anchor AG", ("anchor",))  # admin, maker and checker, seeded
     second = w.second_user(admin)
-    _denied(w, admin, c.AddUser(admin.org_id, "puppet", ("checker",), w.new("usr")),
-            "approval_permission_needs_grant")
+    _denied(
+        w,
+        admin,
+        c.AddUser(admin.org_id, "puppet", ("checker",), w.new("usr")),
+        "approval_permission_needs_grant",
+    )
     puppet = Actor(admin.org_id, w.new("usr"))
     w.run(admin, c.AddUser(admin.org_id, "puppet", ("maker",), puppet.user_id))
     grant = w.new("apr")
@@ -41,8 +45,9 @@ def test_a_grant_waits_for_a_second_checker_and_records_who_sponsored_it() -> No
     _denied(w, admin, c.ApprovePermissionGrant(grant), "same_user_cannot_approve")
     _denied(w, puppet, c.ApprovePermissionGrant(grant), "permission_required")
     [granted] = w.run(second, c.ApprovePermissionGrant(grant))
-    assert granted.event == ev.PermissionGranted(admin.org_id, puppet.user_id, "checker", grant,
-                                                 admin.user_id, second.user_id)
+    assert granted.event == ev.PermissionGranted(
+        admin.org_id, puppet.user_id, "checker", grant, admin.user_id, second.user_id
+    )
     user = w.state.user(puppet.user_id)
     assert user is not None and "checker" in user.permissions
     assert user.created_by == admin.user_id
@@ -55,8 +60,7 @@ def test_a_sponsored_checker_approves_neither_its_sponsors_nor_older_requests() 
     admin = w.org("Anchor AG", ("anchor",))
     second = w.second_user(admin)
     clerk = Actor(admin.org_id, w.new("usr"))
-    w.run(Actor("org_op", "usr_op"), c.AddUser(admin.org_id, "clerk", ("admin",),
-                                               clerk.user_id))
+    w.run(Actor("org_op", "usr_op"), c.AddUser(admin.org_id, "clerk", ("admin",), clerk.user_id))
     early = w.new("apr")
     w.run(clerk, c.RequestBankAccountChange(admin.org_id, NEW_IBAN, BIC, early))
     w.today += timedelta(days=1)

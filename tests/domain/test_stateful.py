@@ -36,7 +36,8 @@ class ReceivablesMachine(RuleBasedStateMachine):
         self.firms = [self.net.s1, self.net.s2, self.net.s3]
         # reference model: piece id -> [holder org, face, outstanding?]
         self.model: dict[str, list[object]] = {
-            self.net.receivable_id: [self.net.s1.org_id, 100_000_00, True]}
+            self.net.receivable_id: [self.net.s1.org_id, 100_000_00, True]
+        }
         self.refused = 0
         # recourse obligation id -> [seller, face, paid?]
         self.recourse: dict[str, list[object]] = {}
@@ -68,10 +69,20 @@ class ReceivablesMachine(RuleBasedStateMachine):
     def confirm(self, firm: int, amount: int, days: int) -> None:
         rid = self.world.new("rcv")
         supplier = self.firms[firm].org_id
-        ok = self._attempt(self.net.anchor, c.ConfirmInvoice(
-            self.net.program_id, supplier, self.world.new("INV"), amount, "EUR",
-            self.world.today + timedelta(days=days), self.world.new("inv"), rid,
-            self.world.new("apr")))
+        ok = self._attempt(
+            self.net.anchor,
+            c.ConfirmInvoice(
+                self.net.program_id,
+                supplier,
+                self.world.new("INV"),
+                amount,
+                "EUR",
+                self.world.today + timedelta(days=days),
+                self.world.new("inv"),
+                rid,
+                self.world.new("apr"),
+            ),
+        )
         if ok:
             self.model[rid] = [supplier, amount - self._net(supplier, amount), True]
 
@@ -90,12 +101,12 @@ class ReceivablesMachine(RuleBasedStateMachine):
         pid = data.draw(st.sampled_from(self._live()))
         holder, face, _ = self.model[pid]
         assert isinstance(face, int)
-        cuts = sorted(data.draw(st.lists(st.integers(0, face), min_size=parts - 1,
-                                         max_size=parts - 1)))
+        cuts = sorted(
+            data.draw(st.lists(st.integers(0, face), min_size=parts - 1, max_size=parts - 1))
+        )
         amounts = tuple(b - a for a, b in zip([0, *cuts], [*cuts, face], strict=True))
         ids = tuple(self.world.new("rcv") for _ in amounts)
-        expected = (holder == self.firms[actor].org_id and min(amounts) > 0
-                    and self._movable(pid))
+        expected = holder == self.firms[actor].org_id and min(amounts) > 0 and self._movable(pid)
         ok = self._attempt(self.firms[actor], c.SplitReceivable(pid, amounts, ids))
         assert ok == expected, (ok, expected)
         if ok:
@@ -106,22 +117,32 @@ class ReceivablesMachine(RuleBasedStateMachine):
     def _movable(self, pid: str) -> bool:
         piece = self.world.state.receivable(pid)
         assert piece is not None
-        return (piece.status == "live" and piece.encumbrance is None
-                and self.world.today < piece.due_on)
+        return (
+            piece.status == "live" and piece.encumbrance is None and self.world.today < piece.due_on
+        )
 
     @precondition(lambda self: self._live())
-    @rule(data=st.data(), actor=st.integers(0, 2), to=st.integers(0, 2),
-          fraction=st.sampled_from([None, 1, 2, 3]))
+    @rule(
+        data=st.data(),
+        actor=st.integers(0, 2),
+        to=st.integers(0, 2),
+        fraction=st.sampled_from([None, 1, 2, 3]),
+    )
     def transfer(self, data: st.DataObject, actor: int, to: int, fraction: int | None) -> None:
         pid = data.draw(st.sampled_from(self._live()))
         holder, face, _ = self.model[pid]
         assert isinstance(face, int)
         amount = None if fraction is None else face * fraction // 4
         ids = [self.world.new("rcv") for _ in range(3)]
-        expected = (holder == self.firms[actor].org_id and actor != to and self._movable(pid)
-                    and (amount is None or amount > 0))
-        ok = self._attempt(self.firms[actor], c.TransferReceivable(
-            pid, self.firms[to].org_id, amount, *ids))
+        expected = (
+            holder == self.firms[actor].org_id
+            and actor != to
+            and self._movable(pid)
+            and (amount is None or amount > 0)
+        )
+        ok = self._attempt(
+            self.firms[actor], c.TransferReceivable(pid, self.firms[to].org_id, amount, *ids)
+        )
         assert ok == expected
         if ok:
             self.model[pid][2] = False
@@ -141,8 +162,7 @@ class ReceivablesMachine(RuleBasedStateMachine):
         fin, ofr, new = self.world.new("fin"), self.world.new("ofr"), self.world.new("rcv")
         if not self._attempt(actor, c.RequestFinancing(pid, fin)):
             return
-        assert self._attempt(self.net.funder, c.OfferFinancing(fin, rate, self.world.today, 0,
-                                                               ofr))
+        assert self._attempt(self.net.funder, c.OfferFinancing(fin, rate, self.world.today, 0, ofr))
         assert self._attempt(actor, c.AcceptFinancingOffer(ofr, new))
         self.model[pid][2] = False
         self.model[new] = [self.net.funder.org_id, self.model[pid][1], True]
@@ -155,10 +175,12 @@ class ReceivablesMachine(RuleBasedStateMachine):
         assert piece is not None
         if self.world.today < piece.due_on:
             epo = self.world.new("epo")
-            if self._attempt(getattr(self.net, actor), c.OfferEarlyPayment(
-                    pid, "0.03", self.world.today, epo)):
-                holder = next(f for f in [*self.firms, self.net.funder]
-                               if f.org_id == piece.holder_id)
+            if self._attempt(
+                getattr(self.net, actor), c.OfferEarlyPayment(pid, "0.03", self.world.today, epo)
+            ):
+                holder = next(
+                    f for f in [*self.firms, self.net.funder] if f.org_id == piece.holder_id
+                )
                 if self._attempt(holder, c.AcceptEarlyPayment(epo)):
                     self.model[pid][2] = False
         elif self._attempt(getattr(self.net, actor), c.SettleReceivable(pid)):
@@ -223,17 +245,30 @@ class ReceivablesMachine(RuleBasedStateMachine):
         """A disputed invoice is refused confirmation until its dispute is resolved."""
         number, dsp = self.world.new("DISPUTED"), self.world.new("dsp")
         supplier = self.firms[firm]
-        assert self._attempt(self.net.anchor, c.RaiseDispute(
-            self.net.program_id, supplier.org_id, number, amount, "quality", dsp))
-        confirm = c.ConfirmInvoice(self.net.program_id, supplier.org_id, number, amount, "EUR",
-                                   self.world.today + timedelta(days=30), self.world.new("inv"),
-                                   self.world.new("rcv"), self.world.new("apr"))
+        assert self._attempt(
+            self.net.anchor,
+            c.RaiseDispute(self.net.program_id, supplier.org_id, number, amount, "quality", dsp),
+        )
+        confirm = c.ConfirmInvoice(
+            self.net.program_id,
+            supplier.org_id,
+            number,
+            amount,
+            "EUR",
+            self.world.today + timedelta(days=30),
+            self.world.new("inv"),
+            self.world.new("rcv"),
+            self.world.new("apr"),
+        )
         assert not self._attempt(self.net.anchor, confirm)
         self.disputed[dsp] = number
 
     @precondition(lambda self: self.disputed)
-    @rule(data=st.data(), who=st.sampled_from(["anchor", "supplier", "other"]),
-          outcome=st.sampled_from(["agreed", "withdrawn"]))
+    @rule(
+        data=st.data(),
+        who=st.sampled_from(["anchor", "supplier", "other"]),
+        outcome=st.sampled_from(["agreed", "withdrawn"]),
+    )
     def resolve_dispute(self, data: st.DataObject, who: str, outcome: str) -> None:
         dsp = data.draw(st.sampled_from(sorted(self.disputed)))
         dispute = self.world.state.disputes[dsp]
@@ -244,6 +279,7 @@ class ReceivablesMachine(RuleBasedStateMachine):
         assert ok == ((who, outcome) in (("anchor", "withdrawn"), ("supplier", "agreed")))
         if ok:
             del self.disputed[dsp]
+
     # --- when trade goes wrong --------------------------------------------------------
 
     def _owed(self, pid: str) -> int:
@@ -260,8 +296,12 @@ class ReceivablesMachine(RuleBasedStateMachine):
         assert piece is not None
         owed = self._owed(pid)
         amount = max(1, owed * quarter // 4) if quarter <= 4 else owed + 1
-        expected = (actor == "anchor" and self.world.today >= piece.due_on
-                    and piece.claim_id is None and amount <= owed)
+        expected = (
+            actor == "anchor"
+            and self.world.today >= piece.due_on
+            and piece.claim_id is None
+            and amount <= owed
+        )
         ok = self._attempt(getattr(self.net, actor), c.RecordPayment(pid, amount))
         assert ok == expected, (ok, expected)
         if ok:
@@ -273,8 +313,10 @@ class ReceivablesMachine(RuleBasedStateMachine):
     @rule(reason=st.sampled_from(["insolvency", "past_due"]), same_user=st.booleans())
     def declare_default(self, reason: str, same_user: bool) -> None:
         approval, claim = self.world.new("apr"), self.world.new("dfl")
-        if not self._attempt(self.op_maker, c.RequestObligorDefault(
-                self.net.anchor.org_id, reason, "", approval, claim)):
+        if not self._attempt(
+            self.op_maker,
+            c.RequestObligorDefault(self.net.anchor.org_id, reason, "", approval, claim),
+        ):
             assert reason == "past_due"
             return
         checker = self.op_maker if same_user else OPERATOR
@@ -297,8 +339,12 @@ class ReceivablesMachine(RuleBasedStateMachine):
         if ok:
             e = self.world.log[-1].event
             assert sum(e.shares_minor) == amount  # type: ignore[attr-defined]
-            for pid, holder, share in zip(e.piece_ids, e.holder_ids,  # type: ignore[attr-defined]
-                                          e.shares_minor, strict=True):  # type: ignore[attr-defined]
+            for pid, holder, share in zip(
+                e.piece_ids,
+                e.holder_ids,  # type: ignore[attr-defined]
+                e.shares_minor,
+                strict=True,
+            ):  # type: ignore[attr-defined]
                 assert holder == before[pid] and 0 <= share <= self._owed(pid)
                 self.recovered[pid] = self.recovered.get(pid, 0) + share
 
@@ -312,8 +358,11 @@ class ReceivablesMachine(RuleBasedStateMachine):
         assert ok == (claim.status == "open")
         if ok:
             e = self.world.log[-1].event
-            for pid, loss in zip(e.piece_ids, e.losses_minor,  # type: ignore[attr-defined]
-                                 strict=True):
+            for pid, loss in zip(
+                e.piece_ids,
+                e.losses_minor,  # type: ignore[attr-defined]
+                strict=True,
+            ):
                 assert loss == self._owed(pid)
                 self.model[pid][2] = False
 
@@ -336,25 +385,32 @@ class ReceivablesMachine(RuleBasedStateMachine):
         for owed, (seller, face, paid) in self.recourse.items():
             piece = state.receivables[owed]
             assert (piece.obligor_id, piece.holder_id, piece.face_minor) == (
-                seller, self.net.funder.org_id, face)
+                seller,
+                self.net.funder.org_id,
+                face,
+            )
             assert piece.status == ("settled" if paid else "recourse_due")
         for credits in self.credits.values():
             for crd, left in credits:
                 assert state.credits[str(crd)].open_minor == left
         assert {d for d, x in state.disputes.items() if x.status == "open"} == set(self.disputed)
+
     def money_is_conserved(self) -> None:
         """Each piece took what the model says, never more than its face; a settled piece
         was paid its face; a written-off piece's loss is what it still lacked."""
         for pid, piece in self.world.state.receivables.items():
             assert piece.paid_minor == self.paid.get(pid, 0) or (
-                piece.status == "settled" and piece.paid_minor == piece.face_minor)
+                piece.status == "settled" and piece.paid_minor == piece.face_minor
+            )
             assert piece.recovered_minor == self.recovered.get(pid, 0)
             assert 0 <= piece.paid_minor + piece.recovered_minor <= piece.face_minor
             if piece.status == "settled":
                 assert piece.paid_minor == piece.face_minor
             assert (piece.claim_id is not None) == (
-                self.claim is not None and piece.status in ("defaulted", "written_off")
-                and pid in self.world.state.default_claims[self.claim].piece_ids)
+                self.claim is not None
+                and piece.status in ("defaulted", "written_off")
+                and pid in self.world.state.default_claims[self.claim].piece_ids
+            )
 
     @invariant()
     def every_invariant_holds_on_replay(self) -> None:
@@ -367,7 +423,9 @@ class ReceivablesMachine(RuleBasedStateMachine):
 
 
 ReceivablesMachine.TestCase.settings = settings(
-    max_examples=60, stateful_step_count=25, deadline=None,
+    max_examples=60,
+    stateful_step_count=25,
+    deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
 TestReceivables = ReceivablesMachine.TestCase

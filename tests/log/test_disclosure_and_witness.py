@@ -22,14 +22,14 @@ from ..conftest import Net
 
 def _grow(net: Net) -> str:
     rid = net.confirm()
-    net.svc.handle(net.supplier_users[0], c.TransferReceivable(rid, net.suppliers[1],
-                                                               10_000_00))
+    net.svc.handle(net.supplier_users[0], c.TransferReceivable(rid, net.suppliers[1], 10_000_00))
     net.confirm(7_000_00, supplier=2)
     return rid
 
 
 def test_a_supplier_sees_only_its_events_and_verifies_each_against_the_checkpoint(
-        net: Net, engine: Engine) -> None:
+    net: Net, engine: Engine
+) -> None:
     _grow(net)
     supplier = net.suppliers[1]
     with engine.connect() as conn:
@@ -43,17 +43,21 @@ def test_a_supplier_sees_only_its_events_and_verifies_each_against_the_checkpoin
         record = record_from_data(decode_canonical(item.body), item.seq)
         assert supplier in record.event.parties()
         # What the participant checks on its own, with openscf.trust alone:
-        verify_inclusion(item.seq - 1, checkpoint.size, hash_leaf(item.body), item.proof,
-                         checkpoint.root_hash)
+        verify_inclusion(
+            item.seq - 1, checkpoint.size, hash_leaf(item.body), item.proof, checkpoint.root_hash
+        )
     # Nothing about the other supplier's confirmation is disclosed to it.
-    assert all(net.suppliers[2] not in record_from_data(decode_canonical(i.body)).event.parties()
-               for i in seen)
+    assert all(
+        net.suppliers[2] not in record_from_data(decode_canonical(i.body)).event.parties()
+        for i in seen
+    )
 
 
 def test_an_auditor_sees_every_event(net: Net, engine: Engine) -> None:
     _grow(net)
-    auditor = net.svc.handle(net.operator, c.RegisterOrganisation(
-        "Audit LLP", ("auditor",), "DE")).created["org_id"]
+    auditor = net.svc.handle(
+        net.operator, c.RegisterOrganisation("Audit LLP", ("auditor",), "DE")
+    ).created["org_id"]
     with engine.connect() as conn:
         head = trustlog.latest_checkpoint(conn)
         seen = list(trustlog.disclosed_events(conn, auditor, limit=10_000))
@@ -61,7 +65,8 @@ def test_an_auditor_sees_every_event(net: Net, engine: Engine) -> None:
 
 
 def test_a_witness_cosigns_a_growing_log_and_anyone_can_list_who_cosigned(
-        net: Net, engine: Engine, tmp_path: Path) -> None:
+    net: Net, engine: Engine, tmp_path: Path
+) -> None:
     state = tmp_path / "w.json"
     first = run_witness(engine, state, "funder-witness", net.funder, datetime.now(UTC))
     _grow(net)
@@ -70,7 +75,9 @@ def test_a_witness_cosigns_a_growing_log_and_anyone_can_list_who_cosigned(
     with engine.connect() as conn:
         cosigned = trustlog.cosignatures(conn)
     assert [(c_["size"], c_["witness"]) for c_ in cosigned] == [
-        (first.size, "funder-witness"), (second.size, "funder-witness")]
+        (first.size, "funder-witness"),
+        (second.size, "funder-witness"),
+    ]
 
 
 def test_only_funders_and_auditors_may_witness(net: Net, engine: Engine, tmp_path: Path) -> None:
@@ -79,5 +86,6 @@ def test_only_funders_and_auditors_may_witness(net: Net, engine: Engine, tmp_pat
     from openscf.domain.errors import PermissionDenied
 
     with pytest.raises(PermissionDenied):
-        run_witness(engine, tmp_path / "s.json", "supplier-witness", net.suppliers[0],
-                    datetime.now(UTC))
+        run_witness(
+            engine, tmp_path / "s.json", "supplier-witness", net.suppliers[0], datetime.now(UTC)
+        )

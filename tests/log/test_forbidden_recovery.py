@@ -25,10 +25,10 @@ def _claim(net: Net) -> tuple[str, str]:
     """Two pieces of anchor A with two holders, A declared in default by two operator
     users. Returns (claim id, the second operator user)."""
     rid = net.confirm()
-    net.svc.handle(net.supplier_users[0], c.TransferReceivable(rid, net.suppliers[1],
-                                                               40_000_00))
-    clerk = net.svc.handle(net.operator, c.AddUser(_operator_org(net), "clerk",
-                                                   ("maker", "checker"))).created["user_id"]
+    net.svc.handle(net.supplier_users[0], c.TransferReceivable(rid, net.suppliers[1], 40_000_00))
+    clerk = net.svc.handle(
+        net.operator, c.AddUser(_operator_org(net), "clerk", ("maker", "checker"))
+    ).created["user_id"]
     out = net.svc.handle(clerk, c.RequestObligorDefault(net.anchor, "insolvency"))
     net.svc.handle(net.operator, c.ApproveObligorDefault(out.created["approval_id"]))
     return out.created["claim_id"], clerk
@@ -53,8 +53,13 @@ def test_a_partial_payment_by_another_anchor_fails_the_audit(net: Net) -> None:
 def test_a_recovery_recorded_by_a_supplier_fails_the_audit(net: Net) -> None:
     claim, _ = _claim(net)
     command = c.RecordRecovery(claim, 10_000_00, "EUR", "administrator")
-    seq = _forge(net, net.suppliers[0], net.supplier_users[0], command,
-                 _right_events(net, net.operator, command))
+    seq = _forge(
+        net,
+        net.suppliers[0],
+        net.supplier_users[0],
+        command,
+        _right_events(net, net.operator, command),
+    )
     _assert_audit_names(net, seq, "not_operator")
 
 
@@ -67,8 +72,7 @@ def test_a_recovery_not_shared_pro_rata_fails_the_audit(net: Net) -> None:
     seq = _forge(net, _operator_org(net), net.operator, command, [skewed])
     report = audit(db_source(net.svc.engine))
     assert not report.ok
-    assert {(f.seq, f.code) for f in report.findings} >= {
-        (seq, "events_differ_from_request")}
+    assert {(f.seq, f.code) for f in report.findings} >= {(seq, "events_differ_from_request")}
     assert any("pro rata" in f.message for f in report.findings if f.seq == seq)
 
 
@@ -83,12 +87,14 @@ def test_a_recovery_on_a_closed_claim_fails_the_audit(net: Net) -> None:
 
 def test_a_default_approved_by_its_own_maker_fails_the_audit(net: Net) -> None:
     net.confirm()
-    clerk = net.svc.handle(net.operator, c.AddUser(_operator_org(net), "clerk",
-                                                   ("maker", "checker"))).created["user_id"]
+    clerk = net.svc.handle(
+        net.operator, c.AddUser(_operator_org(net), "clerk", ("maker", "checker"))
+    ).created["user_id"]
     out = net.svc.handle(clerk, c.RequestObligorDefault(net.anchor, "insolvency"))
     command = c.ApproveObligorDefault(out.created["approval_id"])
     events = _right_events(net, net.operator, command)
-    events = [replace(e, approved_by=clerk) if isinstance(e, ev.ObligorDefaulted) else e
-              for e in events]
+    events = [
+        replace(e, approved_by=clerk) if isinstance(e, ev.ObligorDefaulted) else e for e in events
+    ]
     seq = _forge(net, _operator_org(net), clerk, command, events)
     _assert_audit_names(net, seq, "same_user_cannot_approve")

@@ -22,9 +22,21 @@ DUE = date(2026, 5, 29)
 
 
 def _program(net: Net, recourse: bool) -> str:
-    prg = str(net.svc.handle(net.anchor_user, c.CreateProgram(
-        "R", "EUR", 180, 10**10, 10**9, 10**9, approval_threshold_minor=10**12,
-        recourse=recourse)).created["program_id"])
+    prg = str(
+        net.svc.handle(
+            net.anchor_user,
+            c.CreateProgram(
+                "R",
+                "EUR",
+                180,
+                10**10,
+                10**9,
+                10**9,
+                approval_threshold_minor=10**12,
+                recourse=recourse,
+            ),
+        ).created["program_id"]
+    )
     net.svc.handle(net.anchor_user, c.AddFunder(prg, net.funder))
     net.svc.handle(net.anchor_user, c.OnboardSupplier(prg, net.suppliers[0]))
     return prg
@@ -32,13 +44,15 @@ def _program(net: Net, recourse: bool) -> str:
 
 def _defaulted_financed(net: Net, recourse: bool) -> str:
     svc = net.svc
-    rid = svc.handle(net.anchor_user, c.ConfirmInvoice(
-        _program(net, recourse), net.suppliers[0], "INV-R", 50_000_00, "EUR", DUE)).created[
-        "receivable_id"]
+    rid = svc.handle(
+        net.anchor_user,
+        c.ConfirmInvoice(_program(net, recourse), net.suppliers[0], "INV-R", 50_000_00, "EUR", DUE),
+    ).created["receivable_id"]
     supplier = net.supplier_users[0]
     fin = svc.handle(supplier, c.RequestFinancing(rid)).created["request_id"]
     ofr = svc.handle(net.funder_user, c.OfferFinancing(fin, "0.05", date(2026, 3, 2))).created[
-        "offer_id"]
+        "offer_id"
+    ]
     bought = str(svc.handle(supplier, c.AcceptFinancingOffer(ofr)).created["new_receivable_id"])
     net.clock.set(datetime(2026, 6, 2, 10, tzinfo=UTC))
     svc.handle(net.anchor_user, c.MarkOverdue(bought))
@@ -48,10 +62,12 @@ def _defaulted_financed(net: Net, recourse: bool) -> str:
 
 
 def _other_funder(net: Net) -> tuple[str, str]:
-    org = net.svc.handle(net.operator, c.RegisterOrganisation(
-        "Other Bank AG", ("funder",), "DE")).created["org_id"]
+    org = net.svc.handle(
+        net.operator, c.RegisterOrganisation("Other Bank AG", ("funder",), "DE")
+    ).created["org_id"]
     user = net.svc.handle(net.operator, c.AddUser(org, "other", ("admin", "maker"))).created[
-        "user_id"]
+        "user_id"
+    ]
     return org, user
 
 
@@ -65,8 +81,9 @@ def test_the_honest_recourse_history_passes_the_audit(net: Net) -> None:
 def test_a_put_back_by_another_funder_fails_the_audit(net: Net) -> None:
     bought = _defaulted_financed(net, recourse=True)
     g_org, g_user = _other_funder(net)
-    command = c.PutBackReceivable(bought, tag(net.funder, "rcv_forged1"),
-                                   tag(net.funder, "rcv_forged2"))
+    command = c.PutBackReceivable(
+        bought, tag(net.funder, "rcv_forged1"), tag(net.funder, "rcv_forged2")
+    )
     events = _right_events(net, net.funder_user, command)
     put_back = events[0]
     assert isinstance(put_back, ev.ReceivablePutBack)
@@ -76,56 +93,88 @@ def test_a_put_back_by_another_funder_fails_the_audit(net: Net) -> None:
 
 def test_a_put_back_without_recourse_fails_the_audit(net: Net) -> None:
     bought = _defaulted_financed(net, recourse=False)
-    command = c.PutBackReceivable(bought, tag(net.funder, "rcv_forged1"),
-                                   tag(net.funder, "rcv_forged2"))
-    forged = ev.ReceivablePutBack(bought, "rcv_forged1", "rcv_forged2", "prg_x", net.funder,
-                                  net.suppliers[0], net.anchor, 50_000_00, 50_000_00, "EUR",
-                                  date(2026, 8, 14))
+    command = c.PutBackReceivable(
+        bought, tag(net.funder, "rcv_forged1"), tag(net.funder, "rcv_forged2")
+    )
+    forged = ev.ReceivablePutBack(
+        bought,
+        "rcv_forged1",
+        "rcv_forged2",
+        "prg_x",
+        net.funder,
+        net.suppliers[0],
+        net.anchor,
+        50_000_00,
+        50_000_00,
+        "EUR",
+        date(2026, 8, 14),
+    )
     seq = _forge(net, net.funder, net.funder_user, command, [forged])
     _assert_audit_names(net, seq, "without_recourse")
 
 
 def test_netting_another_suppliers_credit_fails_the_audit(net: Net) -> None:
     svc = net.svc
-    invoice = svc.handle(net.anchor_user, c.ConfirmInvoice(
-        net.program_id, net.suppliers[1], "INV-X", 1_000_00, "EUR", DUE)).created["invoice_id"]
+    invoice = svc.handle(
+        net.anchor_user,
+        c.ConfirmInvoice(net.program_id, net.suppliers[1], "INV-X", 1_000_00, "EUR", DUE),
+    ).created["invoice_id"]
     crd = tag(net.anchor, "crd_s1")
     svc.handle(net.anchor_user, c.RecordCreditNote(invoice, "CN-1", 100_00, crd))
     inv_y, rcv_y = tag(net.anchor, "inv_y"), tag(net.anchor, "rcv_y")
-    command = c.ConfirmInvoice(net.program_id, net.suppliers[0], "INV-Y", 5_000_00, "EUR", DUE,
-                               inv_y, rcv_y, tag(net.anchor, "apr_y"))
+    command = c.ConfirmInvoice(
+        net.program_id,
+        net.suppliers[0],
+        "INV-Y",
+        5_000_00,
+        "EUR",
+        DUE,
+        inv_y,
+        rcv_y,
+        tag(net.anchor, "apr_y"),
+    )
     [issued] = _right_events(net, net.anchor_user, command)
     assert isinstance(issued, ev.ReceivableIssued)
     # The operator pays S0 less, against a credit the anchor holds on S1.
-    netted = ev.CreditNetted(crd, net.program_id, net.anchor, net.suppliers[0], inv_y,
-                             rcv_y, 100_00, "EUR")
-    seq = _forge(net, net.anchor, net.anchor_user, command,
-                 [replace(issued, face_minor=4_900_00), netted])
+    netted = ev.CreditNetted(
+        crd, net.program_id, net.anchor, net.suppliers[0], inv_y, rcv_y, 100_00, "EUR"
+    )
+    seq = _forge(
+        net, net.anchor, net.anchor_user, command, [replace(issued, face_minor=4_900_00), netted]
+    )
     report = audit(db_source(svc.engine))
     assert not report.ok
-    assert (report.findings[0].seq, report.findings[0].code) == (
-        seq, "events_differ_from_request")
-    assert any(f.code == "invalid_event" and "another supplier" in f.message
-               for f in report.findings), report.findings
+    assert (report.findings[0].seq, report.findings[0].code) == (seq, "events_differ_from_request")
+    assert any(
+        f.code == "invalid_event" and "another supplier" in f.message for f in report.findings
+    ), report.findings
 
 
 def test_a_credit_note_by_another_anchor_fails_the_audit(net: Net) -> None:
     b_org, b_user = _other_anchor(net)
     net.confirm()
-    invoice = net.svc.handle(net.anchor_user, c.ConfirmInvoice(
-        net.program_id, net.suppliers[0], "INV-C", 1_000_00, "EUR", DUE)).created["invoice_id"]
+    invoice = net.svc.handle(
+        net.anchor_user,
+        c.ConfirmInvoice(net.program_id, net.suppliers[0], "INV-C", 1_000_00, "EUR", DUE),
+    ).created["invoice_id"]
     command = c.RecordCreditNote(invoice, "CN-9", 100_00, tag(net.anchor, "crd_forged"))
     seq = _forge(net, b_org, b_user, command, _right_events(net, net.anchor_user, command))
     _assert_audit_names(net, seq, "not_obligor")
 
 
 def test_a_dispute_agreed_by_the_anchor_fails_the_audit(net: Net) -> None:
-    dispute = net.svc.handle(net.anchor_user, c.RaiseDispute(
-        net.program_id, net.suppliers[0], "INV-D", 100_00, "short delivery")).created[
-        "dispute_id"]
+    dispute = net.svc.handle(
+        net.anchor_user,
+        c.RaiseDispute(net.program_id, net.suppliers[0], "INV-D", 100_00, "short delivery"),
+    ).created["dispute_id"]
     command = c.ResolveDispute(dispute, "agreed")
-    seq = _forge(net, net.anchor, net.anchor_user, command,
-                 _right_events(net, net.supplier_users[0], command))
+    seq = _forge(
+        net,
+        net.anchor,
+        net.anchor_user,
+        command,
+        _right_events(net, net.supplier_users[0], command),
+    )
     _assert_audit_names(net, seq, "not_dispute_supplier")
 
 
@@ -135,10 +184,10 @@ def test_a_put_back_inside_a_default_claim_passes_the_audit(net: Net) -> None:
     claim (stored), later recoveries reach the seller, and the history audits clean."""
     svc = net.svc
     bought = _defaulted_financed(net, recourse=True)
-    operator_org = next(o.id for o in Ledger(svc.engine).organisations()
-                        if "operator" in o.roles)
-    clerk = svc.handle(net.operator, c.AddUser(operator_org, "clerk", ("maker", "checker"))
-                       ).created["user_id"]
+    operator_org = next(o.id for o in Ledger(svc.engine).organisations() if "operator" in o.roles)
+    clerk = svc.handle(
+        net.operator, c.AddUser(operator_org, "clerk", ("maker", "checker"))
+    ).created["user_id"]
     out = svc.handle(clerk, c.RequestObligorDefault(net.anchor, "insolvency"))
     svc.handle(net.operator, c.ApproveObligorDefault(out.created["approval_id"]))
     claim = out.created["claim_id"]
@@ -162,12 +211,14 @@ def test_a_put_back_inside_a_default_claim_passes_the_audit(net: Net) -> None:
     # first recovery still shows the share the funder took before the put-back.
     reads = ClaimReads(ReadModel(svc.engine))
     view = reads.claim(_Caller(operator_org, ("operator",)), claim).to_dict()
-    assert [(p["receivable_id"], p["holder_id"]) for p in view["pieces"]
-            if p["receivable_id"] == returned.id] == [(returned.id, net.suppliers[0])]
+    assert [
+        (p["receivable_id"], p["holder_id"])
+        for p in view["pieces"]
+        if p["receivable_id"] == returned.id
+    ] == [(returned.id, net.suppliers[0])]
     first = view["recoveries"][0]
     assert sum(s["amount_minor"] for s in first["shares"]) == first["amount_minor"]
-    assert (bought, net.funder) in [(s["receivable_id"], s["holder_id"])
-                                    for s in first["shares"]]
+    assert (bought, net.funder) in [(s["receivable_id"], s["holder_id"]) for s in first["shares"]]
 
 
 @dataclass(frozen=True)

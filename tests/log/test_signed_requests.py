@@ -44,10 +44,12 @@ def test_custodial_events_carry_a_verifiable_signature_marked_custodial(net: Net
 
 
 def test_a_client_signed_request_is_accepted_and_marked_not_custodial(
-        net: Net, self_signer: tuple[str, str, str, SigningKey]) -> None:
+    net: Net, self_signer: tuple[str, str, str, SigningKey]
+) -> None:
     org, user, key_id, key = self_signer
-    rid = net.svc.handle(net.anchor_user, c.ConfirmInvoice(
-        net.program_id, org, "S-1", 1_000_00, "EUR", DUE)).created["receivable_id"]
+    rid = net.svc.handle(
+        net.anchor_user, c.ConfirmInvoice(net.program_id, org, "S-1", 1_000_00, "EUR", DUE)
+    ).created["receivable_id"]
     command = c.SplitReceivable(rid, (400_00, 600_00), (tag(org, "rcv_c1"), tag(org, "rcv_c2")))
     request = request_text(command, org, user, net.clock.now())
     out = net.svc.handle_signed(request, key_id, _sign(key, request))
@@ -59,24 +61,31 @@ def test_a_client_signed_request_is_accepted_and_marked_not_custodial(
 
 
 def test_an_organisation_with_its_own_key_cannot_ask_the_server_to_sign(
-        net: Net, self_signer: tuple[str, str, str, SigningKey]) -> None:
+    net: Net, self_signer: tuple[str, str, str, SigningKey]
+) -> None:
     org, user, _, _ = self_signer
-    rid = net.svc.handle(net.anchor_user, c.ConfirmInvoice(
-        net.program_id, org, "S-2", 1_000_00, "EUR", DUE)).created["receivable_id"]
+    rid = net.svc.handle(
+        net.anchor_user, c.ConfirmInvoice(net.program_id, org, "S-2", 1_000_00, "EUR", DUE)
+    ).created["receivable_id"]
     with pytest.raises(PermissionDenied) as info:
         net.svc.handle(user, c.SplitReceivable(rid, (1, 1_000_00 - 1)))
     assert info.value.code == "signature_required"
 
 
-@pytest.mark.parametrize("attack", ["wrong_key", "tampered_request", "garbage_signature",
-                                    "unknown_key", "other_orgs_key"])
+@pytest.mark.parametrize(
+    "attack",
+    ["wrong_key", "tampered_request", "garbage_signature", "unknown_key", "other_orgs_key"],
+)
 def test_a_badly_signed_request_changes_nothing(
-        net: Net, self_signer: tuple[str, str, str, SigningKey], attack: str) -> None:
+    net: Net, self_signer: tuple[str, str, str, SigningKey], attack: str
+) -> None:
     org, user, key_id, key = self_signer
-    rid = net.svc.handle(net.anchor_user, c.ConfirmInvoice(
-        net.program_id, org, "S-3", 1_000_00, "EUR", DUE)).created["receivable_id"]
-    command = c.TransferReceivable(rid, net.suppliers[0], None, tag(org, "rcv_t1"),
-        tag(org, "rcv_t2"), tag(org, "rcv_t3"))
+    rid = net.svc.handle(
+        net.anchor_user, c.ConfirmInvoice(net.program_id, org, "S-3", 1_000_00, "EUR", DUE)
+    ).created["receivable_id"]
+    command = c.TransferReceivable(
+        rid, net.suppliers[0], None, tag(org, "rcv_t1"), tag(org, "rcv_t2"), tag(org, "rcv_t3")
+    )
     request = request_text(command, org, user, net.clock.now())
     signature, used_key = _sign(key, request), key_id
     if attack == "wrong_key":
@@ -89,8 +98,9 @@ def test_a_badly_signed_request_changes_nothing(
         used_key = "key_nope"
     elif attack == "other_orgs_key":
         with net.svc.engine.connect() as conn:
-            used_key = conn.execute(select(t.org_keys.c.id).where(
-                t.org_keys.c.org_id == net.anchor)).scalar_one()
+            used_key = conn.execute(
+                select(t.org_keys.c.id).where(t.org_keys.c.org_id == net.anchor)
+            ).scalar_one()
     before = _log_size(net.svc.engine)
     with pytest.raises(PermissionDenied) as info:
         net.svc.handle_signed(request, used_key, signature)
@@ -99,18 +109,26 @@ def test_a_badly_signed_request_changes_nothing(
 
 
 def test_a_revoked_key_signs_nothing_more_but_its_past_signatures_stand(
-        net: Net, self_signer: tuple[str, str, str, SigningKey]) -> None:
+    net: Net, self_signer: tuple[str, str, str, SigningKey]
+) -> None:
     org, user, key_id, key = self_signer
-    rid = net.svc.handle(net.anchor_user, c.ConfirmInvoice(
-        net.program_id, org, "S-4", 1_000_00, "EUR", DUE)).created["receivable_id"]
+    rid = net.svc.handle(
+        net.anchor_user, c.ConfirmInvoice(net.program_id, org, "S-4", 1_000_00, "EUR", DUE)
+    ).created["receivable_id"]
     first = c.SplitReceivable(rid, (500_00, 500_00), (tag(org, "rcv_r1"), tag(org, "rcv_r2")))
     request = request_text(first, org, user, net.clock.now())
     net.svc.handle_signed(request, key_id, _sign(key, request))
     net.clock.advance(minutes=1)
     net.svc.handle(net.operator, c.RevokeKey(key_id, "laptop stolen"))
     net.clock.advance(minutes=1)
-    later = c.TransferReceivable(tag(org, "rcv_r1"), net.suppliers[0], None,
-        tag(org, "rcv_r3"), tag(org, "rcv_r4"), tag(org, "rcv_r5"))
+    later = c.TransferReceivable(
+        tag(org, "rcv_r1"),
+        net.suppliers[0],
+        None,
+        tag(org, "rcv_r3"),
+        tag(org, "rcv_r4"),
+        tag(org, "rcv_r5"),
+    )
     request = request_text(later, org, user, net.clock.now())
     before = _log_size(net.svc.engine)
     with pytest.raises(PermissionDenied) as info:
@@ -121,15 +139,18 @@ def test_a_revoked_key_signs_nothing_more_but_its_past_signatures_stand(
 
 
 def test_after_rotation_only_the_new_key_signs(
-        net: Net, self_signer: tuple[str, str, str, SigningKey]) -> None:
+    net: Net, self_signer: tuple[str, str, str, SigningKey]
+) -> None:
     org, user, old_id, old = self_signer
     new = SigningKey.generate()
     net.clock.advance(seconds=1)
-    new_id = net.svc.handle(net.operator, c.RegisterKey(
-        org, encode_public_key(new.public_key), replaces=old_id)).created["key_id"]
+    new_id = net.svc.handle(
+        net.operator, c.RegisterKey(org, encode_public_key(new.public_key), replaces=old_id)
+    ).created["key_id"]
     net.clock.advance(seconds=1)
-    rid = net.svc.handle(net.anchor_user, c.ConfirmInvoice(
-        net.program_id, org, "S-5", 1_000_00, "EUR", DUE)).created["receivable_id"]
+    rid = net.svc.handle(
+        net.anchor_user, c.ConfirmInvoice(net.program_id, org, "S-5", 1_000_00, "EUR", DUE)
+    ).created["receivable_id"]
     command = c.SplitReceivable(rid, (1, 1_000_00 - 1), (tag(org, "rcv_k1"), tag(org, "rcv_k2")))
     request = request_text(command, org, user, net.clock.now())
     with pytest.raises(PermissionDenied):
@@ -139,7 +160,8 @@ def test_after_rotation_only_the_new_key_signs(
 
 
 def test_a_stale_signed_request_is_refused(
-        net: Net, self_signer: tuple[str, str, str, SigningKey]) -> None:
+    net: Net, self_signer: tuple[str, str, str, SigningKey]
+) -> None:
     org, user, key_id, key = self_signer
     command = c.RequestFinancing("rcv_any", tag(org, "fin_stale"))
     request = request_text(command, org, user, net.clock.now() - timedelta(hours=1))
@@ -149,10 +171,12 @@ def test_a_stale_signed_request_is_refused(
 
 
 def test_a_signed_request_must_name_every_id_it_creates(
-        net: Net, self_signer: tuple[str, str, str, SigningKey]) -> None:
+    net: Net, self_signer: tuple[str, str, str, SigningKey]
+) -> None:
     org, user, key_id, key = self_signer
-    rid = net.svc.handle(net.anchor_user, c.ConfirmInvoice(
-        net.program_id, org, "S-6", 1_000_00, "EUR", DUE)).created["receivable_id"]
+    rid = net.svc.handle(
+        net.anchor_user, c.ConfirmInvoice(net.program_id, org, "S-6", 1_000_00, "EUR", DUE)
+    ).created["receivable_id"]
     request = request_text(c.RequestFinancing(rid), org, user, net.clock.now())
     with pytest.raises(InvalidRequest) as info:
         net.svc.handle_signed(request, key_id, _sign(key, request))
@@ -160,12 +184,14 @@ def test_a_signed_request_must_name_every_id_it_creates(
 
 
 def test_a_client_signed_id_must_be_tagged_even_when_ulid_shaped(
-        net: Net, self_signer: tuple[str, str, str, SigningKey]) -> None:
+    net: Net, self_signer: tuple[str, str, str, SigningKey]
+) -> None:
     """Only the network mints untagged ids: a client that picks a ULID-shaped body itself
     is refused before anything is looked up, and the client library tags what it mints."""
     org, user, key_id, key = self_signer
-    rid = net.svc.handle(net.anchor_user, c.ConfirmInvoice(
-        net.program_id, org, "S-6", 1_000_00, "EUR", DUE)).created["receivable_id"]
+    rid = net.svc.handle(
+        net.anchor_user, c.ConfirmInvoice(net.program_id, org, "S-6", 1_000_00, "EUR", DUE)
+    ).created["receivable_id"]
     ulid_shaped = net.svc.ids.new("rcv")
     command = c.SplitReceivable(rid, (1, 1_000_00 - 1), (ulid_shaped, tag(org, "rcv_u2")))
     request = request_text(command, org, user, net.clock.now())

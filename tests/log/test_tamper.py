@@ -31,10 +31,13 @@ DUE = date(2026, 5, 29)
 @pytest.fixture
 def history(net: Net) -> Net:
     rid = net.confirm()
-    out = net.svc.handle(net.supplier_users[0], c.TransferReceivable(rid, net.suppliers[1],
-                                                                     30_000_00))
-    net.svc.handle(net.supplier_users[1], c.SplitReceivable(out.created["new_receivable_id"],
-                                                            (10_000_00, 20_000_00)))
+    out = net.svc.handle(
+        net.supplier_users[0], c.TransferReceivable(rid, net.suppliers[1], 30_000_00)
+    )
+    net.svc.handle(
+        net.supplier_users[1],
+        c.SplitReceivable(out.created["new_receivable_id"], (10_000_00, 20_000_00)),
+    )
     net.confirm(5_000_00, supplier=2)
     assert audit(db_source(net.svc.engine)).ok
     return net
@@ -42,20 +45,29 @@ def history(net: Net) -> Net:
 
 def _seq_of(engine: Engine, event_type: str) -> int:
     with engine.connect() as conn:
-        return int(conn.execute(select(t.events.c.seq).where(t.events.c.type == event_type)
-                                .order_by(t.events.c.seq.desc()).limit(1)).scalar_one())
+        return int(
+            conn.execute(
+                select(t.events.c.seq)
+                .where(t.events.c.type == event_type)
+                .order_by(t.events.c.seq.desc())
+                .limit(1)
+            ).scalar_one()
+        )
 
 
 def _body(engine: Engine, seq: int) -> bytes:
     with engine.connect() as conn:
-        return bytes(conn.execute(select(t.events.c.body).where(t.events.c.seq == seq))
-                     .scalar_one())
+        return bytes(
+            conn.execute(select(t.events.c.body).where(t.events.c.seq == seq)).scalar_one()
+        )
 
 
 def _set_body(engine: Engine, seq: int, body: bytes) -> None:
     with engine.begin() as conn:
-        conn.execute(text("UPDATE events SET body = :b, leaf_hash = :h WHERE seq = :s"),
-                     {"b": body, "h": hash_leaf(body), "s": seq})
+        conn.execute(
+            text("UPDATE events SET body = :b, leaf_hash = :h WHERE seq = :s"),
+            {"b": body, "h": hash_leaf(body), "s": seq},
+        )
 
 
 def test_changing_one_byte_of_a_stored_event_is_caught(history: Net) -> None:
@@ -104,22 +116,23 @@ def test_replacing_a_signature_is_caught(history: Net) -> None:
     record = json.loads(_body(engine, seq))
     sig = record["auth"]["sig"]
     record["auth"]["sig"] = ("B" if sig[0] != "B" else "C") + sig[1:]
-    forged = json.dumps(record, sort_keys=True, separators=(",", ":"),
-                        ensure_ascii=False).encode()
+    forged = json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
     _set_body(engine, seq, forged)
     report = audit(db_source(engine))
     assert report.findings[0].seq == seq
     assert report.findings[0].code == "invalid_signature"
 
 
-def test_reassigning_a_piece_in_the_state_tables_without_an_event_is_caught(
-        history: Net) -> None:
+def test_reassigning_a_piece_in_the_state_tables_without_an_event_is_caught(history: Net) -> None:
     engine = history.svc.engine
     with engine.begin() as conn:
-        piece = conn.execute(select(t.receivables.c.id).where(t.receivables.c.status == "live")
-                             .limit(1)).scalar_one()
-        conn.execute(text("UPDATE receivables SET holder_id = :h WHERE id = :id"),
-                     {"h": history.suppliers[2], "id": piece})
+        piece = conn.execute(
+            select(t.receivables.c.id).where(t.receivables.c.status == "live").limit(1)
+        ).scalar_one()
+        conn.execute(
+            text("UPDATE receivables SET holder_id = :h WHERE id = :id"),
+            {"h": history.suppliers[2], "id": piece},
+        )
     report = audit(db_source(engine))
     assert not report.ok
     assert any(f.code == "state_mismatch" and piece in f.message for f in report.findings)
@@ -128,17 +141,17 @@ def test_reassigning_a_piece_in_the_state_tables_without_an_event_is_caught(
 def test_a_resigned_fork_is_refused_by_a_witness(history: Net, tmp_path: Path) -> None:
     engine = history.svc.engine
     state = tmp_path / "witness.json"
-    first = run_witness(engine, state, "bank-witness", history.funder,
-                        datetime.now(UTC))
+    first = run_witness(engine, state, "bank-witness", history.funder, datetime.now(UTC))
     assert first.cosigned
     # The operator, holding the real log key, rewrites event 5 and re-signs a new head.
     seq = 5
-    body = _body(engine, seq).replace(b"\"id\":\"evt_", b"\"id\":\"evt_X", 1)
+    body = _body(engine, seq).replace(b'"id":"evt_', b'"id":"evt_X', 1)
     assert body != _body(engine, seq)
     _set_body(engine, seq, body)
     with engine.connect() as conn:
-        leaves = [bytes(h) for (h,) in conn.execute(select(t.events.c.leaf_hash)
-                                                    .order_by(t.events.c.seq))]
+        leaves = [
+            bytes(h) for (h,) in conn.execute(select(t.events.c.leaf_hash).order_by(t.events.c.seq))
+        ]
     tree = TileAppender()
     writes = tree.extend(leaves)
     root = tree.root()
@@ -146,12 +159,19 @@ def test_a_resigned_fork_is_refused_by_a_witness(history: Net, tmp_path: Path) -
     note = sign_checkpoint(Checkpoint(signer.name, tree.size, root), [signer])
     with engine.begin() as conn:
         conn.execute(text("DELETE FROM log_tiles"))
-        conn.execute(t.log_tiles.insert(), [
-            {"level": w.level, "idx": w.index, "width": w.width, "hashes": w.hashes}
-            for w in writes])
+        conn.execute(
+            t.log_tiles.insert(),
+            [
+                {"level": w.level, "idx": w.index, "width": w.width, "hashes": w.hashes}
+                for w in writes
+            ],
+        )
         conn.execute(text("DELETE FROM checkpoints WHERE size = :s"), {"s": tree.size})
-        conn.execute(t.checkpoints.insert().values(size=tree.size, root=root,
-                                                   note=note.decode(), signed_at="x"))
+        conn.execute(
+            t.checkpoints.insert().values(
+                size=tree.size, root=root, note=note.decode(), signed_at="x"
+            )
+        )
         conn.execute(text("UPDATE log_head SET root = :r"), {"r": root})
     forget_log_cache()
     with pytest.raises(ForkDetected):
@@ -160,8 +180,9 @@ def test_a_resigned_fork_is_refused_by_a_witness(history: Net, tmp_path: Path) -
     assert not audit(db_source(engine)).ok
 
 
-def test_an_honest_export_audits_clean_and_a_tampered_one_does_not(history: Net,
-                                                                    tmp_path: Path) -> None:
+def test_an_honest_export_audits_clean_and_a_tampered_one_does_not(
+    history: Net, tmp_path: Path
+) -> None:
     out = tmp_path / "export"
     export_log(history.svc.engine, out)
     assert audit(export_source(out)).ok

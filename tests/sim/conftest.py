@@ -13,8 +13,7 @@ from openscf.sim.run import SimulationResult, simulate
 
 # Fraud and late payment scaled up so that a small network shows every kind of them; the
 # clock runs on after trading until every receivable has matured (settled or not).
-SMALL = SimConfig(firms=150, months=3, seed=12, fraud=3.0, anchor_lateness=4.0,
-                  run_off=True)
+SMALL = SimConfig(firms=150, months=3, seed=12, fraud=3.0, anchor_lateness=4.0, run_off=True)
 
 
 @dataclass

@@ -55,8 +55,13 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Any:
     engine = make_engine(sqlite_url(db))
     logins = seed_demo_logins(engine, summary["today"]["logins"])
     with TestClient(create_app(engine)) as client:
-        yield Served(summary, summary["today"], {x.login: x for x in logins}, client,
-                     db.parent / "demo.db.files")
+        yield Served(
+            summary,
+            summary["today"],
+            {x.login: x for x in logins},
+            client,
+            db.parent / "demo.db.files",
+        )
     engine.dispose()
 
 
@@ -64,8 +69,7 @@ def _today() -> date:
     return datetime.now(UTC).date()
 
 
-def test_the_story_happens_on_the_real_date_after_the_simulated_history(
-        served: Served) -> None:
+def test_the_story_happens_on_the_real_date_after_the_simulated_history(served: Served) -> None:
     assert served.summary["invariants_ok"] is True
     assert served.today["today"] == _today().isoformat()
     events = served.get("auditor", "/v1/events", limit=1)["data"]
@@ -76,21 +80,33 @@ def test_the_story_happens_on_the_real_date_after_the_simulated_history(
 
 
 def test_a_login_is_printed_for_each_role_and_each_is_an_organisation_of_the_story(
-        served: Served, capsys: pytest.CaptureFixture[str]) -> None:
+    served: Served, capsys: pytest.CaptureFixture[str]
+) -> None:
     logins = served.logins
-    assert set(logins) == {"operator", "anchor", "anchor-checker", "supplier",
-                           "supplier-tier2", "supplier-tier3", "funder", "funder2", "auditor"}
+    assert set(logins) == {
+        "operator",
+        "anchor",
+        "anchor-checker",
+        "supplier",
+        "supplier-tier2",
+        "supplier-tier3",
+        "funder",
+        "funder2",
+        "auditor",
+    }
     program = served.get("anchor", f"/v1/programs/{served.today['program_id']}")
     assert program["anchor_id"] == logins["anchor"].org_id == logins["anchor-checker"].org_id
     assert logins["anchor"].user_id != logins["anchor-checker"].user_id
     assert {logins["funder"].org_id, logins["funder2"].org_id} <= set(program["funder_ids"])
-    onboarded = {s["supplier_id"] for s in served.get(
-        "anchor", f"/v1/programs/{program['id']}/suppliers", limit=100)["data"]}
-    assert {logins[x].org_id for x in ("supplier", "supplier-tier2", "supplier-tier3")
-            } <= onboarded
+    onboarded = {
+        s["supplier_id"]
+        for s in served.get("anchor", f"/v1/programs/{program['id']}/suppliers", limit=100)["data"]
+    }
+    assert {logins[x].org_id for x in ("supplier", "supplier-tier2", "supplier-tier3")} <= onboarded
     for login in logins.values():
-        r = served.client.post("/v1/sessions", json={"login": login.login,
-                                                     "password": login.password})
+        r = served.client.post(
+            "/v1/sessions", json={"login": login.login, "password": login.password}
+        )
         assert r.status_code == 201, (login.login, r.text)
         assert r.json()["org_id"] == login.org_id
         assert login.hint, f"{login.login} has nothing to try first"
@@ -108,16 +124,19 @@ def test_a_login_is_printed_for_each_role_and_each_is_an_organisation_of_the_sto
 
 
 def test_the_anchor_owes_payables_due_over_the_next_months_and_one_is_overdue(
-        served: Served) -> None:
+    served: Served,
+) -> None:
     today = _today()
-    owed = served.get("anchor", "/v1/receivables", status="live", limit=100,
-                      program_id=served.today["program_id"])["data"]
+    owed = served.get(
+        "anchor", "/v1/receivables", status="live", limit=100, program_id=served.today["program_id"]
+    )["data"]
     due = sorted(date.fromisoformat(p["due_on"]) for p in owed)
     assert len(due) >= 4
     assert all(d > today for d in due)
     assert due[0] <= today + timedelta(days=45) and due[-1] >= today + timedelta(days=100)
-    overdue = served.get("anchor", "/v1/receivables", status="overdue",
-                         program_id=served.today["program_id"])["data"]
+    overdue = served.get(
+        "anchor", "/v1/receivables", status="overdue", program_id=served.today["program_id"]
+    )["data"]
     assert [p["id"] for p in overdue] == [served.today["overdue"]["receivable_id"]]
     assert date.fromisoformat(overdue[0]["due_on"]) < today
     # It acts: the overdue piece is paid today.
@@ -127,7 +146,8 @@ def test_the_anchor_owes_payables_due_over_the_next_months_and_one_is_overdue(
 
 
 def test_the_checker_finds_a_large_confirmation_and_a_match_override_waiting(
-        served: Served) -> None:
+    served: Served,
+) -> None:
     pending = served.get("anchor-checker", "/v1/approvals", status="pending")["data"]
     by_kind = {a["kind"]: a for a in pending}
     assert {"confirmation", "match_override"} <= set(by_kind)
@@ -146,7 +166,8 @@ def test_the_checker_finds_a_large_confirmation_and_a_match_override_waiting(
 
 
 def test_the_tier1_supplier_holds_pieces_and_chooses_between_competing_offers(
-        served: Served) -> None:
+    served: Served,
+) -> None:
     me = served.logins["supplier"].org_id
     held = served.get("supplier", "/v1/receivables", status="live", holder_id=me)["data"]
     assert len(held) >= 2
@@ -159,8 +180,11 @@ def test_the_tier1_supplier_holds_pieces_and_chooses_between_competing_offers(
     # The open offers on pieces it holds today (an offer the history left unanswered stays
     # open on its long-settled piece).
     live = {r["id"] for r in held}
-    early = [o for o in served.get("supplier", "/v1/early_payment_offers", status="open")["data"]
-             if o["receivable_id"] in live]
+    early = [
+        o
+        for o in served.get("supplier", "/v1/early_payment_offers", status="open")["data"]
+        if o["receivable_id"] in live
+    ]
     assert [o["id"] for o in early] == [served.today["early_payment_offer"]["offer_id"]]
     assert date.fromisoformat(early[0]["value_date"]) >= _today()
     best = min(offers, key=lambda o: (o["discount_minor"], o["id"]))
@@ -175,37 +199,47 @@ def test_the_tier2_supplier_holds_a_piece_it_can_pass_on(served: Served) -> None
     assert held, "the tier-2 supplier holds nothing"
     piece = held[0]
     assert piece["supplier_id"] == served.logins["supplier"].org_id  # it came down the chain
-    r = served.post("supplier-tier2", f"/v1/receivables/{piece['id']}/transfer", {
-        "to_org_id": served.logins["supplier-tier3"].org_id, "amount_minor": 5_000_00})
+    r = served.post(
+        "supplier-tier2",
+        f"/v1/receivables/{piece['id']}/transfer",
+        {"to_org_id": served.logins["supplier-tier3"].org_id, "amount_minor": 5_000_00},
+    )
     assert r.status_code == 200, r.text
 
 
 def test_the_tier3_supplier_has_a_piece_up_for_financing_that_both_funders_can_bid_on(
-        served: Served) -> None:
+    served: Served,
+) -> None:
     me = served.logins["supplier-tier3"].org_id
     held = served.get("supplier-tier3", "/v1/receivables", status="live", holder_id=me)["data"]
     assert held, "the tier-3 supplier holds nothing"
-    mine = [r for r in served.get("supplier-tier3", "/v1/financing_requests",
-                                  status="open")["data"] if r["holder_id"] == me]
+    mine = [
+        r
+        for r in served.get("supplier-tier3", "/v1/financing_requests", status="open")["data"]
+        if r["holder_id"] == me
+    ]
     assert len(mine) == 1
     value_date = (_today() + timedelta(days=3)).isoformat()
     for funder in ("funder", "funder2"):
         open_ = served.get(funder, "/v1/financing_requests", status="open")["data"]
         assert mine[0]["id"] in {r["id"] for r in open_}, funder
-        r = served.post(funder, f"/v1/financing_requests/{mine[0]['id']}/offers",
-                        {"annual_rate": "0.05", "value_date": value_date})
+        r = served.post(
+            funder,
+            f"/v1/financing_requests/{mine[0]['id']}/offers",
+            {"annual_rate": "0.05", "value_date": value_date},
+        )
         assert r.status_code == 201, r.text
 
 
-def test_the_summary_names_every_holder_and_invoice_numbers_have_no_blanks(
-        served: Served) -> None:
+def test_the_summary_names_every_holder_and_invoice_numbers_have_no_blanks(served: Served) -> None:
     holders = [h["holder"] for h in served.summary["receivables_by_holder"]]
     assert holders and not [h for h in holders if h.startswith("org_")], holders
     assert not re.search(r"[A-Z] -20\d\d-", json.dumps(served.summary))  # 'ALB -2026-103'
 
 
 def test_each_funder_holds_a_piece_it_bought_and_the_operator_sees_the_whole_network(
-        served: Served) -> None:
+    served: Served,
+) -> None:
     bought = {sale["funder_id"]: sale["receivable_id"] for sale in served.today["sold"]}
     for login in ("funder", "funder2"):
         me = served.logins[login].org_id
@@ -217,7 +251,8 @@ def test_each_funder_holds_a_piece_it_bought_and_the_operator_sees_the_whole_net
 
 
 def test_the_demo_writes_the_mismatched_invoice_with_its_order_and_despatch_advice(
-        served: Served) -> None:
+    served: Served,
+) -> None:
     invoice = served.today["mismatched_invoice"]
     assert invoice["match_issues"], "the invoice matched; it should bill more than delivered"
     written = sorted(p.name for p in (served.files / "today").iterdir())
@@ -225,7 +260,8 @@ def test_the_demo_writes_the_mismatched_invoice_with_its_order_and_despatch_advi
 
 
 def test_the_readme_says_what_to_try_first_as_the_organisations_the_demo_prints(
-        served: Served) -> None:
+    served: Served,
+) -> None:
     readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
     section = " ".join(readme.split("## What to try first", 1)[1].split("\n## ", 1)[0].split())
     assert served.today["program"].startswith(section.split("*")[1])
@@ -236,13 +272,15 @@ def test_the_readme_says_what_to_try_first_as_the_organisations_the_demo_prints(
 
 
 def test_the_today_summary_counts_the_invoices_confirmed_not_pieces(
-        served: Served, capsys: pytest.CaptureFixture[str]) -> None:
+    served: Served, capsys: pytest.CaptureFixture[str]
+) -> None:
     from openscf.cli.main import _print_today
 
     _print_today(served.today)
     printed = " ".join(capsys.readouterr().out.split())
     # The anchor's dashboard counts pieces (split ones and the overdue one too): the
     # summary must not call its invoices 'pieces' with a different count.
-    assert f"payables outstanding: {len(served.today['payables'])} invoices confirmed" \
-        in printed, printed
+    assert f"payables outstanding: {len(served.today['payables'])} invoices confirmed" in printed, (
+        printed
+    )
     assert "and the overdue piece below" in printed

@@ -18,7 +18,8 @@ from ..conftest import START
 
 
 def test_the_standard_network_is_one_program_holding_its_funder_and_every_supplier(
-        engine: Engine) -> None:
+    engine: Engine,
+) -> None:
     svc = NetworkService(engine, FixedClock(START), seed=3)
     net = standard_network(svc, suppliers=["S0", "S1"], approval_threshold_minor=5_000_00)
     with unit_of_work(engine) as uow:
@@ -27,10 +28,13 @@ def test_the_standard_network_is_one_program_holding_its_funder_and_every_suppli
         assert program.anchor_id == net.anchor.org_id
         assert program.funder_ids == (net.funder.org_id,)
         assert program.approval_threshold_minor == 5_000_00
-        assert [uow.state.relationship(net.program_id, s.org_id) is not None
-                for s in net.suppliers] == [True, True]
-        names = [uow.state.organisation(s.org_id).name  # type: ignore[union-attr]
-                 for s in net.suppliers]
+        assert [
+            uow.state.relationship(net.program_id, s.org_id) is not None for s in net.suppliers
+        ] == [True, True]
+        names = [
+            uow.state.organisation(s.org_id).name  # type: ignore[union-attr]
+            for s in net.suppliers
+        ]
         assert names == ["S0", "S1"]
         assert net.anchor_checker is not None and net.anchor_viewer is not None
         checker, viewer = uow.state.user(net.anchor_checker), uow.state.user(net.anchor_viewer)
@@ -43,18 +47,21 @@ def test_the_standard_network_is_one_program_holding_its_funder_and_every_suppli
 
 def test_a_bench_network_has_no_anchor_staff_and_no_limits(engine: Engine) -> None:
     svc = NetworkService(engine, FixedClock(START), seed=3)
-    net = standard_network(svc, suppliers=1, anchor_checker_and_viewer=False,
-                           limit_minor=UNLIMITED_MINOR)
+    net = standard_network(
+        svc, suppliers=1, anchor_checker_and_viewer=False, limit_minor=UNLIMITED_MINOR
+    )
     assert net.anchor_checker is None and net.anchor_viewer is None
     with unit_of_work(engine) as uow:
         program = uow.state.program(net.program_id)
         assert program is not None
-        assert (program.program_limit_minor, program.supplier_limit_minor,
-                program.funder_limit_minor) == (UNLIMITED_MINOR,) * 3
+        assert (
+            program.program_limit_minor,
+            program.supplier_limit_minor,
+            program.funder_limit_minor,
+        ) == (UNLIMITED_MINOR,) * 3
 
 
-def test_a_second_builder_on_the_same_network_acts_as_the_same_operator(
-        engine: Engine) -> None:
+def test_a_second_builder_on_the_same_network_acts_as_the_same_operator(engine: Engine) -> None:
     svc = NetworkService(engine, FixedClock(START), seed=3)
     first = NetworkBuilder(svc)
     again = NetworkBuilder(svc, first.operator_user)

@@ -38,12 +38,27 @@ def _bodies(out: Path, *types: str) -> list[dict[str, Any]]:
 
 def _request(**changes: Any) -> PricingRequest:
     typical = PricingRequest(
-        kind="financing", on=date(2026, 6, 1), day=150, base_rate_bps=225, face_minor=10_000_00,
-        tenor_days=60, obligor_id="org_a", obligor_rating="A", holder_id="org_h",
-        holder_tier=1, holder_annual_sales_minor=12_000_000_00, holder_days_observed=140,
-        holder_invoices=80, holder_late_deliveries=5, holder_disputes=2,
-        holder_recent_invoices=30.0, holder_recent_late_share=0.06,
-        holder_recent_dispute_share=0.02, pricer_id="org_f", pricer_margin_bps=60)
+        kind="financing",
+        on=date(2026, 6, 1),
+        day=150,
+        base_rate_bps=225,
+        face_minor=10_000_00,
+        tenor_days=60,
+        obligor_id="org_a",
+        obligor_rating="A",
+        holder_id="org_h",
+        holder_tier=1,
+        holder_annual_sales_minor=12_000_000_00,
+        holder_days_observed=140,
+        holder_invoices=80,
+        holder_late_deliveries=5,
+        holder_disputes=2,
+        holder_recent_invoices=30.0,
+        holder_recent_late_share=0.06,
+        holder_recent_dispute_share=0.02,
+        pricer_id="org_f",
+        pricer_margin_bps=60,
+    )
     return dataclasses.replace(typical, **changes)
 
 
@@ -57,8 +72,12 @@ def test_a_custom_pricing_function_sets_every_rate_on_the_log(tmp_path: Path) ->
     def no_early_payment(request: PricingRequest) -> int | None:
         return None
 
-    simulate(TINY, tmp_path, verify=False,
-             pricing=Pricing(financing=flat, early_payment=no_early_payment))
+    simulate(
+        TINY,
+        tmp_path,
+        verify=False,
+        pricing=Pricing(financing=flat, early_payment=no_early_payment),
+    )
     offered = _bodies(tmp_path, "FinancingOffered")
     assert offered and len(offered) == len(asked)
     assert {o["annual_rate"] for o in offered} <= {"0.0300", "0.0311", "0.0322"}
@@ -67,24 +86,25 @@ def test_a_custom_pricing_function_sets_every_rate_on_the_log(tmp_path: Path) ->
 
 
 def test_a_funder_that_passes_makes_no_offer_and_the_holder_withdraws(tmp_path: Path) -> None:
-    simulate(TINY, tmp_path, verify=False,
-             pricing=Pricing(financing=lambda _request: None))
+    simulate(TINY, tmp_path, verify=False, pricing=Pricing(financing=lambda _request: None))
     assert _bodies(tmp_path, "FinancingRequested")
     assert _bodies(tmp_path, "FinancingOffered", "FinancingOfferAccepted") == []
     assert _bodies(tmp_path, "FinancingRequestWithdrawn")
 
 
 @pytest.mark.parametrize("answer", [0.035, 0, 10_001, True, "350"])
-def test_a_pricing_function_must_answer_whole_basis_points(tmp_path: Path,
-                                                          answer: Any) -> None:
+def test_a_pricing_function_must_answer_whole_basis_points(tmp_path: Path, answer: Any) -> None:
     with pytest.raises(ValueError, match="whole basis points"):
-        simulate(TINY, tmp_path, verify=False,
-                 pricing=Pricing(financing=lambda _request: answer))
+        simulate(TINY, tmp_path, verify=False, pricing=Pricing(financing=lambda _request: answer))
 
 
 def test_basis_points_become_exact_decimal_rates() -> None:
     assert [bps_to_rate(b) for b in (1, 345, 1000, 10_000)] == [
-        "0.0001", "0.0345", "0.1000", "1.0000"]
+        "0.0001",
+        "0.0345",
+        "0.1000",
+        "1.0000",
+    ]
 
 
 def test_the_request_carries_no_hidden_truth() -> None:
@@ -107,16 +127,19 @@ def test_the_default_bid_rises_with_what_the_holder_history_shows() -> None:
     # A funder passes on a holder whose recent deliveries are mostly late ...
     assert default_financing_rate(_request(holder_recent_late_share=0.8)) is None
     # ... but not on a new holder with too little history to tell.
-    assert default_financing_rate(_request(holder_recent_late_share=0.8,
-                                           holder_recent_invoices=2.0)) is not None
+    assert (
+        default_financing_rate(_request(holder_recent_late_share=0.8, holder_recent_invoices=2.0))
+        is not None
+    )
 
 
 def test_the_default_early_payment_rate_follows_the_anchors_cost_of_cash() -> None:
     base = _request(kind="early_payment", pricer_id="org_a", pricer_margin_bps=150)
     rate = default_early_payment_rate(base)
     assert rate == 225 + 40 + 150
-    assert default_early_payment_rate(dataclasses.replace(
-        base, holder_recent_late_share=0.4)) == rate
+    assert (
+        default_early_payment_rate(dataclasses.replace(base, holder_recent_late_share=0.4)) == rate
+    )
 
 
 def test_the_base_rate_moves_and_is_a_function_of_the_seed() -> None:
@@ -140,13 +163,15 @@ def test_the_summary_names_the_base_rate_of_every_month(simulated: Simulated) ->
 def test_rates_on_the_log_follow_the_holders_hidden_risk(simulated: Simulated) -> None:
     """Priced only from what funders could see, rates still track the hidden health:
     holders under stress (ground truth, month start) pay more."""
-    rates = {o["offer_id"]: float(o["annual_rate"])
-             for o in _bodies(simulated.out, "FinancingOffered")}
+    rates = {
+        o["offer_id"]: float(o["annual_rate"]) for o in _bodies(simulated.out, "FinancingOffered")
+    }
     stress: dict[str, dict[date, float]] = defaultdict(dict)
     for h in simulated.table("health"):
         stress[h["org_id"]][h["on"]] = h["stress"]
-    events = pq.read_table(simulated.out / "events.parquet",
-                           columns=["type", "occurred_at", "body"]).to_pylist()
+    events = pq.read_table(
+        simulated.out / "events.parquet", columns=["type", "occurred_at", "body"]
+    ).to_pylist()
     paid, under_stress = [], []
     for row in events:
         if row["type"] != "FinancingOfferAccepted":
@@ -164,13 +189,15 @@ def test_rates_on_the_log_follow_the_holders_hidden_risk(simulated: Simulated) -
 
 def test_rates_on_the_log_follow_the_holders_observable_record(simulated: Simulated) -> None:
     """Holders whose deliveries so far were late more often than usual pay more."""
-    rates = {o["offer_id"]: float(o["annual_rate"])
-             for o in _bodies(simulated.out, "FinancingOffered")}
+    rates = {
+        o["offer_id"]: float(o["annual_rate"]) for o in _bodies(simulated.out, "FinancingOffered")
+    }
     issued: dict[str, list[tuple[date, bool]]] = defaultdict(list)
     for i in simulated.table("invoices"):
         issued[i["seller_id"]].append((i["issued_on"], i["late_delivery"]))
-    events = pq.read_table(simulated.out / "events.parquet",
-                           columns=["type", "occurred_at", "body"]).to_pylist()
+    events = pq.read_table(
+        simulated.out / "events.parquet", columns=["type", "occurred_at", "body"]
+    ).to_pylist()
     often_late, seldom_late = [], []
     for row in events:
         if row["type"] != "FinancingOfferAccepted":

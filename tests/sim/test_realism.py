@@ -44,7 +44,7 @@ def _auc(positive: np.ndarray, negative: np.ndarray) -> float:
     ranked = np.arange(1, len(x) + 1, dtype=float)
     _, first, counts = np.unique(x[order], return_index=True, return_counts=True)
     for start, count in zip(first, counts, strict=True):
-        ranked[start:start + count] = ranked[start:start + count].mean()
+        ranked[start : start + count] = ranked[start : start + count].mean()
     ranks[order] = ranked
     n_pos, n_neg = len(positive), len(negative)
     auc = (ranks[:n_pos].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
@@ -57,15 +57,15 @@ def test_the_separation_measure_sees_a_perfect_separator() -> None:
 
 
 def _fraud_invoices(simulated: Simulated) -> dict[str, str]:
-    return {x["invoice_id"]: x["label"] for x in simulated.table("labels")
-            if x["label"] in FRAUD}
+    return {x["invoice_id"]: x["label"] for x in simulated.table("labels") if x["label"] in FRAUD}
 
 
 # --- fraud without artefacts -------------------------------------------------------------
 
 
 def test_invoice_numbers_are_each_firms_own_and_do_not_encode_the_index(
-        simulated: Simulated) -> None:
+    simulated: Simulated,
+) -> None:
     invoices = simulated.table("invoices")
     index = np.array([int(i["invoice_id"].rsplit(".", 1)[1]) for i in invoices])
     digits = [re.search(r"(\d+)\D*$", i["invoice_number"]) for i in invoices]
@@ -88,8 +88,7 @@ def test_invoice_numbers_are_each_firms_own_and_do_not_encode_the_index(
     assert rising and np.mean(rising) > 0.9
 
 
-def test_fraud_comes_at_no_particular_place_in_the_days_invoices(
-        simulated: Simulated) -> None:
+def test_fraud_comes_at_no_particular_place_in_the_days_invoices(simulated: Simulated) -> None:
     # Invoice ids (and the log's order) follow the order in which invoices were issued:
     # fraud presented after each day's genuine invoices would be found by its position.
     by_day: dict[Any, list[tuple[int, str]]] = defaultdict(list)
@@ -124,10 +123,14 @@ def test_duplicates_carry_their_own_order_and_dates(simulated: Simulated) -> Non
 def _firm_features(world: Any, firm: int) -> dict[str, float]:
     """A supplier's row of the exported firms table, as numbers."""
     f = world.firms[firm]
-    return {"tier": f.tier, "industry": INDUSTRIES.index(f.industry),
-            "country": ["DE", "NL", "AT", "PL"].index(f.country),
-            "annual_sales_minor": round(f.sales_eur) * 100, "ownership_group": f.group,
-            "programs": len(f.programs)}
+    return {
+        "tier": f.tier,
+        "industry": INDUSTRIES.index(f.industry),
+        "country": ["DE", "NL", "AT", "PL"].index(f.country),
+        "annual_sales_minor": round(f.sales_eur) * 100,
+        "ownership_group": f.group,
+        "programs": len(f.programs),
+    }
 
 
 def test_no_single_firm_column_separates_ring_members_and_rings_vary_by_seed() -> None:
@@ -141,8 +144,10 @@ def test_no_single_firm_column_separates_ring_members_and_rings_vary_by_seed() -
         others = [s for s in world.suppliers if s not in members]
         features = {s: _firm_features(world, s) for s in world.suppliers}
         for column in features[others[0]]:
-            auc = _auc(np.array([features[m][column] for m in members]),
-                       np.array([features[s][column] for s in others]))
+            auc = _auc(
+                np.array([features[m][column] for m in members]),
+                np.array([features[s][column] for s in others]),
+            )
             assert auc < 0.8, (seed, column, auc)
         for ring in world.rings:
             groups = {world.firms[m].group for m in ring}
@@ -155,8 +160,7 @@ def test_no_single_firm_column_separates_ring_members_and_rings_vary_by_seed() -
     assert len(heads) >= 5  # no group number marks a ring
 
 
-def test_genuine_invoices_go_above_their_order_and_are_rejected_too(
-        simulated: Simulated) -> None:
+def test_genuine_invoices_go_above_their_order_and_are_rejected_too(simulated: Simulated) -> None:
     fraud = _fraud_invoices(simulated)
     genuine = [i for i in simulated.table("invoices") if i["invoice_id"] not in fraud]
     above = [i for i in genuine if i["amount_minor"] > i["ordered_minor"]]
@@ -166,18 +170,25 @@ def test_genuine_invoices_go_above_their_order_and_are_rejected_too(
     assert len(rejected) >= 2
     # ... and invoiced again, corrected, on the same order.
     by_order = Counter(i["order_id"] for i in genuine)
-    assert all(by_order[i["order_id"]] >= 2 for i in rejected
-               if i["issued_on"] < max(x["issued_on"] for x in genuine) - timedelta(days=30))
-    phantoms = [i for i in simulated.table("invoices")
-                if fraud.get(i["invoice_id"]) == "phantom_invoice"]
+    assert all(
+        by_order[i["order_id"]] >= 2
+        for i in rejected
+        if i["issued_on"] < max(x["issued_on"] for x in genuine) - timedelta(days=30)
+    )
+    phantoms = [
+        i for i in simulated.table("invoices") if fraud.get(i["invoice_id"]) == "phantom_invoice"
+    ]
     assert any(i["rejected_on"] is None for i in phantoms)
 
 
 def test_legitimate_trade_has_cycles(simulated: Simulated) -> None:
     # Customers selling back to their suppliers: two-cycles of genuine invoices.
     fraud = _fraud_invoices(simulated)
-    edges = {(i["seller_id"], i["buyer_id"]) for i in simulated.table("invoices")
-             if i["invoice_id"] not in fraud}
+    edges = {
+        (i["seller_id"], i["buyer_id"])
+        for i in simulated.table("invoices")
+        if i["invoice_id"] not in fraud
+    }
     two_cycles = {tuple(sorted(e)) for e in edges if (e[1], e[0]) in edges}
     assert len(two_cycles) >= 3
     # Related firms supplying each other in a circle: three-cycles of trade links.
@@ -186,9 +197,13 @@ def test_legitimate_trade_has_cycles(simulated: Simulated) -> None:
     for a, b in zip(world.link_seller, world.link_buyer, strict=True):
         sells_to[a].add(b)
     ring_members = {m for ring in world.rings for m in ring}
-    three = [(a, b, c) for a in list(sells_to) for b in sells_to[a]
-             for c in sells_to.get(b, set()) if a in sells_to.get(c, set())
-             and len({a, b, c}) == 3 and not {a, b, c} & ring_members]
+    three = [
+        (a, b, c)
+        for a in list(sells_to)
+        for b in sells_to[a]
+        for c in sells_to.get(b, set())
+        if a in sells_to.get(c, set()) and len({a, b, c}) == 3 and not {a, b, c} & ring_members
+    ]
     assert three
 
 
@@ -210,8 +225,11 @@ def test_legitimate_volume_jumps_come_from_new_contracts(six_months: Simulated) 
     end = start + timedelta(days=181)
     for x in contracts:
         buyer = json.loads(x["detail"])["buyer"]
-        days = [o["ordered_on"] for o in orders
-                if o["seller_id"] == x["org_id"] and o["buyer_id"] == buyer]
+        days = [
+            o["ordered_on"]
+            for o in orders
+            if o["seller_id"] == x["org_id"] and o["buyer_id"] == buyer
+        ]
         span_before, span_after = (x["on"] - start).days, (end - x["on"]).days
         if span_before >= 14 and span_after >= 14:
             before += sum(d < x["on"] for d in days) / span_before
@@ -244,7 +262,8 @@ HIDDEN = ("settlement_channel", "cash_without_network_on", "days_to_cash", "cred
 
 
 def test_every_exported_column_is_classified_and_outcomes_are_ground_truth(
-        simulated: Simulated) -> None:
+    simulated: Simulated,
+) -> None:
     assert set(OBSERVABLE) | set(GROUND_TRUTH) == set(EXPORTS)
     assert not set(OBSERVABLE) & set(GROUND_TRUTH)
     for name, known in OBSERVABLE.items():
@@ -277,7 +296,8 @@ def _economy(out: Path, config: SimConfig, hook: Any = None) -> None:
 
 
 def test_hidden_state_after_a_day_leaves_what_was_observable_up_to_it_unchanged(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     """The leakage probe. Two runs of one seed; in the second, every supplier's hidden
     health collapses at the end of day D (most default within a week). Nothing observable
     on or before D may differ: a column computed from hidden state or from what happened
@@ -301,9 +321,15 @@ def test_hidden_state_after_a_day_leaves_what_was_observable_up_to_it_unchanged(
         assert base == shocked, name
 
     def truth(run: str) -> list[Any]:
-        issued = {i["invoice_id"] for i in pq.read_table(
-            tmp_path / run / "invoices.parquet").to_pylist() if i["issued_on"] <= cut}
-        return [(o["settlement_channel"], o["credit_note_minor"]) for o in pq.read_table(
-            tmp_path / run / "outcomes.parquet").to_pylist() if o["invoice_id"] in issued]
+        issued = {
+            i["invoice_id"]
+            for i in pq.read_table(tmp_path / run / "invoices.parquet").to_pylist()
+            if i["issued_on"] <= cut
+        }
+        return [
+            (o["settlement_channel"], o["credit_note_minor"])
+            for o in pq.read_table(tmp_path / run / "outcomes.parquet").to_pylist()
+            if o["invoice_id"] in issued
+        ]
 
     assert truth("base") != truth("shocked")

@@ -11,9 +11,16 @@ import pytest
 
 from .conftest import Simulated
 
-EXPECTED_CHARTS = {"volume_by_tier", "volume_by_month", "rates_by_tier", "days_to_cash",
-                   "days_to_cash_members", "defaults_by_tier", "losses_by_tier",
-                   "default_rate_by_health"}
+EXPECTED_CHARTS = {
+    "volume_by_tier",
+    "volume_by_month",
+    "rates_by_tier",
+    "days_to_cash",
+    "days_to_cash_members",
+    "defaults_by_tier",
+    "losses_by_tier",
+    "default_rate_by_health",
+}
 
 
 class _Charts(HTMLParser):
@@ -51,7 +58,8 @@ def _parse(path: Path) -> _Charts:
 
 
 def test_the_report_holds_every_chart_with_data_and_needs_nothing_from_outside(
-        simulated: Simulated) -> None:
+    simulated: Simulated,
+) -> None:
     charts = _parse(simulated.out / "report.html")
     assert set(charts.charts) == EXPECTED_CHARTS
     for name, values in charts.charts.items():
@@ -72,15 +80,29 @@ def test_the_report_renders_in_a_browser(simulated: Simulated, tmp_path: Path) -
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
     if browser is None:
         pytest.skip("chromium is not installed (apt-get install -y chromium)")
-    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-             "--disable-background-networking"]
+    flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+    ]
     url = (simulated.out / "report.html").resolve().as_uri()
-    dom = subprocess.run([browser, *flags, "--dump-dom", url], capture_output=True,
-                         text=True, timeout=120, check=True).stdout
+    dom = subprocess.run(
+        [browser, *flags, "--dump-dom", url],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout
     assert dom.count("<svg") == len(EXPECTED_CHARTS)
     shot = tmp_path / "report.png"
-    subprocess.run([browser, *flags, "--window-size=1360,2400", f"--screenshot={shot}", url],
-                   capture_output=True, timeout=120, check=True)
+    subprocess.run(
+        [browser, *flags, "--window-size=1360,2400", f"--screenshot={shot}", url],
+        capture_output=True,
+        timeout=120,
+        check=True,
+    )
     data = shot.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     # A blank page compresses to a few kilobytes; eight drawn charts do not.

@@ -81,13 +81,15 @@ GOLDEN_DIGESTS = {
 def test_the_small_run_writes_exactly_the_pinned_history(simulated: Simulated) -> None:
     digests = _digest(simulated.out)
     digests["analysis"] = hashlib.sha256(
-        json.dumps(simulated.result.analysis, sort_keys=True).encode()).hexdigest()
+        json.dumps(simulated.result.analysis, sort_keys=True).encode()
+    ).hexdigest()
     changed = sorted(k for k in GOLDEN_DIGESTS if digests.get(k) != GOLDEN_DIGESTS[k])
     assert not changed, f"the simulated history changed in: {changed}"
 
 
 def test_the_log_replays_with_every_invariant_and_equals_the_stored_state(
-        simulated: Simulated) -> None:
+    simulated: Simulated,
+) -> None:
     assert simulated.result.replay_ok is True, simulated.result.violations
     engine = make_engine(sqlite_url(simulated.out / "openscf.db"))
     with engine.connect() as conn:
@@ -102,12 +104,26 @@ def test_the_log_replays_with_every_invariant_and_equals_the_stored_state(
 
 def test_the_economy_uses_every_operation_of_the_platform(simulated: Simulated) -> None:
     accepted = simulated.result.analysis["platform"]["accepted"]
-    for op in ("RegisterOrganisation", "AddUser", "CreateProgram", "AddFunder",
-               "OnboardSupplier", "ConfirmInvoice", "ApproveConfirmation",
-               "TransferReceivable", "RequestFinancing", "OfferFinancing",
-               "AcceptFinancingOffer", "OfferEarlyPayment", "AcceptEarlyPayment",
-               "SettleReceivable", "RecordPayment", "MarkOverdue", "RequestBankAccountChange",
-               "ApproveBankAccountChange"):
+    for op in (
+        "RegisterOrganisation",
+        "AddUser",
+        "CreateProgram",
+        "AddFunder",
+        "OnboardSupplier",
+        "ConfirmInvoice",
+        "ApproveConfirmation",
+        "TransferReceivable",
+        "RequestFinancing",
+        "OfferFinancing",
+        "AcceptFinancingOffer",
+        "OfferEarlyPayment",
+        "AcceptEarlyPayment",
+        "SettleReceivable",
+        "RecordPayment",
+        "MarkOverdue",
+        "RequestBankAccountChange",
+        "ApproveBankAccountChange",
+    ):
         assert accepted.get(op, 0) >= 1, op
 
 
@@ -119,8 +135,9 @@ def test_receivables_flow_down_the_tiers(simulated: Simulated) -> None:
     # Tier-2 and tier-3 suppliers receive pieces of anchor receivables as payment.
     assert tiers_received[2] > 0 and tiers_received[3] > 0
     tier = {i["invoice_id"]: i["seller_tier"] for i in simulated.table("invoices")}
-    paid = [i for i in simulated.table("outcomes")
-            if i["settlement_channel"] == "paid_with_receivable"]
+    paid = [
+        i for i in simulated.table("outcomes") if i["settlement_channel"] == "paid_with_receivable"
+    ]
     assert {tier[i["invoice_id"]] for i in paid} >= {2, 3}
 
 
@@ -137,7 +154,8 @@ def test_every_export_keeps_money_as_integers_and_dates_as_dates(simulated: Simu
 
 
 def test_invoices_carry_terms_of_30_to_120_days_and_real_trade_features(
-        simulated: Simulated) -> None:
+    simulated: Simulated,
+) -> None:
     invoices = simulated.table("invoices")
     terms = Counter((i["due_on"] - i["issued_on"]).days for i in invoices)
     assert min(terms) >= 30 and max(terms) <= 127  # 120 days, plus a late approval's push
@@ -155,26 +173,37 @@ def test_every_fraud_label_refers_to_invoices_that_exist(simulated: Simulated) -
     for kind in ("duplicate_invoice", "phantom_invoice", "circular_trading", "volume_jump"):
         assert kinds[kind] > 0, kind
     for x in labels:
-        if x["label"] in ("duplicate_invoice", "phantom_invoice", "circular_trading",
-                          "volume_jump"):
+        if x["label"] in (
+            "duplicate_invoice",
+            "phantom_invoice",
+            "circular_trading",
+            "volume_jump",
+        ):
             assert x["invoice_id"] in invoices, x
         if x["related_invoice_id"] is not None:
             assert x["related_invoice_id"] in invoices, x
 
 
 def test_exact_duplicates_are_refused_and_altered_ones_get_through_to_be_flagged(
-        simulated: Simulated) -> None:
+    simulated: Simulated,
+) -> None:
     invoices = {i["invoice_id"]: i for i in simulated.table("invoices")}
     receivables = {r["invoice_id"] for r in simulated.table("receivables")}
-    duplicates = [x for x in simulated.table("labels") if x["label"] == "duplicate_invoice"
-                  and x["platform_outcome"] != "off_platform"]
+    duplicates = [
+        x
+        for x in simulated.table("labels")
+        if x["label"] == "duplicate_invoice" and x["platform_outcome"] != "off_platform"
+    ]
     assert duplicates
     seen = Counter()
     for x in duplicates:
         dup, original = invoices[x["invoice_id"]], invoices[x["related_invoice_id"]]
         # The same claim: same parties, same amount (on a date and an order of its own).
         assert (dup["seller_id"], dup["buyer_id"], dup["amount_minor"]) == (
-            original["seller_id"], original["buyer_id"], original["amount_minor"])
+            original["seller_id"],
+            original["buyer_id"],
+            original["amount_minor"],
+        )
         assert original["invoice_id"] in receivables
         if x["variant"] in ("exact", "case"):
             assert dup["invoice_number"].strip().upper() == original["invoice_number"]
@@ -203,14 +232,18 @@ def test_phantom_invoices_have_no_real_order_behind_them(simulated: Simulated) -
     assert "rejected_by_buyer" in outcomes  # the anchor's three-way match caught some
 
 
-def test_circular_trading_passes_receivables_around_related_firms(
-        simulated: Simulated) -> None:
+def test_circular_trading_passes_receivables_around_related_firms(simulated: Simulated) -> None:
     labels = simulated.table("labels")
     ring = next(x for x in labels if x["label"] == "circular_trading_ring")
     members = json.loads(ring["detail"])["members"]
     assert len(members) >= 3
-    hops = [x for x in labels if x["label"] == "circular_trading"
-            and x["platform_outcome"] == "transferred" and x["ring"] == ring["ring"]]
+    hops = [
+        x
+        for x in labels
+        if x["label"] == "circular_trading"
+        and x["platform_outcome"] == "transferred"
+        and x["ring"] == ring["ring"]
+    ]
     assert hops
     transferred = {}
     for row in simulated.table("events"):
@@ -232,8 +265,7 @@ def test_volume_jumps_bill_more_than_was_ordered(simulated: Simulated) -> None:
 
 
 def test_a_defaulted_firm_stops_trading(simulated: Simulated) -> None:
-    defaults = {x["org_id"]: x["on"] for x in simulated.table("labels")
-                if x["label"] == "default"}
+    defaults = {x["org_id"]: x["on"] for x in simulated.table("labels") if x["label"] == "default"}
     for inv in simulated.table("invoices"):
         on = defaults.get(inv["seller_id"])
         if on is not None and inv["delivered_on"] is not None:
@@ -254,7 +286,7 @@ def test_the_hidden_health_process_drives_defaults() -> None:
     for _ in range(52):
         defaulted[process.step()] = True
     order = np.argsort(start)
-    weakest, strongest = order[: n // 5], order[-n // 5:]
+    weakest, strongest = order[: n // 5], order[-n // 5 :]
     assert defaulted[weakest].mean() > 5 * max(defaulted[strongest].mean(), 0.002)
     assert start[defaulted].mean() < start[~defaulted].mean() - 0.5
 
@@ -277,8 +309,7 @@ def test_stressed_suppliers_deliver_late_more_often(simulated: Simulated) -> Non
     assert late["stressed"][0] / late["stressed"][1] > 1.5 * late["calm"][0] / late["calm"][1]
 
 
-def test_the_network_gets_deep_tier_suppliers_paid_sooner_and_cheaper(
-        simulated: Simulated) -> None:
+def test_the_network_gets_deep_tier_suppliers_paid_sooner_and_cheaper(simulated: Simulated) -> None:
     a = simulated.result.analysis
     with_net = a["days_to_cash"]["members_with_network"]
     without = a["days_to_cash"]["members_without_network"]
@@ -290,7 +321,13 @@ def test_the_network_gets_deep_tier_suppliers_paid_sooner_and_cheaper(
 
 
 def test_configs_that_make_no_economy_are_refused() -> None:
-    for bad in ({"firms": 5}, {"months": 0}, {"tiers": 7}, {"adoption": 1.5},
-                {"fraud": -1}, {"batch_size": 0}):
+    for bad in (
+        {"firms": 5},
+        {"months": 0},
+        {"tiers": 7},
+        {"adoption": 1.5},
+        {"fraud": -1},
+        {"batch_size": 0},
+    ):
         with pytest.raises(ValueError):
             SimConfig(**bad)  # type: ignore[arg-type]

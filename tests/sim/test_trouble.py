@@ -31,12 +31,17 @@ def _types(out: Path) -> Counter[str]:
 
 
 def test_an_anchor_of_a_thousand_firm_economy_defaults_and_its_claim_closes(
-        thousand: tuple[Path, SimulationResult]) -> None:
+    thousand: tuple[Path, SimulationResult],
+) -> None:
     out, result = thousand
     assert result.replay_ok is True, result.violations
     accepted = result.analysis["platform"]["accepted"]
-    for op in ("RequestObligorDefault", "ApproveObligorDefault", "RecordRecovery",
-               "CloseDefaultClaim"):
+    for op in (
+        "RequestObligorDefault",
+        "ApproveObligorDefault",
+        "RecordRecovery",
+        "CloseDefaultClaim",
+    ):
         assert accepted.get(op, 0) >= 1, op
     types = _types(out)
     assert types["ObligorDefaulted"] >= 1
@@ -53,21 +58,24 @@ def test_an_anchor_of_a_thousand_firm_economy_defaults_and_its_claim_closes(
 
 
 def test_the_claims_losses_in_the_books_equal_exposure_less_recoveries(
-        thousand: tuple[Path, SimulationResult]) -> None:
+    thousand: tuple[Path, SimulationResult],
+) -> None:
     out, _ = thousand
     labels = pq.read_table(out / "labels.parquet").to_pylist()
     payments = pq.read_table(out / "payments.parquet").to_pylist()
     declared = sum(x["amount_minor"] for x in labels if x["label"] == "default_declared")
     recovered = sum(x["amount_minor"] for x in labels if x["label"] == "recovery")
     paid_back = sum(p["amount_minor"] for p in payments if p["kind"] == "recovery")
-    lost = sum(x["amount_minor"] for x in labels
-               if x["label"] == "loss" and x["variant"] == "anchor_defaulted")
+    lost = sum(
+        x["amount_minor"]
+        for x in labels
+        if x["label"] == "loss" and x["variant"] == "anchor_defaulted"
+    )
     assert recovered == paid_back > 0
     assert declared == recovered + lost
 
 
-def test_stressed_anchors_pay_part_at_maturity_and_the_rest_later(
-        simulated: Simulated) -> None:
+def test_stressed_anchors_pay_part_at_maturity_and_the_rest_later(simulated: Simulated) -> None:
     accepted = simulated.result.analysis["platform"]["accepted"]
     assert accepted.get("RecordPayment", 0) >= 1
     payments = simulated.table("payments")
@@ -78,21 +86,26 @@ def test_stressed_anchors_pay_part_at_maturity_and_the_rest_later(
 
 
 def test_the_books_losses_equal_what_the_platform_wrote_off(
-        thousand: tuple[Path, SimulationResult]) -> None:
+    thousand: tuple[Path, SimulationResult],
+) -> None:
     out, _ = thousand
-    closed = [json.loads(r["body"])["data"] for r in
-              pq.read_table(out / "events.parquet").to_pylist()
-              if r["type"] == "DefaultClaimClosed"]
+    closed = [
+        json.loads(r["body"])["data"]
+        for r in pq.read_table(out / "events.parquet").to_pylist()
+        if r["type"] == "DefaultClaimClosed"
+    ]
     labels = pq.read_table(out / "labels.parquet").to_pylist()
     booked = sum(x["amount_minor"] for x in labels if x["label"] == "default_claim_closed")
     assert closed
     assert sum(sum(d["losses_minor"]) for d in closed) == booked
     assert sum(sum(d["exposures_minor"]) for d in closed) == sum(
-        x["amount_minor"] for x in labels if x["label"] == "default_declared")
+        x["amount_minor"] for x in labels if x["label"] == "default_declared"
+    )
 
 
 def test_a_defaulted_anchor_hurts_its_suppliers_health_and_defaults_spread(
-        thousand: tuple[Path, SimulationResult]) -> None:
+    thousand: tuple[Path, SimulationResult],
+) -> None:
     """Its suppliers (tier 1, in its program) lose health over the month of its default
     more than the other tier-1 suppliers do; some defaults are labelled contagion."""
     out, _ = thousand
@@ -118,7 +131,8 @@ def test_a_defaulted_anchor_hurts_its_suppliers_health_and_defaults_spread(
 
 
 def test_funders_put_back_pieces_in_recourse_programs_only_and_sellers_pay_or_default(
-        thousand: tuple[Path, SimulationResult]) -> None:
+    thousand: tuple[Path, SimulationResult],
+) -> None:
     out, result = thousand
     events = pq.read_table(out / "events.parquet").to_pylist()
     data = [(r["type"], json.loads(r["body"])["data"]) for r in events]
@@ -135,42 +149,48 @@ def test_funders_put_back_pieces_in_recourse_programs_only_and_sellers_pay_or_de
 
 
 def test_every_firm_has_a_founding_date_before_the_start_and_anchors_are_older(
-        simulated: Simulated) -> None:
+    simulated: Simulated,
+) -> None:
     firms = simulated.table("firms")
     start = min(r["on"] for r in simulated.table("health"))
     assert all(f["founded_on"] is not None and f["founded_on"] < start for f in firms)
-    suppliers = sorted((f for f in firms if f["kind"] == "supplier"),
-                       key=lambda f: f["founded_on"])
+    suppliers = sorted((f for f in firms if f["kind"] == "supplier"), key=lambda f: f["founded_on"])
     anchors = [f for f in firms if f["kind"] == "anchor"]
     assert min(a["founded_on"] for a in anchors) < suppliers[len(suppliers) // 2]["founded_on"]
 
 
 def test_the_report_shows_defaults_by_cause_claims_with_lgd_and_fraud_by_type(
-        thousand: tuple[Path, SimulationResult]) -> None:
+    thousand: tuple[Path, SimulationResult],
+) -> None:
     out, result = thousand
     a = result.analysis
     assert sum(a["defaults"]["by_cause"].values()) == len(a["defaults"]["anchors"]) + sum(
-        a["defaults"]["by_tier"])
+        a["defaults"]["by_tier"]
+    )
     assert any(k.startswith("anchor:") for k in a["defaults"]["by_tier_and_cause"])
     claim = a["claims"]["claims"][0]
     assert claim["closed_day"] >= 0 and 0 < claim["loss_given_default"] < 1
     assert a["fraud_by_type"] and "default" not in a["fraud_by_type"]
     html = (out / "report.html").read_text()
-    for text in ("defaults (tier: cause)", "fraud by type", "loss given default",
-                 claim["obligor"]):
+    for text in ("defaults (tier: cause)", "fraud by type", "loss given default", claim["obligor"]):
         assert text in html, text
 
 
 def test_some_suppliers_join_the_network_later_and_trade_through_it_only_from_then(
-        simulated: Simulated) -> None:
+    simulated: Simulated,
+) -> None:
     firms = simulated.table("firms")
     start = min(r["on"] for r in simulated.table("health"))
-    late = {f["org_id"]: f["joined_network_on"] for f in firms
-            if f["joined_network_on"] is not None and f["joined_network_on"] > start}
+    late = {
+        f["org_id"]: f["joined_network_on"]
+        for f in firms
+        if f["joined_network_on"] is not None and f["joined_network_on"] > start
+    }
     assert late
     assert all(f["joined_network_on"] is None for f in firms if not f["programs"])
-    onboarded = [json.loads(r["body"]) for r in simulated.table("events")
-                 if r["type"] == "SupplierOnboarded"]
+    onboarded = [
+        json.loads(r["body"]) for r in simulated.table("events") if r["type"] == "SupplierOnboarded"
+    ]
     when = {d["data"]["supplier_id"]: d["at"][:10] for d in onboarded}
     assert all(when[org] == str(day) for org, day in late.items())
     # Before it joined, nothing reached it through the network.

@@ -42,8 +42,9 @@ def _run_race(url: str, jobs: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
     ctx = mp.get_context("fork")
     barrier = ctx.Barrier(len(jobs))
     results = ctx.Queue()
-    procs = [ctx.Process(target=_race, args=(url, user, cmd, barrier, results))
-             for user, cmd in jobs]
+    procs = [
+        ctx.Process(target=_race, args=(url, user, cmd, barrier, results)) for user, cmd in jobs
+    ]
     for p in procs:
         p.start()
     out = [results.get(timeout=60) for _ in procs]
@@ -56,14 +57,18 @@ def _url(engine: Engine) -> str:
     return engine.url.render_as_string(hide_password=False)
 
 
-def test_two_processes_moving_the_same_piece_one_wins_one_is_refused(net: Net,
-                                                                     engine: Engine) -> None:
+def test_two_processes_moving_the_same_piece_one_wins_one_is_refused(
+    net: Net, engine: Engine
+) -> None:
     rid = net.confirm()
     holder = net.supplier_users[0]
-    outcomes = _run_race(_url(engine), [
-        (holder, c.TransferReceivable(rid, net.suppliers[1])),
-        (holder, c.TransferReceivable(rid, net.suppliers[2])),
-    ])
+    outcomes = _run_race(
+        _url(engine),
+        [
+            (holder, c.TransferReceivable(rid, net.suppliers[1])),
+            (holder, c.TransferReceivable(rid, net.suppliers[2])),
+        ],
+    )
     kinds = sorted(kind for kind, _ in outcomes)
     assert kinds == ["ok", "refused"], outcomes
     refused = next(detail for kind, detail in outcomes if kind == "refused")
@@ -74,15 +79,19 @@ def test_two_processes_moving_the_same_piece_one_wins_one_is_refused(net: Net,
         assert replay(iter_events(conn)).ok
 
 
-def test_a_split_and_a_transfer_racing_on_one_piece_never_both_apply(net: Net,
-                                                                     engine: Engine) -> None:
+def test_a_split_and_a_transfer_racing_on_one_piece_never_both_apply(
+    net: Net, engine: Engine
+) -> None:
     rid = net.confirm()
     holder = net.supplier_users[0]
-    outcomes = _run_race(_url(engine), [
-        (holder, c.SplitReceivable(rid, (50_000_00, 50_000_00))),
-        (holder, c.TransferReceivable(rid, net.suppliers[1])),
-        (holder, c.RequestFinancing(rid)),
-    ])
+    outcomes = _run_race(
+        _url(engine),
+        [
+            (holder, c.SplitReceivable(rid, (50_000_00, 50_000_00))),
+            (holder, c.TransferReceivable(rid, net.suppliers[1])),
+            (holder, c.RequestFinancing(rid)),
+        ],
+    )
     assert sorted(kind for kind, _ in outcomes).count("ok") == 1, outcomes
     with engine.connect() as conn:
         assert replay(iter_events(conn)).ok

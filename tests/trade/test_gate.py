@@ -47,7 +47,8 @@ def iter_events_of(net):  # type: ignore[no-untyped-def]
 
 
 def test_an_invoice_billing_more_than_was_delivered_is_refused_until_a_checker_overrides(
-        tnet, make_docs):
+    tnet, make_docs
+):
     order, despatch, invoice = make_docs(tnet, delivered=(Decimal("600"), Decimal("500")))
     item = _import_all(tnet, order, despatch, invoice)
     assert item.match_status == "mismatch"
@@ -70,15 +71,30 @@ def test_an_invoice_billing_more_than_was_delivered_is_refused_until_a_checker_o
     out = tnet.desk.confirm(tnet.anchor_user, item.document_id)
     assert out["status"] == "confirmed" and out["override_id"] == override["approval_id"]
     types = [r.event.TYPE for r in iter_events_of(tnet)]
-    assert types[-4:] == ["MatchOverrideRequested", "MatchOverrideApproved",
-                          "TradeDocumentLinked", "ReceivableIssued"][-4:]
+    assert (
+        types[-4:]
+        == [
+            "MatchOverrideRequested",
+            "MatchOverrideApproved",
+            "TradeDocumentLinked",
+            "ReceivableIssued",
+        ][-4:]
+    )
     assert audit(db_source(tnet.svc.engine)).ok
 
 
 def test_a_price_above_the_order_passes_only_within_the_programs_tolerance(tnet, make_docs):
-    dearer = tuple(TradeLine(x.line_id, x.item_id, x.description, x.quantity,
-                             x.unit_price * Decimal("1.01"), order_line_id=x.order_line_id)
-                   for x in LINES)
+    dearer = tuple(
+        TradeLine(
+            x.line_id,
+            x.item_id,
+            x.description,
+            x.quantity,
+            x.unit_price * Decimal("1.01"),
+            order_line_id=x.order_line_id,
+        )
+        for x in LINES
+    )
     item = _import_all(tnet, *make_docs(tnet, lines=dearer))
     assert item.match_status == "mismatch"
     tnet.desk.set_tolerance(tnet.anchor_admin, tnet.program_id, price_bps=150, quantity_bps=0)
@@ -95,7 +111,8 @@ def test_an_invoice_without_its_order_is_not_confirmable(tnet, make_docs):
 
 
 def test_a_large_imported_invoice_also_waits_for_the_approval_threshold(
-        engine, rules_dir, make_docs, make_net):
+    engine, rules_dir, make_docs, make_net
+):
     net = make_net(engine, threshold=100_00, data_dir=rules_dir)
     item = _import_all(net, *make_docs(net))
     out = net.desk.confirm(net.anchor_user, item.document_id)
@@ -108,7 +125,8 @@ def test_a_large_imported_invoice_also_waits_for_the_approval_threshold(
 
 
 def test_an_import_without_the_official_rules_refuses_what_they_refuse(
-        engine, rules_dir, make_net, make_docs, tmp_path):
+    engine, rules_dir, make_net, make_docs, tmp_path
+):
     import shutil
     from pathlib import Path
 

@@ -29,8 +29,9 @@ def _financed(net, make_docs):  # type: ignore[no-untyped-def]
     doc = net.desk.import_invoices(net.anchor_user, [("inv.xml", invoice)]).items[0]
     rid = net.desk.confirm(net.anchor_user, doc.document_id)["receivable_id"]
     req = net.svc.handle(net.supplier_users[0], c.RequestFinancing(rid)).created["request_id"]
-    offer = net.svc.handle(net.funder_user, c.OfferFinancing(req, "0.05", TODAY)
-                           ).created["offer_id"]
+    offer = net.svc.handle(net.funder_user, c.OfferFinancing(req, "0.05", TODAY)).created[
+        "offer_id"
+    ]
     out = net.svc.handle(net.supplier_users[0], c.AcceptFinancingOffer(offer))
     return rid, offer, out.created["new_receivable_id"]
 
@@ -39,10 +40,15 @@ def _bank(files: list[dict], statement_date: date) -> list[tuple[str, bytes]]:  
     """What the banks send back: one camt.053 per debtor account."""
     booked = [p for f in files for p in execute_pain001(Path(f["path"]).read_bytes())]
     accounts = sorted({p.debtor_iban for p in booked})
-    return [(f"camt053-{iban}.xml", write_camt053(iban, "EUR", booked,
-                                                  statement_date=statement_date,
-                                                  message_id=f"STMT-{iban[-6:]}"))
-            for iban in accounts]
+    return [
+        (
+            f"camt053-{iban}.xml",
+            write_camt053(
+                iban, "EUR", booked, statement_date=statement_date, message_id=f"STMT-{iban[-6:]}"
+            ),
+        )
+        for iban in accounts
+    ]
 
 
 def _pain_schema(conformance: Path) -> etree.XMLSchema:
@@ -53,7 +59,8 @@ def _pain_schema(conformance: Path) -> etree.XMLSchema:
 
 
 def test_disbursement_and_settlement_leave_as_pain001_and_become_final_from_camt053(
-        tnet, make_docs, tmp_path, einvoice):
+    tnet, make_docs, tmp_path, einvoice
+):
     conformance = einvoice.parent
     rid, _offer_id, funder_piece = _financed(tnet, make_docs)
 
@@ -76,7 +83,10 @@ def test_disbursement_and_settlement_leave_as_pain001_and_become_final_from_camt
     settle = tnet.desk.export_payments(MATURITY, tmp_path / "s1")
     [instruction] = settle.instructions
     assert (instruction["kind"], instruction["from"], instruction["to"]) == (
-        "settlement", tnet.anchor, tnet.funder)
+        "settlement",
+        tnet.anchor,
+        tnet.funder,
+    )
     for f in settle.files:
         assert schema.validate(etree.fromstring(Path(f["path"]).read_bytes()))
 
@@ -95,21 +105,25 @@ def test_disbursement_and_settlement_leave_as_pain001_and_become_final_from_camt
     with tnet.svc.engine.connect() as conn:
         events = [r.event for r in iter_events(conn) if r.event.TYPE == "PaymentReconciled"]
     assert {(e.kind, e.receivable_id) for e in events} == {
-        ("disbursement", rid), ("settlement", funder_piece)}
+        ("disbursement", rid),
+        ("settlement", funder_piece),
+    }
     assert all(e.bank_reference.startswith("BANK-") for e in events)
     assert all(i["status"] == "reconciled" for i in tnet.desk.instructions())
     assert audit(db_source(tnet.svc.engine)).ok
 
 
-def test_a_statement_for_an_unknown_account_names_it_and_changes_nothing(tnet, make_docs,
-                                                                          tmp_path):
+def test_a_statement_for_an_unknown_account_names_it_and_changes_nothing(tnet, make_docs, tmp_path):
     _financed(tnet, make_docs)
     out = tnet.desk.export_payments(TODAY, tmp_path)
     booked = execute_pain001(Path(out.files[0]["path"]).read_bytes())
     stranger = "DE02120300000000202051"
-    data = write_camt053(stranger, "EUR",
-                         [type(b)(stranger, *[getattr(b, f) for f in b.__slots__[1:]])
-                          for b in booked], statement_date=TODAY)
+    data = write_camt053(
+        stranger,
+        "EUR",
+        [type(b)(stranger, *[getattr(b, f) for f in b.__slots__[1:]]) for b in booked],
+        statement_date=TODAY,
+    )
     with pytest.raises(InvalidRequest) as refused:
         tnet.desk.import_statement("stranger.xml", data)
     assert refused.value.code == "unknown_account" and stranger in refused.value.message
@@ -129,7 +143,8 @@ def test_a_statement_is_imported_once(tnet, make_docs, tmp_path):
 
 
 def test_an_invalid_iban_on_file_stops_the_export_before_anything_is_written(
-        tnet, make_docs, tmp_path):
+    tnet, make_docs, tmp_path
+):
     _financed(tnet, make_docs)
     engine = tnet.svc.engine
     from sqlalchemy import update
@@ -137,8 +152,11 @@ def test_an_invalid_iban_on_file_stops_the_export_before_anything_is_written(
     from openscf.store import tables as t
 
     with engine.begin() as conn:  # a corrupted account, as if from an old import
-        conn.execute(update(t.organisations).where(t.organisations.c.id == tnet.suppliers[0])
-                     .values(iban="DE00370400440000001010"))
+        conn.execute(
+            update(t.organisations)
+            .where(t.organisations.c.id == tnet.suppliers[0])
+            .values(iban="DE00370400440000001010")
+        )
     with pytest.raises(InvalidRequest) as refused:
         tnet.desk.export_payments(TODAY, tmp_path / "x")
     assert refused.value.code == "invalid_payment_instructions"

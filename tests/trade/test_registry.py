@@ -14,8 +14,9 @@ from openscf.store import tables as t
 
 
 def _csv(*rows: str) -> bytes:
-    header = ("invoice_number,invoice_date,due_date,currency,amount,supplier_id,"
-              "order_number,disputed")
+    header = (
+        "invoice_number,invoice_date,due_date,currency,amount,supplier_id,order_number,disputed"
+    )
     return ("\n".join([header, *rows]) + "\n").encode()
 
 
@@ -68,11 +69,16 @@ def test_a_near_duplicate_is_flagged_and_needs_a_checker_before_confirmation(tne
 
 
 def test_keyed_fingerprints_find_double_financing_across_platforms_without_contents(
-        engine, rules_dir, make_docs, make_net, tmp_path):
+    engine, rules_dir, make_docs, make_net, tmp_path
+):
     home = make_net(engine, data_dir=rules_dir)
-    home.desk.import_invoices(home.anchor_user, [
-        ("a.xml", make_docs(home)[2]),
-        ("b.xml", make_docs(home, supplier=1, number="INV-200", order_id="PO-200")[2])])
+    home.desk.import_invoices(
+        home.anchor_user,
+        [
+            ("a.xml", make_docs(home)[2]),
+            ("b.xml", make_docs(home, supplier=1, number="INV-200", order_id="PO-200")[2]),
+        ],
+    )
     secret = bytes(range(32))
     exported = home.desk.export_fingerprints(secret, "registry-1")
     assert "INV" not in exported and "Supplier" not in exported and "LEI" not in exported
@@ -86,23 +92,26 @@ def test_keyed_fingerprints_find_double_financing_across_platforms_without_conte
     migrate(other_engine)
     other = make_net(other_engine, data_dir=rules_dir)
     again = other.desk.import_invoices(other.anchor_user, [("a.xml", make_docs(other)[2])])
-    result = other.desk.import_fingerprints("home.jsonl", exported.encode(), secret,
-                                            "registry-1")
+    result = other.desk.import_fingerprints("home.jsonl", exported.encode(), secret, "registry-1")
     doc_id = again.items[0].document_id
-    assert result["collisions"] == [{"document_id": doc_id, "number": "INV-100",
-                                     "status": "imported"}]
+    assert result["collisions"] == [
+        {"document_id": doc_id, "number": "INV-100", "status": "imported"}
+    ]
     assert other.desk.document(doc_id)["flags"] == ["external_duplicate:registry-1"]
     with pytest.raises(Conflict):
         other.desk.confirm(other.anchor_user, doc_id)
 
     # Invoices imported later are checked against the stored set, given the key.
     keyed = TradeDesk(other.svc, data_dir=rules_dir, fingerprint_key=("registry-1", secret))
-    later = keyed.import_invoices(other.anchor_user, [
-        ("b.xml", make_docs(other, supplier=1, number="INV-200", order_id="PO-200")[2])])
+    later = keyed.import_invoices(
+        other.anchor_user,
+        [("b.xml", make_docs(other, supplier=1, number="INV-200", order_id="PO-200")[2])],
+    )
     assert later.items[0].flags == ["external_duplicate:registry-1"]
     # Without the secret, the file says nothing: another key finds no collision.
-    other_key = other.desk.import_fingerprints("home.jsonl", exported.encode(), bytes(32),
-                                               "registry-1")
+    other_key = other.desk.import_fingerprints(
+        "home.jsonl", exported.encode(), bytes(32), "registry-1"
+    )
     assert other_key["collisions"] == []
     other_engine.dispose()
 
@@ -116,4 +125,3 @@ def test_a_fingerprint_file_with_a_bad_line_is_refused_whole(tnet):
     assert refused.value.code == "invalid_json" and "f.jsonl:2" in refused.value.message
     with tnet.svc.engine.connect() as conn:
         assert conn.execute(select(t.external_fingerprints)).all() == []
-

@@ -17,19 +17,19 @@ from openscf.store.queries import count_events_by_type, iter_events
 from .conftest import START
 
 
-def test_the_trade_demo_runs_documents_to_reconciled_payments(engine: Engine, tmp_path: Path,
-                                                              rules_dir: Path,
-                                                              einvoice: Path) -> None:
+def test_the_trade_demo_runs_documents_to_reconciled_payments(
+    engine: Engine, tmp_path: Path, rules_dir: Path, einvoice: Path
+) -> None:
     svc = NetworkService(engine, FixedClock(START), seed=3)
     svc.bootstrap_operator()
     steps: list[str] = []
-    result = run_trade_demo(engine, svc, out_dir=tmp_path, data_dir=rules_dir,
-                            progress=steps.append)
+    result = run_trade_demo(
+        engine, svc, out_dir=tmp_path, data_dir=rules_dir, progress=steps.append
+    )
     assert result.ok, result.to_dict()
     assert result.documents == {"orders": 3, "despatches": 3, "invoices": 3}
     assert len(result.confirmed) == 3 and len(result.overrides) == 1
-    assert {r["code"] for r in result.refused} == {"three_way_match_failed",
-                                                   "duplicate_invoice"}
+    assert {r["code"] for r in result.refused} == {"three_way_match_failed", "duplicate_invoice"}
     # One disbursement plus three settlements, each reconciled from a bank statement.
     assert result.instructions == result.reconciled == 4
     assert len(result.final_settlements) == 3

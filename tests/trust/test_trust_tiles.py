@@ -75,15 +75,17 @@ def test_subtrees_need_a_power_of_two_width() -> None:
 
 
 @settings(max_examples=30, deadline=None)
-@given(st.lists(st.sampled_from([1, 2, 255, 256, 300]), min_size=1, max_size=12),
-       st.lists(st.sampled_from([1, 3, 254, 256]), min_size=1, max_size=6))
+@given(
+    st.lists(st.sampled_from([1, 2, 255, 256, 300]), min_size=1, max_size=12),
+    st.lists(st.sampled_from([1, 3, 254, 256]), min_size=1, max_size=6),
+)
 def test_a_copy_grows_independently_of_its_original(before: list[int], after: list[int]) -> None:
     leaves, _, original = _grow(before)
     root, size, partials = original.root(), original.size, original.partials
     twin = original.copy()
     more = [b"more %d" % i for i in range(sum(after))]
     for n, start in zip(after, [sum(after[:i]) for i in range(len(after))], strict=True):
-        twin.extend([hash_leaf(x) for x in more[start:start + n]])
+        twin.extend([hash_leaf(x) for x in more[start : start + n]])
     # The twin is the tree with the extra leaves; the original did not move.
     assert twin.root() == root_hash(leaves + more)
     assert (original.root(), original.size, original.partials) == (root, size, partials)

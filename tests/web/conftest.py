@@ -18,9 +18,14 @@ import pytest
 from .served import Site, start_site
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 LAPTOP = {"width": 1366, "height": 768}
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "web"
 
@@ -28,13 +33,16 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "web"
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     if not CHROMIUM.exists():
-        pytest.skip(f"browser tests need Debian's Chromium at {CHROMIUM} "
-                    "(apt-get install -y chromium); it is not installed")
+        pytest.skip(
+            f"browser tests need Debian's Chromium at {CHROMIUM} "
+            "(apt-get install -y chromium); it is not installed"
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM),
-                                              args=CHROMIUM_ARGS, headless=True)
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
         yield chromium
         chromium.close()
 
@@ -95,8 +103,14 @@ def open_as(browser: Any, site: Site) -> Iterator[Callable[[str], Visit]]:
         page = context.new_page()
         page.set_default_timeout(15_000)
         visit = Visit(page, site, name)
-        page.on("console", lambda m: visit.problems.append(f"console: {m.text} at {m.location}")
-                if m.type == "error" else None)
+        page.on(
+            "console",
+            lambda m: (
+                visit.problems.append(f"console: {m.text} at {m.location}")
+                if m.type == "error"
+                else None
+            ),
+        )
         page.on("pageerror", lambda e: visit.problems.append(f"page error: {e}"))
         visit.go("/login")
         page.fill("input[name=login]", name)

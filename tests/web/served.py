@@ -80,15 +80,19 @@ class Site:
 
     def receivable(self, receivable_id: str) -> dict[str, Any]:
         with self.engine.connect() as conn:
-            row = conn.execute(select(t.receivables).where(
-                t.receivables.c.id == receivable_id)).first()
+            row = conn.execute(
+                select(t.receivables).where(t.receivables.c.id == receivable_id)
+            ).first()
         assert row is not None, receivable_id
         return dict(row._mapping)
 
     def pieces_held(self, org_id: str, status: str = "live") -> list[dict[str, Any]]:
         with self.engine.connect() as conn:
-            rows = conn.execute(select(t.receivables).where(
-                t.receivables.c.holder_id == org_id, t.receivables.c.status == status))
+            rows = conn.execute(
+                select(t.receivables).where(
+                    t.receivables.c.holder_id == org_id, t.receivables.c.status == status
+                )
+            )
             return [dict(r._mapping) for r in rows]
 
 
@@ -99,9 +103,15 @@ def _free_port() -> int:
 
 
 def _users(conn: Any, org_id: str, permission: str) -> list[str]:
-    return [uid for uid, perms in conn.execute(
-        select(t.users.c.id, t.users.c.permissions).where(t.users.c.org_id == org_id)
-        .order_by(t.users.c.id)) if permission in json.loads(perms)]
+    return [
+        uid
+        for uid, perms in conn.execute(
+            select(t.users.c.id, t.users.c.permissions)
+            .where(t.users.c.org_id == org_id)
+            .order_by(t.users.c.id)
+        )
+        if permission in json.loads(perms)
+    ]
 
 
 def _pick(engine: Engine) -> tuple[str, dict[str, tuple[str, str]]]:
@@ -113,16 +123,24 @@ def _pick(engine: Engine) -> tuple[str, dict[str, tuple[str, str]]]:
         anchor = program.anchor_id
         maker = _users(conn, anchor, "maker")[0]
         checker = next(u for u in _users(conn, anchor, "checker") if u != maker)
-        suppliers = list(conn.execute(select(t.relationships.c.supplier_id).where(
-            t.relationships.c.program_id == program.id)
-            .order_by(t.relationships.c.supplier_id)).scalars())
+        suppliers = list(
+            conn.execute(
+                select(t.relationships.c.supplier_id)
+                .where(t.relationships.c.program_id == program.id)
+                .order_by(t.relationships.c.supplier_id)
+            ).scalars()
+        )
         with_makers = [s for s in suppliers if _users(conn, s, "maker")][:3]
         funders = json.loads(program.funder_ids)
-        operator_org = next(oid for oid, roles in conn.execute(
-            select(t.organisations.c.id, t.organisations.c.roles)) if "operator" in roles)
+        operator_org = next(
+            oid
+            for oid, roles in conn.execute(select(t.organisations.c.id, t.organisations.c.roles))
+            if "operator" in roles
+        )
         operator = _users(conn, operator_org, "admin")[0]
     picked = {
-        "anchor": (maker, anchor), "anchor-checker": (checker, anchor),
+        "anchor": (maker, anchor),
+        "anchor-checker": (checker, anchor),
         "supplier": (_users_of(engine, with_makers[0]), with_makers[0]),
         "supplier-tier2": (_users_of(engine, with_makers[1]), with_makers[1]),
         "supplier-other": (_users_of(engine, with_makers[2]), with_makers[2]),
@@ -144,14 +162,21 @@ def start_site(directory: Path, *, secure_cookies: bool = True) -> Site:
     run_demo(engine)
     with engine.connect() as conn:
         last = conn.execute(select(func.max(t.events.c.occurred_at))).scalar_one()
-    start = parse_instant(last).astimezone(UTC).replace(hour=9, minute=0, second=0,
-                                                         microsecond=0) + timedelta(days=1)
+    start = parse_instant(last).astimezone(UTC).replace(
+        hour=9, minute=0, second=0, microsecond=0
+    ) + timedelta(days=1)
     clock = FixedClock(start)
     program_id, picked = _pick(engine)
     service = NetworkService(engine, clock)
     builder = NetworkBuilder(service, picked["operator"][0])
-    auditor = builder.firm("Web Test Audit GmbH", ("auditor",), user_name="auditor",
-                           permissions=("viewer",), iban=None, bic=None)
+    auditor = builder.firm(
+        "Web Test Audit GmbH",
+        ("auditor",),
+        user_name="auditor",
+        permissions=("viewer",),
+        iban=None,
+        bic=None,
+    )
     picked["auditor"] = (auditor.user_id, auditor.org_id)
     auth = Authenticator(engine, clock)
     actors = {}
@@ -164,16 +189,23 @@ def start_site(directory: Path, *, secure_cookies: bool = True) -> Site:
     seeded = _seed(builder, clock, program_id, actors)
     extra = _seed_roles(builder, clock, program_id, actors)
     # A funder witnesses the log: it checks and cosigns the latest checkpoint.
-    run_witness(engine, directory / "witness.json", WITNESS, actors["funder"].org_id,
-                clock.now())
-    app = create_app(engine, clock, service=service, session_ttl=timedelta(days=400),
-                     auth_cache_seconds=0, secure_cookies=secure_cookies)
+    run_witness(engine, directory / "witness.json", WITNESS, actors["funder"].org_id, clock.now())
+    app = create_app(
+        engine,
+        clock,
+        service=service,
+        session_ttl=timedelta(days=400),
+        auth_cache_seconds=0,
+        secure_cookies=secure_cookies,
+    )
     import uvicorn
 
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
-                                           log_level="warning", access_log=False,
-                                           lifespan="off"))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app, host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="off"
+        )
+    )
     thread = threading.Thread(target=server.run, name="openscf-web-test", daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -181,12 +213,23 @@ def start_site(directory: Path, *, secure_cookies: bool = True) -> Site:
         if not thread.is_alive() or time.monotonic() > deadline:
             raise RuntimeError("the test server did not start")
         time.sleep(0.02)
-    return Site(f"http://127.0.0.1:{port}", engine, clock, program_id, actors, seeded, server,
-                thread, service, extra)
+    return Site(
+        f"http://127.0.0.1:{port}",
+        engine,
+        clock,
+        program_id,
+        actors,
+        seeded,
+        server,
+        thread,
+        service,
+        extra,
+    )
 
 
-def _seed(builder: NetworkBuilder, clock: FixedClock, program_id: str,
-          actors: dict[str, Actor]) -> list[str]:
+def _seed(
+    builder: NetworkBuilder, clock: FixedClock, program_id: str, actors: dict[str, Actor]
+) -> list[str]:
     """Live pieces that outlast any test's move of the clock (due in 100-150 days), so
     every role's page has something to chart whatever runs first: three confirmations
     for supplier-other, the last of them sold to the funder."""
@@ -197,21 +240,30 @@ def _seed(builder: NetworkBuilder, clock: FixedClock, program_id: str,
     hostile = builder.organisation(HOSTILE_NAME, ("supplier",))
     builder.onboard(Firm(anchor.org_id, anchor.user_id), program_id, hostile)
     pieces = []
-    for number, amount, days in (("SEED-1", 80_000_00, 100), ("SEED-2", 45_000_00, 130),
-                                 ("SEED-3", 30_000_00, 150)):
-        out = service.handle(anchor.user_id, c.ConfirmInvoice(
-            program_id, other.org_id, number, amount, "EUR", today + timedelta(days=days)))
+    for number, amount, days in (
+        ("SEED-1", 80_000_00, 100),
+        ("SEED-2", 45_000_00, 130),
+        ("SEED-3", 30_000_00, 150),
+    ):
+        out = service.handle(
+            anchor.user_id,
+            c.ConfirmInvoice(
+                program_id, other.org_id, number, amount, "EUR", today + timedelta(days=days)
+            ),
+        )
         pieces.append(str(out.created["receivable_id"]))
     request = service.handle(other.user_id, c.RequestFinancing(pieces[2])).created["request_id"]
-    offer = service.handle(funder.user_id, c.OfferFinancing(
-        request, "0.05", today)).created["offer_id"]
+    offer = service.handle(funder.user_id, c.OfferFinancing(request, "0.05", today)).created[
+        "offer_id"
+    ]
     sold = service.handle(other.user_id, c.AcceptFinancingOffer(offer))
     pieces[2] = str(sold.created["new_receivable_id"])
     return pieces
 
 
-def _seed_roles(builder: NetworkBuilder, clock: FixedClock, program_id: str,
-                actors: dict[str, Actor]) -> dict[str, str]:
+def _seed_roles(
+    builder: NetworkBuilder, clock: FixedClock, program_id: str, actors: dict[str, Actor]
+) -> dict[str, str]:
     """What the role tests need whatever the demo holds: three sales by three sellers of
     pieces owed by the anchor (so an indicative price exists; at 4, 5 and 6 %), a supplier
     with a long name onboarded in the program, and a supplier onboarded nowhere."""
@@ -227,17 +279,29 @@ def _seed_roles(builder: NetworkBuilder, clock: FixedClock, program_id: str,
 
     long_org, long_user = supplier(LONG_NAME, "DE02100100100006820101", True)
     outsider, _ = supplier(OUTSIDER_NAME, "DE02500105170137075030", False)
-    sellers = [supplier("Web Test Pricing GmbH", "DE02120300000000202051", True),
-               supplier("Web Test Pricing Zwei GmbH", "DE02300209000106531065", True),
-               (long_org, long_user)]
-    for (seller, seller_user), (number, amount, rate) in zip(sellers, (
-            ("PRICE-1", 20_000_00, "0.04"), ("PRICE-2", 25_000_00, "0.05"),
-            ("PRICE-3", 30_000_00, "0.06")), strict=True):
-        piece = service.handle(anchor.user_id, c.ConfirmInvoice(
-            program_id, seller, number, amount, "EUR", today + timedelta(days=90)))
-        request = service.handle(seller_user, c.RequestFinancing(
-            str(piece.created["receivable_id"]))).created["request_id"]
-        offer = service.handle(funder2.user_id, c.OfferFinancing(
-            request, rate, today)).created["offer_id"]
+    sellers = [
+        supplier("Web Test Pricing GmbH", "DE02120300000000202051", True),
+        supplier("Web Test Pricing Zwei GmbH", "DE02300209000106531065", True),
+        (long_org, long_user),
+    ]
+    for (seller, seller_user), (number, amount, rate) in zip(
+        sellers,
+        (
+            ("PRICE-1", 20_000_00, "0.04"),
+            ("PRICE-2", 25_000_00, "0.05"),
+            ("PRICE-3", 30_000_00, "0.06"),
+        ),
+        strict=True,
+    ):
+        piece = service.handle(
+            anchor.user_id,
+            c.ConfirmInvoice(program_id, seller, number, amount, "EUR", today + timedelta(days=90)),
+        )
+        request = service.handle(
+            seller_user, c.RequestFinancing(str(piece.created["receivable_id"]))
+        ).created["request_id"]
+        offer = service.handle(funder2.user_id, c.OfferFinancing(request, rate, today)).created[
+            "offer_id"
+        ]
         service.handle(seller_user, c.AcceptFinancingOffer(offer))
     return {"long_org": long_org, "long_user": long_user, "outsider": outsider}

@@ -32,13 +32,15 @@ def marks(visit: Visit, chart: str) -> int:
 
 
 def test_a_receivable_goes_from_confirmation_down_the_chain_to_financing_and_settlement(
-        site: Site, open_as: Callable[[str], Visit]) -> None:
+    site: Site, open_as: Callable[[str], Visit]
+) -> None:
     actors = site.actors
     supplier, tier2 = actors["supplier"], actors["supplier-tier2"]
     funder = actors["funder"]
     with site.engine.connect() as conn:
-        threshold = conn.execute(select(t.programs.c.approval_threshold_minor).where(
-            t.programs.c.id == site.program_id)).scalar_one()
+        threshold = conn.execute(
+            select(t.programs.c.approval_threshold_minor).where(t.programs.c.id == site.program_id)
+        ).scalar_one()
 
     # 1. The anchor confirms an invoice of its tier-1 supplier: a receivable is issued.
     anchor = open_as("anchor")
@@ -52,8 +54,9 @@ def test_a_receivable_goes_from_confirmation_down_the_chain_to_financing_and_set
     form.locator("input[name=amount]").fill("120,000.00")
     due = date.fromisoformat(form.locator("input[name=due_on]").input_value())
     form.locator("button[type=submit]").click()
-    assert anchor.say_yes() == (f"Confirm 120,000.00 EUR to {supplier.name}, "
-                                f"due {due.isoformat()}?")
+    assert anchor.say_yes() == (
+        f"Confirm 120,000.00 EUR to {supplier.name}, due {due.isoformat()}?"
+    )
     assert "Invoice confirmed" in anchor.flash()
     root = anchor.flash_ref()
     assert site.receivable(root)["face_minor"] == 120_000_00
@@ -78,17 +81,20 @@ def test_a_receivable_goes_from_confirmation_down_the_chain_to_financing_and_set
     checker = open_as("anchor-checker")
     checker.go("/anchor")
     with site.engine.connect() as conn:  # the checker knows the maker by name, not by id
-        maker = conn.execute(select(t.users.c.name).where(
-            t.users.c.id == site.actors["anchor"].user_id)).scalar_one()
+        maker = conn.execute(
+            select(t.users.c.name).where(t.users.c.id == site.actors["anchor"].user_id)
+        ).scalar_one()
     waiting = row(checker, "approvals", approval=approval).inner_text()
     assert maker in waiting and "usr_" not in waiting, waiting
     row(checker, "approvals", approval=approval).locator("button", has_text="Approve").click()
     assert "Confirmation approved" in checker.flash()
     assert row(checker, "approvals", approval=approval).count() == 0
     with site.engine.connect() as conn:
-        issued = conn.execute(select(t.receivables.c.face_minor).join(
-            t.invoices, t.invoices.c.receivable_id == t.receivables.c.id).where(
-            t.invoices.c.number == "WEB-FLOW-BIG")).scalar_one()
+        issued = conn.execute(
+            select(t.receivables.c.face_minor)
+            .join(t.invoices, t.invoices.c.receivable_id == t.receivables.c.id)
+            .where(t.invoices.c.number == "WEB-FLOW-BIG")
+        ).scalar_one()
     assert issued == big
     checker.shot("03-anchor-checker-approved")
     checker.assert_clean()
@@ -105,8 +111,11 @@ def test_a_receivable_goes_from_confirmation_down_the_chain_to_financing_and_set
     assert s1.say_yes() == "Split the piece into 70,000.00 EUR and 50,000.00 EUR?"
     assert "Receivable split" in s1.flash()
     assert row(s1, "held", receivable=root).count() == 0
-    pieces = {p["face_minor"]: p["id"] for p in site.pieces_held(supplier.org_id)
-              if p["parent_id"] == root}
+    pieces = {
+        p["face_minor"]: p["id"]
+        for p in site.pieces_held(supplier.org_id)
+        if p["parent_id"] == root
+    }
     assert set(pieces) == {70_000_00, 50_000_00}
     part = pieces[50_000_00]
     transfer = row(s1, "held", receivable=part).locator("form[data-form=transfer]")
@@ -172,8 +181,9 @@ def test_a_receivable_goes_from_confirmation_down_the_chain_to_financing_and_set
     assert "Offer accepted" in s2.flash()
     assert s2.flash_ref() == passed  # the piece it sold, which it may still open
     with site.engine.connect() as conn:
-        sold = conn.execute(select(t.receivables.c.id).where(
-            t.receivables.c.parent_id == passed)).scalar_one()
+        sold = conn.execute(
+            select(t.receivables.c.id).where(t.receivables.c.parent_id == passed)
+        ).scalar_one()
     assert row(s2, "held", receivable=passed).count() == 0
     assert site.receivable(sold)["holder_id"] == funder.org_id
     s2.assert_clean()
@@ -182,8 +192,7 @@ def test_a_receivable_goes_from_confirmation_down_the_chain_to_financing_and_set
     f1 = open_as("funder")
     f1.go("/funder")
     assert "50,000.00 EUR" in row(f1, "portfolio", receivable=sold).inner_text()
-    for chart in ("portfolio-by-maturity", "portfolio-by-anchor", "cash-deployed",
-                  "funder-limits"):
+    for chart in ("portfolio-by-maturity", "portfolio-by-anchor", "cash-deployed", "funder-limits"):
         assert marks(f1, chart) > 0, chart
     assert f1.page.locator("[data-kpi=yield] .kpi-value").inner_text().endswith(" % p.a.")
     f1.shot("09-funder-portfolio")
@@ -205,7 +214,8 @@ def test_a_receivable_goes_from_confirmation_down_the_chain_to_financing_and_set
     auditor = open_as("auditor")
     auditor.go("/auditor")
     assert auditor.page.locator("[data-kpi=log-size] .kpi-value").inner_text() == str(
-        site.log_size())
+        site.log_size()
+    )
     assert marks(auditor, "log-growth") > 0 and marks(auditor, "events-by-type") > 0
     witnesses = auditor.page.locator("table[data-table=witnesses]").inner_text()
     assert WITNESS in witnesses and funder.name in witnesses
@@ -222,14 +232,21 @@ def test_a_receivable_goes_from_confirmation_down_the_chain_to_financing_and_set
     nodes = graph.locator("rect.node")
     # The root, its two split pieces, the piece passed to tier 2, and the funder's piece.
     assert nodes.count() == 5
-    edges = [graph.locator("path.edge").nth(i).get_attribute("data-edge")
-             for i in range(graph.locator("path.edge").count())]
+    edges = [
+        graph.locator("path.edge").nth(i).get_attribute("data-edge")
+        for i in range(graph.locator("path.edge").count())
+    ]
     assert sorted(edges) == ["financing", "split", "split", "transfer"]
     focus = graph.locator(f'rect.node[data-node="{sold}"]')
     assert focus.get_attribute("data-status") == "settled"
     events = auditor.page.locator("table[data-table=custody-events]").inner_text()
-    for kind in ("ReceivableIssued", "ReceivableSplit", "ReceivableTransferred",
-                 "FinancingOfferAccepted", "ReceivableSettled"):
+    for kind in (
+        "ReceivableIssued",
+        "ReceivableSplit",
+        "ReceivableTransferred",
+        "FinancingOfferAccepted",
+        "ReceivableSettled",
+    ):
         assert kind in events
     auditor.shot("12-auditor-chain-of-custody")
     auditor.assert_clean()

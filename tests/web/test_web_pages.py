@@ -18,12 +18,15 @@ from .served import HOSTILE_NAME, Site
 CHARTS = {
     "anchor": ("payables-by-due-date", "program-limits"),
     "supplier-other": ("receivables-by-maturity",),
-    "funder": ("portfolio-by-maturity", "portfolio-by-anchor", "cash-deployed",
-               "funder-limits"),
+    "funder": ("portfolio-by-maturity", "portfolio-by-anchor", "cash-deployed", "funder-limits"),
     "auditor": ("log-growth", "events-by-type"),
 }
-PAGES = {"anchor": "/anchor", "supplier-other": "/supplier", "funder": "/funder",
-         "auditor": "/auditor"}
+PAGES = {
+    "anchor": "/anchor",
+    "supplier-other": "/supplier",
+    "funder": "/funder",
+    "auditor": "/auditor",
+}
 
 
 def chart_values(visit: Visit, chart: str) -> list[float]:
@@ -33,7 +36,8 @@ def chart_values(visit: Visit, chart: str) -> list[float]:
 
 @pytest.mark.parametrize("login", list(PAGES))
 def test_each_role_page_draws_its_charts_and_fits_a_laptop_screen_without_errors(
-        site: Site, open_as: Callable[[str], Visit], login: str) -> None:
+    site: Site, open_as: Callable[[str], Visit], login: str
+) -> None:
     visit = open_as(login)
     response = visit.go(PAGES[login])
     assert response.status == 200
@@ -48,7 +52,8 @@ def test_each_role_page_draws_its_charts_and_fits_a_laptop_screen_without_errors
 
 
 def test_names_with_markup_are_shown_as_text_and_never_run(
-        site: Site, open_as: Callable[[str], Visit]) -> None:
+    site: Site, open_as: Callable[[str], Visit]
+) -> None:
     supplier = open_as("supplier-other")
     supplier.go("/supplier")
     recipients = supplier.page.locator("select[name=to_org_id]").first.inner_text()
@@ -65,27 +70,41 @@ def test_names_with_markup_are_shown_as_text_and_never_run(
 
 
 def test_the_charts_draw_the_amounts_held_in_the_database(
-        site: Site, open_as: Callable[[str], Visit]) -> None:
+    site: Site, open_as: Callable[[str], Visit]
+) -> None:
     other = site.actors["supplier-other"]
     with site.engine.connect() as conn:
-        held = conn.execute(select(t.receivables.c.face_minor).where(
-            t.receivables.c.holder_id == other.org_id,
-            t.receivables.c.status == "live")).scalars().all()
-        owed = conn.execute(select(t.receivables.c.face_minor).where(
-            t.receivables.c.obligor_id == site.actors["anchor"].org_id,
-            t.receivables.c.status.in_(("live", "overdue", "defaulted")))).scalars().all()
+        held = (
+            conn.execute(
+                select(t.receivables.c.face_minor).where(
+                    t.receivables.c.holder_id == other.org_id, t.receivables.c.status == "live"
+                )
+            )
+            .scalars()
+            .all()
+        )
+        owed = (
+            conn.execute(
+                select(t.receivables.c.face_minor).where(
+                    t.receivables.c.obligor_id == site.actors["anchor"].org_id,
+                    t.receivables.c.status.in_(("live", "overdue", "defaulted")),
+                )
+            )
+            .scalars()
+            .all()
+        )
     supplier = open_as("supplier-other")
     supplier.go("/supplier")
     assert sum(held) == 125_000_00  # the two pieces seeded for it, one was sold
-    assert sum(chart_values(supplier, "receivables-by-maturity")) == pytest.approx(
-        sum(held) / 100)
+    assert sum(chart_values(supplier, "receivables-by-maturity")) == pytest.approx(sum(held) / 100)
     anchor = open_as("anchor")
     anchor.go("/anchor")
     assert sum(chart_values(anchor, "payables-by-due-date")) == pytest.approx(sum(owed) / 100)
 
 
 def test_a_wrong_password_is_refused_on_the_login_page_with_a_message(
-        site: Site, browser: object) -> None:
+    site: Site, browser: object
+) -> None:
     context = browser.new_context(viewport={"width": 1366, "height": 768})  # type: ignore[attr-defined]
     page = context.new_page()
     page.goto(site.base_url + "/anchor")
@@ -100,7 +119,8 @@ def test_a_wrong_password_is_refused_on_the_login_page_with_a_message(
 
 
 def test_a_supplier_cannot_open_or_move_another_suppliers_receivable(
-        site: Site, open_as: Callable[[str], Visit]) -> None:
+    site: Site, open_as: Callable[[str], Visit]
+) -> None:
     theirs = site.seeded[0]  # held by supplier-other, never in supplier's chain
     face = site.receivable(theirs)["face_minor"]
     visit = open_as("supplier")
@@ -115,8 +135,10 @@ def test_a_supplier_cannot_open_or_move_another_suppliers_receivable(
     assert theirs not in visit.page.content()
     csrf = visit.page.locator("input[name=csrf_token]").first.get_attribute("value")
     before = site.log_size()
-    response = visit.page.request.post(site.base_url + "/supplier/actions/split", form={
-        "csrf_token": csrf, "receivable_id": theirs, "amounts": "40000 40000"})
+    response = visit.page.request.post(
+        site.base_url + "/supplier/actions/split",
+        form={"csrf_token": csrf, "receivable_id": theirs, "amounts": "40000 40000"},
+    )
     assert response.status == 404
     assert "no receivable" in response.text()
     assert site.log_size() == before
@@ -124,7 +146,8 @@ def test_a_supplier_cannot_open_or_move_another_suppliers_receivable(
 
 
 def test_a_supplier_cannot_open_the_anchor_funder_or_auditor_pages(
-        site: Site, open_as: Callable[[str], Visit]) -> None:
+    site: Site, open_as: Callable[[str], Visit]
+) -> None:
     visit = open_as("supplier")
     for path in ("/anchor", "/funder", "/auditor"):
         response = visit.go(path)
@@ -135,29 +158,34 @@ def test_a_supplier_cannot_open_the_anchor_funder_or_auditor_pages(
 
 
 def test_a_form_posted_without_the_sessions_csrf_token_changes_nothing(
-        site: Site, open_as: Callable[[str], Visit]) -> None:
+    site: Site, open_as: Callable[[str], Visit]
+) -> None:
     mine = site.seeded[1]
     visit = open_as("supplier-other")
     before = site.log_size()
     for token in (None, "forged-token"):
         form = {"receivable_id": mine, **({"csrf_token": token} if token else {})}
         response = visit.page.request.post(
-            site.base_url + "/supplier/actions/request_financing", form=form)
+            site.base_url + "/supplier/actions/request_financing", form=form
+        )
         assert response.status == 403
         assert "CSRF" in response.text()
     assert site.log_size() == before
     assert site.receivable(mine)["encumbrance"] is None
 
 
-@pytest.mark.parametrize(("amounts", "code", "message"), [
-    ("10000 10000", "pieces_do_not_sum", "the face is"),
-    ("abc 45000", "invalid_amount", "is not a decimal amount"),
-    ("45000", "too_few_pieces", "at least two amounts"),
-    ("22500.001 22499.999", "too_many_decimals", "2 decimals"),
-])
+@pytest.mark.parametrize(
+    ("amounts", "code", "message"),
+    [
+        ("10000 10000", "pieces_do_not_sum", "the face is"),
+        ("abc 45000", "invalid_amount", "is not a decimal amount"),
+        ("45000", "too_few_pieces", "at least two amounts"),
+        ("22500.001 22499.999", "too_many_decimals", "2 decimals"),
+    ],
+)
 def test_bad_split_amounts_are_shown_next_to_the_form_and_change_nothing(
-        site: Site, open_as: Callable[[str], Visit], amounts: str, code: str,
-        message: str) -> None:
+    site: Site, open_as: Callable[[str], Visit], amounts: str, code: str, message: str
+) -> None:
     mine = site.seeded[1]
     visit = open_as("supplier-other")
     visit.go("/supplier")
@@ -181,7 +209,8 @@ def test_bad_split_amounts_are_shown_next_to_the_form_and_change_nothing(
 
 @pytest.mark.parametrize("typed", ["12.500,00", "12 500", "1e3", "-5", "0", "12.500"])
 def test_an_ambiguous_amount_in_the_confirm_form_is_refused_and_nothing_is_confirmed(
-        site: Site, open_as: Callable[[str], Visit], typed: str) -> None:
+    site: Site, open_as: Callable[[str], Visit], typed: str
+) -> None:
     anchor = open_as("anchor")
     anchor.go("/anchor")
     before = site.log_size()
@@ -201,7 +230,8 @@ def test_an_ambiguous_amount_in_the_confirm_form_is_refused_and_nothing_is_confi
 
 
 def test_the_confirm_form_repeats_the_amount_in_words_and_sends_nothing_until_yes(
-        site: Site, open_as: Callable[[str], Visit]) -> None:
+    site: Site, open_as: Callable[[str], Visit]
+) -> None:
     supplier = site.actors["supplier"]
     anchor = open_as("anchor")
     anchor.go("/anchor")
@@ -225,7 +255,8 @@ def test_the_confirm_form_repeats_the_amount_in_words_and_sends_nothing_until_ye
 
 
 def test_an_offer_with_a_rate_out_of_range_is_refused_with_its_reason(
-        site: Site, open_as: Callable[[str], Visit]) -> None:
+    site: Site, open_as: Callable[[str], Visit]
+) -> None:
     other = open_as("supplier-other")
     other.go("/supplier")
     row = other.page.locator(f'tr[data-receivable="{site.seeded[0]}"]')
@@ -249,17 +280,22 @@ def test_an_offer_with_a_rate_out_of_range_is_refused_with_its_reason(
 
 
 def test_logging_out_ends_the_session_on_the_server(
-        site: Site, open_as: Callable[[str], Visit]) -> None:
+    site: Site, open_as: Callable[[str], Visit]
+) -> None:
     visit = open_as("funder")
     visit.go("/funder")
-    session = next(c["value"] for c in visit.page.context.cookies()
-                   if c["name"] == "openscf_session")
-    visit.page.click("header form button", )
+    session = next(
+        c["value"] for c in visit.page.context.cookies() if c["name"] == "openscf_session"
+    )
+    visit.page.click(
+        "header form button",
+    )
     assert visit.page.url.endswith("/login")
     visit.go("/funder")
     assert visit.page.url.endswith("/login")
     # The old cookie is dead on the server too, not just deleted from the browser.
-    visit.page.context.add_cookies([{"name": "openscf_session", "value": session,
-                                     "url": site.base_url}])
+    visit.page.context.add_cookies(
+        [{"name": "openscf_session", "value": session, "url": site.base_url}]
+    )
     visit.go("/funder")
     assert visit.page.url.endswith("/login")

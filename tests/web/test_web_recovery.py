@@ -28,8 +28,7 @@ def _text(html: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
 
 
-def test_each_role_page_shows_paid_outstanding_claims_recoveries_and_loss(
-        engine: Engine) -> None:
+def test_each_role_page_shows_paid_outstanding_claims_recoveries_and_loss(engine: Engine) -> None:
     world = build_world(engine)
     try:
         svc, users, orgs = world.net.svc, world.users, world.orgs
@@ -42,8 +41,9 @@ def test_each_role_page_shows_paid_outstanding_claims_recoveries_and_loss(
         svc.handle(users["A"], c.RecordPayment(defaulted, 10_000_00))
         anchor = _text(_page(world, users["A"], "/anchor"))
         assert "20,000.00 EUR" in anchor and "30,000.00 EUR" in anchor  # paid, outstanding
-        clerk = svc.handle(users["OP"], c.AddUser(_op_org(world), "clerk",
-                                                  ("maker", "checker"))).created["user_id"]
+        clerk = svc.handle(
+            users["OP"], c.AddUser(_op_org(world), "clerk", ("maker", "checker"))
+        ).created["user_id"]
         out = svc.handle(clerk, c.RequestObligorDefault(orgs["A"], "insolvency"))
         svc.handle(users["OP"], c.ApproveObligorDefault(out.created["approval_id"]))
         claim = out.created["claim_id"]

@@ -43,8 +43,7 @@ def discount(face: int, annual: Decimal, days: int, basis: int) -> int:
 
 def program_row(site: Site) -> Any:
     with site.engine.connect() as conn:
-        return conn.execute(select(t.programs).where(
-            t.programs.c.id == site.program_id)).one()
+        return conn.execute(select(t.programs).where(t.programs.c.id == site.program_id)).one()
 
 
 def basis_of(site: Site) -> int:
@@ -57,9 +56,17 @@ def service(site: Site) -> Any:
 
 
 def confirm(site: Site, supplier: str, number: str, face: int, days: int) -> str:
-    out = service(site).handle(site.actors["anchor"].user_id, c.ConfirmInvoice(
-        site.program_id, site.actors[supplier].org_id if supplier in site.actors else supplier,
-        number, face, "EUR", site.clock.now().date() + timedelta(days=days)))
+    out = service(site).handle(
+        site.actors["anchor"].user_id,
+        c.ConfirmInvoice(
+            site.program_id,
+            site.actors[supplier].org_id if supplier in site.actors else supplier,
+            number,
+            face,
+            "EUR",
+            site.clock.now().date() + timedelta(days=days),
+        ),
+    )
     return str(out.created["receivable_id"])
 
 
@@ -95,8 +102,11 @@ def charts_are_readable(visit: Visit) -> list[str]:
         assert axes and all("titled" in a["label"] for a in axes), axes
         assert not [x["text"] for x in chart["texts"] if x["out"]], chart
         for axis in axes:
-            ticks = [int(x.replace(",", "")) for x in axis["ticks"]
-                     if re.fullmatch(r"\d{1,3}(,\d{3})+|\d+", x)]
+            ticks = [
+                int(x.replace(",", ""))
+                for x in axis["ticks"]
+                if re.fullmatch(r"\d{1,3}(,\d{3})+|\d+", x)
+            ]
             for a, b in itertools.pairwise(ticks):  # a step of 1, 2, 2.5 or 5 x 10^k
                 assert str(abs(b - a)).rstrip("0") in ("1", "2", "25", "5"), (axis, ticks)
         assert not any(re.fullmatch(r"[\d.]+[kM]", x) for x in texts), texts
@@ -104,7 +114,8 @@ def charts_are_readable(visit: Visit) -> list[str]:
 
 
 def test_the_supplier_sees_the_price_before_asking_the_invoice_behind_each_piece_and_what_became_of_pieces_it_sold(  # noqa: E501
-        site: Site, open_as: Callable[[str], Visit]) -> None:
+    site: Site, open_as: Callable[[str], Visit]
+) -> None:
     supplier, anchor = site.actors["supplier"], site.actors["anchor"]
     piece = confirm(site, "supplier", "ROLE-SUP-1", 64_000_00, 75)
     today, days = site.clock.now().date(), days_to_maturity(site, piece)
@@ -113,14 +124,18 @@ def test_the_supplier_sees_the_price_before_asking_the_invoice_behind_each_piece
     # by three sellers), to the nearest 0.05 %.
     with site.engine.connect() as conn:
         o, f, r = t.financing_offers, t.financing_requests, t.receivables
-        deals = conn.execute(select(o.c.annual_rate, o.c.fees_minor, r.c.face_minor,
-                                    f.c.holder_id)
-                             .join(f, f.c.id == o.c.request_id)
-                             .join(r, r.c.id == f.c.receivable_id)
-                             .where(o.c.status == "accepted", f.c.program_id == site.program_id,
-                                    r.c.obligor_id == anchor.org_id,
-                                    o.c.value_date >= today - timedelta(days=180),
-                                    o.c.value_date <= today)).all()
+        deals = conn.execute(
+            select(o.c.annual_rate, o.c.fees_minor, r.c.face_minor, f.c.holder_id)
+            .join(f, f.c.id == o.c.request_id)
+            .join(r, r.c.id == f.c.receivable_id)
+            .where(
+                o.c.status == "accepted",
+                f.c.program_id == site.program_id,
+                r.c.obligor_id == anchor.org_id,
+                o.c.value_date >= today - timedelta(days=180),
+                o.c.value_date <= today,
+            )
+        ).all()
     assert len(deals) >= 3 and len({d[3] for d in deals}) >= 3
     rates = sorted(Decimal(d[0]) for d in deals)
     lower_median = rates[(len(rates) - 1) // 2]
@@ -135,16 +150,22 @@ def test_the_supplier_sees_the_price_before_asking_the_invoice_behind_each_piece
     assert line.locator("[data-invoice]").inner_text().strip() == "ROLE-SUP-1"
     assert line.locator("[data-debtor]").inner_text().strip() == anchor.name
     price = line.locator("[data-indication]")
-    assert int(price.locator("[data-indicative-cash]").get_attribute("data-indicative-cash")) \
-        == cash, (price.inner_text(), median, fee_share, len(deals), today)
+    assert (
+        int(price.locator("[data-indicative-cash]").get_attribute("data-indicative-cash")) == cash
+    ), (price.inner_text(), median, fee_share, len(deals), today)
     assert eur(cash) in price.inner_text()
     assert "no platform fees" in price.inner_text()
     rate_text = f"{median * 100:.2f} % p.a."
     assert rate_text in price.inner_text()
     # Transfer candidates: the other suppliers of the program, nobody else.
     with site.engine.connect() as conn:
-        members = set(conn.execute(select(t.relationships.c.supplier_id).where(
-            t.relationships.c.program_id == site.program_id)).scalars())
+        members = set(
+            conn.execute(
+                select(t.relationships.c.supplier_id).where(
+                    t.relationships.c.program_id == site.program_id
+                )
+            ).scalars()
+        )
     options = line.locator("select[name=to_org_id] option")
     offered = {options.nth(i).get_attribute("value") for i in range(options.count())}
     # No recipient is chosen for the supplier: the first option only asks whom to pay.
@@ -163,8 +184,11 @@ def test_the_supplier_sees_the_price_before_asking_the_invoice_behind_each_piece
     # Every column of the holdings, the asked-for piece's note too, fits a laptop's card.
     assert "financing requested" in row(visit, "held", piece).inner_text()
     assert visit.page.locator("section#held").evaluate("c => c.scrollWidth <= c.clientWidth")
-    offer = service(site).handle(site.actors["funder"].user_id, c.OfferFinancing(
-        request, "0.05", today)).created["offer_id"]
+    offer = (
+        service(site)
+        .handle(site.actors["funder"].user_id, c.OfferFinancing(request, "0.05", today))
+        .created["offer_id"]
+    )
     visit.go("/supplier")
     visit.page.locator(f'tr[data-offer="{offer}"] button', has_text="Accept").click()
     assert "Offer accepted" in visit.flash()
@@ -185,13 +209,15 @@ def test_the_supplier_sees_the_price_before_asking_the_invoice_behind_each_piece
 
 
 def test_the_funder_previews_the_cash_before_bidding_and_sees_price_discount_yield_and_days_per_piece_also_once_settled(  # noqa: E501
-        site: Site, open_as: Callable[[str], Visit]) -> None:
+    site: Site, open_as: Callable[[str], Visit]
+) -> None:
     supplier = site.actors["supplier"]
     face, basis = 48_000_00, basis_of(site)
     piece = confirm(site, "supplier", "ROLE-FUN-1", face, 40)
     days = days_to_maturity(site, piece)
-    request = service(site).handle(supplier.user_id, c.RequestFinancing(piece)).created[
-        "request_id"]
+    request = (
+        service(site).handle(supplier.user_id, c.RequestFinancing(piece)).created["request_id"]
+    )
 
     visit = open_as("funder")
     visit.go("/funder")
@@ -209,13 +235,15 @@ def test_the_funder_previews_the_cash_before_bidding_and_sees_price_discount_yie
     mine = visit.page.locator(f'tr[data-request="{request}"] [data-my-offer]').inner_text()
     assert "4.75 % p.a." in mine and eur(pays) in mine  # the preview was the offer
     offer = visit.page.locator(f'tr[data-request="{request}"] [data-my-offer]').get_attribute(
-        "data-my-offer")
+        "data-my-offer"
+    )
     service(site).handle(supplier.user_id, c.AcceptFinancingOffer(offer))
 
     visit.go("/funder")
     with site.engine.connect() as conn:
-        bought = conn.execute(select(t.receivables.c.id).where(
-            t.receivables.c.parent_id == piece)).scalar_one()
+        bought = conn.execute(
+            select(t.receivables.c.id).where(t.receivables.c.parent_id == piece)
+        ).scalar_one()
     held = row(visit, "portfolio", bought)
     assert held.locator("[data-price]").inner_text() == eur(pays)
     assert eur(expected_discount) in held.inner_text() and "4.75 % p.a." in held.inner_text()
@@ -230,8 +258,12 @@ def test_the_funder_previews_the_cash_before_bidding_and_sees_price_discount_yie
     assert rates and all(re.fullmatch(r"\d+\.\d{2,3}", x) for x in rates), rates
     assert not re.search(r"\d%", text)  # never the old '4.5%'
     names = charts_are_readable(visit)
-    assert {"portfolio-by-maturity", "portfolio-by-anchor", "cash-deployed",
-            "funder-limits"} <= set(names)
+    assert {
+        "portfolio-by-maturity",
+        "portfolio-by-anchor",
+        "cash-deployed",
+        "funder-limits",
+    } <= set(names)
     visit.shot("roles-funder-portfolio")
 
     # Settled at maturity: the piece leaves the portfolio and stays in the history.
@@ -248,7 +280,8 @@ def test_the_funder_previews_the_cash_before_bidding_and_sees_price_discount_yie
 
 
 def test_the_anchor_sees_invoice_and_supplier_per_payable_limits_in_amounts_the_approval_threshold_and_the_discount_before_offering_early_payment(  # noqa: E501
-        site: Site, open_as: Callable[[str], Visit]) -> None:
+    site: Site, open_as: Callable[[str], Visit]
+) -> None:
     supplier = site.actors["supplier-tier2"]
     face, basis = 36_500_00, basis_of(site)
     piece = confirm(site, "supplier-tier2", "ROLE-ANC-1", face, 90)
@@ -297,20 +330,31 @@ def test_the_anchor_sees_invoice_and_supplier_per_payable_limits_in_amounts_the_
 
 
 def test_the_auditor_sees_names_that_fit_their_boxes_in_the_custody_graph_and_the_log_growing_over_time(  # noqa: E501
-        site: Site, open_as: Callable[[str], Visit]) -> None:
+    site: Site, open_as: Callable[[str], Visit]
+) -> None:
     assert site.extra is not None
     root = confirm(site, "supplier", "ROLE-AUD-1", 90_000_00, 80)
-    moved = service(site).handle(site.actors["supplier"].user_id, c.TransferReceivable(
-        root, site.extra["long_org"], 30_000_00)).created
+    moved = (
+        service(site)
+        .handle(
+            site.actors["supplier"].user_id,
+            c.TransferReceivable(root, site.extra["long_org"], 30_000_00),
+        )
+        .created
+    )
     passed = str(moved["new_receivable_id"])
-    service(site).handle(site.extra["long_user"], c.TransferReceivable(
-        passed, site.actors["supplier-tier2"].org_id, 10_000_00))
+    service(site).handle(
+        site.extra["long_user"],
+        c.TransferReceivable(passed, site.actors["supplier-tier2"].org_id, 10_000_00),
+    )
 
     visit = open_as("auditor")
     visit.go("/auditor")
     growth = visit.page.locator('svg[data-chart="log-growth"]')
-    axes = [growth.locator("[aria-roledescription=axis]").nth(i).get_attribute("aria-label")
-            for i in range(growth.locator("[aria-roledescription=axis]").count())]
+    axes = [
+        growth.locator("[aria-roledescription=axis]").nth(i).get_attribute("aria-label")
+        for i in range(growth.locator("[aria-roledescription=axis]").count())
+    ]
     assert any("time scale" in a for a in axes), axes  # x is time, not checkpoint order
     points = growth.locator(".mark[data-value]")
     sizes = [float(points.nth(i).get_attribute("data-value")) for i in range(points.count())]
@@ -345,8 +389,12 @@ def test_the_auditor_sees_names_that_fit_their_boxes_in_the_custody_graph_and_th
     for a in boxes:
         for b in boxes:
             if a is not b:
-                apart = (a["right"] <= b["left"] or b["right"] <= a["left"]
-                         or a["bottom"] <= b["top"] or b["bottom"] <= a["top"])
+                apart = (
+                    a["right"] <= b["left"]
+                    or b["right"] <= a["left"]
+                    or a["bottom"] <= b["top"]
+                    or b["bottom"] <= a["top"]
+                )
                 assert apart, (a["node"], b["node"])
     title = visit.page.locator("svg[data-chart=chain-of-custody] rect.node title")
     assert any(LONG_NAME in (title.nth(i).text_content() or "") for i in range(title.count()))

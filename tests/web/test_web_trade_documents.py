@@ -25,7 +25,7 @@ def test_the_anchor_sees_validation_and_match_results_of_imported_invoices(engin
     page = client.get("/anchor")
     assert page.status_code == 200, page.text[:500]
     html = page.text
-    section = html[html.index('id="trade-documents"'):]
+    section = html[html.index('id="trade-documents"') :]
     assert "INV-100" in section
     assert "mismatch" in section and "quantity_exceeds_received" in section
     assert "status-valid" in section
@@ -33,7 +33,7 @@ def test_the_anchor_sees_validation_and_match_results_of_imported_invoices(engin
     doc = net.desk.documents(kind="invoice")[0]["id"]
     approval = net.desk.request_override(net.anchor_user, doc, "short delivery")["approval_id"]
     html = client.get("/anchor").text
-    section = html[html.index('id="trade-documents"'):]
+    section = html[html.index('id="trade-documents"') :]
     assert f'data-override="{approval}"' in section
     assert "override waiting for a checker" in section
     assert f"/v1/document_overrides/{approval}/approve" in section

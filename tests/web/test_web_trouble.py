@@ -39,11 +39,22 @@ def test_each_party_sees_its_side_of_trade_gone_wrong(world: World) -> None:
     bought = _defaulted(w)
     owed = w.post("F", f"/v1/receivables/{bought}/put_back").json()["recourse_obligation"]
     invoice = w.confirm(20_000_00, program="R", due_on="2026-09-30")
-    w.post("A", f"/v1/invoices/{invoice['id']}/credit_notes",
-           {"credit_note_number": "CN-77", "amount_minor": 1_234_56})
-    w.post("A", "/v1/disputes", {"program_id": w.programs["R"], "supplier_id": w.orgs["S0"],
-                                 "invoice_number": "INV-DISPUTED", "amount_minor": 500_00,
-                                 "reason": "broken pallets"})
+    w.post(
+        "A",
+        f"/v1/invoices/{invoice['id']}/credit_notes",
+        {"credit_note_number": "CN-77", "amount_minor": 1_234_56},
+    )
+    w.post(
+        "A",
+        "/v1/disputes",
+        {
+            "program_id": w.programs["R"],
+            "supplier_id": w.orgs["S0"],
+            "invoice_number": "INV-DISPUTED",
+            "amount_minor": 500_00,
+            "reason": "broken pallets",
+        },
+    )
     funder = _page(w, "F", "/funder")
     assert 'data-table="recourse-owed-to-you"' in funder and owed["id"] in funder
     assert "10,000.00 EUR" in funder

@@ -53,8 +53,7 @@ class Tabs:
 
     def post(self, who: str, path: str, **fields: str) -> Any:
         csrf = self._use(who)
-        return self.w.client.post(path, data={"csrf_token": csrf, **fields},
-                                  follow_redirects=False)
+        return self.w.client.post(path, data={"csrf_token": csrf, **fields}, follow_redirects=False)
 
     def done(self, who: str, path: str, **fields: str) -> str:
         """Post the form (saying yes to its question, if it asks one); the note shown."""
@@ -72,9 +71,12 @@ def _text(html: str) -> str:
 
 def errors(page: str) -> list[tuple[str, str]]:
     """(code, message) of every form error the page shows."""
-    return [(code, html.unescape(_text(msg)).strip()) for code, msg in re.findall(
-        r'<p class="form-error" role="alert" data-error-code="([a-z_]+)">(.*?)</p>', page,
-        re.S)]
+    return [
+        (code, html.unescape(_text(msg)).strip())
+        for code, msg in re.findall(
+            r'<p class="form-error" role="alert" data-error-code="([a-z_]+)">(.*?)</p>', page, re.S
+        )
+    ]
 
 
 def refused(r: Any, status: int, code: str) -> str:
@@ -112,12 +114,14 @@ def test_the_anchor_pays_part_of_a_due_piece_and_sees_what_stays_owed(world: Wor
     assert "30,000.00 EUR" in page  # what is still owed, on the partly paid panel
     # A typed amount the one format refuses: one line, nothing sent.
     rows = w.rows()
-    bad = tabs.post("A", "/anchor/actions/pay_part", receivable_id=rid, amount="12.500,00",
-                    confirmed="yes")
+    bad = tabs.post(
+        "A", "/anchor/actions/pay_part", receivable_id=rid, amount="12.500,00", confirmed="yes"
+    )
     assert "decimal amount" in refused(bad, 400, "invalid_amount")
     # Another anchor forges the form for A's piece: refused, nothing changes.
-    forged = tabs.post("B", "/anchor/actions/pay_part", receivable_id=rid, amount="1.00",
-                       confirmed="yes")
+    forged = tabs.post(
+        "B", "/anchor/actions/pay_part", receivable_id=rid, amount="1.00", confirmed="yes"
+    )
     refused(forged, 404, "unknown_receivable")
     assert w.rows() == rows and _piece(w, "A", rid)["paid_minor"] == 20_000_00
 
@@ -130,43 +134,79 @@ def test_credit_note_and_disputes_raised_withdrawn_and_agreed(world: World) -> N
     assert 'data-form="credit-note"' in anchor and 'data-form="raise-dispute"' in anchor
     # Another anchor forges the anchor's forms: refused, nothing changes.
     rows = w.rows()
-    refused(tabs.post("B", "/anchor/actions/credit_note", invoice_id=invoice["id"],
-                      credit_note_number="CN-X", amount="1.00", confirmed="yes"), 404,
-            "unknown_invoice")
-    refused(tabs.post("B", "/anchor/actions/raise_dispute", program_id=w.programs["P"],
-                      supplier_id=w.orgs["S0"], invoice_number="INV-X", amount="1.00",
-                      reason="forged"), 404, "unknown_program")
+    refused(
+        tabs.post(
+            "B",
+            "/anchor/actions/credit_note",
+            invoice_id=invoice["id"],
+            credit_note_number="CN-X",
+            amount="1.00",
+            confirmed="yes",
+        ),
+        404,
+        "unknown_invoice",
+    )
+    refused(
+        tabs.post(
+            "B",
+            "/anchor/actions/raise_dispute",
+            program_id=w.programs["P"],
+            supplier_id=w.orgs["S0"],
+            invoice_number="INV-X",
+            amount="1.00",
+            reason="forged",
+        ),
+        404,
+        "unknown_program",
+    )
     assert w.rows() == rows
-    page = tabs.done("A", "/anchor/actions/credit_note", invoice_id=invoice["id"],
-                     credit_note_number="CN-9", amount="1,234.56")
+    page = tabs.done(
+        "A",
+        "/anchor/actions/credit_note",
+        invoice_id=invoice["id"],
+        credit_note_number="CN-9",
+        amount="1,234.56",
+    )
     assert "Credit note recorded" in page and "CN-9" in page and "1,234.56 EUR" in page
     for number in ("INV-KEEP", "INV-DROP"):
-        page = tabs.done("A", "/anchor/actions/raise_dispute", program_id=w.programs["P"],
-                         supplier_id=w.orgs["S0"], invoice_number=number, amount="500.00",
-                         reason="broken pallets")
+        page = tabs.done(
+            "A",
+            "/anchor/actions/raise_dispute",
+            program_id=w.programs["P"],
+            supplier_id=w.orgs["S0"],
+            invoice_number=number,
+            amount="500.00",
+            reason="broken pallets",
+        )
         assert "Dispute raised" in page
-    disputes = {d["invoice_number"]: d["id"]
-                for d in w.get("A", "/v1/disputes").json()["data"]}
+    disputes = {d["invoice_number"]: d["id"] for d in w.get("A", "/v1/disputes").json()["data"]}
     keep, drop = disputes["INV-KEEP"], disputes["INV-DROP"]
-    assert "Dispute withdrawn" in tabs.done("A", "/anchor/actions/withdraw_dispute",
-                                             dispute_id=drop)
+    assert "Dispute withdrawn" in tabs.done(
+        "A", "/anchor/actions/withdraw_dispute", dispute_id=drop
+    )
     supplier = tabs.page("S0", "/supplier")
     assert 'data-form="agree-dispute"' in supplier and f'value="{keep}"' in supplier
     assert f'name="dispute_id" value="{drop}"' not in supplier  # withdrawn: nothing to agree
     # More than was disputed: the domain's one line, nothing changes.
     rows = w.rows()
-    refused(tabs.post("S0", "/supplier/actions/agree_dispute", dispute_id=keep,
-                      amount="600.00"), 400, "agreed_exceeds_dispute")
+    refused(
+        tabs.post("S0", "/supplier/actions/agree_dispute", dispute_id=keep, amount="600.00"),
+        400,
+        "agreed_exceeds_dispute",
+    )
     # Another supplier, and another anchor, forge the forms: refused, nothing changes.
-    refused(tabs.post("S1", "/supplier/actions/agree_dispute", dispute_id=keep), 404,
-            "unknown_dispute")
-    refused(tabs.post("B", "/anchor/actions/withdraw_dispute", dispute_id=keep), 404,
-            "unknown_dispute")
+    refused(
+        tabs.post("S1", "/supplier/actions/agree_dispute", dispute_id=keep), 404, "unknown_dispute"
+    )
+    refused(
+        tabs.post("B", "/anchor/actions/withdraw_dispute", dispute_id=keep), 404, "unknown_dispute"
+    )
     assert w.rows() == rows
     page = tabs.done("S0", "/supplier/actions/agree_dispute", dispute_id=keep, amount="300.00")
     assert "Dispute agreed" in page and "300.00 EUR" in page
-    statuses = {d["id"]: (d["status"], d["agreed_minor"])
-                for d in w.get("A", "/v1/disputes").json()["data"]}
+    statuses = {
+        d["id"]: (d["status"], d["agreed_minor"]) for d in w.get("A", "/v1/disputes").json()["data"]
+    }
     assert statuses[keep] == ("agreed", 300_00) and statuses[drop][0] == "withdrawn"
 
 
@@ -177,8 +217,9 @@ def test_the_funder_puts_back_and_the_seller_pays_from_the_page(world: World) ->
     funder = tabs.page("F", "/funder")
     assert 'data-form="put-back"' in funder and f'value="{bought}"' in funder
     rows = w.rows()
-    refused(tabs.post("G", "/funder/actions/put_back", receivable_id=bought), 404,
-            "unknown_receivable")
+    refused(
+        tabs.post("G", "/funder/actions/put_back", receivable_id=bought), 404, "unknown_receivable"
+    )
     assert w.rows() == rows
     page = tabs.done("F", "/funder/actions/put_back", receivable_id=bought)
     assert "Piece put back" in page and 'data-form="put-back"' not in tabs.page("F", "/funder")
@@ -188,8 +229,11 @@ def test_the_funder_puts_back_and_the_seller_pays_from_the_page(world: World) ->
     # Another supplier forges the payment: refused (its page has no recourse panel, yet the
     # one line is shown), nothing changes.
     rows = w.rows()
-    refused(tabs.post("S1", "/supplier/actions/pay_recourse", receivable_id=owed["id"]), 404,
-            "unknown_receivable")
+    refused(
+        tabs.post("S1", "/supplier/actions/pay_recourse", receivable_id=owed["id"]),
+        404,
+        "unknown_receivable",
+    )
     assert w.rows() == rows
     page = tabs.done("S0", "/supplier/actions/pay_recourse", receivable_id=owed["id"])
     assert "Recourse obligation paid" in page
@@ -197,58 +241,113 @@ def test_the_funder_puts_back_and_the_seller_pays_from_the_page(world: World) ->
 
 
 def test_without_recourse_the_form_is_not_offered_and_a_forged_post_is_refused(
-        world: World) -> None:
+    world: World,
+) -> None:
     w = world
     bought = _defaulted(w, recourse=False)
     tabs = Tabs(w, "F")
     assert f'name="receivable_id" value="{bought}"' not in tabs.page("F", "/funder")
     rows = w.rows()
-    message = refused(tabs.post("F", "/funder/actions/put_back", receivable_id=bought), 409,
-                      "without_recourse")
+    message = refused(
+        tabs.post("F", "/funder/actions/put_back", receivable_id=bought), 409, "without_recourse"
+    )
     assert w.rows() == rows and message
 
 
 def test_the_operator_declares_a_default_by_two_users_records_a_recovery_and_closes(
-        world: World) -> None:
+    world: World,
+) -> None:
     w = world
     defaulted = w.confirm(100_000_00, supplier="S1")["receivable_id"]
     w.net.clock.set(datetime(2026, 5, 29, 10, tzinfo=UTC))
     w.net.svc.handle(w.users["A"], c.RecordPayment(defaulted, 10_000_00))
-    w.users["OP2"] = w.net.svc.handle(w.users["OP"], c.AddUser(
-        _op_org(w), "operator clerk", ("maker", "checker"))).created["user_id"]
+    w.users["OP2"] = w.net.svc.handle(
+        w.users["OP"], c.AddUser(_op_org(w), "operator clerk", ("maker", "checker"))
+    ).created["user_id"]
     tabs = Tabs(w, "OP", "OP2", "U", "A")
     # An auditor sees the same page but may not act: the domain refuses it.
     assert 'data-form="request-default"' not in tabs.page("U", "/auditor")
     rows = w.rows()
-    refused(tabs.post("U", "/auditor/actions/request_default", obligor_id=w.orgs["A"],
-                      reason="insolvency"), 403, "role_required")
-    refused(tabs.post("OP2", "/auditor/actions/request_default", obligor_id=w.orgs["A"],
-                      reason="bankrupt"), 400, "invalid_default_reason")
+    refused(
+        tabs.post(
+            "U", "/auditor/actions/request_default", obligor_id=w.orgs["A"], reason="insolvency"
+        ),
+        403,
+        "role_required",
+    )
+    refused(
+        tabs.post(
+            "OP2", "/auditor/actions/request_default", obligor_id=w.orgs["A"], reason="bankrupt"
+        ),
+        400,
+        "invalid_default_reason",
+    )
     assert w.rows() == rows
-    page = tabs.done("OP2", "/auditor/actions/request_default", obligor_id=w.orgs["A"],
-                     reason="insolvency", note="filed at the district court")
+    page = tabs.done(
+        "OP2",
+        "/auditor/actions/request_default",
+        obligor_id=w.orgs["A"],
+        reason="insolvency",
+        note="filed at the district court",
+    )
     assert "Default requested" in page and "needs another operator user" in page
     [approval] = re.findall(r'data-approval="(apr_[A-Za-z0-9_]+)"', tabs.page("OP2", "/auditor"))
     # The maker cannot approve its own request (a forged post): one line, nothing changes.
     rows = w.rows()
-    refused(tabs.post("OP2", "/auditor/actions/approve_default", approval_id=approval), 403,
-            "same_user_cannot_approve")
+    refused(
+        tabs.post("OP2", "/auditor/actions/approve_default", approval_id=approval),
+        403,
+        "same_user_cannot_approve",
+    )
     assert w.rows() == rows
     page = tabs.done("OP", "/auditor/actions/approve_default", approval_id=approval)
     assert "declared in default" in page
     [claim] = set(re.findall(r'data-claim="(dfl_[A-Za-z0-9_]+)"', tabs.page("OP", "/auditor")))
-    asked = tabs.post("OP", "/auditor/actions/record_recovery", claim_id=claim,
-                      amount="30,000.00", currency="EUR", source="the administrator")
+    asked = tabs.post(
+        "OP",
+        "/auditor/actions/record_recovery",
+        claim_id=claim,
+        amount="30,000.00",
+        currency="EUR",
+        source="the administrator",
+    )
     assert "Record 30,000.00 EUR recovered from the administrator" in _text(asked.text)
     rows = w.rows()
-    refused(tabs.post("U", "/auditor/actions/record_recovery", claim_id=claim, amount="1.00",
-                      currency="EUR", source="forged", confirmed="yes"), 403, "role_required")
-    refused(tabs.post("OP", "/auditor/actions/record_recovery", claim_id=claim,
-                      amount="1.00", currency="XYZ", source="typo", confirmed="yes"), 400,
-            "unknown_currency")
+    refused(
+        tabs.post(
+            "U",
+            "/auditor/actions/record_recovery",
+            claim_id=claim,
+            amount="1.00",
+            currency="EUR",
+            source="forged",
+            confirmed="yes",
+        ),
+        403,
+        "role_required",
+    )
+    refused(
+        tabs.post(
+            "OP",
+            "/auditor/actions/record_recovery",
+            claim_id=claim,
+            amount="1.00",
+            currency="XYZ",
+            source="typo",
+            confirmed="yes",
+        ),
+        400,
+        "unknown_currency",
+    )
     assert w.rows() == rows
-    page = tabs.done("OP", "/auditor/actions/record_recovery", claim_id=claim,
-                     amount="30,000.00", currency="EUR", source="the administrator")
+    page = tabs.done(
+        "OP",
+        "/auditor/actions/record_recovery",
+        claim_id=claim,
+        amount="30,000.00",
+        currency="EUR",
+        source="the administrator",
+    )
     assert "30,000.00 EUR from the administrator" in page
     # The anchor in default cannot touch the claim: its page has no such form.
     r = tabs.post("A", "/auditor/actions/close_claim", claim_id=claim)

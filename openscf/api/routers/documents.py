@@ -39,8 +39,9 @@ class FileIn(s.Strict):
         try:
             return base64.b64decode(self.content_base64, validate=True)
         except (binascii.Error, ValueError):
-            raise InvalidRequest("invalid_base64", "content_base64 is not base64",
-                                 "content_base64") from None
+            raise InvalidRequest(
+                "invalid_base64", "content_base64 is not base64", "content_base64"
+            ) from None
 
 
 class ImportIn(s.Strict):
@@ -53,14 +54,19 @@ class ImportIn(s.Strict):
 class ImportRefusedOut(BaseModel):
     """422 when every file (or, for a payables CSV, every row) was refused: the error,
     and the same per-file report a 201 carries."""
+
     error: s.ErrorDetail
     report: dict[str, Any]
 
 
 IMPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
-    **ERRORS, 422: {"model": ImportRefusedOut,
-                    "description": "every file was refused; nothing was imported (the "
-                                   "per-file report says why)"}}
+    **ERRORS,
+    422: {
+        "model": ImportRefusedOut,
+        "description": "every file was refused; nothing was imported (the "
+        "per-file report says why)",
+    },
+}
 
 
 class ConfirmIn(s.Strict):
@@ -85,18 +91,32 @@ def validate(body: FileIn, request: Request, m: Mutate) -> Body:
         detect_syntax(root, body.filename)
         report = validate_invoice_element(root, data)
     except DocumentError as exc:
-        raise InvalidRequest(exc.code, f"{exc.location}: {exc.message}", "content_base64"
-                             ) from None
-    return {"object": "validation", "filename": body.filename, "valid": report.valid,
-            "stages_run": list(report.stages_run),
-            "stages_skipped": [{"stage": st, "reason": r} for st, r in report.stages_skipped],
-            "findings": [{"rule_id": f.rule_id, "severity": f.severity,
-                          "location": f.location, "message": f.message}
-                         for f in report.findings]}
+        raise InvalidRequest(exc.code, f"{exc.location}: {exc.message}", "content_base64") from None
+    return {
+        "object": "validation",
+        "filename": body.filename,
+        "valid": report.valid,
+        "stages_run": list(report.stages_run),
+        "stages_skipped": [{"stage": st, "reason": r} for st, r in report.stages_skipped],
+        "findings": [
+            {
+                "rule_id": f.rule_id,
+                "severity": f.severity,
+                "location": f.location,
+                "message": f.message,
+            }
+            for f in report.findings
+        ],
+    }
 
 
-@router.post("/documents", status_code=201, responses=IMPORT_RESPONSES, tags=["documents"],
-             response_model=None)
+@router.post(
+    "/documents",
+    status_code=201,
+    responses=IMPORT_RESPONSES,
+    tags=["documents"],
+    response_model=None,
+)
 def import_documents(body: ImportIn, request: Request, m: Mutate) -> Body | JSONResponse:
     """Import invoices (UBL/CII), orders, despatch/receipt advices or an ERP payables CSV.
 
@@ -107,24 +127,30 @@ def import_documents(body: ImportIn, request: Request, m: Mutate) -> Body | JSON
     files = [(f.filename, f.content()) for f in body.files]
     user = m.principal.user_id
     if body.kind == "invoices":
-        report = desk.import_invoices(user, files, program_id=body.program_id,
-                                      partial=body.partial)
+        report = desk.import_invoices(user, files, program_id=body.program_id, partial=body.partial)
     elif body.kind == "orders":
         report = desk.import_orders(user, files, partial=body.partial)
     elif body.kind == "despatches":
         report = desk.import_deliveries(user, files, partial=body.partial)
     else:
         if len(files) != 1 or body.program_id is None:
-            raise InvalidRequest("one_payables_file",
-                                 "import one payables CSV at a time, with its program_id",
-                                 "files")
-        report = desk.import_payables(user, files[0][0], files[0][1],
-                                      program_id=body.program_id, partial=body.partial)
+            raise InvalidRequest(
+                "one_payables_file",
+                "import one payables CSV at a time, with its program_id",
+                "files",
+            )
+        report = desk.import_payables(
+            user, files[0][0], files[0][1], program_id=body.program_id, partial=body.partial
+        )
     if report.items and not any(item.ok for item in report.items):
-        refused = error_body("invalid_request_error", "import_refused",
-                             f"every one of the {len(report.items)} {report.kind} was "
-                             "refused and nothing was imported; fix them as the report "
-                             "says and import again", "files")
+        refused = error_body(
+            "invalid_request_error",
+            "import_refused",
+            f"every one of the {len(report.items)} {report.kind} was "
+            "refused and nothing was imported; fix them as the report "
+            "says and import again",
+            "files",
+        )
         return JSONResponse({**refused, "report": report.to_dict()}, status_code=422)
     return report.to_dict()
 
@@ -136,49 +162,64 @@ def _visible(caller: Any, doc: Body) -> Body:
 
 
 @router.get("/documents", responses=READ_ERRORS, tags=["documents"])
-def list_documents(request: Request, caller: Caller,
-                   kind: Annotated[str | None, Query(max_length=20)] = None) -> Body:
+def list_documents(
+    request: Request, caller: Caller, kind: Annotated[str | None, Query(max_length=20)] = None
+) -> Body:
     """Documents your organisation imported (operator, auditor: all), with match status."""
-    docs = _desk(request).documents(org_id=None if caller.reads_everything else caller.org_id,
-                                    kind=kind)
+    docs = _desk(request).documents(
+        org_id=None if caller.reads_everything else caller.org_id, kind=kind
+    )
     return {"object": "list", "data": docs, "has_more": False}
 
 
 @router.get("/documents/{document_id}", responses=READ_ERRORS, tags=["documents"])
-def get_document(request: Request, caller: Caller,
-                 document_id: Annotated[str, Path(pattern=DOC_PATTERN, max_length=80)]) -> Body:
+def get_document(
+    request: Request,
+    caller: Caller,
+    document_id: Annotated[str, Path(pattern=DOC_PATTERN, max_length=80)],
+) -> Body:
     """One document with its validation findings and line-by-line match report."""
     try:
         doc = _desk(request).document(document_id)
     except (NotFound, InvalidRequest):
-        raise NotFound("unknown_document", f"no document {document_id!r}", "document_id"
-                       ) from None
+        raise NotFound("unknown_document", f"no document {document_id!r}", "document_id") from None
     return _visible(caller, doc)
 
 
 @router.post("/documents/{document_id}/confirm", responses=ERRORS, tags=["documents"])
-def confirm_document(request: Request, m: Mutate,
-                     document_id: Annotated[str, Path(pattern=DOC_PATTERN, max_length=80)],
-                     body: ConfirmIn | None = None) -> Body:
+def confirm_document(
+    request: Request,
+    m: Mutate,
+    document_id: Annotated[str, Path(pattern=DOC_PATTERN, max_length=80)],
+    body: ConfirmIn | None = None,
+) -> Body:
     """The anchor confirms a matched invoice (or one whose override a checker approved)."""
-    return _desk(request).confirm(m.principal.user_id, document_id,
-                                  override_id=body.override_id if body else None)
+    return _desk(request).confirm(
+        m.principal.user_id, document_id, override_id=body.override_id if body else None
+    )
 
 
-@router.post("/documents/{document_id}/override", status_code=201, responses=ERRORS,
-             tags=["documents"])
-def request_override(request: Request, m: Mutate,
-                     document_id: Annotated[str, Path(pattern=DOC_PATTERN, max_length=80)],
-                     body: OverrideIn | None = None) -> Body:
+@router.post(
+    "/documents/{document_id}/override", status_code=201, responses=ERRORS, tags=["documents"]
+)
+def request_override(
+    request: Request,
+    m: Mutate,
+    document_id: Annotated[str, Path(pattern=DOC_PATTERN, max_length=80)],
+    body: OverrideIn | None = None,
+) -> Body:
     """A maker asks to confirm an unmatched or flagged invoice anyway; a checker approves."""
-    return _desk(request).request_override(m.principal.user_id, document_id,
-                                           body.note if body else "")
+    return _desk(request).request_override(
+        m.principal.user_id, document_id, body.note if body else ""
+    )
 
 
 @router.post("/document_overrides/{approval_id}/approve", responses=ERRORS, tags=["documents"])
-def approve_override(request: Request, m: Mutate,
-                     approval_id: Annotated[str, Path(pattern=s.id_pattern("apr"),
-                                                      max_length=80)]) -> Body:
+def approve_override(
+    request: Request,
+    m: Mutate,
+    approval_id: Annotated[str, Path(pattern=s.id_pattern("apr"), max_length=80)],
+) -> Body:
     return _desk(request).approve_override(m.principal.user_id, approval_id)
 
 
@@ -187,8 +228,11 @@ def import_statement(body: FileIn, request: Request, m: Mutate) -> Body:
     """The operator imports a bank statement (camt.053/054) and reconciles it."""
     if "operator" not in m.principal.roles:
         raise PermissionDenied("role_required", "the operator imports bank statements")
-    return _desk(request).import_statement(body.filename, body.content(),
-                                           user_id=m.principal.user_id).to_dict()
+    return (
+        _desk(request)
+        .import_statement(body.filename, body.content(), user_id=m.principal.user_id)
+        .to_dict()
+    )
 
 
 @router.get("/payment_instructions", responses=READ_ERRORS, tags=["payments"])

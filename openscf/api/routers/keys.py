@@ -46,16 +46,24 @@ class SignedRequestIn(s.Strict):
 
 
 def _key(row: dict[str, Any]) -> Body:
-    return {"object": "key", "id": row["id"], "org_id": row["org_id"],
-            "public_key": row["public_key"], "custodial": bool(row["custodial"]),
-            "valid_from": row["valid_from"], "rotated_at": row["rotated_at"],
-            "revoked_at": row["revoked_at"]}
+    return {
+        "object": "key",
+        "id": row["id"],
+        "org_id": row["org_id"],
+        "public_key": row["public_key"],
+        "custodial": bool(row["custodial"]),
+        "valid_from": row["valid_from"],
+        "rotated_at": row["rotated_at"],
+        "revoked_at": row["revoked_at"],
+    }
 
 
 @router.get("/keys", responses=READ_ERRORS, tags=["keys"])
-def list_keys(request: Request, caller: Caller,
-              org_id: Annotated[str, Query(pattern=s.id_pattern("org"), max_length=80)]
-              ) -> Body:
+def list_keys(
+    request: Request,
+    caller: Caller,
+    org_id: Annotated[str, Query(pattern=s.id_pattern("org"), max_length=80)],
+) -> Body:
     """An organisation's public signing keys with the windows they were in force."""
     rows = services(request).reads.keys(caller, org_id)
     return {"object": "list", "data": [_key(r) for r in rows], "has_more": False}
@@ -64,14 +72,16 @@ def list_keys(request: Request, caller: Caller,
 @router.post("/keys", status_code=201, responses=ERRORS, tags=["keys"])
 def register_key(body: RegisterKeyIn, m: Mutate) -> Body:
     """Register a public key (rotate with `replaces`). The private key stays with you."""
-    outcome = m.run(c.RegisterKey(body.org_id, body.public_key, False, body.replaces,
-                                  body.key_id))
+    outcome = m.run(c.RegisterKey(body.org_id, body.public_key, False, body.replaces, body.key_id))
     return _fetch(m, outcome.created["key_id"])
 
 
 @router.post("/keys/{key_id}/revoke", responses=ERRORS, tags=["keys"])
-def revoke_key(key_id: Annotated[str, Path(pattern=KEY_PATTERN, max_length=80)],
-               m: Mutate, body: RevokeKeyIn | None = None) -> Body:
+def revoke_key(
+    key_id: Annotated[str, Path(pattern=KEY_PATTERN, max_length=80)],
+    m: Mutate,
+    body: RevokeKeyIn | None = None,
+) -> Body:
     m.run(c.RevokeKey(key_id, body.reason if body else "revoked"))
     return _fetch(m, key_id)
 
@@ -86,17 +96,25 @@ def submit_signed(body: SignedRequestIn, m: Mutate) -> Body:
     try:
         actor = loads_strict(body.request).get("actor")
     except DuplicateKey as exc:
-        raise InvalidRequest("invalid_json", f"the signed request is not valid JSON: {exc}",
-                             "request") from None
+        raise InvalidRequest(
+            "invalid_json", f"the signed request is not valid JSON: {exc}", "request"
+        ) from None
     except (ValueError, AttributeError, RecursionError):
         actor = None
     if actor != m.principal.user_id:
-        raise PermissionDenied("actor_mismatch",
-                               "the signed request must name the authenticated user as actor",
-                               "request")
-    outcome = m.svc.service.handle_signed(body.request, body.key_id, body.signature,
-                                          idempotency_key=m.idempotency_key)
+        raise PermissionDenied(
+            "actor_mismatch",
+            "the signed request must name the authenticated user as actor",
+            "request",
+        )
+    outcome = m.svc.service.handle_signed(
+        body.request, body.key_id, body.signature, idempotency_key=m.idempotency_key
+    )
     m.response.headers["OpenSCF-Events"] = ",".join(e["id"] for e in outcome.events)
-    return {"object": "signed_request", "command": outcome.command,
-            "created": outcome.created, "events": outcome.events,
-            "received_at": format_instant(m.svc.service.clock.now())}
+    return {
+        "object": "signed_request",
+        "command": outcome.command,
+        "created": outcome.created,
+        "events": outcome.events,
+        "received_at": format_instant(m.svc.service.clock.now()),
+    }

@@ -27,8 +27,16 @@ from openscf.documents.en16931.cii_binding import read_cii
 from openscf.documents.en16931.model import El, Model
 from openscf.documents.en16931.ubl_binding import read_ubl
 
-__all__ = ["RULE_IDS", "Finding", "Model", "Severity", "build_model", "check_element",
-           "check_model", "rule_ids_of"]
+__all__ = [
+    "RULE_IDS",
+    "Finding",
+    "Model",
+    "Severity",
+    "build_model",
+    "check_element",
+    "check_model",
+    "rule_ids_of",
+]
 
 
 def build_model(root: El) -> Model:

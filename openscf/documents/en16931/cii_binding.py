@@ -190,7 +190,8 @@ def read_cii(root: El) -> Model:
             )
         # Without a charge indicator it is neither an allowance nor a charge (CII-SR-463).
         m.doc_acs = [
-            _cii_ac(e) for e in stl.iterfind(_C("ram:SpecifiedTradeAllowanceCharge"))
+            _cii_ac(e)
+            for e in stl.iterfind(_C("ram:SpecifiedTradeAllowanceCharge"))
             if (_t(e.find(_C("ram:ChargeIndicator", "udt:Indicator"))) or "").lower()
             in ("true", "false", "1", "0")
         ]

@@ -44,12 +44,15 @@ def _allowance_charge_rules(root: El, out: Breaches) -> None:
 
 def _contact_rules(root: El, out: Breaches) -> None:
     """CII-SR-465/466: a contact is a person or a department, not both."""
-    agreement = root.find(_C("rsm:SupplyChainTradeTransaction",
-                             "ram:ApplicableHeaderTradeAgreement"))
+    agreement = root.find(
+        _C("rsm:SupplyChainTradeTransaction", "ram:ApplicableHeaderTradeAgreement")
+    )
     if agreement is None:
         return
-    for rule, party in (("CII-SR-465", "ram:SellerTradeParty"),
-                        ("CII-SR-466", "ram:BuyerTradeParty")):
+    for rule, party in (
+        ("CII-SR-465", "ram:SellerTradeParty"),
+        ("CII-SR-466", "ram:BuyerTradeParty"),
+    ):
         person = agreement.find(_C(party, "ram:DefinedTradeContact", "ram:PersonName"))
         department = agreement.find(_C(party, "ram:DefinedTradeContact", "ram:DepartmentName"))
         if person is not None and department is not None:
@@ -63,7 +66,8 @@ def _payment_rules(root: El, out: Breaches) -> None:
         if values and any(v != values[0] for v in values):
             out.append((rule, root))
     references = [
-        e for s in root.iter(f"{{{_RAM}}}ApplicableHeaderTradeSettlement")
+        e
+        for s in root.iter(f"{{{_RAM}}}ApplicableHeaderTradeSettlement")
         for e in s.iterfind(_C("ram:PaymentReference"))
     ]
     if len(references) > 1:

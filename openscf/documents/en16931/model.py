@@ -21,9 +21,21 @@ from lxml import etree
 from openscf.domain.errors import InvalidRequest
 from openscf.domain.money import parse_decimal
 
-__all__ = ["ABSENT", "AllowanceCharge", "Amt", "El", "Line", "Model", "PartyTerms",
-           "PaymentMeans", "TaxTotal", "VatBreakdown", "amount_of", "element_text",
-           "to_decimal"]
+__all__ = [
+    "ABSENT",
+    "AllowanceCharge",
+    "Amt",
+    "El",
+    "Line",
+    "Model",
+    "PartyTerms",
+    "PaymentMeans",
+    "TaxTotal",
+    "VatBreakdown",
+    "amount_of",
+    "element_text",
+    "to_decimal",
+]
 
 El: TypeAlias = etree._Element
 

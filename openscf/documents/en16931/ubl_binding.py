@@ -152,8 +152,9 @@ def read_ubl(root: El) -> Model:
         if date is not None and len(date.text or "") > 1:
             m.actual_delivery_date = date.text
         m.deliver_to_country = _t(
-            delivery.find(_U("cac:DeliveryLocation", "cac:Address", "cac:Country",
-                             "cbc:IdentificationCode"))
+            delivery.find(
+                _U("cac:DeliveryLocation", "cac:Address", "cac:Country", "cbc:IdentificationCode")
+            )
         )
     totals = root.find(_CAC("LegalMonetaryTotal"))
     if totals is not None:

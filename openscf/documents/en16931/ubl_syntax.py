@@ -33,11 +33,23 @@ _CAC_PREFIX_LEN = len(_CAC_PREFIX)
 Codes = list[tuple[str, str | None, El]]
 
 # BR-CL-03: the amounts whose currencyID is checked.
-_AMOUNT_NAMES = frozenset({
-    "Amount", "BaseAmount", "PriceAmount", "TaxAmount", "TaxableAmount", "LineExtensionAmount",
-    "TaxExclusiveAmount", "TaxInclusiveAmount", "AllowanceTotalAmount", "ChargeTotalAmount",
-    "PrepaidAmount", "PayableRoundingAmount", "PayableAmount",
-})
+_AMOUNT_NAMES = frozenset(
+    {
+        "Amount",
+        "BaseAmount",
+        "PriceAmount",
+        "TaxAmount",
+        "TaxableAmount",
+        "LineExtensionAmount",
+        "TaxExclusiveAmount",
+        "TaxInclusiveAmount",
+        "AllowanceTotalAmount",
+        "ChargeTotalAmount",
+        "PrepaidAmount",
+        "PayableRoundingAmount",
+        "PayableAmount",
+    }
+)
 _QUANTITY_NAMES = frozenset({"InvoicedQuantity", "BaseQuantity", "CreditedQuantity"})
 
 
@@ -85,10 +97,17 @@ def _text_code(rule: str, el: El, out: Codes) -> None:
 
 
 # The coded elements whose rule depends on the element they sit in.
-_PARENT_NAMED = frozenset({
-    "DescriptionCode", "ID", "CompanyID", "ItemClassificationCode", "IdentificationCode",
-    "PaymentMeansCode", "AllowanceChargeReasonCode",
-})
+_PARENT_NAMED = frozenset(
+    {
+        "DescriptionCode",
+        "ID",
+        "CompanyID",
+        "ItemClassificationCode",
+        "IdentificationCode",
+        "PaymentMeansCode",
+        "AllowanceChargeReasonCode",
+    }
+)
 
 
 def _cbc_codes(el: El, name: str, root: El, out: Codes) -> None:
@@ -164,10 +183,22 @@ def _note_subject(el: El, out: Codes) -> None:
 
 
 _CODED_NAMES = (
-    *_AMOUNT_NAMES, *_QUANTITY_NAMES, "InvoiceTypeCode", "CreditNoteTypeCode",
-    "DocumentCurrencyCode", "TaxCurrencyCode", "DescriptionCode", "ID", "Note", "CompanyID",
-    "ItemClassificationCode", "IdentificationCode", "PaymentMeansCode",
-    "AllowanceChargeReasonCode", "TaxExemptionReasonCode", "EmbeddedDocumentBinaryObject",
+    *_AMOUNT_NAMES,
+    *_QUANTITY_NAMES,
+    "InvoiceTypeCode",
+    "CreditNoteTypeCode",
+    "DocumentCurrencyCode",
+    "TaxCurrencyCode",
+    "DescriptionCode",
+    "ID",
+    "Note",
+    "CompanyID",
+    "ItemClassificationCode",
+    "IdentificationCode",
+    "PaymentMeansCode",
+    "AllowanceChargeReasonCode",
+    "TaxExemptionReasonCode",
+    "EmbeddedDocumentBinaryObject",
     "EndpointID",
 )
 _CODED_TAGS = tuple(_CBC(n) for n in _CODED_NAMES)
@@ -185,14 +216,23 @@ _ROOT_COUNTS: tuple[tuple[str, str, int], ...] = (
     ("UBL-SR-03", "cac:DespatchDocumentReference/cbc:ID", 1),
     ("UBL-SR-05", "cac:PaymentTerms/cbc:Note", 1),
     ("UBL-SR-08", "cac:InvoicePeriod", 1),
-    ("UBL-SR-09", "cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName",
-     1),
+    (
+        "UBL-SR-09",
+        "cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName",
+        1,
+    ),
     ("UBL-SR-10", "cac:AccountingSupplierParty/cac:Party/cac:PartyName/cbc:Name", 1),
     ("UBL-SR-11", "cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyID", 1),
-    ("UBL-SR-14", "cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyLegalForm",
-     1),
-    ("UBL-SR-15", "cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName",
-     1),
+    (
+        "UBL-SR-14",
+        "cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyLegalForm",
+        1,
+    ),
+    (
+        "UBL-SR-15",
+        "cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName",
+        1,
+    ),
     ("UBL-SR-16", "cac:AccountingCustomerParty/cac:Party/cac:PartyIdentification/cbc:ID", 1),
     ("UBL-SR-17", "cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:CompanyID", 1),
     ("UBL-SR-24", "cac:Delivery", 1),
@@ -288,8 +328,11 @@ def _root_rules(root: El, out: Breaches) -> None:
         if _FIRST_TAG[path] in present and len(walk(path)) > most:
             out.append((rule, root))
     # UBL-SR-04: one attached invoiced-object identifier (document type 130).
-    adr_130 = [a for a in root.iterfind(_CAC("AdditionalDocumentReference"))
-               if _t(a.find(_CBC("DocumentTypeCode"))) == "130"]
+    adr_130 = [
+        a
+        for a in root.iterfind(_CAC("AdditionalDocumentReference"))
+        if _t(a.find(_CBC("DocumentTypeCode"))) == "130"
+    ]
     if sum(len(a.findall(_CBC("ID"))) for a in adr_130) > 1:
         out.append(("UBL-SR-04", root))
     for rule, party_path, vat in (
@@ -305,8 +348,7 @@ def _root_rules(root: El, out: Breaches) -> None:
         ]
         if len(ids) > 1:
             out.append((rule, root))
-    names = [e for e in walk("cac:PaymentMeans/cbc:PaymentMeansCode")
-             if e.get("name") is not None]
+    names = [e for e in walk("cac:PaymentMeans/cbc:PaymentMeansCode") if e.get("name") is not None]
     if len(names) > 1:
         out.append(("UBL-SR-46", root))
     for adr in adr_130:
@@ -334,14 +376,24 @@ def _payee_rules(root: El, out: Breaches) -> None:
     name cannot be told apart, so the comparison fails then too.
     """
     seller_names = [
-        e.text or "" for e in root.iterfind(_U("cac:AccountingSupplierParty", "cac:Party",
-                                               "cac:PartyLegalEntity", "cbc:RegistrationName"))
+        e.text or ""
+        for e in root.iterfind(
+            _U(
+                "cac:AccountingSupplierParty",
+                "cac:Party",
+                "cac:PartyLegalEntity",
+                "cbc:RegistrationName",
+            )
+        )
     ]
     for payee in root.iter(_CAC("PayeeParty")):
         names = [e.text or "" for e in payee.iterfind(_U("cac:PartyName", "cbc:Name"))]
         differs = any(n != s for n in names for s in seller_names)
-        ids = [e for e in payee.iterfind(_U("cac:PartyIdentification", "cbc:ID"))
-               if (e.get("schemeID") or "").upper() != "SEPA"]
+        ids = [
+            e
+            for e in payee.iterfind(_U("cac:PartyIdentification", "cbc:ID"))
+            if (e.get("schemeID") or "").upper() != "SEPA"
+        ]
         for rule, count in (
             ("UBL-SR-19", len(names)),
             ("UBL-SR-20", len(ids)),
@@ -355,8 +407,13 @@ _COUNTS_BY_NAME: dict[str, list[tuple[str, str, int]]] = {}
 for _rule, _name, _path, _most in _ELEMENT_COUNTS:
     _COUNTS_BY_NAME.setdefault(_name, []).append((_rule, _path, _most))
 _CAC_RULE_NAMES = (
-    *_COUNTS_BY_NAME, "BillingReference", "AllowanceCharge", "PartyTaxScheme", "PostalAddress",
-    "Address", "Party",
+    *_COUNTS_BY_NAME,
+    "BillingReference",
+    "AllowanceCharge",
+    "PartyTaxScheme",
+    "PostalAddress",
+    "Address",
+    "Party",
 )
 _CAC_RULE_TAGS = tuple(_CAC(n) for n in set(_CAC_RULE_NAMES))
 
@@ -364,9 +421,7 @@ _CAC_RULE_TAGS = tuple(_CAC(n) for n in set(_CAC_RULE_NAMES))
 _CODED_TAG_SET = frozenset(_CODED_TAGS)
 _CAC_RULE_TAG_SET = frozenset(_CAC_RULE_TAGS)
 # UBL-DT-01, UBL-DT-06/07: every basic component named ...Amount or ...BinaryObject.
-_DATA_TYPE_TAGS = frozenset(
-    _CBC(n) for names in UBL_DATA_TYPE_ELEMENTS.values() for n in names
-)
+_DATA_TYPE_TAGS = frozenset(_CBC(n) for names in UBL_DATA_TYPE_ELEMENTS.values() for n in names)
 _ID, _PAYMENT_ID, _MEANS_CODE = _CBC("ID"), _CBC("PaymentID"), _CBC("PaymentMeansCode")
 _PARTY_ID = _CAC("PartyIdentification")
 _CURRENCY_TAGS = frozenset(_CBC(n) for n in _AMOUNT_NAMES)

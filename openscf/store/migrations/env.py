@@ -14,8 +14,7 @@ if connection is None:
     # Command-line use: `alembic -x url=sqlite:///openscf.db upgrade head`.
     url = context.get_x_argument(as_dictionary=True).get("url", "sqlite:///openscf.db")
     with create_engine(url).begin() as connection:
-        context.configure(connection=connection, target_metadata=metadata,
-                          render_as_batch=True)
+        context.configure(connection=connection, target_metadata=metadata, render_as_batch=True)
         with context.begin_transaction():
             context.run_migrations()
 else:
