@@ -13,8 +13,24 @@ import numpy as np
 
 from openscf.sim.economy import Economy
 from openscf.sim.ledger import BY_RECEIVABLE, CONFIRMED, NEVER_ISSUED, TRADE
+from openscf.sim.world import Firm
 
-__all__ = ["analyse"]
+__all__ = ["NOT_FRAUD", "analyse"]
+
+# Ground-truth labels that are not fraud: defaults, their claims, shocks.
+NOT_FRAUD = (
+    "default",
+    "default_declared",
+    "recovery",
+    "default_claim_closed",
+    "put_back",
+    "economy_shock",
+    "industry_shock",
+)
+
+
+def _tier_name(firm: Firm) -> str:
+    return firm.kind if firm.kind != "supplier" else f"tier {firm.tier}"
 
 
 def _month_key(economy: Economy, day: int) -> str:
@@ -139,10 +155,29 @@ def analyse(e: Economy) -> dict[str, Any]:
 
     refusals = Counter({f"{cmd}: {code}": n for (cmd, code), n in e.platform.refused.items()})
     fraud = Counter(
-        f"{x['label']} ({x['outcome'] or 'n/a'})"
-        for x in b.labels
-        if x["label"] not in ("default",)
+        f"{x['label']} ({x['outcome'] or 'n/a'})" for x in b.labels if x["label"] not in NOT_FRAUD
     )
+    fraud_by_type = Counter(x["label"] for x in b.labels if x["label"] not in NOT_FRAUD)
+    causes: Counter[str] = Counter()
+    by_tier_and_cause: Counter[str] = Counter()
+    for x in b.labels:
+        if x["label"] == "default":
+            causes[x["variant"]] += 1
+            by_tier_and_cause[f"{_tier_name(firms[x['firm']])}: {x['variant']}"] += 1
+    claims: list[dict[str, Any]] = [
+        {
+            "obligor": firms[k.obligor].org_id,
+            "declared_day": k.day,
+            "pieces": len(k.pieces),
+            "exposure_minor": sum(k.exposure_minor),
+            "recovered_minor": sum(k.recovered_minor),
+            "closed_day": k.closed_day,
+            "loss_given_default": round(k.loss_given_default(), 4),
+        }
+        for k in b.claims
+    ]
+    exposure = sum(sum(k.exposure_minor) for k in b.claims)
+    recovered = sum(sum(k.recovered_minor) for k in b.claims)
     return {
         "tiers": [f"tier {t}" for t in tiers],
         "firms": {
@@ -178,7 +213,16 @@ def analyse(e: Economy) -> dict[str, Any]:
             "rate_by_tier": [defaults_by_tier[t] / max(1, n_by_tier[t]) for t in tiers],
             "anchors": anchor_defaults,
             "rate_by_start_health_quintile": quintiles,
+            "by_cause": dict(sorted(causes.items())),
+            "by_tier_and_cause": dict(sorted(by_tier_and_cause.items())),
         },
+        "claims": {
+            "claims": claims,
+            "exposure_minor": exposure,
+            "recovered_minor": recovered,
+            "loss_given_default": (round(1 - recovered / exposure, 4) if exposure else None),
+        },
+        "fraud_by_type": dict(sorted(fraud_by_type.items())),
         "losses_minor": {
             "by_kind": dict(losses_by_kind),
             "by_tier": [losses_by_tier[t] for t in tiers],

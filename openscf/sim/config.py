@@ -25,6 +25,9 @@ class SimConfig:
     batch_size:    platform commands per transaction.
     base_rate_bps: the money-market reference rate in the first month, in basis points;
                    it then follows a seeded mean-reverting path (see `pricing.py`).
+    anchor_default: one anchor's health declines until it defaults within the trading
+                   months (always so from 1,000 firms on): the operator declares it in
+                   default, the administrator pays recoveries months later.
     """
 
     firms: int = 200
@@ -40,6 +43,7 @@ class SimConfig:
     batch_size: int = 4000
     currency: str = "EUR"
     base_rate_bps: int = 225
+    anchor_default: bool = False
 
     def __post_init__(self) -> None:
         if self.firms < 12:

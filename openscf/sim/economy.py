@@ -14,9 +14,12 @@ mechanisms in a fixed order each day. Each mechanism is one module:
 - `transfer.py`: suppliers pay their own suppliers with pieces, down the tiers;
 - `finance.py`: holders sell pieces to funders (request, competing offers, acceptance of
   the best), anchors offer early payment;
-- `settlement.py`: at maturity the anchor settles every live piece, or pays late
-  (overdue, then defaulted); at the end, what is still outstanding;
-- `onboarding.py`: the network's registration on the platform before day one;
+- `settlement.py`: at maturity the anchor settles every live piece, or pays late, in
+  part first when stressed (overdue, then defaulted); at the end, what is outstanding;
+- `recovery.py`: a defaulted anchor is declared in default on the platform (operator
+  maker-checker); the administrator's recoveries come months later, then the claim closes;
+- `onboarding.py`: the network's registration on the platform before day one, and the
+  suppliers that join the anchors' programs later, during the trading months;
 - `ledger.py`: the simulator's own books (struct of arrays) and the ground truth.
 
 Amounts are integer minor units; floats only drive the hidden random processes and are
@@ -43,6 +46,7 @@ from openscf.sim import (
     finance,
     fraud,
     onboarding,
+    recovery,
     settlement,
     trade,
     transfer,
@@ -75,6 +79,12 @@ AGENDA = (
     "mark_defaulted",
     "present_duplicate",
     "present_phantom",
+    "declare_default",
+    "recover",
+    "close_claim",
+    "put_back",
+    "pay_recourse",
+    "join",
 )
 
 
@@ -110,6 +120,9 @@ class Economy:
         self.rng_behaviour, self.rng_market = Draws(behaviour), Draws(market)
         self.world: World = build_world(config, self.rng_world)
         self.firms = self.world.firms
+        self.founded_on = _founding_dates(
+            self.world, np.random.default_rng(np.random.SeedSequence(config.seed).spawn(7)[6])
+        )
         self.start = config.start
         self.trading_days = (_add_months(config.start, config.months) - config.start).days
         self.end_day = -1
@@ -136,6 +149,17 @@ class Economy:
             len(INDUSTRIES),
         )
         self.alive = [True] * n
+        self.contagion_day: dict[int, int] = {}  # firm -> when a buyer's default hit it
+        self.recourse_failed: set[int] = set()  # sellers that could not pay a put-back
+        self.seller_by_namespace: dict[str, int] = {}
+        # From 1,000 firms on (or when asked) one anchor is failing: it defaults about
+        # half-way through the trading months.
+        self.failing_anchor = -1
+        if config.anchor_default or config.firms >= 1000:
+            self.failing_anchor = self.world.anchors[-1]
+            weak = self.firms[self.failing_anchor]
+            weak.late_share = max(weak.late_share, 0.12)
+            self.health.decline(self.failing_anchor, self.trading_days / 7 * 0.5)
         self.program_sets = [frozenset(f.programs) for f in self.firms]
         # The pieces each firm may hold (stale entries are dropped when found).
         self.holdings: list[list[int]] = [[] for _ in range(n)]
@@ -150,6 +174,9 @@ class Economy:
         self.fraud_plan = fraud.plan_fraud(self)
         # Funders' bids and anchors' early-payment rates (the seam for a credit model).
         self.market = Market(self, pricing)
+        self.join_day = onboarding.plan_late_joiners(
+            self, np.random.default_rng(np.random.SeedSequence(config.seed).spawn(8)[7])
+        )
 
     @property
     def phantom_firms(self) -> list[int]:
@@ -196,6 +223,10 @@ class Economy:
         """See `dilution.return_goods`."""
         dilution.return_goods(self, invoice, day)
 
+    def has_recourse(self, anchor: int) -> bool:
+        """Every other anchor's program finances with recourse (the failing one's too)."""
+        return self.world.anchors.index(anchor) % 2 == 1 or anchor == self.failing_anchor
+
     def setup(self) -> None:
         """Register the network on the platform (see `onboarding.py`)."""
         onboarding.onboard(self)
@@ -225,6 +256,8 @@ class Economy:
         )
         if day % 7 == 0:
             defaults.move_health(self, day)
+        recovery.work_claims(self, day)
+        onboarding.join_late(self, day)
         if day % 30 == 0:
             defaults.snapshot_health(self, day)
         is_working_day = (self.start.weekday() + day) % 7 < 5
@@ -252,6 +285,18 @@ class Economy:
         if self.due_pieces:
             last = max(last, max(self.due_pieces) + DEFAULT_AFTER_DAYS + 2)
         return last
+
+
+def _founding_dates(world: World, rng: np.random.Generator) -> list[date]:
+    """When each firm was founded (known from the start): anchors and funders decades
+    ago; suppliers younger, and the weaker the younger (young firms fail more often)."""
+    start = world.config.start
+    dates = []
+    for f in world.firms:
+        median_years = 40.0 if f.kind != "supplier" else 3.0 + 4.0 * max(0.0, f.health_mean)
+        years = max(0.3, float(rng.lognormal(np.log(median_years), 0.6)))
+        dates.append(start - timedelta(days=round(years * 365.25)))
+    return dates
 
 
 def _add_months(day: date, months: int) -> date:

@@ -105,21 +105,26 @@ _RECEIVABLE_AT_ISSUE = (
     "parent_id",
 )
 OBSERVABLE: dict[str, dict[str, str]] = {
-    "firms": dict.fromkeys(
-        (
-            "org_id",
-            "name",
-            "kind",
-            "tier",
-            "industry",
-            "country",
-            "annual_sales_minor",
-            "ownership_group",
-            "programs",
-            "payment_terms_days",
+    "firms": {
+        **dict.fromkeys(
+            (
+                "org_id",
+                "name",
+                "kind",
+                "tier",
+                "industry",
+                "country",
+                "annual_sales_minor",
+                "ownership_group",
+                "payment_terms_days",
+                "founded_on",
+            ),
+            START,
         ),
-        START,
-    ),
+        # A supplier that joins the programs later is known as a member from then.
+        "programs": "joined_network_on",
+        "joined_network_on": "joined_network_on",
+    },
     "orders": dict.fromkeys(
         ("order_id", "seller_id", "buyer_id", "ordered_on", "amount_minor", "currency"),
         "ordered_on",
@@ -230,6 +235,11 @@ def _firms(e: Economy) -> pa.Table:
             "programs": [[program_id(p) for p in x.programs] for x in f],
             "payment_terms_days": pa.array(
                 [x.terms_days if x.kind == "anchor" else None for x in f], pa.int16()
+            ),
+            "founded_on": pa.array(e.founded_on, pa.date32()),
+            "joined_network_on": pa.array(
+                [None if not x.programs else e.date_of(e.join_day.get(x.idx, 0)) for x in f],
+                pa.date32(),
             ),
         }
     )

@@ -85,6 +85,7 @@ class FraudPlan:
     phantom_firms: list[int] = field(default_factory=list)
     # Bust-outs: (firm, what it did) by day.
     bust_outs: dict[int, list[tuple[int, str]]] = field(default_factory=dict)
+    busted: set[int] = field(default_factory=set)  # the firms that busted out
     # The last delivery on each (seller, buyer): (order, ordered_minor, day), which a
     # duplicate quotes as its own.
     last_delivery: dict[tuple[int, int], tuple[int, int, int]] = field(default_factory=dict)
@@ -195,6 +196,7 @@ def bust_out(e: Economy, day: int) -> None:
             continue
         e.health.shock(firm, float(e.health.h[firm]) + e.rng_fraud.uniform(0.05, 0.6))
         e.book.add_label("bust_out", firm=firm, day=day, variant=what)
+        e.fraud_plan.busted.add(firm)
 
 
 def _order_for_next_round(

@@ -22,6 +22,9 @@ __all__ = ["CHANNELS", "INVOICE_KINDS", "PIECE_STATUS", "Ledger", "scale_minor"]
 LIVE, SPLIT, TRANSFERRED, SETTLED, PAID_EARLY, CANCELLED, OVERDUE, DEFAULTED, NEVER_ISSUED = range(
     9
 )
+# A financed piece of a defaulted anchor put back to its seller, in a program with
+# recourse: PUT_BACK retires it, RECOURSE_DUE is what the seller then owes the funder.
+PUT_BACK, RECOURSE_DUE = 9, 10
 PIECE_STATUS = (
     "live",
     "split",
@@ -32,6 +35,8 @@ PIECE_STATUS = (
     "overdue",
     "defaulted",
     "never_issued",
+    "put_back",
+    "recourse_due",
 )
 
 # How an invoice was (to be) paid.
@@ -87,6 +92,26 @@ class Loss(NamedTuple):
     amount_minor: int
     reason: str
     invoice: int
+
+
+@dataclass
+class Claim:
+    """A default claim the operator declared on an obligor: its pieces, what each still
+    lacked when it was declared, the recovery rate the administrator will pay (ground
+    truth, drawn per default) and what was recovered."""
+
+    claim_id: str
+    obligor: int
+    day: int
+    pieces: list[int]
+    exposure_minor: list[int]
+    recovery_rate: float
+    recovered_minor: list[int]
+    closed_day: int = -1
+
+    def loss_given_default(self) -> float:
+        exposure = sum(self.exposure_minor)
+        return 0.0 if exposure == 0 else 1 - sum(self.recovered_minor) / exposure
 
 
 class HealthSnapshot(NamedTuple):
@@ -165,6 +190,11 @@ class Ledger:
     health: list[HealthSnapshot] = field(default_factory=list)
     default_day: dict[int, int] = field(default_factory=dict)  # firm -> day it defaulted
     losses: list[Loss] = field(default_factory=list)
+    # what each piece's obligor has paid of it in parts (RecordPayment), by piece
+    piece_paid_minor: dict[int, int] = field(default_factory=dict)
+    # default claims on the platform: claim index -> its record (see `settlement.py`)
+    claims: list[Claim] = field(default_factory=list)
+    piece_claim: dict[int, int] = field(default_factory=dict)  # piece -> its claim
 
     # --- rows ---------------------------------------------------------------------------
 
@@ -218,6 +248,10 @@ class Ledger:
         self.payment_kind.append(kind)
         self.payment_invoice.append(invoice)
         self.payment_piece.append(piece)
+
+    def outstanding_minor(self, p: int) -> int:
+        """What piece p's obligor still owes of it (its face less its partial payments)."""
+        return self.piece_face_minor[p] - self.piece_paid_minor.get(p, 0)
 
     def add_label(
         self,

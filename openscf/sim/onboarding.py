@@ -10,16 +10,21 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from openscf.domain import commands as c
 from openscf.domain.ids import tagged_id
 from openscf.sim.confirmation import APPROVAL_THRESHOLD_MINOR, program_id
+from openscf.sim.recovery import RECOURSE_DAYS, risk_officer
 from openscf.sim.settlement import DEFAULT_AFTER_DAYS
 from openscf.sim.world import iban_for
 
 if TYPE_CHECKING:
     from openscf.sim.economy import Economy
 
-__all__ = ["onboard"]
+__all__ = ["LATE_SHARE", "join_late", "onboard", "plan_late_joiners"]
+
+LATE_SHARE = 0.2  # of the deeper-tier members, who join during the trading months
 
 
 def onboard(e: Economy) -> None:
@@ -27,7 +32,14 @@ def onboard(e: Economy) -> None:
     p = e.platform
     op = p.bootstrap(e.operator_name)
     e.operator_user = op
-    items: list[tuple[str, c.Command]] = []
+    # The operator's second user requests declarations of default, which its first (the
+    # admin, a checker) approves: an approver may not be a user its maker created.
+    items: list[tuple[str, c.Command]] = [
+        (
+            op,
+            c.AddUser(p.operator_org, "operator risk officer", ("maker",), user_id=risk_officer(e)),
+        )
+    ]
     for f in e.firms:
         roles = (
             ("anchor",)
@@ -109,15 +121,50 @@ def onboard(e: Economy) -> None:
                     approval_threshold_minor=APPROVAL_THRESHOLD_MINOR,
                     default_after_days=DEFAULT_AFTER_DAYS,
                     program_id=program_id(a),
+                    recourse=e.has_recourse(a),
+                    recourse_days=RECOURSE_DAYS,
                 ),
             )
         )
         for funder in e.world.program_funders[a]:
             items.append((f.maker, c.AddFunder(program_id(a), e.firms[funder].org_id)))
     for s in e.world.suppliers:
+        if s in e.join_day:
+            continue
         for a in e.firms[s].programs:
             items.append((e.firms[a].maker, c.OnboardSupplier(program_id(a), e.firms[s].org_id)))
     _must(p.run(items), "programs and onboarding")
+
+
+def plan_late_joiners(e: Economy, rng: np.random.Generator) -> dict[int, int]:
+    """Some members below tier 1 (not in a fraud plan) join the anchors' programs during
+    the trading months: until then they trade off the network (cash)."""
+    rings = {m for ring in e.world.rings for m in ring}
+    skip = rings | set(e.fraud_plan.phantom_firms)
+    join_day: dict[int, int] = {}
+    for tier in sorted(e.world.tiers):
+        if tier < 2:
+            continue
+        for s in e.world.tiers[tier]:
+            if e.firms[s].programs and s not in skip and rng.random() < LATE_SHARE:
+                day = e.weekday(int(rng.uniform(0.1, 0.8) * e.trading_days))
+                join_day[s] = day
+                e.program_sets[s] = frozenset()
+                e.agenda["join"][day].append(s)
+    return join_day
+
+
+def join_late(e: Economy, day: int) -> None:
+    """Today's joiners are onboarded to their anchors' programs and trade through them."""
+    joiners = e.agenda["join"].pop(day, [])
+    items = [
+        (e.firms[a].maker, c.OnboardSupplier(program_id(a), e.firms[s].org_id))
+        for s in joiners
+        for a in e.firms[s].programs
+    ]
+    _must(e.platform.run(items), "late onboarding")
+    for s in joiners:
+        e.program_sets[s] = frozenset(e.firms[s].programs)
 
 
 def _must(codes: list[str | None], what: str) -> None:

@@ -39,10 +39,11 @@ class Platform:
         self.refused: Counter[tuple[str, str]] = Counter()
         self.examples: dict[tuple[str, str], str] = {}
         self.commands = 0
+        self.operator_org = ""
         self._on_commands = on_commands
 
     def bootstrap(self, name: str) -> str:
-        _, user = self.service.bootstrap_operator(name)
+        self.operator_org, user = self.service.bootstrap_operator(name)
         return user
 
     def run(self, items: Sequence[tuple[str, c.Command]]) -> list[str | None]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from openscf.domain.money import exponent
+from openscf.domain.money import exponent, format_amount
 from openscf.sim.charts import bar_chart, line_chart
 
 __all__ = ["render_report"]
@@ -44,6 +44,28 @@ def _table(rows: dict[str, Any], head: tuple[str, str]) -> str:
         f"<tr><td>{escape(str(k))}</td><td class='n'>{v:,}</td></tr>" for k, v in rows.items()
     )
     return f"<table><tr><th>{escape(head[0])}</th><th>{escape(head[1])}</th></tr>{body}</table>"
+
+
+def _claims(c: dict[str, Any]) -> str:
+    """Default claims: exposure, recoveries and loss given default, per claim and overall."""
+    rows = "".join(
+        f"<tr><td>{escape(k['obligor'])}</td><td class='n'>{k['pieces']:,}</td>"
+        f"<td class='n'>{format_amount(k['exposure_minor'], 'EUR')}</td>"
+        f"<td class='n'>{format_amount(k['recovered_minor'], 'EUR')}</td>"
+        f"<td class='n'>{100 * k['loss_given_default']:.1f}%"
+        f"{'' if k['closed_day'] >= 0 else ' (open)'}</td></tr>"
+        for k in c["claims"]
+    )
+    lgd = c["loss_given_default"]
+    total = "-" if lgd is None else f"{100 * lgd:.1f}%"
+    return (
+        "<table><tr><th>default claim on</th><th>pieces</th><th>exposure</th>"
+        f"<th>recovered</th><th>loss given default</th></tr>{rows}"
+        f"<tr><th>all claims</th><td></td>"
+        f"<td class='n'>{format_amount(c['exposure_minor'], 'EUR')}</td>"
+        f"<td class='n'>{format_amount(c['recovered_minor'], 'EUR')}</td>"
+        f"<td class='n'>{total}</td></tr></table>"
+    )
 
 
 def render_report(a: dict[str, Any], *, title: str, subtitle: str) -> str:
@@ -135,7 +157,8 @@ def render_report(a: dict[str, Any], *, title: str, subtitle: str) -> str:
                 "% of firms",
             ),
             f"{sum(a['defaults']['by_tier'])} supplier defaults; anchors defaulted: "
-            f"{len(a['defaults']['anchors'])}. Defaults come from each firm's hidden health.",
+            f"{len(a['defaults']['anchors'])}. Defaults come from each firm's hidden health, "
+            "a buyer's default (contagion), a bust-out or an unpaid recourse.",
         ),
         (
             bar_chart(
@@ -197,6 +220,14 @@ def render_report(a: dict[str, Any], *, title: str, subtitle: str) -> str:
 <div class="grid"><div>{_table(a["platform"]["accepted"], ("accepted", "count"))}</div>
 <div>{_table(a["platform"]["refused"] or {"none": 0}, ("refused (command: code)", "count"))}
 </div></div>
+<h2>When trade went wrong (ground truth)</h2>
+<div class="grid"><div>{
+        _table(
+            a["defaults"]["by_tier_and_cause"] or {"none": 0}, ("defaults (tier: cause)", "count")
+        )
+    }</div>
+<div>{_table(a["fraud_by_type"] or {"none": 0}, ("fraud by type", "count"))}</div>
+<div>{_claims(a["claims"])}</div></div>
 <h2>Ground-truth labels (not visible to the platform)</h2>
 {_table(a["labels"] or {"none": 0}, ("label (platform outcome)", "count"))}
 </body></html>

@@ -1,10 +1,12 @@
 """Settlement: at maturity the anchor pays every live piece, or pays late, or not at all.
 
 On a piece's maturity its anchor settles it with the holder, or (by its lateness and
-stress) pays some days later: the operator marks the piece overdue the next day and
-defaulted `DEFAULT_AFTER_DAYS` after maturity if still unpaid; a late settlement still
-comes. A defaulted anchor pays nothing. At the end of the run, pieces still outstanding
-are counted as cash at maturity for their holder, or as losses if their anchor defaulted.
+stress) pays some days later; a stressed anchor often pays part at maturity
+(`RecordPayment`) and the rest late, or never if it defaults first. The operator marks
+the piece overdue the next day and defaulted `DEFAULT_AFTER_DAYS` after maturity if
+still unpaid; a late settlement still comes. A defaulted anchor pays nothing. At the
+end of the run, pieces still outstanding are counted as cash at maturity for their
+holder, or as losses if their anchor defaulted (less what its claim recovered so far).
 """
 
 from __future__ import annotations
@@ -12,7 +14,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from openscf.domain import commands as c
-from openscf.sim.ledger import DEFAULTED, LIVE, OVERDUE, SETTLED, Loss
+from openscf.sim.ledger import (
+    DEFAULTED,
+    LIVE,
+    OVERDUE,
+    RECOURSE_DUE,
+    SETTLED,
+    Loss,
+    scale_minor,
+)
 
 if TYPE_CHECKING:
     from openscf.sim.economy import Economy
@@ -27,6 +37,7 @@ def settle_maturities(e: Economy, day: int) -> None:
     book = e.book
     rng = e.rng_behaviour
     settle: list[int] = []
+    partly: list[int] = []
     for p in e.due_pieces.pop(day, []):
         if book.piece_status[p] != LIVE:
             continue
@@ -38,6 +49,9 @@ def settle_maturities(e: Economy, day: int) -> None:
             anchor
         ].late_share * e.config.anchor_lateness + 0.3 * e.health.stress_of(anchor)
         if rng.random() < late_share:
+            # Short of cash, a stressed anchor pays what it can now and the rest later.
+            if rng.random() < 0.15 + 0.7 * e.health.stress_of(anchor):
+                partly.append(p)
             u = rng.random()
             lateness_days = (
                 int(rng.integers(1, 6))
@@ -49,8 +63,37 @@ def settle_maturities(e: Economy, day: int) -> None:
             continue
         settle.append(p)
     settle.extend(e.agenda["settle_late"].pop(day, []))
+    _pay_in_part(e, day, partly)
     _settle(e, day, settle)
     _mark(e, day)
+
+
+def _pay_in_part(e: Economy, day: int, pieces: list[int]) -> None:
+    """The anchor pays a part (30-80 per cent) of each piece at maturity."""
+    book = e.book
+    items: list[tuple[str, c.Command]] = []
+    meta: list[tuple[int, int]] = []
+    for p in pieces:
+        owed = book.outstanding_minor(p)
+        part = scale_minor(owed, float(e.rng_behaviour.uniform(0.3, 0.8)))
+        if not 0 < part < owed:
+            continue
+        items.append((e.firms[book.piece_anchor[p]].maker, c.RecordPayment(book.piece_id[p], part)))
+        meta.append((p, part))
+    for (p, part), code in zip(meta, e.platform.run(items), strict=True):
+        if code is None:
+            book.piece_paid_minor[p] = book.piece_paid_minor.get(p, 0) + part
+            book.piece_is_encumbered[p] = 0
+            book.realise(book.piece_pays_for[p], part, day)
+            book.pay(
+                day,
+                book.piece_anchor[p],
+                book.piece_holder[p],
+                part,
+                "partial_payment",
+                invoice=book.piece_pays_for[p],
+                piece=p,
+            )
 
 
 def _settle(e: Economy, day: int, pieces: list[int]) -> None:
@@ -58,7 +101,7 @@ def _settle(e: Economy, day: int, pieces: list[int]) -> None:
     items: list[tuple[str, c.Command]] = []
     meta: list[int] = []
     for p in pieces:
-        if book.piece_status[p] not in (LIVE, OVERDUE, DEFAULTED):
+        if book.piece_status[p] not in (LIVE, OVERDUE, DEFAULTED) or p in book.piece_claim:
             continue
         anchor = book.piece_anchor[p]
         if not e.alive[anchor]:
@@ -71,12 +114,13 @@ def _settle(e: Economy, day: int, pieces: list[int]) -> None:
             book.piece_status[p] = SETTLED
             book.piece_is_encumbered[p] = 0
             holder = book.piece_holder[p]
-            book.realise(book.piece_pays_for[p], book.piece_face_minor[p], day)
+            rest = book.outstanding_minor(p)
+            book.realise(book.piece_pays_for[p], rest, day)
             book.pay(
                 day,
                 book.piece_anchor[p],
                 holder,
-                book.piece_face_minor[p],
+                rest,
                 kind,
                 invoice=book.piece_pays_for[p],
                 piece=p,
@@ -104,22 +148,40 @@ def _mark(e: Economy, day: int) -> None:
 
 def close_books(e: Economy, end_day: int) -> None:
     """Pieces still outstanding are cash at maturity for their holder (projected);
-    pieces of a defaulted anchor are losses."""
+    pieces of a defaulted anchor are losses, less what an open claim recovered so far
+    (a closed claim's losses are booked when it closed)."""
     book = e.book
     for p in range(len(book.piece_status)):
         status = book.piece_status[p]
+        if status == RECOURSE_DUE and not e.alive[book.piece_anchor[p]]:
+            # A put-back its seller never paid: the funder's loss after all.
+            book.losses.append(
+                Loss(
+                    end_day,
+                    book.piece_holder[p],
+                    book.piece_face_minor[p],
+                    "recourse_unpaid",
+                    book.piece_root_invoice[p],
+                )
+            )
         if status in (LIVE, OVERDUE, DEFAULTED):
             anchor = book.piece_anchor[p]
+            lost = book.outstanding_minor(p)
+            k = book.piece_claim.get(p)
+            if k is not None:
+                claim = book.claims[k]
+                if claim.closed_day >= 0:
+                    continue
+                i = claim.pieces.index(p)
+                lost = claim.exposure_minor[i] - claim.recovered_minor[i]
             if e.alive[anchor]:
-                book.realise(
-                    book.piece_pays_for[p], book.piece_face_minor[p], book.piece_due_day[p]
-                )
-            elif status == DEFAULTED:
+                book.realise(book.piece_pays_for[p], lost, book.piece_due_day[p])
+            elif status == DEFAULTED and lost > 0:
                 book.losses.append(
                     Loss(
                         end_day,
                         book.piece_holder[p],
-                        book.piece_face_minor[p],
+                        lost,
                         "anchor_defaulted",
                         book.piece_root_invoice[p],
                     )

@@ -59,21 +59,22 @@ def test_two_runs_with_the_same_seed_write_identical_exports(tmp_path: Path) -> 
 # A regression pin, not a statement of truth: the digests of the shared small run's exports
 # (and of its analysis) as the simulator wrote them once fraud stopped being given away by
 # artefacts, outcomes moved out of the observable tables, ids moved into each firm's
-# namespace and funders priced from what they could observe (the pricing functions of
-# `pricing.py`, a moving base rate). A refactoring of the simulator must leave every one
-# unchanged; a change that is meant to alter the simulated history (a new mechanism, a new
-# draw) updates them in the same commit and says so.
+# namespace, funders priced from what they could observe (the pricing functions of
+# `pricing.py`, a moving base rate) and trade went wrong in it (partial payments, anchor
+# default and recoveries, recourse, contagion, shocks, late joiners). A refactoring of the
+# simulator must leave every one unchanged; a change that is meant to alter the simulated
+# history (a new mechanism, a new draw) updates them in the same commit and says so.
 GOLDEN_DIGESTS = {
-    "firms": "542644a206ed91d1d48fb714f1fd17bd7f3cdc9bc961fa007b035e7e06427276",
-    "orders": "e250393f972480178bdb86f2bcb7597608b99783bbd22ef045d40a296a87472d",
-    "invoices": "bf2cdeed3b36055c48e312be364d319b087fb23a92299c261c464b12da0bc64a",
-    "receivables": "cf28ee019febbf4467cf41abc1862597dd2a2c11768db1672747e20f49fe9660",
-    "payments": "1d977220dd9ad0a7f48b8977485e8a321f5eee119acb4c24c8337130ca1fcdf1",
-    "events": "c5a91f1269b9b20254960c2821d04cb1016f1a1180bdd3cbb13906a3adb74429",
-    "labels": "1eaea999c22c159297adf7da86c6a605fa139d3a42cd24c870041ede5a4c1802",
-    "health": "77a98b8c76e6e1b7ad705ad3dbb61c5e232e4351d5b89b6f9ec03f721435da8b",
-    "outcomes": "0f6b6ce49a2aa1684d20e5c07571d0bfd035f6c229322e1167cb99b4af76082d",
-    "analysis": "23b8fc06503430f4cb8c43f8fb807df5d775815c25bc79abedb13ff900e0ad41",
+    "firms": "8efb91e627fd1edf371d62882ebbddaae5b83e47923c475a152788c96e55d69e",
+    "orders": "bf8b8778a22d4983ddc84db4dd4a4e04ce94b08f9c9b47f57778033c8ca3be7f",
+    "invoices": "a74701396e082b6542ca2648f2bcb2cf21e5f864bfa78b7a70c328c060dc1bf2",
+    "receivables": "39f3c6328888a92c37ffa77e8d6fe2c62cc026eb23c5d92d58522328968b5ed6",
+    "payments": "c698866de1cd68865c6284523bad2188b2e068c6510bddab107cec1bd94b322f",
+    "events": "7db87b1bb84ff0ad125d64414065a3db3e69eb4435bc99bc6bf99c13eea609d9",
+    "labels": "d25226d94cae3f2d00ef644577d1aa01acf2b351c5802623c83efd0fc4414804",
+    "health": "fd492569a560c87bfa3424193bc3a8d8a62ceaa4734beb6779f33761e0d125b1",
+    "outcomes": "916121bb3a86fd1276fb99e85345fb56a39240bf88f661745e9a8fe6766c033d",
+    "analysis": "9e18557a25899d47b808bd5c6394a2d697d6ae3b1f02c7b080247c3ca9481c6f",
 }
 
 
@@ -118,6 +119,7 @@ def test_the_economy_uses_every_operation_of_the_platform(simulated: Simulated) 
         "OfferEarlyPayment",
         "AcceptEarlyPayment",
         "SettleReceivable",
+        "RecordPayment",
         "MarkOverdue",
         "RequestBankAccountChange",
         "ApproveBankAccountChange",
