@@ -83,6 +83,14 @@ def simulate(
     batch_size: Annotated[
         int, typer.Option(min=1, help="Platform commands per database transaction.")
     ] = 1000,
+    anchor_default: Annotated[
+        bool,
+        typer.Option(
+            "--anchor-default/--no-anchor-default",
+            help="Make one anchor fail half-way through the trading months: the operator "
+            "declares it in default and recoveries follow (always on from 1,000 firms).",
+        ),
+    ] = False,
     verify: Annotated[
         bool,
         typer.Option(
@@ -128,6 +136,7 @@ def simulate(
         fraud=fraud,
         run_off=run_off,
         batch_size=batch_size,
+        anchor_default=anchor_default,
     )
     columns = (
         SpinnerColumn(),

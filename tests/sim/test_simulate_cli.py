@@ -32,6 +32,17 @@ def test_simulate_writes_the_database_the_exports_and_the_report(tmp_path: Path)
     assert json.loads((out / "summary.json").read_text())["rows"] == summary["rows"]
 
 
+def test_an_anchor_default_can_be_asked_for_in_a_small_economy(tmp_path: Path) -> None:
+    args = ["simulate", "--firms", "60", "--months", "2", "--seed", "3", "--run-off", "--json"]
+    result = runner.invoke(app, [*args, "--anchor-default", "--out", str(tmp_path / "a")])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["replay_ok"] is True
+    assert summary["analysis"]["defaults"]["anchors"], summary["analysis"]["defaults"]
+    calm = runner.invoke(app, [*args, "--out", str(tmp_path / "b")])
+    assert json.loads(calm.stdout)["analysis"]["defaults"]["anchors"] == []
+
+
 def test_simulate_prints_a_summary_table_without_json(tmp_path: Path) -> None:
     result = runner.invoke(
         app,
