@@ -31,6 +31,7 @@ from openscf.app.auth import Authenticator
 from openscf.app.clock import Clock, SystemClock
 from openscf.app.queries import Database, ReadModel, read_engine_for
 from openscf.app.service import NetworkService
+from openscf.settings import Settings
 
 __all__ = ["API_VERSION", "create_app"]
 
@@ -74,6 +75,7 @@ def create_app(
     secure_cookies: bool = True,
     session_ttl: timedelta = timedelta(hours=8),
     auth_cache_seconds: float = 0.0,
+    settings: Settings | None = None,
 ) -> FastAPI:
     """The API over one database. `clock` drives command time and session expiry.
 
