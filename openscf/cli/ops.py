@@ -93,11 +93,12 @@ def db_current(db: DbOption = None, as_json: JsonOption = False) -> None:
     if as_json:
         print(json.dumps(_status_json(status, url)))
     else:
-        console.print(f"database: {show_url(url)}")
+        console.print(f"database: {show_url(url)}", soft_wrap=True)
         console.print(
-            f"schema revision: {status.database or 'none'}  (this openscf: {status.code})"
+            f"schema revision: {status.database or 'none'}  (this openscf: {status.code})",
+            soft_wrap=True,
         )
-        console.print(f"state: {_SAYS[status.state]}")
+        console.print(f"state: {_SAYS[status.state]}", soft_wrap=True)
     if not status.current:
         raise typer.Exit(1)
 
@@ -117,10 +118,10 @@ def db_upgrade(db: DbOption = None, as_json: JsonOption = False) -> None:
         print(json.dumps({**_status_json(after, url), "previous_revision": before.database}))
         return
     if before.current:
-        console.print(f"{show_url(url)}: already current at {after.code}")
+        console.print(f"{show_url(url)}: already current at {after.code}", soft_wrap=True)
     else:
         previous = before.database or "an empty database"
-        console.print(f"{show_url(url)}: upgraded from {previous} to {after.code}")
+        console.print(f"{show_url(url)}: upgraded from {previous} to {after.code}", soft_wrap=True)
     if not after.current:  # pragma: no cover - migrate either reaches head or raises
         fail("schema_mismatch", f"the schema is still at {after.database}", as_json)
 

@@ -113,15 +113,16 @@ def _alembic_config() -> Config:
     return config
 
 
-def migrate(engine: Engine) -> None:
-    """Bring the schema to the latest migration (idempotent). Never downgrades: a schema
-    newer than this code's is refused (`SchemaMismatch`) before anything runs."""
+def migrate(engine: Engine, to: str = "head") -> None:
+    """Bring the schema to the latest migration (idempotent; `to`: an older revision, for
+    tests of upgrades). Never downgrades: a schema newer than this code's is refused
+    (`SchemaMismatch`) before anything runs."""
     if schema_status(engine).state == "ahead":
         check_schema(engine)
     with engine.begin() as connection:
         config = _alembic_config()
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        command.upgrade(config, to)
 
 
 def is_initialised(engine: Engine) -> bool:
