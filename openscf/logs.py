@@ -159,6 +159,8 @@ def uvicorn_log_config(log_format: str, level: str = "info") -> dict[str, Any]:
             "uvicorn": {"handlers": [], "level": level.upper(), "propagate": True},
             "uvicorn.error": {"handlers": [], "level": level.upper(), "propagate": True},
             "uvicorn.access": {"handlers": [], "level": "WARNING", "propagate": False},
+            # Readiness reads the schema's revision on every probe; alembic says so at info.
+            "alembic": {"level": "WARNING"},
         },
     }
 

@@ -280,3 +280,26 @@ def test_an_internal_error_is_logged_and_answered_under_the_request_id(
     assert incident["level"] == "error" and "on fire" in incident["exception"]
     logged = next(line for line in lines if line.get("logger") == "openscf.api.requests")
     assert logged["status"] == 500 and logged["request_id"] == r.headers["request-id"]
+
+
+def _base(name: str) -> str:
+    return re.sub(r"_(bucket|count|sum|total|created)$", "", name)
+
+
+def test_the_grafana_dashboard_shows_only_metrics_the_server_exports(world: World) -> None:
+    dashboard = json.loads(
+        (Path(__file__).parents[2] / "docs" / "grafana-openscf.json").read_text()
+    )
+    shown = {
+        _base(name)
+        for panel in dashboard["panels"]
+        for target in panel["targets"]
+        for name in re.findall(r"\bopenscf_[a-z_]+", target["expr"])
+    }
+    exported = {
+        _base(line.split()[2])
+        for line in world.client.get("/metrics").text.splitlines()
+        if line.startswith("# HELP openscf_")
+    }
+    assert shown and shown <= exported, shown - exported
+    assert exported <= shown, f"exported but on no panel: {exported - shown}"
