@@ -132,3 +132,17 @@ def test_any_command_stops_on_a_bad_setting_with_one_line(monkeypatch: pytest.Mo
         assert result.exit_code == 2
         lines = result.output.strip().splitlines()
         assert len(lines) == 1 and "OPENSCF_HEADER_TIMEOUT_SECONDS" in lines[0], lines
+
+
+def test_serve_hands_the_log_format_to_the_server_and_refuses_an_unknown_one(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    given: list[dict[str, object]] = []
+    monkeypatch.setattr("openscf.cli.serve._run", lambda *a, **k: given.append(k))
+    db = str(tmp_path / "s.db")
+    result = runner.invoke(app, ["serve", "--db", db, "--log-format", "json"])
+    assert result.exit_code == 0, result.output
+    assert given[0]["log_format"] == "json"
+    refused = runner.invoke(app, ["serve", "--db", db, "--log-format", "xml"])
+    assert refused.exit_code == 2 and "--log-format" in refused.output
+    assert len(refused.output.strip().splitlines()) == 1
