@@ -1,10 +1,13 @@
 """`openscf serve`: the REST API and the dashboard over one database.
 
-    openscf serve [--db PATH] [--host 127.0.0.1] [--port 8000]
+    openscf serve [--db PATH] [--host 127.0.0.1] [--port 8000] [--log-format text|json]
 
 On an empty database it first creates the schema and the operator organisation and prints
-the operator admin's API key, once. `openscf demo --serve` seeds the demo network, adds
-an auditor, gives one user per role a login, password and API key, and serves it.
+the operator admin's API key, once; on a schema older or newer than the code it stops
+(`openscf db upgrade`, see openscf.cli.ops). Defaults come from the settings
+(openscf.settings); the server exposes /v1/health, /v1/ready and /metrics.
+`openscf demo --serve` seeds the demo network, adds an auditor, gives one user per role a
+login, password and API key, and serves it.
 """
 
 from __future__ import annotations
