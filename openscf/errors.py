@@ -17,15 +17,16 @@ and the class's fixed ``code`` when it has one (the others take a code per refus
 
     OpenSCFError                                system 500
     ├── InvalidRequest                          caller 400
-    │   └── DocumentError                       caller 400  document_error
-    │       ├── MalformedXmlError               caller 400  malformed_xml
-    │       ├── UnsafeXmlError                  caller 400  unsafe_xml
-    │       ├── DocumentTooLargeError           caller 400  document_too_large
-    │       ├── UnknownDocumentTypeError        caller 400  unknown_document_type
-    │       ├── MissingElementError             caller 400  missing_element
-    │       ├── InvalidValueError               caller 400  invalid_value
-    │       │   └── AmountPrecisionError        caller 400  amount_precision
-    │       └── RulesInstallError               caller 400  rules_install_failed
+    │   ├── DocumentError                       caller 400  document_error
+    │   │   ├── MalformedXmlError               caller 400  malformed_xml
+    │   │   ├── UnsafeXmlError                  caller 400  unsafe_xml
+    │   │   ├── DocumentTooLargeError           caller 400  document_too_large
+    │   │   ├── UnknownDocumentTypeError        caller 400  unknown_document_type
+    │   │   ├── MissingElementError             caller 400  missing_element
+    │   │   ├── InvalidValueError               caller 400  invalid_value
+    │   │   │   └── AmountPrecisionError        caller 400  amount_precision
+    │   │   └── RulesInstallError               caller 400  rules_install_failed
+    │   └── SettingsError                       caller 400  invalid_setting
     ├── AuthenticationFailed                    caller 401
     ├── PermissionDenied                        caller 403
     ├── NotFound                                caller 404
@@ -36,7 +37,8 @@ and the class's fixed ``code`` when it has one (the others take a code per refus
     ├── InternalError                           system 500
     │   ├── LogIntegrityError                   system 500  log_integrity_failure
     │   ├── ForkDetected                        system 500  fork_detected
-    │   └── MasterKeyError                      system 500  master_key_unavailable
+    │   ├── MasterKeyError                      system 500  master_key_unavailable
+    │   └── SchemaMismatch                      system 500  schema_mismatch
     └── TrustError                              system 500  trust_error
         ├── InvalidProofError                   system 500  invalid_proof
         │   ├── IndexOutOfRangeError            system 500  index_out_of_range
@@ -70,7 +72,8 @@ and the class's fixed ``code`` when it has one (the others take a code per refus
 Where the branches live: the categories (`InvalidRequest` ... `InternalError`) here;
 `DocumentError` and its subclasses in `openscf.documents.errors`; `LogIntegrityError` in
 `openscf.store.uow`, `ForkDetected` in `openscf.app.witness`, `MasterKeyError` in
-`openscf.app.keys`; `TrustError` and its subclasses in `openscf.trust.errors` (and
+`openscf.app.keys`, `SchemaMismatch` in `openscf.store.db`; `SettingsError` in
+`openscf.settings`; `TrustError` and its subclasses in `openscf.trust.errors` (and
 `CanonicalEncodingError` in `openscf.trust.canonical`). `openscf.domain.errors` and
 `openscf.app.auth` re-export the categories they raise. A test walks
 ``OpenSCFError.__subclasses__()`` and holds this drawing to the classes that exist.

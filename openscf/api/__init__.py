@@ -2,7 +2,8 @@
 
 May import: `openscf.app` and everything it may import, except SQL: no SQLAlchemy and no
 store module that exposes tables or queries (the app layer's read model and services
-answer instead; an import-linter contract holds this).
+answer instead; an import-linter contract holds this). Also `openscf.settings`,
+`openscf.logs` and prometheus_client (the operator's endpoints, `openscf.api.observe`).
 """
 
 from openscf.api.app import create_app

@@ -15,12 +15,14 @@ from openscf import web
 from openscf.api.docs import mount_docs, mount_openapi
 from openscf.api.errors import install_error_handlers
 from openscf.api.middleware import BodyLimitMiddleware
+from openscf.api.observe import Metrics, RequestMiddleware
 from openscf.api.routers import (
     documents,
     events,
     identity,
     keys,
     log,
+    operations,
     programs,
     receivables,
     recovery,
@@ -31,6 +33,7 @@ from openscf.app.auth import Authenticator
 from openscf.app.clock import Clock, SystemClock
 from openscf.app.queries import Database, ReadModel, read_engine_for
 from openscf.app.service import NetworkService
+from openscf.settings import Settings
 
 __all__ = ["API_VERSION", "create_app"]
 
@@ -74,6 +77,7 @@ def create_app(
     secure_cookies: bool = True,
     session_ttl: timedelta = timedelta(hours=8),
     auth_cache_seconds: float = 0.0,
+    settings: Settings | None = None,
 ) -> FastAPI:
     """The API over one database. `clock` drives command time and session expiry.
 
@@ -84,6 +88,8 @@ def create_app(
     most `max_body_bytes` (else 413). `docs` serves the Swagger UI at /v1/docs when its
     files are installed (`openscf.api.docs`); it is off by default."""
     clock = clock or SystemClock()
+    settings = settings or Settings()
+    metrics = Metrics()
     reader = read_engine_for(engine)
     svc = Services(
         service=service or NetworkService(engine, clock),
@@ -107,10 +113,17 @@ def create_app(
         redoc_url=None,
     )
     app.state.openscf = svc
+    app.state.openscf_settings = settings
+    app.state.openscf_metrics = metrics
+    svc.writer.on_batch = metrics.batch
+    if svc.service.observer is None:
+        svc.service.observer = metrics.command
+    metrics.engine, metrics.clock, metrics.writer = engine, clock, svc.writer
     mount_openapi(app, OPENAPI_URL)
     if docs:
         mount_docs(app)
     install_error_handlers(app)
+    app.include_router(operations.router)
     for module in (
         identity,
         programs,
@@ -138,4 +151,6 @@ def create_app(
         max_body_bytes=max_body_bytes,
         body_timeout_seconds=body_timeout_seconds,
     )
+    # Outermost of ours: the request id and the request's log line cover everything.
+    app.add_middleware(RequestMiddleware, metrics=metrics)
     return app

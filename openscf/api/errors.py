@@ -44,6 +44,7 @@ from openscf.errors import (
     http_answer,
     internal_error_message,
 )
+from openscf.logs import request_context
 
 __all__ = ["error_response", "install_error_handlers", "internal_error_response", "status_of"]
 
@@ -164,17 +165,23 @@ def internal_error_response(request: Request, exc: BaseException) -> Response:
         request.url.path,
         code,
         exc_info=(type(exc), exc, exc.__traceback__),
+        extra={"incident": incident},
     )
+    context = request_context.get()
+    echoed = {"Request-Id": str(context["request_id"])} if context is not None else {}
     if _dashboard_page(request):
         from openscf.web.routes import SECURITY_HEADERS  # the dashboard's own
 
         return HTMLResponse(
-            SERVER_ERROR_PAGE.format(incident=incident), status_code=500, headers=SECURITY_HEADERS
+            SERVER_ERROR_PAGE.format(incident=incident),
+            status_code=500,
+            headers={**SECURITY_HEADERS, **echoed},
         )
     internal = STATUS_TABLE[OpenSCFError]
     return JSONResponse(
         error_body(internal.type, INTERNAL_ERROR_CODE, internal_error_message(incident)),
         status_code=internal.status,
+        headers=echoed,
     )
 
 

@@ -26,6 +26,7 @@ from openscf.app.auth import AuthenticationFailed, Authenticator, NewSession, Pr
 from openscf.app.queries import ReadModel
 from openscf.app.service import NetworkService, Outcome
 from openscf.domain.errors import NotFound, OpenSCFError
+from openscf.logs import note_caller
 
 __all__ = [
     "CSRF_COOKIE",
@@ -85,11 +86,15 @@ def current_principal(
 ) -> Principal:
     svc = services(request)
     if bearer is not None:
-        return svc.auth.authenticate_api_key(bearer.credentials)
+        principal = svc.auth.authenticate_api_key(bearer.credentials)
+        note_caller(principal.org_id, principal.user_id)
+        return principal
     if request.headers.get("authorization"):
         raise AuthenticationFailed("invalid_authorization", "use `Authorization: Bearer <API key>`")
     if session:
-        return svc.auth.authenticate_session(session)
+        principal = svc.auth.authenticate_session(session)
+        note_caller(principal.org_id, principal.user_id)
+        return principal
     raise AuthenticationFailed(
         "authentication_required", "send an API key (Authorization: Bearer sk_...) or log in"
     )

@@ -1,22 +1,9 @@
 """The ASGI entry point for servers: `uvicorn --factory openscf.api.server:app_from_env`.
 
 `openscf serve` starts uvicorn with this factory by name (the CLI and the API are sibling
-adapters and do not import each other). Configuration comes from the environment:
-
-    OPENSCF_DATABASE_URL      the database (as everywhere in openscf)
-    OPENSCF_SECURE_COOKIES    "0" to drop the Secure flag from session cookies (plain HTTP
-                              on a host other than localhost; never in production)
-    OPENSCF_CLOCK_START       an RFC 3339 instant: the server's clock starts there and runs
-                              at normal speed (demos, benchmarks, browser tests that need
-                              to reach a maturity date); unset: the system clock
-    OPENSCF_DOCS              "1" to serve the Swagger UI at /v1/docs (when its files are
-                              installed, see `openscf.api.docs`); off by default
-    OPENSCF_BODY_TIMEOUT_SECONDS    a request body must arrive whole within this many
-                              seconds of its headers (default 30), else 408 and the
-                              connection is closed
-    OPENSCF_HEADER_TIMEOUT_SECONDS  a connection must send a request's headers within
-                              this many seconds of opening, or of the previous response
-                              (default 10), else it is closed (`PROTOCOL`)
+adapters and do not import each other). Configuration is the one settings object
+(`openscf.settings`: the environment and an optional file, see docs/operations.md): the
+database, cookies, the clock, the docs UI, the body and header timeouts, logging.
 
 Idle keep-alive connections are closed after `KEEP_ALIVE_SECONDS` (uvicorn's
 `timeout_keep_alive`); uvicorn itself bounds the size of a request's headers.
@@ -25,7 +12,6 @@ Idle keep-alive connections are closed after `KEEP_ALIVE_SECONDS` (uvicorn's
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -33,7 +19,8 @@ from typing import Any
 from fastapi import FastAPI
 from uvicorn.protocols.http.auto import AutoHTTPProtocol
 
-from openscf.api.app import BODY_TIMEOUT_SECONDS, create_app
+from openscf.api.app import create_app
+from openscf.settings import load_settings
 from openscf.store import database_url, make_engine
 
 __all__ = [
@@ -50,14 +37,15 @@ HEADER_TIMEOUT_SECONDS = 10.0
 PROTOCOL = "openscf.api.server:HeaderDeadlineProtocol"
 
 
-def _seconds(name: str, default: float) -> float:
-    value = os.environ.get(name)
-    if not value:
-        return default
-    seconds = float(value)
-    if not 0 < seconds <= 3600:
-        raise ValueError(f"{name} must be a number of seconds between 0 and 3600")
-    return seconds
+def _header_timeout_seconds() -> float:
+    """OPENSCF_HEADER_TIMEOUT_SECONDS, read once per process (each connection asks)."""
+    global _HEADER_TIMEOUT
+    if _HEADER_TIMEOUT is None:
+        _HEADER_TIMEOUT = load_settings().header_timeout_seconds
+    return _HEADER_TIMEOUT
+
+
+_HEADER_TIMEOUT: float | None = None
 
 
 class HeaderDeadlineProtocol(AutoHTTPProtocol):  # type: ignore[misc,valid-type]
@@ -84,7 +72,7 @@ class HeaderDeadlineProtocol(AutoHTTPProtocol):  # type: ignore[misc,valid-type]
     def _arm_header_deadline(self) -> None:
         if self._deadline is not None:
             self._deadline.cancel()
-        seconds = _seconds("OPENSCF_HEADER_TIMEOUT_SECONDS", HEADER_TIMEOUT_SECONDS)
+        seconds = _header_timeout_seconds()
         self._deadline = self.loop.call_later(seconds, self._headers_late)
 
     def _headers_late(self) -> None:
@@ -108,14 +96,17 @@ class ShiftedClock:
 
 
 def app_from_env() -> FastAPI:
+    settings = load_settings()
+    global _HEADER_TIMEOUT
+    _HEADER_TIMEOUT = settings.header_timeout_seconds
     engine = make_engine(database_url(None))
-    secure = os.environ.get("OPENSCF_SECURE_COOKIES", "1") != "0"
-    start = os.environ.get("OPENSCF_CLOCK_START")
+    start = settings.clock_start
     clock = ShiftedClock(datetime.fromisoformat(start.replace("Z", "+00:00"))) if start else None
     return create_app(
         engine,
         clock,
-        secure_cookies=secure,
-        body_timeout_seconds=_seconds("OPENSCF_BODY_TIMEOUT_SECONDS", BODY_TIMEOUT_SECONDS),
-        docs=os.environ.get("OPENSCF_DOCS", "0") == "1",
+        secure_cookies=settings.secure_cookies,
+        body_timeout_seconds=settings.body_timeout_seconds,
+        docs=settings.docs,
+        settings=settings,
     )

@@ -21,6 +21,8 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,14 +44,40 @@ class _Item:
 
 
 class GroupCommitter:
-    def __init__(self, service: NetworkService, *, max_batch: int = 64) -> None:
+    """`on_batch(size)` is told the size of every batch the writer takes (metrics);
+    `queue_depth()` and `busy_for()` say whether the writer keeps up (readiness)."""
+
+    def __init__(
+        self,
+        service: NetworkService,
+        *,
+        max_batch: int = 64,
+        on_batch: Callable[[int], None] | None = None,
+    ) -> None:
         self.service = service
         self.max_batch = max_batch
+        self.on_batch = on_batch
         self._queue: queue.SimpleQueue[_Item] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._start = threading.Lock()
+        self._busy_since: float | None = None
         self.batches = 0
         self.commands = 0
+
+    def queue_depth(self) -> int:
+        """Commands waiting for the writer (not counting the batch it is running)."""
+        return self._queue.qsize()
+
+    def busy_for(self) -> float:
+        """Seconds the writer has spent on its current batch (0 when idle); a writer
+        whose thread died with commands waiting counts as busy for ever."""
+        started = self._busy_since
+        if started is not None:
+            return time.monotonic() - started
+        thread = self._thread
+        if self._queue.qsize() and (thread is None or not thread.is_alive()):
+            return float("inf") if thread is not None else 0.0
+        return 0.0
 
     def submit(
         self,
@@ -81,12 +109,17 @@ class GroupCommitter:
                     batch.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
+            self._busy_since = time.monotonic()
             try:
+                if self.on_batch is not None:
+                    self.on_batch(len(batch))
                 self._run(batch)
             except BaseException as exc:  # pragma: no cover - never leave a waiter hanging
                 for item in batch:
                     if not item.future.done():
                         item.future.set_exception(exc)
+            finally:
+                self._busy_since = None
 
     def _run(self, batch: list[_Item]) -> None:
         self.batches += 1

@@ -17,6 +17,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from openscf.errors import InternalError
+from openscf.settings import load_settings
 
 __all__ = ["MasterKey", "MasterKeyError"]
 
@@ -44,7 +45,8 @@ class MasterKey:
 
     @classmethod
     def for_database(cls, url: str) -> MasterKey:
-        configured = os.environ.get("OPENSCF_MASTER_KEY")
+        settings = load_settings()
+        configured = settings.master_key
         if configured:
             try:
                 return cls(base64.b64decode(configured, validate=True))
@@ -53,9 +55,7 @@ class MasterKey:
         if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
             path = Path(url[len("sqlite:///") :] + ".key")
         else:
-            base = os.environ.get("OPENSCF_DATA_DIR") or str(
-                Path.home() / ".local" / "share" / "openscf"
-            )
+            base = settings.data_dir or str(Path.home() / ".local" / "share" / "openscf")
             path = Path(base) / "master.key"
         return cls.from_file(path)
 

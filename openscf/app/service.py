@@ -176,6 +176,21 @@ class NetworkService:
         self.checkpoint_interval_s = checkpoint_interval_s
         self._last_checkpoint_at = float("-inf")
         self.log_origin = log_origin
+        # Told (command type, outcome, error code) of every command run by handle,
+        # handle_many and handle_signed: outcome "accepted", "refused" (the caller's
+        # error) or "failed" (the system's); the metrics count them.
+        self.observer: Callable[[str, str, str | None], None] | None = None
+
+    def _observe(self, command: Any, error: BaseException | None) -> None:
+        if self.observer is None:
+            return
+        name = type(command).__name__
+        if error is None:
+            self.observer(name, "accepted", None)
+        elif isinstance(error, OpenSCFError):
+            self.observer(name, "refused" if error.fault == "caller" else "failed", error.code)
+        else:
+            self.observer(name, "failed", "internal_error")
 
     # --- keys ------------------------------------------------------------------------
 
@@ -436,7 +451,12 @@ class NetworkService:
             self._number([outcome], uow)
             return outcome
 
-        result: Outcome = self._retrying(work)
+        try:
+            result: Outcome = self._retrying(work)
+        except Exception as exc:
+            self._observe(command, exc)
+            raise
+        self._observe(command, None)
         return result
 
     def handle_batch(self, items: Sequence[tuple[str, c.Command]]) -> list[Outcome]:
@@ -475,6 +495,9 @@ class NetworkService:
             return results
 
         result: list[Outcome | OpenSCFError] = self._retrying(work)
+        if self.observer is not None:
+            for (_user, command), answer in zip(items, result, strict=True):
+                self._observe(command, answer if isinstance(answer, OpenSCFError) else None)
         return result
 
     def handle_signed(
@@ -528,7 +551,12 @@ class NetworkService:
             self._number([outcome], uow)
             return outcome
 
-        result: Outcome = self._retrying(work)
+        try:
+            result: Outcome = self._retrying(work)
+        except Exception as exc:
+            self._observe(command, exc)
+            raise
+        self._observe(command, None)
         return result
 
     # --- use cases that write beside the commands ------------------------------------

@@ -13,7 +13,6 @@ traceback only with OPENSCF_DEBUG=1.
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -31,6 +30,7 @@ from typer.core import TyperGroup
 
 from openscf.documents.errors import DocumentError
 from openscf.domain.errors import OpenSCFError
+from openscf.settings import SettingsError, load_settings
 from openscf.store import database_url, is_initialised, make_engine
 
 __all__ = [
@@ -123,7 +123,7 @@ def connect_database(db: str | None, *, create: bool = False, as_json: bool = Fa
     """An engine on the database named by --db / $OPENSCF_DATABASE_URL that answered a
     connection; otherwise one line saying what is wrong and what to do, exit 2. With
     create=False a missing SQLite file is an error rather than a new empty database."""
-    from_env = not db and bool(os.environ.get("OPENSCF_DATABASE_URL"))
+    from_env = not db and bool(load_settings().database_url)
     where = "OPENSCF_DATABASE_URL" if from_env else "--db"
     url = database_url(db)
     try:
@@ -236,6 +236,14 @@ def describe_error(exc: BaseException) -> tuple[str, str]:
     )
 
 
+def _debug() -> bool:
+    """OPENSCF_DEBUG, and False when the settings themselves are what failed."""
+    try:
+        return load_settings().debug
+    except SettingsError:
+        return False
+
+
 def _callers(exc: BaseException) -> bool:
     """Whether the error is the caller's to correct (a 4xx in `openscf.errors`)."""
     return isinstance(exc, OpenSCFError) and exc.fault == "caller"
@@ -258,7 +266,7 @@ def errors_as_one_line(as_json: bool, command_path: str = "openscf") -> Iterator
     except Exception as exc:
         # A refusal is the person's to correct: never a traceback. Anything on the system's
         # side (a bug, the log's integrity) shows its traceback only when asked.
-        if os.environ.get("OPENSCF_DEBUG") and not _callers(exc):
+        if _debug() and not _callers(exc):
             raise
         code, message = describe_error(exc)
         print_error(code, message, as_json)

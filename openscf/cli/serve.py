@@ -1,10 +1,13 @@
 """`openscf serve`: the REST API and the dashboard over one database.
 
-    openscf serve [--db PATH] [--host 127.0.0.1] [--port 8000]
+    openscf serve [--db PATH] [--host 127.0.0.1] [--port 8000] [--log-format text|json]
 
 On an empty database it first creates the schema and the operator organisation and prints
-the operator admin's API key, once. `openscf demo --serve` seeds the demo network, adds
-an auditor, gives one user per role a login, password and API key, and serves it.
+the operator admin's API key, once; on a schema older or newer than the code it stops
+(`openscf db upgrade`, see openscf.cli.ops). Defaults come from the settings
+(openscf.settings); the server exposes /v1/health, /v1/ready and /metrics.
+`openscf demo --serve` seeds the demo network, adds an auditor, gives one user per role a
+login, password and API key, and serves it.
 """
 
 from __future__ import annotations
@@ -20,7 +23,9 @@ from rich.text import Text
 
 from openscf.app.queries import Database, Ledger
 from openscf.cli.common import connect_database, plain_console, show_url
-from openscf.store import migrate
+from openscf.cli.ops import upgrade_hint
+from openscf.settings import load_settings
+from openscf.store import check_schema, migrate, schema_status
 
 __all__ = ["DemoLogin", "seed_demo_logins", "serve", "serve_demo"]
 
@@ -37,29 +42,44 @@ def _run(
     port: int,
     *,
     access_log: bool = True,
-    secure_cookies: bool = True,
+    secure_cookies: bool | None = None,
     clock_start: str | None = None,
     workers: int = 1,
-    docs: bool = False,
+    docs: bool | None = None,
+    log_format: str | None = None,
 ) -> None:
     """uvicorn with the API's factory, named rather than imported (sibling adapters).
-    Timeouts: idle keep-alive 5 s; a request's headers within 10 s
+    The factory reads the settings (openscf.settings) in the server's process: what the
+    command line says is handed over through the environment, which wins over a settings
+    file. Timeouts: idle keep-alive 5 s; a request's headers within 10 s
     (OPENSCF_HEADER_TIMEOUT_SECONDS), its body within 30 s (OPENSCF_BODY_TIMEOUT_SECONDS);
     see openscf.api.server."""
     import uvicorn
 
+    from openscf.logs import uvicorn_log_config
+
     os.environ["OPENSCF_DATABASE_URL"] = url
-    os.environ["OPENSCF_SECURE_COOKIES"] = "1" if secure_cookies else "0"
-    os.environ["OPENSCF_DOCS"] = "1" if docs else "0"
+    if secure_cookies is not None:
+        os.environ["OPENSCF_SECURE_COOKIES"] = "1" if secure_cookies else "0"
+    if docs is not None:
+        os.environ["OPENSCF_DOCS"] = "1" if docs else "0"
     if clock_start:
         os.environ["OPENSCF_CLOCK_START"] = clock_start
+    if log_format:
+        os.environ["OPENSCF_LOG_FORMAT"] = log_format
+    settings = load_settings()
+    log_config = uvicorn_log_config(settings.log_format, settings.log_level)
+    if not access_log:
+        log_config["loggers"]["openscf.api.requests"] = {"level": "WARNING"}
     uvicorn.run(
         "openscf.api.server:app_from_env",
         factory=True,
         host=host,
         port=port,
-        access_log=access_log,
-        log_level="info",
+        # The API logs one line per request (route, status, duration, who) itself.
+        access_log=False,
+        log_config=log_config,
+        log_level=settings.log_level,
         server_header=False,
         workers=workers,
         timeout_keep_alive=5,
@@ -94,9 +114,26 @@ def serve(
             "./openscf.db).",
         ),
     ] = None,
-    host: Annotated[str, typer.Option(help="Interface to listen on.")] = DEFAULT_HOST,
-    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = DEFAULT_PORT,
-    access_log: Annotated[bool, typer.Option(help="Log one line per request.")] = True,
+    host: Annotated[
+        str | None,
+        typer.Option(help="Interface to listen on (default: $OPENSCF_HOST, else 127.0.0.1)."),
+    ] = None,
+    port: Annotated[
+        int | None,
+        typer.Option(min=1, max=65535, help="TCP port (default: $OPENSCF_PORT, else 8000)."),
+    ] = None,
+    access_log: Annotated[
+        bool, typer.Option(help="Log one line per request (route, status, duration, caller).")
+    ] = True,
+    log_format: Annotated[
+        str | None,
+        typer.Option(
+            "--log-format",
+            metavar="text|json",
+            help="text: lines for a person; json: one JSON object per line "
+            "(default: $OPENSCF_LOG_FORMAT, else text).",
+        ),
+    ] = None,
     insecure_cookies: Annotated[
         bool,
         typer.Option(
@@ -130,7 +167,15 @@ def serve(
         ),
     ] = False,
 ) -> None:
-    """Serve the REST API under /v1 (OpenAPI at /v1/openapi.json; docs UI with --docs)."""
+    """Serve the REST API under /v1 (OpenAPI at /v1/openapi.json; docs UI with --docs).
+
+    Operators get /v1/health, /v1/ready and /metrics. Refuses a database whose schema is
+    older (run `openscf db upgrade`) or newer than this openscf's; creates an empty one."""
+    if log_format is not None and log_format not in ("text", "json"):
+        raise typer.BadParameter("choose text or json", param_hint="--log-format")
+    settings = load_settings()
+    host = host or settings.host
+    port = port or settings.port
     if clock_start:
         from datetime import datetime
 
@@ -143,7 +188,10 @@ def serve(
             ) from None
     engine = connect_database(db, create=True)
     url = engine.url.render_as_string(hide_password=False)
-    migrate(engine)
+    if schema_status(engine).state == "empty":
+        migrate(engine)
+    else:
+        check_schema(engine, upgrade_command=upgrade_hint(db))
     _bootstrap(engine)
     where = (
         f"docs: http://{host}:{port}/v1/docs"
@@ -157,10 +205,11 @@ def serve(
         host,
         port,
         access_log=access_log,
-        secure_cookies=not insecure_cookies,
+        secure_cookies=False if insecure_cookies else None,
         clock_start=clock_start,
         workers=workers,
-        docs=docs,
+        docs=True if docs else None,
+        log_format=log_format,
     )
 
 
@@ -311,8 +360,8 @@ def serve_demo(engine: Database, cast: Mapping[str, Mapping[str, Any]] | None = 
     """`openscf demo --serve`: the demo database, with logins (`cast`: the organisations
     of the demo's today story), served on $OPENSCF_HOST:$OPENSCF_PORT (default
     127.0.0.1:8000) on the system clock, whose date is the story's today."""
-    host = os.environ.get("OPENSCF_HOST", DEFAULT_HOST)
-    port = int(os.environ.get("OPENSCF_PORT", str(DEFAULT_PORT)))
+    settings = load_settings()
+    host, port = settings.host, settings.port
     migrate(engine)
     logins = seed_demo_logins(engine, cast)
     address = f"http://{host}:{port}"
@@ -320,7 +369,8 @@ def serve_demo(engine: Database, cast: Mapping[str, Mapping[str, Any]] | None = 
     print_logins(address, logins)
     console.print(
         f"open {address}/ in a browser, or the API at {address}/v1 "
-        f"(OpenAPI {address}/v1/openapi.json); Ctrl-C stops"
+        f"(OpenAPI {address}/v1/openapi.json); health {address}/v1/health, readiness "
+        f"{address}/v1/ready, metrics {address}/metrics; Ctrl-C stops"
     )
     url = engine.url.render_as_string(hide_password=False)
     engine.dispose()

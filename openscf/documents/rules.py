@@ -22,7 +22,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
 import shutil
 import tempfile
 import urllib.error
@@ -307,7 +306,9 @@ class InstallResult:
 
 def default_data_dir() -> Path:
     """`$OPENSCF_DATA_DIR`, else `~/.local/share/openscf`."""
-    env = os.environ.get("OPENSCF_DATA_DIR")
+    from openscf.settings import load_settings
+
+    env = load_settings().data_dir
     return Path(env) if env else Path.home() / ".local" / "share" / "openscf"
 
 

@@ -9,14 +9,30 @@ winner's result and gets a proper conflict error.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, inspect
 
-__all__ = ["DEFAULT_SQLITE_PATH", "database_url", "make_engine", "migrate", "sqlite_url"]
+from openscf.errors import InternalError
+
+__all__ = [
+    "DEFAULT_SQLITE_PATH",
+    "SchemaMismatch",
+    "SchemaStatus",
+    "check_schema",
+    "code_revision",
+    "database_url",
+    "make_engine",
+    "migrate",
+    "schema_status",
+    "sqlite_url",
+]
 
 DEFAULT_SQLITE_PATH = "openscf.db"
 _MIGRATIONS = Path(__file__).parent / "migrations"
@@ -30,7 +46,9 @@ def database_url(db_path: str | None = None) -> str:
     """--db PATH wins, then OPENSCF_DATABASE_URL, then ./openscf.db."""
     if db_path:
         return db_path if "://" in db_path else sqlite_url(db_path)
-    return os.environ.get("OPENSCF_DATABASE_URL") or sqlite_url(DEFAULT_SQLITE_PATH)
+    from openscf.settings import load_settings
+
+    return load_settings().database_url or sqlite_url(DEFAULT_SQLITE_PATH)
 
 
 def _normalise(url: str) -> str:
@@ -95,13 +113,86 @@ def _alembic_config() -> Config:
     return config
 
 
-def migrate(engine: Engine) -> None:
-    """Bring the schema to the latest migration (idempotent)."""
+def migrate(engine: Engine, to: str = "head") -> None:
+    """Bring the schema to the latest migration (idempotent; `to`: an older revision, for
+    tests of upgrades). Never downgrades: a schema newer than this code's is refused
+    (`SchemaMismatch`) before anything runs."""
+    if schema_status(engine).state == "ahead":
+        check_schema(engine)
     with engine.begin() as connection:
         config = _alembic_config()
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        command.upgrade(config, to)
 
 
 def is_initialised(engine: Engine) -> bool:
     return inspect(engine).has_table("log_head")
+
+
+class SchemaMismatch(InternalError):
+    """The system's (the operator's to fix): the database's schema is older or newer than
+    this code's; the message says which command to run."""
+
+    code = "schema_mismatch"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(type(self).code, message)
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaStatus:
+    """Where a database's schema stands against this code's migrations.
+
+    state: "current" (at the code's head), "behind" (an older revision of this code:
+    `openscf db upgrade` brings it up), "ahead" (a revision this code does not know: a
+    newer openscf migrated it; never downgraded here), "empty" (no openscf tables yet).
+    """
+
+    database: str | None
+    code: str
+    state: str
+
+    @property
+    def current(self) -> bool:
+        return self.state == "current"
+
+
+def code_revision() -> str:
+    """The head revision of the migrations shipped with this code."""
+    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def schema_status(engine: Engine) -> SchemaStatus:
+    scripts = ScriptDirectory.from_config(_alembic_config())
+    head = scripts.get_current_head()
+    assert head is not None
+    with engine.connect() as connection:
+        revision = MigrationContext.configure(connection).get_current_revision()
+        if revision is None:
+            state = "behind" if inspect(connection).has_table("log_head") else "empty"
+        elif revision == head:
+            state = "current"
+        else:
+            known = {script.revision for script in scripts.walk_revisions()}
+            state = "behind" if revision in known else "ahead"
+    return SchemaStatus(revision, head, state)
+
+
+def check_schema(engine: Engine, *, upgrade_command: str = "openscf db upgrade") -> SchemaStatus:
+    """The status, if the schema is this code's; `SchemaMismatch` (one line saying what to
+    do) if it is older or newer. An empty database passes (it is created on first use)."""
+    status = schema_status(engine)
+    if status.state == "behind":
+        raise SchemaMismatch(
+            f"the database schema is at revision {status.database or 'none'}, older than "
+            f"this openscf's {status.code}; back it up, then run `{upgrade_command}`"
+        )
+    if status.state == "ahead":
+        raise SchemaMismatch(
+            f"the database schema is at revision {status.database}, which this openscf does "
+            f"not know (its newest is {status.code}): a newer openscf migrated it; run that "
+            "version (openscf never downgrades a schema)"
+        )
+    return status

@@ -51,6 +51,7 @@ from openscf.app.service import NetworkService
 from openscf.domain.errors import NotFound, OpenSCFError, PermissionDenied
 from openscf.domain.money import CURRENCY_EXPONENTS
 from openscf.errors import http_answer
+from openscf.logs import note_caller
 from openscf.web import views
 from openscf.web.forms import ACTIONS, ID, Form
 from openscf.web.recovery import recovery_view
@@ -123,9 +124,11 @@ def _principal(request: Request) -> Principal | None:
     if not session:
         return None
     try:
-        return _dash(request).auth.authenticate_session(session)
+        who = _dash(request).auth.authenticate_session(session)
     except AuthenticationFailed:
         return None
+    note_caller(who.org_id, who.user_id)  # for the request's log line
+    return who
 
 
 def _pages_of(who: Principal) -> list[str]:

@@ -77,6 +77,11 @@ class OverrideIn(s.Strict):
     note: Annotated[str, Field(max_length=500)] = ""
 
 
+def _count(request: Request, kind: str, outcome: str) -> None:
+    """Validation throughput for the metrics (openscf.api.observe)."""
+    request.app.state.openscf_metrics.document(kind, outcome)
+
+
 def _desk(request: Request) -> TradeDesk:
     return TradeDesk(services(request).service)
 
@@ -91,7 +96,9 @@ def validate(body: FileIn, request: Request, m: Mutate) -> Body:
         detect_syntax(root, body.filename)
         report = validate_invoice_element(root, data)
     except DocumentError as exc:
+        _count(request, "invoices", "unreadable")
         raise InvalidRequest(exc.code, f"{exc.location}: {exc.message}", "content_base64") from None
+    _count(request, "invoices", "valid" if report.valid else "invalid")
     return {
         "object": "validation",
         "filename": body.filename,
@@ -141,6 +148,12 @@ def import_documents(body: ImportIn, request: Request, m: Mutate) -> Body | JSON
             )
         report = desk.import_payables(
             user, files[0][0], files[0][1], program_id=body.program_id, partial=body.partial
+        )
+    for item in report.items:
+        _count(
+            request,
+            body.kind,
+            "imported" if item.imported else "refused" if not item.ok else "checked",
         )
     if report.items and not any(item.ok for item in report.items):
         refused = error_body(
