@@ -204,11 +204,12 @@ def _fit_scorecard(frame: pd.DataFrame, y: Ints, fs: FeatureSet) -> dict[str, An
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         process.fit(x, y)
+        tables = {name: process.get_binned_variable(name).binning_table.build() for name in names}
     woe_columns = []
     bins: list[dict[str, Any]] = []
     for name in names:
         binned = process.get_binned_variable(name)
-        table = binned.binning_table.build()
+        table = tables[name]
         woe = [float(v) for v in table["WoE"].iloc[: len(table) - 3]]
         missing_rows = table.loc[table["Bin"].astype(str) == "Missing", "WoE"]
         missing_woe = float(missing_rows.iloc[0]) if len(missing_rows) else 0.0
