@@ -36,6 +36,7 @@ __all__ = [
     "Interval",
     "auc",
     "bootstrap",
+    "bootstrap_draws",
     "brier",
     "calibration_table",
     "cross_validate",
@@ -105,7 +106,7 @@ def _finite(v: float) -> Any:
     return None if isinstance(v, float) and not math.isfinite(v) else v
 
 
-def _draws(
+def bootstrap_draws(
     n: int, clusters: npt.ArrayLike | None, n_boot: int, seed: int
 ) -> list[npt.NDArray[np.intp]]:
     rng = np.random.default_rng(seed)
@@ -139,7 +140,7 @@ def bootstrap(
     yy = np.asarray(y, dtype=np.float64)
     pp = np.asarray(p, dtype=np.float64)
     point = metric(yy, pp)
-    samples = draws if draws is not None else _draws(len(yy), clusters, n_boot, seed)
+    samples = draws if draws is not None else bootstrap_draws(len(yy), clusters, n_boot, seed)
     values = np.array([metric(yy[d], pp[d]) for d in samples], dtype=np.float64)
     values = values[np.isfinite(values)]
     if len(values) == 0:
@@ -169,7 +170,7 @@ def calibration_table(
         edges = np.asarray([-np.inf, *bands, np.inf], dtype=np.float64)
     band = np.clip(np.searchsorted(edges, pp, side="right") - 1, 0, len(edges) - 2)
     k = len(edges) - 1
-    samples = _draws(len(yy), clusters, n_boot, seed)
+    samples = bootstrap_draws(len(yy), clusters, n_boot, seed)
     boot_rates = []
     for d in samples:
         counts = np.bincount(band[d], minlength=k)
@@ -211,7 +212,7 @@ def evaluate(
     """AUC, KS and Brier with intervals, a calibration table, and AUC per group."""
     yy = np.asarray(y, dtype=np.float64)
     pp = np.asarray(p, dtype=np.float64)
-    draws = _draws(len(yy), clusters, n_boot, seed)
+    draws = bootstrap_draws(len(yy), clusters, n_boot, seed)
     out: dict[str, Any] = {
         "rows": len(yy),
         "events": int(yy.sum()),

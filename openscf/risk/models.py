@@ -103,6 +103,7 @@ class FeatureInfo:
     words: str | None = None
     unit: str | None = None
     family: str | None = None
+    window: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -111,6 +112,7 @@ class FeatureInfo:
             "words": self.words,
             "unit": self.unit,
             "family": self.family,
+            "window": self.window,
         }
 
     @classmethod
@@ -124,6 +126,7 @@ class FeatureInfo:
             words=_opt_str(data.get("words")),
             unit=_opt_str(data.get("unit")),
             family=_opt_str(data.get("family")),
+            window=_opt_str(data.get("window")),
         )
 
 
@@ -157,6 +160,34 @@ class FeatureSet:
 
     def families(self) -> list[str]:
         return sorted({f.family or "" for f in self.features})
+
+    @classmethod
+    def from_registry(
+        cls, registry: Sequence[Any], names: Sequence[str] | None = None
+    ) -> FeatureSet:
+        """The feature set of a feature registry (`openscf.risk.FEATURES`: entries with
+        ``name``, ``family``, ``description``, ``unit``, ``window`` and ``categorical``),
+        all of it or the `names` given, in the registry's order. The version is a hash of
+        the whole registry's names, families, units and windows: a registry that changes
+        gives another version, and models trained on the old one refuse its features."""
+        shape = json.dumps(
+            [[e.name, e.family, e.unit, e.window, bool(e.categorical)] for e in registry]
+        ).encode()
+        version = "features-" + hashlib.sha256(shape).hexdigest()[:12]
+        wanted = None if names is None else set(names)
+        infos = tuple(
+            FeatureInfo(
+                name=e.name,
+                kind="categorical" if e.categorical else "numerical",
+                words=e.description,
+                unit=e.unit,
+                family=e.family,
+                window=e.window or None,
+            )
+            for e in registry
+            if wanted is None or e.name in wanted
+        )
+        return cls(infos, version)
 
     @classmethod
     def infer(
@@ -359,8 +390,11 @@ def _jsonable(value: Any) -> Any:
 
 
 def format_value(value: Any, unit: str | None, *, short: bool = False) -> str:
-    """A feature value in words: shares as percentages ("18 % of the last 90 days"), other
-    units after the number; ``short`` drops what follows the unit's first word."""
+    """A feature value in words, by the registry's units: ``share`` as a percentage
+    ("18 %"), ``days`` and ``minor`` (units) after the number, ``growth`` as a signed
+    percentage, ``count``, ``ratio`` and ``score`` as plain numbers; any other unit after the
+    number. A unit may carry words after its first ("share of the last 90 days"), dropped
+    when ``short``."""
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "not known"
     if isinstance(value, str):
@@ -368,12 +402,17 @@ def format_value(value: Any, unit: str | None, *, short: bool = False) -> str:
     v = float(value)
     unit = (unit or "").strip()
     head, _, rest = unit.partition(" ")
-    if head in ("share", "fraction", "ratio"):
-        text = f"{_number(v * 100)} %"
-        return text if short or not rest else f"{text} {rest}"
+    tail = "" if short or not rest else f" {rest}"
+    if head in ("share", "fraction"):
+        return f"{_number(v * 100)} %{tail}"
     if head == "%":
-        text = f"{_number(v)} %"
-        return text if short or not rest else f"{text} {rest}"
+        return f"{_number(v)} %{tail}"
+    if head == "growth":
+        return f"{v * 100:+.0f} %{tail}"
+    if head == "minor":
+        return f"{_number(v)} minor units{tail}"
+    if head in ("count", "ratio", "score", "category", ""):
+        return f"{_number(v)}{tail}"
     return f"{_number(v)} {unit}".strip()
 
 
@@ -495,12 +534,16 @@ class Model:
             value = None
         words = info.words or info.name
         ref = self.reference.get(info.name, {})
+        unit = info.unit
+        if unit == "ratio" and "growth" in info.name:
+            unit = "growth"
+        window = f" {info.window}" if info.window and value is not None else ""
         if info.kind == "numerical":
             reference = ref.get("median")
             value = None if value is None else float(value)
             text = (
-                f"{words}: {format_value(value, info.unit)}, {self.reference_label} "
-                f"{format_value(reference, info.unit, short=True)}"
+                f"{words}: {format_value(value, unit)}{window}, {self.reference_label} "
+                f"{format_value(reference, unit, short=True)}"
             )
         else:
             reference = ref.get("mode")
