@@ -9,10 +9,12 @@ from typer.testing import CliRunner
 
 from openscf.cli import app
 
+from .modeldata import german_csv
+
 runner = CliRunner()
 
 
-def test_the_benchmark_on_german_credit_beats_a_stated_floor(german_csv: Path) -> None:
+def test_the_benchmark_on_german_credit_beats_a_stated_floor() -> None:
     # One repeat of 3 folds keeps the test fast; the full 3 x 5 runs in bench/risk.py.
     result = runner.invoke(
         app,
@@ -20,7 +22,7 @@ def test_the_benchmark_on_german_credit_beats_a_stated_floor(german_csv: Path) -
             "risk",
             "benchmark",
             "--csv",
-            str(german_csv),
+            str(german_csv()),
             "--target",
             "creditability",
             "--folds",
@@ -48,8 +50,8 @@ def _refusal(args: list[str]) -> dict[str, str]:
     return json.loads(line)["error"]
 
 
-def test_a_missing_target_column_is_refused_in_one_line(german_csv: Path) -> None:
-    error = _refusal(["--csv", str(german_csv), "--target", "repaid"])
+def test_a_missing_target_column_is_refused_in_one_line() -> None:
+    error = _refusal(["--csv", str(german_csv()), "--target", "repaid"])
     assert error["code"] == "invalid_dataset"
     assert "no column 'repaid'" in error["message"]
 

@@ -14,7 +14,7 @@ from openscf.risk.errors import FeatureSetMismatchError, ModelArtefactError
 from openscf.risk.models import FeatureSet, content_hash, format_value, grade_of, load_model
 from openscf.risk.training import train_model
 
-from .conftest import constructed
+from .modeldata import constructed
 
 
 @pytest.fixture(scope="module", params=["scorecard", "lightgbm"])

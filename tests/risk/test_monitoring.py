@@ -13,7 +13,7 @@ from openscf.risk.models import content_hash, load_model
 from openscf.risk.monitoring import PSI_WARNING, psi, psi_from_shares, stability_report, write_model
 from openscf.risk.training import train_model
 
-from .conftest import constructed
+from .modeldata import constructed
 
 
 def test_psi_of_a_category_that_moved_from_half_to_four_fifths() -> None:

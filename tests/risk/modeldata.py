@@ -1,5 +1,5 @@
-"""Shared data for the default-model tests: the German credit table from the corpus, and a
-small constructed frame where one feature drives defaults."""
+"""Data for the default-model tests: the German credit table from the corpus, and a small
+constructed frame where one feature drives defaults."""
 
 from __future__ import annotations
 
@@ -7,15 +7,14 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from openscf.risk.models import FeatureInfo, FeatureSet
 
 from ..conftest import conformance_file
 
 
-@pytest.fixture(scope="session")
 def german_csv() -> Path:
+    """The corpus's German credit table (a missing file fails the test, never skips)."""
     return conformance_file("credit/germancredit.csv")
 
 
