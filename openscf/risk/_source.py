@@ -127,7 +127,7 @@ def _spark_session() -> Any:
     session = (
         SparkSession.builder.master("local[2]")
         .appName("openscf-risk")
-        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.sql.shuffle.partitions", "2")
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.session.timeZone", "UTC")
