@@ -15,7 +15,6 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-import pytest
 
 from openscf.risk import compute_features, open_source, relationships
 from openscf.risk._source import OBSERVABLE_TABLES
