@@ -124,15 +124,18 @@ def _parquet_paths(directory: Path, names: tuple[str, ...]) -> Mapping[str, Path
 def _spark_session() -> Any:
     from pyspark.sql import SparkSession
 
-    return (
+    session = (
         SparkSession.builder.master("local[2]")
         .appName("openscf-risk")
-        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.sql.shuffle.partitions", "2")
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.driver.memory", "2g")
         .getOrCreate()
     )
+    session.sparkContext.setLogLevel("ERROR")
+    return session
 
 
 def open_source(
@@ -198,6 +201,7 @@ def _pg_connect(url: str) -> Any:
 def load_into_postgres(directory: str | Path, url: str, schema: str) -> None:
     """Copy the export's tables (those the features and labels read) into `schema` of the
     PostgreSQL database at `url`, replacing what was there."""
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     backend = _pg_connect(url)
@@ -209,7 +213,11 @@ def load_into_postgres(directory: str | Path, url: str, schema: str) -> None:
             table = pq.read_table(path)
             if "programs" in table.column_names:  # a list column the features never read
                 table = table.drop(["programs"])
-            backend.create_table(name, table, database=schema, overwrite=True)
+            for i, column in enumerate(table.schema):
+                if pa.types.is_null(column.type):  # all empty: typed as text in PostgreSQL
+                    table = table.set_column(i, column.name, table.column(i).cast(pa.string()))
+            backend.raw_sql(f'DROP TABLE IF EXISTS "{schema}"."{name}"')
+            backend.create_table(name, table, database=schema)
     finally:
         backend.disconnect()
 
