@@ -217,23 +217,45 @@ _EVENT_TYPES = (
 
 def _events_query(t: dict[str, ir.Table], as_of: date) -> ir.Table:
     """One pass over the log up to D: events of the types the features read, counted and
-    their faces summed per (type, holder, obligor, supplier, recency). Small: the finish
-    step sums it per role."""
+    their faces summed per (type, party, obligor, paid with, recency). Each event's body
+    is searched only for the fields its type needs (the party it counts for, its face),
+    so the log is scanned once and cheaply. Small: the finish step sums it per role."""
     d = _lit(as_of)
     ev = t["events"]
     ev = ev.filter(ev.type.isin(_EVENT_TYPES))
+    kind, body = ev.type, ev.body
+    holder = kind.isin(
+        (
+            "ReceivableOverdue",
+            "FinancingOfferAccepted",
+            "FinancingRequested",
+            "FinancingRequestWithdrawn",
+        )
+    )
     ev = ev.select(
         "type",
-        holder_id=_field(ev.body, "holder_id"),
-        obligor_id=_field(ev.body, "obligor_id"),
-        supplier_id=_field(ev.body, "supplier_id"),
-        to_org_id=_field(ev.body, "to_org_id"),
-        reason=_field(ev.body, "reason"),
-        face_minor=_number(ev.body, "face_minor"),
+        party=ibis.cases(
+            (holder, _field(body, "holder_id")),
+            (kind == "ReceivableIssued", _field(body, "supplier_id")),
+            (kind == "ReceivableTransferred", _field(body, "to_org_id")),
+            else_=_field(body, "obligor_id"),  # the defaults
+        ),
+        obligor_id=ibis.cases(
+            (kind == "ReceivableOverdue", _field(body, "obligor_id")), else_=ibis.null("string")
+        ),
+        # a piece passed on in payment (a transfer's other reason is a sale to a funder)
+        paid_with=(kind == "ReceivableTransferred") & body.contains('"reason":"transfer"'),
+        face_minor=ibis.cases(
+            (
+                kind.isin(("FinancingOfferAccepted", "ReceivableIssued", "ReceivableTransferred")),
+                _number(body, "face_minor"),
+            ),
+            else_=ibis.null("int64"),
+        ),
         ago=_days(d, ev.day),
     )
     ev = ev.mutate(within=ibis.ifelse(ev.ago < 180, 180, ibis.ifelse(ev.ago < 365, 365, 0)))
-    keys = ("type", "holder_id", "obligor_id", "supplier_id", "to_org_id", "reason", "within")
+    keys = ("type", "party", "obligor_id", "paid_with", "within")
     return ev.group_by(*keys).aggregate(n=ev.count(), face_minor=ev.face_minor.sum())
 
 
@@ -263,17 +285,17 @@ def _event_features(events: pd.DataFrame) -> pd.DataFrame:
         "pieces_defaulted": "ReceivableDefaulted",
     }
     every = np.ones(len(e), dtype=bool)
-    add("overdue_held_180d", recent, "holder_id")
+    add("overdue_held_180d", recent, "party")
     add("overdue_owed_365d", year, "obligor_id")
-    add("financed_face_180d", recent, "holder_id", "face_minor")
-    add("issued_face_180d", recent, "supplier_id", "face_minor")
+    add("financed_face_180d", recent, "party", "face_minor")
+    add("issued_face_180d", recent, "party", "face_minor")
     # pieces passed to it in payment count as received too (not those sold to a funder)
-    paid_with = recent & (e.reason == "transfer").to_numpy()
-    add("transferred_face_180d", paid_with, "to_org_id", "face_minor")
-    add("requests_180d", recent, "holder_id")
-    add("withdrawn_180d", recent, "holder_id")
-    add("obligor_defaulted", every, "obligor_id")
-    add("pieces_defaulted", every, "obligor_id")
+    paid_with = recent & e.paid_with.fillna(False).to_numpy(dtype=bool)
+    add("transferred_face_180d", paid_with, "party", "face_minor")
+    add("requests_180d", recent, "party")
+    add("withdrawn_180d", recent, "party")
+    add("obligor_defaulted", every, "party")
+    add("pieces_defaulted", every, "party")
     return pd.concat(parts, axis=1).fillna(0).astype("int64")
 
 

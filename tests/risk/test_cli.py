@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from openscf.cli import app
 from openscf.risk import FEATURE_NAMES
 
-from .ledger import D, S1, write_ledger
+from .ledger import S1, D, write_ledger
 
 runner = CliRunner()
 

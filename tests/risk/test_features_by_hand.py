@@ -224,3 +224,9 @@ def test_reasons_read_as_words_in_the_feature_units() -> None:
     )
     assert {f.family for f in FEATURES} == {"firm", "network"}
     assert len(set(FEATURE_NAMES)) == len(FEATURE_NAMES)
+
+
+def test_docs_list_every_feature_of_the_registry() -> None:
+    text = (Path(__file__).resolve().parents[2] / "docs" / "risk.md").read_text()
+    missing = [name for name in FEATURE_NAMES if f"`{name}`" not in text]
+    assert missing == []
