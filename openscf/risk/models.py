@@ -418,7 +418,7 @@ def format_value(value: Any, unit: str | None, *, short: bool = False) -> str:
 
 def _number(v: float) -> str:
     if v == int(v) and abs(v) < 1e15:
-        return str(int(v))
+        return f"{int(v):,}"
     if abs(v) >= 100:
         return f"{v:,.0f}"
     if abs(v) >= 10:

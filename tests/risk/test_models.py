@@ -148,4 +148,5 @@ def test_values_are_written_with_their_units() -> None:
     assert format_value(0.18, "share of the last 90 days") == "18 % of the last 90 days"
     assert format_value(0.04, "share of the last 90 days", short=True) == "4 %"
     assert format_value(42.0, "days") == "42 days"
+    assert format_value(4521208, "minor") == "4,521,208 minor units"
     assert format_value(None, "days") == "not known"
