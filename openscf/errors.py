@@ -17,6 +17,9 @@ and the class's fixed ``code`` when it has one (the others take a code per refus
 
     OpenSCFError                                system 500
     ├── InvalidRequest                          caller 400
+    │   ├── ModelArtefactError                  caller 400  model_artefact_rejected
+    │   ├── FeatureSetMismatchError             caller 400  feature_set_mismatch
+    │   ├── DatasetError                        caller 400  invalid_dataset
     │   ├── DocumentError                       caller 400  document_error
     │   │   ├── MalformedXmlError               caller 400  malformed_xml
     │   │   ├── UnsafeXmlError                  caller 400  unsafe_xml
@@ -73,7 +76,8 @@ Where the branches live: the categories (`InvalidRequest` ... `InternalError`) h
 `DocumentError` and its subclasses in `openscf.documents.errors`; `LogIntegrityError` in
 `openscf.store.uow`, `ForkDetected` in `openscf.app.witness`, `MasterKeyError` in
 `openscf.app.keys`, `SchemaMismatch` in `openscf.store.db`; `SettingsError` in
-`openscf.settings`; `TrustError` and its subclasses in `openscf.trust.errors` (and
+`openscf.settings`; `ModelArtefactError`, `FeatureSetMismatchError` and `DatasetError` in
+`openscf.risk.errors`; `TrustError` and its subclasses in `openscf.trust.errors` (and
 `CanonicalEncodingError` in `openscf.trust.canonical`). `openscf.domain.errors` and
 `openscf.app.auth` re-export the categories they raise. A test walks
 ``OpenSCFError.__subclasses__()`` and holds this drawing to the classes that exist.

@@ -2,3 +2,22 @@
 
 May import: `openscf.domain`, `openscf.trust` and numeric libraries.
 """
+
+from openscf.risk._registry import FEATURE_NAMES, FEATURES, Feature, describe, feature
+from openscf.risk._source import ENGINES, Source, load_into_postgres, open_source
+from openscf.risk.features import compute_features, cut_to, relationships
+
+__all__ = [
+    "ENGINES",
+    "FEATURES",
+    "FEATURE_NAMES",
+    "Feature",
+    "Source",
+    "compute_features",
+    "cut_to",
+    "describe",
+    "feature",
+    "load_into_postgres",
+    "open_source",
+    "relationships",
+]
