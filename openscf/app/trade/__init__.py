@@ -23,8 +23,8 @@ nothing. Errors name the file, line or element.
 The package is split by use case: `invoices`, `orders` and `payables` import documents
 (through `imports`, all or nothing); `matching` is the three-way match and its
 tolerances; `confirmation` the gate and its override; `fingerprints` the invoice registry
-and its exchange; `payments` writes pain.001 files; `statements` reconciles camt
-statements. `context` holds what they share (the service, the actor checks), `records`
+and its exchange; `payments` writes pain.001 files, `payment_status` reads the bank's
+pain.002 answer to them, `statements` reconciles camt statements. `context` holds what they share (the service, the actor checks), `records`
 the stored document row, `results` what each use case reports. `TradeDesk` (in `desk`)
 is the one object the adapters use. The package imports the app's service, the store's
 trade tables and the documents layer; nothing in it reaches the adapters.
@@ -35,7 +35,13 @@ from openscf.app.trade.fingerprints import default_key_id, read_key_file
 from openscf.app.trade.matching import DEFAULT_TOLERANCE
 from openscf.app.trade.payments import payment_is_final
 from openscf.app.trade.records import DELIVERY_KINDS, INVOICE_KINDS
-from openscf.app.trade.results import ImportItem, ImportReport, PaymentExport, StatementReport
+from openscf.app.trade.results import (
+    ImportItem,
+    ImportReport,
+    PaymentExport,
+    PaymentStatusImport,
+    StatementReport,
+)
 
 __all__ = [
     "DEFAULT_TOLERANCE",
@@ -44,6 +50,7 @@ __all__ = [
     "ImportItem",
     "ImportReport",
     "PaymentExport",
+    "PaymentStatusImport",
     "StatementReport",
     "TradeDesk",
     "default_key_id",

@@ -20,12 +20,18 @@ from openscf.app.trade import (
     matching,
     orders,
     payables,
+    payment_status,
     payments,
     records,
     statements,
 )
 from openscf.app.trade.context import DeskContext
-from openscf.app.trade.results import ImportReport, PaymentExport, StatementReport
+from openscf.app.trade.results import (
+    ImportReport,
+    PaymentExport,
+    PaymentStatusImport,
+    StatementReport,
+)
 from openscf.documents.matching import MatchTolerance
 from openscf.documents.validation import STAGES
 from openscf.store.trade_documents import TradeDocuments
@@ -189,3 +195,9 @@ class TradeDesk:
     ) -> StatementReport:
         """Read a camt.053 / camt.054 and reconcile it (see `statements.import_statement`)."""
         return statements.import_statement(self.context, name, data, user_id=user_id)
+
+    def import_payment_status(
+        self, name: str, data: bytes, *, user_id: str | None = None
+    ) -> PaymentStatusImport:
+        """Read a pain.002: mark the instructions of a payment file accepted or rejected."""
+        return payment_status.import_payment_status(self.context, name, data, user_id=user_id)

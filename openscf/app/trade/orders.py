@@ -10,13 +10,19 @@ from typing import Any
 from openscf.app.trade.context import DeskContext, actor, sha256_hex
 from openscf.app.trade.imports import commit_rows
 from openscf.app.trade.matching import rematch
-from openscf.app.trade.parties import party_values, resolve_party
+from openscf.app.trade.parties import (
+    name_party,
+    party_values,
+    resolve_by_scheme,
+    resolve_party,
+)
 from openscf.app.trade.results import ImportItem, ImportReport, doc_error, error
 from openscf.documents.despatch import DeliveryDocument, parse_delivery_element
 from openscf.documents.errors import DocumentError
 from openscf.documents.order import Order, parse_order_element
 from openscf.documents.xml import parse_xml
 from openscf.domain.invoice_number import loose_invoice_number_key
+from openscf.domain.model import Organisation
 from openscf.store.trade_documents import TradeDocuments
 from openscf.store.uow import UnitOfWork
 
@@ -24,7 +30,15 @@ from openscf.store.uow import UnitOfWork
 def import_orders(
     ctx: DeskContext, user_id: str, files: Sequence[tuple[str, bytes]], *, partial: bool = False
 ) -> ImportReport:
-    """Import the anchor's UBL purchase orders (the buyer's side of the match)."""
+    """Import the anchor's UBL purchase orders (the buyer's side of the match).
+
+    Both parties are resolved against the network by their identifiers read with their
+    schemes (`order_parties`): an order whose buyer is not the importing organisation
+    (a hospital's order in a regional authority's export, say) is refused naming the
+    buyer, and so is one whose seller is not on the network. A seller that is on the
+    network but not yet onboarded into any of the anchor's programs (being onboarded)
+    is accepted and flagged `seller_onboarding`.
+    """
     return import_trade(ctx, user_id, files, "orders", partial)
 
 
@@ -74,7 +88,13 @@ def import_trade(
                 )
                 issued, currency, amount = doc.issue_date, None, None
             item.kind, item.number = kind, number
-            seller = resolve_party(seller_party, orgs)
+            if isinstance(doc, Order):
+                seller, refusal = order_parties(uow, docs, org, orgs, doc, item)
+                if refusal is not None:
+                    item.errors.append(refusal)
+                    continue
+            else:
+                seller = resolve_party(seller_party, orgs)
             counterparty = (
                 seller.id
                 if seller
@@ -129,7 +149,7 @@ def import_trade(
                     "match_status": None,
                     "match_json": None,
                     "fingerprint": None,
-                    "flags_json": "[]",
+                    "flags_json": json.dumps(item.flags),
                     "status": "imported",
                     "invoice_id": None,
                     "receivable_id": None,
@@ -145,3 +165,37 @@ def import_trade(
         return report
 
     return ctx.service.transaction(work)
+
+
+def order_parties(
+    uow: UnitOfWork,
+    docs: TradeDocuments,
+    org: Organisation,
+    orgs: Sequence[Organisation],
+    order: Order,
+    item: ImportItem,
+) -> tuple[Organisation | None, dict[str, Any] | None]:
+    """(seller, refusal) of an order imported by `org`: the buyer must be `org`, the
+    seller an organisation on the network; a seller not onboarded into any program of
+    `org` yet is flagged on `item`."""
+    buyer = resolve_by_scheme(order.buyer, orgs)
+    if buyer is None or buyer.id != org.id:
+        who = f"{buyer.name} ({buyer.id}) on the network" if buyer else "not on the network"
+        return None, error(
+            "buyer_not_importer",
+            f"the order's buyer {name_party(order.buyer)} is {who}, not {org.name} "
+            f"({org.id}): an organisation imports only its own orders",
+            f"{item.source} (BuyerCustomerParty)",
+        )
+    seller = resolve_by_scheme(order.seller, orgs)
+    if seller is None:
+        return None, error(
+            "unknown_seller",
+            f"the order's seller {name_party(order.seller)} is not an organisation on "
+            "the network: register it (and onboard it) first, then import the order",
+            f"{item.source} (SellerSupplierParty)",
+        )
+    programs = [p.id for p in docs.programs() if p.anchor_id == org.id]
+    if not any(uow.state.relationship(pid, seller.id) is not None for pid in programs):
+        item.flags.append("seller_onboarding")
+    return seller, None

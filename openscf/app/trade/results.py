@@ -116,6 +116,7 @@ class StatementReport:
     unmatched_instructions: list[str] = field(default_factory=list)
     discrepancies: list[dict[str, Any]] = field(default_factory=list)
     skipped_entries: int = 0
+    currency_mismatches: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -129,4 +130,28 @@ class StatementReport:
             "unmatched_instructions": self.unmatched_instructions,
             "discrepancies": self.discrepancies,
             "skipped_entries": self.skipped_entries,
+            "currency_mismatches": self.currency_mismatches,
+        }
+
+
+@dataclass
+class PaymentStatusImport:
+    """What a pain.002 said about the instructions of one payment file."""
+
+    source: str
+    message_id: str
+    original_message_id: str
+    accepted: list[str] = field(default_factory=list)
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+    unchanged: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "object": "payment_status_import",
+            "source": self.source,
+            "message_id": self.message_id,
+            "original_message_id": self.original_message_id,
+            "accepted": self.accepted,
+            "rejected": self.rejected,
+            "unchanged": self.unchanged,
         }

@@ -135,6 +135,21 @@ def import_statement(
         skipped = {
             (i.report_id, i.entry_index, i.transaction_index) for i in result.skipped_entries
         }
+        account_currency = {r.report_id: r.account_currency for r in message.reports}
+        for item in result.currency_mismatches:
+            where = (item.report_id, item.entry_index, item.transaction_index)
+            outcome_of[where] = ("wrong_currency", None, None)
+            report.currency_mismatches.append(
+                {
+                    "account": item.account,
+                    "account_currency": account_currency.get(item.report_id),
+                    "amount_minor": item.amount_minor,
+                    "currency": item.currency,
+                    "credit_debit": item.credit_debit,
+                    "end_to_end_id": item.end_to_end_id,
+                    "bank_reference": item.account_servicer_ref or item.entry_ref,
+                }
+            )
         entry_rows = []
         for idx, (item, _entry) in enumerate(statement_items([message])):
             where = (item.report_id, item.entry_index, item.transaction_index)
