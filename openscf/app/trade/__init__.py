@@ -24,10 +24,11 @@ The package is split by use case: `invoices`, `orders` and `payables` import doc
 (through `imports`, all or nothing); `matching` is the three-way match and its
 tolerances; `confirmation` the gate and its override; `fingerprints` the invoice registry
 and its exchange; `payments` writes pain.001 files, `payment_status` reads the bank's
-pain.002 answer to them, `statements` reconciles camt statements. `context` holds what they share (the service, the actor checks), `records`
-the stored document row, `results` what each use case reports. `TradeDesk` (in `desk`)
-is the one object the adapters use. The package imports the app's service, the store's
-trade tables and the documents layer; nothing in it reaches the adapters.
+pain.002 answer to them, `statements` reconciles camt statements. `context` holds what
+they share (the service, the actor checks), `parties` who a document's parties are,
+`records` the stored document row, `results` what each use case reports. `TradeDesk`
+(in `desk`) is the one object the adapters use. The package imports the app's service,
+the store's trade tables and the documents layer; nothing in it reaches the adapters.
 """
 
 from openscf.app.trade.desk import TradeDesk
