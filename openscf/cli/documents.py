@@ -59,7 +59,7 @@ err = plain_console(stderr=True)
 
 DOCUMENT_KINDS = (*INVOICE_KINDS, "order", *DELIVERY_KINDS, "payable")
 DOCUMENT_STATUSES = ("imported", "pending_approval", "confirmed")
-PAYMENT_STATUSES = ("sent", "reconciled")
+PAYMENT_STATUSES = ("sent", "accepted", "rejected", "reconciled")
 
 AsOption = Annotated[str, typer.Option("--as", help="The acting user id (usr_...).")]
 DataDirOption = Annotated[
@@ -730,7 +730,9 @@ def payments_export(
 @payments_app.command("list")
 def payments_list(
     db: DbOption = None,
-    status: Annotated[str | None, typer.Option(help="sent or reconciled")] = None,
+    status: Annotated[
+        str | None, typer.Option(help="sent, accepted, rejected or reconciled")
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Payment instructions and whether a bank statement reconciled them."""
@@ -790,6 +792,42 @@ def statements_import(
                 "  ", (d["instruction_id"], "yellow"), f": {', '.join(d['discrepancies'])}"
             )
         )
+    for m in report.currency_mismatches:
+        console.print(
+            Text.assemble(
+                "  ",
+                ("currency mismatch", "yellow"),
+                f": {_amount(m['amount_minor'], m['currency'])} on {m['account']} "
+                f"(a {m['account_currency']} account), not reconciled; ask the bank",
+            )
+        )
+
+
+@payments_app.command("status")
+def payments_status(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)],
+    db: DbOption = None,
+    user: Annotated[
+        str | None,
+        typer.Option("--as", help="The operator user (default: the operator's first maker)."),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Read the bank's payment status report (pain.002) for a payment file: its
+    instructions become accepted or rejected (a rejected one is never reconciled)."""
+    desk = _desk(db, as_json=as_json)
+    report = _run(
+        as_json, lambda: desk.import_payment_status(str(file), file.read_bytes(), user_id=user)
+    )
+    if as_json:
+        print(json.dumps(report.to_dict(), indent=2))
+        return
+    console.print(
+        f"{file}: payment file {report.original_message_id}: "
+        f"{len(report.accepted)} accepted, {len(report.rejected)} rejected"
+    )
+    for r in report.rejected:
+        console.print(Text.assemble("  ", (r["instruction_id"], "red"), f": {r['reason']}"))
 
 
 def register(app: typer.Typer) -> None:

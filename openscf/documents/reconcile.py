@@ -16,6 +16,10 @@ tried in order over all that is still unmatched:
 A statement for an account that is neither a debtor account of the instructions nor in
 `known_accounts` is reported as an error naming the account, and its entries are not used.
 Entries that are not booked (`PDNG`, `INFO`) or are reversals are listed as skipped.
+An item in another currency than its account's (`Acct/Ccy`, when the bank states it) is
+never paired: it is listed as a currency mismatch, for a person to look at, because a
+conversion the platform did not instruct cannot settle an instruction in the account's
+currency.
 """
 
 from __future__ import annotations
@@ -84,6 +88,7 @@ class ReconciliationResult:
     unmatched_instructions: tuple[PaymentInstruction, ...]
     errors: tuple[DocumentError, ...]
     skipped_entries: tuple[StatementItem, ...] = ()
+    currency_mismatches: tuple[StatementItem, ...] = ()
 
     @property
     def complete(self) -> bool:
@@ -92,6 +97,7 @@ class ReconciliationResult:
             not self.unmatched_entries
             and not self.unmatched_instructions
             and not self.errors
+            and not self.currency_mismatches
             and all(not p.discrepancies for p in self.matched)
         )
 
@@ -181,6 +187,7 @@ def reconcile(
     reported_unknown: set[tuple[str, str]] = set()
     eligible: list[StatementItem] = []
     skipped: list[StatementItem] = []
+    foreign: list[StatementItem] = []
     for message in messages:
         for report in message.reports:
             account = _compact(report.account) or ""
@@ -201,6 +208,10 @@ def reconcile(
                 items = _items_of_entry(message.source, report.report_id, account, index, entry)
                 if entry.status != "BOOK" or entry.reversal:
                     skipped.extend(items)
+                elif report.account_currency:
+                    for it in items:
+                        same = it.currency == report.account_currency
+                        (eligible if same else foreign).append(it)
                 else:
                     eligible.extend(items)
 
@@ -286,4 +297,5 @@ def reconcile(
         ),
         errors=tuple(errors),
         skipped_entries=tuple(skipped),
+        currency_mismatches=tuple(foreign),
     )

