@@ -2,6 +2,7 @@
 
     handle(user_id, command)        one command, one transaction
     handle_batch([(user, cmd) ...])  many commands, one transaction, all or nothing
+    with session(): handle_many(...)  a batch job's many batches, one transaction
     bootstrap_operator(...)          the first organisation, on an empty database
 
 Per command: load the actor, authorize, fill in missing ids, check idempotency, decide
@@ -19,6 +20,7 @@ import os
 import random
 import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -176,6 +178,7 @@ class NetworkService:
         self.checkpoint_interval_s = checkpoint_interval_s
         self._last_checkpoint_at = float("-inf")
         self.log_origin = log_origin
+        self._session: UnitOfWork | None = None
 
     # --- keys ------------------------------------------------------------------------
 
@@ -417,9 +420,10 @@ class NetworkService:
         return keys
 
     @staticmethod
-    def _number(outcomes: list[Outcome], uow: UnitOfWork) -> None:
-        """Give each outcome's events the sequence numbers the log assigned at commit."""
-        seq_of = {r.id: r.seq for r in uow.logged}
+    def _number(outcomes: list[Outcome], uow: UnitOfWork, first: int = 0) -> None:
+        """Give each outcome's events the sequence numbers the log assigned at commit
+        (`first`: where their events start in `uow.logged`)."""
+        seq_of = {r.id: r.seq for r in uow.logged[first:]}
         for outcome in outcomes:
             if not outcome.replayed:
                 outcome.assign_seqs(seq_of)
@@ -455,27 +459,63 @@ class NetworkService:
         caller such as the simulator can push thousands of commands per commit.
         """
 
+        if self._session is not None:
+            # Inside a session: written to the log now (numbered, checkpoint signed, as
+            # its own commit would be), committed when the session ends.
+            uow = self._session
+            first = len(uow.logged)
+            results = self._run_many(uow, items, stop_on_error)
+            uow.log.checkpoint_signer = self._checkpoint_signer()
+            uow.flush()
+            self._number([r for r in results if isinstance(r, Outcome)], uow, first)
+            return results
+
         def work(optimistic: bool) -> list[Outcome | OpenSCFError]:
             with self._unit_of_work(optimistic) as uow:
-                uow.state.prefetch(_mentioned_ids(items))
-                uow.prefetch_idempotency(self._batch_keys(uow, items))
-                results: list[Outcome | OpenSCFError] = []
-                for user_id, command in items:
-                    try:
-                        results.append(self._run(uow, user_id, command, None))
-                    except ConcurrencyConflict:
-                        raise
-                    except OpenSCFError as exc:
-                        # A refusal is this item's answer; an error on the system's side
-                        # (the log's integrity ...) stops the whole batch.
-                        if stop_on_error or exc.fault == "system":
-                            raise
-                        results.append(exc)
+                results = self._run_many(uow, items, stop_on_error)
             self._number([r for r in results if isinstance(r, Outcome)], uow)
             return results
 
         result: list[Outcome | OpenSCFError] = self._retrying(work)
         return result
+
+    def _run_many(
+        self, uow: UnitOfWork, items: Sequence[tuple[str, c.Command]], stop_on_error: bool
+    ) -> list[Outcome | OpenSCFError]:
+        uow.state.prefetch(_mentioned_ids(items))
+        uow.prefetch_idempotency(self._batch_keys(uow, items))
+        results: list[Outcome | OpenSCFError] = []
+        for user_id, command in items:
+            try:
+                results.append(self._run(uow, user_id, command, None))
+            except ConcurrencyConflict:
+                raise
+            except OpenSCFError as exc:
+                # A refusal is this item's answer; an error on the system's side
+                # (the log's integrity ...) stops the whole batch.
+                if stop_on_error or exc.fault == "system":
+                    raise
+                results.append(exc)
+        return results
+
+    @contextmanager
+    def session(self) -> Iterator[None]:
+        """One transaction for every `handle_many` inside the block: for a batch job that
+        is the only writer (the simulator's day). Each `handle_many` is written to the
+        log when it returns, exactly as if it had committed on its own (its events
+        numbered, a checkpoint signed over them), and sees every batch before it; the
+        block commits once at its end, or rolls all of them back on any exception. A
+        lost race (another writer) is not retried here: it ends the session with
+        `ConcurrencyConflict`. Other calls (`handle`, reads) run outside the session and,
+        on SQLite, wait for it to commit: make them after the block."""
+        if self._session is not None:
+            raise RuntimeError("a session is already open on this service")
+        with self._unit_of_work(True) as uow:
+            self._session = uow
+            try:
+                yield
+            finally:
+                self._session = None
 
     def handle_signed(
         self, request: str, key_id: str, signature: str, *, idempotency_key: str | None = None

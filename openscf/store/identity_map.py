@@ -79,6 +79,9 @@ class DbState:
         self._numbers: dict[tuple[str, str, str], str | None] = {}
         self._keys_loaded: set[str] = set()
         self._key_ids: dict[str, set[str]] = {}
+        # Each organisation's keys in order, as `org_keys` last returned them (a command
+        # that signs custodially asks every time); dropped when one of its keys changes.
+        self._sorted_keys: dict[str, list[OrgKey]] = {}
         # The offers seen on each financing request (read or written), so that listing a
         # request's offers does not scan the whole map: a batch accepts many offers.
         self._offer_ids: dict[str, set[str]] = {}
@@ -94,6 +97,8 @@ class DbState:
             self._versions[cache_key] = values[sql.version_position]
             if cls is FinancingOffer:
                 self._offer_ids.setdefault(record.request_id, set()).add(record.id)
+            elif cls is OrgKey:
+                self._sorted_keys.pop(record.org_id, None)
         return self._cache[cache_key]
 
     def _load(self, cls: type[Any], key: tuple[Any, ...]) -> Any:
@@ -193,6 +198,9 @@ class DbState:
 
     def org_keys(self, org_id: str) -> list[OrgKey]:
         """Every key of the organisation (read once per transaction, then the map)."""
+        cached = self._sorted_keys.get(org_id)
+        if cached is not None:
+            return list(cached)
         if org_id not in self._keys_loaded:
             sql = self.dialect.tables[OrgKey]
             self.cursor.execute(
@@ -205,7 +213,9 @@ class DbState:
                 self._key_ids.setdefault(org_id, set()).add(key.id)
             self._keys_loaded.add(org_id)
         keys = [self._cache[(OrgKey, (key_id,))] for key_id in self._key_ids.get(org_id, ())]
-        return sorted(keys, key=lambda k: (k.valid_from, k.id))
+        ordered = sorted(keys, key=lambda k: (k.valid_from, k.id))
+        self._sorted_keys[org_id] = ordered
+        return list(ordered)
 
     def default_claim(self, claim_id: str) -> DefaultClaim | None:
         return self._load(DefaultClaim, (claim_id,))  # type: ignore[no-any-return]
@@ -311,6 +321,7 @@ class DbState:
         self._dirty[cache_key] = record
         if isinstance(record, OrgKey):
             self._key_ids.setdefault(record.org_id, set()).add(record.id)
+            self._sorted_keys.pop(record.org_id, None)
         if isinstance(record, FinancingOffer):
             self._offer_ids.setdefault(record.request_id, set()).add(record.id)
         if isinstance(record, Invoice):
