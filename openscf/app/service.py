@@ -21,7 +21,7 @@ import random
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -265,22 +265,22 @@ class NetworkService:
 
     # --- ids and idempotency ---------------------------------------------------------
 
-    def _fill_ids(self, command: Any) -> tuple[Any, list[str], dict[str, bytes]]:
+    def _fill_ids(self, command: Any) -> tuple[Any, list[str], dict[str, SigningKey]]:
         """Generate ids the client left out, and custodial keys a command asks for.
 
         Returns the completed command, the ids the client supplied itself (the
-        idempotency key), and the seeds of new custodial keys (to seal and store).
+        idempotency key), and the new custodial keys (their seeds to seal and store).
         """
         supplied = created_ids(command)
         command = fill_missing_ids(command, self.ids)
-        secrets: dict[str, bytes] = {}
+        secrets: dict[str, SigningKey] = {}
         wants_key = (isinstance(command, c.RegisterOrganisation) and command.custodial_key) or (
             isinstance(command, c.RegisterKey) and command.custodial
         )
         if wants_key and command.public_key is None:
-            seed = self._new_seed()
-            secrets[command.key_id] = seed
-            command = replace(command, public_key=encode_public_key(SigningKey(seed).public_key))
+            key = SigningKey(self._new_seed())
+            secrets[command.key_id] = key
+            command = replace(command, public_key=encode_public_key(key.public_key))
         return command, supplied, secrets
 
     @staticmethod
@@ -294,13 +294,13 @@ class NetworkService:
         return None
 
     @staticmethod
-    def _request_hash(user_id: str, command: c.Command) -> str:
+    def _request_hash(user_id: str, command: c.Command, data: dict[str, Any] | None = None) -> str:
         # Plain sorted JSON, not the canonical encoding: the request may still hold values
         # the domain will refuse (an amount past 2^63-1), and hashing must not fail first.
         payload = {
             "type": type(command).__name__,
             "user": user_id,
-            "data": c.command_to_data(command),
+            "data": c.command_to_data(command) if data is None else data,
         }
         text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
         return hashlib.sha256(text.encode()).hexdigest()
@@ -319,8 +319,10 @@ class NetworkService:
         user, org = state.actor(user_id)
         authorize(user, org, command)
         assert user is not None and org is not None
-        request_hash = self._request_hash(user_id, command)  # before ids are filled in
+        data = c.command_to_data(command)
+        request_hash = self._request_hash(user_id, command, data)  # before ids are filled in
         check_client_ids(command, org.id)  # before any lookup: see check_client_ids
+        asked = command
         command, supplied, secrets = self._fill_ids(command)
         if signed is not None and (secrets or supplied != created_ids(command)):
             raise InvalidRequest(
@@ -349,12 +351,12 @@ class NetworkService:
         if signed is not None:
             auth = signed
         else:
-            auth = self._custodial_auth(
-                uow, org.id, request_text(command, org.id, user.id, now), now
-            )
-        for key_id, seed in secrets.items():
-            uow.store_secret(key_id, self.master_key.seal(key_id, seed))
-            self._signers[key_id] = SigningKey(seed)
+            # The request's data as hashed above, unless ids were filled in since.
+            text = request_text(command, org.id, user.id, now, data if command is asked else None)
+            auth = self._custodial_auth(uow, org.id, text, now)
+        for key_id, new_key in secrets.items():
+            uow.store_secret(key_id, self.master_key.seal(key_id, new_key.seed))
+            self._signers[key_id] = new_key
         records = [
             EventRecord(self.ids.new("evt"), org.id, user.id, now, event, None, auth)
             for event in events
@@ -667,8 +669,15 @@ def _replayed(previous: tuple[str, str], request_hash: str) -> Outcome:
     return Outcome.from_json(previous[1])
 
 
-def request_text(command: c.Command, org_id: str, user_id: str, at: datetime) -> str:
-    """The canonical envelope an organisation signs to ask for `command`."""
+def request_text(
+    command: c.Command,
+    org_id: str,
+    user_id: str,
+    at: datetime,
+    data: dict[str, Any] | None = None,
+) -> str:
+    """The canonical envelope an organisation signs to ask for `command` (`data`: its
+    `command_to_data`, when the caller has it already)."""
     return canonical_bytes(
         {
             "v": EVENT_ENCODING_VERSION,
@@ -676,7 +685,7 @@ def request_text(command: c.Command, org_id: str, user_id: str, at: datetime) ->
             "org": org_id,
             "actor": user_id,
             "at": format_instant(at),
-            "data": c.command_to_data(command),
+            "data": c.command_to_data(command) if data is None else data,
         }
     ).decode()
 
@@ -780,8 +789,8 @@ def _mentioned_ids(items: Sequence[tuple[str, c.Command]]) -> Iterator[str]:
     """Every id a batch's commands name, so the batch can load them in a few queries."""
     for user_id, command in items:
         yield user_id
-        for f in fields(command):
-            value = getattr(command, f.name)
+        for name in c.field_names(command):
+            value = getattr(command, name)
             if isinstance(value, str):
                 yield value
             elif isinstance(value, tuple):

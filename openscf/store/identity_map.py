@@ -44,6 +44,7 @@ from openscf.store.mapping import key_of, record_to_row, values_to_record
 __all__ = ["DbState"]
 
 _MISSING = object()
+# Every prefix is three letters: an id's table is named by its first four characters.
 _PREFIX_TABLE: dict[str, type[Any]] = {
     "org": Organisation,
     "usr": User,
@@ -59,6 +60,8 @@ _PREFIX_TABLE: dict[str, type[Any]] = {
     "crd": Credit,
     "dsp": Dispute,
 }
+assert all(len(prefix) == 3 for prefix in _PREFIX_TABLE)
+_TABLE_OF_HEAD = {prefix + "_": cls for prefix, cls in _PREFIX_TABLE.items()}
 
 
 class DbState:
@@ -119,9 +122,10 @@ class DbState:
         reads that follow are served from the identity map.
         """
         by_cls: dict[type[Any], set[str]] = {}
+        table_of, cache = _TABLE_OF_HEAD, self._cache
         for value in ids:
-            cls = _PREFIX_TABLE.get(value.split("_", 1)[0]) if isinstance(value, str) else None
-            if cls is not None and (cls, (value,)) not in self._cache:
+            cls = table_of.get(value[:4]) if isinstance(value, str) else None
+            if cls is not None and (cls, (value,)) not in cache:
                 by_cls.setdefault(cls, set()).add(value)
         for cls, wanted in by_cls.items():
             sql = self.dialect.tables[cls]
