@@ -88,6 +88,11 @@ class DbState:
         # The offers seen on each financing request (read or written), so that listing a
         # request's offers does not scan the whole map: a batch accepts many offers.
         self._offer_ids: dict[str, set[str]] = {}
+        # Likewise the credits by (program, supplier) and the disputes by (anchor,
+        # supplier, invoice number key): every confirmation asks for both.
+        self._credit_ids: dict[tuple[str, str], set[str]] = {}
+        self._dispute_ids: dict[tuple[str, str, str], set[str]] = {}
+        self._credits_loaded: set[tuple[str, str]] = set()
 
     # --- reads ---------------------------------------------------------------------
 
@@ -98,11 +103,24 @@ class DbState:
             record = values_to_record(cls, sql.columns, values)
             self._cache[cache_key] = record
             self._versions[cache_key] = values[sql.version_position]
-            if cls is FinancingOffer:
-                self._offer_ids.setdefault(record.request_id, set()).add(record.id)
-            elif cls is OrgKey:
-                self._sorted_keys.pop(record.org_id, None)
+            self._index(record)
         return self._cache[cache_key]
+
+    def _index(self, record: Any) -> None:
+        """Note a record in the secondary indexes of the map (read or written)."""
+        cls = type(record)
+        if cls is FinancingOffer:
+            self._offer_ids.setdefault(record.request_id, set()).add(record.id)
+        elif cls is OrgKey:
+            self._key_ids.setdefault(record.org_id, set()).add(record.id)
+            self._sorted_keys.pop(record.org_id, None)
+        elif cls is Credit:
+            self._credit_ids.setdefault((record.program_id, record.supplier_id), set()).add(
+                record.id
+            )
+        elif cls is Dispute:
+            natural = (record.anchor_id, record.supplier_id, record.number_key)
+            self._dispute_ids.setdefault(natural, set()).add(record.id)
 
     def _load(self, cls: type[Any], key: tuple[Any, ...]) -> Any:
         found = self._cache.get((cls, key), _MISSING)
@@ -228,15 +246,21 @@ class DbState:
         return self._load(Credit, (credit_id,))  # type: ignore[no-any-return]
 
     def credits_of(self, program_id: str, supplier_id: str) -> list[Credit]:
-        """The stored credits and this transaction's own, oldest first."""
-        self.cursor.execute(self.dialect.credits_of, (program_id, supplier_id))
-        for values in self.cursor.fetchall():
-            self._remember_row(Credit, values)
+        """The stored credits and this transaction's own, oldest first (read once per
+        transaction, then the map)."""
+        if (program_id, supplier_id) not in self._credits_loaded:
+            self.cursor.execute(self.dialect.credits_of, (program_id, supplier_id))
+            for values in self.cursor.fetchall():
+                self._remember_row(Credit, values)
+            self._credits_loaded.add((program_id, supplier_id))
+        candidates = (
+            self._cache[(Credit, (credit_id,))]
+            for credit_id in self._credit_ids.get((program_id, supplier_id), ())
+        )
         found = [
             record
-            for (cls, _), record in self._cache.items()
-            if cls is Credit
-            and record is not None
+            for record in candidates
+            if record is not None
             and record.program_id == program_id
             and record.supplier_id == supplier_id
         ]
@@ -250,12 +274,15 @@ class DbState:
         self.cursor.execute(self.dialect.open_disputes, (anchor_id, supplier_id, key))
         for values in self.cursor.fetchall():
             self._remember_row(Dispute, values)
+        candidates = (
+            self._cache[(Dispute, (dispute_id,))]
+            for dispute_id in self._dispute_ids.get((anchor_id, supplier_id, key), ())
+        )
         found = sorted(
             (
                 record
-                for (cls, _), record in self._cache.items()
-                if cls is Dispute
-                and record is not None
+                for record in candidates
+                if record is not None
                 and record.status == "open"
                 and (record.anchor_id, record.supplier_id, record.number_key)
                 == (anchor_id, supplier_id, key)
@@ -323,11 +350,7 @@ class DbState:
         cache_key = (type(record), key_of(record))
         self._cache[cache_key] = record
         self._dirty[cache_key] = record
-        if isinstance(record, OrgKey):
-            self._key_ids.setdefault(record.org_id, set()).add(record.id)
-            self._sorted_keys.pop(record.org_id, None)
-        if isinstance(record, FinancingOffer):
-            self._offer_ids.setdefault(record.request_id, set()).add(record.id)
+        self._index(record)
         if isinstance(record, Invoice):
             natural = (
                 record.anchor_id,
