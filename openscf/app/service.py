@@ -2,6 +2,7 @@
 
     handle(user_id, command)        one command, one transaction
     handle_batch([(user, cmd) ...])  many commands, one transaction, all or nothing
+    with session(): handle_many(...)  a batch job's many batches, one transaction
     bootstrap_operator(...)          the first organisation, on an empty database
 
 Per command: load the actor, authorize, fill in missing ids, check idempotency, decide
@@ -19,7 +20,8 @@ import os
 import random
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field, fields, replace
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -180,6 +182,7 @@ class NetworkService:
         # handle_many and handle_signed: outcome "accepted", "refused" (the caller's
         # error) or "failed" (the system's); the metrics count them.
         self.observer: Callable[[str, str, str | None], None] | None = None
+        self._session: UnitOfWork | None = None
 
     def _observe(self, command: Any, error: BaseException | None) -> None:
         if self.observer is None:
@@ -277,22 +280,22 @@ class NetworkService:
 
     # --- ids and idempotency ---------------------------------------------------------
 
-    def _fill_ids(self, command: Any) -> tuple[Any, list[str], dict[str, bytes]]:
+    def _fill_ids(self, command: Any) -> tuple[Any, list[str], dict[str, SigningKey]]:
         """Generate ids the client left out, and custodial keys a command asks for.
 
         Returns the completed command, the ids the client supplied itself (the
-        idempotency key), and the seeds of new custodial keys (to seal and store).
+        idempotency key), and the new custodial keys (their seeds to seal and store).
         """
         supplied = created_ids(command)
         command = fill_missing_ids(command, self.ids)
-        secrets: dict[str, bytes] = {}
+        secrets: dict[str, SigningKey] = {}
         wants_key = (isinstance(command, c.RegisterOrganisation) and command.custodial_key) or (
             isinstance(command, c.RegisterKey) and command.custodial
         )
         if wants_key and command.public_key is None:
-            seed = self._new_seed()
-            secrets[command.key_id] = seed
-            command = replace(command, public_key=encode_public_key(SigningKey(seed).public_key))
+            key = SigningKey(self._new_seed())
+            secrets[command.key_id] = key
+            command = replace(command, public_key=encode_public_key(key.public_key))
         return command, supplied, secrets
 
     @staticmethod
@@ -306,13 +309,13 @@ class NetworkService:
         return None
 
     @staticmethod
-    def _request_hash(user_id: str, command: c.Command) -> str:
+    def _request_hash(user_id: str, command: c.Command, data: dict[str, Any] | None = None) -> str:
         # Plain sorted JSON, not the canonical encoding: the request may still hold values
         # the domain will refuse (an amount past 2^63-1), and hashing must not fail first.
         payload = {
             "type": type(command).__name__,
             "user": user_id,
-            "data": c.command_to_data(command),
+            "data": c.command_to_data(command) if data is None else data,
         }
         text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
         return hashlib.sha256(text.encode()).hexdigest()
@@ -331,8 +334,10 @@ class NetworkService:
         user, org = state.actor(user_id)
         authorize(user, org, command)
         assert user is not None and org is not None
-        request_hash = self._request_hash(user_id, command)  # before ids are filled in
+        data = c.command_to_data(command)
+        request_hash = self._request_hash(user_id, command, data)  # before ids are filled in
         check_client_ids(command, org.id)  # before any lookup: see check_client_ids
+        asked = command
         command, supplied, secrets = self._fill_ids(command)
         if signed is not None and (secrets or supplied != created_ids(command)):
             raise InvalidRequest(
@@ -361,12 +366,12 @@ class NetworkService:
         if signed is not None:
             auth = signed
         else:
-            auth = self._custodial_auth(
-                uow, org.id, request_text(command, org.id, user.id, now), now
-            )
-        for key_id, seed in secrets.items():
-            uow.store_secret(key_id, self.master_key.seal(key_id, seed))
-            self._signers[key_id] = SigningKey(seed)
+            # The request's data as hashed above, unless ids were filled in since.
+            text = request_text(command, org.id, user.id, now, data if command is asked else None)
+            auth = self._custodial_auth(uow, org.id, text, now)
+        for key_id, new_key in secrets.items():
+            uow.store_secret(key_id, self.master_key.seal(key_id, new_key.seed))
+            self._signers[key_id] = new_key
         records = [
             EventRecord(self.ids.new("evt"), org.id, user.id, now, event, None, auth)
             for event in events
@@ -432,9 +437,10 @@ class NetworkService:
         return keys
 
     @staticmethod
-    def _number(outcomes: list[Outcome], uow: UnitOfWork) -> None:
-        """Give each outcome's events the sequence numbers the log assigned at commit."""
-        seq_of = {r.id: r.seq for r in uow.logged}
+    def _number(outcomes: list[Outcome], uow: UnitOfWork, first: int = 0) -> None:
+        """Give each outcome's events the sequence numbers the log assigned at commit
+        (`first`: where their events start in `uow.logged`)."""
+        seq_of = {r.id: r.seq for r in uow.logged[first:]}
         for outcome in outcomes:
             if not outcome.replayed:
                 outcome.assign_seqs(seq_of)
@@ -475,22 +481,20 @@ class NetworkService:
         caller such as the simulator can push thousands of commands per commit.
         """
 
+        if self._session is not None:
+            # Inside a session: written to the log now (numbered, checkpoint signed, as
+            # its own commit would be), committed when the session ends.
+            uow = self._session
+            first = len(uow.logged)
+            results = self._run_many(uow, items, stop_on_error)
+            uow.log.checkpoint_signer = self._checkpoint_signer()
+            uow.flush()
+            self._number([r for r in results if isinstance(r, Outcome)], uow, first)
+            return results
+
         def work(optimistic: bool) -> list[Outcome | OpenSCFError]:
             with self._unit_of_work(optimistic) as uow:
-                uow.state.prefetch(_mentioned_ids(items))
-                uow.prefetch_idempotency(self._batch_keys(uow, items))
-                results: list[Outcome | OpenSCFError] = []
-                for user_id, command in items:
-                    try:
-                        results.append(self._run(uow, user_id, command, None))
-                    except ConcurrencyConflict:
-                        raise
-                    except OpenSCFError as exc:
-                        # A refusal is this item's answer; an error on the system's side
-                        # (the log's integrity ...) stops the whole batch.
-                        if stop_on_error or exc.fault == "system":
-                            raise
-                        results.append(exc)
+                results = self._run_many(uow, items, stop_on_error)
             self._number([r for r in results if isinstance(r, Outcome)], uow)
             return results
 
@@ -499,6 +503,44 @@ class NetworkService:
             for (_user, command), answer in zip(items, result, strict=True):
                 self._observe(command, answer if isinstance(answer, OpenSCFError) else None)
         return result
+
+    def _run_many(
+        self, uow: UnitOfWork, items: Sequence[tuple[str, c.Command]], stop_on_error: bool
+    ) -> list[Outcome | OpenSCFError]:
+        uow.state.prefetch(_mentioned_ids(items))
+        uow.prefetch_idempotency(self._batch_keys(uow, items))
+        results: list[Outcome | OpenSCFError] = []
+        for user_id, command in items:
+            try:
+                results.append(self._run(uow, user_id, command, None))
+            except ConcurrencyConflict:
+                raise
+            except OpenSCFError as exc:
+                # A refusal is this item's answer; an error on the system's side
+                # (the log's integrity ...) stops the whole batch.
+                if stop_on_error or exc.fault == "system":
+                    raise
+                results.append(exc)
+        return results
+
+    @contextmanager
+    def session(self) -> Iterator[None]:
+        """One transaction for every `handle_many` inside the block: for a batch job that
+        is the only writer (the simulator's day). Each `handle_many` is written to the
+        log when it returns, exactly as if it had committed on its own (its events
+        numbered, a checkpoint signed over them), and sees every batch before it; the
+        block commits once at its end, or rolls all of them back on any exception. A
+        lost race (another writer) is not retried here: it ends the session with
+        `ConcurrencyConflict`. Other calls (`handle`, reads) run outside the session and,
+        on SQLite, wait for it to commit: make them after the block."""
+        if self._session is not None:
+            raise RuntimeError("a session is already open on this service")
+        with self._unit_of_work(True) as uow:
+            self._session = uow
+            try:
+                yield
+            finally:
+                self._session = None
 
     def handle_signed(
         self, request: str, key_id: str, signature: str, *, idempotency_key: str | None = None
@@ -655,8 +697,15 @@ def _replayed(previous: tuple[str, str], request_hash: str) -> Outcome:
     return Outcome.from_json(previous[1])
 
 
-def request_text(command: c.Command, org_id: str, user_id: str, at: datetime) -> str:
-    """The canonical envelope an organisation signs to ask for `command`."""
+def request_text(
+    command: c.Command,
+    org_id: str,
+    user_id: str,
+    at: datetime,
+    data: dict[str, Any] | None = None,
+) -> str:
+    """The canonical envelope an organisation signs to ask for `command` (`data`: its
+    `command_to_data`, when the caller has it already)."""
     return canonical_bytes(
         {
             "v": EVENT_ENCODING_VERSION,
@@ -664,7 +713,7 @@ def request_text(command: c.Command, org_id: str, user_id: str, at: datetime) ->
             "org": org_id,
             "actor": user_id,
             "at": format_instant(at),
-            "data": c.command_to_data(command),
+            "data": c.command_to_data(command) if data is None else data,
         }
     ).decode()
 
@@ -768,8 +817,8 @@ def _mentioned_ids(items: Sequence[tuple[str, c.Command]]) -> Iterator[str]:
     """Every id a batch's commands name, so the batch can load them in a few queries."""
     for user_id, command in items:
         yield user_id
-        for f in fields(command):
-            value = getattr(command, f.name)
+        for name in c.field_names(command):
+            value = getattr(command, name)
             if isinstance(value, str):
                 yield value
             elif isinstance(value, tuple):

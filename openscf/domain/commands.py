@@ -58,6 +58,7 @@ __all__ = [
     "WithdrawFinancingRequest",
     "command_from_data",
     "command_to_data",
+    "field_names",
 ]
 
 
@@ -555,16 +556,27 @@ COMMAND_TYPES: dict[str, type[Command]] = {
 }
 
 
+_FIELD_NAMES: dict[type[Any], tuple[str, ...]] = {}
+
+
+def field_names(command: Command) -> tuple[str, ...]:
+    """The command's field names in declaration order (`fields()` is slow per request)."""
+    names = _FIELD_NAMES.get(type(command))
+    if names is None:
+        names = _FIELD_NAMES[type(command)] = tuple(f.name for f in fields(command))
+    return names
+
+
 def command_to_data(command: Command) -> dict[str, Any]:
     """Plain JSON values: dates as ISO text, tuples as lists."""
     out: dict[str, Any] = {}
-    for f in fields(command):
-        value = getattr(command, f.name)
+    for name in field_names(command):
+        value = getattr(command, name)
         if isinstance(value, date):
             value = value.isoformat()
         elif isinstance(value, tuple):
             value = list(value)
-        out[f.name] = value
+        out[name] = value
     return out
 
 

@@ -777,13 +777,24 @@ class EventRecord:
     auth: Auth | None = None
 
 
+# The last instant formatted and its text: a command formats the same instant several
+# times (its request, each event, its idempotency record), and a batch shares one clock
+# reading. Compared by identity (a datetime is immutable), so it can never be wrong.
+_last_formatted: tuple[datetime | None, str] = (None, "")
+
+
 def format_instant(instant: datetime) -> str:
     """RFC 3339 UTC with microseconds: '2026-11-26T19:50:03.123456Z'."""
+    global _last_formatted
+    last = _last_formatted
+    if last[0] is instant:
+        return last[1]
     assert instant.tzinfo is not None, "instants are timezone-aware"
-    if instant.utcoffset():
-        instant = instant.astimezone(UTC)
+    utc = instant.astimezone(UTC) if instant.utcoffset() else instant
     # isoformat is C code; strftime is several times slower on this hot path.
-    return instant.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+    text = utc.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+    _last_formatted = (instant, text)
+    return text
 
 
 def parse_instant(text: str) -> datetime:

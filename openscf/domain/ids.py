@@ -66,10 +66,13 @@ def make_id(prefix: str, unix_ms: int, entropy: bytes) -> str:
     assert prefix in PREFIXES, prefix
     assert 0 <= unix_ms < 2**48 and len(entropy) == 10
     value = (unix_ms << 80) | int.from_bytes(entropy, "big")
-    # 130 bits: two leading zero bits then 26 groups of five, most significant first.
-    return (
-        prefix + "_" + "".join([_ALPHABET[(value >> shift) & 31] for shift in range(125, -1, -5)])
-    )
+    # 130 bits: two leading zero bits then 26 groups of five, most significant first,
+    # taken ten bits (two characters) at a time.
+    return prefix + "_" + "".join([_PAIRS[(value >> shift) & 1023] for shift in _PAIR_SHIFTS])
+
+
+_PAIRS = [high + low for high in _ALPHABET for low in _ALPHABET]
+_PAIR_SHIFTS = range(120, -1, -10)
 
 
 def is_id(prefix: str, text: object) -> bool:

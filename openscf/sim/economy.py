@@ -250,10 +250,17 @@ class Economy:
         settlement.close_books(self, day)
 
     def _run_day(self, day: int) -> None:
-        """One day: the order of the steps is part of the history (same seed, same run)."""
+        """One day: the order of the steps is part of the history (same seed, same run).
+        The platform's work of the day is one transaction (`Platform.session`)."""
         self.platform.clock.set(
             datetime.combine(self.date_of(day), datetime.min.time(), UTC) + timedelta(hours=9)
         )
+        with self.platform.session():
+            self._day_on_platform(day)
+        if self.on_day is not None:
+            self.on_day(self, day)
+
+    def _day_on_platform(self, day: int) -> None:
         if day % 7 == 0:
             defaults.move_health(self, day)
         recovery.work_claims(self, day)
@@ -274,8 +281,6 @@ class Economy:
         finance.offer_early_payments(self, day)
         settlement.settle_maturities(self, day)
         trade.pay_in_cash(self, day)
-        if self.on_day is not None:
-            self.on_day(self, day)
 
     def _last_scheduled(self) -> int:
         last = 0

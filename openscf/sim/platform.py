@@ -1,7 +1,9 @@
 """The simulator's hands on the platform: batched commands through the app layer only.
 
 Every change the simulator makes to the network goes through `NetworkService.handle_many`
-(one transaction per batch, each command seeing the ones before it). Refused commands
+(each command seeing the ones before it), inside a `session` per simulated day: every
+batch is written to the log as it runs (its events numbered, a checkpoint signed), and the
+day commits once. Refused commands
 leave no trace on the platform; their error codes come back so the simulator keeps its
 own picture of the network identical to the platform's, and are tallied for the report.
 """
@@ -9,7 +11,8 @@ own picture of the network identical to the platform's, and are tallied for the 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 
 from sqlalchemy import Engine
@@ -45,6 +48,12 @@ class Platform:
     def bootstrap(self, name: str) -> str:
         self.operator_org, user = self.service.bootstrap_operator(name)
         return user
+
+    @contextmanager
+    def session(self) -> Iterator[None]:
+        """One transaction for every `run` inside the block (see `NetworkService.session`)."""
+        with self.service.session():
+            yield
 
     def run(self, items: Sequence[tuple[str, c.Command]]) -> list[str | None]:
         """Run `items` in order; return None for each accepted command, else its code."""

@@ -44,6 +44,7 @@ from openscf.store.mapping import key_of, record_to_row, values_to_record
 __all__ = ["DbState"]
 
 _MISSING = object()
+# Every prefix is three letters: an id's table is named by its first four characters.
 _PREFIX_TABLE: dict[str, type[Any]] = {
     "org": Organisation,
     "usr": User,
@@ -59,6 +60,8 @@ _PREFIX_TABLE: dict[str, type[Any]] = {
     "crd": Credit,
     "dsp": Dispute,
 }
+assert all(len(prefix) == 3 for prefix in _PREFIX_TABLE)
+_TABLE_OF_HEAD = {prefix + "_": cls for prefix, cls in _PREFIX_TABLE.items()}
 
 
 class DbState:
@@ -79,9 +82,17 @@ class DbState:
         self._numbers: dict[tuple[str, str, str], str | None] = {}
         self._keys_loaded: set[str] = set()
         self._key_ids: dict[str, set[str]] = {}
+        # Each organisation's keys in order, as `org_keys` last returned them (a command
+        # that signs custodially asks every time); dropped when one of its keys changes.
+        self._sorted_keys: dict[str, list[OrgKey]] = {}
         # The offers seen on each financing request (read or written), so that listing a
         # request's offers does not scan the whole map: a batch accepts many offers.
         self._offer_ids: dict[str, set[str]] = {}
+        # Likewise the credits by (program, supplier) and the disputes by (anchor,
+        # supplier, invoice number key): every confirmation asks for both.
+        self._credit_ids: dict[tuple[str, str], set[str]] = {}
+        self._dispute_ids: dict[tuple[str, str, str], set[str]] = {}
+        self._credits_loaded: set[tuple[str, str]] = set()
 
     # --- reads ---------------------------------------------------------------------
 
@@ -92,9 +103,24 @@ class DbState:
             record = values_to_record(cls, sql.columns, values)
             self._cache[cache_key] = record
             self._versions[cache_key] = values[sql.version_position]
-            if cls is FinancingOffer:
-                self._offer_ids.setdefault(record.request_id, set()).add(record.id)
+            self._index(record)
         return self._cache[cache_key]
+
+    def _index(self, record: Any) -> None:
+        """Note a record in the secondary indexes of the map (read or written)."""
+        cls = type(record)
+        if cls is FinancingOffer:
+            self._offer_ids.setdefault(record.request_id, set()).add(record.id)
+        elif cls is OrgKey:
+            self._key_ids.setdefault(record.org_id, set()).add(record.id)
+            self._sorted_keys.pop(record.org_id, None)
+        elif cls is Credit:
+            self._credit_ids.setdefault((record.program_id, record.supplier_id), set()).add(
+                record.id
+            )
+        elif cls is Dispute:
+            natural = (record.anchor_id, record.supplier_id, record.number_key)
+            self._dispute_ids.setdefault(natural, set()).add(record.id)
 
     def _load(self, cls: type[Any], key: tuple[Any, ...]) -> Any:
         found = self._cache.get((cls, key), _MISSING)
@@ -114,9 +140,10 @@ class DbState:
         reads that follow are served from the identity map.
         """
         by_cls: dict[type[Any], set[str]] = {}
+        table_of, cache = _TABLE_OF_HEAD, self._cache
         for value in ids:
-            cls = _PREFIX_TABLE.get(value.split("_", 1)[0]) if isinstance(value, str) else None
-            if cls is not None and (cls, (value,)) not in self._cache:
+            cls = table_of.get(value[:4]) if isinstance(value, str) else None
+            if cls is not None and (cls, (value,)) not in cache:
                 by_cls.setdefault(cls, set()).add(value)
         for cls, wanted in by_cls.items():
             sql = self.dialect.tables[cls]
@@ -193,6 +220,9 @@ class DbState:
 
     def org_keys(self, org_id: str) -> list[OrgKey]:
         """Every key of the organisation (read once per transaction, then the map)."""
+        cached = self._sorted_keys.get(org_id)
+        if cached is not None:
+            return list(cached)
         if org_id not in self._keys_loaded:
             sql = self.dialect.tables[OrgKey]
             self.cursor.execute(
@@ -205,7 +235,9 @@ class DbState:
                 self._key_ids.setdefault(org_id, set()).add(key.id)
             self._keys_loaded.add(org_id)
         keys = [self._cache[(OrgKey, (key_id,))] for key_id in self._key_ids.get(org_id, ())]
-        return sorted(keys, key=lambda k: (k.valid_from, k.id))
+        ordered = sorted(keys, key=lambda k: (k.valid_from, k.id))
+        self._sorted_keys[org_id] = ordered
+        return list(ordered)
 
     def default_claim(self, claim_id: str) -> DefaultClaim | None:
         return self._load(DefaultClaim, (claim_id,))  # type: ignore[no-any-return]
@@ -214,15 +246,21 @@ class DbState:
         return self._load(Credit, (credit_id,))  # type: ignore[no-any-return]
 
     def credits_of(self, program_id: str, supplier_id: str) -> list[Credit]:
-        """The stored credits and this transaction's own, oldest first."""
-        self.cursor.execute(self.dialect.credits_of, (program_id, supplier_id))
-        for values in self.cursor.fetchall():
-            self._remember_row(Credit, values)
+        """The stored credits and this transaction's own, oldest first (read once per
+        transaction, then the map)."""
+        if (program_id, supplier_id) not in self._credits_loaded:
+            self.cursor.execute(self.dialect.credits_of, (program_id, supplier_id))
+            for values in self.cursor.fetchall():
+                self._remember_row(Credit, values)
+            self._credits_loaded.add((program_id, supplier_id))
+        candidates = (
+            self._cache[(Credit, (credit_id,))]
+            for credit_id in self._credit_ids.get((program_id, supplier_id), ())
+        )
         found = [
             record
-            for (cls, _), record in self._cache.items()
-            if cls is Credit
-            and record is not None
+            for record in candidates
+            if record is not None
             and record.program_id == program_id
             and record.supplier_id == supplier_id
         ]
@@ -236,12 +274,15 @@ class DbState:
         self.cursor.execute(self.dialect.open_disputes, (anchor_id, supplier_id, key))
         for values in self.cursor.fetchall():
             self._remember_row(Dispute, values)
+        candidates = (
+            self._cache[(Dispute, (dispute_id,))]
+            for dispute_id in self._dispute_ids.get((anchor_id, supplier_id, key), ())
+        )
         found = sorted(
             (
                 record
-                for (cls, _), record in self._cache.items()
-                if cls is Dispute
-                and record is not None
+                for record in candidates
+                if record is not None
                 and record.status == "open"
                 and (record.anchor_id, record.supplier_id, record.number_key)
                 == (anchor_id, supplier_id, key)
@@ -309,10 +350,7 @@ class DbState:
         cache_key = (type(record), key_of(record))
         self._cache[cache_key] = record
         self._dirty[cache_key] = record
-        if isinstance(record, OrgKey):
-            self._key_ids.setdefault(record.org_id, set()).add(record.id)
-        if isinstance(record, FinancingOffer):
-            self._offer_ids.setdefault(record.request_id, set()).add(record.id)
+        self._index(record)
         if isinstance(record, Invoice):
             natural = (
                 record.anchor_id,

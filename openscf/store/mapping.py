@@ -9,6 +9,7 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import fields
 from datetime import date
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import Table
@@ -71,8 +72,23 @@ _INSTANT_FIELDS = {
 _BOOL_FIELDS = {"custodial", "custody_disabled", "recourse"}
 
 
+_KEY_GETTERS: dict[type[Any], Callable[[Any], tuple[Any, ...]]] = {}
+
+
+def _key_getter(cls: type[Any]) -> Callable[[Any], tuple[Any, ...]]:
+    names = KEY_OF[cls]
+    if len(names) == 1:
+        (name,) = names
+        return lambda record: (getattr(record, name),)
+    get = attrgetter(*names)
+    return lambda record: get(record)
+
+
 def key_of(record: Record) -> tuple[Any, ...]:
-    return tuple(getattr(record, name) for name in KEY_OF[type(record)])
+    getter = _KEY_GETTERS.get(type(record))
+    if getter is None:
+        getter = _KEY_GETTERS[type(record)] = _key_getter(type(record))
+    return getter(record)
 
 
 def _to_date(value: Any) -> Any:
@@ -116,17 +132,41 @@ def row_to_record(cls: type[Any], row: Any) -> Any:
     return values_to_record(cls, columns, tuple(mapping.values()))
 
 
+# Per record class: (field name, how its value is stored: 0 as is, 1 tuple as JSON,
+# 2 instant as text, 3 bool as int), computed once (`fields()` is slow per row).
+_WRITERS: dict[type[Any], list[tuple[str, int]]] = {}
+
+
+def _writer(cls: type[Any]) -> list[tuple[str, int]]:
+    plan = []
+    for f in fields(cls):
+        kind = (
+            1
+            if f.name in _TUPLE_FIELDS
+            else 2
+            if f.name in _INSTANT_FIELDS
+            else 3
+            if f.name in _BOOL_FIELDS
+            else 0
+        )
+        plan.append((f.name, kind))
+    return plan
+
+
 def record_to_row(record: Record) -> dict[str, Any]:
+    plan = _WRITERS.get(type(record))
+    if plan is None:
+        plan = _WRITERS[type(record)] = _writer(type(record))
     row: dict[str, Any] = {}
-    for f in fields(record):
-        value = getattr(record, f.name)
-        if f.name in _TUPLE_FIELDS:
+    for name, kind in plan:
+        value = getattr(record, name)
+        if kind == 1:
             value = json.dumps(list(value))
-        elif f.name in _INSTANT_FIELDS:
+        elif kind == 2:
             value = None if value is None else format_instant(value)
-        elif f.name in _BOOL_FIELDS:
+        elif kind == 3:
             value = int(value)
-        row[f.name] = value
+        row[name] = value
     if isinstance(record, Invoice):
         row["number_key"] = exact_invoice_number_key(record.number)
     return row

@@ -60,6 +60,7 @@ class UnitOfWork:
         self._secrets: list[tuple[str, bytes]] = []
         self._remember: list[tuple[str, str, Any, str]] = []
         self._idempotency: dict[str, tuple[str, str] | None] = {}
+        self._rendered = 0  # how many of `logged` the idempotency rows already saw
 
     @property
     def checkpoint_signer(self) -> CheckpointSigner | None:
@@ -126,13 +127,18 @@ class UnitOfWork:
         """The idempotency rows, rendered once the events have their sequence numbers."""
         rows = []
         if self._remember:
-            seq_of = {r.id: r.seq for r in self.logged}
+            # Only this flush's events: a long unit of work flushes many times.
+            seq_of = {r.id: r.seq for r in self.logged[self._rendered :]}
             for key, request_hash, response, at in self._remember:
                 if hasattr(response, "assign_seqs"):
                     response.assign_seqs(seq_of)
                 text = response if isinstance(response, str) else response.to_json()
                 rows.append((key, request_hash, text, at))
+                # A later lookup in this transaction (after a flush) sees the answer as a
+                # later transaction would.
+                self._idempotency[key] = (request_hash, text)
             self._remember = []
+        self._rendered = len(self.logged)
         return rows
 
     def flush(self) -> None:
