@@ -29,12 +29,15 @@ from openscf.domain.model import (
     Exposure,
     FinancingOffer,
     FinancingRequest,
+    FraudFlag,
     Invoice,
     Organisation,
     OrgKey,
     Program,
     Receivable,
     Relationship,
+    RiskDecision,
+    RiskModel,
     User,
 )
 from openscf.domain.state import Record
@@ -58,6 +61,9 @@ _PREFIX_TABLE: dict[str, type[Any]] = {
     "dfl": DefaultClaim,
     "crd": Credit,
     "dsp": Dispute,
+    "rmd": RiskModel,
+    "rdc": RiskDecision,
+    "ffl": FraudFlag,
 }
 
 
@@ -82,6 +88,9 @@ class DbState:
         # The offers seen on each financing request (read or written), so that listing a
         # request's offers does not scan the whole map: a batch accepts many offers.
         self._offer_ids: dict[str, set[str]] = {}
+        # The fraud flags seen on each invoice (by anchor, supplier, number key), read
+        # once per transaction: every confirmation and financing command asks.
+        self._flag_ids: dict[tuple[str, str, str], set[str]] = {}
 
     # --- reads ---------------------------------------------------------------------
 
@@ -250,6 +259,32 @@ class DbState:
         )
         return found[0] if found else None
 
+    def risk_model(self, model_id: str) -> RiskModel | None:
+        return self._load(RiskModel, (model_id,))  # type: ignore[no-any-return]
+
+    def risk_decision(self, decision_id: str) -> RiskDecision | None:
+        return self._load(RiskDecision, (decision_id,))  # type: ignore[no-any-return]
+
+    def fraud_flag(self, flag_id: str) -> FraudFlag | None:
+        return self._load(FraudFlag, (flag_id,))  # type: ignore[no-any-return]
+
+    def open_fraud_flag(self, anchor_id: str, supplier_id: str, number: str) -> FraudFlag | None:
+        natural = (anchor_id, supplier_id, exact_invoice_number_key(number))
+        if natural not in self._flag_ids:
+            self.cursor.execute(self.dialect.open_fraud_flags, natural)
+            seen = self._flag_ids.setdefault(natural, set())
+            for values in self.cursor.fetchall():
+                seen.add(self._remember_row(FraudFlag, values).id)
+        found = sorted(
+            (
+                flag
+                for flag in (self._cache.get((FraudFlag, (i,))) for i in self._flag_ids[natural])
+                if flag is not None and flag.status == "open"
+            ),
+            key=lambda f: f.id,
+        )
+        return found[0] if found else None
+
     def outstanding_of(self, obligor_id: str) -> list[Receivable]:
         """The obligor's outstanding pieces: the stored rows, and this transaction's own."""
         sql = self.dialect.tables[Receivable]
@@ -313,6 +348,14 @@ class DbState:
             self._key_ids.setdefault(record.org_id, set()).add(record.id)
         if isinstance(record, FinancingOffer):
             self._offer_ids.setdefault(record.request_id, set()).add(record.id)
+        if isinstance(record, FraudFlag):
+            natural = (record.anchor_id, record.supplier_id, record.number_key)
+            if natural in self._flag_ids:
+                self._flag_ids[natural].add(record.id)
+            else:
+                # Not yet read: read the stored ones the next time it is asked, then this.
+                self.open_fraud_flag(record.anchor_id, record.supplier_id, record.invoice_number)
+                self._flag_ids[natural].add(record.id)
         if isinstance(record, Invoice):
             natural = (
                 record.anchor_id,
