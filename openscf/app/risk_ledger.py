@@ -84,8 +84,6 @@ def register_model(
             f"{content_sha256[:12]}...: send the artefact the record names",
             "content_sha256",
         )
-    if model_id is None:
-        model_id = service.ids.new("rmd")
 
     def work(uow: UnitOfWork) -> Outcome:
         outcome = service.run_in(
@@ -96,7 +94,9 @@ def register_model(
         )
         if not outcome.replayed:
             uow.connection.execute(
-                insert(t.risk_model_artefacts).values(model_id=model_id, content=artefact)
+                insert(t.risk_model_artefacts).values(
+                    model_id=outcome.created["model_id"], content=artefact
+                )
             )
         return outcome
 
