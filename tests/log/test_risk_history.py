@@ -109,7 +109,7 @@ def _decisions(net: Net) -> tuple[str, str, str]:
 def test_the_export_carries_the_artefacts_and_the_audit_recomputes_every_decision(
     net: Net, tmp_path: Path
 ) -> None:
-    scorecard, pricer, _ = _decisions(net)
+    scorecard, _pricer, _ = _decisions(net)
     counts = export_log(net.svc.engine, tmp_path / "x")
     assert counts["models"] == 2
     assert (tmp_path / "x" / "models" / scorecard).read_bytes() == _bytes(SCORECARD)
