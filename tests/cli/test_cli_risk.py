@@ -9,8 +9,11 @@ import json
 from datetime import date
 from pathlib import Path
 
+import pytest
+
 from openscf.cli import app
 from openscf.domain import commands as c
+from openscf.domain.errors import Conflict
 from openscf.risk import points
 from openscf.store import make_engine, migrate, sqlite_url
 
@@ -121,11 +124,9 @@ def test_the_operator_registers_a_model_scores_and_flags_and_the_anchor_clears(
     confirm = c.ConfirmInvoice(
         net.program_id, net.suppliers[0], "INV-7", 1_000_00, "EUR", date(2026, 5, 29)
     )
-    try:
+    with pytest.raises(Conflict) as refused:
         net.svc.handle(net.anchor_user, confirm)
-        raise AssertionError("a flagged invoice was confirmed")
-    except Exception as exc:
-        assert getattr(exc, "code", None) == "invoice_flagged" and flag in str(exc)
+    assert refused.value.code == "invoice_flagged" and flag in refused.value.message
     code, out = _cli(
         "flags", "clear", flag, "--reason", "ok", "--as", net.operator, "--db", str(db)
     )
