@@ -54,6 +54,7 @@ from openscf.errors import http_answer
 from openscf.web import views
 from openscf.web.forms import ACTIONS, ID, Form
 from openscf.web.recovery import recovery_view
+from openscf.web.review import review_view
 from openscf.web.trouble import trouble_view
 
 __all__ = ["SESSION_COOKIE", "Dashboard", "router"]
@@ -337,6 +338,7 @@ async def logout(request: Request) -> Response:
 def _role_context(dash: Dashboard, who: Principal, role: str) -> dict[str, Any]:
     context = _role_view(dash, who, role)
     context["recovery"] = recovery_view(dash.reads, who, role)
+    context["review"] = review_view(dash.reads, who, role)
     if "names" not in context:  # the auditor's page names organisations only here
         context["names"] = views._names(dash.reads, who)
     return context
