@@ -85,6 +85,8 @@ def features_sha256(features: str) -> str:
 
 
 def check_not_flagged(state: State, anchor_id: str, supplier_id: str, number: str) -> None:
+    if not state.any_open_fraud_flag():
+        return
     flag = state.open_fraud_flag(anchor_id, supplier_id, number)
     if flag is not None:
         raise Conflict(
@@ -97,6 +99,8 @@ def check_not_flagged(state: State, anchor_id: str, supplier_id: str, number: st
 
 def flag_on_piece(state: State, piece: Receivable) -> FraudFlag | None:
     """The open flag on the invoice behind the piece, if any."""
+    if not state.any_open_fraud_flag():
+        return None
     invoice = state.invoice(piece.invoice_id)
     if invoice is None:
         return None

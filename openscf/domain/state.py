@@ -109,6 +109,11 @@ class State(Protocol):
         """The open fraud flag on the supplier's invoice with this number, if any."""
         ...
 
+    def any_open_fraud_flag(self) -> bool:
+        """Is any fraud flag open at all? (May say True when none is: it only lets the
+        confirmation and financing rules skip looking when the answer is False.)"""
+        ...
+
     def put(self, record: Record) -> None: ...
 
 
@@ -244,6 +249,9 @@ class InMemoryState:
     def open_fraud_flag(self, anchor_id: str, supplier_id: str, number: str) -> FraudFlag | None:
         flag_id = self.open_flags.get((anchor_id, supplier_id, exact_invoice_number_key(number)))
         return None if flag_id is None else self.fraud_flags[flag_id]
+
+    def any_open_fraud_flag(self) -> bool:
+        return bool(self.open_flags)
 
     def id_taken(self, prefix: str, record_id: str) -> bool:
         table: dict[str, object] = {

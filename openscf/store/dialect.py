@@ -105,6 +105,7 @@ class Dialect:
             f"WHERE anchor_id = {m} AND supplier_id = {m} AND number_key = {m} "
             "AND status = 'open'"
         )
+        self.any_open_fraud_flag = "SELECT 1 FROM fraud_flags WHERE status = 'open' LIMIT 1"
         self.open_fraud_flags = (
             f"SELECT {', '.join(self.tables[FraudFlag].columns)} FROM fraud_flags "
             f"WHERE anchor_id = {m} AND supplier_id = {m} AND number_key = {m} "

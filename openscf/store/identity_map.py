@@ -91,6 +91,8 @@ class DbState:
         # The fraud flags seen on each invoice (by anchor, supplier, number key), read
         # once per transaction: every confirmation and financing command asks.
         self._flag_ids: dict[tuple[str, str, str], set[str]] = {}
+        # Whether any flag is open at all, read once per transaction (None: not yet).
+        self._any_open_flag: bool | None = None
 
     # --- reads ---------------------------------------------------------------------
 
@@ -268,6 +270,12 @@ class DbState:
     def fraud_flag(self, flag_id: str) -> FraudFlag | None:
         return self._load(FraudFlag, (flag_id,))  # type: ignore[no-any-return]
 
+    def any_open_fraud_flag(self) -> bool:
+        if self._any_open_flag is None:
+            self.cursor.execute(self.dialect.any_open_fraud_flag)
+            self._any_open_flag = self.cursor.fetchone() is not None
+        return self._any_open_flag
+
     def open_fraud_flag(self, anchor_id: str, supplier_id: str, number: str) -> FraudFlag | None:
         natural = (anchor_id, supplier_id, exact_invoice_number_key(number))
         if natural not in self._flag_ids:
@@ -349,6 +357,8 @@ class DbState:
         if isinstance(record, FinancingOffer):
             self._offer_ids.setdefault(record.request_id, set()).add(record.id)
         if isinstance(record, FraudFlag):
+            if record.status == "open":
+                self._any_open_flag = True
             natural = (record.anchor_id, record.supplier_id, record.number_key)
             if natural in self._flag_ids:
                 self._flag_ids[natural].add(record.id)

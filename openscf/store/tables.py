@@ -283,6 +283,7 @@ fraud_flags = Table(
     Column("cleared_on", Date),
     _version(),
     Index("ix_fraud_flags_number", "anchor_id", "supplier_id", "number_key"),
+    Index("ix_fraud_flags_status", "status"),
     **ROWLESS,
 )
 

@@ -78,6 +78,7 @@ def upgrade() -> None:
     op.create_index(
         'ix_fraud_flags_number', 'fraud_flags', ['anchor_id', 'supplier_id', 'number_key']
     )
+    op.create_index('ix_fraud_flags_status', 'fraud_flags', ['status'])
     op.create_table(
         'risk_model_artefacts',
         sa.Column('model_id', sa.String(length=80), nullable=False),
@@ -89,6 +90,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table('risk_model_artefacts')
+    op.drop_index('ix_fraud_flags_status', table_name='fraud_flags')
     op.drop_index('ix_fraud_flags_number', table_name='fraud_flags')
     op.drop_table('fraud_flags')
     op.drop_index('ix_risk_decisions_receivable', table_name='risk_decisions')
