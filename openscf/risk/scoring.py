@@ -70,7 +70,13 @@ def score(kind: str, artefact: bytes, features: Mapping[str, FeatureValue]) -> d
     scorer = _SCORERS.get(kind)
     if scorer is None:
         raise ScorerError(f"no scorer for model kind {kind!r} (known: {', '.join(_SCORERS)})")
-    return scorer(artefact, features)
+    try:
+        return scorer(artefact, features)
+    except ScorerError:
+        raise
+    except (ArithmeticError, AttributeError, KeyError, LookupError, TypeError, ValueError) as exc:
+        # An artefact the scorer cannot read is the artefact's fault, never a crash.
+        raise ScorerError(f"the {kind} scorer cannot read this artefact: {exc!r}") from None
 
 
 def feature_value(value: object) -> FeatureValue:
