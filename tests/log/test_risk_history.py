@@ -258,3 +258,39 @@ def test_the_anchors_checker_clears_a_flag_and_the_piece_can_then_be_financed(ne
     net.svc.handle(net.anchor_checker, c.ClearFraudFlag(flag, "goods received, order found"))
     net.svc.handle(supplier, c.RequestFinancing(rid))
     assert audit(db_source(net.svc.engine)).ok
+
+
+def test_a_price_uses_the_programs_realised_lgd_once_a_claim_is_closed(net: Net) -> None:
+    from .test_forbidden_recovery import _claim
+
+    ledger = RiskLedger(net.svc)
+    _, pricer = _models(net)
+    assert ledger.realised_lgd(net.program_id) is None
+    claim, clerk = _claim(net)
+    net.svc.handle(net.operator, c.RecordRecovery(claim, 10_000_00, "EUR", "administrator"))
+    net.svc.handle(net.operator, c.CloseDefaultClaim(claim))
+    # 100,000.00 exposed, 10,000.00 recovered: loss 90 %, 9000 bps.
+    assert ledger.realised_lgd(net.program_id) == 9000
+    piece = next(p for p in Ledger(net.svc.engine).receivables() if p.holder_id == net.suppliers[1])
+    _, price = ledger.price_piece(
+        net.operator,
+        model_id=pricer,
+        piece=piece,
+        pd_bps=200,
+        pd_horizon_days=365,
+        today=net.clock.now().date(),
+    )
+    # 2 % a year x 90 % = 180 bps of expected loss a year.
+    assert (price["lgd_bps"], price["lgd_source"], price["expected_loss_bps"]) == (
+        9000,
+        "realised",
+        180,
+    )
+    # The operator's other checker (not the raiser) clears a flag too.
+    flag = net.svc.handle(
+        net.operator,
+        c.RaiseFraudFlag("dup/1", "dup", "ab" * 32, net.program_id, net.suppliers[0], "INV-Z"),
+    ).created["flag_id"]
+    net.svc.handle(clerk, c.ClearFraudFlag(flag, "a legitimate re-issue"))
+    report = audit(db_source(net.svc.engine))
+    assert report.ok and report.decisions_recomputed == 1
