@@ -26,6 +26,7 @@ from openscf.api.routers import (
     programs,
     receivables,
     recovery,
+    risk,
     trouble,
 )
 from openscf.api.security import Services
@@ -134,6 +135,7 @@ def create_app(
         keys,
         documents,
         recovery,
+        risk,
     ):
         app.include_router(module.router, prefix="/v1")
     # The dashboard is served by the same process; the layer contract lets the API mount

@@ -692,3 +692,100 @@ class DefaultClaimOut(BaseModel):
     pieces: list[ClaimPieceOut]
     recoveries: list[RecoveryOut]
     programs: list[ProgramLossOut]
+
+
+# --- risk decisions and the fraud review queue --------------------------------------------
+
+FlagId = Annotated[StrictStr, Field(pattern=r"^ffl_[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
+DecisionId = Annotated[StrictStr, Field(pattern=r"^rdc_[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
+ModelId = Annotated[StrictStr, Field(pattern=r"^rmd_[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
+Sha256Hex = Annotated[StrictStr, Field(pattern=r"^[0-9a-f]{64}$")]
+RiskName = Annotated[
+    StrictStr, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,63}$", max_length=64)
+]
+
+
+class RaiseFraudFlag(Strict):
+    detector_id: RiskName
+    evidence: Annotated[StrictStr, Field(min_length=1, max_length=500), _Printable] = Field(
+        description="a summary of the evidence"
+    )
+    evidence_sha256: Sha256Hex = Field(description="sha256 of the full evidence the detector kept")
+    program_id: ProgramId | None = Field(None, description="the invoice's program (with number)")
+    supplier_id: OrgId | None = None
+    invoice_number: InvoiceNumber | None = None
+    receivable_id: ReceivableId | None = Field(
+        None, description="or: a piece of the invoice's receivable"
+    )
+    decision_id: DecisionId | None = None
+    id: FlagId | None = None
+
+
+class ClearFraudFlag(Strict):
+    reason: Name
+
+
+class RecordRiskDecision(Strict):
+    kind: Literal["score", "price", "fraud_flag"]
+    subject_kind: Literal["organisation", "invoice", "receivable"]
+    org_id: OrgId
+    model_id: ModelId
+    model_sha256: Sha256Hex
+    features: Annotated[StrictStr, Field(min_length=2, max_length=65_536)] = Field(
+        description="the feature vector, a canonical JSON object"
+    )
+    features_sha256: Sha256Hex
+    output: Annotated[StrictStr, Field(min_length=2, max_length=16_384)] = Field(
+        description="the output, a canonical JSON object"
+    )
+    reasons: list[Name] = Field(default_factory=list, max_length=20)
+    program_id: ProgramId | None = None
+    invoice_number: InvoiceNumber | None = None
+    receivable_id: ReceivableId | None = None
+    id: DecisionId | None = None
+
+
+class FraudFlagOut(BaseModel):
+    object: Literal["fraud_flag"]
+    id: str
+    program_id: str
+    anchor_id: str
+    supplier_id: str
+    invoice_number: str
+    invoice_id: str | None = Field(description="set when the invoice was already confirmed")
+    receivable_id: str | None = Field(description="the piece it was raised through, if any")
+    detector_id: str
+    evidence: str
+    evidence_sha256: str
+    decision_id: str | None
+    status: Literal["open", "cleared"]
+    raised_on: str
+    cleared_on: str | None
+    clear_reason: str | None
+
+
+class RiskDecisionOut(BaseModel):
+    object: Literal["risk_decision"]
+    id: str
+    kind: Literal["score", "price", "fraud_flag"]
+    subject_kind: Literal["organisation", "invoice", "receivable"]
+    org_id: str
+    program_id: str | None
+    invoice_number: str | None
+    receivable_id: str | None
+    model_id: str
+    model_sha256: str
+    features_sha256: str
+    features: dict[str, Any]
+    output: dict[str, Any]
+    reasons: list[str]
+    decided_on: str
+
+
+class RiskModelOut(BaseModel):
+    object: Literal["risk_model"]
+    id: str
+    kind: str
+    content_sha256: str
+    feature_names: list[str]
+    registered_on: str

@@ -18,11 +18,14 @@ from openscf.domain.model import (
     EarlyPaymentOffer,
     FinancingOffer,
     FinancingRequest,
+    FraudFlag,
     Invoice,
     Organisation,
     Program,
     Receivable,
     Relationship,
+    RiskDecision,
+    RiskModel,
     User,
 )
 
@@ -33,12 +36,15 @@ __all__ = [
     "event",
     "financing_offer",
     "financing_request",
+    "fraud_flag",
     "invoice",
     "listing",
     "organisation",
     "program",
     "program_supplier",
     "receivable",
+    "risk_decision",
+    "risk_model",
     "session",
     "user",
 ]
@@ -333,4 +339,56 @@ def dispute(d: Dispute) -> dict[str, Any]:
         "status": d.status,
         "agreed_minor": d.agreed_minor,
         "credit_id": d.credit_id,
+    }
+
+
+def fraud_flag(f: FraudFlag) -> dict[str, Any]:
+    return {
+        "object": "fraud_flag",
+        "id": f.id,
+        "program_id": f.program_id,
+        "anchor_id": f.anchor_id,
+        "supplier_id": f.supplier_id,
+        "invoice_number": f.invoice_number,
+        "invoice_id": f.invoice_id,
+        "receivable_id": f.receivable_id,
+        "detector_id": f.detector_id,
+        "evidence": f.evidence,
+        "evidence_sha256": f.evidence_sha256,
+        "decision_id": f.decision_id,
+        "status": f.status,
+        "raised_on": f.raised_on.isoformat(),
+        "cleared_on": None if f.cleared_on is None else f.cleared_on.isoformat(),
+        "clear_reason": f.clear_reason,
+    }
+
+
+def risk_decision(d: RiskDecision) -> dict[str, Any]:
+    return {
+        "object": "risk_decision",
+        "id": d.id,
+        "kind": d.kind,
+        "subject_kind": d.subject_kind,
+        "org_id": d.org_id,
+        "program_id": d.program_id,
+        "invoice_number": d.invoice_number,
+        "receivable_id": d.receivable_id,
+        "model_id": d.model_id,
+        "model_sha256": d.model_sha256,
+        "features_sha256": d.features_sha256,
+        "features": json.loads(d.features),
+        "output": json.loads(d.output),
+        "reasons": list(d.reasons),
+        "decided_on": d.decided_on.isoformat(),
+    }
+
+
+def risk_model(m: RiskModel) -> dict[str, Any]:
+    return {
+        "object": "risk_model",
+        "id": m.id,
+        "kind": m.kind,
+        "content_sha256": m.content_sha256,
+        "feature_names": list(m.feature_names),
+        "registered_on": m.registered_on.isoformat(),
     }

@@ -11,7 +11,11 @@ Given the log (a database or an export directory), the auditor
 3. re-derives the events from each signed request with the domain's rules, so an event
    that says anything other than what the signed request decides is caught;
 4. replays all events through the domain, checking every invariant, and compares the
-   rebuilt receivables, exposures and keys with the stored state.
+   rebuilt receivables, exposures and keys with the stored state;
+5. checks every registered risk model's artefact (kept beside the log, exported under
+   `models/`) hashes to its registered hash, and recomputes every recorded risk decision
+   from the artefact and the decision's feature vector through the scorer its model's
+   kind names (`openscf.risk.scoring`), comparing the output byte for byte.
 
 It stops at nothing: it reports every finding, and the first one names the first
 offending event. `ok` means everything held.
@@ -20,6 +24,7 @@ offending event. `ok` means everything held.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import time
 from collections.abc import Callable, Iterator
@@ -39,10 +44,11 @@ from openscf.domain.events import REQUEST_SIGNING_CONTEXT, record_from_data
 from openscf.domain.model import OrgKey, Receivable
 from openscf.domain.money import format_amount
 from openscf.domain.replay import Replayer
+from openscf.risk.scoring import ScorerError, score
 from openscf.store import tables as t
 from openscf.store.mapping import row_to_record
 from openscf.store.queries import iter_event_bodies
-from openscf.trust.canonical import decode_canonical
+from openscf.trust.canonical import canonical_bytes, decode_canonical
 from openscf.trust.checkpoint import open_checkpoint
 from openscf.trust.cosignature import CosignatureVerifier, parse_cosignature, verify_cosignature
 from openscf.trust.errors import TrustError
@@ -74,6 +80,8 @@ class AuditReport:
     cosignatures: int = 0
     signatures_checked: int = 0
     receivables: int = 0
+    models: int = 0
+    decisions_recomputed: int = 0
     seconds: float = 0.0
     findings: list[Finding] = field(default_factory=list)
     # Per acting organisation: events signed with a custodial key (the server signed on
@@ -96,6 +104,8 @@ class AuditReport:
             "cosignatures": self.cosignatures,
             "signatures_checked": self.signatures_checked,
             "receivables": self.receivables,
+            "models": self.models,
+            "decisions_recomputed": self.decisions_recomputed,
             "seconds": round(self.seconds, 3),
             "signed_by": {org: dict(counts) for org, counts in sorted(self.signed_by.items())},
             "events_per_second": round(self.events / self.seconds) if self.seconds else None,
@@ -117,6 +127,8 @@ class LogSource:
     receivables: dict[str, Receivable] | None
     exposures: dict[str, int] | None
     keys: dict[str, OrgKey] | None
+    # Risk model artefacts by model id (None: the source keeps none).
+    artefacts: dict[str, bytes] | None = None
 
 
 def db_source(engine: Engine) -> LogSource:
@@ -148,6 +160,12 @@ def db_source(engine: Engine) -> LogSource:
             k.id: k
             for k in (row_to_record(OrgKey, row) for row in conn.execute(select(t.org_keys)))
         }
+        artefacts = {
+            str(model_id): bytes(content)
+            for model_id, content in conn.execute(
+                select(t.risk_model_artefacts.c.model_id, t.risk_model_artefacts.c.content)
+            )
+        }
 
     def events() -> Iterator[tuple[int, bytes]]:
         with engine.connect() as conn:
@@ -155,7 +173,16 @@ def db_source(engine: Engine) -> LogSource:
                 yield from rows
 
     return LogSource(
-        ident[0], ident[1], events, checkpoints, cosigs, witnesses, receivables, exposures, keys
+        ident[0],
+        ident[1],
+        events,
+        checkpoints,
+        cosigs,
+        witnesses,
+        receivables,
+        exposures,
+        keys,
+        artefacts,
     )
 
 
@@ -181,6 +208,13 @@ def export_source(directory: Path) -> LogSource:
             k: int(v) for k, v in json.loads((state_dir / "exposures.json").read_text()).items()
         }
 
+    models_dir = directory / "models"
+    artefacts = (
+        {path.name: path.read_bytes() for path in models_dir.iterdir() if path.is_file()}
+        if models_dir.is_dir()
+        else None
+    )
+
     def events() -> Iterator[tuple[int, bytes]]:
         with (directory / "events.jsonl").open("rb") as handle:
             for number, line in enumerate(handle, start=1):
@@ -196,6 +230,7 @@ def export_source(directory: Path) -> LogSource:
         receivables,
         exposures,
         None,
+        artefacts,
     )
 
 
@@ -361,7 +396,63 @@ class _Auditor:
         if group[0].auth is not None:
             self._derive(group)
         for record in group:
-            self.replayer.step(record)
+            if not self.replayer.step(record):
+                self._check_risk(record)
+
+    # --- risk models and decisions ----------------------------------------------------
+
+    def _check_risk(self, record: ev.EventRecord) -> None:
+        """A registered model's artefact hashes to its record; a recorded decision is
+        what its model computes from its features (the event applied cleanly)."""
+        e = record.event
+        artefacts = self.source.artefacts or {}
+        if isinstance(e, ev.RiskModelRegistered):
+            self.report.models += 1
+            artefact = artefacts.get(e.model_id)
+            if artefact is None:
+                self.find(
+                    record.seq,
+                    record.id,
+                    "model_artefact_missing",
+                    f"risk model {e.model_id} is registered but its artefact was not given",
+                )
+            elif hashlib.sha256(artefact).hexdigest() != e.content_sha256:
+                self.find(
+                    record.seq,
+                    record.id,
+                    "model_artefact_mismatch",
+                    f"the artefact of {e.model_id} does not hash to its registered hash",
+                )
+            return
+        if not isinstance(e, ev.RiskDecisionRecorded):
+            return
+        model = self.replayer.state.risk_model(e.model_id)
+        artefact = artefacts.get(e.model_id)
+        if model is None or artefact is None:
+            return  # the replay, or the model's own check, reported it
+        if hashlib.sha256(artefact).hexdigest() != model.content_sha256:
+            return  # reported at the model's registration
+        try:
+            output = score(model.kind, artefact, decode_canonical(e.features.encode()))
+            recomputed = canonical_bytes(output).decode()
+        except (ScorerError, TrustError, ValueError) as exc:
+            self.find(
+                record.seq,
+                record.id,
+                "decision_not_reproduced",
+                f"decision {e.decision_id} cannot be recomputed with {model.id}: {exc}",
+            )
+            return
+        if recomputed != e.output:
+            self.find(
+                record.seq,
+                record.id,
+                "decision_not_reproduced",
+                f"decision {e.decision_id}: {model.id} computes {recomputed} from the "
+                f"recorded features, the log says {e.output}",
+            )
+            return
+        self.report.decisions_recomputed += 1
 
     # --- the run ----------------------------------------------------------------------
 

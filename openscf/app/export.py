@@ -34,7 +34,7 @@ def export_log(
     out.mkdir(parents=True, exist_ok=True)
     if any(out.iterdir()):
         raise FileExistsError(f"{out} is not empty; export into a new directory")
-    counts = {"events": 0, "checkpoints": 0, "cosignatures": 0, "receivables": 0}
+    counts = {"events": 0, "checkpoints": 0, "cosignatures": 0, "receivables": 0, "models": 0}
     with engine.connect() as conn:
         origin, vkey = conn.execute(select(t.log_identity.c.origin, t.log_identity.c.vkey)).one()
         size = conn.execute(select(t.log_head.c.size)).scalar_one()
@@ -85,6 +85,17 @@ def export_log(
                 record = row_to_record(Receivable, row)
                 handle.write(json.dumps(record_to_row(record), default=_json_default) + "\n")
                 counts["receivables"] += 1
+        # Risk model artefacts, byte for byte: the log holds their hashes, the auditor
+        # recomputes every recorded decision from them.
+        models = out / "models"
+        models.mkdir()
+        for model_id, content in conn.execute(
+            select(t.risk_model_artefacts.c.model_id, t.risk_model_artefacts.c.content).order_by(
+                t.risk_model_artefacts.c.model_id
+            )
+        ):
+            (models / model_id).write_bytes(bytes(content))
+            counts["models"] += 1
         exposures = {r.key: r.outstanding_minor for r in conn.execute(select(t.exposures))}
         (state / "exposures.json").write_text(
             json.dumps(exposures, indent=2, sort_keys=True) + "\n"

@@ -63,6 +63,11 @@ POLICY: dict[type[object], tuple[tuple[str, ...], str]] = {
     c.ApproveObligorDefault: (("operator",), "checker"),
     c.RecordRecovery: (("operator",), "maker"),
     c.CloseDefaultClaim: (("operator",), "maker"),
+    # risk decisions on the log (the operator's risk service; the review queue's checkers)
+    c.RegisterRiskModel: (("operator",), "admin"),
+    c.RecordRiskDecision: (("operator",), "maker"),
+    c.RaiseFraudFlag: (("operator",), "maker"),
+    c.ClearFraudFlag: (("operator", "anchor"), "checker"),
 }
 
 

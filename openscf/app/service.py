@@ -81,6 +81,9 @@ CREATES: dict[type[object], dict[str, str]] = {
     c.RaiseDispute: {"dispute_id": "dsp"},
     c.ResolveDispute: {"credit_id": "crd"},
     c.RequestObligorDefault: {"approval_id": "apr", "claim_id": "dfl"},
+    c.RegisterRiskModel: {"model_id": "rmd"},
+    c.RecordRiskDecision: {"decision_id": "rdc"},
+    c.RaiseFraudFlag: {"flag_id": "ffl"},
 }
 
 T = TypeVar("T")

@@ -29,6 +29,7 @@ from openscf.cli.documents import register as register_documents
 from openscf.cli.ops import register as register_ops
 from openscf.cli.recovery import register as register_recovery
 from openscf.cli.risk import register as register_risk
+from openscf.cli.risk_ledger import register as register_risk_ledger
 from openscf.cli.serve import register as register_serve
 from openscf.cli.simulate import simulate
 from openscf.cli.trouble import register as register_trouble
@@ -58,6 +59,7 @@ register_trouble(app, receivables_app)
 register_recovery(app)
 register_ops(app)
 register_risk(app)
+register_risk_ledger(app)
 
 console = plain_console()
 

@@ -25,6 +25,7 @@ __all__ = [
     "ApproveObligorDefault",
     "ApprovePermissionGrant",
     "CancelReceivable",
+    "ClearFraudFlag",
     "CloseDefaultClaim",
     "Command",
     "ConfirmInvoice",
@@ -40,12 +41,15 @@ __all__ = [
     "PayRecourse",
     "PutBackReceivable",
     "RaiseDispute",
+    "RaiseFraudFlag",
     "ReconcilePayment",
     "RecordCreditNote",
     "RecordPayment",
     "RecordRecovery",
+    "RecordRiskDecision",
     "RegisterKey",
     "RegisterOrganisation",
+    "RegisterRiskModel",
     "RequestBankAccountChange",
     "RequestFinancing",
     "RequestMatchOverride",
@@ -457,6 +461,70 @@ class CloseDefaultClaim:
     claim_id: str
 
 
+# --- risk decisions on the log: models, decisions, fraud flags ----------------------------
+# The rules are in openscf.domain.risk_log.
+
+
+@dataclass(frozen=True, slots=True)
+class RegisterRiskModel:
+    """The operator's risk service registers a model artefact: its id, the scorer `kind`
+    that reads it, the sha256 of its exact bytes and the features it reads, in order."""
+
+    kind: str
+    content_sha256: str
+    feature_names: tuple[str, ...]
+    model_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RecordRiskDecision:
+    """The operator's risk service records a decision (`kind` score, price or fraud_flag)
+    on a subject (`subject_kind` organisation, invoice or receivable), citing a registered
+    model and its content hash. `features` and `output` are canonical JSON objects (text);
+    `features_sha256` is the sha256 of the features' bytes."""
+
+    kind: str
+    subject_kind: str
+    org_id: str
+    model_id: str
+    model_sha256: str
+    features: str
+    features_sha256: str
+    output: str
+    reasons: tuple[str, ...] = ()
+    program_id: str | None = None
+    invoice_number: str | None = None
+    receivable_id: str | None = None
+    decision_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RaiseFraudFlag:
+    """The operator's risk service flags a supplier's invoice: named by program, supplier
+    and number (confirmed or not), or through a piece of its receivable
+    (`receivable_id`). `evidence` is a summary, `evidence_sha256` the hash of the full
+    evidence the detector kept; `decision_id` may name the recorded decision behind it."""
+
+    detector_id: str
+    evidence: str
+    evidence_sha256: str
+    program_id: str | None = None
+    supplier_id: str | None = None
+    invoice_number: str | None = None
+    receivable_id: str | None = None
+    decision_id: str | None = None
+    flag_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ClearFraudFlag:
+    """A checker clears an open flag, saying why: the operator's, or the invoice's anchor's;
+    never the user who raised it."""
+
+    flag_id: str
+    reason: str
+
+
 Command = (
     RegisterOrganisation
     | RegisterKey
@@ -502,6 +570,10 @@ Command = (
     | ApproveObligorDefault
     | RecordRecovery
     | CloseDefaultClaim
+    | RegisterRiskModel
+    | RecordRiskDecision
+    | RaiseFraudFlag
+    | ClearFraudFlag
 )
 
 
@@ -552,6 +624,10 @@ COMMAND_TYPES: dict[str, type[Command]] = {
         ApproveObligorDefault,
         RecordRecovery,
         CloseDefaultClaim,
+        RegisterRiskModel,
+        RecordRiskDecision,
+        RaiseFraudFlag,
+        ClearFraudFlag,
     )
 }
 

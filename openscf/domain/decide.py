@@ -107,6 +107,11 @@ USER_PERMISSION: dict[type[object], str] = {
     c.RecordCreditNote: "maker",
     c.RaiseDispute: "maker",
     c.ResolveDispute: "maker",
+    # risk decisions on the log
+    c.RegisterRiskModel: "admin",
+    c.RecordRiskDecision: "maker",
+    c.RaiseFraudFlag: "maker",
+    c.ClearFraudFlag: "checker",
 }
 
 
@@ -622,6 +627,7 @@ def _check_confirmation(
             "invoice_number",
         )
     dilution.check_not_disputed(state, program, cmd.supplier_id, number)
+    risk_log.check_not_flagged(state, program.anchor_id, cmd.supplier_id, number)
     if cmd.due_on <= today:
         raise InvalidRequest(
             "due_date_not_future", f"due date {cmd.due_on} is not after {today}", "due_on"
@@ -847,6 +853,7 @@ def _(cmd: c.TransferReceivable, state: State, actor: Actor, today: date) -> lis
 def _(cmd: c.RequestFinancing, state: State, actor: Actor, today: date) -> list[ev.Event]:
     piece = _piece(state, cmd.receivable_id)
     _movable(piece, actor, today)
+    risk_log.check_piece_not_flagged(state, piece, "receivable_id")
     program = _program(state, piece.program_id)
     if not program.funder_ids:
         raise Conflict("no_funders", f"{program.id} has no funders yet", "receivable_id")
@@ -874,6 +881,7 @@ def _(cmd: c.OfferFinancing, state: State, actor: Actor, today: date) -> list[ev
         raise PermissionDenied(
             "not_program_funder", f"{actor.org_id} does not fund {program.id}", "request_id"
         )
+    risk_log.check_piece_not_flagged(state, piece, "request_id")
     offer_id = _new_id(state, actor, "ofr", cmd.offer_id, "offer_id")
     rate = parse_rate(cmd.annual_rate)
     if cmd.fees_minor < 0:
@@ -933,6 +941,7 @@ def _(cmd: c.AcceptFinancingOffer, state: State, actor: Actor, today: date) -> l
         )
     if piece.status != "live":
         raise Conflict("receivable_not_live", f"{piece.id} is {piece.status}", "offer_id")
+    risk_log.check_piece_not_flagged(state, piece, "offer_id")
     if today > offer.value_date:
         raise Conflict(
             "offer_expired", f"the offer's value date {offer.value_date} has passed", "offer_id"
@@ -1051,6 +1060,7 @@ def _(cmd: c.AcceptEarlyPayment, state: State, actor: Actor, today: date) -> lis
         raise Conflict("offer_not_open", f"{offer.id} is {offer.status}", "offer_id")
     piece = _piece(state, offer.receivable_id)
     _movable(piece, actor, today)
+    risk_log.check_piece_not_flagged(state, piece, "offer_id")
     if today > offer.value_date:
         raise Conflict(
             "offer_expired", f"the offer's value date {offer.value_date} has passed", "offer_id"
@@ -1496,5 +1506,5 @@ def _(cmd: c.DisableCustody, state: State, actor: Actor, today: date) -> list[ev
 # Partial payment, obligor default and recovery, recourse and dilution live in modules of
 # their own; importing them registers their rules (they read this module's helpers, so
 # they come last).
-from openscf.domain import dilution, recourse  # noqa: E402
+from openscf.domain import dilution, recourse, risk_log  # noqa: E402
 from openscf.domain import recovery as _recovery  # noqa: E402, F401

@@ -37,6 +37,8 @@ __all__ = [
     "FinancingOffered",
     "FinancingRequestWithdrawn",
     "FinancingRequested",
+    "FraudFlagCleared",
+    "FraudFlagRaised",
     "FunderAdded",
     "KeyRegistered",
     "KeyRevoked",
@@ -61,6 +63,8 @@ __all__ = [
     "ReceivableSplit",
     "ReceivableTransferred",
     "RecoveryDistributed",
+    "RiskDecisionRecorded",
+    "RiskModelRegistered",
     "SupplierOnboarded",
     "TradeDocumentLinked",
     "UserAdded",
@@ -690,6 +694,70 @@ class DefaultClaimClosed(_ManyHolders):
     program_lgd_bps: tuple[int, ...]
 
 
+# --- risk decisions on the log ------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RiskModelRegistered(Event):
+    TYPE: ClassVar[str] = "RiskModelRegistered"
+    model_id: str
+    kind: str
+    content_sha256: str
+    feature_names: tuple[str, ...]
+    registered_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class RiskDecisionRecorded(Event):
+    """A decision of a registered model: subject, model and its hash, the feature vector
+    (canonical JSON text) and its hash, the output (canonical JSON text) and reasons."""
+
+    TYPE: ClassVar[str] = "RiskDecisionRecorded"
+    decision_id: str
+    kind: str
+    subject_kind: str
+    org_id: str
+    program_id: str | None
+    invoice_number: str | None
+    receivable_id: str | None
+    model_id: str
+    model_sha256: str
+    features_sha256: str
+    features: str
+    output: str
+    reasons: tuple[str, ...]
+    decided_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class FraudFlagRaised(Event):
+    TYPE: ClassVar[str] = "FraudFlagRaised"
+    flag_id: str
+    program_id: str
+    anchor_id: str
+    supplier_id: str
+    invoice_number: str
+    invoice_id: str | None
+    receivable_id: str | None
+    detector_id: str
+    evidence: str
+    evidence_sha256: str
+    decision_id: str | None
+    raised_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class FraudFlagCleared(Event):
+    TYPE: ClassVar[str] = "FraudFlagCleared"
+    flag_id: str
+    program_id: str
+    anchor_id: str
+    supplier_id: str
+    invoice_number: str
+    reason: str
+    cleared_on: date
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.TYPE: cls
     for cls in (
@@ -739,6 +807,11 @@ EVENT_TYPES: dict[str, type[Event]] = {
         ObligorDefaulted,
         RecoveryDistributed,
         DefaultClaimClosed,
+        # risk decisions on the log
+        RiskModelRegistered,
+        RiskDecisionRecorded,
+        FraudFlagRaised,
+        FraudFlagCleared,
     )
 }
 

@@ -50,6 +50,9 @@ PREFIXES = {
     "crd": "credit",
     "dsp": "dispute",
     "dfl": "default claim",
+    "rmd": "risk model",
+    "rdc": "risk decision",
+    "ffl": "fraud flag",
 }
 
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"

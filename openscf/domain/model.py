@@ -50,6 +50,8 @@ __all__ = [
     "FinancingOfferStatus",
     "FinancingRequest",
     "FinancingRequestStatus",
+    "FraudFlag",
+    "FraudFlagStatus",
     "Invoice",
     "OrgKey",
     "Organisation",
@@ -57,6 +59,8 @@ __all__ = [
     "Receivable",
     "ReceivableStatus",
     "Relationship",
+    "RiskDecision",
+    "RiskModel",
     "User",
     "exposure_key",
 ]
@@ -294,6 +298,74 @@ class Dispute:
     status: DisputeStatus
     agreed_minor: int = 0
     credit_id: str | None = None
+
+
+FraudFlagStatus = Literal["open", "cleared"]
+
+
+@dataclass(frozen=True, slots=True)
+class RiskModel:
+    """A model artefact registered by the operator's risk service: a decision may cite it
+    only by this id and this content hash (sha256 of the artefact's exact bytes). `kind`
+    names the scorer that computes an output from the artefact and a feature vector
+    (`openscf.risk.scoring`); `feature_names` are the features it reads, exactly."""
+
+    id: str
+    kind: str
+    content_sha256: str
+    feature_names: tuple[str, ...]
+    registered_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class RiskDecision:
+    """A score, price or fraud flag decided by a registered model, as recorded on the log.
+
+    `features` and `output` are canonical JSON objects (text); `features_sha256` is the
+    sha256 of the features' bytes. The subject is an organisation (`org_id`), a supplier's
+    invoice (`program_id`, `org_id` the supplier, `invoice_number`) or a piece
+    (`receivable_id`, `org_id` one of its parties)."""
+
+    id: str
+    kind: str  # score | price | fraud_flag
+    subject_kind: str  # organisation | invoice | receivable
+    org_id: str
+    program_id: str | None
+    invoice_number: str | None
+    receivable_id: str | None
+    model_id: str
+    model_sha256: str
+    features_sha256: str
+    features: str
+    output: str
+    reasons: tuple[str, ...]
+    decided_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class FraudFlag:
+    """A fraud detector's flag on a supplier's invoice (named by number, confirmed or not).
+    While open the invoice cannot be confirmed and no piece of its receivable can be
+    financed or paid early; a checker other than the user who raised it clears it."""
+
+    id: str
+    program_id: str
+    anchor_id: str
+    supplier_id: str
+    invoice_number: str
+    number_key: str
+    invoice_id: str | None
+    receivable_id: str | None
+    detector_id: str
+    evidence: str
+    evidence_sha256: str
+    decision_id: str | None
+    status: FraudFlagStatus
+    raised_by: str
+    raised_on: date
+    cleared_by: str | None = None
+    clear_reason: str | None = None
+    cleared_on: date | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,9 @@ arrive; `replay` checks that the history, whatever wrote it, obeys them:
 - a piece is consumed at most once; split pieces sum exactly to their parent;
 - one invoice backs at most one receivable;
 - the maximum tenor and every limit hold after each event;
+- risk decisions cite registered models with their hashes, fraud flags are raised by the
+  operator and cleared by another checker, and no flagged invoice is confirmed, financed
+  or paid early (openscf.domain.risk_log);
 - partial payments, defaults, recoveries and closed claims obey openscf.domain.recovery
   (only the obligor pays, only the operator declares default with a second user as
   checker, recoveries are shared pro rata to the holders and never exceed the claim, a
@@ -25,7 +28,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from openscf.domain import dilution, recourse
+from openscf.domain import dilution, recourse, risk_log
 from openscf.domain import events as ev
 from openscf.domain.apply import apply
 from openscf.domain.model import OUTSTANDING, RECOURSE_DUE, Receivable, exposure_key
@@ -79,7 +82,7 @@ def _check(state: InMemoryState, record: ev.EventRecord) -> str | None:
     """Why this event may not happen in this state, or None when it may."""
     e = record.event
     org = record.org_id
-    problem = check_event(state, record)
+    problem = check_event(state, record) or risk_log.check_event(state, record)
     if problem is not None:
         return problem
     if isinstance(e, ev.ReceivableIssued):

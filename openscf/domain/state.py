@@ -21,12 +21,15 @@ from openscf.domain.model import (
     Exposure,
     FinancingOffer,
     FinancingRequest,
+    FraudFlag,
     Invoice,
     Organisation,
     OrgKey,
     Program,
     Receivable,
     Relationship,
+    RiskDecision,
+    RiskModel,
     User,
 )
 
@@ -48,6 +51,9 @@ Record = (
     | Credit
     | Dispute
     | DefaultClaim
+    | RiskModel
+    | RiskDecision
+    | FraudFlag
 )
 
 
@@ -95,6 +101,19 @@ class State(Protocol):
         """The open dispute on the supplier's invoice with this number, if any."""
         ...
 
+    # Risk decisions on the log.
+    def risk_model(self, model_id: str) -> RiskModel | None: ...
+    def risk_decision(self, decision_id: str) -> RiskDecision | None: ...
+    def fraud_flag(self, flag_id: str) -> FraudFlag | None: ...
+    def open_fraud_flag(self, anchor_id: str, supplier_id: str, number: str) -> FraudFlag | None:
+        """The open fraud flag on the supplier's invoice with this number, if any."""
+        ...
+
+    def any_open_fraud_flag(self) -> bool:
+        """Is any fraud flag open at all? (May say True when none is: it only lets the
+        confirmation and financing rules skip looking when the answer is False.)"""
+        ...
+
     def put(self, record: Record) -> None: ...
 
 
@@ -116,6 +135,11 @@ class InMemoryState:
     credits: dict[str, Credit] = field(default_factory=dict)
     disputes: dict[str, Dispute] = field(default_factory=dict)
     default_claims: dict[str, DefaultClaim] = field(default_factory=dict)
+    risk_models: dict[str, RiskModel] = field(default_factory=dict)
+    risk_decisions: dict[str, RiskDecision] = field(default_factory=dict)
+    fraud_flags: dict[str, FraudFlag] = field(default_factory=dict)
+    # The open flag on each invoice, by (anchor, supplier, number key): at most one.
+    open_flags: dict[tuple[str, str, str], str] = field(default_factory=dict)
 
     def organisation(self, org_id: str) -> Organisation | None:
         return self.organisations.get(org_id)
@@ -213,6 +237,22 @@ class InMemoryState:
             None,
         )
 
+    def risk_model(self, model_id: str) -> RiskModel | None:
+        return self.risk_models.get(model_id)
+
+    def risk_decision(self, decision_id: str) -> RiskDecision | None:
+        return self.risk_decisions.get(decision_id)
+
+    def fraud_flag(self, flag_id: str) -> FraudFlag | None:
+        return self.fraud_flags.get(flag_id)
+
+    def open_fraud_flag(self, anchor_id: str, supplier_id: str, number: str) -> FraudFlag | None:
+        flag_id = self.open_flags.get((anchor_id, supplier_id, exact_invoice_number_key(number)))
+        return None if flag_id is None else self.fraud_flags[flag_id]
+
+    def any_open_fraud_flag(self) -> bool:
+        return bool(self.open_flags)
+
     def id_taken(self, prefix: str, record_id: str) -> bool:
         table: dict[str, object] = {
             "rcv": self.receivables,
@@ -228,6 +268,9 @@ class InMemoryState:
             "crd": self.credits,
             "dsp": self.disputes,
             "dfl": self.default_claims,
+            "rmd": self.risk_models,
+            "rdc": self.risk_decisions,
+            "ffl": self.fraud_flags,
         }[prefix]  # type: ignore[assignment]
         assert isinstance(table, dict)
         return record_id in table
@@ -265,5 +308,16 @@ class InMemoryState:
             self.disputes[record.id] = record
         elif isinstance(record, DefaultClaim):
             self.default_claims[record.id] = record
+        elif isinstance(record, RiskModel):
+            self.risk_models[record.id] = record
+        elif isinstance(record, RiskDecision):
+            self.risk_decisions[record.id] = record
+        elif isinstance(record, FraudFlag):
+            self.fraud_flags[record.id] = record
+            key = (record.anchor_id, record.supplier_id, record.number_key)
+            if record.status == "open":
+                self.open_flags[key] = record.id
+            elif self.open_flags.get(key) == record.id:
+                del self.open_flags[key]
         else:  # pragma: no cover - the union is closed
             raise AssertionError(f"unknown record {record!r}")

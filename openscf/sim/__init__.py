@@ -9,5 +9,5 @@ networks (an anchor's program with its funder and suppliers) for tests and bench
 `defaults`, `onboarding`) over the shared books in `ledger`. A new mechanism is a new
 module with a step called from `Economy._run_day`.
 
-May import: `openscf.app`, `openscf.store`, `openscf.domain`, `openscf.trust`.
+May import: `openscf.app`, `openscf.store`, `openscf.risk`, `openscf.domain`, `openscf.trust`.
 """

@@ -14,7 +14,10 @@ drives defaults is never in it. A pricing function returns whole basis points (1
 or None to pass; the simulator turns the basis points into the exact decimal rate the
 platform expects ('0.0380'), so no float reaches an amount or a rate on the log.
 
-Pass your own functions with `Pricing(financing=..., early_payment=...)` to
+`risk_financing_rate(pd_bps=...)` makes a funder bid the indicative rate of
+`openscf.risk.pricing` (cost of funds + expected loss + capital charge + margin) from the
+PD a credit model gives it. Pass your own functions with
+`Pricing(financing=..., early_payment=...)` to
 `openscf.sim.run.simulate(..., pricing=...)` (or `Economy(..., pricing=...)`); the
 defaults are `default_financing_rate` and `default_early_payment_rate`.
 
@@ -24,11 +27,14 @@ every price moves with it and two runs with one seed see the same path.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
+
+from openscf.risk.pricing import PricingParameters, indicative_rate
 
 if TYPE_CHECKING:
     from openscf.sim.economy import Economy
@@ -43,6 +49,8 @@ __all__ = [
     "default_early_payment_rate",
     "default_financing_rate",
     "obligor_rating",
+    "rating_pd_bps",
+    "risk_financing_rate",
 ]
 
 MAX_RATE_BPS = 10_000  # the platform refuses an annual rate above 100 %
@@ -125,6 +133,49 @@ def default_early_payment_rate(request: PricingRequest) -> int | None:
         + request.pricer_margin_bps
     )
     return max(1, min(MAX_RATE_BPS, rate))
+
+
+# One-year probabilities of default by public rating, whole bps (long-run corporate
+# averages in round numbers; a pricer that knows better passes its own `pd_bps`).
+RATING_PD_BPS = {"A": 8, "BBB": 25, "BB": 110, "B": 450}
+
+
+def rating_pd_bps(request: PricingRequest) -> int:
+    """The one-year PD of the piece's obligor from its public rating."""
+    return RATING_PD_BPS[request.obligor_rating]
+
+
+def risk_financing_rate(
+    pd_bps: Callable[[PricingRequest], int | None] = rating_pd_bps,
+    *,
+    pd_horizon_days: int = 365,
+    capital_ratio_bps: int = 800,
+    cost_of_capital_bps: int = 1_200,
+    lgd_bps: int = 4_500,
+) -> PricingFunction:
+    """A funder that bids the indicative rate of `openscf.risk.pricing`: its cost of funds
+    (the market's base rate), the expected loss from `pd_bps(request)` over
+    `pd_horizon_days` and an LGD, the capital charge, and its own margin; it passes when
+    `pd_bps` returns None (e.g. a model that will not score the piece). Plug a credit model
+    in through `pd_bps`; by default the obligor's rating."""
+
+    def financing(request: PricingRequest) -> int | None:
+        pd = pd_bps(request)
+        if pd is None:
+            return None
+        params = PricingParameters(
+            cost_of_funds_bps=request.base_rate_bps,
+            margin_bps=request.pricer_margin_bps,
+            capital_ratio_bps=capital_ratio_bps,
+            cost_of_capital_bps=cost_of_capital_bps,
+            lgd_prior_bps=lgd_bps,
+        )
+        price = indicative_rate(
+            params, tenor_days=request.tenor_days, pd_horizon_days=pd_horizon_days, pd_bps=pd
+        )
+        return max(1, min(MAX_RATE_BPS, price.rate_bps))
+
+    return financing
 
 
 @dataclass(frozen=True)

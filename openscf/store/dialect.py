@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Table
 
-from openscf.domain.model import Credit, Dispute, Invoice, Organisation, User
+from openscf.domain.model import Credit, Dispute, FraudFlag, Invoice, Organisation, User
 from openscf.store.mapping import TABLE_OF
 
 __all__ = ["Dialect", "TableSql", "lost_race", "pipeline"]
@@ -102,6 +102,12 @@ class Dialect:
         )
         self.open_disputes = (
             f"SELECT {', '.join(self.tables[Dispute].columns)} FROM disputes "
+            f"WHERE anchor_id = {m} AND supplier_id = {m} AND number_key = {m} "
+            "AND status = 'open'"
+        )
+        self.any_open_fraud_flag = "SELECT 1 FROM fraud_flags WHERE status = 'open' LIMIT 1"
+        self.open_fraud_flags = (
+            f"SELECT {', '.join(self.tables[FraudFlag].columns)} FROM fraud_flags "
             f"WHERE anchor_id = {m} AND supplier_id = {m} AND number_key = {m} "
             "AND status = 'open'"
         )

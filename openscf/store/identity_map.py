@@ -29,12 +29,15 @@ from openscf.domain.model import (
     Exposure,
     FinancingOffer,
     FinancingRequest,
+    FraudFlag,
     Invoice,
     Organisation,
     OrgKey,
     Program,
     Receivable,
     Relationship,
+    RiskDecision,
+    RiskModel,
     User,
 )
 from openscf.domain.state import Record
@@ -59,6 +62,9 @@ _PREFIX_TABLE: dict[str, type[Any]] = {
     "dfl": DefaultClaim,
     "crd": Credit,
     "dsp": Dispute,
+    "rmd": RiskModel,
+    "rdc": RiskDecision,
+    "ffl": FraudFlag,
 }
 assert all(len(prefix) == 3 for prefix in _PREFIX_TABLE)
 _TABLE_OF_HEAD = {prefix + "_": cls for prefix, cls in _PREFIX_TABLE.items()}
@@ -93,6 +99,11 @@ class DbState:
         self._credit_ids: dict[tuple[str, str], set[str]] = {}
         self._dispute_ids: dict[tuple[str, str, str], set[str]] = {}
         self._credits_loaded: set[tuple[str, str]] = set()
+        # The fraud flags seen on each invoice (by anchor, supplier, number key), read
+        # once per transaction: every confirmation and financing command asks.
+        self._flag_ids: dict[tuple[str, str, str], set[str]] = {}
+        # Whether any flag is open at all, read once per transaction (None: not yet).
+        self._any_open_flag: bool | None = None
 
     # --- reads ---------------------------------------------------------------------
 
@@ -291,6 +302,38 @@ class DbState:
         )
         return found[0] if found else None
 
+    def risk_model(self, model_id: str) -> RiskModel | None:
+        return self._load(RiskModel, (model_id,))  # type: ignore[no-any-return]
+
+    def risk_decision(self, decision_id: str) -> RiskDecision | None:
+        return self._load(RiskDecision, (decision_id,))  # type: ignore[no-any-return]
+
+    def fraud_flag(self, flag_id: str) -> FraudFlag | None:
+        return self._load(FraudFlag, (flag_id,))  # type: ignore[no-any-return]
+
+    def any_open_fraud_flag(self) -> bool:
+        if self._any_open_flag is None:
+            self.cursor.execute(self.dialect.any_open_fraud_flag)
+            self._any_open_flag = self.cursor.fetchone() is not None
+        return self._any_open_flag
+
+    def open_fraud_flag(self, anchor_id: str, supplier_id: str, number: str) -> FraudFlag | None:
+        natural = (anchor_id, supplier_id, exact_invoice_number_key(number))
+        if natural not in self._flag_ids:
+            self.cursor.execute(self.dialect.open_fraud_flags, natural)
+            seen = self._flag_ids.setdefault(natural, set())
+            for values in self.cursor.fetchall():
+                seen.add(self._remember_row(FraudFlag, values).id)
+        found = sorted(
+            (
+                flag
+                for flag in (self._cache.get((FraudFlag, (i,))) for i in self._flag_ids[natural])
+                if flag is not None and flag.status == "open"
+            ),
+            key=lambda f: f.id,
+        )
+        return found[0] if found else None
+
     def outstanding_of(self, obligor_id: str) -> list[Receivable]:
         """The obligor's outstanding pieces: the stored rows, and this transaction's own."""
         sql = self.dialect.tables[Receivable]
@@ -351,6 +394,16 @@ class DbState:
         self._cache[cache_key] = record
         self._dirty[cache_key] = record
         self._index(record)
+        if isinstance(record, FraudFlag):
+            if record.status == "open":
+                self._any_open_flag = True
+            natural = (record.anchor_id, record.supplier_id, record.number_key)
+            if natural in self._flag_ids:
+                self._flag_ids[natural].add(record.id)
+            else:
+                # Not yet read: read the stored ones the next time it is asked, then this.
+                self.open_fraud_flag(record.anchor_id, record.supplier_id, record.invoice_number)
+                self._flag_ids[natural].add(record.id)
         if isinstance(record, Invoice):
             natural = (
                 record.anchor_id,

@@ -25,12 +25,15 @@ from openscf.domain.model import (
     Exposure,
     FinancingOffer,
     FinancingRequest,
+    FraudFlag,
     Invoice,
     Organisation,
     OrgKey,
     Program,
     Receivable,
     Relationship,
+    RiskDecision,
+    RiskModel,
     User,
 )
 from openscf.domain.state import Record
@@ -54,13 +57,24 @@ TABLE_OF: dict[type[Any], Table] = {
     Credit: t.credits,
     Dispute: t.disputes,
     DefaultClaim: t.default_claims,
+    RiskModel: t.risk_models,
+    RiskDecision: t.risk_decisions,
+    FraudFlag: t.fraud_flags,
 }
 
 KEY_OF: dict[type[Any], tuple[str, ...]] = {
     cls: tuple(col.name for col in table.primary_key.columns) for cls, table in TABLE_OF.items()
 }
 
-_TUPLE_FIELDS = {"roles", "permissions", "funder_ids", "approver_sponsors", "piece_ids"}
+_TUPLE_FIELDS = {
+    "roles",
+    "permissions",
+    "funder_ids",
+    "approver_sponsors",
+    "piece_ids",
+    "feature_names",
+    "reasons",
+}
 _INSTANT_FIELDS = {
     "issued_at",
     "valid_from",

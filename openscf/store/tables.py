@@ -223,6 +223,78 @@ disputes = Table(
     **ROWLESS,
 )
 
+# Risk decisions on the log (migration 0009): registered models, recorded decisions, fraud
+# flags; and the models' artefacts, which are not on the log (the log holds their hash).
+risk_models = Table(
+    "risk_models",
+    metadata,
+    _id(),
+    Column("kind", String(64), nullable=False),
+    Column("content_sha256", String(64), nullable=False),
+    Column("feature_names", Text, nullable=False),
+    Column("registered_on", Date, nullable=False),
+    _version(),
+    **ROWLESS,
+)
+
+risk_decisions = Table(
+    "risk_decisions",
+    metadata,
+    _id(),
+    Column("kind", String(16), nullable=False),
+    Column("subject_kind", String(16), nullable=False),
+    Column("org_id", String(80), nullable=False),
+    Column("program_id", String(80)),
+    Column("invoice_number", String(64)),
+    Column("receivable_id", String(80)),
+    Column("model_id", String(80), nullable=False),
+    Column("model_sha256", String(64), nullable=False),
+    Column("features_sha256", String(64), nullable=False),
+    Column("features", Text, nullable=False),
+    Column("output", Text, nullable=False),
+    Column("reasons", Text, nullable=False),
+    Column("decided_on", Date, nullable=False),
+    _version(),
+    Index("ix_risk_decisions_org", "org_id"),
+    Index("ix_risk_decisions_receivable", "receivable_id"),
+    **ROWLESS,
+)
+
+fraud_flags = Table(
+    "fraud_flags",
+    metadata,
+    _id(),
+    Column("program_id", String(80), nullable=False),
+    Column("anchor_id", String(80), nullable=False),
+    Column("supplier_id", String(80), nullable=False),
+    Column("invoice_number", String(64), nullable=False),
+    Column("number_key", String(64), nullable=False),
+    Column("invoice_id", String(80)),
+    Column("receivable_id", String(80)),
+    Column("detector_id", String(64), nullable=False),
+    Column("evidence", String(500), nullable=False),
+    Column("evidence_sha256", String(64), nullable=False),
+    Column("decision_id", String(80)),
+    Column("status", String(16), nullable=False),
+    Column("raised_by", String(80), nullable=False),
+    Column("raised_on", Date, nullable=False),
+    Column("cleared_by", String(80)),
+    Column("clear_reason", String(200)),
+    Column("cleared_on", Date),
+    _version(),
+    Index("ix_fraud_flags_number", "anchor_id", "supplier_id", "number_key"),
+    Index("ix_fraud_flags_status", "status"),
+    **ROWLESS,
+)
+
+risk_model_artefacts = Table(
+    "risk_model_artefacts",
+    metadata,
+    Column("model_id", String(80), primary_key=True),
+    Column("content", LargeBinary, nullable=False),
+    **ROWLESS,
+)
+
 financing_requests = Table(
     "financing_requests",
     metadata,

@@ -359,4 +359,21 @@ ACTIONS: dict[str, Action] = {
         "Claim closed: what each piece still lacks is its holder's loss",
         "claim_id",
     ),
+    # The fraud review queue: the anchor's checker, and the operator's (on the auditor page).
+    "clear_fraud_flag": Action(
+        "anchor",
+        lambda f, cur: c.ClearFraudFlag(
+            ident(f, "flag_id", "the flag"), text(f, "reason", "why the flag is cleared")
+        ),
+        "Flag cleared: the invoice may be confirmed and its pieces financed",
+        "flag_id",
+    ),
+    "operator_clear_fraud_flag": Action(
+        "auditor",
+        lambda f, cur: c.ClearFraudFlag(
+            ident(f, "flag_id", "the flag"), text(f, "reason", "why the flag is cleared")
+        ),
+        "Flag cleared: the invoice may be confirmed and its pieces financed",
+        "flag_id",
+    ),
 }

@@ -55,6 +55,7 @@ from openscf.logs import note_caller
 from openscf.web import views
 from openscf.web.forms import ACTIONS, ID, Form
 from openscf.web.recovery import recovery_view
+from openscf.web.review import review_view
 from openscf.web.trouble import trouble_view
 
 __all__ = ["SESSION_COOKIE", "Dashboard", "router"]
@@ -340,6 +341,7 @@ async def logout(request: Request) -> Response:
 def _role_context(dash: Dashboard, who: Principal, role: str) -> dict[str, Any]:
     context = _role_view(dash, who, role)
     context["recovery"] = recovery_view(dash.reads, who, role)
+    context["review"] = review_view(dash.reads, who, role)
     if "names" not in context:  # the auditor's page names organisations only here
         context["names"] = views._names(dash.reads, who)
     return context

@@ -402,7 +402,54 @@ OUTSIDERS: dict[str, Attempt] = {
         lambda t: c.CloseDefaultClaim(_claim(t)),
         "not_operator",
     ),
+    "RegisterRiskModel": (
+        lambda t: t.net.anchor,
+        lambda t: c.RegisterRiskModel("openscf-points/1", SHA, ("a",), "rmd_x"),
+        "not_operator",
+    ),
+    "RecordRiskDecision": (
+        lambda t: t.net.funder,
+        lambda t: c.RecordRiskDecision(
+            "score",
+            "organisation",
+            t.net.s1.org_id,
+            "rmd_x",
+            SHA,
+            "{}",
+            SHA,
+            "{}",
+            (),
+            None,
+            None,
+            None,
+            "rdc_x",
+        ),
+        "not_operator",
+    ),
+    "RaiseFraudFlag": (
+        lambda t: t.net.anchor,
+        lambda t: c.RaiseFraudFlag(
+            "dup/1", "dup", SHA, t.net.program_id, t.net.s1.org_id, "INV-F", flag_id="ffl_x"
+        ),
+        "not_operator",
+    ),
+    # Another anchor than the one the invoice is addressed to.
+    "ClearFraudFlag": (
+        lambda t: t.b,
+        lambda t: c.ClearFraudFlag(_fraud_flag(t), "looks fine"),
+        "not_flag_reviewer",
+    ),
 }
+
+
+def _fraud_flag(t: Two) -> str:
+    t.net.world.run(
+        OPERATOR,
+        c.RaiseFraudFlag(
+            "dup/1", "dup", SHA, t.net.program_id, t.net.s1.org_id, "INV-F", flag_id="ffl_op.f"
+        ),
+    )
+    return "ffl_op.f"
 
 
 def _default_request(t: Two) -> str:

@@ -6,7 +6,9 @@ also knows the recourse obligations (a defaulted piece the funder put back: the 
 what it still lacked), the credits the anchor holds against each supplier (netted oldest
 first against the supplier's next confirmation, never down to nothing) and the open
 disputes (an invoice
-disputed is not confirmed). The domain must agree with
+disputed is not confirmed), and the open fraud flags (a flagged invoice is not confirmed,
+no piece of it is financed or paid early, and only another checker of the operator or the
+anchor clears the flag). The domain must agree with
 it on every accepted command and refuse (with an error, changing nothing) what the model
 says is impossible.
 """
@@ -49,6 +51,8 @@ class ReceivablesMachine(RuleBasedStateMachine):
         self.recovered: dict[str, int] = {}
         self.op_maker = self.world.second_user(OPERATOR)
         self.claim: str | None = None
+        # open fraud flag id -> the invoice id it holds back (None: not confirmed yet)
+        self.flags: dict[str, str | None] = {}
 
     def _live(self) -> list[str]:
         return sorted(p for p, (_, _, out) in self.model.items() if out)
@@ -162,6 +166,7 @@ class ReceivablesMachine(RuleBasedStateMachine):
         fin, ofr, new = self.world.new("fin"), self.world.new("ofr"), self.world.new("rcv")
         if not self._attempt(actor, c.RequestFinancing(pid, fin)):
             return
+        assert not self._flagged(pid), "a piece of a flagged invoice was put up for financing"
         assert self._attempt(self.net.funder, c.OfferFinancing(fin, rate, self.world.today, 0, ofr))
         assert self._attempt(actor, c.AcceptFinancingOffer(ofr, new))
         self.model[pid][2] = False
@@ -182,6 +187,7 @@ class ReceivablesMachine(RuleBasedStateMachine):
                     f for f in [*self.firms, self.net.funder] if f.org_id == piece.holder_id
                 )
                 if self._attempt(holder, c.AcceptEarlyPayment(epo)):
+                    assert not self._flagged(pid), "a piece of a flagged invoice was paid early"
                     self.model[pid][2] = False
         elif self._attempt(getattr(self.net, actor), c.SettleReceivable(pid)):
             assert actor == "anchor"
@@ -279,6 +285,72 @@ class ReceivablesMachine(RuleBasedStateMachine):
         assert ok == ((who, outcome) in (("anchor", "withdrawn"), ("supplier", "agreed")))
         if ok:
             del self.disputed[dsp]
+
+    # --- fraud flags ------------------------------------------------------------------
+
+    def _flagged(self, pid: str) -> bool:
+        invoice_id = self.world.state.receivables[pid].invoice_id
+        return invoice_id in self.flags.values()
+
+    @precondition(lambda self: self._live())
+    @rule(data=st.data())
+    def flag_a_piece(self, data: st.DataObject) -> None:
+        """The operator flags the invoice behind a piece: at most one open flag each."""
+        pid = data.draw(st.sampled_from(self._live()))
+        flag = self.world.new("ffl")
+        ok = self._attempt(
+            OPERATOR,
+            c.RaiseFraudFlag("dup/1", "near duplicate", "ab" * 32, receivable_id=pid, flag_id=flag),
+        )
+        assert ok != self._flagged(pid)
+        if ok:
+            self.flags[flag] = self.world.state.receivables[pid].invoice_id
+
+    @rule(firm=st.integers(0, 2))
+    def flag_then_confirm(self, firm: int) -> None:
+        """A flagged invoice is refused confirmation until its flag is cleared."""
+        number, flag = self.world.new("FLAGGED"), self.world.new("ffl")
+        supplier = self.firms[firm]
+        assert self._attempt(
+            OPERATOR,
+            c.RaiseFraudFlag(
+                "phantom/1",
+                "no order",
+                "cd" * 32,
+                self.net.program_id,
+                supplier.org_id,
+                number,
+                flag_id=flag,
+            ),
+        )
+        confirm = c.ConfirmInvoice(
+            self.net.program_id,
+            supplier.org_id,
+            number,
+            1_000_00,
+            "EUR",
+            self.world.today + timedelta(days=30),
+            self.world.new("inv"),
+            self.world.new("rcv"),
+            self.world.new("apr"),
+        )
+        assert not self._attempt(self.net.anchor, confirm)
+        self.flags[flag] = None
+
+    @precondition(lambda self: self.flags)
+    @rule(data=st.data(), who=st.sampled_from(["anchor", "operator_checker", "raiser", "s1"]))
+    def clear_flag(self, data: st.DataObject, who: str) -> None:
+        flag = data.draw(st.sampled_from(sorted(self.flags)))
+        actor = {
+            "anchor": self.net.anchor,
+            "operator_checker": self.op_maker,
+            "raiser": OPERATOR,
+            "s1": self.net.s1,
+        }[who]
+        ok = self._attempt(actor, c.ClearFraudFlag(flag, "reviewed"))
+        assert ok == (who in ("anchor", "operator_checker"))
+        if ok:
+            del self.flags[flag]
 
     # --- when trade goes wrong --------------------------------------------------------
 
@@ -394,6 +466,7 @@ class ReceivablesMachine(RuleBasedStateMachine):
             for crd, left in credits:
                 assert state.credits[str(crd)].open_minor == left
         assert {d for d, x in state.disputes.items() if x.status == "open"} == set(self.disputed)
+        assert {f for f, x in state.fraud_flags.items() if x.status == "open"} == set(self.flags)
 
     def money_is_conserved(self) -> None:
         """Each piece took what the model says, never more than its face; a settled piece

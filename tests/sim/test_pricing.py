@@ -229,3 +229,41 @@ def test_no_float_reaches_an_amount_or_a_rate_on_the_log(simulated: Simulated) -
             if key in ("annual_rate", "rate"):
                 assert isinstance(value, str) and decimal_rate.match(value), (key, value)
     assert checked > 1000
+
+
+def test_funders_bid_the_indicative_rate_of_the_risk_pricing_formula(tmp_path: Path) -> None:
+    from openscf.risk.pricing import PricingParameters, indicative_rate
+    from openscf.sim.pricing import RATING_PD_BPS, risk_financing_rate
+
+    asked: list[tuple[PricingRequest, int | None]] = []
+    bid = risk_financing_rate()
+
+    def recorded(request: PricingRequest) -> int | None:
+        answer = bid(request)
+        asked.append((request, answer))
+        return answer
+
+    simulate(TINY, tmp_path, verify=False, pricing=Pricing(financing=recorded))
+    offered = _bodies(tmp_path, "FinancingOffered")
+    assert offered and len(offered) == len(asked)
+    for request, answer in asked:
+        params = PricingParameters(
+            cost_of_funds_bps=request.base_rate_bps, margin_bps=request.pricer_margin_bps
+        )
+        price = indicative_rate(
+            params,
+            tenor_days=request.tenor_days,
+            pd_horizon_days=365,
+            pd_bps=RATING_PD_BPS[request.obligor_rating],
+        )
+        assert answer == price.rate_bps
+    assert {o["annual_rate"] for o in offered} == {bps_to_rate(a) for _, a in asked if a}
+
+
+def test_a_risk_priced_funder_passes_when_its_model_gives_no_pd() -> None:
+    from openscf.sim.pricing import risk_financing_rate
+
+    assert risk_financing_rate(lambda _request: None)(_request()) is None
+    # A 2 % PD over a year, LGD 45 %: 90 bps of expected loss a year on top of the base
+    # rate (225), the capital charge (8 % x 12 % = 96) and the margin (60).
+    assert risk_financing_rate(lambda _request: 200)(_request()) == 225 + 90 + 96 + 60
