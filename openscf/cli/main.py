@@ -12,6 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from openscf.app.queries import Ledger
+from openscf.cli.backup import register as register_backup
 from openscf.cli.client import register as register_client
 from openscf.cli.common import (
     DbOption,
@@ -54,6 +55,7 @@ register_documents(app)
 register_credentials(app)
 register_trouble(app, receivables_app)
 register_recovery(app)
+register_backup(app)
 
 console = plain_console()
 

@@ -1,6 +1,13 @@
 """`openscf serve`: the REST API and the dashboard over one database.
 
-    openscf serve [--db PATH] [--host 127.0.0.1] [--port 8000]
+    openscf serve [--db PATH] [--host 127.0.0.1] [--port 8000] [--workers N]
+
+SIGTERM (or Ctrl-C) shuts down gracefully: the server stops listening, answers every
+request it accepted (each command it acknowledged is committed to the log), the
+group-commit writer runs what is still queued, and the process exits; after
+`--shutdown-timeout` seconds requests still running are cancelled. `--workers N` (N > 1)
+needs PostgreSQL: the processes share the database, whose log head row lock orders every
+append (see docs/operations.md, "Scaling").
 
 On an empty database it first creates the schema and the operator organisation and prints
 the operator admin's API key, once. `openscf demo --serve` seeds the demo network, adds
@@ -19,7 +26,7 @@ from rich.table import Table
 from rich.text import Text
 
 from openscf.app.queries import Database, Ledger
-from openscf.cli.common import connect_database, plain_console, show_url
+from openscf.cli.common import connect_database, fail, plain_console, show_url
 from openscf.store import migrate
 
 __all__ = ["DemoLogin", "seed_demo_logins", "serve", "serve_demo"]
@@ -28,6 +35,7 @@ console = plain_console()
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
+DEFAULT_SHUTDOWN_TIMEOUT = 30.0
 AUDITOR_NAME = "Prüfwerk Audit GmbH"
 
 
@@ -41,6 +49,7 @@ def _run(
     clock_start: str | None = None,
     workers: int = 1,
     docs: bool = False,
+    shutdown_timeout: float = DEFAULT_SHUTDOWN_TIMEOUT,
 ) -> None:
     """uvicorn with the API's factory, named rather than imported (sibling adapters).
     Timeouts: idle keep-alive 5 s; a request's headers within 10 s
@@ -63,6 +72,7 @@ def _run(
         server_header=False,
         workers=workers,
         timeout_keep_alive=5,
+        timeout_graceful_shutdown=int(shutdown_timeout),
         http="openscf.api.server:HeaderDeadlineProtocol",
     )
 
@@ -118,9 +128,20 @@ def serve(
         typer.Option(
             min=1,
             max=64,
-            help="Server processes (each commits in groups; the database orders them).",
+            help="Server processes sharing one PostgreSQL database (each commits in "
+            "groups; the log head's row lock orders them). More than 1 needs PostgreSQL.",
         ),
     ] = 1,
+    shutdown_timeout: Annotated[
+        float,
+        typer.Option(
+            "--shutdown-timeout",
+            min=1,
+            max=3600,
+            help="On SIGTERM, seconds to finish the requests already accepted before "
+            "cancelling them.",
+        ),
+    ] = DEFAULT_SHUTDOWN_TIMEOUT,
     docs: Annotated[
         bool,
         typer.Option(
@@ -143,6 +164,14 @@ def serve(
             ) from None
     engine = connect_database(db, create=True)
     url = engine.url.render_as_string(hide_password=False)
+    if workers > 1 and engine.dialect.name == "sqlite":
+        engine.dispose()
+        fail(
+            "workers_need_postgresql",
+            f"--workers {workers} needs PostgreSQL: SQLite admits one writing process at a "
+            "time, so the workers would queue on its lock; serve one worker on SQLite, or "
+            "give --db postgresql://...",
+        )
     migrate(engine)
     _bootstrap(engine)
     where = (
@@ -161,6 +190,7 @@ def serve(
         clock_start=clock_start,
         workers=workers,
         docs=docs,
+        shutdown_timeout=shutdown_timeout,
     )
 
 
