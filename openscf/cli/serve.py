@@ -36,6 +36,7 @@ console = plain_console()
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 DEFAULT_SHUTDOWN_TIMEOUT = 30.0
+WORKER_HEALTHCHECK_SECONDS = 60
 AUDITOR_NAME = "Prüfwerk Audit GmbH"
 
 
@@ -57,6 +58,13 @@ def _run(
     see openscf.api.server."""
     import uvicorn
 
+    import inspect
+
+    # A worker on a busy machine can take longer than uvicorn's default 5 s to import the
+    # app and answer the supervisor's ping; it would then be killed and restarted forever.
+    patience: dict[str, Any] = {}
+    if "timeout_worker_healthcheck" in inspect.signature(uvicorn.Config).parameters:
+        patience["timeout_worker_healthcheck"] = WORKER_HEALTHCHECK_SECONDS
     os.environ["OPENSCF_DATABASE_URL"] = url
     os.environ["OPENSCF_SECURE_COOKIES"] = "1" if secure_cookies else "0"
     os.environ["OPENSCF_DOCS"] = "1" if docs else "0"
@@ -74,6 +82,7 @@ def _run(
         timeout_keep_alive=5,
         timeout_graceful_shutdown=int(shutdown_timeout),
         http="openscf.api.server:HeaderDeadlineProtocol",
+        **patience,
     )
 
 
