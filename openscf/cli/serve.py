@@ -56,9 +56,9 @@ def _run(
     Timeouts: idle keep-alive 5 s; a request's headers within 10 s
     (OPENSCF_HEADER_TIMEOUT_SECONDS), its body within 30 s (OPENSCF_BODY_TIMEOUT_SECONDS);
     see openscf.api.server."""
-    import uvicorn
-
     import inspect
+
+    import uvicorn
 
     # A worker on a busy machine can take longer than uvicorn's default 5 s to import the
     # app and answer the supervisor's ping; it would then be killed and restarted forever.

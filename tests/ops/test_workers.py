@@ -149,5 +149,3 @@ def test_the_worker_option_says_it_needs_postgresql() -> None:
     )
     assert "--workers" in helped.stdout and "PostgreSQL" in helped.stdout
     assert "--shutdown-timeout" in helped.stdout
-
-
