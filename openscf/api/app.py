@@ -113,7 +113,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
-        queued = svc.writer.queue_depth
+        queued = svc.writer.queue_depth()
         logger.info("shutting down: draining the writer (%d commands queued)", queued)
         await anyio.to_thread.run_sync(svc.writer.close, writer_drain_seconds)
 

@@ -84,7 +84,6 @@ class GroupCommitter:
             self._queue.put(item)
         return item.future.result()
 
-    @property
     def queue_depth(self) -> int:
         """Commands waiting for the writer (not counting the batch it is running)."""
         return self._queue.qsize()

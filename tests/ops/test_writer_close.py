@@ -45,10 +45,10 @@ def test_closing_the_writer_answers_every_queued_command_then_refuses_new_ones(n
         thread.start()
     waited = threading.Event()
     for _ in range(3000):  # the first batch (up to 4) is held, the other eight queue
-        if writer.queue_depth >= 8:
+        if writer.queue_depth() >= 8:
             break
         waited.wait(0.01)
-    assert writer.queue_depth >= 8
+    assert writer.queue_depth() >= 8
     closer = threading.Thread(target=writer.close, args=(30,))
     closer.start()
     gate.set()
