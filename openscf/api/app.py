@@ -7,8 +7,12 @@ installed (`openscf.api.docs`).
 
 from __future__ import annotations
 
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 
+import anyio
 from fastapi import FastAPI
 
 from openscf import web
@@ -37,6 +41,8 @@ from openscf.app.service import NetworkService
 from openscf.settings import Settings
 
 __all__ = ["API_VERSION", "create_app"]
+
+logger = logging.getLogger("openscf.api")
 
 API_VERSION = "0.5.0"
 MAX_BODY_BYTES = 1 << 20
@@ -79,6 +85,7 @@ def create_app(
     session_ttl: timedelta = timedelta(hours=8),
     auth_cache_seconds: float = 0.0,
     settings: Settings | None = None,
+    writer_drain_seconds: float = 30.0,
 ) -> FastAPI:
     """The API over one database. `clock` drives command time and session expiry.
 
@@ -87,7 +94,11 @@ def create_app(
     less per request (another worker's revocation then takes up to that long).
     A request body must arrive whole within `body_timeout_seconds` (else 408) and be at
     most `max_body_bytes` (else 413). `docs` serves the Swagger UI at /v1/docs when its
-    files are installed (`openscf.api.docs`); it is off by default."""
+    files are installed (`openscf.api.docs`); it is off by default.
+
+    Shutting down (the lifespan's end: uvicorn runs it on SIGTERM once it has stopped
+    listening and answered every request it accepted), the group-commit writer runs what
+    is still queued, answers it and stops, waiting at most `writer_drain_seconds`."""
     clock = clock or SystemClock()
     settings = settings or Settings()
     metrics = Metrics()
@@ -105,7 +116,16 @@ def create_app(
         reads=ReadModel(reader),
         secure_cookies=secure_cookies,
     )
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        queued = svc.writer.queue_depth()
+        logger.info("shutting down: draining the writer (%d commands queued)", queued)
+        await anyio.to_thread.run_sync(svc.writer.close, writer_drain_seconds)
+
     app = FastAPI(
+        lifespan=lifespan,
         title="openscf",
         version=API_VERSION,
         description=DESCRIPTION,

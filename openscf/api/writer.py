@@ -11,6 +11,11 @@ writer thread. If a whole batch fails (a lost race that outlived the retries, th
 id twice in one batch, a bug), its commands are run again one by one, so one bad
 request only ever fails itself.
 
+Shutting down (`close`, from the app's lifespan on SIGTERM, after the server has answered
+the requests it accepted): no command is taken any more, the writer runs what is queued,
+answers every waiter and stops. A command submitted after that is refused with
+`server_shutting_down` (the system's; the client retries on another worker).
+
 Why a single writer: SQLite admits one write transaction at a time anyway, and waiting
 for its lock inside SQLite's busy handler costs sleeps of up to 100 ms; on PostgreSQL
 the batch still saves a round trip and a commit per command.
@@ -29,6 +34,7 @@ from typing import Any
 
 from openscf.app.service import NetworkService, Outcome
 from openscf.domain.errors import OpenSCFError
+from openscf.errors import InternalError
 
 __all__ = ["GroupCommitter"]
 
@@ -41,6 +47,17 @@ class _Item:
     command: Any
     idempotency_key: str | None
     future: Future[Outcome] = field(default_factory=Future)
+
+
+def _shutting_down() -> InternalError:
+    """The system's: the server is stopping and takes no more commands; the client
+    retries (another worker, or this one once restarted, takes it)."""
+    return InternalError(
+        "server_shutting_down", "the server is shutting down and took no command; retry shortly"
+    )
+
+
+_STOP = object()  # the last item the writer takes
 
 
 class GroupCommitter:
@@ -57,10 +74,11 @@ class GroupCommitter:
         self.service = service
         self.max_batch = max_batch
         self.on_batch = on_batch
-        self._queue: queue.SimpleQueue[_Item] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._start = threading.Lock()
         self._busy_since: float | None = None
+        self._closed = False
         self.batches = 0
         self.commands = 0
 
@@ -86,29 +104,50 @@ class GroupCommitter:
         idempotency_key: str | None = None,
     ) -> Outcome:
         """Run one command (in some batch) and return its outcome or raise its error."""
-        self._ensure_thread()
         item = _Item(user_id, command, idempotency_key)
-        self._queue.put(item)
+        with self._start:  # never queued behind the stop mark
+            if self._closed:
+                raise _shutting_down()
+            self._ensure_thread()
+            self._queue.put(item)
         return item.future.result()
 
-    def _ensure_thread(self) -> None:
-        if self._thread is not None and self._thread.is_alive():
-            return
+    def close(self, timeout: float | None = None) -> bool:
+        """Take no more commands, run every queued one and answer its waiter, stop the
+        writer thread. True when the writer finished within `timeout` seconds."""
         with self._start:
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(
-                    target=self._loop, name="openscf-writer", daemon=True
-                )
-                self._thread.start()
+            self._closed = True
+            thread = self._thread
+            if thread is None or not thread.is_alive():
+                return True
+            self._queue.put(_STOP)
+        thread.join(timeout)
+        stopped = not thread.is_alive()
+        log.info("writer stopped" if stopped else "writer still running after %s s", timeout)
+        return stopped
+
+    def _ensure_thread(self) -> None:
+        """Start the writer thread if it is not running (the caller holds `_start`)."""
+        if self._thread is None or not self._thread.is_alive():
+            self._thread = threading.Thread(target=self._loop, name="openscf-writer", daemon=True)
+            self._thread.start()
 
     def _loop(self) -> None:
-        while True:
-            batch = [self._queue.get()]
+        stopping = False
+        while not stopping:
+            first = self._queue.get()
+            if first is _STOP:
+                return
+            batch: list[_Item] = [first]
             while len(batch) < self.max_batch:
                 try:
-                    batch.append(self._queue.get_nowait())
+                    item = self._queue.get_nowait()
                 except queue.Empty:
                     break
+                if item is _STOP:  # nothing is queued after it: run this batch, then stop
+                    stopping = True
+                    break
+                batch.append(item)
             self._busy_since = time.monotonic()
             try:
                 if self.on_batch is not None:

@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from openscf.errors import InternalError
 from openscf.settings import load_settings
 
-__all__ = ["MasterKey", "MasterKeyError"]
+__all__ = ["MasterKey", "MasterKeyError", "install_master_key", "master_key_path"]
 
 
 class MasterKeyError(InternalError):
@@ -52,12 +52,7 @@ class MasterKey:
                 return cls(base64.b64decode(configured, validate=True))
             except ValueError:
                 raise MasterKeyError("OPENSCF_MASTER_KEY is not base64 of 32 bytes") from None
-        if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
-            path = Path(url[len("sqlite:///") :] + ".key")
-        else:
-            base = settings.data_dir or str(Path.home() / ".local" / "share" / "openscf")
-            path = Path(base) / "master.key"
-        return cls.from_file(path)
+        return cls.from_file(master_key_path(url))
 
     @classmethod
     def from_file(cls, path: Path) -> MasterKey:
@@ -87,3 +82,35 @@ class MasterKey:
             raise MasterKeyError(
                 f"cannot unseal custodial key {key_id}: wrong master key or damaged row"
             ) from None
+
+
+def master_key_path(url: str) -> Path:
+    """Where the master key file of the database at `url` lives (when OPENSCF_MASTER_KEY
+    is not set): next to a SQLite file, else under $OPENSCF_DATA_DIR."""
+    if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+        return Path(url[len("sqlite:///") :] + ".key")
+    base = load_settings().data_dir or str(Path.home() / ".local" / "share" / "openscf")
+    return Path(base) / "master.key"
+
+
+def install_master_key(source: Path, url: str) -> Path:
+    """Copy a backed-up master key file to where the database at `url` looks for it (mode
+    0600). Refuses a file that is not a key, and a different key already in place."""
+    try:
+        key = source.read_bytes()
+    except OSError as exc:
+        raise MasterKeyError(f"cannot read the master key file {source}: {exc.strerror}") from None
+    MasterKey(key)  # 32 bytes, or one line saying so
+    target = master_key_path(url)
+    if target.exists():
+        if target.read_bytes() != key:
+            raise MasterKeyError(
+                f"{target} holds another master key; move it away first (custodial keys "
+                "sealed under it would be lost)"
+            )
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(key)
+    return target

@@ -12,6 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from openscf.app.queries import Ledger
+from openscf.cli.backup import register as register_backup
 from openscf.cli.client import register as register_client
 from openscf.cli.common import (
     DbOption,
@@ -60,6 +61,7 @@ register_recovery(app)
 register_ops(app)
 register_risk(app)
 register_risk_ledger(app)
+register_backup(app)
 
 console = plain_console()
 

@@ -1,6 +1,14 @@
 """`openscf serve`: the REST API and the dashboard over one database.
 
     openscf serve [--db PATH] [--host 127.0.0.1] [--port 8000] [--log-format text|json]
+                  [--workers N]
+
+SIGTERM (or Ctrl-C) shuts down gracefully: the server stops listening, answers every
+request it accepted (each command it acknowledged is committed to the log), the
+group-commit writer runs what is still queued, and the process exits; after
+`--shutdown-timeout` seconds requests still running are cancelled. `--workers N` (N > 1)
+needs PostgreSQL: the processes share the database, whose log head row lock orders every
+append (see docs/operations.md, "Scaling").
 
 On an empty database it first creates the schema and the operator organisation and prints
 the operator admin's API key, once; on a schema older or newer than the code it stops
@@ -22,7 +30,7 @@ from rich.table import Table
 from rich.text import Text
 
 from openscf.app.queries import Database, Ledger
-from openscf.cli.common import connect_database, plain_console, show_url
+from openscf.cli.common import connect_database, fail, plain_console, show_url
 from openscf.cli.ops import upgrade_hint
 from openscf.settings import load_settings
 from openscf.store import check_schema, migrate, schema_status
@@ -33,6 +41,8 @@ console = plain_console()
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
+DEFAULT_SHUTDOWN_TIMEOUT = 30.0
+WORKER_HEALTHCHECK_SECONDS = 60
 AUDITOR_NAME = "Prüfwerk Audit GmbH"
 
 
@@ -47,6 +57,7 @@ def _run(
     workers: int = 1,
     docs: bool | None = None,
     log_format: str | None = None,
+    shutdown_timeout: float = DEFAULT_SHUTDOWN_TIMEOUT,
 ) -> None:
     """uvicorn with the API's factory, named rather than imported (sibling adapters).
     The factory reads the settings (openscf.settings) in the server's process: what the
@@ -54,8 +65,15 @@ def _run(
     file. Timeouts: idle keep-alive 5 s; a request's headers within 10 s
     (OPENSCF_HEADER_TIMEOUT_SECONDS), its body within 30 s (OPENSCF_BODY_TIMEOUT_SECONDS);
     see openscf.api.server."""
+    import inspect
+
     import uvicorn
 
+    # A worker on a busy machine can take longer than uvicorn's default 5 s to import the
+    # app and answer the supervisor's ping; it would then be killed and restarted forever.
+    patience: dict[str, Any] = {}
+    if "timeout_worker_healthcheck" in inspect.signature(uvicorn.Config).parameters:
+        patience["timeout_worker_healthcheck"] = WORKER_HEALTHCHECK_SECONDS
     from openscf.logs import uvicorn_log_config
 
     os.environ["OPENSCF_DATABASE_URL"] = url
@@ -83,7 +101,9 @@ def _run(
         server_header=False,
         workers=workers,
         timeout_keep_alive=5,
+        timeout_graceful_shutdown=int(shutdown_timeout),
         http="openscf.api.server:HeaderDeadlineProtocol",
+        **patience,
     )
 
 
@@ -155,9 +175,20 @@ def serve(
         typer.Option(
             min=1,
             max=64,
-            help="Server processes (each commits in groups; the database orders them).",
+            help="Server processes sharing one PostgreSQL database (each commits in "
+            "groups; the log head's row lock orders them). More than 1 needs PostgreSQL.",
         ),
     ] = 1,
+    shutdown_timeout: Annotated[
+        float,
+        typer.Option(
+            "--shutdown-timeout",
+            min=1,
+            max=3600,
+            help="On SIGTERM, seconds to finish the requests already accepted before "
+            "cancelling them.",
+        ),
+    ] = DEFAULT_SHUTDOWN_TIMEOUT,
     docs: Annotated[
         bool,
         typer.Option(
@@ -188,6 +219,14 @@ def serve(
             ) from None
     engine = connect_database(db, create=True)
     url = engine.url.render_as_string(hide_password=False)
+    if workers > 1 and engine.dialect.name == "sqlite":
+        engine.dispose()
+        fail(
+            "workers_need_postgresql",
+            f"--workers {workers} needs PostgreSQL: SQLite admits one writing process at a "
+            "time, so the workers would queue on its lock; serve one worker on SQLite, or "
+            "give --db postgresql://...",
+        )
     if schema_status(engine).state == "empty":
         migrate(engine)
     else:
@@ -210,6 +249,7 @@ def serve(
         workers=workers,
         docs=True if docs else None,
         log_format=log_format,
+        shutdown_timeout=shutdown_timeout,
     )
 
 
