@@ -10,7 +10,6 @@ docs/operations.md ("Backup", "Restore") has the whole recipe.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Annotated
 
@@ -26,6 +25,7 @@ from openscf.cli.common import (
     plain_console,
     show_url,
 )
+from openscf.settings import load_settings
 from openscf.store import database_url
 from openscf.store.backup import backup as take_backup
 from openscf.store.backup import restore as bring_back
@@ -36,7 +36,7 @@ console = plain_console()
 
 
 def _where_the_key_is(url: str) -> str:
-    if os.environ.get("OPENSCF_MASTER_KEY"):
+    if load_settings().master_key:
         return "the master key is OPENSCF_MASTER_KEY in this environment; keep a copy apart"
     return f"copy the master key file {master_key_path(url)} apart from the backup"
 
@@ -124,7 +124,7 @@ def restore(
         connect_database(db, as_json=as_json).dispose()  # reachable, or one line
     info = bring_back(file, url, replace=force)
     installed = None
-    if master_key is not None and not os.environ.get("OPENSCF_MASTER_KEY"):
+    if master_key is not None and not load_settings().master_key:
         installed = install_master_key(master_key, url)
     if as_json:
         print(
@@ -146,7 +146,7 @@ def restore(
     )
     if installed is not None:
         console.print(f"master key installed at {installed}")
-    elif not os.environ.get("OPENSCF_MASTER_KEY"):
+    elif not load_settings().master_key:
         console.print(
             f"no master key given: custodial signing needs it at {master_key_path(url)} "
             "(or OPENSCF_MASTER_KEY); see --master-key"
