@@ -27,6 +27,7 @@ from openscf.cli.common import (
 from openscf.cli.credentials import register as register_credentials
 from openscf.cli.documents import register as register_documents
 from openscf.cli.recovery import register as register_recovery
+from openscf.cli.risk import register as register_risk
 from openscf.cli.serve import register as register_serve
 from openscf.cli.simulate import simulate
 from openscf.cli.trouble import register as register_trouble
@@ -54,6 +55,7 @@ register_documents(app)
 register_credentials(app)
 register_trouble(app, receivables_app)
 register_recovery(app)
+register_risk(app)
 
 console = plain_console()
 
