@@ -7,7 +7,7 @@ cycles in the trade graph scored by timing, amounts and the piece passed round) 
 what was known on a day, and return `FraudFlag`s (`flags`). `evaluate` measures flags
 against a simulated economy's labels.
 
-May import: `openscf.domain`, `openscf.errors` and numeric libraries (networkx, rapidfuzz,
+May import: `openscf.domain` and numeric libraries (networkx, rapidfuzz,
 pyarrow); never the simulator.
 """
 

@@ -22,7 +22,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
-from openscf.errors import InvalidRequest
+from openscf.domain.errors import InvalidRequest
 
 __all__ = [
     "COLUMNS",

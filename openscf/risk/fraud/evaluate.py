@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from openscf.errors import InvalidRequest
+from openscf.domain.errors import InvalidRequest
 from openscf.risk.fraud.flags import FraudFlag
 
 __all__ = ["Quality", "Truth", "load_truth", "measure"]

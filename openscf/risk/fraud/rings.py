@@ -11,7 +11,8 @@ its invoices line up:
 - amounts: each hop bills about the same (within `max_amount_ratio`), a little above the
   piece that pays it;
 - the piece: the hops are paid by transfers of one receivable (the same root), on one day;
-- repetition: the same circle closes again and again.
+- repetition: the same circle closes again and again (shown as evidence, not scored: a
+  ring's first round is as suspect as its tenth).
 
 The search: the directed graph of seller -> buyer relationships, its strongly connected
 components (a cycle lies inside one), then simple cycles up to `max_length` firms
