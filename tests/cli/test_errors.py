@@ -119,6 +119,7 @@ CALLS: dict[str, list[str]] = {
     "receivables show": ["rcv_x"],
     "rules install": ["--from", "{in}", "--data-dir", "{out}"],
     "rules list": ["--data-dir", "{out}"],
+    "risk fraud": ["--data", "{in}"],
     "serve": [],
     "simulate": ["--firms", "12", "--months", "1", "--out", "{out}"],
     "statements import": ["{in}"],
