@@ -117,6 +117,7 @@ CALLS: dict[str, list[str]] = {
     "receivables pay-recourse": ["rcv_x", "--as", "{user}"],
     "receivables put-back": ["rcv_x", "--as", "{user}"],
     "receivables show": ["rcv_x"],
+    "risk features": ["--data", "{out}", "--as-of", "2026-01-01"],
     "rules install": ["--from", "{in}", "--data-dir", "{out}"],
     "rules list": ["--data-dir", "{out}"],
     "risk fraud": ["--data", "{in}"],
