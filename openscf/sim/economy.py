@@ -118,6 +118,8 @@ class Economy:
         )
         # Per-invoice and per-piece decisions: scalar draws, pre-drawn in blocks.
         self.rng_behaviour, self.rng_market = Draws(behaviour), Draws(market)
+        # The gap between a delivery and its invoice (openscf.sim.trade.PAPERWORK_STREAM).
+        self.rng_paperwork = np.random.default_rng([config.seed, trade.PAPERWORK_STREAM])
         self.world: World = build_world(config, self.rng_world)
         self.firms = self.world.firms
         self.founded_on = _founding_dates(

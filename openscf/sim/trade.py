@@ -91,6 +91,12 @@ NUMBER_FORMATS = (
     "{p} {n}",
 )
 NUMBERING_STREAM = 7_919
+# Invoices are issued on the day of delivery or up to three days after it (the
+# paperwork), each lag equally likely. Fraud (`openscf.sim.fraud`) draws its stated
+# delivery dates the same way, so the gap between delivery and issue says nothing about
+# fraud. Its own stream, so that the other draws of a seed are unchanged.
+PAPERWORK_STREAM = 15_485_863
+PAPERWORK_LAG_DAYS_MAX = 3
 
 
 @dataclass
@@ -283,7 +289,11 @@ def deliver(e: Economy, day: int) -> None:
                 billed = scale_minor(amount, rng.uniform(1.3, 3.0))
             elif u < EXTRAS_SHARE + BIG_EXTRAS_SHARE:
                 billed = scale_minor(amount, rng.uniform(1.01, 1.2))
-        on = day if delivered_day < 0 else delivered_day
+        if delivered_day >= 0:
+            on = delivered_day  # a corrected invoice states the original delivery
+        else:
+            lag = int(e.rng_paperwork.integers(0, PAPERWORK_LAG_DAYS_MAX + 1))
+            on = max(book.order_day[order], day - lag)
         invoice = issue_invoice(
             e,
             seller,

@@ -67,7 +67,7 @@ def test_two_runs_with_the_same_seed_write_identical_exports(tmp_path: Path) -> 
 GOLDEN_DIGESTS = {
     "firms": "8efb91e627fd1edf371d62882ebbddaae5b83e47923c475a152788c96e55d69e",
     "orders": "bf8b8778a22d4983ddc84db4dd4a4e04ce94b08f9c9b47f57778033c8ca3be7f",
-    "invoices": "a74701396e082b6542ca2648f2bcb2cf21e5f864bfa78b7a70c328c060dc1bf2",
+    "invoices": "38463fd8d010e78442eba6d4fdbfbcf7c6d2a73d46c4d0d9763b40db3fd0ec1a",
     "receivables": "39f3c6328888a92c37ffa77e8d6fe2c62cc026eb23c5d92d58522328968b5ed6",
     "payments": "c698866de1cd68865c6284523bad2188b2e068c6510bddab107cec1bd94b322f",
     "events": "7db87b1bb84ff0ad125d64414065a3db3e69eb4435bc99bc6bf99c13eea609d9",
