@@ -782,6 +782,20 @@ class RiskDecisionOut(BaseModel):
     decided_on: str
 
 
+class IndicativePriceOut(BaseModel):
+    """A piece's latest price decision (`output`: the rate and its parts, in bps) and the
+    grade and PD of its holder's latest score: nothing else of the holder's score."""
+
+    object: Literal["indicative_price"]
+    receivable_id: str
+    decision_id: str
+    model_id: str
+    decided_on: str
+    output: dict[str, Any]
+    grade: str | None
+    pd_bps: int | None
+
+
 class RiskModelOut(BaseModel):
     object: Literal["risk_model"]
     id: str

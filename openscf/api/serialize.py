@@ -10,6 +10,7 @@ from typing import Any
 
 from openscf.app.auth import ApiKey, AuthEvent, Principal, SessionRecord
 from openscf.app.queries import Page
+from openscf.app.risk_ledger import PiecePrice
 from openscf.domain.events import EventRecord, format_instant, record_to_data
 from openscf.domain.model import (
     Approval,
@@ -380,6 +381,19 @@ def risk_decision(d: RiskDecision) -> dict[str, Any]:
         "output": json.loads(d.output),
         "reasons": list(d.reasons),
         "decided_on": d.decided_on.isoformat(),
+    }
+
+
+def indicative_price(p: PiecePrice) -> dict[str, Any]:
+    return {
+        "object": "indicative_price",
+        "receivable_id": p.receivable_id,
+        "decision_id": p.decision_id,
+        "model_id": p.model_id,
+        "decided_on": p.decided_on,
+        "output": p.output,
+        "grade": p.grade,
+        "pd_bps": p.pd_bps,
     }
 
 

@@ -12,13 +12,16 @@
 - Reads: the operator and auditors see every flag and decision; an anchor sees the flags
   on invoices addressed to it (its review queue) and a supplier those on its own
   invoices; an organisation sees the decisions whose subject it is. Nobody else sees
-  anything, and an id they name is answered as unknown.
+  anything, and an id they name is answered as unknown. A piece's indicative price
+  (`piece_prices`) is seen by its holder and, while a financing request on it is open,
+  by the funders of its program, with the holder's grade and PD only.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -29,7 +32,7 @@ from openscf.app.service import NetworkService, Outcome
 from openscf.domain import commands as c
 from openscf.domain import events as ev
 from openscf.domain.errors import InvalidRequest, NotFound
-from openscf.domain.model import FraudFlag, Receivable, RiskDecision, RiskModel
+from openscf.domain.model import FraudFlag, Program, Receivable, RiskDecision, RiskModel
 from openscf.risk import pricing_model
 from openscf.risk.pricing import realised_lgd_bps
 from openscf.risk.scoring import ScorerError, features_sha256, features_text, score
@@ -39,11 +42,13 @@ from openscf.store.uow import UnitOfWork
 from openscf.trust.canonical import canonical_bytes, decode_canonical
 
 __all__ = [
+    "PiecePrice",
     "RiskLedger",
     "decision",
     "decisions",
     "fraud_flag",
     "fraud_flags",
+    "piece_prices",
     "register_model",
 ]
 
@@ -330,3 +335,92 @@ def decision(reads: ReadModel, caller: Caller, decision_id: str) -> RiskDecision
     if found is None or not (_full(caller) or found.org_id == caller.org_id):
         raise NotFound("unknown_decision", f"no risk decision {decision_id!r}", "decision_id")
     return found
+
+
+@dataclass(frozen=True)
+class PiecePrice:
+    """What a piece's indicative price shows: the latest price decision on it (its output:
+    the rate and its parts, in bps) and the grade and PD of its holder's latest score.
+    Nothing else of the holder's score (features, reasons) is in it."""
+
+    receivable_id: str
+    decision_id: str
+    model_id: str
+    decided_on: str
+    output: dict[str, Any]
+    grade: str | None
+    pd_bps: int | None
+
+
+def _may_see_price(caller: Caller, piece: Receivable, offered: set[str]) -> bool:
+    """The holder of a piece sees its price, and so do the funders of its program while a
+    financing request on it is open (it is offered to them); the operator and auditors
+    see every price. Nobody else, whatever the piece."""
+    return _full(caller) or piece.holder_id == caller.org_id or piece.id in offered
+
+
+def piece_prices(
+    reads: ReadModel, caller: Caller, receivable_ids: Sequence[str]
+) -> dict[str, PiecePrice]:
+    """The indicative prices of those of `receivable_ids` the caller may see (see
+    `_may_see_price`); an unknown or hidden piece is simply absent."""
+    ids = sorted(set(receivable_ids))
+    if not ids:
+        return {}
+    r, fr, d = t.receivables, t.financing_requests, t.risk_decisions
+    with reads.engine.connect() as conn:
+        pieces = [
+            row_to_record(Receivable, row) for row in conn.execute(select(r).where(r.c.id.in_(ids)))
+        ]
+        offered: set[str] = set()
+        if not _full(caller):
+            open_requests = conn.execute(
+                select(fr.c.receivable_id, fr.c.program_id).where(
+                    fr.c.receivable_id.in_(ids), fr.c.status == "open"
+                )
+            ).all()
+            program_ids = sorted({program_id for _, program_id in open_requests})
+            funders = {
+                program.id: program.funder_ids
+                for program in (
+                    row_to_record(Program, row)
+                    for row in conn.execute(
+                        select(t.programs).where(t.programs.c.id.in_(program_ids))
+                    )
+                )
+            }
+            offered = {rid for rid, pid in open_requests if caller.org_id in funders.get(pid, ())}
+        visible = {p.id: p for p in pieces if _may_see_price(caller, p, offered)}
+        if not visible:
+            return {}
+        prices: dict[str, RiskDecision] = {}
+        for row in conn.execute(
+            select(d)
+            .where(d.c.kind == "price", d.c.receivable_id.in_(sorted(visible)))
+            .order_by(d.c.decided_on, d.c.id)
+        ):
+            found = row_to_record(RiskDecision, row)
+            prices[str(found.receivable_id)] = found  # the latest wins
+        holders = sorted({visible[rid].holder_id for rid in prices})
+        scores: dict[str, RiskDecision] = {}
+        for row in conn.execute(
+            select(d)
+            .where(d.c.kind == "score", d.c.org_id.in_(holders))
+            .order_by(d.c.decided_on, d.c.id)
+        ):
+            found = row_to_record(RiskDecision, row)
+            scores[found.org_id] = found
+    out: dict[str, PiecePrice] = {}
+    for rid, price in prices.items():
+        holder_score = scores.get(visible[rid].holder_id)
+        score_output = decode_canonical(holder_score.output.encode()) if holder_score else {}
+        out[rid] = PiecePrice(
+            rid,
+            price.id,
+            price.model_id,
+            str(price.decided_on),
+            dict(decode_canonical(price.output.encode())),
+            score_output.get("grade"),
+            score_output.get("pd_bps"),
+        )
+    return out

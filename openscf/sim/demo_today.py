@@ -42,6 +42,7 @@ from openscf.domain import commands as c
 from openscf.domain.calendar import modified_following
 from openscf.domain.events import parse_instant
 from openscf.sim.confirmation import APPROVAL_THRESHOLD_MINOR, program_id
+from openscf.sim.demo_risk import run_risk_story
 from openscf.sim.economy import Economy
 from openscf.sim.trade_demo import trade_documents
 from openscf.store import tables as t
@@ -86,6 +87,8 @@ class TodayStory:
     pending_confirmation: dict[str, Any] = field(default_factory=dict)
     mismatched_invoice: dict[str, Any] = field(default_factory=dict)
     overdue: dict[str, Any] = field(default_factory=dict)
+    # The operator's risk service: models, scores, prices, the flag (openscf.sim.demo_risk).
+    risk: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -101,6 +104,7 @@ class TodayStory:
             "pending_confirmation": self.pending_confirmation,
             "mismatched_invoice": self.mismatched_invoice,
             "overdue": self.overdue,
+            "risk": self.risk,
         }
 
 
@@ -379,6 +383,17 @@ def run_today_story(
     request = handle(s3.maker, c.RequestFinancing(tier3_piece))["request_id"]
     story.open_requests.append(
         {"request_id": request, "receivable_id": tier3_piece, "holder_id": s3.org_id, "offers": []}
+    )
+
+    progress("today's story: scores, prices and a fraud flag")
+    on(1, 16)
+    story.risk = run_risk_story(
+        engine,
+        service,
+        e.operator_user,
+        prog,
+        today,
+        duplicate=(s1b.org_id, f"{prefix}-{year}-093"),
     )
 
     def login(role: str, firm: Any, user: str, tier: int | None, hint: str) -> dict[str, Any]:

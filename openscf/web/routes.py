@@ -52,7 +52,7 @@ from openscf.domain.errors import NotFound, OpenSCFError, PermissionDenied
 from openscf.domain.money import CURRENCY_EXPONENTS
 from openscf.errors import http_answer
 from openscf.logs import note_caller
-from openscf.web import views
+from openscf.web import risk, views
 from openscf.web.forms import ACTIONS, ID, Form
 from openscf.web.recovery import recovery_view
 from openscf.web.review import review_view
@@ -342,9 +342,31 @@ def _role_context(dash: Dashboard, who: Principal, role: str) -> dict[str, Any]:
     context = _role_view(dash, who, role)
     context["recovery"] = recovery_view(dash.reads, who, role)
     context["review"] = review_view(dash.reads, who, role)
+    context["risk"] = _risk_context(dash, who, role, context)
     if "names" not in context:  # the auditor's page names organisations only here
         context["names"] = views._names(dash.reads, who)
     return context
+
+
+def _risk_context(
+    dash: Dashboard, who: Principal, role: str, context: dict[str, Any]
+) -> dict[str, Any]:
+    """Scores and prices on the role's page (openscf.web.risk): each only to whom it
+    concerns, through the risk ledger's visibility rules."""
+    if role == "supplier":
+        ids = [p.id for p in context["held"]] + [
+            r.request.receivable_id for r in context["requests"]
+        ]
+        return {
+            "score": risk.own_score(dash.reads, who),
+            "prices": risk.prices_for(dash.reads, who, ids),
+        }
+    if role == "funder":
+        ids = [b.request.receivable_id for b in context["biddable"]]
+        return {"prices": risk.prices_for(dash.reads, who, ids)}
+    if role == "auditor":
+        return {"decisions": risk.decision_panel(dash.reads, who)}
+    return {}
 
 
 def _role_view(dash: Dashboard, who: Principal, role: str) -> dict[str, Any]:

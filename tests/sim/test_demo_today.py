@@ -284,3 +284,40 @@ def test_the_today_summary_counts_the_invoices_confirmed_not_pieces(
         printed
     )
     assert "and the overdue piece below" in printed
+
+
+def test_every_role_finds_scores_prices_and_a_flag_from_the_operators_risk_service(
+    served: Served,
+) -> None:
+    risk = served.today["risk"]
+    supplier = served.logins["supplier"].org_id
+    scores = served.get("supplier", "/v1/risk_decisions", kind="score")["data"]
+    assert [d["org_id"] for d in scores] == [supplier]
+    assert scores[0]["output"]["grade"] == risk["scores"][supplier]["grade"]
+    # The tier-1 supplier's payables are priced before it asks; so is the tier-3 supplier's
+    # piece up for financing, and both funders of the program see its grade and price.
+    # (other tests of this module may since have made pieces: those came after the prices)
+    held = [
+        p
+        for p in served.get("supplier", "/v1/receivables", holder_id=supplier, status="live")[
+            "data"
+        ]
+        if p["issued_at"][:10] < scores[0]["decided_on"]
+    ]
+    priced = {p["receivable_id"] for p in risk["prices"]}
+    assert held and {p["id"] for p in held} <= priced
+    own = served.get("supplier", f"/v1/receivables/{held[0]['id']}/indicative_price")
+    assert own["output"]["rate_bps"] > own["output"]["cost_of_funds_bps"]
+    tier3_piece = served.today["open_requests"][-1]["receivable_id"]
+    for funder in ("funder", "funder2"):
+        price = served.get(funder, f"/v1/receivables/{tier3_piece}/indicative_price")
+        assert price["grade"] and price["output"]["rate_bps"] > 0
+    other = served.client.get(
+        f"/v1/receivables/{held[0]['id']}/indicative_price",
+        headers=served._h("supplier-tier3"),
+    )
+    assert other.status_code == 404
+    flags = served.get("anchor", "/v1/fraud_flags", status="open")["data"]
+    assert [f["id"] for f in flags] == risk["fraud_flags"]
+    decisions = served.get("operator", "/v1/risk_decisions", limit=100)["data"]
+    assert len(decisions) == len(risk["scores"]) + len(risk["prices"])

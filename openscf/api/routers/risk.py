@@ -28,6 +28,9 @@ FlagPath = Annotated[
 DecisionPath = Annotated[
     str, Path(pattern=s.id_pattern("rdc"), max_length=80, description="a risk decision id")
 ]
+ReceivablePath = Annotated[
+    str, Path(pattern=s.id_pattern("rcv"), max_length=80, description="a receivable id")
+]
 ProgramFilter = Annotated[str | None, Query(pattern=s.id_pattern("prg"), max_length=80)]
 
 
@@ -185,6 +188,27 @@ def list_risk_decisions(
 )
 def get_risk_decision(request: Request, caller: Caller, decision_id: DecisionPath) -> Body:
     return out.risk_decision(rl.decision(services(request).reads, caller, decision_id))
+
+
+@router.get(
+    "/receivables/{receivable_id}/indicative_price",
+    response_model=s.IndicativePriceOut,
+    responses=READ_ERRORS,
+    tags=["risk"],
+)
+def get_indicative_price(request: Request, caller: Caller, receivable_id: ReceivablePath) -> Body:
+    """The piece's indicative annual rate and its parts (bps), with its holder's grade:
+    for the holder, and for the funders of its program while a financing request on it is
+    open (the operator and auditors: every piece). Anyone else, and any piece without a
+    price, gets `404 no_indicative_price`, whether or not the piece exists."""
+    found = rl.piece_prices(services(request).reads, caller, [receivable_id]).get(receivable_id)
+    if found is None:
+        raise NotFound(
+            "no_indicative_price",
+            f"no indicative price you may see for {receivable_id!r}",
+            "receivable_id",
+        )
+    return out.indicative_price(found)
 
 
 @router.get(
