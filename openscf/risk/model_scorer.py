@@ -63,8 +63,9 @@ def decision_features(model: Model, row: Mapping[str, Any]) -> dict[str, Feature
     out: dict[str, FeatureValue] = {}
     for info in model.feature_set.features:
         value = row.get(info.name)
-        if hasattr(value, "item"):  # a numpy scalar
-            value = value.item()
+        item = getattr(value, "item", None)
+        if callable(item):  # a numpy scalar
+            value = item()
         if info.kind == "categorical" and value is not None and not _nan(value):
             out[info.name] = str(value)
         elif isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
