@@ -9,6 +9,7 @@ caller's session points at) reads the same Parquet files.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -167,14 +168,16 @@ def open_source(
     else:
         try:
             session = spark_session or _spark_session()
+            backend = ibis.pyspark.connect(session)
         except ImportError:
             raise InvalidRequest(
                 "engine_not_installed",
                 "the spark engine needs pyspark: pip install 'openscf[spark]'",
             ) from None
-        backend = ibis.pyspark.connect(session)
+    # names of their own: several sources may share one Spark session
+    tag = uuid.uuid4().hex[:12]
     tables = {
-        name: backend.read_parquet(str(path), table_name=f"openscf_{name}")
+        name: backend.read_parquet(str(path), table_name=f"openscf_{name}_{tag}")
         for name, path in paths.items()
     }
     return Source(engine, backend, tables)
@@ -189,13 +192,21 @@ def _pg_connect(url: str) -> Any:
             "bad_database_url",
             f"the postgres engine reads a postgresql:// URL, not {parts.scheme or url!r}",
         )
-    return ibis.postgres.connect(
-        host=parts.hostname or "localhost",
-        port=parts.port or 5432,
-        user=unquote(parts.username) if parts.username else None,
-        password=unquote(parts.password) if parts.password else None,
-        database=parts.path.lstrip("/") or None,
-    )
+    try:
+        return ibis.postgres.connect(
+            host=parts.hostname or "localhost",
+            port=parts.port or 5432,
+            user=unquote(parts.username) if parts.username else None,
+            password=unquote(parts.password) if parts.password else None,
+            database=parts.path.lstrip("/") or None,
+        )
+    except Exception as exc:  # the driver's error names host, port and cause
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InvalidRequest(
+            "database_unreachable",
+            f"cannot open the PostgreSQL database at {parts.hostname}:{parts.port or 5432}: "
+            f"{first}",
+        ) from None
 
 
 def load_into_postgres(directory: str | Path, url: str, schema: str) -> None:

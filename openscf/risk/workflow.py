@@ -256,8 +256,9 @@ def report_html(
     parts.append(_grade_section(model, frame, y, p))
     parts.append(_psi_section(model, data, frame, as_of, progress))
     parts.append(
-        "<h2>Fraud detection</h2><p>Skipped: this build of openscf.risk has no fraud "
-        "detectors to measure (precision and recall are reported once they are merged).</p>"
+        "<h2>Fraud detection</h2><p>Skipped: the fraud detectors' precision and recall "
+        "are not wired into this report yet; measure them with <code>openscf risk "
+        "fraud</code> (docs/risk.md).</p>"
     )
     style = (
         "body{font-family:sans-serif;max-width:60em;margin:2em auto}"

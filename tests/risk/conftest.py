@@ -1,5 +1,6 @@
 """A small simulated economy for the risk tests, run once per session (read-only), and
-the engines: PostgreSQL from OPENSCF_TEST_DATABASE_URL, Spark in local mode (Java)."""
+the engines: PostgreSQL from OPENSCF_TEST_DATABASE_URL, Spark in local mode (Java); and
+a bigger economy with fraud scaled up for the fraud detectors."""
 
 from __future__ import annotations
 
@@ -51,3 +52,14 @@ def spark() -> Iterator[Any]:
     session = _spark_session()
     yield session
     session.stop()
+
+
+# Big enough to show every kind of fraud a few dozen times, small enough to run in a test.
+FRAUD_ECONOMY = SimConfig(firms=300, months=6, seed=21, fraud=5.0)
+
+
+@pytest.fixture(scope="session")
+def economy(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("fraud-economy") / "out"
+    simulate(FRAUD_ECONOMY, out, verify=False)
+    return out

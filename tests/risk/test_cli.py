@@ -89,3 +89,13 @@ def test_a_missing_folder_is_refused(tmp_path: Path) -> None:
         app, ["risk", "features", "--data", str(tmp_path / "none"), "--as-of", "2026-06-30"]
     )
     assert result.exit_code == 2 and "missing_data" in result.output
+
+
+def test_an_unreachable_database_is_one_line_without_the_password() -> None:
+    url = "postgresql://user:s3cret@127.0.0.1:1/nowhere"
+    result = runner.invoke(
+        app,
+        ["risk", "features", "--data", url, "--engine", "postgres", "--as-of", "2026-06-30"],
+    )
+    assert result.exit_code == 2
+    assert "database_unreachable" in result.output and "s3cret" not in result.output
