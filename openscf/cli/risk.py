@@ -265,3 +265,157 @@ def _show(result: dict[str, Any]) -> None:
             f"{row['cpu_seconds']:.1f}",
         )
     console.print(table)
+
+
+# --- the default models end to end ------------------------------------------------------
+
+
+def _progress(as_json: bool) -> Progress:
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=plain_console(stderr=True),
+        transient=True,
+        disable=as_json,
+    )
+
+
+def _load(path: Path, sha256: str | None, as_json: bool) -> Any:
+    """A model artefact, checked against the hash its record states (`--sha256`, else the
+    `ID.record.json` beside it)."""
+    from openscf.risk.models import load_model
+
+    try:
+        content = path.read_bytes()
+    except OSError as exc:
+        fail("unreadable_file", f"cannot read {path}: {exc.strerror}", as_json)
+    if sha256 is None:
+        record = path.with_name(path.name.replace(".model.json", ".record.json"))
+        try:
+            sha256 = str(json.loads(record.read_text())["sha256"])
+        except (OSError, ValueError, KeyError):
+            fail(
+                "missing_record",
+                f"no record {record.name} beside the model: give its hash with --sha256",
+                as_json,
+            )
+    try:
+        return load_model(content, expected_sha256=sha256)
+    except OpenSCFError as exc:
+        fail(exc.code, exc.message, as_json)
+
+
+ModelOption = Annotated[
+    Path, typer.Option("--model", help="A model artefact (ID.model.json from `risk train`).")
+]
+ShaOption = Annotated[
+    str | None,
+    typer.Option("--sha256", help="The hash the artefact must have (default: its record's)."),
+]
+
+
+@risk_app.command("train")
+def train(
+    data: Annotated[
+        list[str], typer.Option("--data", help="A simulated export folder (repeat for more).")
+    ],
+    out: Annotated[Path, typer.Option("--out", help="The folder for artefacts and cards.")],
+    target: Annotated[
+        str, typer.Option("--target", help="default_90d or default_180d.")
+    ] = "default_90d",
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the models.")] = 0,
+    as_json: JsonOption = False,
+) -> None:
+    """Train the champion (WoE scorecard) and the challenger (LightGBM) on the month-end
+    panel of simulated exports; write each artefact, record and model card into --out."""
+    from openscf.risk.workflow import TARGETS, train_models
+
+    check_choice("--target", target, TARGETS, as_json)
+    with _progress(as_json) as progress:
+        task = progress.add_task("reading the data", total=None)
+        try:
+            records = train_models(
+                data,
+                out,
+                target=target,
+                seed=seed,
+                progress=lambda text: progress.update(task, description=text),
+            )
+        except OpenSCFError as exc:
+            fail(exc.code, exc.message, as_json)
+    if as_json:
+        print(json.dumps({"out": str(out), "models": records}))
+        return
+    for r in records:
+        console.print(
+            f"{r['role']}: {r['model_id']} ({r['kind']}), sha256 {r['sha256']}, "
+            f"in {out / (r['model_id'] + '.model.json')}"
+        )
+
+
+@risk_app.command("score")
+def score(
+    data: Annotated[str, typer.Option("--data", help="A simulated export folder.")],
+    model: ModelOption,
+    as_of: Annotated[str, typer.Option("--as-of", help="The day (YYYY-MM-DD).")],
+    sha256: ShaOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """PD, grade and the top reasons of every supplier as of a date."""
+    from openscf.risk.workflow import score_export
+
+    day = _parse_day(as_of, as_json)
+    loaded = _load(model, sha256, as_json)
+    with _progress(as_json) as progress:
+        progress.add_task(f"scoring as of {day.isoformat()}", total=None)
+        try:
+            rows = score_export(data, loaded, day)
+        except OpenSCFError as exc:
+            fail(exc.code, exc.message, as_json)
+    if as_json:
+        print(json.dumps({"model": loaded.record(), "as_of": day.isoformat(), "rows": rows}))
+        return
+    table = Table(show_edge=False)
+    for name in ("supplier", "PD (bps)", "grade", "reasons"):
+        table.add_column(name)
+    for r in rows:
+        table.add_row(r["org_id"], str(r["pd_bps"]), r["grade"], "; ".join(r["reasons"]))
+    console.print(table)
+
+
+@risk_app.command("report")
+def report(
+    data: Annotated[str, typer.Option("--data", help="A simulated export folder.")],
+    model: ModelOption,
+    out: Annotated[Path, typer.Option("--out", help="The HTML file to write.")],
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="The scoring date for PSI (default: the data's last day)."),
+    ] = None,
+    sha256: ShaOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """A self-contained HTML report: ROC, calibration, grades with indicative prices and
+    realised losses, PSI between the training months and the scoring date."""
+    from openscf.risk.workflow import report_html
+
+    day = None if as_of is None else _parse_day(as_of, as_json)
+    loaded = _load(model, sha256, as_json)
+    with _progress(as_json) as progress:
+        task = progress.add_task("reading the data", total=None)
+        try:
+            text = report_html(
+                data,
+                loaded,
+                as_of=day,
+                progress=lambda t: progress.update(task, description=t),
+            )
+        except OpenSCFError as exc:
+            fail(exc.code, exc.message, as_json)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    if as_json:
+        print(json.dumps({"out": str(out), "model_id": loaded.model_id}))
+        return
+    console.print(f"report on {loaded.model_id} written to {out}")

@@ -16,6 +16,11 @@ from openscf.risk._registry import FEATURE_NAMES, FEATURES, Feature, describe, f
 from openscf.risk._source import ENGINES, Source, load_into_postgres, open_source
 from openscf.risk.features import compute_features, cut_to, relationships
 from openscf.risk.fraud import FraudFlag, detect_all, detect_fraud, load_trade_data
+from openscf.risk.scoring import scorer_kinds
+
+# The default models' scorer (`openscf-risk-model/1`) is registered on import, so that any
+# process that imports the risk package (the auditor's too) recomputes their decisions.
+scorer_kinds()
 
 __all__ = [
     "ENGINES",

@@ -15,8 +15,9 @@ Feature vectors are JSON objects of integers, strings (a fraction as decimal tex
 nulls (`feature_value` turns a Python number into one); `features_text` gives the exact
 canonical text a decision records and `features_sha256` its hash.
 
-Built in: `openscf-points/1` (`openscf.risk.points`, a points scorecard) and
-`openscf-pricing/1` (`openscf.risk.pricing`'s formula over stated parameters).
+Built in: `openscf-points/1` (`openscf.risk.points`, a points scorecard),
+`openscf-pricing/1` (`openscf.risk.pricing`'s formula over stated parameters) and
+`openscf-risk-model/1` (`openscf.risk.model_scorer`: the default models' artefacts).
 May import: `openscf.domain`, `openscf.trust` and the standard library.
 """
 
@@ -136,7 +137,8 @@ def _load_builtins() -> None:
     global _loaded
     if not _loaded:
         _loaded = True
-        from openscf.risk import points, pricing_model
+        from openscf.risk import model_scorer, points, pricing_model
 
         register_scorer(points.KIND, points.score_points)
         register_scorer(pricing_model.KIND, pricing_model.score_price)
+        register_scorer(model_scorer.KIND, model_scorer.score_model)
