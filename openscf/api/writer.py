@@ -123,7 +123,10 @@ class GroupCommitter:
             self._queue.put(_STOP)
         thread.join(timeout)
         stopped = not thread.is_alive()
-        log.info("writer stopped" if stopped else "writer still running after %s s", timeout)
+        if stopped:
+            log.info("writer stopped")
+        else:
+            log.warning("writer still running after %s s", timeout)
         return stopped
 
     def _ensure_thread(self) -> None:

@@ -167,6 +167,7 @@ def test_the_demo_server_exposes_probes_and_metrics_and_logs_no_secret(
     lines = [line for line in log.splitlines() if line.strip()]
     records: list[dict[str, Any]] = []
     for line in lines:
+        assert line.startswith("{"), f"not a JSON log line: {line[:300]}"
         records.append(json.loads(line))  # every line is one JSON object
     for secret in secrets:
         assert secret not in log, f"a secret of the run is in the log: {secret[:12]}..."
